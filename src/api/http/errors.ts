@@ -1,0 +1,49 @@
+// Normalises anything thrown in a request into an AppError. Framework messages that may quote
+// the request body (a JSON parse error does) are replaced by fixed text.
+import { AppError, isAppError } from "../../errors.js";
+
+interface FrameworkError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+  validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>;
+  validationContext?: string;
+}
+
+export function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const e = (error ?? {}) as FrameworkError;
+  if (Array.isArray(e.validation) && e.validation.length > 0) {
+    const first = e.validation[0] ?? {};
+    const where = e.validationContext ?? "body";
+    const path = first.instancePath ?? "";
+    const missing = first.params?.missingProperty;
+    const field = typeof missing === "string" ? `${path}/${missing}` : path;
+    const label = field === "" ? where : `${where}${field.replace(/\//g, ".")}`;
+    const message = typeof missing === "string" ? `${label} is required` : `${label} ${first.message ?? "is invalid"}`;
+    return new AppError("VALIDATION_FAILED", message, {
+      pointer: where === "body" ? field || "/" : undefined,
+      parameter: where === "querystring" ? field.replace(/^\//, "") : undefined,
+    });
+  }
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new AppError("PAYLOAD_TOO_LARGE", "The request body is larger than this endpoint accepts");
+    case "FST_ERR_CTP_INVALID_JSON_BODY":
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return new AppError("BAD_REQUEST", "The request body is not valid JSON");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
+    case "FST_ERR_CTP_INVALID_TYPE":
+      return new AppError("BAD_REQUEST", "The Content-Type header is not valid");
+    default:
+      break;
+  }
+  if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e.statusCode === 413) return new AppError("PAYLOAD_TOO_LARGE", "The request body is larger than this endpoint accepts");
+    if (e.statusCode === 415) return new AppError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json");
+    return new AppError("BAD_REQUEST", "The request could not be read");
+  }
+  return new AppError("INTERNAL", "Internal error; the request id identifies it in the server log");
+}

@@ -1,0 +1,15 @@
+import type { FastifyRequest } from "fastify";
+import { AppError } from "../../errors.js";
+import type { Principal } from "../../modules/access/access-types.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+/** The authenticated caller; routes behind an auth hook always have one. */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new AppError("UNAUTHENTICATED", "Access token is missing or invalid");
+  return request.principal;
+}

@@ -1,0 +1,31 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { Context } from "../../context.js";
+import { migrationsApplied } from "../../db/migrate.js";
+import { healthSchemas } from "./schemas.js";
+import { tokenRoutes } from "./tokens-routes.js";
+
+export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  app.get("/healthz", { schema: healthSchemas.healthz }, async () => ({ status: "ok" }));
+
+  app.get("/readyz", { schema: healthSchemas.readyz }, async (_request, reply) => {
+    try {
+      const applied = await migrationsApplied(context.storage);
+      if (!applied) return reply.status(503).send({ status: "migrations pending", database: context.storage.dialect });
+      return { status: "ready", database: context.storage.dialect };
+    } catch {
+      return reply.status(503).send({ status: "database unreachable", database: context.storage.dialect });
+    }
+  });
+
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (v1) => {
+      v1.addHook("onRequest", async (request) => {
+        request.principal = await context.access.authenticate(request.headers.authorization);
+      });
+      await v1.register(tokenRoutes, { context });
+    },
+    { prefix: "/v1" },
+  );
+};

@@ -1,0 +1,80 @@
+import { Type } from "@sinclair/typebox";
+
+export const NativeError = Type.Object(
+  {
+    status: Type.Integer(),
+    code: Type.String(),
+    detail: Type.String(),
+    request_id: Type.String(),
+  },
+  { $id: "NativeError" },
+);
+
+const errorResponses = {
+  400: NativeError,
+  401: NativeError,
+  403: NativeError,
+  404: NativeError,
+};
+
+export const healthSchemas = {
+  healthz: {
+    tags: ["health"],
+    security: [],
+    response: { 200: Type.Object({ status: Type.Literal("ok") }) },
+  },
+  readyz: {
+    tags: ["health"],
+    security: [],
+    response: {
+      200: Type.Object({ status: Type.String(), database: Type.String() }),
+      503: Type.Object({ status: Type.String(), database: Type.String() }),
+    },
+  },
+};
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const TokenView = Type.Object({
+  id: Type.String({ format: "uuid" }),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  role: Type.String(),
+  organization_id: Nullable(Type.String()),
+  project_id: Nullable(Type.String()),
+  environment_id: Nullable(Type.String()),
+  service_id: Nullable(Type.String()),
+  created_at: Type.String(),
+  expires_at: Nullable(Type.String()),
+  revoked_at: Nullable(Type.String()),
+});
+
+export const TokenCreated = Type.Composite([TokenView, Type.Object({ token: Type.String() })]);
+
+export const TokenRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  role: Type.String({ enum: ["admin", "member", "viewer", "runtime"] } as never),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  organization_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  project_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  environment_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  service_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  expires_at: Type.Optional(Nullable(Type.String())),
+});
+
+export const tokenSchemas = {
+  create: {
+    tags: ["tokens"],
+    body: TokenRequest,
+    response: { 201: TokenCreated, ...errorResponses },
+  },
+  list: {
+    tags: ["tokens"],
+    response: { 200: Type.Object({ results: Type.Array(TokenView) }), ...errorResponses },
+  },
+  revoke: {
+    tags: ["tokens"],
+    params: Type.Object({ id: Type.String({ format: "uuid" }) }),
+    response: { 204: Type.Null(), ...errorResponses },
+  },
+};

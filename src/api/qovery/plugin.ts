@@ -1,0 +1,18 @@
+// The Qovery face: plain JSON shaped exactly as qovery-typescript-axios expects (see
+// shared/spec/qovery-api.md). Routes translate; rules live in modules/.
+import type { FastifyPluginAsync } from "fastify";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { sendQoveryError } from "./errors.js";
+import { organizationRoutes } from "./organization-routes.js";
+
+export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  app.setErrorHandler((error, request, reply) => sendQoveryError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendQoveryError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
+  );
+  app.addHook("onRequest", async (request) => {
+    request.principal = await context.access.authenticate(request.headers.authorization);
+  });
+  await app.register(organizationRoutes, { context });
+};

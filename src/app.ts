@@ -1,0 +1,93 @@
+// buildApp(context) returns a Fastify instance that never listens: tests use inject(), and
+// `latch serve` calls listen(). Each face is an encapsulated plugin with its own error shape.
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { toAppError } from "./api/http/errors.js";
+import "./api/http/principal.js";
+import { nativePlugin } from "./api/native/plugin.js";
+import { qoveryPlugin } from "./api/qovery/plugin.js";
+import type { Context } from "./context.js";
+
+/** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
+export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
+
+export interface AppOptions {
+  context: Context;
+  logger?: Logger;
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { context } = options;
+  const { config } = context;
+  const https =
+    config.tlsCertFile !== null && config.tlsKeyFile !== null
+      ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
+      : null;
+  const app = Fastify({
+    ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
+    ...(https === null ? {} : { https }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    // A caller's X-Request-Id is kept when it looks like an id; otherwise Latch makes one.
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && /^[A-Za-z0-9._:-]{8,128}$/.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.decorateRequest("principal", null);
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "Latch",
+        version: "0.1.0",
+        description: "Scoped variables (Qovery API under /qovery), credentials (Reactor JSON:API under /reactor), native /v1.",
+      },
+      components: {
+        securitySchemes: {
+          apiToken: { type: "apiKey", in: "header", name: "Authorization", description: "`Token <token>` or `Bearer <token>`" },
+        },
+      },
+      security: [{ apiToken: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  // Errors outside the faces (native routes, unknown paths) use the native shape.
+  app.setErrorHandler((error, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) request.log.error({ err: error }, "request failed");
+    if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
+    return reply.status(appError.status).send({
+      status: appError.status,
+      code: appError.code,
+      detail: appError.message,
+      request_id: request.id,
+    });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      status: 404,
+      code: "ROUTE_NOT_FOUND",
+      detail: `No route ${request.method} ${request.url.split("?")[0]}`,
+      request_id: request.id,
+    }),
+  );
+
+  await app.register(nativePlugin, { context });
+  await app.register(qoveryPlugin, { context, prefix: "/qovery" });
+  return app;
+}

@@ -1,0 +1,136 @@
+// Organization data keys: one random AES-256 key per organization, stored wrapped by the root
+// key (with the id of the root key that wrapped it). Values are sealed with the data key, so a
+// root-key rotation re-wraps a few rows and never re-encrypts values.
+import { randomBytes } from "node:crypto";
+import type { Db, Executor } from "../db/types.js";
+import { AppError } from "../errors.js";
+import { associatedData, type CipherRef, open, seal } from "./envelope.js";
+import type { RootKey, RootKeys } from "./root-key.js";
+
+function wrapAad(organizationId: string): Buffer {
+  return Buffer.from(`latch:org-key:${organizationId}`, "utf8");
+}
+
+export class RootKeyMismatchError extends Error {
+  constructor(readonly expectedKeyIds: string[]) {
+    super(
+      `the configured root key cannot unwrap the stored data keys: they were wrapped by ${expectedKeyIds.join(", ")}. ` +
+        "Start with that key as LATCH_ROOT_KEY (or list it in LATCH_OLD_ROOT_KEYS while rotating); Latch will not serve empty values",
+    );
+    this.name = "RootKeyMismatchError";
+  }
+}
+
+export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Date }) {
+  const { db, rootKeys } = deps;
+  const now = deps.now ?? (() => new Date());
+  const unwrapped = new Map<string, Buffer>();
+  const byId = new Map<string, RootKey>([rootKeys.current, ...rootKeys.old].map((key) => [key.id, key]));
+
+  function unwrap(organizationId: string, wrapped: Buffer, rootKeyId: string): Buffer {
+    const root = byId.get(rootKeyId);
+    if (root === undefined) throw new RootKeyMismatchError([rootKeyId]);
+    return open(root.key, wrapped, wrapAad(organizationId), "an organization data key");
+  }
+
+  async function dataKey(organizationId: string, executor: Executor = db): Promise<Buffer> {
+    const cached = unwrapped.get(organizationId);
+    if (cached !== undefined) return cached;
+    const row = await executor
+      .selectFrom("org_keys")
+      .select(["wrapped_key", "root_key_id"])
+      .where("organization_id", "=", organizationId)
+      .executeTakeFirst();
+    if (row === undefined) {
+      throw new AppError("DATA_INTEGRITY", "the organization has no data key; its encrypted values cannot be read");
+    }
+    const key = unwrap(organizationId, Buffer.from(row.wrapped_key), row.root_key_id);
+    unwrapped.set(organizationId, key);
+    return key;
+  }
+
+  return {
+    currentRootKeyId: rootKeys.current.id,
+
+    /** Creates the organization's data key; call in the transaction that creates the organization. */
+    async createOrgKey(organizationId: string, executor: Executor): Promise<void> {
+      const key = randomBytes(32);
+      await executor
+        .insertInto("org_keys")
+        .values({
+          organization_id: organizationId,
+          wrapped_key: seal(rootKeys.current.key, key, wrapAad(organizationId)),
+          root_key_id: rootKeys.current.id,
+          created_at: now().toISOString(),
+          rewrapped_at: null,
+        })
+        .execute();
+      unwrapped.set(organizationId, key);
+    },
+
+    async encrypt(organizationId: string, ref: CipherRef, plaintext: string, executor?: Executor): Promise<Buffer> {
+      const key = await dataKey(organizationId, executor);
+      return seal(key, Buffer.from(plaintext, "utf8"), associatedData(organizationId, ref));
+    },
+
+    async decrypt(organizationId: string, ref: CipherRef, sealed: Buffer, executor?: Executor): Promise<string> {
+      const key = await dataKey(organizationId, executor);
+      return open(key, Buffer.from(sealed), associatedData(organizationId, ref)).toString("utf8");
+    },
+
+    /** Synchronous variants for hot paths, once the organization's key is loaded (see `load`). */
+    async load(organizationId: string, executor?: Executor): Promise<void> {
+      await dataKey(organizationId, executor);
+    },
+
+    /** Drops an organization's cached key (after the organization is deleted). */
+    forget(organizationId: string): void {
+      unwrapped.delete(organizationId);
+    },
+
+    /**
+     * Refuses to start when a stored data key was wrapped by a root key Latch was not given,
+     * or when a key with the right id does not unwrap (the wrong bytes).
+     */
+    async verify(): Promise<void> {
+      const rows = await db.selectFrom("org_keys").select(["organization_id", "wrapped_key", "root_key_id"]).execute();
+      const unknown = [...new Set(rows.map((row) => row.root_key_id).filter((id) => !byId.has(id)))];
+      if (unknown.length > 0) throw new RootKeyMismatchError(unknown);
+      const checked = new Set<string>();
+      for (const row of rows) {
+        if (checked.has(row.root_key_id)) continue;
+        try {
+          unwrap(row.organization_id, Buffer.from(row.wrapped_key), row.root_key_id);
+        } catch {
+          throw new RootKeyMismatchError([row.root_key_id]);
+        }
+        checked.add(row.root_key_id);
+      }
+    },
+
+    /** Re-wraps every data key not yet under the current root key, in one transaction. */
+    async rotate(): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+      return db.transaction().execute(async (tx) => {
+        const rows = await tx.selectFrom("org_keys").select(["organization_id", "wrapped_key", "root_key_id"]).execute();
+        let rewrapped = 0;
+        for (const row of rows) {
+          if (row.root_key_id === rootKeys.current.id) continue;
+          const key = unwrap(row.organization_id, Buffer.from(row.wrapped_key), row.root_key_id);
+          await tx
+            .updateTable("org_keys")
+            .set({
+              wrapped_key: seal(rootKeys.current.key, key, wrapAad(row.organization_id)),
+              root_key_id: rootKeys.current.id,
+              rewrapped_at: now().toISOString(),
+            })
+            .where("organization_id", "=", row.organization_id)
+            .execute();
+          rewrapped += 1;
+        }
+        return { rewrapped, alreadyCurrent: rows.length - rewrapped };
+      });
+    },
+  };
+}
+
+export type Keyring = ReturnType<typeof createKeyring>;

@@ -1,0 +1,67 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import pg from "pg";
+import type { Database, Db } from "./types.js";
+
+export type DialectName = "sqlite" | "postgres";
+
+export interface Storage {
+  db: Db;
+  dialect: DialectName;
+  /** Where the data lives, for messages: a file path or the PostgreSQL URL without its password. */
+  location: string;
+  /** The raw better-sqlite3 handle (backup API, integrity checks); null on PostgreSQL. */
+  sqlite: SQLite.Database | null;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  databaseUrl: string | null;
+  dataDir: string;
+  /** Pool size on PostgreSQL. */
+  poolSize?: number;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "postgres://…";
+  }
+}
+
+export function openSqlite(file: string): SQLite.Database {
+  const handle = new SQLite(file);
+  // WAL lets readers (a CLI, a worker) run beside the server; NORMAL sync keeps every committed
+  // transaction across a process crash. The busy timeout waits out another process's write.
+  handle.pragma("journal_mode = WAL");
+  handle.pragma("synchronous = NORMAL");
+  handle.pragma("foreign_keys = ON");
+  handle.pragma("busy_timeout = 5000");
+  return handle;
+}
+
+export function connect(options: ConnectOptions): Storage {
+  if (options.databaseUrl !== null) {
+    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // A dropped idle connection must not crash the process; the pool replaces it.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return {
+      db,
+      dialect: "postgres",
+      location: redactUrl(options.databaseUrl),
+      sqlite: null,
+      close: () => db.destroy(),
+    };
+  }
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = join(options.dataDir, "latch.db");
+  const handle = openSqlite(file);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  return { db, dialect: "sqlite", location: file, sqlite: handle, close: () => db.destroy() };
+}

@@ -1,0 +1,99 @@
+// The `latch` command line. Server-side commands live here; client commands arrive with the SDK.
+import { Command, CommanderError } from "commander";
+import { ConfigError, parseConfig } from "./config.js";
+import { RootKeyMismatchError } from "./crypto/keyring.js";
+import { createLogger } from "./logging.js";
+import { announceBootstrap, openContext, serve } from "./server.js";
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`latch: ${message}\n`);
+  process.exit(code);
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError || error instanceof RootKeyMismatchError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+function config() {
+  try {
+    return parseConfig(process.env);
+  } catch (error) {
+    return fail(`invalid configuration: ${describe(error)}`, 2);
+  }
+}
+
+const program = new Command()
+  .name("latch")
+  .description("Self-hosted secrets service")
+  .exitOverride()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+
+program
+  .command("serve")
+  .description("run the API server (and the exchange workers unless LATCH_WORKERS=off)")
+  .action(async () => {
+    const cfg = config();
+    const logger = createLogger(cfg.logLevel);
+    let server: Awaited<ReturnType<typeof serve>>;
+    try {
+      server = await serve(cfg, logger);
+    } catch (error) {
+      fail(`cannot start: ${describe(error)}`);
+    }
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, "shutting down: finishing in-flight requests");
+        server.close().then(
+          () => process.exit(0),
+          (error: unknown) => fail(`shutdown failed: ${describe(error)}`),
+        );
+      });
+    }
+  });
+
+program
+  .command("init")
+  .description("create the database, the root key and the instance-admin token without starting the server")
+  .action(async () => {
+    const cfg = config();
+    try {
+      const { context, rootKeys } = await openContext(cfg);
+      if (rootKeys.generatedFile !== null) {
+        process.stderr.write(`Generated the root key ${rootKeys.generatedFile}; back it up now.\n`);
+      }
+      const boot = await context.bootstrap();
+      announceBootstrap(boot.generatedToken, (line) => process.stderr.write(`${line}\n`));
+      if (!boot.created) process.stderr.write("The database was already initialised; nothing to do.\n");
+      await context.close();
+    } catch (error) {
+      fail(describe(error));
+    }
+  });
+
+const keys = program.command("keys").description("root key management");
+keys
+  .command("rotate")
+  .description("re-wrap every organization data key under the current root key (LATCH_ROOT_KEY)")
+  .action(async () => {
+    const cfg = config();
+    try {
+      const { context } = await openContext(cfg, { generateKey: false });
+      const result = await context.keyring.rotate();
+      process.stdout.write(
+        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ` +
+          `${result.alreadyCurrent} already used it. Old root keys can now be removed from LATCH_OLD_ROOT_KEYS.\n`,
+      );
+      await context.close();
+    } catch (error) {
+      fail(describe(error));
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
+  fail(describe(error));
+}

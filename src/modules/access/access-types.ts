@@ -1,0 +1,29 @@
+export const ROLES = ["instance-admin", "admin", "member", "viewer", "runtime"] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Who is calling: the token behind the request. */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+  /** null only for the instance-admin. */
+  organizationId: string | null;
+  /** Restriction of a member/viewer, or the binding of a runtime token (its ancestors filled in). */
+  projectId: string | null;
+  environmentId: string | null;
+  serviceId: string | null;
+}
+
+/** Where a resource sits in the tree; deeper fields are null for shallower resources. */
+export interface ResourceScope {
+  organizationId: string;
+  projectId?: string | null;
+  environmentId?: string | null;
+  serviceId?: string | null;
+}
+
+/**
+ * read: see metadata. write: change variables and credentials (member). manage: change the
+ * tree and tokens (admin).
+ */
+export type Permission = "read" | "write" | "manage";

@@ -1,0 +1,39 @@
+import type { ApiTokensTable, Db, Executor } from "../../db/types.js";
+
+export function createTokensStore(db: Db) {
+  return {
+    async findByHash(hash: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {
+      return ex.selectFrom("api_tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
+    },
+    async find(id: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {
+      return ex.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
+    },
+    async list(organizationId: string | null, ex: Executor = db): Promise<ApiTokensTable[]> {
+      let query = ex.selectFrom("api_tokens").selectAll().orderBy("created_at").orderBy("id");
+      if (organizationId !== null) query = query.where("organization_id", "=", organizationId);
+      return query.execute();
+    },
+    async insert(row: ApiTokensTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("api_tokens").values(row).execute();
+    },
+    async revoke(id: string, at: string, ex: Executor = db): Promise<void> {
+      await ex.updateTable("api_tokens").set({ revoked_at: at }).where("id", "=", id).where("revoked_at", "is", null).execute();
+    },
+    /** Revokes every token bound to (or restricted to) a resource being deleted. */
+    async revokeBoundTo(
+      binding: { projectId?: string; environmentId?: string; serviceId?: string },
+      at: string,
+      ex: Executor = db,
+    ): Promise<number> {
+      let query = ex.updateTable("api_tokens").set({ revoked_at: at }).where("revoked_at", "is", null);
+      if (binding.serviceId !== undefined) query = query.where("service_id", "=", binding.serviceId);
+      else if (binding.environmentId !== undefined) query = query.where("environment_id", "=", binding.environmentId);
+      else if (binding.projectId !== undefined) query = query.where("project_id", "=", binding.projectId);
+      else return 0;
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    },
+  };
+}
+
+export type TokensStore = ReturnType<typeof createTokensStore>;

@@ -1,0 +1,447 @@
+// The project tree: organizations → projects (Reactor properties) → environments → services,
+// plus Reactor hosts. Both faces call this one service, so a rule holds on both.
+import type { Keyring } from "../../crypto/keyring.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { Db, Tx } from "../../db/types.js";
+import { AppError } from "../../errors.js";
+import type { Principal } from "../access/access-types.js";
+import { assertAllowed, canSee } from "../access/authorize.js";
+import type { TokensStore } from "../access/tokens-store.js";
+import { newId, newResourceToken } from "./ids.js";
+import type { TreeStore } from "./tree-store.js";
+import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
+
+/**
+ * Other modules react to tree changes inside the same transaction (BUILT_IN variables are
+ * created with their producer; caches learn that something changed).
+ */
+export interface TreeHooks {
+  environmentCreated?(tx: Tx, environment: Environment): Promise<void>;
+  serviceCreated?(tx: Tx, service: Service): Promise<void>;
+  /** After any write below an organization, still inside its transaction. */
+  changed?(tx: Tx, scope: { organizationId: string; projectId?: string; environmentId?: string; serviceId?: string }): Promise<void>;
+}
+
+export interface TreeServiceDeps {
+  db: Db;
+  store: TreeStore;
+  tokens: Pick<TokensStore, "revokeBoundTo">;
+  keyring: Pick<Keyring, "createOrgKey" | "forget">;
+  hooks?: TreeHooks[];
+  now?: () => Date;
+}
+
+const SERVICE_LABEL: Record<ServiceType, string> = {
+  APPLICATION: "Application",
+  CONTAINER: "Container",
+  JOB: "Job",
+  HELM: "Helm",
+  TERRAFORM: "Terraform",
+  DATABASE: "Database",
+};
+
+function validName(name: string, what: string): string {
+  const trimmed = name.trim();
+  if (trimmed === "") throw new AppError("VALIDATION_FAILED", `${what} name must not be empty`, { pointer: "/name" });
+  if (trimmed.length > 255) throw new AppError("VALIDATION_FAILED", `${what} name must be at most 255 characters`, { pointer: "/name" });
+  return trimmed;
+}
+
+export function createTreeService(deps: TreeServiceDeps) {
+  const { db, store, tokens, keyring } = deps;
+  const hooks = deps.hooks ?? [];
+  const now = deps.now ?? (() => new Date());
+
+  async function changed(tx: Tx, scope: Parameters<NonNullable<TreeHooks["changed"]>>[1]): Promise<void> {
+    for (const hook of hooks) await hook.changed?.(tx, scope);
+  }
+
+  /** Runs a write; a unique-constraint race on a name becomes the same 409 as the pre-check. */
+  async function write<T>(conflict: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", conflict);
+      throw error;
+    }
+  }
+
+  async function loadOrganization(actor: Principal, id: string): Promise<Organization> {
+    const organization = await store.findOrganization(id);
+    if (organization === undefined || !canSee(actor, { organizationId: id })) {
+      if (actor.role === "runtime" && organization !== undefined && actor.organizationId === id) {
+        assertAllowed(actor, "read", { organizationId: id }, "Organization");
+      }
+      throw new AppError("NOT_FOUND", "Organization not found");
+    }
+    return organization;
+  }
+
+  async function loadProject(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Project> {
+    const project = await store.findProject(id);
+    if (project === undefined) throw new AppError("NOT_FOUND", "Project not found");
+    assertAllowed(actor, permission, { organizationId: project.organizationId, projectId: project.id }, "Project");
+    return project;
+  }
+
+  async function loadEnvironment(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Environment> {
+    const environment = await store.findEnvironment(id);
+    if (environment === undefined) throw new AppError("NOT_FOUND", "Environment not found");
+    assertAllowed(
+      actor,
+      permission,
+      { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: environment.id },
+      "Environment",
+    );
+    return environment;
+  }
+
+  async function loadService(
+    actor: Principal,
+    id: string,
+    type: ServiceType | null,
+    permission: "read" | "write" | "manage",
+  ): Promise<Service> {
+    const service = await store.findService(id);
+    const label = type === null ? "Service" : SERVICE_LABEL[type];
+    if (service === undefined || (type !== null && service.type !== type)) throw new AppError("NOT_FOUND", `${label} not found`);
+    assertAllowed(
+      actor,
+      permission,
+      {
+        organizationId: service.organizationId,
+        projectId: service.projectId,
+        environmentId: service.environmentId,
+        serviceId: service.id,
+      },
+      label,
+    );
+    return service;
+  }
+
+  async function loadHost(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Host> {
+    const host = await store.findHost(id);
+    if (host === undefined) throw new AppError("NOT_FOUND", "Host not found");
+    assertAllowed(actor, permission, { organizationId: host.organizationId, projectId: host.projectId }, "Host");
+    return host;
+  }
+
+  return {
+    loadOrganization,
+    loadProject,
+    loadEnvironment,
+    loadService,
+    loadHost,
+    /** For bootstrap only: creates an organization and its data key without an actor. */
+    insertOrganization: (tx: Tx, input: { name: string; plan: string; description: string | null }) => insertOrganization(tx, input),
+
+    async listOrganizations(actor: Principal): Promise<Organization[]> {
+      if (actor.role === "instance-admin") return store.listOrganizations(null);
+      return store.listOrganizations(actor.organizationId === null ? [] : [actor.organizationId]);
+    },
+
+    async createOrganization(actor: Principal, input: { name: string; plan: string; description?: string | null }): Promise<Organization> {
+      if (actor.role !== "instance-admin") {
+        throw new AppError("FORBIDDEN", "only the instance-admin token can create organizations");
+      }
+      const name = validName(input.name, "Organization");
+      const conflict = `Organization name '${name}' is already taken`;
+      return write(conflict, async (tx) => {
+        if (await store.organizationNameTaken(name, tx)) throw new AppError("NAME_TAKEN", conflict);
+        return insertOrganization(tx, { name, plan: input.plan, description: input.description ?? null });
+      });
+    },
+
+    async deleteOrganization(actor: Principal, id: string): Promise<void> {
+      await loadOrganization(actor, id);
+      if (actor.role !== "instance-admin") {
+        throw new AppError("FORBIDDEN", "only the instance-admin token can delete an organization");
+      }
+      await db.transaction().execute(async (tx) => {
+        // Cascades: projects, environments, services, keys and the organization's tokens.
+        await store.deleteOrganization(id, tx);
+        await changed(tx, { organizationId: id });
+      });
+      keyring.forget(id);
+    },
+
+    async listProjects(actor: Principal, organizationId: string): Promise<Project[]> {
+      await loadOrganization(actor, organizationId);
+      const projects = await store.listProjects(organizationId);
+      return projects.filter((project) => canSee(actor, { organizationId, projectId: project.id }));
+    },
+
+    async createProject(
+      actor: Principal,
+      organizationId: string,
+      input: { name: string; description?: string | null; platform?: Platform; attributes?: Record<string, unknown> },
+    ): Promise<Project> {
+      await loadOrganization(actor, organizationId);
+      assertAllowed(actor, "manage", { organizationId }, "Organization");
+      const name = validName(input.name, "Project");
+      const conflict = `Project name '${name}' is already taken in this organization`;
+      return write(conflict, async (tx) => {
+        if (await store.projectNameTaken(organizationId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
+        const at = now().toISOString();
+        const row = {
+          id: newId(),
+          organization_id: organizationId,
+          name,
+          name_lower: name.toLowerCase(),
+          description: input.description ?? null,
+          platform: input.platform ?? "edge",
+          token: newResourceToken(),
+          attributes: JSON.stringify(input.attributes ?? {}),
+          created_at: at,
+          updated_at: at,
+        };
+        await store.insertProject(row, tx);
+        await changed(tx, { organizationId, projectId: row.id });
+        const created = await store.findProject(row.id, tx);
+        if (created === undefined) throw new AppError("INTERNAL", "project vanished after insert");
+        return created;
+      });
+    },
+
+    async updateProject(
+      actor: Principal,
+      id: string,
+      changes: { name?: string; description?: string | null; attributes?: Record<string, unknown> },
+    ): Promise<Project> {
+      const project = await loadProject(actor, id, "manage");
+      const name = changes.name === undefined ? project.name : validName(changes.name, "Project");
+      const conflict = `Project name '${name}' is already taken in this organization`;
+      return write(conflict, async (tx) => {
+        if (name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx))) {
+          throw new AppError("NAME_TAKEN", conflict);
+        }
+        await store.updateProject(
+          id,
+          {
+            name,
+            name_lower: name.toLowerCase(),
+            description: changes.description === undefined ? project.description : changes.description,
+            attributes: JSON.stringify({ ...project.attributes, ...(changes.attributes ?? {}) }),
+            updated_at: now().toISOString(),
+          },
+          tx,
+        );
+        await changed(tx, { organizationId: project.organizationId, projectId: id });
+        return (await store.findProject(id, tx)) as Project;
+      });
+    },
+
+    async deleteProject(actor: Principal, id: string): Promise<void> {
+      const project = await loadProject(actor, id, "manage");
+      await db.transaction().execute(async (tx) => {
+        await tokens.revokeBoundTo({ projectId: id }, now().toISOString(), tx);
+        await store.deleteProject(id, tx);
+        await changed(tx, { organizationId: project.organizationId, projectId: id });
+      });
+    },
+
+    async countEnvironments(projectId: string): Promise<number> {
+      return store.countEnvironments(projectId);
+    },
+
+    async listHosts(actor: Principal, projectId: string): Promise<Host[]> {
+      await loadProject(actor, projectId, "read");
+      return store.listHosts(projectId);
+    },
+
+    async createHost(
+      actor: Principal,
+      projectId: string,
+      input: { name: string; typeOf: string; attributes?: Record<string, unknown> },
+    ): Promise<Host> {
+      const project = await loadProject(actor, projectId, "manage");
+      const name = validName(input.name, "Host");
+      return db.transaction().execute(async (tx) => {
+        const at = now().toISOString();
+        const row = {
+          id: newId(),
+          organization_id: project.organizationId,
+          project_id: projectId,
+          name,
+          type_of: input.typeOf,
+          attributes: JSON.stringify(input.attributes ?? {}),
+          created_at: at,
+          updated_at: at,
+        };
+        await store.insertHost(row, tx);
+        return (await store.findHost(row.id, tx)) as Host;
+      });
+    },
+
+    async listEnvironments(actor: Principal, projectId: string): Promise<Environment[]> {
+      const project = await loadProject(actor, projectId, "read");
+      const environments = await store.listEnvironments(projectId);
+      return environments.filter((environment) =>
+        canSee(actor, { organizationId: project.organizationId, projectId, environmentId: environment.id }),
+      );
+    },
+
+    async createEnvironment(
+      actor: Principal,
+      projectId: string,
+      input: {
+        name: string;
+        mode: EnvironmentMode;
+        clusterId?: string | null;
+        hostId?: string | null;
+        attributes?: Record<string, unknown>;
+      },
+    ): Promise<Environment> {
+      const project = await loadProject(actor, projectId, "manage");
+      if (input.hostId != null) {
+        const host = await store.findHost(input.hostId);
+        if (host === undefined || host.projectId !== projectId) {
+          throw new AppError("UNPROCESSABLE", "the host does not exist in this property", { pointer: "/data/relationships/host/data/id" });
+        }
+      }
+      const name = validName(input.name, "Environment");
+      const conflict = `Environment name '${name}' is already taken in this project`;
+      return write(conflict, async (tx) => {
+        if (await store.environmentNameTaken(projectId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
+        const at = now().toISOString();
+        const row = {
+          id: newId(),
+          organization_id: project.organizationId,
+          project_id: projectId,
+          host_id: input.hostId ?? null,
+          name,
+          name_lower: name.toLowerCase(),
+          mode: input.mode,
+          cluster_id: input.clusterId ?? null,
+          token: newResourceToken(),
+          attributes: JSON.stringify(input.attributes ?? {}),
+          created_at: at,
+          updated_at: at,
+        };
+        await store.insertEnvironment(row, tx);
+        const environment = (await store.findEnvironment(row.id, tx)) as Environment;
+        for (const hook of hooks) await hook.environmentCreated?.(tx, environment);
+        await changed(tx, { organizationId: project.organizationId, projectId, environmentId: row.id });
+        return environment;
+      });
+    },
+
+    async updateEnvironment(
+      actor: Principal,
+      id: string,
+      changes: { name?: string; attributes?: Record<string, unknown> },
+    ): Promise<Environment> {
+      const environment = await loadEnvironment(actor, id, "manage");
+      const name = changes.name === undefined ? environment.name : validName(changes.name, "Environment");
+      const conflict = `Environment name '${name}' is already taken in this project`;
+      return write(conflict, async (tx) => {
+        if (name !== environment.name && (await store.environmentNameTaken(environment.projectId, name, id, tx))) {
+          throw new AppError("NAME_TAKEN", conflict);
+        }
+        await store.updateEnvironment(
+          id,
+          {
+            name,
+            name_lower: name.toLowerCase(),
+            attributes: JSON.stringify({ ...environment.attributes, ...(changes.attributes ?? {}) }),
+            updated_at: now().toISOString(),
+          },
+          tx,
+        );
+        await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
+        return (await store.findEnvironment(id, tx)) as Environment;
+      });
+    },
+
+    async deleteEnvironment(actor: Principal, id: string): Promise<void> {
+      const environment = await loadEnvironment(actor, id, "manage");
+      await db.transaction().execute(async (tx) => {
+        await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
+        await store.deleteEnvironment(id, tx);
+        await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
+      });
+    },
+
+    async listServices(actor: Principal, environmentId: string, type: ServiceType | null): Promise<Service[]> {
+      await loadEnvironment(actor, environmentId, "read");
+      const services = await store.listServices(environmentId, type);
+      return services.filter((service) =>
+        canSee(actor, {
+          organizationId: service.organizationId,
+          projectId: service.projectId,
+          environmentId,
+          serviceId: service.id,
+        }),
+      );
+    },
+
+    async createService(
+      actor: Principal,
+      environmentId: string,
+      type: ServiceType,
+      input: { name: string; spec: Record<string, unknown> },
+    ): Promise<Service> {
+      const environment = await loadEnvironment(actor, environmentId, "manage");
+      const name = validName(input.name, SERVICE_LABEL[type]);
+      const conflict = `Service name '${name}' is already taken in this environment`;
+      return write(conflict, async (tx) => {
+        if (await store.serviceNameTaken(environmentId, name, tx)) throw new AppError("NAME_TAKEN", conflict);
+        const at = now().toISOString();
+        const row = {
+          id: newId(),
+          organization_id: environment.organizationId,
+          project_id: environment.projectId,
+          environment_id: environmentId,
+          type,
+          name,
+          name_lower: name.toLowerCase(),
+          spec: JSON.stringify(input.spec),
+          created_at: at,
+          updated_at: at,
+        };
+        await store.insertService(row, tx);
+        const service = (await store.findService(row.id, tx)) as Service;
+        for (const hook of hooks) await hook.serviceCreated?.(tx, service);
+        await changed(tx, {
+          organizationId: environment.organizationId,
+          projectId: environment.projectId,
+          environmentId,
+          serviceId: row.id,
+        });
+        return service;
+      });
+    },
+
+    async deleteService(actor: Principal, id: string, type: ServiceType | null): Promise<void> {
+      const service = await loadService(actor, id, type, "manage");
+      await db.transaction().execute(async (tx) => {
+        await tokens.revokeBoundTo({ serviceId: id }, now().toISOString(), tx);
+        await store.deleteService(id, tx);
+        await changed(tx, {
+          organizationId: service.organizationId,
+          projectId: service.projectId,
+          environmentId: service.environmentId,
+          serviceId: id,
+        });
+      });
+    },
+  };
+
+  async function insertOrganization(tx: Tx, input: { name: string; plan: string; description: string | null }): Promise<Organization> {
+    const at = now().toISOString();
+    const row = {
+      id: newId(),
+      name: input.name,
+      name_lower: input.name.toLowerCase(),
+      plan: input.plan,
+      description: input.description,
+      created_at: at,
+      updated_at: at,
+    };
+    await store.insertOrganization(row, tx);
+    await keyring.createOrgKey(row.id, tx);
+    return (await store.findOrganization(row.id, tx)) as Organization;
+  }
+}
+
+export type TreeService = ReturnType<typeof createTreeService>;

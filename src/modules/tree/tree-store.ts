@@ -1,0 +1,234 @@
+// Data access for the project tree. Every function takes an optional executor last, so a
+// service can compose several of them in one transaction.
+import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
+import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function toOrganization(row: OrganizationsTable): Organization {
+  return {
+    id: row.id,
+    name: row.name,
+    plan: row.plan,
+    description: row.description,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toProject(row: ProjectsTable): Project {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    description: row.description,
+    platform: row.platform as Platform,
+    token: row.token,
+    attributes: parseJson(row.attributes),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toHost(row: HostsTable): Host {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    name: row.name,
+    typeOf: row.type_of,
+    attributes: parseJson(row.attributes),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toEnvironment(row: EnvironmentsTable): Environment {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    hostId: row.host_id,
+    name: row.name,
+    mode: row.mode as EnvironmentMode,
+    clusterId: row.cluster_id,
+    token: row.token,
+    attributes: parseJson(row.attributes),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toService(row: ServicesTable): Service {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    type: row.type as ServiceType,
+    name: row.name,
+    spec: parseJson(row.spec),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function createTreeStore(db: Db) {
+  return {
+    async findOrganization(id: string, ex: Executor = db): Promise<Organization | undefined> {
+      const row = await ex.selectFrom("organizations").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toOrganization(row);
+    },
+    async listOrganizations(ids: string[] | null, ex: Executor = db): Promise<Organization[]> {
+      let query = ex.selectFrom("organizations").selectAll().orderBy("created_at").orderBy("id");
+      if (ids !== null) {
+        if (ids.length === 0) return [];
+        query = query.where("id", "in", ids);
+      }
+      return (await query.execute()).map(toOrganization);
+    },
+    async organizationNameTaken(name: string, ex: Executor = db): Promise<boolean> {
+      const row = await ex.selectFrom("organizations").select("id").where("name_lower", "=", name.toLowerCase()).executeTakeFirst();
+      return row !== undefined;
+    },
+    async insertOrganization(row: OrganizationsTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("organizations").values(row).execute();
+    },
+    async countOrganizations(ex: Executor = db): Promise<number> {
+      const row = await ex
+        .selectFrom("organizations")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    async deleteOrganization(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("organizations").where("id", "=", id).execute();
+    },
+
+    async findProject(id: string, ex: Executor = db): Promise<Project | undefined> {
+      const row = await ex.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toProject(row);
+    },
+    async listProjects(organizationId: string, ex: Executor = db): Promise<Project[]> {
+      const rows = await ex
+        .selectFrom("projects")
+        .selectAll()
+        .where("organization_id", "=", organizationId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toProject);
+    },
+    async projectNameTaken(organizationId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
+      let query = ex
+        .selectFrom("projects")
+        .select("id")
+        .where("organization_id", "=", organizationId)
+        .where("name_lower", "=", name.toLowerCase());
+      if (exceptId !== null) query = query.where("id", "!=", exceptId);
+      return (await query.executeTakeFirst()) !== undefined;
+    },
+    async insertProject(row: ProjectsTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("projects").values(row).execute();
+    },
+    async updateProject(id: string, changes: Partial<ProjectsTable>, ex: Executor = db): Promise<void> {
+      await ex.updateTable("projects").set(changes).where("id", "=", id).execute();
+    },
+    async deleteProject(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("projects").where("id", "=", id).execute();
+    },
+    async countEnvironments(projectId: string, ex: Executor = db): Promise<number> {
+      const row = await ex
+        .selectFrom("environments")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("project_id", "=", projectId)
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+
+    async findHost(id: string, ex: Executor = db): Promise<Host | undefined> {
+      const row = await ex.selectFrom("hosts").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toHost(row);
+    },
+    async listHosts(projectId: string, ex: Executor = db): Promise<Host[]> {
+      const rows = await ex
+        .selectFrom("hosts")
+        .selectAll()
+        .where("project_id", "=", projectId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toHost);
+    },
+    async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("hosts").values(row).execute();
+    },
+
+    async findEnvironment(id: string, ex: Executor = db): Promise<Environment | undefined> {
+      const row = await ex.selectFrom("environments").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toEnvironment(row);
+    },
+    async listEnvironments(projectId: string, ex: Executor = db): Promise<Environment[]> {
+      const rows = await ex
+        .selectFrom("environments")
+        .selectAll()
+        .where("project_id", "=", projectId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toEnvironment);
+    },
+    async environmentNameTaken(projectId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
+      let query = ex
+        .selectFrom("environments")
+        .select("id")
+        .where("project_id", "=", projectId)
+        .where("name_lower", "=", name.toLowerCase());
+      if (exceptId !== null) query = query.where("id", "!=", exceptId);
+      return (await query.executeTakeFirst()) !== undefined;
+    },
+    async insertEnvironment(row: EnvironmentsTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("environments").values(row).execute();
+    },
+    async updateEnvironment(id: string, changes: Partial<EnvironmentsTable>, ex: Executor = db): Promise<void> {
+      await ex.updateTable("environments").set(changes).where("id", "=", id).execute();
+    },
+    async deleteEnvironment(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("environments").where("id", "=", id).execute();
+    },
+
+    async findService(id: string, ex: Executor = db): Promise<Service | undefined> {
+      const row = await ex.selectFrom("services").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toService(row);
+    },
+    async listServices(environmentId: string, type: ServiceType | null, ex: Executor = db): Promise<Service[]> {
+      let query = ex.selectFrom("services").selectAll().where("environment_id", "=", environmentId);
+      if (type !== null) query = query.where("type", "=", type);
+      return (await query.orderBy("created_at").orderBy("id").execute()).map(toService);
+    },
+    async serviceNameTaken(environmentId: string, name: string, ex: Executor = db): Promise<boolean> {
+      const row = await ex
+        .selectFrom("services")
+        .select("id")
+        .where("environment_id", "=", environmentId)
+        .where("name_lower", "=", name.toLowerCase())
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async insertService(row: ServicesTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("services").values(row).execute();
+    },
+    async deleteService(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("services").where("id", "=", id).execute();
+    },
+  };
+}
+
+export type TreeStore = ReturnType<typeof createTreeStore>;

@@ -1,0 +1,92 @@
+export const SERVICE_TYPES = ["APPLICATION", "CONTAINER", "JOB", "HELM", "TERRAFORM", "DATABASE"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export const ENVIRONMENT_MODES = ["DEVELOPMENT", "STAGING", "PRODUCTION", "PREVIEW"] as const;
+export type EnvironmentMode = (typeof ENVIRONMENT_MODES)[number];
+
+export const STAGES = ["development", "staging", "production"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const PLATFORMS = ["web", "mobile", "edge"] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Qovery mode → Reactor stage (DEVELOPMENT and PREVIEW are both development). */
+export function stageOfMode(mode: string): Stage {
+  switch (mode) {
+    case "PRODUCTION":
+      return "production";
+    case "STAGING":
+      return "staging";
+    default:
+      return "development";
+  }
+}
+
+export function modeOfStage(stage: Stage): EnvironmentMode {
+  switch (stage) {
+    case "production":
+      return "PRODUCTION";
+    case "staging":
+      return "STAGING";
+    case "development":
+      return "DEVELOPMENT";
+  }
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  plan: string;
+  description: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Project {
+  id: string;
+  organizationId: string;
+  name: string;
+  description: string | null;
+  platform: Platform;
+  token: string;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Host {
+  id: string;
+  organizationId: string;
+  projectId: string;
+  name: string;
+  typeOf: string;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Environment {
+  id: string;
+  organizationId: string;
+  projectId: string;
+  hostId: string | null;
+  name: string;
+  mode: EnvironmentMode;
+  clusterId: string | null;
+  token: string;
+  attributes: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface Service {
+  id: string;
+  organizationId: string;
+  projectId: string;
+  environmentId: string;
+  type: ServiceType;
+  name: string;
+  spec: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
