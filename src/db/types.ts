@@ -95,6 +95,72 @@ export interface ApiTokensTable {
   created_at: string;
 }
 
+export interface CredentialsTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  environment_id: string | null;
+  name: string;
+  /** The LATCH_CREDENTIAL_<NAME> variable this credential is delivered as; unique per project. */
+  variable_name: string;
+  /** As the client gave it (oauth2 and oauth2-client_credentials are one provider). */
+  type_of: string;
+  /** token | simple-http | oauth2 | oauth2-jwt | oauth2-google */
+  provider: string;
+  /** JSON of the fields that may be shown (client_id, token_url, refresh_offset, options, …). */
+  public_credentials: string;
+  /** Ciphertext of a JSON object of the hidden fields (token, password, client_secret, private_key). */
+  secret_credentials: Buffer | null;
+  /** Ciphertext of the current artifact delivered to the environment. */
+  artifact: Buffer | null;
+  /** Ciphertext of the OAuth refresh token (oauth2-google). */
+  refresh_token: Buffer | null;
+  status: string;
+  /** JSON, shown as meta.status_details; never holds a token or a raw response body. */
+  status_details: string | null;
+  refresh_status: string | null;
+  refresh_status_details: string | null;
+  activated_at: string | null;
+  expires_at: string | null;
+  refresh_at: string | null;
+  /** SHA-256 of the single-use nonce inside the signed oauth2-google `state`. */
+  authorization_nonce: string | null;
+  authorization_url_expires_at: string | null;
+  /** Bumped on every change of credentials; an exchange result for an older generation is dropped. */
+  generation: number;
+  created_by_name: string | null;
+  updated_by_name: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CredentialJobsTable {
+  credential_id: string;
+  organization_id: string;
+  /** exchange | refresh */
+  kind: string;
+  generation: number;
+  run_at: string;
+  attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NotesTable {
+  id: string;
+  organization_id: string;
+  resource_type: string;
+  resource_id: string;
+  text: string;
+  author_display_name: string;
+  author_email: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -103,6 +169,9 @@ export interface Database {
   environments: EnvironmentsTable;
   services: ServicesTable;
   api_tokens: ApiTokensTable;
+  credentials: CredentialsTable;
+  credential_jobs: CredentialJobsTable;
+  notes: NotesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -2,6 +2,7 @@
 // Add a new file for every change; never edit one that has shipped.
 import type { Kysely } from "kysely";
 import * as m0001 from "./0001-foundation.js";
+import * as m0003 from "./0003-credentials.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -9,4 +10,5 @@ export interface FrozenMigration {
 
 export const migrations: Record<string, FrozenMigration> = {
   "0001-foundation": m0001,
+  "0003-credentials": m0003,
 };
