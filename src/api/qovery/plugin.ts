@@ -3,8 +3,12 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
+import { apiTokenRoutes } from "./api-token-routes.js";
+import { environmentRoutes } from "./environment-routes.js";
 import { sendQoveryError } from "./errors.js";
 import { organizationRoutes } from "./organization-routes.js";
+import { projectRoutes } from "./project-routes.js";
+import { serviceRoutes } from "./service-routes.js";
 
 export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.setErrorHandler((error, request, reply) => sendQoveryError(error, request, reply));
@@ -15,4 +19,8 @@ export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app
     request.principal = await context.access.authenticate(request.headers.authorization);
   });
   await app.register(organizationRoutes, { context });
+  await app.register(apiTokenRoutes, { context });
+  await app.register(projectRoutes, { context });
+  await app.register(environmentRoutes, { context });
+  await app.register(serviceRoutes, { context });
 };

@@ -2,6 +2,12 @@ import { type TSchema, Type } from "@sinclair/typebox";
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
+/**
+ * A string enum as one JSON Schema `enum` (not a union of literals), so a bad value is reported
+ * as "must be equal to one of the allowed values" rather than against the first literal.
+ */
+export const StringEnum = <const T extends readonly string[]>(values: T) => Type.Unsafe<T[number]>({ type: "string", enum: [...values] });
+
 export const PLAN_ENUM = [
   "FREE",
   "TEAM",
@@ -18,7 +24,7 @@ export const PLAN_ENUM = [
 
 export const OrganizationRequest = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 255 }),
-  plan: Type.Union(PLAN_ENUM.map((plan) => Type.Literal(plan))),
+  plan: StringEnum(PLAN_ENUM),
   description: Type.Optional(Nullable(Type.String())),
   website_url: Type.Optional(Nullable(Type.String())),
   repository: Type.Optional(Nullable(Type.String())),
@@ -43,3 +49,70 @@ export const OrganizationResponse = Type.Object({
 });
 
 export const OrganizationResponseList = Type.Object({ results: Type.Array(OrganizationResponse) });
+
+const Reference = Type.Object({ id: Type.String() });
+
+export const ProjectRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+});
+
+export const ProjectResponse = Type.Object({
+  id: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  associated_environments_count: Type.Integer(),
+  organization: Reference,
+});
+
+export const ProjectResponseList = Type.Object({ results: Type.Array(ProjectResponse) });
+
+/** What the client may send as `mode` on create; PREVIEW environments are made by the platform. */
+export const CREATE_ENVIRONMENT_MODES = ["DEVELOPMENT", "STAGING", "PRODUCTION"] as const;
+
+export const EnvironmentRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  cluster: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  mode: Type.Optional(StringEnum(CREATE_ENVIRONMENT_MODES)),
+});
+
+export const EnvironmentResponse = Type.Object({
+  id: Type.String(),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  name: Type.String(),
+  organization: Reference,
+  project: Reference,
+  cloud_provider: Type.Object({ provider: Type.String(), cluster: Type.String() }),
+  mode: Type.String(),
+  cluster_id: Type.String(),
+  cluster_name: Type.String(),
+});
+
+export const EnvironmentResponseList = Type.Object({ results: Type.Array(EnvironmentResponse) });
+
+export const ApiTokenRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  scope: Type.Optional(Nullable(Type.Literal("ADMIN"))),
+  role_id: Nullable(Type.String({ format: "uuid" })),
+});
+
+export const ApiTokenCreated = Type.Object({
+  id: Type.String(),
+  created_at: Type.String(),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+  token: Type.String(),
+  role_id: Type.String(),
+  role_name: Type.String(),
+});
+
+/** Environment and service deletes: the client may send these; Latch has nothing to reconcile. */
+export const DeleteQuery = Type.Object({
+  skipReconcile: Type.Optional(Type.Boolean()),
+  resources_only: Type.Optional(Type.Boolean()),
+  force_terraform_action: Type.Optional(Type.String()),
+});

@@ -1,0 +1,74 @@
+// POST /organization/{organizationId}/apiToken: Qovery's way to mint an organization API token.
+// Qovery names a role by id; Latch maps three fixed role ids onto its own roles:
+//
+//   role_id                                  role_name  Latch role
+//   1a7c1d02-5b3e-4c8e-9d7a-0000000000ad     admin      admin   (everything in the organization)
+//   1a7c1d02-5b3e-4c8e-9d7a-00000000006e     member     member  (edits variables and credentials)
+//   1a7c1d02-5b3e-4c8e-9d7a-0000000000f1     viewer     viewer  (reads metadata)
+//   null                                     member     member
+//
+// Any other role_id is a 400. `scope` (only ADMIN exists) is accepted; rights come from role_id.
+// The token is in this response only; Latch keeps its SHA-256.
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { principalOf } from "../http/principal.js";
+import { qoveryErrorResponses } from "./errors.js";
+import { ApiTokenCreated, ApiTokenRequest } from "./tree-schemas.js";
+
+export const QOVERY_ROLE_IDS = {
+  admin: "1a7c1d02-5b3e-4c8e-9d7a-0000000000ad",
+  member: "1a7c1d02-5b3e-4c8e-9d7a-00000000006e",
+  viewer: "1a7c1d02-5b3e-4c8e-9d7a-0000000000f1",
+} as const;
+
+type QoveryRole = keyof typeof QOVERY_ROLE_IDS;
+
+function roleOf(roleId: string | null): QoveryRole {
+  if (roleId === null) return "member";
+  const found = (Object.keys(QOVERY_ROLE_IDS) as QoveryRole[]).find((role) => QOVERY_ROLE_IDS[role] === roleId.toLowerCase());
+  if (found === undefined) {
+    throw new AppError(
+      "VALIDATION_FAILED",
+      `body.role_id is not a known role: use ${QOVERY_ROLE_IDS.admin} (admin), ${QOVERY_ROLE_IDS.member} (member), ${QOVERY_ROLE_IDS.viewer} (viewer) or null (member)`,
+      { pointer: "/role_id" },
+    );
+  }
+  return found;
+}
+
+const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "uuid" }) });
+
+export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  app.post(
+    "/organization/:organizationId/apiToken",
+    {
+      schema: {
+        operationId: "createOrganizationApiToken",
+        tags: ["qovery:organization"],
+        params: OrganizationParams,
+        body: ApiTokenRequest,
+        response: { 201: ApiTokenCreated, ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const role = roleOf(request.body.role_id);
+      const created = await context.access.createToken(principalOf(request), {
+        name: request.body.name,
+        description: request.body.description ?? null,
+        role,
+        organization_id: request.params.organizationId,
+      });
+      return reply.status(201).send({
+        id: created.id,
+        created_at: created.created_at,
+        name: created.name,
+        description: created.description,
+        token: created.token,
+        role_id: QOVERY_ROLE_IDS[role],
+        role_name: role,
+      });
+    },
+  );
+};

@@ -1,0 +1,82 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import { principalOf } from "../http/principal.js";
+import { qoveryErrorResponses } from "./errors.js";
+import { toQoveryEnvironment } from "./tree-mappers.js";
+import { DeleteQuery, EnvironmentRequest, EnvironmentResponse, EnvironmentResponseList } from "./tree-schemas.js";
+
+const ProjectParams = Type.Object({ projectId: Type.String({ format: "uuid" }) });
+const EnvironmentParams = Type.Object({ environmentId: Type.String({ format: "uuid" }) });
+const tags = ["qovery:environment"];
+
+export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  const { tree } = context;
+
+  app.post(
+    "/project/:projectId/environment",
+    {
+      schema: {
+        operationId: "createEnvironment",
+        tags,
+        params: ProjectParams,
+        body: EnvironmentRequest,
+        response: { 201: EnvironmentResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const environment = await tree.createEnvironment(principalOf(request), request.params.projectId, {
+        name: request.body.name,
+        mode: request.body.mode ?? "DEVELOPMENT",
+        clusterId: request.body.cluster ?? null,
+      });
+      return reply.status(201).send(toQoveryEnvironment(environment));
+    },
+  );
+
+  app.get(
+    "/project/:projectId/environment",
+    {
+      schema: {
+        operationId: "listEnvironment",
+        tags,
+        params: ProjectParams,
+        response: { 200: EnvironmentResponseList, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => ({
+      results: (await tree.listEnvironments(principalOf(request), request.params.projectId)).map(toQoveryEnvironment),
+    }),
+  );
+
+  app.get(
+    "/environment/:environmentId",
+    {
+      schema: {
+        operationId: "getEnvironment",
+        tags,
+        params: EnvironmentParams,
+        response: { 200: EnvironmentResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => toQoveryEnvironment(await tree.loadEnvironment(principalOf(request), request.params.environmentId, "read")),
+  );
+
+  // `skipReconcile` is accepted and has no effect: Latch deploys nothing it would reconcile.
+  app.delete(
+    "/environment/:environmentId",
+    {
+      schema: {
+        operationId: "deleteEnvironment",
+        tags,
+        params: EnvironmentParams,
+        querystring: DeleteQuery,
+        response: { 204: Type.Null(), ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      await tree.deleteEnvironment(principalOf(request), request.params.environmentId);
+      return reply.status(204).send(null);
+    },
+  );
+};

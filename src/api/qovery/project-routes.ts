@@ -1,0 +1,80 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import type { Principal } from "../../modules/access/access-types.js";
+import type { Project } from "../../modules/tree/tree-types.js";
+import { principalOf } from "../http/principal.js";
+import { qoveryErrorResponses } from "./errors.js";
+import { toQoveryProject } from "./tree-mappers.js";
+import { ProjectRequest, ProjectResponse, ProjectResponseList } from "./tree-schemas.js";
+
+const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "uuid" }) });
+const ProjectParams = Type.Object({ projectId: Type.String({ format: "uuid" }) });
+const tags = ["qovery:project"];
+
+export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  const { tree } = context;
+
+  /** A token restricted to one environment sees that one only, so it counts no other. */
+  async function view(actor: Principal, project: Project) {
+    const count =
+      actor.environmentId !== null && actor.role !== "admin" && actor.role !== "instance-admin"
+        ? Number(actor.projectId === project.id)
+        : await tree.countEnvironments(project.id);
+    return toQoveryProject(project, count);
+  }
+
+  // The real API answers 200 (not 201) to a project creation; the client accepts either.
+  app.post(
+    "/organization/:organizationId/project",
+    {
+      schema: {
+        operationId: "createProject",
+        tags,
+        params: OrganizationParams,
+        body: ProjectRequest,
+        response: { 200: ProjectResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => {
+      const actor = principalOf(request);
+      const project = await tree.createProject(actor, request.params.organizationId, request.body);
+      return view(actor, project);
+    },
+  );
+
+  app.get(
+    "/organization/:organizationId/project",
+    {
+      schema: {
+        operationId: "listProject",
+        tags,
+        params: OrganizationParams,
+        response: { 200: ProjectResponseList, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => {
+      const actor = principalOf(request);
+      const projects = await tree.listProjects(actor, request.params.organizationId);
+      return { results: await Promise.all(projects.map((project) => view(actor, project))) };
+    },
+  );
+
+  app.get(
+    "/project/:projectId",
+    { schema: { operationId: "getProject", tags, params: ProjectParams, response: { 200: ProjectResponse, ...qoveryErrorResponses } } },
+    async (request) => {
+      const actor = principalOf(request);
+      return view(actor, await tree.loadProject(actor, request.params.projectId, "read"));
+    },
+  );
+
+  app.delete(
+    "/project/:projectId",
+    { schema: { operationId: "deleteProject", tags, params: ProjectParams, response: { 204: Type.Null(), ...qoveryErrorResponses } } },
+    async (request, reply) => {
+      await tree.deleteProject(principalOf(request), request.params.projectId);
+      return reply.status(204).send(null);
+    },
+  );
+};
