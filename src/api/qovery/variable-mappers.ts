@@ -1,0 +1,107 @@
+// Views → Qovery wire shapes (§5). Explicit nulls everywhere, variable_type always present,
+// and a secret's value never: the Secret model has none, the others carry null.
+import type { Static } from "@sinclair/typebox";
+import type { ImportResult, ParentView, VariableView } from "../../modules/variables/variable-types.js";
+import type { EnvironmentVariable, Secret, VariableImport, VariableResponse } from "./variable-schemas.js";
+
+/** What a response shows as `value`: null for a secret; for a plain alias, its parent's key (§7.4). */
+function shownValue(view: VariableView): string | null {
+  if (view.isSecret) return null;
+  if (view.variableType === "ALIAS") return view.parent?.key ?? null;
+  return view.value;
+}
+
+function parentWithValue(parent: ParentView) {
+  return {
+    id: parent.id,
+    key: parent.key,
+    value: parent.value,
+    mount_path: parent.mountPath,
+    scope: parent.scope,
+    variable_type: parent.variableType,
+  };
+}
+
+function linked(view: VariableView) {
+  return {
+    service_id: view.serviceId,
+    service_name: view.serviceName,
+    service_type: view.serviceType,
+    owned_by: view.ownedBy,
+  };
+}
+
+function base(view: VariableView) {
+  return { id: view.id, created_at: view.createdAt, updated_at: view.updatedAt, key: view.key };
+}
+
+export function toSecret(view: VariableView): Static<typeof Secret> {
+  const parent =
+    view.parent === null
+      ? null
+      : {
+          id: view.parent.id,
+          key: view.parent.key,
+          mount_path: view.parent.mountPath,
+          scope: view.parent.scope,
+          variable_type: view.parent.variableType,
+          description: view.parent.description,
+          enable_interpolation_in_file: view.parent.enableInterpolationInFile,
+        };
+  return {
+    ...base(view),
+    overridden_secret: view.variableType === "OVERRIDE" ? parent : null,
+    aliased_secret: view.variableType === "ALIAS" ? parent : null,
+    scope: view.scope,
+    variable_type: view.variableType,
+    ...linked(view),
+    description: view.description,
+    enable_interpolation_in_file: view.enableInterpolationInFile,
+  };
+}
+
+export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
+  const parent = view.parent === null ? null : parentWithValue(view.parent);
+  return {
+    ...base(view),
+    value: shownValue(view),
+    mount_path: view.mountPath,
+    description: view.description,
+    enable_interpolation_in_file: view.enableInterpolationInFile,
+    overridden_variable: view.variableType === "OVERRIDE" ? parent : null,
+    aliased_variable: view.variableType === "ALIAS" ? parent : null,
+    scope: view.scope,
+    variable_type: view.variableType,
+    ...linked(view),
+  };
+}
+
+export function toVariableResponse(view: VariableView): Static<typeof VariableResponse> {
+  const parent = view.parent === null ? null : parentWithValue(view.parent);
+  return {
+    ...base(view),
+    value: shownValue(view),
+    mount_path: view.mountPath,
+    overridden_variable: view.variableType === "OVERRIDE" ? parent : null,
+    aliased_variable: view.variableType === "ALIAS" ? parent : null,
+    scope: view.scope,
+    variable_type: view.variableType,
+    ...linked(view),
+    is_secret: view.isSecret,
+    description: view.description,
+    enable_interpolation_in_file: view.enableInterpolationInFile,
+    secret_manager_access_id: null,
+  };
+}
+
+export function toVariableImport(result: ImportResult): Static<typeof VariableImport> {
+  return {
+    total_variables_to_import: result.total,
+    successful_imported_variables: result.imported.map((entry) => ({
+      name: entry.name,
+      ...(entry.isSecret || entry.value === null ? {} : { value: entry.value }),
+      scope: entry.scope,
+      is_secret: entry.isSecret,
+    })),
+  };
+}

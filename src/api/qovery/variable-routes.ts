@@ -1,0 +1,186 @@
+// §4: the unified /variable endpoints (VariableMainCallsApi), which also reach HELM and
+// TERRAFORM services. Secrets and plain variables through one model; routes translate only.
+
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { OWNER_SCOPES, type OwnerRef } from "../../modules/variables/variable-types.js";
+import { principalOf } from "../http/principal.js";
+import { qoveryErrorResponses } from "./errors.js";
+import { IMPORT_BODY_LIMIT } from "./scoped-variable-routes.js";
+import { toVariableImport, toVariableResponse } from "./variable-mappers.js";
+import {
+  VariableAliasRequest,
+  VariableEditRequest,
+  VariableImport,
+  VariableImportQuery,
+  VariableImportRequest,
+  VariableListQuery,
+  VariableOverrideRequest,
+  VariableRequest,
+  VariableResponse,
+  VariableResponseList,
+} from "./variable-schemas.js";
+
+const tags = ["qovery:variable"];
+const VariableParams = Type.Object({ variableId: Type.String({ format: "uuid" }) });
+
+/** The owner a scope + id names; BUILT_IN and AGENTIC_WORKFLOW cannot own variables here. */
+function ownerRef(scope: string, id: string, field: string): OwnerRef {
+  if (!(OWNER_SCOPES as readonly string[]).includes(scope)) {
+    throw new AppError("VARIABLE_RULE_VIOLATION", `${field} must be one of ${OWNER_SCOPES.join(", ")}; ${scope} cannot own variables`);
+  }
+  return { scope: scope as OwnerRef["scope"], id };
+}
+
+function noExternalSecret(id: string | null | undefined): void {
+  if (id != null) {
+    throw new AppError("VARIABLE_RULE_VIOLATION", "secret_manager_access_id: external secret managers are not supported by Latch");
+  }
+}
+
+export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  const { variables } = context;
+
+  app.get(
+    "/variable",
+    {
+      schema: {
+        operationId: "listVariables",
+        tags,
+        querystring: VariableListQuery,
+        response: { 200: VariableResponseList, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => {
+      const { parent_id, scope, is_secret } = request.query;
+      const views = await variables.list(principalOf(request), ownerRef(scope, parent_id, "scope"), is_secret);
+      return { results: views.map(toVariableResponse) };
+    },
+  );
+
+  app.post(
+    "/variable",
+    {
+      schema: { operationId: "createVariable", tags, body: VariableRequest, response: { 201: VariableResponse, ...qoveryErrorResponses } },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      noExternalSecret(body.secret_manager_access_id);
+      const view = await variables.create(principalOf(request), ownerRef(body.variable_scope, body.variable_parent_id, "variable_scope"), {
+        key: body.key,
+        value: body.value,
+        isSecret: body.is_secret,
+        mountPath: body.mount_path,
+        description: body.description,
+        enableInterpolationInFile: body.enable_interpolation_in_file,
+      });
+      return reply.status(201).send(toVariableResponse(view));
+    },
+  );
+
+  app.post(
+    "/variable/import",
+    {
+      bodyLimit: IMPORT_BODY_LIMIT,
+      schema: {
+        operationId: "importEnvironmentVariables",
+        tags,
+        querystring: VariableImportQuery,
+        body: VariableImportRequest,
+        response: { 201: VariableImport, ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const { service_id, service_type } = request.query;
+      const result = await variables.importVariables(principalOf(request), ownerRef(service_type, service_id, "service_type"), {
+        overwrite: request.body.overwrite,
+        vars: request.body.vars.map((entry) => ({ name: entry.name, value: entry.value, scope: entry.scope, isSecret: entry.is_secret })),
+      });
+      return reply.status(201).send(toVariableImport(result));
+    },
+  );
+
+  app.put(
+    "/variable/:variableId",
+    {
+      schema: {
+        operationId: "editVariable",
+        tags,
+        params: VariableParams,
+        body: VariableEditRequest,
+        response: { 200: VariableResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      noExternalSecret(body.secret_manager_access_id);
+      const view = await variables.edit(principalOf(request), request.params.variableId, null, undefined, {
+        key: body.key,
+        value: body.value,
+        description: body.description,
+        enableInterpolationInFile: body.enable_interpolation_in_file,
+        mountPath: body.mount_path,
+        isSecret: body.is_secret,
+        scope: body.scope,
+      });
+      return toVariableResponse(view);
+    },
+  );
+
+  app.delete(
+    "/variable/:variableId",
+    { schema: { operationId: "deleteVariable", tags, params: VariableParams, response: { 204: Type.Null(), ...qoveryErrorResponses } } },
+    async (request, reply) => {
+      await variables.remove(principalOf(request), request.params.variableId, null, undefined);
+      return reply.status(204).send(null);
+    },
+  );
+
+  app.post(
+    "/variable/:variableId/alias",
+    {
+      schema: {
+        operationId: "createVariableAlias",
+        tags,
+        params: VariableParams,
+        body: VariableAliasRequest,
+        response: { 201: VariableResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const target = ownerRef(body.alias_scope, body.alias_parent_id, "alias_scope");
+      const view = await variables.alias(principalOf(request), request.params.variableId, target, undefined, {
+        key: body.key,
+        description: body.description,
+        enableInterpolationInFile: body.enable_interpolation_in_file,
+      });
+      return reply.status(201).send(toVariableResponse(view));
+    },
+  );
+
+  app.post(
+    "/variable/:variableId/override",
+    {
+      schema: {
+        operationId: "createVariableOverride",
+        tags,
+        params: VariableParams,
+        body: VariableOverrideRequest,
+        response: { 201: VariableResponse, ...qoveryErrorResponses },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const target = ownerRef(body.override_scope, body.override_parent_id, "override_scope");
+      const view = await variables.override(principalOf(request), request.params.variableId, target, undefined, {
+        value: body.value,
+        description: body.description,
+        enableInterpolationInFile: body.enable_interpolation_in_file,
+      });
+      return reply.status(201).send(toVariableResponse(view));
+    },
+  );
+};

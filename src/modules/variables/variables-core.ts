@@ -1,0 +1,146 @@
+// What every variables use case shares: loading and authorizing the owner a request names,
+// finding the variable it addresses, encrypting a value for its row, and the write transaction.
+import type { Keyring } from "../../crypto/keyring.js";
+import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
+import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
+import { AppError } from "../../errors.js";
+import type { Permission, Principal, ResourceScope } from "../access/access-types.js";
+import { assertAllowed } from "../access/authorize.js";
+import type { TreeService } from "../tree/tree-service.js";
+import { isVisibleFrom } from "./rules.js";
+import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
+import type { VariablesStore } from "./variables-store.js";
+import { placedOf, toViews } from "./variables-views.js";
+
+export interface VariablesDeps {
+  db: Db;
+  store: VariablesStore;
+  keyring: Pick<Keyring, "encrypt" | "decrypt">;
+  tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
+  now?: () => Date;
+}
+
+export function conflict(key: string): AppError {
+  return new AppError("VARIABLE_KEY_CONFLICT", `Variable already exists: ${key}`);
+}
+
+export function ruleViolation(message: string, pointer?: string): AppError {
+  return new AppError("VARIABLE_RULE_VIOLATION", message, pointer === undefined ? {} : { pointer });
+}
+
+export function labelOf(secrecy: SecrecyFilter): string {
+  return secrecy === true ? "Secret" : secrecy === false ? "Environment variable" : "Variable";
+}
+
+export function rowScope(row: VariablesTable): ResourceScope {
+  return {
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    serviceId: row.service_id ?? row.producer_service_id,
+  };
+}
+
+export function createVariablesCore(deps: VariablesDeps) {
+  const { db, store, keyring, tree } = deps;
+  const clock = deps.now ?? (() => new Date());
+
+  return {
+    db,
+    store,
+    keyring,
+
+    /** An ISO timestamp strictly after `previous`, so every edit moves updated_at. */
+    stamp(previous?: string): string {
+      const at = clock();
+      if (previous !== undefined) {
+        const floor = Date.parse(previous) + 1;
+        if (at.getTime() < floor) return new Date(floor).toISOString();
+      }
+      return at.toISOString();
+    },
+
+    async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission): Promise<Owner> {
+      if (ref.scope === "PROJECT") {
+        const project = await tree.loadProject(actor, ref.id, permission);
+        return {
+          scope: "PROJECT",
+          organizationId: project.organizationId,
+          projectId: project.id,
+          environmentId: null,
+          serviceId: null,
+          serviceType: null,
+        };
+      }
+      if (ref.scope === "ENVIRONMENT") {
+        const environment = await tree.loadEnvironment(actor, ref.id, permission);
+        return {
+          scope: "ENVIRONMENT",
+          organizationId: environment.organizationId,
+          projectId: environment.projectId,
+          environmentId: environment.id,
+          serviceId: null,
+          serviceType: null,
+        };
+      }
+      if (!isServiceScope(ref.scope)) throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
+      const service = await tree.loadService(actor, ref.id, ref.scope, permission);
+      return {
+        scope: ref.scope,
+        organizationId: service.organizationId,
+        projectId: service.projectId,
+        environmentId: service.environmentId,
+        serviceId: service.id,
+        serviceType: service.type,
+      };
+    },
+
+    /**
+     * The variable a request addresses, seen from the URL's owner when there is one, of the
+     * family the face serves. Anything else (missing, another organization, not visible) is 404.
+     */
+    async findAddressed(
+      actor: Principal,
+      id: string,
+      via: Owner | null,
+      secrecy: SecrecyFilter,
+      permission: Permission,
+    ): Promise<VariablesTable> {
+      const label = labelOf(secrecy);
+      const row = await store.find(id);
+      if (row === undefined || (secrecy !== undefined && (row.is_secret === 1) !== secrecy)) {
+        throw new AppError("NOT_FOUND", `${label} not found`);
+      }
+      if (via !== null && (row.organization_id !== via.organizationId || !isVisibleFrom(placedOf(row), via))) {
+        throw new AppError("NOT_FOUND", `${label} not found`);
+      }
+      assertAllowed(actor, permission, rowScope(row), label);
+      return row;
+    },
+
+    encrypt(organizationId: string, id: string, value: string, ex?: Executor): Promise<Buffer> {
+      return keyring.encrypt(organizationId, { table: "variables", id, field: "value" }, value, ex);
+    },
+
+    views(rows: VariablesTable[], ex?: Executor): Promise<VariableView[]> {
+      return toViews({ store, keyring }, rows, ex);
+    },
+
+    async view(row: VariablesTable, ex?: Executor): Promise<VariableView> {
+      return (await toViews({ store, keyring }, [row], ex))[0] as VariableView;
+    },
+
+    /** One write transaction; a unique-key race becomes the same 409 as the pre-check. */
+    async write<T>(key: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+      try {
+        return await db.transaction().execute(work);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict(key);
+        if (isForeignKeyViolation(error)) throw new AppError("NOT_FOUND", "The parent of this variable was deleted meanwhile");
+        throw error;
+      }
+    },
+  };
+}
+
+export type VariablesCore = ReturnType<typeof createVariablesCore>;

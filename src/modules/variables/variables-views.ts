@@ -1,0 +1,96 @@
+// Rows → views. A secret's value is never decrypted here: only plain values (and the plain
+// values of aliased or overridden parents) are, because the management faces may show them.
+import type { Keyring } from "../../crypto/keyring.js";
+import type { Executor, VariablesTable } from "../../db/types.js";
+import type { ServiceType } from "../tree/tree-types.js";
+import type { Placed } from "./rules.js";
+import type { BuiltInVisibility, ParentView, VariableScope, VariableType, VariableView } from "./variable-types.js";
+import type { VariablesStore } from "./variables-store.js";
+
+export type Decryptor = Pick<Keyring, "decrypt">;
+
+export function placedOf(row: VariablesTable): Placed {
+  return {
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    serviceId: row.service_id,
+    scope: row.scope as VariableScope,
+    builtInVisibility: row.built_in_visibility as BuiltInVisibility | null,
+    producerServiceId: row.producer_service_id,
+  };
+}
+
+export function flag(value: number | null): boolean | null {
+  return value === null ? null : value === 1;
+}
+
+export function toFlag(value: boolean | null | undefined): number | null {
+  return value == null ? null : value ? 1 : 0;
+}
+
+export async function decryptValue(keyring: Decryptor, row: VariablesTable, ex?: Executor): Promise<string | null> {
+  if (row.value === null) return null;
+  return keyring.decrypt(row.organization_id, { table: "variables", id: row.id, field: "value" }, row.value, ex);
+}
+
+async function plainValue(keyring: Decryptor, row: VariablesTable, ex?: Executor): Promise<string | null> {
+  return row.is_secret === 1 ? null : decryptValue(keyring, row, ex);
+}
+
+export async function toViews(
+  deps: { store: Pick<VariablesStore, "findMany" | "serviceLabels">; keyring: Decryptor },
+  rows: VariablesTable[],
+  ex?: Executor,
+): Promise<VariableView[]> {
+  const known = new Map(rows.map((row) => [row.id, row]));
+  const missing = [...new Set(rows.flatMap((row) => (row.parent_id !== null && !known.has(row.parent_id) ? [row.parent_id] : [])))];
+  for (const parent of await deps.store.findMany(missing, ex)) known.set(parent.id, parent);
+  const serviceIds = [
+    ...new Set(
+      rows.flatMap((row) => {
+        const id = row.service_id ?? row.producer_service_id;
+        return id === null ? [] : [id];
+      }),
+    ),
+  ];
+  const labels = await deps.store.serviceLabels(serviceIds, ex);
+
+  const views: VariableView[] = [];
+  for (const row of rows) {
+    const parentRow = row.parent_id === null ? undefined : known.get(row.parent_id);
+    let parent: ParentView | null = null;
+    if (parentRow !== undefined) {
+      parent = {
+        id: parentRow.id,
+        key: parentRow.key,
+        value: await plainValue(deps.keyring, parentRow, ex),
+        mountPath: parentRow.mount_path,
+        scope: parentRow.scope as VariableScope,
+        variableType: parentRow.variable_type as VariableType,
+        description: parentRow.description,
+        enableInterpolationInFile: flag(parentRow.enable_interpolation_in_file),
+      };
+    }
+    const serviceId = row.service_id ?? row.producer_service_id;
+    const label = serviceId === null ? undefined : labels.get(serviceId);
+    views.push({
+      id: row.id,
+      key: row.key,
+      value: row.variable_type === "ALIAS" ? null : await plainValue(deps.keyring, row, ex),
+      isSecret: row.is_secret === 1,
+      scope: row.scope as VariableScope,
+      variableType: row.variable_type as VariableType,
+      mountPath: row.mount_path,
+      description: row.description,
+      enableInterpolationInFile: flag(row.enable_interpolation_in_file),
+      ownedBy: row.owned_by,
+      serviceId: label === undefined ? null : label.id,
+      serviceName: label === undefined ? null : label.name,
+      serviceType: label === undefined ? null : (label.type as ServiceType),
+      parent,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    });
+  }
+  return views;
+}

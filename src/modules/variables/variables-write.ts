@@ -1,0 +1,151 @@
+// Use cases: list, create, edit and delete a variable.
+import type { VariablesTable } from "../../db/types.js";
+import type { Principal } from "../access/access-types.js";
+import { newId } from "../tree/ids.js";
+import { checkDescription, checkKey, checkMountPath, checkValue } from "./rules.js";
+import {
+  type CreateInput,
+  type EditInput,
+  type Owner,
+  type OwnerRef,
+  ownerId,
+  type SecrecyFilter,
+  type VariableView,
+} from "./variable-types.js";
+import { conflict, ruleViolation, type VariablesCore } from "./variables-core.js";
+import { toFlag } from "./variables-views.js";
+
+function rowsFor(owner: Owner) {
+  return {
+    organization_id: owner.organizationId,
+    project_id: owner.projectId,
+    environment_id: owner.environmentId,
+    service_id: owner.serviceId,
+    owner_id: ownerId(owner),
+    scope: owner.scope,
+  };
+}
+
+/** Builds the insert for a new VALUE/FILE/ALIAS/OVERRIDE row owned by `owner`. */
+export async function newRow(
+  core: VariablesCore,
+  owner: Owner,
+  fields: Pick<
+    VariablesTable,
+    "variable_type" | "key" | "is_secret" | "mount_path" | "description" | "enable_interpolation_in_file" | "parent_id"
+  >,
+  value: string | null,
+  ex: Parameters<VariablesCore["encrypt"]>[3],
+): Promise<VariablesTable> {
+  const id = newId();
+  const at = core.stamp();
+  return {
+    id,
+    ...rowsFor(owner),
+    ...fields,
+    value: value === null ? null : await core.encrypt(owner.organizationId, id, value, ex),
+    producer_service_id: null,
+    built_in_visibility: null,
+    owned_by: "QOVERY",
+    created_at: at,
+    updated_at: at,
+  };
+}
+
+export function createWriteUseCases(core: VariablesCore) {
+  const { store } = core;
+
+  return {
+    /** Everything visible from the owner: its own, its ancestors' and the BUILT_IN ones. */
+    async list(actor: Principal, ref: OwnerRef, secrecy: SecrecyFilter): Promise<VariableView[]> {
+      const owner = await core.loadOwner(actor, ref, "read");
+      const rows = await store.listVisible(owner);
+      return core.views(secrecy === undefined ? rows : rows.filter((row) => (row.is_secret === 1) === secrecy));
+    },
+
+    async create(actor: Principal, ref: OwnerRef, input: CreateInput): Promise<VariableView> {
+      const owner = await core.loadOwner(actor, ref, "write");
+      checkKey(input.key);
+      checkValue(input.value);
+      checkDescription(input.description);
+      checkMountPath(input.mountPath);
+      const mountPath = input.mountPath ?? null;
+      return core.write(input.key, async (tx) => {
+        if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
+        const row = await newRow(
+          core,
+          owner,
+          {
+            variable_type: mountPath === null ? "VALUE" : "FILE",
+            key: input.key,
+            is_secret: input.isSecret ? 1 : 0,
+            mount_path: mountPath,
+            description: input.description ?? null,
+            enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
+            parent_id: null,
+          },
+          input.value,
+          tx,
+        );
+        await store.insert(row, tx);
+        return core.view(row, tx);
+      });
+    },
+
+    async edit(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter, input: EditInput): Promise<VariableView> {
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read");
+      const row = await core.findAddressed(actor, id, owner, secrecy, "write");
+      if (row.variable_type === "BUILT_IN") throw ruleViolation("A BUILT_IN variable cannot be edited");
+      const parent = row.parent_id === null ? undefined : await store.find(row.parent_id);
+      if (input.isSecret != null && input.isSecret !== (row.is_secret === 1)) {
+        throw ruleViolation("is_secret cannot change; delete the variable and create it again", "/is_secret");
+      }
+      if (input.scope != null && input.scope !== row.scope) {
+        throw ruleViolation("scope cannot change; delete the variable and create it again with the right scope", "/scope");
+      }
+      const mountPath = row.mount_path ?? parent?.mount_path ?? null;
+      if (input.mountPath != null && input.mountPath !== mountPath) throw ruleViolation("mount_path cannot change", "/mount_path");
+      if (row.variable_type === "OVERRIDE" && input.key !== row.key) {
+        throw ruleViolation("The key of an override cannot change: it is its parent's key", "/key");
+      }
+      if (row.variable_type === "ALIAS" && input.value != null && input.value !== parent?.key) {
+        throw ruleViolation("The value of an alias cannot change: an alias has its parent's value", "/value");
+      }
+      if (input.key !== row.key) checkKey(input.key);
+      checkValue(input.value);
+      checkDescription(input.description);
+
+      const keyOwner = {
+        projectId: row.project_id,
+        environmentId: row.environment_id,
+        serviceId: row.service_id,
+      };
+      return core.write(input.key, async (tx) => {
+        const at = core.stamp(row.updated_at);
+        if (input.key !== row.key) {
+          const others = await store.withKeyInLineage(keyOwner, input.key, tx);
+          if (others.some((other) => other.id !== row.id)) throw conflict(input.key);
+          await store.renameOverrides(row.id, input.key, at, tx);
+        }
+        const changes: Partial<VariablesTable> = { key: input.key, updated_at: at };
+        if (input.value != null && row.variable_type !== "ALIAS") {
+          changes.value = await core.encrypt(row.organization_id, row.id, input.value, tx);
+        }
+        if (input.description !== undefined) changes.description = input.description;
+        if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
+        await store.update(row.id, changes, tx);
+        return core.view({ ...row, ...changes }, tx);
+      });
+    },
+
+    async remove(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter): Promise<void> {
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read");
+      const row = await core.findAddressed(actor, id, owner, secrecy, "write");
+      if (row.variable_type === "BUILT_IN") {
+        throw ruleViolation("A BUILT_IN variable cannot be deleted; it goes with the environment or service that produced it");
+      }
+      // The foreign key removes the aliases and overrides of this variable in the same statement.
+      await store.delete(row.id);
+    },
+  };
+}
