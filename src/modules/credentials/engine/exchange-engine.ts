@@ -98,8 +98,8 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
       logger.warn({ ...fields, reason: outcome.details.title, httpStatus: outcome.details.http_status }, `credential ${job.kind} failed`);
   }
 
-  async function runOnce(): Promise<{ scheduled: number; ran: number }> {
-    const scheduled = await scheduleDueRefreshes(db, now());
+  async function runOnce(options: { schedule?: boolean } = {}): Promise<{ scheduled: number; ran: number }> {
+    const scheduled = options.schedule === false ? 0 : await scheduleDueRefreshes(db, now());
     const jobs = await leaseJobs(db, dialect, { owner: workerId, now: now(), leaseMs, limit: concurrency });
     await Promise.all(jobs.map((job) => runJob(job)));
     return { scheduled, ran: jobs.length };
@@ -109,9 +109,16 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
   let running: Promise<unknown> | null = null;
   let stopped = true;
 
+  // Scheduling scans every due credential; when ticks run back to back, once per poll interval
+  // (wall clock) is enough and leaves the event loop to the API.
+  let scheduledAt = Number.NEGATIVE_INFINITY;
+  let fullBatch = false;
+
   function loop(): void {
-    let fullBatch = false;
-    running = runOnce()
+    const schedule = !fullBatch || performance.now() - scheduledAt >= pollMs;
+    if (schedule) scheduledAt = performance.now();
+    fullBatch = false;
+    running = runOnce({ schedule })
       .then((result) => {
         // A full batch means more jobs may be due: go on at once rather than after a poll
         // interval, or 10,000 refreshes due together would take 10,000 / concurrency seconds.

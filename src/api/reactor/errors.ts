@@ -1,0 +1,106 @@
+// JSON:API errors for the Reactor face: {errors:[{id, status, code, title, detail, source}]}.
+// `status` is a string; both `title` (the Adobe UI shows it) and `detail` (the SDK's FetchError
+// message quotes it) are always filled. Statuses follow the face, not the Qovery face: every
+// validation problem is 422 and a name clash is 422 `not-unique`, as Reactor answers them.
+import { randomUUID } from "node:crypto";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { AppError, ErrorCode } from "../../errors.js";
+import { toAppError } from "../http/errors.js";
+
+export const JSON_API = "application/vnd.api+json";
+
+interface WireError {
+  status: number;
+  code: string;
+  title: string;
+}
+
+function wireErrorOf(error: AppError): WireError {
+  const code: ErrorCode = error.code;
+  switch (code) {
+    case "BAD_REQUEST":
+      return { status: 400, code: "invalid-request", title: "Bad Request" };
+    case "VALIDATION_FAILED":
+    case "VARIABLE_RULE_VIOLATION":
+    case "UNPROCESSABLE":
+      return { status: 422, code: "invalid-request", title: "Invalid Request" };
+    case "NAME_TAKEN":
+    case "NOT_UNIQUE":
+      return { status: 422, code: "not-unique", title: "Not Unique" };
+    case "UNAUTHENTICATED":
+      return { status: 401, code: "authentication-failure", title: "Authentication Failure" };
+    case "FORBIDDEN":
+      return { status: 403, code: "not-authorized", title: "Not Authorized" };
+    case "NOT_FOUND":
+      return { status: 404, code: "not-found", title: "Record Not Found" };
+    case "ROUTE_NOT_FOUND":
+      return { status: 404, code: "not-found", title: "Route Not Found" };
+    case "NOT_ACCEPTABLE":
+      return { status: 406, code: "not-acceptable", title: "Not Acceptable" };
+    case "CONFLICT":
+    case "ID_MISMATCH":
+    case "VARIABLE_KEY_CONFLICT":
+      return { status: 409, code: "conflict", title: "Conflict" };
+    case "PAYLOAD_TOO_LARGE":
+      return { status: 413, code: "payload-too-large", title: "Payload Too Large" };
+    case "UNSUPPORTED_MEDIA_TYPE":
+      return { status: 415, code: "unsupported-media-type", title: "Unsupported Media Type" };
+    case "RATE_LIMITED":
+      return { status: 429, code: "rate-limited", title: "Too Many Requests" };
+    case "NOT_READY":
+      return { status: 503, code: "service-unavailable", title: "Service Unavailable" };
+    case "INTERNAL":
+    case "DATA_INTEGRITY":
+      return { status: 500, code: "internal-error", title: "Internal Error" };
+  }
+}
+
+export interface JsonApiError {
+  id: string;
+  status: string;
+  code: string;
+  title: string;
+  detail: string;
+  source?: { pointer?: string; parameter?: string };
+  meta: { request_id: string; status_details?: unknown };
+}
+
+/** The JSON:API error document for anything thrown in a request, and its HTTP status. */
+export function toJsonApiErrors(error: unknown, requestId: string): { status: number; body: { errors: JsonApiError[] } } {
+  const appError = toAppError(error);
+  // The shared message names application/json; this face takes vnd.api+json as well.
+  const message = appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : appError.message;
+  const wire = wireErrorOf(appError);
+  const issues = appError.details.issues ?? [];
+  const entries =
+    issues.length > 0
+      ? issues.map((issue) => ({ detail: issue.detail, pointer: issue.pointer as string | undefined, parameter: undefined }))
+      : [{ detail: message, pointer: appError.details.pointer, parameter: appError.details.parameter }];
+  // Domain rules point into a plain body (`/name`); on this face the attributes sit under data.
+  const errors = entries.map((entry) => {
+    const pointer = entry.pointer === undefined || entry.pointer.startsWith("/data") ? entry.pointer : `/data/attributes${entry.pointer}`;
+    const source = pointer !== undefined ? { pointer } : entry.parameter !== undefined ? { parameter: entry.parameter } : undefined;
+    return {
+      id: randomUUID(),
+      status: String(wire.status),
+      code: wire.code,
+      title: wire.title,
+      detail: entry.detail,
+      ...(source === undefined ? {} : { source }),
+      // A failed test exchange says why, in words the engine wrote for a person (never a token).
+      meta: {
+        request_id: requestId,
+        ...(appError.details.statusDetails === undefined ? {} : { status_details: appError.details.statusDetails }),
+      },
+    };
+  });
+  return { status: wire.status, body: { errors } };
+}
+
+export function sendJsonApiError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = toJsonApiErrors(error, request.id);
+  if (status >= 500) request.log.error({ err: error }, "request failed");
+  const appError = toAppError(error);
+  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
+  return reply.status(status).type(JSON_API).send(body);
+}

@@ -1,0 +1,89 @@
+// The Reactor face: JSON:API shaped as Adobe's Reactor API (see shared/spec/reactor-api.md) for
+// companies, properties, hosts, environments, secrets and notes. Routes translate; rules live
+// in modules/. Every response is application/vnd.api+json, errors included.
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import type { Principal } from "../../modules/access/access-types.js";
+import { fromReactorId, isUuid } from "../../modules/tree/ids.js";
+import { authenticateRequest } from "../http/session-auth.js";
+import { environmentRoutes } from "./environment-routes.js";
+import { JSON_API, sendJsonApiError } from "./errors.js";
+import { notesRoutes } from "./notes-routes.js";
+import { oauthRoutes } from "./oauth-routes.js";
+import { secretsRoutes } from "./secrets-routes.js";
+import { treeRoutes } from "./tree-routes.js";
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route proves itself (the oauth2 callback's signed state): no Authorization or x-api-key. */
+    reactorPublic?: boolean;
+  }
+}
+
+const ACCEPTABLE = new Set(["*/*", "application/*", "application/json", JSON_API]);
+
+/** Reactor clients send `application/vnd.api+json;revision=1`; a missing Accept is fine too. */
+function acceptable(header: string | undefined): boolean {
+  if (header === undefined || header.trim() === "") return true;
+  return header.split(",").some((range) => ACCEPTABLE.has((range.split(";")[0] ?? "").trim().toLowerCase()));
+}
+
+async function authenticate(context: Context, request: FastifyRequest): Promise<Principal> {
+  const principal = await authenticateRequest(context, request);
+  const apiKey = request.headers["x-api-key"];
+  if (typeof apiKey !== "string" || apiKey.trim() === "") {
+    throw new AppError("UNAUTHENTICATED", "The x-api-key header is required (any non-empty value, such as your client id)");
+  }
+  if (principal.role === "runtime") {
+    throw new AppError("FORBIDDEN", "a runtime token can only read its own service's values at /v1/runtime");
+  }
+  const picked = request.headers["x-gw-ims-org-id"];
+  if (typeof picked !== "string" || picked.trim() === "") return principal;
+  const value = picked.trim();
+  const organizationId = fromReactorId("organization", value) ?? (isUuid(value) ? value.toLowerCase() : null);
+  if (organizationId === null) throw new AppError("NOT_FOUND", "x-gw-ims-org-id names no company this token can see");
+  await context.tree.loadOrganization(principal, organizationId);
+  // The instance-admin acts in every company; x-gw-ims-org-id narrows it to the one named, as
+  // an admin of that company, so lists and lookups outside it answer as for any admin.
+  return principal.role === "instance-admin" ? { ...principal, role: "admin", organizationId } : principal;
+}
+
+export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  // The SDK sends `Content-Type: application/vnd.api+json` on GET and DELETE too, without a body.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  // Only JSON bodies: anything else (text/plain included) is 415.
+  app.removeContentTypeParser(["application/json", "text/plain"]);
+  app.addContentTypeParser(["application/json", JSON_API], { parseAs: "string" }, (request, body, done) => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    parseJson(request, text, done);
+  });
+
+  app.setErrorHandler((error, request, reply) => sendJsonApiError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendJsonApiError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
+  );
+
+  app.addHook("onRequest", async (request) => {
+    if (request.routeOptions.config?.reactorPublic === true) return;
+    if (!acceptable(request.headers.accept)) {
+      throw new AppError("NOT_ACCEPTABLE", `This API answers ${JSON_API}; send Accept: ${JSON_API}`);
+    }
+    request.principal = await authenticate(context, request);
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    const type = String(reply.getHeader("content-type") ?? "");
+    if (reply.statusCode !== 204 && !type.startsWith("text/html")) reply.header("content-type", JSON_API);
+    return payload;
+  });
+
+  await app.register(treeRoutes, { context });
+  await app.register(environmentRoutes, { context });
+  await app.register(secretsRoutes, { context });
+  await app.register(notesRoutes, { context });
+  await app.register(oauthRoutes, { context });
+};

@@ -1,0 +1,125 @@
+// Secrets (Latch credentials): lists per property and per environment, lookup, create, PATCH
+// (plain update or meta.action test / retry / reauthorize), delete, and the related resources.
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { fromReactorId } from "../../modules/tree/ids.js";
+import { principalOf } from "../http/principal.js";
+import { type BodyData, bodyData, indexDocument, linkerOf, relationshipId, rowId } from "./document.js";
+import { Environment, many, maybeOne, one, Property, Secret } from "./schemas.js";
+import { SECRET_FILTERS, secretResource, secretView } from "./secret-mappers.js";
+import { environmentResource, propertyResource } from "./tree-mappers.js";
+
+const IdParams = Type.Object({ id: Type.String() });
+
+/**
+ * The environment named in a body as a row id: undefined when absent, null for `{data: null}`.
+ * An id that is not an environment id cannot name one of the property's environments (422).
+ */
+function environmentOf(data: BodyData): string | null | undefined {
+  const id = relationshipId(data, "environment", "environments");
+  if (id == null) return id;
+  const rowIdOf = fromReactorId("environment", id);
+  if (rowIdOf === null) {
+    throw new AppError("UNPROCESSABLE", "relationships.environment names no environment of this property", {
+      pointer: "/data/relationships/environment/data/id",
+    });
+  }
+  return rowIdOf;
+}
+
+export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  const { credentials, tree } = context;
+
+  app.get(
+    "/properties/:id/secrets",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: many(Secret) } } },
+    async (request) => {
+      const linker = linkerOf(request);
+      const list = await credentials.listForProject(principalOf(request), rowId("project", request.params.id, "Property"));
+      return indexDocument(request, list, secretView, SECRET_FILTERS, (credential) => secretResource({ credential }, linker));
+    },
+  );
+
+  app.get(
+    "/environments/:id/secrets",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: many(Secret) } } },
+    async (request) => {
+      const linker = linkerOf(request);
+      const list = await credentials.listForEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"));
+      return indexDocument(request, list, secretView, SECRET_FILTERS, (credential) => secretResource({ credential }, linker));
+    },
+  );
+
+  app.post(
+    "/properties/:id/secrets",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 201: one(Secret) } } },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const projectId = rowId("project", request.params.id, "Property");
+      // The property first: a missing or foreign one is 404 whatever the body says.
+      await tree.loadProject(principal, projectId, "read");
+      const data = bodyData(request.body, "secrets");
+      const result = await credentials.create(principal, projectId, {
+        name: data.attributes?.name,
+        typeOf: data.attributes?.type_of,
+        credentials: data.attributes?.credentials,
+        environmentId: environmentOf(data),
+      });
+      return reply.status(201).send({ data: secretResource(result, linkerOf(request)) });
+    },
+  );
+
+  app.get("/secrets/:id", { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Secret) } } }, async (request) => {
+    const credential = await credentials.get(principalOf(request), rowId("credential", request.params.id, "Secret"));
+    return { data: secretResource({ credential }, linkerOf(request)) };
+  });
+
+  app.patch(
+    "/secrets/:id",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Secret) } } },
+    async (request) => {
+      const principal = principalOf(request);
+      const id = rowId("credential", request.params.id, "Secret");
+      await credentials.load(principal, id, "read");
+      const data = bodyData(request.body, "secrets", request.params.id);
+      const action = data.meta?.action;
+      const typeOf = data.attributes?.type_of;
+      const result =
+        action === undefined
+          ? await credentials.update(principal, id, {
+              typeOf,
+              name: data.attributes?.name,
+              credentials: data.attributes?.credentials,
+              environmentId: environmentOf(data),
+            })
+          : await credentials.runAction(principal, id, action, typeOf);
+      return { data: secretResource(result, linkerOf(request)) };
+    },
+  );
+
+  app.delete("/secrets/:id", { schema: { tags: ["reactor:secrets"], params: IdParams } }, async (request, reply) => {
+    await credentials.delete(principalOf(request), rowId("credential", request.params.id, "Secret"));
+    return reply.status(204).send();
+  });
+
+  app.get(
+    "/secrets/:id/property",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Property) } } },
+    async (request) => {
+      const principal = principalOf(request);
+      const project = await credentials.propertyOf(principal, rowId("credential", request.params.id, "Secret"));
+      return { data: propertyResource(project, linkerOf(request), principal) };
+    },
+  );
+
+  app.get(
+    "/secrets/:id/environment",
+    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: maybeOne(Environment) } } },
+    async (request) => {
+      const environment = await credentials.environmentOf(principalOf(request), rowId("credential", request.params.id, "Secret"));
+      return { data: environment === null ? null : environmentResource(environment, linkerOf(request)) };
+    },
+  );
+};

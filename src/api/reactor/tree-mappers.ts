@@ -1,0 +1,176 @@
+// Tree rows → Reactor resources (companies, properties, hosts, environments). The same rows
+// the Qovery face shows: a Qovery project is an edge property, a mode shows as its stage.
+import type { Principal } from "../../modules/access/access-types.js";
+import { toReactorId } from "../../modules/tree/ids.js";
+import { type Environment, type Host, type Organization, type Project, stageOfMode } from "../../modules/tree/tree-types.js";
+import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
+import type { FilterableRecord } from "./query.js";
+
+/** Property attributes a client may set and gets back as given (stored in projects.attributes). */
+export const PROPERTY_SETTINGS = {
+  development: "boolean",
+  enabled: "boolean",
+  undefined_vars_return_empty: "boolean",
+  rule_component_sequencing_enabled: "boolean",
+  ssl_enabled: "boolean",
+  privacy: "string",
+  domains: "string-array",
+} as const;
+
+export const ENVIRONMENT_SETTINGS = {
+  archive: "boolean",
+  include_debug_library: "boolean",
+  path: "string",
+} as const;
+
+export const HOST_SETTINGS = {
+  server: "string",
+  path: "string",
+  port: "number",
+  username: "string",
+} as const;
+
+function setting<T>(attributes: Record<string, unknown>, name: string, fallback: T): T {
+  const value = attributes[name];
+  return value === undefined || value === null ? fallback : (value as T);
+}
+
+export function companyResource(organization: Organization, linker: Linker): Resource<Record<string, unknown>> {
+  const id = toReactorId("organization", organization.id);
+  return {
+    id,
+    type: RESOURCE_TYPE.organization,
+    attributes: {
+      created_at: organization.createdAt,
+      updated_at: organization.updatedAt,
+      name: organization.name,
+      org_id: organization.id,
+    },
+    relationships: { properties: { links: { related: linker.url(`/companies/${id}/properties`) } } },
+    links: { self: linker.url(`/companies/${id}`), properties: linker.url(`/companies/${id}/properties`) },
+  };
+}
+
+/** What a token may do to a property, as Reactor's meta.rights lists it. */
+function rightsOf(principal: Principal): string[] {
+  switch (principal.role) {
+    case "instance-admin":
+    case "admin":
+      return ["approve", "develop", "edit_property", "manage_environments", "manage_extensions", "publish"];
+    case "member":
+      return ["develop"];
+    default:
+      return [];
+  }
+}
+
+export function propertyResource(project: Project, linker: Linker, principal: Principal): Resource<Record<string, unknown>> {
+  const id = toReactorId("project", project.id);
+  const companyId = toReactorId("organization", project.organizationId);
+  const a = project.attributes;
+  return {
+    id,
+    type: RESOURCE_TYPE.project,
+    attributes: {
+      created_at: project.createdAt,
+      updated_at: project.updatedAt,
+      name: project.name,
+      platform: project.platform,
+      token: project.token,
+      enabled: setting(a, "enabled", true),
+      development: setting(a, "development", false),
+      undefined_vars_return_empty: setting(a, "undefined_vars_return_empty", false),
+      rule_component_sequencing_enabled: setting(a, "rule_component_sequencing_enabled", false),
+      ssl_enabled: setting(a, "ssl_enabled", true),
+      privacy: setting(a, "privacy", "optin"),
+      domains: setting<string[] | null>(a, "domains", project.platform === "web" ? [] : null),
+    },
+    relationships: {
+      company: { links: { related: linker.url(`/properties/${id}/company`) }, data: { id: companyId, type: RESOURCE_TYPE.organization } },
+      environments: { links: { related: linker.url(`/properties/${id}/environments`) } },
+      hosts: { links: { related: linker.url(`/properties/${id}/hosts`) } },
+      secrets: { links: { related: linker.url(`/properties/${id}/secrets`) } },
+    },
+    links: {
+      self: linker.url(`/properties/${id}`),
+      company: linker.url(`/companies/${companyId}`),
+      environments: linker.url(`/properties/${id}/environments`),
+      hosts: linker.url(`/properties/${id}/hosts`),
+      secrets: linker.url(`/properties/${id}/secrets`),
+    },
+    meta: { rights: rightsOf(principal) },
+  };
+}
+
+export function hostResource(host: Host, linker: Linker): Resource<Record<string, unknown>> {
+  const id = toReactorId("host", host.id);
+  const propertyId = toReactorId("project", host.projectId);
+  const a = host.attributes;
+  return {
+    id,
+    type: RESOURCE_TYPE.host,
+    attributes: {
+      created_at: host.createdAt,
+      updated_at: host.updatedAt,
+      name: host.name,
+      type_of: host.typeOf,
+      // Akamai hosts are managed and ready at once; Latch never connects to an SFTP server.
+      status: host.typeOf === "akamai" ? "succeeded" : "pending",
+      server: setting<string | null>(a, "server", null),
+      path: setting<string | null>(a, "path", null),
+      port: setting<number | null>(a, "port", null),
+      username: setting<string | null>(a, "username", null),
+    },
+    relationships: {
+      property: { links: { related: linker.url(`/hosts/${id}/property`) }, data: { id: propertyId, type: RESOURCE_TYPE.project } },
+    },
+    links: { self: linker.url(`/hosts/${id}`), property: linker.url(`/properties/${propertyId}`) },
+  };
+}
+
+export function environmentResource(environment: Environment, linker: Linker): Resource<Record<string, unknown>> {
+  const id = toReactorId("environment", environment.id);
+  const propertyId = toReactorId("project", environment.projectId);
+  const a = environment.attributes;
+  const hostData = environment.hostId === null ? null : { id: toReactorId("host", environment.hostId), type: RESOURCE_TYPE.host };
+  return {
+    id,
+    type: RESOURCE_TYPE.environment,
+    attributes: {
+      created_at: environment.createdAt,
+      updated_at: environment.updatedAt,
+      name: environment.name,
+      stage: stageOfMode(environment.mode),
+      token: environment.token,
+      status: "succeeded",
+      archive: setting(a, "archive", false),
+      include_debug_library: setting(a, "include_debug_library", false),
+      path: setting<string | null>(a, "path", null),
+      library_name: `launch-${environment.token}.min.js`,
+      library_path: `/${environment.token}`,
+      library_entry_points: [],
+    },
+    relationships: {
+      host: {
+        links: { related: linker.url(`/environments/${id}/host`), self: linker.url(`/environments/${id}/relationships/host`) },
+        data: hostData,
+      },
+      property: {
+        links: { related: linker.url(`/environments/${id}/property`) },
+        data: { id: propertyId, type: RESOURCE_TYPE.project },
+      },
+      secrets: { links: { related: linker.url(`/environments/${id}/secrets`) } },
+    },
+    links: { self: linker.url(`/environments/${id}`), property: linker.url(`/properties/${propertyId}`) },
+    meta: { archive_encrypted: false },
+  };
+}
+
+/** The filterable and sortable view of a resource: its attributes plus id. */
+export function viewOf(resource: Resource<Record<string, unknown>>): FilterableRecord {
+  const record: FilterableRecord = { id: resource.id };
+  for (const [name, value] of Object.entries(resource.attributes)) {
+    if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") record[name] = value;
+  }
+  return record;
+}

@@ -1,0 +1,118 @@
+// The Reactor PATCH actions on a credential: retry (exchange again), test (one exchange that
+// changes nothing, oauth2 / oauth2-jwt only, on a succeeded secret) and reauthorize (a new
+// oauth2-google consent URL). Each checks that `type_of`, if given, names the secret's type.
+import type { Db } from "../../db/types.js";
+import { AppError } from "../../errors.js";
+import type { Permission, Principal } from "../access/access-types.js";
+import { type Credential, withoutHidden } from "./credential-mappers.js";
+import type { Authorization, CredentialResult, CredentialsServiceDeps } from "./credentials-service.js";
+import type { CredentialsStore } from "./credentials-store.js";
+import { enqueueExchange } from "./exchange-queue.js";
+
+export const ACTIONS = ["test", "retry", "reauthorize"] as const;
+export type CredentialAction = (typeof ACTIONS)[number];
+
+const ACTION_POINTER = "/data/meta/action";
+
+interface ActionDeps extends Pick<CredentialsServiceDeps, "testExchange"> {
+  db: Db;
+  store: CredentialsStore;
+  now: () => Date;
+  load(actor: Principal, id: string, permission: Permission): Promise<Credential>;
+  reload(id: string): Promise<Credential>;
+  checkTypeOf(credential: Credential, typeOf: unknown): void;
+  authorize(id: string, organizationId: string, scopes: unknown): { authorization: Authorization; nonceHash: string };
+}
+
+export function createCredentialActions(deps: ActionDeps) {
+  const { db, store, now, load, reload, checkTypeOf } = deps;
+
+  async function retry(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+    const current = await load(actor, id, "write");
+    checkTypeOf(current, typeOf);
+    if (current.provider === "oauth2-google") {
+      throw new AppError("UNPROCESSABLE", "An oauth2-google secret is authorized in a browser: use meta.action reauthorize", {
+        pointer: ACTION_POINTER,
+      });
+    }
+    const at = now();
+    const generation = current.generation + 1;
+    await db.transaction().execute(async (tx) => {
+      const changed = await store.update(
+        id,
+        { generation, status: "pending", status_details: null, updated_by_name: actor.name, updated_at: at.toISOString() },
+        current.generation,
+        tx,
+      );
+      if (!changed) throw new AppError("CONFLICT", "The secret changed while this retry ran; read it again and retry");
+      await enqueueExchange(tx, { credentialId: id, organizationId: current.organizationId, kind: "exchange", generation, runAt: at }, at);
+    });
+    return { credential: await reload(id) };
+  }
+
+  async function test(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+    const current = await load(actor, id, "write");
+    checkTypeOf(current, typeOf);
+    if (current.provider !== "oauth2" && current.provider !== "oauth2-jwt") {
+      throw new AppError("UNPROCESSABLE", `test is only for oauth2 and oauth2-jwt secrets; this one is ${current.typeOf}`, {
+        pointer: ACTION_POINTER,
+      });
+    }
+    if (current.status !== "succeeded") {
+      throw new AppError("UNPROCESSABLE", `test runs only on a succeeded secret; this one is ${current.status}`, {
+        pointer: ACTION_POINTER,
+      });
+    }
+    if (deps.testExchange === null) throw new AppError("NOT_READY", "test exchanges are not available on this server");
+    // Network: outside any transaction, and it changes nothing stored.
+    const result = await deps.testExchange(id);
+    if (!result.ok) {
+      throw new AppError("UNPROCESSABLE", `The test exchange failed: ${result.details.title}. ${result.details.detail}`, {
+        pointer: ACTION_POINTER,
+        statusDetails: result.details,
+      });
+    }
+    return { credential: await reload(id), testExchange: withoutHidden(result.response) };
+  }
+
+  async function reauthorize(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+    const current = await load(actor, id, "write");
+    checkTypeOf(current, typeOf);
+    if (current.provider !== "oauth2-google") {
+      throw new AppError("UNPROCESSABLE", `reauthorize is only for oauth2-google secrets; this one is ${current.typeOf}`, {
+        pointer: ACTION_POINTER,
+      });
+    }
+    const { authorization, nonceHash } = deps.authorize(id, current.organizationId, current.credentials.scopes);
+    // A new nonce replaces the old one, so an earlier consent URL can no longer complete.
+    await store.update(
+      id,
+      {
+        status: "pending",
+        status_details: null,
+        authorization_nonce: nonceHash,
+        authorization_url_expires_at: authorization.expiresAt,
+        updated_by_name: actor.name,
+        updated_at: now().toISOString(),
+      },
+      null,
+    );
+    return { credential: await reload(id), authorization };
+  }
+
+  return {
+    /** Runs a Reactor PATCH action; an unknown one is 422. */
+    async runAction(actor: Principal, id: string, action: unknown, typeOf: unknown): Promise<CredentialResult> {
+      switch (action) {
+        case "retry":
+          return retry(actor, id, typeOf);
+        case "test":
+          return test(actor, id, typeOf);
+        case "reauthorize":
+          return reauthorize(actor, id, typeOf);
+        default:
+          throw new AppError("UNPROCESSABLE", `meta.action must be one of ${ACTIONS.join(", ")}`, { pointer: ACTION_POINTER });
+      }
+    },
+  };
+}

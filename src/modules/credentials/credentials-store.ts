@@ -1,0 +1,66 @@
+// Data access for credentials. Reads select the view columns only (never a ciphertext); every
+// function takes an optional executor last so a service composes them in one transaction.
+import type { CredentialsTable, Db, Executor } from "../../db/types.js";
+import { type Credential, toCredential, VIEW_COLUMNS } from "./credential-mappers.js";
+
+export function createCredentialsStore(db: Db) {
+  function view(ex: Executor) {
+    return ex
+      .selectFrom("credentials")
+      .leftJoin("environments", "environments.id", "credentials.environment_id")
+      .select([...VIEW_COLUMNS, "environments.mode as environment_mode"]);
+  }
+
+  return {
+    async find(id: string, ex: Executor = db): Promise<Credential | undefined> {
+      const row = await view(ex).where("credentials.id", "=", id).executeTakeFirst();
+      return row && toCredential(row);
+    },
+
+    async listByProject(projectId: string, ex: Executor = db): Promise<Credential[]> {
+      const rows = await view(ex)
+        .where("credentials.project_id", "=", projectId)
+        .orderBy("credentials.created_at")
+        .orderBy("credentials.id")
+        .execute();
+      return rows.map(toCredential);
+    },
+
+    async listByEnvironment(environmentId: string, ex: Executor = db): Promise<Credential[]> {
+      const rows = await view(ex)
+        .where("credentials.environment_id", "=", environmentId)
+        .orderBy("credentials.created_at")
+        .orderBy("credentials.id")
+        .execute();
+      return rows.map(toCredential);
+    },
+
+    /** Whether another credential of the project already uses this LATCH_CREDENTIAL_ name. */
+    async variableNameTaken(projectId: string, variableName: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
+      let query = ex.selectFrom("credentials").select("id").where("project_id", "=", projectId).where("variable_name", "=", variableName);
+      if (exceptId !== null) query = query.where("id", "!=", exceptId);
+      return (await query.executeTakeFirst()) !== undefined;
+    },
+
+    async insert(row: CredentialsTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("credentials").values(row).execute();
+    },
+
+    /**
+     * Updates a row; with `generation` set, only when the row is still at that generation, so
+     * two concurrent updates cannot both claim the next one. Returns whether a row changed.
+     */
+    async update(id: string, changes: Partial<CredentialsTable>, expectedGeneration: number | null, ex: Executor = db): Promise<boolean> {
+      let query = ex.updateTable("credentials").set(changes).where("id", "=", id);
+      if (expectedGeneration !== null) query = query.where("generation", "=", expectedGeneration);
+      const result = await query.executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+
+    async delete(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("credentials").where("id", "=", id).execute();
+    },
+  };
+}
+
+export type CredentialsStore = ReturnType<typeof createCredentialsStore>;

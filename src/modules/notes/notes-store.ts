@@ -1,0 +1,67 @@
+// Data access for notes. Notes are written once and never edited; they go with their resource.
+import type { Db, Executor, NotesTable } from "../../db/types.js";
+
+export interface Note {
+  id: string;
+  organizationId: string;
+  resourceType: string;
+  resourceId: string;
+  text: string;
+  authorDisplayName: string;
+  authorEmail: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toNote(row: NotesTable): Note {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    resourceType: row.resource_type,
+    resourceId: row.resource_id,
+    text: row.text,
+    authorDisplayName: row.author_display_name,
+    authorEmail: row.author_email,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function createNotesStore(db: Db) {
+  return {
+    async find(id: string, ex: Executor = db): Promise<Note | undefined> {
+      const row = await ex.selectFrom("notes").selectAll().where("id", "=", id).executeTakeFirst();
+      return row && toNote(row);
+    },
+    async listFor(resourceType: string, resourceId: string, ex: Executor = db): Promise<Note[]> {
+      const rows = await ex
+        .selectFrom("notes")
+        .selectAll()
+        .where("resource_id", "=", resourceId)
+        .where("resource_type", "=", resourceType)
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+      return rows.map(toNote);
+    },
+    async insert(row: NotesTable, ex: Executor = db): Promise<void> {
+      await ex.insertInto("notes").values(row).execute();
+    },
+    async deleteFor(resourceType: string, resourceId: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("notes").where("resource_id", "=", resourceId).where("resource_type", "=", resourceType).execute();
+    },
+    /** Notes of credentials that no longer exist (their project or organization was deleted). */
+    async deleteOrphanedCredentialNotes(organizationId: string, ex: Executor = db): Promise<void> {
+      await ex
+        .deleteFrom("notes")
+        .where("organization_id", "=", organizationId)
+        .where("resource_type", "=", "secrets")
+        .where((eb) =>
+          eb.not(eb.exists(eb.selectFrom("credentials").select("credentials.id").whereRef("credentials.id", "=", "notes.resource_id"))),
+        )
+        .execute();
+    },
+  };
+}
+
+export type NotesStore = ReturnType<typeof createNotesStore>;
