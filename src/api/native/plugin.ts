@@ -1,6 +1,9 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Context } from "../../context.js";
 import { migrationsApplied } from "../../db/migrate.js";
+import { AppError } from "../../errors.js";
+import { authenticateRequest } from "../http/session-auth.js";
+import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
 
@@ -19,12 +22,24 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    if (!context.config.metricsPublic) {
+      const principal = await context.access.authenticate(request.headers.authorization);
+      if (principal.role !== "admin" && principal.role !== "instance-admin") {
+        throw new AppError("FORBIDDEN", "metrics need an admin token (or LATCH_METRICS_PUBLIC=on)");
+      }
+    }
+    const { contentType, body } = await context.metrics.render();
+    return reply.header("content-type", contentType).send(body);
+  });
+
   await app.register(
     async (v1) => {
       v1.addHook("onRequest", async (request) => {
-        request.principal = await context.access.authenticate(request.headers.authorization);
+        request.principal = await authenticateRequest(context, request);
       });
       await v1.register(tokenRoutes, { context });
+      await v1.register(runtimeRoutes, { context });
     },
     { prefix: "/v1" },
   );

@@ -1,4 +1,5 @@
 import { Type } from "@sinclair/typebox";
+import { Nullable } from "../http/schema.js";
 
 export const NativeError = Type.Object(
   {
@@ -32,8 +33,6 @@ export const healthSchemas = {
     },
   },
 };
-
-const Nullable = <T extends ReturnType<typeof Type.String>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const TokenView = Type.Object({
   id: Type.String({ format: "uuid" }),

@@ -1,6 +1,7 @@
-import { type TSchema, Type } from "@sinclair/typebox";
+import { Type } from "@sinclair/typebox";
+import { Nullable } from "../http/schema.js";
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export { Nullable };
 
 /**
  * A string enum as one JSON Schema `enum` (not a union of literals), so a bad value is reported

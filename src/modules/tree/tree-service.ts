@@ -136,6 +136,9 @@ export function createTreeService(deps: TreeServiceDeps) {
     insertOrganization: (tx: Tx, input: { name: string; plan: string; description: string | null }) => insertOrganization(tx, input),
 
     async listOrganizations(actor: Principal): Promise<Organization[]> {
+      if (actor.role === "runtime") {
+        throw new AppError("FORBIDDEN", "a runtime token can only read its own service's values at /v1/runtime");
+      }
       if (actor.role === "instance-admin") return store.listOrganizations(null);
       return store.listOrganizations(actor.organizationId === null ? [] : [actor.organizationId]);
     },

@@ -1,0 +1,120 @@
+// Prometheus metrics: one registry per context (no global state). Request counts and latency
+// come from an onResponse hook; credential health and the job queue are read from the database
+// at scrape time, so a failed refresh shows on the next scrape.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Db } from "../../db/types.js";
+
+export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: () => { hits: number; misses: number } }) {
+  const { db } = deps;
+  const now = deps.now ?? (() => new Date());
+  const registry = new Registry();
+
+  const requests = new Counter({
+    name: "latch_http_requests_total",
+    help: "HTTP requests by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "latch_http_request_duration_seconds",
+    help: "HTTP request latency by route and method",
+    labelNames: ["route", "method"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const exchanges = new Counter({
+    name: "latch_credential_exchanges_total",
+    help: "Credential exchanges and refreshes by credential type, kind (exchange|refresh|test) and outcome (succeeded|failed|stale)",
+    labelNames: ["type", "kind", "outcome"] as const,
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: "latch_credentials",
+    help: "Credentials by status (pending|succeeded|failed), and refresh_failed / refresh_overdue (succeeded, past refresh_at)",
+    labelNames: ["state"] as const,
+    registers: [registry],
+    async collect() {
+      const byStatus = await db
+        .selectFrom("credentials")
+        .select(["status", (eb) => eb.fn.countAll().as("n")])
+        .groupBy("status")
+        .execute();
+      this.reset();
+      for (const status of ["pending", "succeeded", "failed"]) {
+        this.set({ state: status }, Number(byStatus.find((row) => row.status === status)?.n ?? 0));
+      }
+      const refreshFailed = await db
+        .selectFrom("credentials")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("refresh_status", "=", "failed")
+        .executeTakeFirstOrThrow();
+      this.set({ state: "refresh_failed" }, Number(refreshFailed.n));
+      const overdue = await db
+        .selectFrom("credentials")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("status", "=", "succeeded")
+        .where("refresh_at", "<", now().toISOString())
+        .executeTakeFirstOrThrow();
+      this.set({ state: "refresh_overdue" }, Number(overdue.n));
+    },
+  });
+
+  new Gauge({
+    name: "latch_job_queue_depth",
+    help: "Credential exchange jobs that are due",
+    registers: [registry],
+    async collect() {
+      const row = await db
+        .selectFrom("credential_jobs")
+        .select((eb) => eb.fn.countAll().as("n"))
+        .where("run_at", "<=", now().toISOString())
+        .executeTakeFirstOrThrow();
+      this.set(Number(row.n));
+    },
+  });
+
+  new Gauge({
+    name: "latch_job_queue_oldest_age_seconds",
+    help: "Age of the oldest due credential exchange job (0 when none is due)",
+    registers: [registry],
+    async collect() {
+      const row = await db
+        .selectFrom("credential_jobs")
+        .select((eb) => eb.fn.min("run_at").as("oldest"))
+        .where("run_at", "<=", now().toISOString())
+        .executeTakeFirst();
+      const oldest = row?.oldest == null ? null : Date.parse(String(row.oldest));
+      this.set(oldest === null ? 0 : Math.max(0, (now().getTime() - oldest) / 1000));
+    },
+  });
+
+  new Gauge({
+    name: "latch_runtime_cache_requests",
+    help: "Runtime bundle cache lookups by result (hit|miss) since start",
+    labelNames: ["result"] as const,
+    registers: [registry],
+    collect() {
+      const stats = deps.runtimeStats?.() ?? { hits: 0, misses: 0 };
+      this.set({ result: "hit" }, stats.hits);
+      this.set({ result: "miss" }, stats.misses);
+    },
+  });
+
+  return {
+    registry,
+    observeRequest(route: string, method: string, status: number, seconds: number): void {
+      requests.inc({ route, method, status: String(status) });
+      latency.observe({ route, method }, seconds);
+    },
+    /** Called by the exchange engine after each exchange, refresh or test. */
+    countExchange(type: string, kind: string, outcome: string): void {
+      exchanges.inc({ type, kind, outcome });
+    },
+    async render(): Promise<{ contentType: string; body: string }> {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
