@@ -1,0 +1,126 @@
+// `latch run` and `latch export`: what a workload does with a runtime token (LATCH_TOKEN).
+import { chmodSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { BundleResult, LatchClient, RuntimeBundle } from "../../sdk/index.js";
+import { clientFromSettings } from "../client.js";
+import { action, UsageError } from "../errors.js";
+import { EXPORT_FORMATS, type ExportFormat, formatVariables } from "../formats.js";
+import { note } from "../output.js";
+import { childEnvironment, createFilesDir, emptyDir, removeDir, writeFiles } from "../run/files.js";
+import { type Child, type Exit, exitLikeChild, forwardSignals, startChild, stopChild } from "../run/supervise.js";
+import { inheritedEnvironment } from "../settings.js";
+
+interface RunOptions {
+  service: string;
+  filesDir?: string;
+  override: boolean;
+  watch?: boolean;
+  interval: string;
+}
+
+function warnAbout(bundle: RuntimeBundle): void {
+  if (bundle.unresolved.length > 0) {
+    const names = bundle.unresolved.filter((item): item is string => typeof item === "string");
+    note(
+      `latch: warning: ${bundle.unresolved.length} unresolved reference(s) in the bundle${names.length > 0 ? `: ${names.join(", ")}` : ""}`,
+    );
+  }
+}
+
+/** Writes the files and builds the environment of one start of the command. */
+function prepare(dir: string, bundle: RuntimeBundle, override: boolean): Record<string, string> {
+  const paths = writeFiles(dir, bundle.files);
+  const { env, dropped } = childEnvironment(inheritedEnvironment(), bundle.variables, paths, override);
+  if (dropped.length > 0) note(`latch: warning: not passed to the command (not valid in an environment): ${dropped.join(", ")}`);
+  warnAbout(bundle);
+  return env;
+}
+
+const sleep = (ms: number) => new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), ms).unref());
+
+async function fetchBundle(client: LatchClient, serviceId: string): Promise<{ bundle: RuntimeBundle; etag: string | null }> {
+  const result = await client.runtime.bundle(serviceId);
+  if (!result.changed) throw new Error("the server answered 304 to a request without an ETag");
+  return { bundle: result.bundle, etag: result.etag };
+}
+
+async function run(command: string[], options: RunOptions): Promise<void> {
+  const [cmd, ...args] = command;
+  if (cmd === undefined) throw new UsageError("give the command to run after --, e.g. latch run --service ID -- node app.js");
+  const intervalMs = Number(options.interval) * 1000;
+  if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new UsageError("--interval must be at least 1 second");
+  const client = clientFromSettings();
+  let { bundle, etag } = await fetchBundle(client, options.service);
+  const dir = createFilesDir(options.filesDir);
+
+  let current: Child | null = null;
+  const stopForwarding = forwardSignals(() => current);
+  let exit: Exit;
+  try {
+    current = startChild(cmd, args, prepare(dir, bundle, options.override));
+    for (;;) {
+      const child: Child = current;
+      const outcome = options.watch ? await Promise.race([child.exited, sleep(intervalMs)]) : await child.exited;
+      if (outcome !== "tick") {
+        exit = outcome;
+        break;
+      }
+      let result: BundleResult;
+      try {
+        result = await client.runtime.bundle(options.service, { etag });
+      } catch (error) {
+        note(`latch: could not re-fetch the bundle (${(error as Error).message}); keeping the running command`);
+        continue;
+      }
+      etag = result.etag;
+      if (!result.changed) continue;
+      bundle = result.bundle;
+      note("latch: the bundle changed; restarting the command");
+      await stopChild(child);
+      emptyDir(dir);
+      current = startChild(cmd, args, prepare(dir, bundle, options.override));
+    }
+  } finally {
+    stopForwarding();
+    removeDir(dir);
+  }
+  exitLikeChild(exit);
+}
+
+export function registerRuntimeCommands(program: Command): void {
+  program
+    .command("run")
+    .description("run a command with a service's variables in its environment and its file variables on disk")
+    .usage("--service ID [options] -- CMD [ARGS...]")
+    .requiredOption("--service <id>", "the service whose bundle to use (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--files-dir <dir>", "write file variables here (created 0700, removed afterwards) instead of a temp dir")
+    .option("--no-override", "let the inherited environment win over the bundle")
+    .option("--watch", "re-fetch the bundle every --interval seconds and restart the command when it changes")
+    .option("--interval <seconds>", "how often --watch re-fetches", "5")
+    .argument("<command...>", "the command and its arguments")
+    .action(action(async (command: string[], options: RunOptions) => run(command, options)));
+
+  program
+    .command("export")
+    .description("print a service's bundle as dotenv, JSON, YAML or a Kubernetes Secret")
+    .requiredOption("--service <id>", "the service (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--format <format>", EXPORT_FORMATS.join(", "), "dotenv")
+    .option("--name <name>", "the Kubernetes Secret's name (default: the service name)")
+    .option("--output <file>", "write to this file (mode 0600) instead of stdout")
+    .action(
+      action(async (options: { service: string; format: string; name?: string; output?: string }) => {
+        if (!EXPORT_FORMATS.includes(options.format as ExportFormat))
+          throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(", ")}`);
+        const { bundle } = await fetchBundle(clientFromSettings(), options.service);
+        const { text, skipped } = formatVariables(options.format as ExportFormat, bundle.variables, options.name ?? bundle.service.name);
+        if (options.output === undefined) process.stdout.write(text);
+        else {
+          writeFileSync(options.output, text, { mode: 0o600 });
+          chmodSync(options.output, 0o600);
+        }
+        if (skipped.length > 0) note(`latch: not exported (not a valid name in this format): ${skipped.join(", ")}`);
+        if (bundle.files.length > 0) note(`latch: ${bundle.files.length} file variable(s) not exported; \`latch run\` writes them to disk`);
+        warnAbout(bundle);
+      }),
+    );
+}

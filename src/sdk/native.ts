@@ -1,0 +1,64 @@
+// The native /v1 face: API tokens and the runtime bundle.
+import type { Transport } from "./http.js";
+import type { BundleResult, CreatedToken, RuntimeBundle, Token, TokenInput } from "./types.js";
+
+function path(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+export function createTokensApi(http: Transport) {
+  return {
+    /**
+     * Creates a token; its secret is in the answer only this once.
+     * @example const { token } = await client.tokens.create({ name: "ci", role: "runtime", service_id: svc })
+     */
+    async create(input: TokenInput): Promise<CreatedToken> {
+      return (await http.request<CreatedToken>("POST", "/v1/tokens", { body: input })).body;
+    },
+
+    /**
+     * Lists the tokens of the caller's organization (all of them for the instance-admin).
+     * @example for (const t of await client.tokens.list()) console.log(t.name, t.role)
+     */
+    async list(): Promise<Token[]> {
+      return (await http.request<{ results: Token[] }>("GET", "/v1/tokens")).body.results;
+    },
+
+    /**
+     * Revokes a token; it stops working at once.
+     * @example await client.tokens.revoke("0b6f…")
+     */
+    async revoke(id: string): Promise<void> {
+      await http.request("DELETE", `/v1/tokens/${path(id)}`);
+    },
+  };
+}
+
+export function createRuntimeApi(http: Transport) {
+  return {
+    /**
+     * Fetches the resolved bundle of a service with a runtime token. Pass the last ETag to get
+     * `{ changed: false }` (a 304) when nothing changed.
+     * @example const r = await client.runtime.bundle(serviceId, { etag }); if (r.changed) apply(r.bundle)
+     */
+    async bundle(serviceId: string, options: { etag?: string | null } = {}): Promise<BundleResult> {
+      const headers: Record<string, string> = {};
+      if (options.etag) headers["if-none-match"] = options.etag;
+      const response = await http.request<RuntimeBundle>("GET", `/v1/runtime/services/${path(serviceId)}`, { headers }, true);
+      const etag = response.headers.get("etag") ?? options.etag ?? null;
+      if (response.status === 304) return { changed: false, etag };
+      return { changed: true, bundle: normaliseBundle(response.body), etag };
+    },
+  };
+}
+
+/** Fills in the collections a server may leave out, so callers need not test for them. */
+function normaliseBundle(body: RuntimeBundle): RuntimeBundle {
+  return {
+    service: body.service,
+    variables: body.variables ?? {},
+    files: body.files ?? [],
+    credentials: body.credentials ?? {},
+    unresolved: body.unresolved ?? [],
+  };
+}

@@ -1,0 +1,240 @@
+// Wire shapes the SDK reads and sends, as the server documents them (shared/spec/*.md, /openapi.json).
+
+// ---- native /v1 ------------------------------------------------------------------------------
+
+export type TokenRole = "admin" | "member" | "viewer" | "runtime";
+
+export interface TokenInput {
+  name: string;
+  role: TokenRole;
+  description?: string | null;
+  organization_id?: string | null;
+  project_id?: string | null;
+  environment_id?: string | null;
+  service_id?: string | null;
+  /** ISO-8601 date-time in the future. */
+  expires_at?: string | null;
+}
+
+export interface Token {
+  id: string;
+  name: string;
+  description: string | null;
+  role: string;
+  organization_id: string | null;
+  project_id: string | null;
+  environment_id: string | null;
+  service_id: string | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface CreatedToken extends Token {
+  /** The secret; shown only in this answer. */
+  token: string;
+}
+
+export interface RuntimeFile {
+  key: string;
+  mount_path: string;
+  content_base64: string;
+}
+
+export interface RuntimeCredential {
+  id: string;
+  type_of: string;
+  expires_at: string | null;
+}
+
+/** What a workload receives: every value resolved for one service. */
+export interface RuntimeBundle {
+  service: { id: string; name: string; type: string };
+  variables: Record<string, string>;
+  files: RuntimeFile[];
+  credentials: Record<string, RuntimeCredential>;
+  unresolved: unknown[];
+}
+
+export type BundleResult = { changed: true; bundle: RuntimeBundle; etag: string | null } | { changed: false; etag: string | null };
+
+// ---- Qovery face: tree -------------------------------------------------------------------------
+
+export const SERVICE_TYPES = ["APPLICATION", "CONTAINER", "JOB", "HELM", "TERRAFORM", "DATABASE"] as const;
+export type ServiceType = (typeof SERVICE_TYPES)[number];
+
+export interface Organization {
+  id: string;
+  created_at: string;
+  updated_at?: string;
+  name: string;
+  description?: string | null;
+  plan: string;
+}
+
+export interface Project {
+  id: string;
+  created_at: string;
+  updated_at?: string;
+  name: string;
+  description?: string | null;
+  associated_environments_count?: number;
+  organization: { id: string };
+}
+
+export interface Environment {
+  id: string;
+  created_at: string;
+  updated_at?: string;
+  name: string;
+  mode: string;
+  organization: { id: string };
+  project: { id: string };
+}
+
+/** A service as any of the six Qovery service routes answers it; `type` is added by the SDK. */
+export interface Service {
+  id: string;
+  created_at: string;
+  updated_at?: string;
+  name: string;
+  type: ServiceType;
+  environment?: { id: string };
+  [field: string]: unknown;
+}
+
+// ---- Qovery face: variables ----------------------------------------------------------------------
+
+export const VARIABLE_SCOPES = [
+  "APPLICATION",
+  "BUILT_IN",
+  "ENVIRONMENT",
+  "PROJECT",
+  "CONTAINER",
+  "JOB",
+  "HELM",
+  "TERRAFORM",
+  "AGENTIC_WORKFLOW",
+] as const;
+export type VariableScope = (typeof VARIABLE_SCOPES)[number];
+
+export interface VariablePointer {
+  id: string;
+  key: string;
+  value?: string | null;
+  mount_path: string | null;
+  scope: VariableScope;
+  variable_type: string;
+}
+
+export interface Variable {
+  id: string;
+  created_at: string;
+  updated_at?: string | null;
+  key: string;
+  /** null for a secret: values are write-only. */
+  value: string | null;
+  mount_path: string | null;
+  overridden_variable: VariablePointer | null;
+  aliased_variable: VariablePointer | null;
+  scope: VariableScope;
+  variable_type: string;
+  service_id: string | null;
+  service_name: string | null;
+  service_type: string | null;
+  owned_by: string;
+  is_secret: boolean;
+  description?: string | null;
+  enable_interpolation_in_file?: boolean | null;
+}
+
+export interface VariableInput {
+  key: string;
+  value: string;
+  is_secret: boolean;
+  variable_scope: VariableScope;
+  variable_parent_id: string;
+  mount_path?: string | null;
+  description?: string | null;
+  enable_interpolation_in_file?: boolean | null;
+}
+
+export interface VariableEdit {
+  key: string;
+  /** null or absent keeps the stored value. */
+  value?: string | null;
+  description?: string | null;
+  enable_interpolation_in_file?: boolean | null;
+}
+
+export interface VariableImportInput {
+  overwrite: boolean;
+  vars: Array<{ name: string; value: string; scope: VariableScope; is_secret: boolean }>;
+}
+
+export interface VariableImportResult {
+  total_variables_to_import: number;
+  successful_imported_variables: Array<{ name: string; value?: string; scope: VariableScope; is_secret: boolean }>;
+}
+
+/** Where a variable lives: the scope and the id of the project, environment or service. */
+export interface VariableParent {
+  scope: VariableScope;
+  id: string;
+}
+
+// ---- Reactor face: credentials -------------------------------------------------------------------
+
+export type CredentialType = "token" | "simple-http" | "oauth2" | "oauth2-client_credentials" | "oauth2-jwt" | "oauth2-google";
+
+export type CredentialAction = "test" | "retry" | "reauthorize";
+
+/** A Reactor secret, flattened from its JSON:API resource. Hidden fields never appear. */
+export interface Credential {
+  id: string;
+  name: string;
+  type_of: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  activated_at: string | null;
+  expires_at: string | null;
+  refresh_at: string | null;
+  /** The visible credential fields (client_id, token_url, username…). */
+  credentials: Record<string, unknown>;
+  property_id: string | null;
+  environment_id: string | null;
+  stage: string | null;
+  /** refresh_status, status_details, test_exchange, authorization_url… */
+  meta: Record<string, unknown>;
+}
+
+export interface CredentialInput {
+  name: string;
+  type_of: CredentialType;
+  /** Including the hidden fields (password, client_secret, token, private_key). */
+  credentials: Record<string, unknown>;
+  /** `EN…` or the environment's UUID; optional. */
+  environment_id?: string | null;
+}
+
+export interface CredentialUpdate {
+  type_of: string;
+  name?: string;
+  credentials?: Record<string, unknown>;
+}
+
+export interface Note {
+  id: string;
+  text: string;
+  author_display_name: string | null;
+  author_email: string | null;
+  created_at: string;
+}
+
+export interface ListQuery {
+  /** `filter[<attribute>]`, e.g. `{ status: "EQ failed" }`. */
+  filter?: Record<string, string>;
+  sort?: string;
+  page?: { number?: number; size?: number };
+}
