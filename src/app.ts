@@ -11,6 +11,7 @@ import { toAppError } from "./api/http/errors.js";
 import "./api/http/principal.js";
 import { nativePlugin } from "./api/native/plugin.js";
 import { qoveryPlugin } from "./api/qovery/plugin.js";
+import { reactorPlugin } from "./api/reactor/plugin.js";
 import type { Context } from "./context.js";
 
 /** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
@@ -44,6 +45,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorateRequest("principal", null);
+  app.addHook("onResponse", async (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    context.metrics.observeRequest(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+  });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
@@ -89,5 +94,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   await app.register(nativePlugin, { context });
   await app.register(qoveryPlugin, { context, prefix: "/qovery" });
+  await app.register(reactorPlugin, { context, prefix: "/reactor" });
   return app;
 }

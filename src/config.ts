@@ -31,6 +31,11 @@ export interface Config {
   metricsPublic: boolean;
   versionsKeep: number;
   auditFile: string | null;
+  /**
+   * The dashboard's session cookie is Secure (and named __Host-latch_session). Browsers accept
+   * it on https and on http://localhost / 127.0.0.1; turn it off only for plain http elsewhere.
+   */
+  uiCookieSecure: boolean;
 }
 
 export class ConfigError extends Error {
@@ -163,6 +168,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     metricsPublic: bool(env, "LATCH_METRICS_PUBLIC", false),
     versionsKeep: int(env, "LATCH_VERSIONS_KEEP", 50, 1, 10_000),
     auditFile: text(env, "LATCH_AUDIT_FILE"),
+    uiCookieSecure: bool(env, "LATCH_UI_COOKIE_SECURE", true),
   };
   if (config.rootKey !== null && config.rootKeyFile !== null) {
     throw new ConfigError("LATCH_ROOT_KEY_FILE", "to be unset when LATCH_ROOT_KEY is set (choose one)");

@@ -7,14 +7,26 @@ import type { Storage } from "./db/connect.js";
 import { createAccessService } from "./modules/access/access-service.js";
 import { bootstrap } from "./modules/access/bootstrap.js";
 import { createTokensStore } from "./modules/access/tokens-store.js";
+import { createUiSessionsService } from "./modules/access/ui-sessions.js";
+import { createCredentialsService } from "./modules/credentials/credentials-service.js";
+import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
+import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
+import { createMetrics } from "./modules/metrics/metrics.js";
+import { createNotesService } from "./modules/notes/notes-service.js";
+import { createNotesStore } from "./modules/notes/notes-store.js";
+import { createRuntimeService } from "./modules/runtime/runtime-service.js";
 import { createTreeService, type TreeHooks } from "./modules/tree/tree-service.js";
 import { createTreeStore } from "./modules/tree/tree-store.js";
+import { createVariablesService } from "./modules/variables/variables-service.js";
+import { createVariablesStore } from "./modules/variables/variables-store.js";
 
 export interface ContextOptions {
   config: Config;
   storage: Storage;
   rootKeys: RootKeys;
   now?: () => Date;
+  /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
+  exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
 }
 
 export function createContext(options: ContextOptions) {
@@ -27,6 +39,55 @@ export function createContext(options: ContextOptions) {
   const hooks: TreeHooks[] = [];
   const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, now });
   const access = createAccessService({ db, tokens: tokensStore, tree: treeStore, now });
+  // Dashboard sessions act as the token they were opened with (see api/ui).
+  const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, now });
+  const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
+  const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
+  const variables = createVariablesService({ db, store: createVariablesStore(db), keyring, tree, treeStore, now });
+  // BUILT_IN variables are written inside the transaction that creates their producer.
+  hooks.push(variables.treeHooks);
+  const runtime = createRuntimeService({ db, keyring, tree: treeStore, variables });
+  runtimeStats.current = () => runtime.stats;
+  // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
+  const exchange = createExchangeService({
+    db,
+    dialect: storage.dialect,
+    keyring,
+    config,
+    rootKeys,
+    now,
+    onOutcome: (provider, kind, outcome) => metrics.countExchange(provider, kind, outcome),
+    ...(options.exchange ?? {}),
+  });
+  // Credentials (Reactor secrets) and their notes; the engine above runs their exchanges.
+  const notesStore = createNotesStore(db);
+  const credentials = createCredentialsService({
+    db,
+    store: createCredentialsStore(db),
+    notes: notesStore,
+    tree,
+    treeStore,
+    keyring,
+    config,
+    google: exchange.google,
+    testExchange: (credentialId) => exchange.testExchange(credentialId),
+    now,
+  });
+  const notes = createNotesService({
+    db,
+    store: notesStore,
+    resources: { secrets: async (actor, id, permission) => credentials.load(actor, id, permission) },
+    now,
+  });
+  // Notes have no foreign key (they hang on several kinds of resource): those of credentials
+  // removed with their project or organization go in the same transaction.
+  hooks.push({
+    changed: async (tx, scope) => {
+      if (scope.environmentId === undefined && scope.serviceId === undefined) {
+        await notesStore.deleteOrphanedCredentialNotes(scope.organizationId, tx);
+      }
+    },
+  });
 
   return {
     config,
@@ -38,10 +99,18 @@ export function createContext(options: ContextOptions) {
     tokensStore,
     tree,
     access,
+    uiSessions,
+    variables,
+    metrics,
+    runtime,
+    exchange,
+    credentials,
+    notes,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
     async close(): Promise<void> {
+      await exchange.stop();
       await storage.close();
     },
   };

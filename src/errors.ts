@@ -35,6 +35,8 @@ export interface ErrorDetails {
   parameter?: string;
   /** Seconds to wait, for 429. */
   retryAfterS?: number;
+  /** Several problems found at once (each with its pointer); the JSON:API face lists each as one error. */
+  issues?: Array<{ pointer: string; detail: string }>;
   [key: string]: unknown;
 }
 

@@ -1,9 +1,12 @@
 // The `latch` command line. Server-side commands live here; client commands arrive with the SDK.
 import { Command, CommanderError } from "commander";
+import { registerClientCommands } from "./cli/index.js";
 import { ConfigError, parseConfig } from "./config.js";
-import { RootKeyMismatchError } from "./crypto/keyring.js";
 import { createLogger } from "./logging.js";
-import { announceBootstrap, openContext, serve } from "./server.js";
+
+// The server's modules (Fastify, the database drivers) load only for server-side commands, so a
+// client command such as `latch run` starts fast.
+const serverModule = () => import("./server.js");
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`latch: ${message}\n`);
@@ -11,7 +14,7 @@ function fail(message: string, code = 1): never {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ConfigError || error instanceof RootKeyMismatchError) return error.message;
+  if (error instanceof ConfigError) return error.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }
@@ -36,9 +39,9 @@ program
   .action(async () => {
     const cfg = config();
     const logger = createLogger(cfg.logLevel);
-    let server: Awaited<ReturnType<typeof serve>>;
+    let server: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["serve"]>>;
     try {
-      server = await serve(cfg, logger);
+      server = await (await serverModule()).serve(cfg, logger);
     } catch (error) {
       fail(`cannot start: ${describe(error)}`);
     }
@@ -59,6 +62,7 @@ program
   .action(async () => {
     const cfg = config();
     try {
+      const { openContext, announceBootstrap } = await serverModule();
       const { context, rootKeys } = await openContext(cfg);
       if (rootKeys.generatedFile !== null) {
         process.stderr.write(`Generated the root key ${rootKeys.generatedFile}; back it up now.\n`);
@@ -72,6 +76,31 @@ program
     }
   });
 
+program
+  .command("worker")
+  .description("run only the credential exchange workers (no API); any number can share one database")
+  .action(async () => {
+    const cfg = config();
+    const logger = createLogger(cfg.logLevel);
+    let opened: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["openContext"]>>;
+    try {
+      opened = await (await serverModule()).openContext(cfg, { generateKey: false });
+    } catch (error) {
+      fail(`cannot start: ${describe(error)}`);
+    }
+    const { context } = opened;
+    context.exchange.start(logger);
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.once(signal, () => {
+        logger.info({ signal }, "shutting down: finishing the exchanges in flight");
+        context.close().then(
+          () => process.exit(0),
+          (error: unknown) => fail(`shutdown failed: ${describe(error)}`),
+        );
+      });
+    }
+  });
+
 const keys = program.command("keys").description("root key management");
 keys
   .command("rotate")
@@ -79,7 +108,7 @@ keys
   .action(async () => {
     const cfg = config();
     try {
-      const { context } = await openContext(cfg, { generateKey: false });
+      const { context } = await (await serverModule()).openContext(cfg, { generateKey: false });
       const result = await context.keyring.rotate();
       process.stdout.write(
         `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ` +
@@ -90,6 +119,8 @@ keys
       fail(describe(error));
     }
   });
+
+registerClientCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -59,6 +59,8 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   const app = await buildApp({ context, logger });
   const url = await app.listen({ host: config.host, port: config.port });
   logger.info({ url, database: context.storage.dialect }, "latch is listening");
+  // LATCH_WORKERS=off leaves exchanges to separate `latch worker` processes.
+  if (config.workers) context.exchange.start(logger);
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -66,6 +68,7 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
       closing ??= (async () => {
         // Stop accepting, let in-flight requests finish, then close the database.
         await app.close();
+        await context.exchange.stop();
         await context.close();
       })();
       return closing;

@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database, Db } from "./types.js";
 
@@ -45,6 +45,35 @@ export function openSqlite(file: string): SQLite.Database {
   return handle;
 }
 
+/** Statements longer than this (bulk inserts) are prepared each time rather than kept. */
+const CACHEABLE_SQL_LENGTH = 4096;
+const CACHED_STATEMENTS = 500;
+
+/**
+ * Kysely's SQLite driver prepares every statement on every call, and preparing costs more than
+ * the primary-key read it then runs (bench/README.md, R1). Statements are kept by SQL text and
+ * reused; one still iterating (a stream) is never handed out twice. Bounded, short SQL only.
+ */
+export function withStatementCache(handle: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => handle.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached !== undefined && !cached.busy) return cached;
+      const statement = handle.prepare(sql);
+      if (cached === undefined && sql.length <= CACHEABLE_SQL_LENGTH) {
+        if (cache.size >= CACHED_STATEMENTS) {
+          const oldest = cache.keys().next().value;
+          if (oldest !== undefined) cache.delete(oldest);
+        }
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export function connect(options: ConnectOptions): Storage {
   if (options.databaseUrl !== null) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
@@ -62,6 +91,6 @@ export function connect(options: ConnectOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
   return { db, dialect: "sqlite", location: file, sqlite: handle, close: () => db.destroy() };
 }

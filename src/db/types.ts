@@ -161,6 +161,55 @@ export interface NotesTable {
   updated_at: string;
 }
 
+export interface VariablesTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  /** null at PROJECT scope. */
+  environment_id: string | null;
+  /** Set only for service-scoped rows (APPLICATION | CONTAINER | JOB | HELM | TERRAFORM). */
+  service_id: string | null;
+  /** The project, environment or service owning the row (the producer for BUILT_IN); (owner_id, key) is unique. */
+  owner_id: string;
+  /** PROJECT | ENVIRONMENT | APPLICATION | CONTAINER | JOB | HELM | TERRAFORM | BUILT_IN */
+  scope: string;
+  /** VALUE | FILE | ALIAS | OVERRIDE | BUILT_IN */
+  variable_type: string;
+  key: string;
+  /** Ciphertext of the value; null for aliases. */
+  value: Buffer | null;
+  is_secret: number;
+  mount_path: string | null;
+  description: string | null;
+  enable_interpolation_in_file: number | null;
+  /** The aliased or overridden variable. */
+  parent_id: string | null;
+  /** The service that produced a BUILT_IN variable. */
+  producer_service_id: string | null;
+  /** BUILT_IN only: SERVICE (its producer sees it) | ENVIRONMENT (every service of the environment). */
+  built_in_visibility: string | null;
+  owned_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Bumped by triggers on every write that can change a runtime bundle in the project. */
+export interface BundleGenerationsTable {
+  project_id: string;
+  /** bigint: a string from pg, a number from SQLite. */
+  generation: string | number;
+}
+
+/** A dashboard session: the cookie holds a random id, the row only its SHA-256. */
+export interface UiSessionsTable {
+  id_hash: string;
+  token_id: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end (created_at + 12 h); the idle end is last_seen_at + 30 min. */
+  expires_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -169,9 +218,12 @@ export interface Database {
   environments: EnvironmentsTable;
   services: ServicesTable;
   api_tokens: ApiTokensTable;
+  bundle_generations: BundleGenerationsTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;
   notes: NotesTable;
+  variables: VariablesTable;
+  ui_sessions: UiSessionsTable;
 }
 
 export type Db = Kysely<Database>;

@@ -129,3 +129,20 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     },
   };
 }
+
+/** A second server instance on the same database and root key, as another replica would be. */
+export async function createReplica(h: Harness): Promise<{ app: FastifyInstance; context: Context; close(): Promise<void> }> {
+  const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 2 });
+  const context = createContext({ config: h.config, storage, rootKeys: loadRootKeys(h.config) });
+  await context.keyring.verify();
+  const app = await buildApp({ context });
+  await app.ready();
+  return {
+    app,
+    context,
+    async close() {
+      await app.close();
+      await context.close();
+    },
+  };
+}

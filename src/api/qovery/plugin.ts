@@ -3,12 +3,16 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
+import { authenticateRequest } from "../http/session-auth.js";
 import { apiTokenRoutes } from "./api-token-routes.js";
 import { environmentRoutes } from "./environment-routes.js";
+import { environmentVariableRoutes } from "./environment-variable-routes.js";
 import { sendQoveryError } from "./errors.js";
 import { organizationRoutes } from "./organization-routes.js";
 import { projectRoutes } from "./project-routes.js";
+import { secretRoutes } from "./secret-routes.js";
 import { serviceRoutes } from "./service-routes.js";
+import { variableRoutes } from "./variable-routes.js";
 
 export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.setErrorHandler((error, request, reply) => sendQoveryError(error, request, reply));
@@ -16,11 +20,14 @@ export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app
     sendQoveryError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
   );
   app.addHook("onRequest", async (request) => {
-    request.principal = await context.access.authenticate(request.headers.authorization);
+    request.principal = await authenticateRequest(context, request);
   });
   await app.register(organizationRoutes, { context });
   await app.register(apiTokenRoutes, { context });
   await app.register(projectRoutes, { context });
   await app.register(environmentRoutes, { context });
   await app.register(serviceRoutes, { context });
+  await app.register(secretRoutes, { context });
+  await app.register(environmentVariableRoutes, { context });
+  await app.register(variableRoutes, { context });
 };

@@ -2,7 +2,10 @@
 // Add a new file for every change; never edit one that has shipped.
 import type { Kysely } from "kysely";
 import * as m0001 from "./0001-foundation.js";
+import * as m0002 from "./0002-variables.js";
 import * as m0003 from "./0003-credentials.js";
+import * as m0010 from "./0010-bundle-generations.js";
+import * as m0030 from "./0030-ui-sessions.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -10,5 +13,8 @@ export interface FrozenMigration {
 
 export const migrations: Record<string, FrozenMigration> = {
   "0001-foundation": m0001,
+  "0002-variables": m0002,
   "0003-credentials": m0003,
+  "0010-bundle-generations": m0010,
+  "0030-ui-sessions": m0030,
 };
