@@ -12,6 +12,7 @@ import "./api/http/principal.js";
 import { nativePlugin } from "./api/native/plugin.js";
 import { qoveryPlugin } from "./api/qovery/plugin.js";
 import { reactorPlugin } from "./api/reactor/plugin.js";
+import { uiPlugin } from "./api/ui/plugin.js";
 import type { Context } from "./context.js";
 
 /** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
@@ -20,6 +21,8 @@ export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
 export interface AppOptions {
   context: Context;
   logger?: Logger;
+  /** The built dashboard (default: the package's ui/dist). */
+  uiDir?: string;
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -95,5 +98,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(nativePlugin, { context });
   await app.register(qoveryPlugin, { context, prefix: "/qovery" });
   await app.register(reactorPlugin, { context, prefix: "/reactor" });
+  await app.register(uiPlugin, { context, prefix: "/ui", ...(options.uiDir === undefined ? {} : { distDir: options.uiDir }) });
   return app;
 }

@@ -1,0 +1,88 @@
+// Metadata views the dashboard needs in one call. Each answers through a response schema, an
+// allowlist: keys, scopes, types and states only, never a value.
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { isServiceScope } from "../../modules/variables/variable-types.js";
+import { principalOf } from "../http/principal.js";
+import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
+
+const Nullable = (type: string) => ({ type: [type, "null"] });
+
+const Cell = {
+  type: ["object", "null"],
+  properties: {
+    state: { type: "string" },
+    variable_id: { type: "string" },
+    variable_type: { type: "string" },
+    is_secret: { type: "boolean" },
+    alias_of: Nullable("string"),
+    overrides: Nullable("string"),
+  },
+} as const;
+
+const MatrixResponse = {
+  type: "object",
+  properties: {
+    service: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        name: { type: "string" },
+        type: { type: "string" },
+        project_id: { type: "string" },
+        environment_id: { type: "string" },
+      },
+    },
+    columns: { type: "array", items: { type: "string" } },
+    unresolved_count: { type: "integer" },
+    rows: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          key: { type: "string" },
+          winner: { type: "string" },
+          is_secret: { type: "boolean" },
+          is_file: { type: "boolean" },
+          references: { type: "array", items: { type: "string" } },
+          unresolved: { type: "array", items: { type: "string" } },
+          references_hidden: { type: "boolean" },
+          cells: { type: "object", properties: Object.fromEntries(MATRIX_COLUMNS.map((column) => [column, Cell])) },
+        },
+      },
+    },
+  },
+} as const;
+
+const ServiceParams = {
+  type: "object",
+  required: ["serviceId"],
+  properties: { serviceId: { type: "string", format: "uuid" } },
+} as const;
+
+export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  app.get(
+    "/api/services/:serviceId/matrix",
+    { schema: { hide: true, params: ServiceParams, response: { 200: MatrixResponse } } },
+    async (request: FastifyRequest<{ Params: { serviceId: string } }>) => {
+      const actor = principalOf(request);
+      const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
+      if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
+      const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);
+      const matrix = buildMatrix(visible);
+      return {
+        service: {
+          id: service.id,
+          name: service.name,
+          type: service.type,
+          project_id: service.projectId,
+          environment_id: service.environmentId,
+        },
+        columns: [...MATRIX_COLUMNS],
+        unresolved_count: matrix.unresolved_count,
+        rows: matrix.rows,
+      };
+    },
+  );
+};

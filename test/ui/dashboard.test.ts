@@ -1,0 +1,186 @@
+// The dashboard in real Chromium against a real server on a loopback port with a fresh database
+// seeded through the API: signing in, the project tree, the effective-variables matrix, the
+// credentials list and the expiry timeline, each under the every-screen fixture.
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
+import { ensureUiBuilt, type LaunchedBrowser, launchChromium } from "./browser.js";
+import { checkScreen, watch } from "./fixture.js";
+import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
+
+const CANARIES = [CANARY, ACCESS_TOKEN_MARK];
+
+describeEachDialect("dashboard in Chromium", (dialect) => {
+  let h: Harness;
+  let tokens: TokenServer;
+  let browser: LaunchedBrowser;
+  let base: string;
+  let seeded: Seeded;
+  let page: Page;
+
+  beforeAll(async () => {
+    ensureUiBuilt();
+    tokens = await startTokenServer();
+    h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "1", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
+    base = await h.app.listen({ host: "127.0.0.1", port: 0 });
+    seeded = await seed(h, tokens);
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+    await tokens?.close();
+  });
+
+  it("signs in with a typed token into an HttpOnly, SameSite=Strict session cookie the page cannot read", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/`);
+    await page.getByRole("heading", { level: 1, name: "Sign in" }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/ui/signin");
+    await checkScreen(w, { canaries: CANARIES, ready: (p) => p.getByRole("heading", { level: 1, name: "Sign in" }).waitFor() });
+
+    await page.getByLabel("API token").fill(h.adminToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1, name: "Projects" }).waitFor();
+    await expect.poll(() => page.getByText("Signed in as").textContent()).toContain("instance-admin");
+
+    const cookies = await browser.context.cookies(base);
+    expect(cookies.map((cookie) => cookie.name)).toEqual(["__Host-latch_session"]);
+    expect(cookies[0]).toMatchObject({ httpOnly: true, sameSite: "Strict", secure: true, path: "/" });
+    expect(await page.evaluate("document.cookie")).toBe("");
+    expect(await page.evaluate("JSON.stringify([localStorage.length, sessionStorage.length])")).toBe("[0,0]");
+    expect(await page.content()).not.toContain(h.adminToken);
+  });
+
+  it("refuses a POST that another origin's page sends with the session cookie", async () => {
+    // Another loopback port is another origin but the same site, so SameSite=Strict alone would
+    // let the cookie through: the fetch-metadata, Origin and CSRF checks must refuse it.
+    const organizations = await (await page.request.get(`${base}/qovery/organization`)).json();
+    const target = `${base}/qovery/organization/${organizations.results[0].id}/project`;
+    const evil: Server = createServer((_request, response) => {
+      response
+        .writeHead(200, { "content-type": "text/html" })
+        .end(
+          `<!doctype html><title>evil</title><script>fetch(${JSON.stringify(target)},{method:"POST",mode:"no-cors",credentials:"include",headers:{"content-type":"text/plain"},body:JSON.stringify({name:"evil-project"})}).finally(()=>{document.title="sent"})</script>`,
+        );
+    });
+    await new Promise<void>((resolve) => evil.listen(0, "127.0.0.1", () => resolve()));
+    const evilPage = await browser.context.newPage();
+    const refused = new Promise<number>((resolve) => {
+      evilPage.on("response", (response) => {
+        if (response.url() === target) resolve(response.status());
+      });
+    });
+    try {
+      await evilPage.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+      expect(await refused).toBe(403);
+    } finally {
+      await evilPage.close();
+      evil.closeAllConnections();
+      await new Promise<void>((resolve) => evil.close(() => resolve()));
+    }
+    const projects = await (await page.request.get(target)).json();
+    expect(projects.results.map((project: { name: string }) => project.name)).not.toContain("evil-project");
+  });
+
+  it("Home: shows project → environment → service with badges, and / focuses search", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/`);
+    const production = page.locator('[data-environment="production"]');
+    const ready = (p: Page) => p.locator('[data-environment="production"]').getByText("api").first().waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    await expect.poll(() => production.locator(".badges").textContent()).toContain("1 missing keys");
+    const badges = (await production.locator(".badges").textContent()) ?? "";
+    expect(badges).toContain("1 credentials failed");
+    expect(badges).toContain("1 expiring within 14 days");
+    expect(await production.textContent()).toContain("FEATURE_FLAG");
+    // Staging lacks production's DB_NAME; its credentials are fine (it has none).
+    expect(await page.locator('[data-environment="staging"] .badges').textContent()).toBe("1 missing keys");
+    expect(await page.locator('[data-environment="staging"]').textContent()).toContain("Missing here: DB_NAME");
+
+    await page.locator("h1").click();
+    await page.keyboard.press("/");
+    expect(await page.evaluate("document.activeElement && document.activeElement.id")).toBe("tree-search");
+    await page.keyboard.type("nothing-matches-this");
+    await page.getByText("No project matches.").waitFor();
+    await page.reload();
+    await page.getByText("No project matches.").waitFor();
+    expect(await page.locator("#tree-search").inputValue()).toBe("nothing-matches-this");
+  });
+
+  it("Matrix: a PROJECT DB_URL overridden at SERVICE reads overridden / effective, with aliases and unresolved references", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/services/${seeded.serviceId}/matrix`);
+    const ready = (p: Page) => p.locator('tr[data-key="DB_URL"]').waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    const cells = async (key: string) => page.locator(`tr[data-key="${key}"] td`).allTextContents();
+    // Columns: BUILT_IN, PROJECT, ENVIRONMENT, SERVICE, References.
+    const dbUrl = await cells("DB_URL");
+    expect(dbUrl[0]?.trim()).toBe("absent");
+    expect(dbUrl[1]?.trim()).toBe("overridden");
+    expect(dbUrl[2]?.trim()).toBe("absent");
+    expect(dbUrl[3]?.trim()).toBe("effective");
+    expect(dbUrl[4]).toContain("{{DB_NAME}}");
+    expect(dbUrl[4]).not.toContain("unresolved");
+    const alias = await cells("DATABASE_URL");
+    expect(alias[3]?.trim()).toBe("alias to DB_URL, effective");
+    const greeting = await cells("GREETING");
+    expect(greeting[4]).toContain("{{NOBODY}} (unresolved)");
+    const secret = await cells("API_KEY");
+    expect(secret[1]).toContain("effective");
+    expect(secret[1]).toContain("SECRET");
+    expect(secret[4]).toContain("hidden (secret)");
+    expect(await page.locator('tr[data-key^="QOVERY_"]').count()).toBeGreaterThan(0);
+    expect(await page.textContent("main")).not.toContain("postgres://");
+
+    await page.getByLabel("Only keys with unresolved references").check();
+    await expect.poll(() => page.locator("tbody tr").count()).toBe(1);
+    await page.reload();
+    await page.locator('tr[data-key="GREETING"]').waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    expect(page.url()).toContain("unresolved=1");
+  });
+
+  it("Credentials: status labels, expiry in words, last error; Retry turns Failed into Pending and announces it", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/projects/${seeded.projectId}/credentials`);
+    const ready = (p: Page) => p.locator('tr[data-credential="billing-api"]').waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    const row = async (name: string) => page.locator(`tr[data-credential="${name}"] > *`).allTextContents();
+    const billing = await row("billing-api");
+    expect(billing[3]).toBe("Succeeded");
+    expect(billing[4]).toBe("in 3 days");
+    expect(billing[5]).toMatch(/^in (2|3) days$/);
+    expect(billing[2]).toBe("production");
+    const partner = await row("partner-api");
+    expect(partner[3]).toBe("Failed");
+    expect(partner[6]).toMatch(/500|failed|error/i);
+    expect((await row("static-token"))[4]).toBe("No expiry");
+
+    await page.getByRole("button", { name: "Retry partner-api" }).click();
+    await expect.poll(async () => (await row("partner-api"))[3]).toBe("Pending");
+    expect(await page.getByRole("status").textContent()).toBe("partner-api is now Pending");
+    expect(w.errors).toEqual([]);
+  });
+
+  it("Timeline: bars over 90 days, a credential three days from expiry reads 'expires in 3 days', no-expiry ones apart", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/projects/${seeded.projectId}/timeline`);
+    const ready = (p: Page) => p.locator('tr[data-credential="billing-api"]').waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    const billing = await page.locator('tr[data-credential="billing-api"] > *').allTextContents();
+    expect(billing[2]).toBe("expires in 3 days");
+    expect(await page.locator("svg .bar").count()).toBe(1);
+    expect(await page.locator("svg .tick").count()).toBe(1);
+    expect(await page.locator("svg .band").count()).toBe(1);
+    const noExpiry = (await page.locator('section[aria-labelledby="no-expiry"] li').allTextContents()).join(" ");
+    expect(noExpiry).toContain("static-token");
+    expect(noExpiry).toContain("basic-auth");
+    expect(noExpiry).not.toContain("partner-api");
+    expect(await page.locator('section[aria-labelledby="unknown-expiry"] li').allTextContents()).toEqual(["partner-api (Pending)"]);
+  });
+});

@@ -1,0 +1,149 @@
+// Credentials of a project (Reactor secrets): status label, expiry, next refresh, last error in
+// words, and the actions Retry, Test and Reauthorize. A live region announces status changes.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, request } from "../api.js";
+import { environmentName, loadCredentials } from "../credentials-data.js";
+import { dateTime, lastError, relative, type SecretResource, statusLabel } from "../format.js";
+
+const POLL_MS = 3000;
+
+export function CredentialsScreen(props: { projectId: string }) {
+  const [secrets, setSecrets] = useState<SecretResource[] | null>(null);
+  const [environments, setEnvironments] = useState(new Map<string, string>());
+  const [error, setError] = useState<string | null>(null);
+  const [announcement, setAnnouncement] = useState("");
+  const labels = useRef(new Map<string, string>());
+
+  async function refresh(): Promise<void> {
+    try {
+      const loaded = await loadCredentials(props.projectId);
+      const changes: string[] = [];
+      for (const secret of loaded.secrets) {
+        const label = statusLabel(secret);
+        const before = labels.current.get(secret.id);
+        if (before !== undefined && before !== label) changes.push(`${secret.attributes.name} is now ${label}`);
+        labels.current.set(secret.id, label);
+      }
+      if (changes.length > 0) setAnnouncement(changes.join(". "));
+      setSecrets(loaded.secrets);
+      setEnvironments(loaded.environments);
+      setError(null);
+    } catch (caught) {
+      setError(caught instanceof Error ? caught.message : "Loading failed");
+    }
+  }
+
+  useEffect(() => {
+    document.title = "Credentials · Latch";
+    labels.current = new Map();
+    void refresh();
+  }, [props.projectId]);
+
+  // While something is pending, look again now and then so the status changes arrive.
+  const pending = secrets?.some((secret) => secret.attributes.status === "pending") ?? false;
+  useEffect(() => {
+    if (!pending) return;
+    const timer = window.setInterval(() => void refresh(), POLL_MS);
+    return () => window.clearInterval(timer);
+  }, [pending, props.projectId]);
+
+  async function act(secret: SecretResource, action: "retry" | "test" | "reauthorize") {
+    try {
+      const body = {
+        data: { id: secret.id, type: "secrets", attributes: { type_of: secret.attributes.type_of }, meta: { action } },
+      };
+      const answer = await request<{ data: SecretResource }>("PATCH", `/reactor/secrets/${secret.id}`, body);
+      const name = secret.attributes.name;
+      if (action === "test") setAnnouncement(`Test of ${name} succeeded`);
+      else setAnnouncement(`${name} is now ${statusLabel(answer.data)}`);
+      labels.current.set(secret.id, statusLabel(answer.data));
+      if (action === "reauthorize" && typeof answer.data.meta?.authorization_url === "string") {
+        window.open(answer.data.meta.authorization_url, "_blank", "noopener");
+      }
+      setSecrets((current) => current?.map((item) => (item.id === secret.id ? answer.data : item)) ?? null);
+    } catch (caught) {
+      setAnnouncement(`${action} of ${secret.attributes.name} failed: ${caught instanceof ApiError ? caught.message : "error"}`);
+    }
+  }
+
+  let primaryGiven = false;
+  return (
+    <main id="main" tabIndex={-1}>
+      <p class="crumbs">
+        <a href="/ui/">Projects</a> · <a href={`/ui/projects/${props.projectId}/timeline`}>Expiry timeline</a>
+      </p>
+      <h1>Credentials</h1>
+      <p role="status" aria-live="polite" class="live">
+        {announcement}
+      </p>
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {secrets === null && error === null && <p>Loading…</p>}
+      {secrets !== null && secrets.length === 0 && <p>No credential in this project.</p>}
+      {secrets !== null && secrets.length > 0 && (
+        <div class="scroll">
+          <table>
+            <caption>Credentials of this project and their health</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Environment</th>
+                <th scope="col">Status</th>
+                <th scope="col">Expires</th>
+                <th scope="col">Next refresh</th>
+                <th scope="col">Last error</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {secrets.map((secret) => {
+                const label = statusLabel(secret);
+                const { type_of: type, expires_at: expires, refresh_at: refreshAt } = secret.attributes;
+                const oauth = type === "oauth2" || type === "oauth2-client_credentials" || type === "oauth2-jwt";
+                const primary = !primaryGiven;
+                primaryGiven = true;
+                return (
+                  <tr key={secret.id} data-credential={secret.attributes.name}>
+                    <th scope="row">{secret.attributes.name}</th>
+                    <td>{type}</td>
+                    <td>{environmentName(secret, environments)}</td>
+                    <td>
+                      <span class={`status ${label.toLowerCase().replace(/ /g, "-")}`}>{label}</span>
+                    </td>
+                    <td title={dateTime(expires)}>{expires === null ? "No expiry" : relative(expires)}</td>
+                    <td title={dateTime(refreshAt)}>{refreshAt === null ? "–" : relative(refreshAt)}</td>
+                    <td>{lastError(secret) ?? "–"}</td>
+                    <td class="actions">
+                      <button type="button" data-primary={primary ? "" : undefined} onClick={() => act(secret, "retry")}>
+                        Retry<span class="visually-hidden"> {secret.attributes.name}</span>
+                      </button>
+                      {oauth && (
+                        <button
+                          type="button"
+                          disabled={secret.attributes.status !== "succeeded"}
+                          title={secret.attributes.status !== "succeeded" ? "Test needs a succeeded credential" : undefined}
+                          onClick={() => act(secret, "test")}
+                        >
+                          Test<span class="visually-hidden"> {secret.attributes.name}</span>
+                        </button>
+                      )}
+                      {type === "oauth2-google" && (
+                        <button type="button" onClick={() => act(secret, "reauthorize")}>
+                          Reauthorize<span class="visually-hidden"> {secret.attributes.name}</span>
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,172 @@
+// The effective variables of one service as a matrix, from metadata only (no value is fetched):
+// rows are the keys the service gets at run time, columns the levels that can define them.
+import { useEffect, useState } from "preact/hooks";
+import { get } from "../api.js";
+import { setQuery, useQuery } from "../router.js";
+
+const COLUMNS = ["BUILT_IN", "PROJECT", "ENVIRONMENT", "SERVICE"] as const;
+type Column = (typeof COLUMNS)[number];
+
+interface Cell {
+  state: "effective" | "overridden";
+  variable_type: string;
+  is_secret: boolean;
+  alias_of: string | null;
+}
+interface Row {
+  key: string;
+  winner: Column;
+  is_secret: boolean;
+  is_file: boolean;
+  references: string[];
+  unresolved: string[];
+  references_hidden: boolean;
+  cells: Record<Column, Cell | null>;
+}
+interface Matrix {
+  service: { id: string; name: string; type: string; project_id: string; environment_id: string };
+  unresolved_count: number;
+  rows: Row[];
+}
+
+function cellText(cell: Cell | null): string {
+  if (cell === null) return "absent";
+  const what = cell.alias_of === null ? "" : `alias to ${cell.alias_of}, `;
+  return `${what}${cell.state}`;
+}
+
+function CellView(props: { cell: Cell | null }) {
+  const { cell } = props;
+  if (cell === null) return <td class="cell absent">absent</td>;
+  return (
+    <td class={`cell ${cell.state}`}>
+      {cell.state === "effective" ? (
+        <svg aria-hidden="true" width="12" height="12" viewBox="0 0 12 12">
+          <circle cx="6" cy="6" r="5" fill="currentColor" />
+        </svg>
+      ) : (
+        <svg aria-hidden="true" width="12" height="12" viewBox="0 0 12 12">
+          <circle cx="6" cy="6" r="4.5" fill="none" stroke="currentColor" stroke-width="1.5" />
+        </svg>
+      )}{" "}
+      {cellText(cell)}
+      {cell.is_secret && <span class="badge">SECRET</span>}
+    </td>
+  );
+}
+
+export function MatrixScreen(props: { serviceId: string }) {
+  const [matrix, setMatrix] = useState<Matrix | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const query = useQuery();
+  const onlyUnresolved = query.get("unresolved") === "1";
+
+  useEffect(() => {
+    setMatrix(null);
+    get<Matrix>(`/ui/api/services/${encodeURIComponent(props.serviceId)}/matrix`)
+      .then((found) => {
+        setMatrix(found);
+        document.title = `Effective variables of ${found.service.name} · Latch`;
+      })
+      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+  }, [props.serviceId]);
+
+  const rows = matrix === null ? [] : onlyUnresolved ? matrix.rows.filter((row) => row.unresolved.length > 0) : matrix.rows;
+
+  return (
+    <main id="main" tabIndex={-1}>
+      <p class="crumbs">
+        <a href="/ui/">Projects</a>
+      </p>
+      <h1>Effective variables{matrix === null ? "" : ` of ${matrix.service.name}`}</h1>
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {matrix === null && error === null && <p aria-live="polite">Loading…</p>}
+      {matrix !== null && (
+        <>
+          <p>
+            {matrix.rows.length} keys at run time · {matrix.unresolved_count} unresolved reference{matrix.unresolved_count === 1 ? "" : "s"}
+            . No value is shown here.
+          </p>
+          <p>
+            <label class="inline">
+              <input
+                type="checkbox"
+                checked={onlyUnresolved}
+                data-primary
+                onChange={(event) => setQuery({ unresolved: (event.currentTarget as HTMLInputElement).checked ? "1" : null })}
+              />
+              Only keys with unresolved references
+            </label>
+          </p>
+          <div class="scroll">
+            <table class="matrix">
+              <caption>Which level defines each key, and which definition the service gets</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Key</th>
+                  {COLUMNS.map((column) => (
+                    <th scope="col" key={column}>
+                      {column}
+                    </th>
+                  ))}
+                  <th scope="col">References</th>
+                </tr>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr key={row.key} data-key={row.key}>
+                    <th scope="row">
+                      <code>{row.key}</code>
+                      {row.is_file && <span class="badge">FILE</span>}
+                    </th>
+                    {COLUMNS.map((column) => (
+                      <CellView key={column} cell={row.cells[column]} />
+                    ))}
+                    <td>
+                      {row.references_hidden && <span class="muted">hidden (secret)</span>}
+                      {row.references.map((reference) => (
+                        <code key={reference} class={row.unresolved.includes(reference) ? "unresolved" : ""}>
+                          {`{{${reference}}}`}
+                          {row.unresolved.includes(reference) ? " (unresolved)" : ""}{" "}
+                        </code>
+                      ))}
+                      {row.unresolved
+                        .filter((key) => !row.references.includes(key))
+                        .map((key) => (
+                          <span key={key} class="unresolved">
+                            alias target {key} is missing (unresolved)
+                          </span>
+                        ))}
+                    </td>
+                  </tr>
+                ))}
+                {rows.length === 0 && (
+                  <tr>
+                    <td colSpan={6}>No key to show.</td>
+                  </tr>
+                )}
+              </tbody>
+            </table>
+          </div>
+          <h2>Legend</h2>
+          <dl class="legend">
+            <dt>effective</dt>
+            <dd>Defined at this level and wins: the service gets this definition.</dd>
+            <dt>overridden</dt>
+            <dd>Defined at this level, but a narrower level (environment or service) wins.</dd>
+            <dt>alias to X</dt>
+            <dd>This key takes the value of key X as the service sees it.</dd>
+            <dt>absent</dt>
+            <dd>Not defined at this level.</dd>
+            <dt>(unresolved)</dt>
+            <dd>A {"{{KEY}}"} reference or alias target the service does not have: it becomes empty at run time.</dd>
+          </dl>
+        </>
+      )}
+    </main>
+  );
+}
