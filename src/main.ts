@@ -101,6 +101,51 @@ program
     }
   });
 
+program
+  .command("backup")
+  .description("take a consistent online copy of the SQLite database (servers may keep running)")
+  .requiredOption("--to <file>", "where to write the copy (must not exist)")
+  .action(async (options: { to: string }) => {
+    const cfg = config();
+    const { backupSqlite, postgresBackupGuidance, ROOT_KEY_REMINDER } = await import("./db/backup.js");
+    if (cfg.databaseUrl !== null) {
+      const { redactUrl } = await import("./db/connect.js");
+      fail(postgresBackupGuidance(redactUrl(cfg.databaseUrl)));
+    }
+    try {
+      const { bytes, file } = await backupSqlite(cfg.dataDir, options.to);
+      process.stdout.write(`Wrote ${file} (${Math.ceil(bytes / 1024)} KiB).\n${ROOT_KEY_REMINDER}\n`);
+    } catch (error) {
+      fail(describe(error));
+    }
+  });
+
+program
+  .command("restore")
+  .description("restore a `latch backup` copy into an empty data dir (LATCH_DATA_DIR)")
+  .requiredOption("--from <file>", "the backup to restore")
+  .action(async (options: { from: string }) => {
+    const cfg = config();
+    const { restoreSqlite, ROOT_KEY_REMINDER } = await import("./db/backup.js");
+    if (cfg.databaseUrl !== null) {
+      fail("latch restore fills an empty SQLite data dir; for PostgreSQL use pg_restore (see `latch backup`).");
+    }
+    try {
+      const { file } = restoreSqlite(cfg.dataDir, options.from);
+      process.stdout.write(`Restored ${file}.\n`);
+    } catch (error) {
+      fail(describe(error));
+    }
+    // Check now, not at the next start, that the configured root key opens the restored data.
+    try {
+      const opened = await (await serverModule()).openContext(cfg, { generateKey: false });
+      await opened.context.close();
+      process.stdout.write("The configured root key opens the restored data.\n");
+    } catch (error) {
+      fail(`restored, but the data cannot be opened yet: ${describe(error)}\n${ROOT_KEY_REMINDER}`);
+    }
+  });
+
 const keys = program.command("keys").description("root key management");
 keys
   .command("rotate")
