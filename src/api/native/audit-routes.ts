@@ -1,0 +1,95 @@
+// The audit log: list (keyset pagination), lookup by value, verify. Admin only; an admin sees
+// its organization's events, the instance-admin everyone's (or one organization's).
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "@sinclair/typebox";
+import type { Context } from "../../context.js";
+import { principalOf } from "../http/principal.js";
+import { Nullable } from "../http/schema.js";
+import { NativeError } from "./schemas.js";
+
+const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
+
+const AuditEvent = Type.Object({
+  id: Type.String(),
+  chain_id: Type.String(),
+  seq: Type.Integer(),
+  organization_id: Nullable(Type.String()),
+  created_at: Type.String(),
+  actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
+  action: Type.String(),
+  resource: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
+  request_id: Nullable(Type.String()),
+  source_address: Nullable(Type.String()),
+  user_agent: Nullable(Type.String()),
+  result: Type.String(),
+  count: Type.Integer(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  prev_hash: Type.String(),
+  hash: Type.String(),
+});
+
+const VerifyReport = Type.Object({
+  intact: Type.Boolean(),
+  chains: Type.Integer(),
+  events: Type.Integer(),
+  first_break: Nullable(
+    Type.Object({ chain_id: Type.String(), seq: Type.Integer(), event_id: Nullable(Type.String()), reason: Type.String() }),
+  ),
+});
+
+const OrganizationFilter = Type.Optional(Type.String({ format: "uuid" }));
+
+export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  app.get(
+    "/audit",
+    {
+      schema: {
+        tags: ["audit"],
+        description: "Audit events, newest first. `action` ending in a dot (`variable.`) matches every action of that kind.",
+        querystring: Type.Object({
+          organization_id: OrganizationFilter,
+          resource: Type.Optional(Type.String()),
+          actor: Type.Optional(Type.String()),
+          action: Type.Optional(Type.String()),
+          since: Type.Optional(Type.String()),
+          until: Type.Optional(Type.String()),
+          cursor: Type.Optional(Type.String()),
+          limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
+        }),
+        response: { 200: Type.Object({ results: Type.Array(AuditEvent), next_cursor: Nullable(Type.String()) }), ...errors },
+      },
+    },
+    async (request) => {
+      const { organization_id: organizationId, ...query } = request.query;
+      return context.audit.list(principalOf(request), { ...query, ...(organizationId === undefined ? {} : { organizationId }) });
+    },
+  );
+
+  app.post(
+    "/audit/lookup",
+    {
+      schema: {
+        tags: ["audit"],
+        description: "The events that concern a value, found by its HMAC under the organization's audit key.",
+        body: Type.Object({ value: Type.String({ minLength: 1, maxLength: 1_000_000 }), organization_id: OrganizationFilter }),
+        response: { 200: Type.Object({ results: Type.Array(AuditEvent) }), ...errors },
+      },
+    },
+    async (request) => ({
+      results: await context.audit.lookup(principalOf(request), request.body.value, request.body.organization_id),
+    }),
+  );
+
+  app.get(
+    "/audit/verify",
+    {
+      schema: {
+        tags: ["audit"],
+        description: "Walks the hash chains and reports the first break.",
+        querystring: Type.Object({ organization_id: OrganizationFilter }),
+        response: { 200: VerifyReport, ...errors },
+      },
+    },
+    async (request) => context.audit.verify(principalOf(request), request.query.organization_id),
+  );
+};

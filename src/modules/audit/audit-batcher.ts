@@ -1,0 +1,87 @@
+// Runtime deliveries and failed authentications are frequent: counting them in memory and
+// writing one event per (token, service, minute) keeps the runtime path free of audit writes.
+// A flush runs at least every second in its own short transaction, outside any request, so a
+// crash loses at most the last second of counts.
+import type { Db } from "../../db/types.js";
+import type { AuditActor } from "./audit-types.js";
+import type { AuditWriter } from "./audit-writer.js";
+
+interface Bucket {
+  organizationId: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  result: string;
+  actor: AuditActor;
+  minute: string;
+  count: number;
+}
+
+export interface CountInput {
+  organizationId: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  result: string;
+  actor: AuditActor;
+}
+
+export const FLUSH_INTERVAL_MS = 1_000;
+
+export function createAuditBatcher(deps: { db: Db; writer: AuditWriter; now: () => Date; onError?: (error: unknown) => void }) {
+  const { db, writer, now } = deps;
+  let buckets = new Map<string, Bucket>();
+  let timer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> = Promise.resolve();
+
+  async function writeAll(batch: Map<string, Bucket>): Promise<void> {
+    for (const bucket of batch.values()) {
+      await db.transaction().execute((tx) =>
+        writer.record(tx, bucket.actor, {
+          organizationId: bucket.organizationId,
+          action: bucket.action,
+          resourceType: bucket.resourceType,
+          resourceId: bucket.resourceId,
+          result: bucket.result,
+          count: bucket.count,
+          details: { minute: bucket.minute },
+        }),
+      );
+    }
+  }
+
+  function flush(): Promise<void> {
+    const batch = buckets;
+    buckets = new Map();
+    // Flushes run one after another, so two never race on a chain head from one process.
+    flushing = flushing.then(
+      () => (batch.size === 0 ? undefined : writeAll(batch).catch((error: unknown) => deps.onError?.(error))),
+      () => undefined,
+    );
+    return flushing;
+  }
+
+  return {
+    count(input: CountInput): void {
+      const minute = `${now().toISOString().slice(0, 16)}:00.000Z`;
+      const source = input.actor.request?.sourceAddress ?? "";
+      const key = [input.organizationId, input.action, input.result, input.actor.tokenId, input.resourceId, minute, source].join("|");
+      const bucket = buckets.get(key);
+      if (bucket === undefined) buckets.set(key, { ...input, minute, count: 1 });
+      else bucket.count += 1;
+    },
+    flush,
+    start(): void {
+      if (timer !== null) return;
+      timer = setInterval(() => void flush(), FLUSH_INTERVAL_MS);
+      timer.unref();
+    },
+    async stop(): Promise<void> {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+      await flush();
+    },
+  };
+}
+
+export type AuditBatcher = ReturnType<typeof createAuditBatcher>;

@@ -1,0 +1,65 @@
+// The hash chain (pure): each event's hash covers its fields and the previous event's hash, so
+// an edited, removed or reordered row breaks the chain from that row on.
+import { createHash } from "node:crypto";
+import type { AuditEventsTable } from "../../db/types.js";
+import type { AuditEventView } from "./audit-types.js";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export type ChainedFields = Omit<AuditEventsTable, "hash">;
+
+/** SHA-256 over a fixed-order JSON array of every stored field but the hash itself. */
+export function eventHash(event: ChainedFields): string {
+  const canonical = JSON.stringify([
+    "latch-audit-v1",
+    event.id,
+    event.chain_id,
+    Number(event.seq),
+    event.organization_id,
+    event.created_at,
+    event.actor_token_id,
+    event.actor_name,
+    event.action,
+    event.resource_type,
+    event.resource_id,
+    event.request_id,
+    event.source_address,
+    event.user_agent,
+    event.result,
+    Number(event.count),
+    event.details,
+    event.value_hmacs,
+    event.prev_hash,
+  ]);
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
+function parseDetails(text: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function toAuditEventView(row: AuditEventsTable): AuditEventView {
+  return {
+    id: row.id,
+    chain_id: row.chain_id,
+    seq: Number(row.seq),
+    organization_id: row.organization_id,
+    created_at: row.created_at,
+    actor: { token_id: row.actor_token_id, name: row.actor_name },
+    action: row.action,
+    resource: { type: row.resource_type, id: row.resource_id },
+    request_id: row.request_id,
+    source_address: row.source_address,
+    user_agent: row.user_agent,
+    result: row.result,
+    count: Number(row.count),
+    details: parseDetails(row.details),
+    prev_hash: row.prev_hash,
+    hash: row.hash,
+  };
+}

@@ -1,0 +1,154 @@
+// Every write of a variable records its new state as a version and an audit event, in the
+// caller's transaction. The version's value is the same plaintext sealed again for the version
+// row (its own AAD), so a version's ciphertext cannot be copied into a live row; the audit event
+// carries only the value's HMAC. Only the last `versionsKeep` versions of a variable are kept.
+import type { Keyring } from "../../crypto/keyring.js";
+import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
+import type { AuditService } from "../audit/audit-service.js";
+import type { AuditActor } from "../audit/audit-types.js";
+import { newId } from "../tree/ids.js";
+
+export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
+
+export interface VariableHistoryDeps {
+  keyring: Pick<Keyring, "encrypt" | "decrypt">;
+  audit: Pick<AuditService, "record">;
+  config: { versionsKeep: number };
+  now: () => Date;
+}
+
+export const versionRef = (id: string) => ({ table: "variable_versions", id, field: "value" });
+export const liveRef = (id: string) => ({ table: "variables", id, field: "value" });
+
+export function createVariableHistory(deps: VariableHistoryDeps) {
+  const { keyring, audit, config, now } = deps;
+
+  async function plainOf(row: VariablesTable, ex: Executor): Promise<string | null> {
+    return row.value === null ? null : keyring.decrypt(row.organization_id, liveRef(row.id), row.value, ex);
+  }
+
+  async function addVersion(
+    ex: Executor,
+    actor: AuditActor,
+    row: VariablesTable,
+    plain: string | null,
+    action: VariableAction,
+    deleted: boolean,
+  ): Promise<number> {
+    const last = await ex
+      .selectFrom("variable_versions")
+      .select((eb) => eb.fn.max("version").as("version"))
+      .where("variable_id", "=", row.id)
+      .executeTakeFirst();
+    const version = Number(last?.version ?? 0) + 1;
+    const id = newId();
+    const entry: VariableVersionsTable = {
+      id,
+      variable_id: row.id,
+      version,
+      organization_id: row.organization_id,
+      project_id: row.project_id,
+      environment_id: row.environment_id,
+      service_id: row.service_id,
+      owner_id: row.owner_id,
+      scope: row.scope,
+      variable_type: row.variable_type,
+      key: row.key,
+      value: plain === null ? null : await keyring.encrypt(row.organization_id, versionRef(id), plain, ex),
+      is_secret: row.is_secret,
+      mount_path: row.mount_path,
+      description: row.description,
+      enable_interpolation_in_file: row.enable_interpolation_in_file,
+      parent_id: row.parent_id,
+      deleted: deleted ? 1 : 0,
+      action,
+      actor_token_id: actor.tokenId,
+      actor_name: actor.name,
+      created_at: now().toISOString(),
+    };
+    await ex.insertInto("variable_versions").values(entry).execute();
+    if (version > config.versionsKeep) {
+      await ex
+        .deleteFrom("variable_versions")
+        .where("variable_id", "=", row.id)
+        .where("version", "<=", version - config.versionsKeep)
+        .execute();
+    }
+    return version;
+  }
+
+  async function event(
+    ex: Executor,
+    actor: AuditActor,
+    row: VariablesTable,
+    plain: string | null,
+    action: VariableAction,
+    version: number,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await audit.record(ex, actor, {
+      organizationId: row.organization_id,
+      action: `variable.${action}`,
+      resourceType: "variable",
+      resourceId: row.id,
+      details: { key: row.key, scope: row.scope, variable_type: row.variable_type, is_secret: row.is_secret === 1, version, ...details },
+      values: [plain],
+    });
+  }
+
+  return {
+    /** After a create, edit, override, alias, import, rollback or restore (the row as it now is). */
+    async written(
+      ex: Executor,
+      actor: AuditActor,
+      row: VariablesTable,
+      action: VariableAction,
+      details: Record<string, unknown> = {},
+    ): Promise<number> {
+      const plain = await plainOf(row, ex);
+      const version = await addVersion(ex, actor, row, plain, action, false);
+      await event(ex, actor, row, plain, action, version, details);
+      return version;
+    },
+
+    /** After a rename: the overrides that took the parent's new key get a version each. */
+    async renamedOverrides(ex: Executor, actor: AuditActor, parentId: string, action: VariableAction = "update"): Promise<void> {
+      const overrides = await ex
+        .selectFrom("variables")
+        .selectAll()
+        .where("parent_id", "=", parentId)
+        .where("variable_type", "=", "OVERRIDE")
+        .execute();
+      for (const row of overrides) {
+        const plain = await plainOf(row, ex);
+        const version = await addVersion(ex, actor, row, plain, action, false);
+        await event(ex, actor, row, plain, action, version, { renamed_with: parentId });
+      }
+    },
+
+    /**
+     * Deletes a variable through `remove` and records the deletion of it and of the aliases and
+     * overrides its foreign key removes with it. States are read before the delete; the audit
+     * events come after it, so the chain head is locked last.
+     */
+    async deleted(
+      ex: Executor,
+      actor: AuditActor,
+      row: VariablesTable,
+      remove: () => Promise<unknown>,
+      action: VariableAction = "delete",
+    ): Promise<void> {
+      const children = await ex.selectFrom("variables").selectAll().where("parent_id", "=", row.id).execute();
+      const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean }> = [];
+      for (const child of children) states.push({ row: child, plain: await plainOf(child, ex), cascade: true });
+      states.push({ row, plain: await plainOf(row, ex), cascade: false });
+      await remove();
+      for (const state of states) {
+        const version = await addVersion(ex, actor, state.row, state.plain, action, true);
+        await event(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
+      }
+    },
+  };
+}
+
+export type VariableHistory = ReturnType<typeof createVariableHistory>;

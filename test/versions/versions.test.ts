@@ -1,0 +1,349 @@
+// Versions and rollback of variables, point-in-time reads and restores of an environment, and
+// versions of credentials, on both engines. Values are checked through the runtime endpoint,
+// and never appear in a version, an event, a response or a log line.
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { listenReactor, ReactorClient } from "../helpers/reactor-client.js";
+
+const canary = (label: string) => `canary-${label}-${randomBytes(8).toString("hex")}`;
+
+describeEachDialect("variable versions, rollback and restore", (dialect) => {
+  let h: Harness;
+  let orgId: string;
+  let projectId: string;
+  let envId: string;
+  let jobId: string;
+  let runtime: string;
+  let viewer: string;
+  let member: string;
+  let outsider: string;
+  const canaries: string[] = [];
+
+  function value(label: string): string {
+    const made = canary(label);
+    canaries.push(made);
+    return made;
+  }
+
+  async function ok(method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown, token?: string) {
+    const response = await h.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }), token });
+    if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`);
+    return response.statusCode === 204 ? null : response.json();
+  }
+
+  async function delivered(): Promise<Record<string, string>> {
+    return (await ok("GET", `/v1/runtime/services/${jobId}`, undefined, runtime)).variables;
+  }
+
+  async function versionsOf(id: string, token?: string) {
+    return (await ok("GET", `/v1/variables/${id}/versions`, undefined, token)).results as Array<{
+      version: number;
+      action: string;
+      key: string;
+      deleted: boolean;
+      actor: { token_id: string | null; name: string };
+    }>;
+  }
+
+  async function eventsOf(resource: string): Promise<string[]> {
+    const body = await ok("GET", `/v1/audit?resource=${resource}&limit=500`);
+    return (body.results as Array<{ action: string }>).map((event) => event.action);
+  }
+
+  /** The moment after every write so far; the next write is stamped strictly later. */
+  async function moment(): Promise<string> {
+    const at = Date.now();
+    while (Date.now() <= at) await new Promise((resolve) => setTimeout(resolve, 1));
+    return new Date(at).toISOString();
+  }
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    orgId = (await ok("GET", "/qovery/organization")).results[0].id;
+    projectId = (await ok("POST", `/qovery/organization/${orgId}/project`, { name: "shop" })).id;
+    envId = (await ok("POST", `/qovery/project/${projectId}/environment`, { name: "prod", mode: "PRODUCTION" })).id;
+    jobId = (await ok("POST", `/qovery/environment/${envId}/job`, { name: "billing", healthchecks: {} })).id;
+    const token = async (role: string, extra: Record<string, unknown> = {}, organization = orgId) =>
+      (await ok("POST", "/v1/tokens", { name: `${role}-token`, role, organization_id: organization, ...extra })).token as string;
+    runtime = await token("runtime", { service_id: jobId });
+    viewer = await token("viewer");
+    member = await token("member");
+    const other = (await ok("POST", "/qovery/organization", { name: "other-org", plan: "FREE" })).id;
+    outsider = await token("admin", {}, other);
+  });
+  afterAll(async () => h.close());
+
+  it("records a version and an event for every kind of write", async () => {
+    const secret = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "KINDS_DB", value: value("create") });
+    await ok("PUT", `/qovery/environment/${envId}/secret/${secret.id}`, { key: "KINDS_DB", value: value("edit") });
+    const override = await ok("POST", `/qovery/job/${jobId}/secret/${secret.id}/override`, { value: value("override") });
+    const alias = await ok("POST", `/qovery/job/${jobId}/secret/${secret.id}/alias`, { key: "KINDS_ALIAS" });
+    await ok("POST", `/qovery/variable/import?service_id=${jobId}&service_type=JOB`, {
+      overwrite: false,
+      vars: [{ name: "KINDS_IMPORTED", value: value("import"), scope: "JOB", is_secret: true }],
+    });
+    const imported = (await ok("GET", `/qovery/job/${jobId}/secret`)).results.find((row: { key: string }) => row.key === "KINDS_IMPORTED");
+
+    expect((await versionsOf(secret.id)).map((v) => [v.version, v.action])).toEqual([
+      [2, "update"],
+      [1, "create"],
+    ]);
+    expect((await versionsOf(override.id)).map((v) => v.action)).toEqual(["override"]);
+    expect((await versionsOf(alias.id)).map((v) => v.action)).toEqual(["alias"]);
+    expect((await versionsOf(imported.id)).map((v) => v.action)).toEqual(["import"]);
+    const [first] = await versionsOf(secret.id);
+    expect(first?.actor).toEqual({ token_id: expect.any(String), name: "instance-admin" });
+
+    // Renaming the parent renames its override: the override gets a version with its new key.
+    await ok("PUT", `/qovery/environment/${envId}/secret/${secret.id}`, { key: "KINDS_DB_RENAMED" });
+    expect((await versionsOf(override.id)).map((v) => [v.action, v.key])).toEqual([
+      ["update", "KINDS_DB_RENAMED"],
+      ["override", "KINDS_DB"],
+    ]);
+
+    // Deleting the parent removes its override and alias: each gets its deletion recorded.
+    await ok("DELETE", `/qovery/environment/${envId}/secret/${secret.id}`);
+    for (const id of [secret.id, override.id, alias.id]) {
+      const [last] = await versionsOf(id);
+      expect(last).toMatchObject({ action: "delete", deleted: true });
+      expect(await eventsOf(id)).toContain("variable.delete");
+    }
+    expect(await eventsOf(secret.id)).toEqual(["variable.delete", "variable.update", "variable.update", "variable.create"]);
+    expect(await eventsOf(override.id)).toEqual(["variable.delete", "variable.update", "variable.override"]);
+    expect(await eventsOf(alias.id)).toEqual(["variable.delete", "variable.alias"]);
+    expect(await eventsOf(imported.id)).toEqual(["variable.import"]);
+  });
+
+  it("rolls a variable back to an earlier value, answering metadata only", async () => {
+    const [v1, v2] = [value("v1"), value("v2")];
+    const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "ROLL_TOKEN", value: v1 });
+    await ok("PUT", `/qovery/job/${jobId}/secret/${secret.id}`, { key: "ROLL_TOKEN_RENAMED", value: v2 });
+    expect((await delivered()).ROLL_TOKEN_RENAMED).toBe(v2);
+
+    const response = await h.inject({ method: "POST", url: `/v1/variables/${secret.id}/rollback`, payload: { version: 1 }, token: member });
+    expect(response.statusCode, response.body).toBe(200);
+    expect(response.json()).toEqual({
+      id: secret.id,
+      key: "ROLL_TOKEN",
+      scope: "JOB",
+      variable_type: "VALUE",
+      is_secret: true,
+      description: null,
+      mount_path: null,
+      environment_id: envId,
+      service_id: jobId,
+      version: 3,
+    });
+    const now = await delivered();
+    expect(now.ROLL_TOKEN).toBe(v1);
+    expect(now.ROLL_TOKEN_RENAMED).toBeUndefined();
+    const versions = await versionsOf(secret.id, viewer);
+    expect(versions.map((v) => [v.version, v.action, v.key])).toEqual([
+      [3, "rollback", "ROLL_TOKEN"],
+      [2, "update", "ROLL_TOKEN_RENAMED"],
+      [1, "create", "ROLL_TOKEN"],
+    ]);
+    expect(versions[0]?.actor.name).toBe("member-token");
+    expect(Object.keys(versions[0] ?? {}).sort()).toEqual(["action", "actor", "created_at", "deleted", "description", "key", "version"]);
+    expect(await eventsOf(secret.id)).toEqual(["variable.rollback", "variable.update", "variable.create"]);
+
+    const missing = await h.inject({ method: "POST", url: `/v1/variables/${secret.id}/rollback`, payload: { version: 9 }, token: member });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().code).toBe("NOT_FOUND");
+  });
+
+  it("restores a deleted variable from its last version", async () => {
+    const kept = value("deleted");
+    const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "GONE_KEY", value: kept });
+    await ok("DELETE", `/qovery/job/${jobId}/secret/${secret.id}`);
+    expect((await delivered()).GONE_KEY).toBeUndefined();
+    const versions = await versionsOf(secret.id);
+    expect(versions[0]).toMatchObject({ version: 2, action: "delete", deleted: true });
+
+    const restored = await ok("POST", `/v1/variables/${secret.id}/rollback`, { version: 1 });
+    expect(restored).toMatchObject({ id: secret.id, key: "GONE_KEY", version: 3 });
+    expect((await delivered()).GONE_KEY).toBe(kept);
+    // The Qovery face sees the same row again, under its old id.
+    const listed = (await ok("GET", `/qovery/job/${jobId}/secret`)).results.map((row: { id: string }) => row.id);
+    expect(listed).toContain(secret.id);
+
+    // A key taken meanwhile is a conflict, and nothing is written.
+    await ok("DELETE", `/qovery/job/${jobId}/secret/${secret.id}`);
+    const taker = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "GONE_KEY", value: value("taker") });
+    const conflict = await h.inject({ method: "POST", url: `/v1/variables/${secret.id}/rollback`, payload: { version: 1 } });
+    expect(conflict.statusCode).toBe(409);
+    expect((await versionsOf(secret.id))[0]?.action).toBe("delete");
+    await ok("DELETE", `/qovery/job/${jobId}/secret/${taker.id}`);
+  });
+
+  it("shows an environment as it was and restores it in one set of versions", async () => {
+    const [a1, a2, b1, c1, s1] = [value("a1"), value("a2"), value("b1"), value("c1"), value("s1")];
+    const a = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "PIT_A", value: a1 });
+    const b = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "PIT_B", value: b1 });
+    const s = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "PIT_S", value: s1 });
+    const at = await moment();
+
+    await ok("PUT", `/qovery/environment/${envId}/secret/${a.id}`, { key: "PIT_A", value: a2 });
+    await ok("DELETE", `/qovery/environment/${envId}/secret/${b.id}`);
+    await ok("DELETE", `/qovery/job/${jobId}/secret/${s.id}`);
+    const c = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "PIT_C", value: c1 });
+    let now = await delivered();
+    expect([now.PIT_A, now.PIT_B, now.PIT_C, now.PIT_S]).toEqual([a2, undefined, c1, undefined]);
+
+    const then = await ok("GET", `/v1/environments/${envId}/variables?at=${encodeURIComponent(at)}`, undefined, viewer);
+    const keys = (then.results as Array<{ key: string }>).map((row) => row.key).filter((key) => key.startsWith("PIT_"));
+    expect(keys).toEqual(["PIT_A", "PIT_B", "PIT_S"]);
+    expect(JSON.stringify(then)).not.toContain("value");
+
+    const viewerRestore = await h.inject({ method: "POST", url: `/v1/environments/${envId}/restore`, payload: { at }, token: viewer });
+    expect(viewerRestore.statusCode).toBe(403);
+
+    const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
+    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        [a.id, "updated"],
+        [b.id, "restored"],
+        [s.id, "restored"],
+        [c.id, "deleted"],
+      ]),
+    );
+    now = await delivered();
+    expect([now.PIT_A, now.PIT_B, now.PIT_C, now.PIT_S]).toEqual([a1, b1, undefined, s1]);
+    expect((await versionsOf(a.id))[0]?.action).toBe("restore");
+    expect((await versionsOf(c.id))[0]).toMatchObject({ action: "restore", deleted: true });
+    expect(await eventsOf(c.id)).toContain("variable.delete");
+
+    // Restoring the same moment again changes nothing more.
+    expect((await ok("POST", `/v1/environments/${envId}/restore`, { at })).changed).toEqual([]);
+    const bad = await h.inject({ method: "POST", url: `/v1/environments/${envId}/restore`, payload: { at: "yesterday" } });
+    expect(bad.statusCode).toBe(400);
+  });
+
+  it("keeps the last 50 versions of a variable", async () => {
+    const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "KEEP_ME", value: "v0" });
+    const started = performance.now();
+    for (let edit = 1; edit <= 51; edit += 1) {
+      await ok("PUT", `/qovery/job/${jobId}/secret/${secret.id}`, { key: "KEEP_ME", value: `v${edit}` });
+    }
+    // A figure, not an assertion: an edit with its version and audit event, through app.inject().
+    console.log(`[${dialect}] edit + version + audit event: ${((performance.now() - started) / 51).toFixed(1)} ms per request`);
+    const versions = await versionsOf(secret.id);
+    expect(versions).toHaveLength(50);
+    expect(versions[0]?.version).toBe(52);
+    expect(versions[49]?.version).toBe(3);
+    const gone = await h.inject({ method: "POST", url: `/v1/variables/${secret.id}/rollback`, payload: { version: 1 } });
+    expect(gone.statusCode).toBe(404);
+    await ok("POST", `/v1/variables/${secret.id}/rollback`, { version: 3 });
+    expect((await delivered()).KEEP_ME).toBe("v2");
+  });
+
+  it("answers 404 to another organization and 403 to a runtime token", async () => {
+    const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "FENCED", value: value("fenced") });
+    for (const [method, url, payload] of [
+      ["GET", `/v1/variables/${secret.id}/versions`, undefined],
+      ["POST", `/v1/variables/${secret.id}/rollback`, { version: 1 }],
+      ["GET", `/v1/environments/${envId}/variables?at=2020-01-01T00:00:00Z`, undefined],
+      ["POST", `/v1/environments/${envId}/restore`, { at: "2020-01-01T00:00:00Z" }],
+    ] as const) {
+      const foreign = await h.inject({ method, url, ...(payload === undefined ? {} : { payload }), token: outsider });
+      expect(foreign.statusCode, url).toBe(404);
+      const machine = await h.inject({ method, url, ...(payload === undefined ? {} : { payload }), token: runtime });
+      expect(machine.statusCode, url).toBe(403);
+    }
+    expect((await h.inject({ method: "GET", url: `/v1/variables/${randomUuid()}/versions` })).statusCode).toBe(404);
+  });
+
+  it("records versions of credentials: create, exchange, update, delete", async () => {
+    const baseUrl = await listenReactor(h.app);
+    const client = new ReactorClient(baseUrl, { token: h.adminToken });
+    const company = (await client.get("/companies")).data[0].id;
+    const property = (
+      await client.post(`/companies/${company}/properties`, {
+        data: { type: "properties", attributes: { name: "edge property", platform: "edge" } },
+      })
+    ).data;
+    const token = value("credential");
+    const created = (
+      await client.post(`/properties/${property.id}/secrets`, {
+        data: { type: "secrets", attributes: { name: "stripe", type_of: "token", credentials: { token } } },
+      })
+    ).data;
+    for (let tick = 0; tick < 10 && (await h.context.exchange.runDue()).ran > 0; tick += 1);
+    await client.patch(`/secrets/${created.id}`, { data: { id: created.id, type: "secrets", attributes: { name: "stripe-live" } } });
+    await client.delete(`/secrets/${created.id}`);
+
+    const rowId = `${created.id.slice(2, 10)}-${created.id.slice(10, 14)}-${created.id.slice(14, 18)}-${created.id.slice(18, 22)}-${created.id.slice(22)}`;
+    const versions = await h.context.db
+      .selectFrom("credential_versions")
+      .selectAll()
+      .where("credential_id", "=", rowId)
+      .orderBy("version")
+      .execute();
+    expect(versions.map((row) => [row.version, row.action, row.status, row.name])).toEqual([
+      [1, "create", "pending", "stripe"],
+      [2, "exchange", "succeeded", "stripe"],
+      [3, "update", "succeeded", "stripe-live"],
+      [4, "delete", "succeeded", "stripe-live"],
+    ]);
+    expect(versions[0]?.secret_credentials).not.toBeNull();
+    const listed = await ok("GET", `/v1/credentials/${created.id}/versions`, undefined, viewer);
+    expect((listed.results as Array<{ action: string; name: string }>).map((v) => [v.action, v.name])).toEqual([
+      ["delete", "stripe-live"],
+      ["update", "stripe-live"],
+      ["exchange", "stripe"],
+      ["create", "stripe"],
+    ]);
+    expect(JSON.stringify(listed)).not.toContain(token);
+    expect((await h.inject({ method: "GET", url: `/v1/credentials/${rowId}/versions`, token: outsider })).statusCode).toBe(404);
+    const events = await ok("GET", `/v1/audit?resource=${rowId}`);
+    expect((events.results as Array<{ action: string; actor: { name: string } }>).map((e) => [e.action, e.actor.name])).toEqual([
+      ["credential.delete", "instance-admin"],
+      ["credential.update", "instance-admin"],
+      ["credential.exchange", "system"],
+      ["credential.create", "instance-admin"],
+    ]);
+    // The Reactor id names the same resource.
+    expect((await ok("GET", `/v1/audit?resource=${created.id}`)).results).toEqual(events.results);
+    const found = await ok("POST", "/v1/audit/lookup", { value: token, organization_id: orgId });
+    expect((found.results as Array<{ action: string }>).map((e) => e.action)).toEqual(
+      expect.arrayContaining(["credential.create", "credential.exchange", "credential.delete"]),
+    );
+  });
+
+  it("never stores or shows a value in clear", async () => {
+    await h.context.audit.flush();
+    const stored = [
+      ...(await h.context.db.selectFrom("variable_versions").selectAll().execute()),
+      ...(await h.context.db.selectFrom("credential_versions").selectAll().execute()),
+      ...(await h.context.db.selectFrom("audit_events").selectAll().execute()),
+    ];
+    const raw = stored.map((row) =>
+      Object.values(row)
+        .map((field) => (Buffer.isBuffer(field) ? field.toString("latin1") : String(field)))
+        .join("|"),
+    );
+    const files =
+      h.dialect === "sqlite"
+        ? ["latch.db", "latch.db-wal"]
+            .map((name) => join(h.dataDir, name))
+            .filter(existsSync)
+            .map((path) => readFileSync(path).toString("latin1"))
+        : [];
+    expect(canaries.length).toBeGreaterThan(10);
+    for (const secret of canaries) {
+      expect(raw.filter((text) => text.includes(secret))).toEqual([]);
+      expect(h.seen.filter((body) => body.includes(secret) && !body.includes('"variables"'))).toEqual([]);
+      expect(h.logs.filter((line) => line.includes(secret))).toEqual([]);
+      for (const bytes of files) expect(bytes.includes(secret)).toBe(false);
+    }
+  });
+});
+
+function randomUuid(): string {
+  const hex = randomBytes(16).toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20)}`;
+}
