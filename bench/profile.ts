@@ -1,0 +1,99 @@
+// Profiles one read target: seeds it, starts the server under `node --cpu-prof`, loads it for a
+// few seconds, stops it, and prints the top self-time functions and the top files.
+// Usage: tsx bench/profile.ts [R1|R2|R3|W1] [seconds] [--db postgres]
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad } from "./lib/load.js";
+import { buildServer, freePort, startProcess } from "./lib/processes.js";
+import { type Dialect, freshStorage } from "./lib/storage.js";
+import { openBench, seedJob, seedProperty, seedR1 } from "./seed.js";
+
+const target = (process.argv[2] ?? "R1").toUpperCase();
+const seconds = Number(process.argv[3] ?? "5");
+const db: Dialect = process.argv.includes("postgres") ? "postgres" : "sqlite";
+const builds = buildServer();
+const storage = await freshStorage(db, process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55432/postgres");
+const profDir = join(tmpdir(), `latch-prof-${process.pid}`);
+try {
+  const bench = await openBench(storage);
+  let headers: Record<string, string>;
+  let body: (() => string) | undefined;
+  let path: string;
+  try {
+    if (target === "R1") {
+      const f = await seedR1(bench);
+      path = `/v1/runtime/services/${f.serviceId}`;
+      headers = { authorization: `Token ${f.token}` };
+    } else if (target === "R2" || target === "W1") {
+      const f = await seedJob(bench, target.toLowerCase(), target === "R2" ? 200 : 0);
+      path = `/qovery/job/${f.jobId}/secret`;
+      headers = { authorization: `Token ${f.token}`, "content-type": "application/json" };
+      if (target === "W1") {
+        let n = 0;
+        body = () => JSON.stringify({ key: `K_${++n}`, value: "v".repeat(40) });
+      }
+    } else {
+      const f = await seedProperty(bench, 10_000);
+      path = `/reactor/properties/${f.propertyId}/secrets?page[size]=100&page[number]=${process.argv[4] ?? "1"}`;
+      headers = { authorization: `Bearer ${f.token}`, "x-api-key": "bench" };
+    }
+  } finally {
+    await bench.close();
+  }
+  const port = await freePort();
+  const server = await startProcess({
+    script: builds.main,
+    args: ["serve"],
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
+    env: { ...storage.env, LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port), LATCH_LOG_LEVEL: "warn", LATCH_WORKERS: "off" },
+    port,
+    readyPath: "/readyz",
+  });
+  const result = await runLoad({
+    url: `${server.url}${path}`,
+    headers,
+    connections: target === "W1" ? 16 : 50,
+    durationS: seconds,
+    ...(body === undefined ? {} : { method: "POST" as const, body }),
+  });
+  await server.stop();
+  process.stdout.write(`${target}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non2xx ${result.non2xx}\n`);
+
+  interface Node {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    hitCount?: number;
+  }
+  const file = readdirSync(profDir).find((name) => name.endsWith(".cpuprofile"));
+  if (file === undefined) throw new Error("no profile written");
+  const profile = JSON.parse(readFileSync(join(profDir, file), "utf8")) as { nodes: Node[]; samples: number[] };
+  const total = profile.samples.length;
+  const byFunction = new Map<string, number>();
+  const byFile = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    const where = node.callFrame.url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "nm/");
+    const name = `${node.callFrame.functionName || "(anonymous)"} ${where}:${node.callFrame.lineNumber + 1}`;
+    byFunction.set(name, (byFunction.get(name) ?? 0) + hits);
+    const fileKey = where.startsWith("nm/")
+      ? where
+          .split("/")
+          .slice(0, where.startsWith("nm/@") ? 3 : 2)
+          .join("/")
+      : where || "(native)";
+    byFile.set(fileKey, (byFile.get(fileKey) ?? 0) + hits);
+  }
+  const top = (map: Map<string, number>, n: number) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([name, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
+      .join("\n");
+  process.stdout.write(
+    `\nself time by function (top 30):\n${top(byFunction, 30)}\n\nself time by file/package (top 20):\n${top(byFile, 20)}\n`,
+  );
+} finally {
+  rmSync(profDir, { recursive: true, force: true });
+  await storage.drop();
+}
