@@ -55,6 +55,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // On close Node drops the idle keep-alive connections once; one busy at that moment would stay
+  // open after its response until the keep-alive timeout (72 s) and hold up the exit. The last
+  // response on it says Connection: close instead (test/reliability/graceful-shutdown.test.ts).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
 
   await app.register(swagger, {
     openapi: {

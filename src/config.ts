@@ -13,6 +13,8 @@ export interface Config {
   oldRootKeys: Buffer[];
   bootstrapToken: string | null;
   trustProxy: boolean;
+  /** Failed authentications one client address may make per minute before 429; 0 turns it off. */
+  authFailuresPerMinute: number;
   tlsCertFile: string | null;
   tlsKeyFile: string | null;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -150,6 +152,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     oldRootKeys: list(env, "LATCH_OLD_ROOT_KEYS").map((item) => key("LATCH_OLD_ROOT_KEYS", item)),
     bootstrapToken,
     trustProxy: bool(env, "LATCH_TRUST_PROXY", false),
+    authFailuresPerMinute: int(env, "LATCH_AUTH_FAILURES_PER_MINUTE", 20, 0, 1_000_000),
     tlsCertFile,
     tlsKeyFile,
     logLevel: logLevel as Config["logLevel"],

@@ -5,9 +5,11 @@ import { createKeyring } from "./crypto/keyring.js";
 import type { RootKeys } from "./crypto/root-key.js";
 import type { Storage } from "./db/connect.js";
 import { createAccessService } from "./modules/access/access-service.js";
+import { createAuthThrottle } from "./modules/access/auth-throttle.js";
 import { bootstrap } from "./modules/access/bootstrap.js";
 import { createTokensStore } from "./modules/access/tokens-store.js";
 import { createUiSessionsService } from "./modules/access/ui-sessions.js";
+import { createAuditService } from "./modules/audit/audit-service.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
@@ -19,6 +21,9 @@ import { createTreeService, type TreeHooks } from "./modules/tree/tree-service.j
 import { createTreeStore } from "./modules/tree/tree-store.js";
 import { createVariablesService } from "./modules/variables/variables-service.js";
 import { createVariablesStore } from "./modules/variables/variables-store.js";
+import { createCredentialHistory } from "./modules/versions/credential-history.js";
+import { createVariableHistory } from "./modules/versions/variable-history.js";
+import { createVersionsService } from "./modules/versions/versions-service.js";
 
 export interface ContextOptions {
   config: Config;
@@ -34,16 +39,32 @@ export function createContext(options: ContextOptions) {
   const now = options.now ?? (() => new Date());
   const db = storage.db;
   const keyring = createKeyring({ db, rootKeys, now });
+  // The audit log and the versions: every write below records into them in its own transaction.
+  const audit = createAuditService({ db, keyring, config, now });
+  const variableHistory = createVariableHistory({ keyring, audit, config, now });
+  const credentialHistory = createCredentialHistory({ keyring, audit, config, now });
   const treeStore = createTreeStore(db);
   const tokensStore = createTokensStore(db);
   const hooks: TreeHooks[] = [];
-  const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, now });
-  const access = createAccessService({ db, tokens: tokensStore, tree: treeStore, now });
+  const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, audit, now });
+  const access = createAccessService({ db, tokens: tokensStore, tree: treeStore, audit, now });
+  // Per-address budget of failed authentications, checked by every face's auth hook.
+  const authThrottle = createAuthThrottle({ maxFailures: config.authFailuresPerMinute, windowMs: 60_000, now: () => now().getTime() });
   // Dashboard sessions act as the token they were opened with (see api/ui).
   const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, now });
   const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
   const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
-  const variables = createVariablesService({ db, store: createVariablesStore(db), keyring, tree, treeStore, now });
+  const variablesStore = createVariablesStore(db);
+  const variables = createVariablesService({ db, store: variablesStore, keyring, tree, treeStore, history: variableHistory, now });
+  const versions = createVersionsService({
+    db,
+    dialect: storage.dialect,
+    keyring,
+    store: variablesStore,
+    tree,
+    history: variableHistory,
+    now,
+  });
   // BUILT_IN variables are written inside the transaction that creates their producer.
   hooks.push(variables.treeHooks);
   const runtime = createRuntimeService({ db, keyring, tree: treeStore, variables });
@@ -57,6 +78,7 @@ export function createContext(options: ContextOptions) {
     rootKeys,
     now,
     onOutcome: (provider, kind, outcome) => metrics.countExchange(provider, kind, outcome),
+    history: credentialHistory,
     ...(options.exchange ?? {}),
   });
   // Credentials (Reactor secrets) and their notes; the engine above runs their exchanges.
@@ -71,12 +93,14 @@ export function createContext(options: ContextOptions) {
     config,
     google: exchange.google,
     testExchange: (credentialId) => exchange.testExchange(credentialId),
+    history: credentialHistory,
     now,
   });
   const notes = createNotesService({
     db,
     store: notesStore,
     resources: { secrets: async (actor, id, permission) => credentials.load(actor, id, permission) },
+    audit,
     now,
   });
   // Notes have no foreign key (they hang on several kinds of resource): those of credentials
@@ -89,6 +113,9 @@ export function createContext(options: ContextOptions) {
     },
   });
 
+  // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
+  audit.start();
+
   return {
     config,
     storage,
@@ -99,6 +126,7 @@ export function createContext(options: ContextOptions) {
     tokensStore,
     tree,
     access,
+    authThrottle,
     uiSessions,
     variables,
     metrics,
@@ -106,11 +134,15 @@ export function createContext(options: ContextOptions) {
     exchange,
     credentials,
     notes,
+    audit,
+    versions,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
     async close(): Promise<void> {
       await exchange.stop();
+      // The last counted runtime deliveries and failed authentications, and the audit file.
+      await audit.stop();
       await storage.close();
     },
   };

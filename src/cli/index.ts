@@ -1,5 +1,6 @@
 // The client side of the `latch` command: everything that talks to a server through the SDK.
 import type { Command } from "commander";
+import { registerAuditCommands } from "./commands/audit.js";
 import { registerCredentialCommands } from "./commands/credentials.js";
 import { registerRuntimeCommands } from "./commands/run.js";
 import { registerTokenCommands } from "./commands/tokens.js";
@@ -12,4 +13,5 @@ export function registerClientCommands(program: Command): void {
   registerVariableCommands(program);
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
+  registerAuditCommands(program);
 }

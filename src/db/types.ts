@@ -210,6 +210,104 @@ export interface UiSessionsTable {
   expires_at: string;
 }
 
+/** One audit event, a link of its organization's hash chain (see modules/audit). */
+export interface AuditEventsTable {
+  id: string;
+  /** The organization id, or "instance" for events outside any organization. */
+  chain_id: string;
+  /** 1, 2, 3… within the chain. */
+  seq: number;
+  organization_id: string | null;
+  created_at: string;
+  actor_token_id: string | null;
+  actor_name: string;
+  action: string;
+  resource_type: string;
+  resource_id: string | null;
+  request_id: string | null;
+  source_address: string | null;
+  user_agent: string | null;
+  result: string;
+  /** Aggregated events (runtime deliveries, failed authentications) count their occurrences. */
+  count: number;
+  /** JSON object of non-secret details. */
+  details: string;
+  /** JSON array of HMAC-SHA256 (hex) of the values the event concerns, under the audit key. */
+  value_hmacs: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadsTable {
+  chain_id: string;
+  seq: number;
+  hash: string;
+}
+
+export interface AuditValuesTable {
+  event_id: string;
+  organization_id: string;
+  value_hmac: string;
+}
+
+export interface AuditKeysTable {
+  organization_id: string;
+  /** The organization's HMAC key, sealed by its data key. */
+  sealed_key: Buffer;
+  created_at: string;
+}
+
+export interface AuditOutboxTable {
+  event_id: string;
+  created_at: string;
+}
+
+/** The state of a variable after one write; values as ciphertext sealed for this row. */
+export interface VariableVersionsTable {
+  id: string;
+  variable_id: string;
+  version: number;
+  organization_id: string;
+  project_id: string;
+  environment_id: string | null;
+  service_id: string | null;
+  owner_id: string;
+  scope: string;
+  variable_type: string;
+  key: string;
+  value: Buffer | null;
+  is_secret: number;
+  mount_path: string | null;
+  description: string | null;
+  enable_interpolation_in_file: number | null;
+  parent_id: string | null;
+  /** 1: the variable was deleted by this write (the other fields keep its last state). */
+  deleted: number;
+  action: string;
+  actor_token_id: string | null;
+  actor_name: string;
+  created_at: string;
+}
+
+/** The state of a credential after one change of name, credentials or status. */
+export interface CredentialVersionsTable {
+  id: string;
+  credential_id: string;
+  version: number;
+  organization_id: string;
+  project_id: string;
+  name: string;
+  public_credentials: string;
+  /** Hidden fields sealed for this row; null when they did not change (a status change). */
+  secret_credentials: Buffer | null;
+  status: string;
+  deleted: number;
+  action: string;
+  actor_token_id: string | null;
+  actor_name: string;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -224,6 +322,13 @@ export interface Database {
   notes: NotesTable;
   variables: VariablesTable;
   ui_sessions: UiSessionsTable;
+  audit_events: AuditEventsTable;
+  audit_heads: AuditHeadsTable;
+  audit_values: AuditValuesTable;
+  audit_keys: AuditKeysTable;
+  audit_outbox: AuditOutboxTable;
+  variable_versions: VariableVersionsTable;
+  credential_versions: CredentialVersionsTable;
 }
 
 export type Db = Kysely<Database>;

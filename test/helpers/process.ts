@@ -7,7 +7,10 @@ import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const TSX = `${ROOT}node_modules/.bin/tsx`;
+// `node --import tsx` rather than the tsx binary: the binary is a wrapper process that forwards
+// signals with a 30 ms grace (then SIGKILLs its child) and leaves the real server orphaned on
+// SIGKILL, which made signal tests depend on machine load.
+const NODE_ARGS = ["--import", "tsx", "src/main.ts"];
 
 /** A port that was free a moment ago on 127.0.0.1 (the server logs its configured URL). */
 export async function freePort(): Promise<number> {
@@ -33,7 +36,7 @@ export interface Finished {
 
 /** Runs `latch <args>` to completion. */
 export async function runLatch(args: string[], env: Record<string, string>): Promise<Finished> {
-  const child = spawn(TSX, ["src/main.ts", ...args], { cwd: ROOT, env: environment(env), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: ROOT, env: environment(env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (chunk) => {
@@ -62,7 +65,7 @@ export interface RunningLatch {
 /** Starts `latch serve` on a free port and resolves once it logs that it is listening. */
 export async function startLatch(env: Record<string, string>): Promise<RunningLatch> {
   const port = await freePort();
-  const child = spawn(TSX, ["src/main.ts", "serve"], {
+  const child = spawn(process.execPath, [...NODE_ARGS, "serve"], {
     cwd: ROOT,
     env: environment({ LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port), ...env }),
     stdio: ["ignore", "pipe", "pipe"],

@@ -6,8 +6,10 @@ import type { FastifyRequest } from "fastify";
 import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
 import type { AccessService } from "../../modules/access/access-service.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal, RequestMeta } from "../../modules/access/access-types.js";
+import type { AuthThrottle } from "../../modules/access/auth-throttle.js";
 import { type ActiveSession, sameText, type UiSessionsService } from "../../modules/access/ui-sessions.js";
+import type { AuditService } from "../../modules/audit/audit-service.js";
 
 export const CSRF_HEADER = "x-csrf-token";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -54,6 +56,18 @@ export interface SessionAuthDeps {
   uiSessions: Pick<UiSessionsService, "resume">;
 }
 
+export interface RequestAuthDeps extends SessionAuthDeps {
+  authThrottle: Pick<AuthThrottle, "assertAllowed" | "recordFailure">;
+  /** Failed authentications are counted for the audit log (aggregated, written outside the request). */
+  audit?: Pick<AuditService, "countFailedAuthentication">;
+}
+
+/** The request metadata the audit log records with every event of this request. */
+export function requestMetaOf(request: FastifyRequest): RequestMeta {
+  const agent = request.headers["user-agent"];
+  return { id: String(request.id), sourceAddress: request.ip ?? null, userAgent: typeof agent === "string" ? agent : null };
+}
+
 /** The session a request's cookie names, or null when it carries none. */
 export async function sessionOf(deps: SessionAuthDeps, request: FastifyRequest): Promise<{ id: string; session: ActiveSession } | null> {
   const id = readCookie(request.headers.cookie, sessionCookieName(deps.config));
@@ -71,8 +85,7 @@ export function assertCsrf(request: FastifyRequest, session: ActiveSession): voi
   }
 }
 
-/** The principal of a request to an API face: the Authorization header first, then the session cookie. */
-export async function authenticateRequest(deps: SessionAuthDeps, request: FastifyRequest): Promise<Principal> {
+async function principalOfRequest(deps: SessionAuthDeps, request: FastifyRequest): Promise<Principal> {
   if (request.headers.authorization === undefined) {
     const found = await sessionOf(deps, request);
     if (found !== null) {
@@ -81,4 +94,22 @@ export async function authenticateRequest(deps: SessionAuthDeps, request: Fastif
     }
   }
   return deps.access.authenticate(request.headers.authorization);
+}
+
+/**
+ * The principal of a request to an API face: the Authorization header first, then the session
+ * cookie. An address that keeps failing is answered 429 before any lookup (request.ip honours
+ * LATCH_TRUST_PROXY); a success spends nothing and resets nobody's budget.
+ */
+export async function authenticateRequest(deps: RequestAuthDeps, request: FastifyRequest): Promise<Principal> {
+  deps.authThrottle.assertAllowed(request.ip);
+  try {
+    return { ...(await principalOfRequest(deps, request)), request: requestMetaOf(request) };
+  } catch (error) {
+    if (error instanceof AppError && error.code === "UNAUTHENTICATED") {
+      deps.authThrottle.recordFailure(request.ip);
+      deps.audit?.countFailedAuthentication(requestMetaOf(request), "unauthenticated");
+    }
+    throw error;
+  }
 }

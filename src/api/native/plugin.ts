@@ -3,9 +3,11 @@ import type { Context } from "../../context.js";
 import { migrationsApplied } from "../../db/migrate.js";
 import { AppError } from "../../errors.js";
 import { authenticateRequest } from "../http/session-auth.js";
+import { auditRoutes } from "./audit-routes.js";
 import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
+import { versionsRoutes } from "./versions-routes.js";
 
 export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.get("/healthz", { schema: healthSchemas.healthz }, async () => ({ status: "ok" }));
@@ -40,6 +42,8 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
       });
       await v1.register(tokenRoutes, { context });
       await v1.register(runtimeRoutes, { context });
+      await v1.register(versionsRoutes, { context });
+      await v1.register(auditRoutes, { context });
     },
     { prefix: "/v1" },
   );

@@ -36,7 +36,17 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
       },
     },
     async (request, reply) => {
-      const { bundle, etag } = await context.runtime.deliver(principalOf(request), request.params.serviceId);
+      const principal = principalOf(request);
+      let delivered: Awaited<ReturnType<typeof context.runtime.deliver>>;
+      try {
+        delivered = await context.runtime.deliver(principal, request.params.serviceId);
+      } catch (error) {
+        // Counted, not written here: one audit event per token, service and minute (modules/audit).
+        context.audit.countDelivery(principal, request.params.serviceId, "denied");
+        throw error;
+      }
+      context.audit.countDelivery(principal, request.params.serviceId, "success");
+      const { bundle, etag } = delivered;
       // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.
       reply.header("cache-control", "no-store").header("etag", etag);
       if (etagMatches(request.headers["if-none-match"], etag)) return reply.status(304).send(null);

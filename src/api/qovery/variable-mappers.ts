@@ -22,18 +22,9 @@ function parentWithValue(parent: ParentView) {
   };
 }
 
-function linked(view: VariableView) {
-  return {
-    service_id: view.serviceId,
-    service_name: view.serviceName,
-    service_type: view.serviceType,
-    owned_by: view.ownedBy,
-  };
-}
-
-function base(view: VariableView) {
-  return { id: view.id, created_at: view.createdAt, updated_at: view.updatedAt, key: view.key };
-}
+// Fields are written out in each literal rather than spread from helpers: an object literal that
+// spreads two helper results between plain properties costs V8 about 10 µs per object (measured
+// in bench/README.md, R2: 2 ms for a 200-secret list, more than its query), against 0.1 µs.
 
 export function toSecret(view: VariableView): Static<typeof Secret> {
   const parent =
@@ -49,12 +40,18 @@ export function toSecret(view: VariableView): Static<typeof Secret> {
           enable_interpolation_in_file: view.parent.enableInterpolationInFile,
         };
   return {
-    ...base(view),
+    id: view.id,
+    created_at: view.createdAt,
+    updated_at: view.updatedAt,
+    key: view.key,
     overridden_secret: view.variableType === "OVERRIDE" ? parent : null,
     aliased_secret: view.variableType === "ALIAS" ? parent : null,
     scope: view.scope,
     variable_type: view.variableType,
-    ...linked(view),
+    service_id: view.serviceId,
+    service_name: view.serviceName,
+    service_type: view.serviceType,
+    owned_by: view.ownedBy,
     description: view.description,
     enable_interpolation_in_file: view.enableInterpolationInFile,
   };
@@ -63,7 +60,10 @@ export function toSecret(view: VariableView): Static<typeof Secret> {
 export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
   const parent = view.parent === null ? null : parentWithValue(view.parent);
   return {
-    ...base(view),
+    id: view.id,
+    created_at: view.createdAt,
+    updated_at: view.updatedAt,
+    key: view.key,
     value: shownValue(view),
     mount_path: view.mountPath,
     description: view.description,
@@ -72,21 +72,30 @@ export function toEnvironmentVariable(view: VariableView): Static<typeof Environ
     aliased_variable: view.variableType === "ALIAS" ? parent : null,
     scope: view.scope,
     variable_type: view.variableType,
-    ...linked(view),
+    service_id: view.serviceId,
+    service_name: view.serviceName,
+    service_type: view.serviceType,
+    owned_by: view.ownedBy,
   };
 }
 
 export function toVariableResponse(view: VariableView): Static<typeof VariableResponse> {
   const parent = view.parent === null ? null : parentWithValue(view.parent);
   return {
-    ...base(view),
+    id: view.id,
+    created_at: view.createdAt,
+    updated_at: view.updatedAt,
+    key: view.key,
     value: shownValue(view),
     mount_path: view.mountPath,
     overridden_variable: view.variableType === "OVERRIDE" ? parent : null,
     aliased_variable: view.variableType === "ALIAS" ? parent : null,
     scope: view.scope,
     variable_type: view.variableType,
-    ...linked(view),
+    service_id: view.serviceId,
+    service_name: view.serviceName,
+    service_type: view.serviceType,
+    owned_by: view.ownedBy,
     is_secret: view.isSecret,
     description: view.description,
     enable_interpolation_in_file: view.enableInterpolationInFile,

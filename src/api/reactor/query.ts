@@ -191,15 +191,20 @@ export function applyIndexQuery<T>(
     return 0;
   });
   const { number, size } = query.page;
-  const totalPages = Math.max(1, Math.ceil(kept.length / size));
   return {
     items: kept.slice((number - 1) * size, number * size).map(({ item }) => item),
-    pagination: {
-      current_page: number,
-      next_page: number < totalPages ? number + 1 : null,
-      prev_page: number > 1 ? number - 1 : null,
-      total_pages: totalPages,
-      total_count: kept.length,
-    },
+    pagination: paginationOf(query.page, kept.length),
+  };
+}
+
+/** meta.pagination for page `number` of `size` items out of `total`. */
+export function paginationOf(page: IndexQuery["page"], total: number): Pagination {
+  const totalPages = Math.max(1, Math.ceil(total / page.size));
+  return {
+    current_page: page.number,
+    next_page: page.number < totalPages ? page.number + 1 : null,
+    prev_page: page.number > 1 ? page.number - 1 : null,
+    total_pages: totalPages,
+    total_count: total,
   };
 }

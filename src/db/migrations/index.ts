@@ -6,6 +6,8 @@ import * as m0002 from "./0002-variables.js";
 import * as m0003 from "./0003-credentials.js";
 import * as m0010 from "./0010-bundle-generations.js";
 import * as m0030 from "./0030-ui-sessions.js";
+import * as m0040 from "./0040-audit.js";
+import * as m0041 from "./0041-versions.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -17,4 +19,6 @@ export const migrations: Record<string, FrozenMigration> = {
   "0003-credentials": m0003,
   "0010-bundle-generations": m0010,
   "0030-ui-sessions": m0030,
+  "0040-audit": m0040,
+  "0041-versions": m0041,
 };

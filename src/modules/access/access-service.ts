@@ -3,6 +3,7 @@
 import { generateToken, hashToken, sameHash } from "../../crypto/tokens.js";
 import type { ApiTokensTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import type { AuditService } from "../audit/audit-service.js";
 import { newId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Principal, Role } from "./access-types.js";
@@ -76,6 +77,8 @@ export function createAccessService(deps: {
   db: Db;
   tokens: TokensStore;
   tree: Pick<TreeStore, "findOrganization" | "findProject" | "findEnvironment" | "findService">;
+  /** Token creation and revocation write their audit event in the same transaction. */
+  audit: Pick<AuditService, "record">;
   now?: () => Date;
 }) {
   const { db, tokens, tree } = deps;
@@ -176,7 +179,16 @@ export function createAccessService(deps: {
         revoked_at: null,
         created_at: now().toISOString(),
       };
-      await tokens.insert(row);
+      await db.transaction().execute(async (tx) => {
+        await tokens.insert(row, tx);
+        await deps.audit.record(tx, actor, {
+          organizationId,
+          action: "token.create",
+          resourceType: "token",
+          resourceId: row.id,
+          details: { name: row.name, role, project_id: row.project_id, environment_id: row.environment_id, service_id: row.service_id },
+        });
+      });
       return { ...toTokenView(row), token };
     },
 
@@ -196,7 +208,16 @@ export function createAccessService(deps: {
       } else {
         assertAllowed(actor, "manage", { organizationId: row.organization_id }, "Token");
       }
-      await tokens.revoke(id, now().toISOString());
+      await db.transaction().execute(async (tx) => {
+        await tokens.revoke(id, now().toISOString(), tx);
+        await deps.audit.record(tx, actor, {
+          organizationId: row.organization_id,
+          action: "token.revoke",
+          resourceType: "token",
+          resourceId: id,
+          details: { name: row.name, role: row.role },
+        });
+      });
     },
 
     /** Inserts the instance-admin token (bootstrap). */

@@ -12,6 +12,15 @@ export interface Principal {
   projectId: string | null;
   environmentId: string | null;
   serviceId: string | null;
+  /** The request this principal acts in, for the audit log (set by the faces' auth helper). */
+  request?: RequestMeta;
+}
+
+/** Where a request came from, as the audit log records it. */
+export interface RequestMeta {
+  id: string;
+  sourceAddress: string | null;
+  userAgent: string | null;
 }
 
 /** Where a resource sits in the tree; deeper fields are null for shallower resources. */

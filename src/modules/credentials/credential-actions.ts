@@ -14,7 +14,7 @@ export type CredentialAction = (typeof ACTIONS)[number];
 
 const ACTION_POINTER = "/data/meta/action";
 
-interface ActionDeps extends Pick<CredentialsServiceDeps, "testExchange"> {
+interface ActionDeps extends Pick<CredentialsServiceDeps, "testExchange" | "history"> {
   db: Db;
   store: CredentialsStore;
   now: () => Date;
@@ -46,6 +46,7 @@ export function createCredentialActions(deps: ActionDeps) {
       );
       if (!changed) throw new AppError("CONFLICT", "The secret changed while this retry ran; read it again and retry");
       await enqueueExchange(tx, { credentialId: id, organizationId: current.organizationId, kind: "exchange", generation, runAt: at }, at);
+      await deps.history.changed(tx, actor, id, "retry");
     });
     return { credential: await reload(id) };
   }
@@ -66,6 +67,7 @@ export function createCredentialActions(deps: ActionDeps) {
     if (deps.testExchange === null) throw new AppError("NOT_READY", "test exchanges are not available on this server");
     // Network: outside any transaction, and it changes nothing stored.
     const result = await deps.testExchange(id);
+    await db.transaction().execute((tx) => deps.history.tested(tx, actor, current, result.ok));
     if (!result.ok) {
       throw new AppError("UNPROCESSABLE", `The test exchange failed: ${result.details.title}. ${result.details.detail}`, {
         pointer: ACTION_POINTER,
@@ -85,18 +87,22 @@ export function createCredentialActions(deps: ActionDeps) {
     }
     const { authorization, nonceHash } = deps.authorize(id, current.organizationId, current.credentials.scopes);
     // A new nonce replaces the old one, so an earlier consent URL can no longer complete.
-    await store.update(
-      id,
-      {
-        status: "pending",
-        status_details: null,
-        authorization_nonce: nonceHash,
-        authorization_url_expires_at: authorization.expiresAt,
-        updated_by_name: actor.name,
-        updated_at: now().toISOString(),
-      },
-      null,
-    );
+    await db.transaction().execute(async (tx) => {
+      await store.update(
+        id,
+        {
+          status: "pending",
+          status_details: null,
+          authorization_nonce: nonceHash,
+          authorization_url_expires_at: authorization.expiresAt,
+          updated_by_name: actor.name,
+          updated_at: now().toISOString(),
+        },
+        null,
+        tx,
+      );
+      await deps.history.changed(tx, actor, id, "reauthorize");
+    });
     return { credential: await reload(id), authorization };
   }
 

@@ -15,6 +15,7 @@ import { newId } from "../tree/ids.js";
 import type { TreeService } from "../tree/tree-service.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Project } from "../tree/tree-types.js";
+import type { CredentialHistory } from "../versions/credential-history.js";
 import { createCredentialActions } from "./credential-actions.js";
 import type { Credential } from "./credential-mappers.js";
 import { cipherRef, credentialVariableName, type Provider, providerOf, type StatusDetails, TYPE_OFS } from "./credential-types.js";
@@ -45,6 +46,8 @@ export interface CredentialsServiceDeps {
   /** Given by the exchange engine; null while it is not wired (oauth2-google then answers 503). */
   google: GoogleAuthorizer | null;
   testExchange: ((credentialId: string) => Promise<TestExchangeResult>) | null;
+  /** Versions and audit events of every change, in the change's transaction. */
+  history: Pick<CredentialHistory, "changed" | "deleted" | "tested">;
   now?: () => Date;
 }
 
@@ -185,6 +188,22 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       return (await store.listByProject(projectId)).filter((credential) => canSee(actor, scopeOf(credential)));
     },
 
+    /**
+     * One page of a property's credentials read by the database, for an actor that sees the
+     * whole property (a list of 10,000 is not loaded to show 100). Null for an actor restricted
+     * to an environment: the caller filters the full list as listForProject does.
+     */
+    async pageForProject(
+      actor: Principal,
+      projectId: string,
+      page: { offset: number; limit: number },
+    ): Promise<{ items: Credential[]; total: number } | null> {
+      await tree.loadProject(actor, projectId, "read");
+      if (actor.environmentId !== null || actor.serviceId !== null) return null;
+      const items = await store.pageByProject(projectId, page.offset, page.limit);
+      return { items, total: await store.countByProject(projectId) };
+    },
+
     async listForEnvironment(actor: Principal, environmentId: string): Promise<Credential[]> {
       await tree.loadEnvironment(actor, environmentId, "read");
       return store.listByEnvironment(environmentId);
@@ -264,6 +283,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
             at,
           );
         }
+        await deps.history.changed(tx, actor, id, "create", { secrets: true });
       });
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
@@ -335,6 +355,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
             at,
           );
         }
+        await deps.history.changed(tx, actor, id, "update", { secrets: validated !== null });
       });
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
@@ -344,7 +365,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       await db.transaction().execute(async (tx) => {
         // Notes go with their secret; the exchange job goes by the foreign key's cascade.
         await deps.notes.deleteFor("secrets", id, tx);
-        await store.delete(id, tx);
+        await deps.history.deleted(tx, actor, id, () => store.delete(id, tx));
       });
     },
   };

@@ -26,6 +26,37 @@ export function createCredentialsStore(db: Db) {
       return rows.map(toCredential);
     },
 
+    /**
+     * One page of a project's credentials in index order (created_at, id). The offset is walked
+     * on the covering (project_id, created_at, id) index alone, then only the page's rows are
+     * read, so page 100 costs about what page 1 does.
+     */
+    async pageByProject(projectId: string, offset: number, limit: number, ex: Executor = db): Promise<Credential[]> {
+      const pageIds = ex
+        .selectFrom("credentials")
+        .select("id")
+        .where("project_id", "=", projectId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(limit)
+        .offset(offset);
+      const rows = await view(ex)
+        .where("credentials.id", "in", pageIds)
+        .orderBy("credentials.created_at")
+        .orderBy("credentials.id")
+        .execute();
+      return rows.map(toCredential);
+    },
+
+    async countByProject(projectId: string, ex: Executor = db): Promise<number> {
+      const row = await ex
+        .selectFrom("credentials")
+        .select((eb) => eb.fn.countAll<number>().as("count"))
+        .where("project_id", "=", projectId)
+        .executeTakeFirstOrThrow();
+      return Number(row.count);
+    },
+
     async listByEnvironment(environmentId: string, ex: Executor = db): Promise<Credential[]> {
       const rows = await view(ex)
         .where("credentials.environment_id", "=", environmentId)

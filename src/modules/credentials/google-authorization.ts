@@ -10,7 +10,9 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { RootKeys } from "../../crypto/root-key.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import { SYSTEM_ACTOR } from "../audit/audit-types.js";
 import type { OutboundClient } from "../outbound/outbound-client.js";
+import type { CredentialHistory } from "../versions/credential-history.js";
 import { cipherRef, type StatusDetails } from "./credential-types.js";
 import { GOOGLE_LIFETIME_MS, GOOGLE_REFRESH_AFTER_MS, googleNotConfigured } from "./providers/oauth2-google.js";
 import { requestToken } from "./providers/token-endpoint.js";
@@ -35,6 +37,8 @@ export interface GoogleAuthorizationDeps {
   >;
   rootKeys: RootKeys;
   http: Pick<OutboundClient, "postForm">;
+  /** The consent's outcome is recorded as a version and an audit event in its transaction. */
+  history?: Pick<CredentialHistory, "changed">;
   now?: () => Date;
 }
 
@@ -90,12 +94,17 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
   }
 
   async function markFailed(credentialId: string, generation: number, details: StatusDetails): Promise<void> {
-    await db
-      .updateTable("credentials")
-      .set({ status: "failed", status_details: JSON.stringify(details), artifact: null, activated_at: null })
-      .where("id", "=", credentialId)
-      .where("generation", "=", generation)
-      .execute();
+    await db.transaction().execute(async (tx) => {
+      const result = await tx
+        .updateTable("credentials")
+        .set({ status: "failed", status_details: JSON.stringify(details), artifact: null, activated_at: null })
+        .where("id", "=", credentialId)
+        .where("generation", "=", generation)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) > 0) {
+        await deps.history?.changed(tx, SYSTEM_ACTOR, credentialId, "authorize", { result: "failed", details: { failure: details.title } });
+      }
+    });
   }
 
   return {
@@ -184,23 +193,32 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
       const orgId = consumed.organization_id;
       const sealedRefresh = await keyring.encrypt(orgId, cipherRef(consumed.id, "refresh_token"), refreshToken);
       const sealedArtifact = await keyring.encrypt(orgId, cipherRef(consumed.id, "artifact"), answer.accessToken);
-      const updated = await db
-        .updateTable("credentials")
-        .set({
-          refresh_token: sealedRefresh,
-          artifact: sealedArtifact,
-          status: "succeeded",
-          status_details: null,
-          refresh_status: null,
-          refresh_status_details: null,
-          expires_at: new Date(at.getTime() + GOOGLE_LIFETIME_MS).toISOString(),
-          refresh_at: new Date(at.getTime() + GOOGLE_REFRESH_AFTER_MS).toISOString(),
-          activated_at: sql<string | null>`CASE WHEN environment_id IS NULL THEN NULL ELSE ${at.toISOString()} END`,
-          authorization_url_expires_at: null,
-        })
-        .where("id", "=", consumed.id)
-        .where("generation", "=", generation)
-        .executeTakeFirst();
+      const updated = await db.transaction().execute(async (tx) => {
+        const result = await tx
+          .updateTable("credentials")
+          .set({
+            refresh_token: sealedRefresh,
+            artifact: sealedArtifact,
+            status: "succeeded",
+            status_details: null,
+            refresh_status: null,
+            refresh_status_details: null,
+            expires_at: new Date(at.getTime() + GOOGLE_LIFETIME_MS).toISOString(),
+            refresh_at: new Date(at.getTime() + GOOGLE_REFRESH_AFTER_MS).toISOString(),
+            activated_at: sql<string | null>`CASE WHEN environment_id IS NULL THEN NULL ELSE ${at.toISOString()} END`,
+            authorization_url_expires_at: null,
+          })
+          .where("id", "=", consumed.id)
+          .where("generation", "=", generation)
+          .executeTakeFirst();
+        if (Number(result.numUpdatedRows) > 0) {
+          await deps.history?.changed(tx, SYSTEM_ACTOR, consumed.id, "authorize", {
+            result: "succeeded",
+            values: [answer.accessToken, refreshToken],
+          });
+        }
+        return result;
+      });
       if (Number(updated.numUpdatedRows) === 0) {
         throw new AppError("CONFLICT", "the secret changed while the authorization completed; get a new link with the reauthorize action");
       }

@@ -4,6 +4,7 @@
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Permission, Principal } from "../access/access-types.js";
+import type { AuditService } from "../audit/audit-service.js";
 import { newId } from "../tree/ids.js";
 import type { Note, NotesStore } from "./notes-store.js";
 
@@ -17,6 +18,8 @@ export interface NotesServiceDeps {
   store: NotesStore;
   /** By resource type ("secrets"). */
   resources: Record<string, NoteResourceLoader>;
+  /** A new note writes its audit event in the same transaction. */
+  audit: Pick<AuditService, "record">;
   now?: () => Date;
 }
 
@@ -64,7 +67,16 @@ export function createNotesService(deps: NotesServiceDeps) {
         created_at: at,
         updated_at: at,
       };
-      await store.insert(row);
+      await deps.db.transaction().execute(async (tx) => {
+        await store.insert(row, tx);
+        await deps.audit.record(tx, actor, {
+          organizationId: row.organization_id,
+          action: "note.create",
+          resourceType: "note",
+          resourceId: row.id,
+          details: { on: { type: resourceType, id: resourceId } },
+        });
+      });
       return (await store.find(row.id)) as Note;
     },
 

@@ -7,6 +7,7 @@ import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
 import { assertAllowed, canSee } from "../access/authorize.js";
 import type { TokensStore } from "../access/tokens-store.js";
+import type { AuditService } from "../audit/audit-service.js";
 import { newId, newResourceToken } from "./ids.js";
 import type { TreeStore } from "./tree-store.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
@@ -28,6 +29,8 @@ export interface TreeServiceDeps {
   tokens: Pick<TokensStore, "revokeBoundTo">;
   keyring: Pick<Keyring, "createOrgKey" | "forget">;
   hooks?: TreeHooks[];
+  /** Every change writes its audit event in its own transaction. */
+  audit: Pick<AuditService, "record">;
   now?: () => Date;
 }
 
@@ -51,6 +54,23 @@ export function createTreeService(deps: TreeServiceDeps) {
   const { db, store, tokens, keyring } = deps;
   const hooks = deps.hooks ?? [];
   const now = deps.now ?? (() => new Date());
+
+  /** The audit event of a tree change; called last in the change's transaction. */
+  async function audited(
+    tx: Tx,
+    actor: Principal,
+    organizationId: string,
+    action: string,
+    resource: { type: string; id: string; name?: string },
+  ): Promise<void> {
+    await deps.audit.record(tx, actor, {
+      organizationId,
+      action,
+      resourceType: resource.type,
+      resourceId: resource.id,
+      details: resource.name === undefined ? {} : { name: resource.name },
+    });
+  }
 
   async function changed(tx: Tx, scope: Parameters<NonNullable<TreeHooks["changed"]>>[1]): Promise<void> {
     for (const hook of hooks) await hook.changed?.(tx, scope);
@@ -151,7 +171,9 @@ export function createTreeService(deps: TreeServiceDeps) {
       const conflict = `Organization name '${name}' is already taken`;
       return write(conflict, async (tx) => {
         if (await store.organizationNameTaken(name, tx)) throw new AppError("NAME_TAKEN", conflict);
-        return insertOrganization(tx, { name, plan: input.plan, description: input.description ?? null });
+        const organization = await insertOrganization(tx, { name, plan: input.plan, description: input.description ?? null });
+        await audited(tx, actor, organization.id, "organization.create", { type: "organization", id: organization.id, name });
+        return organization;
       });
     },
 
@@ -164,6 +186,7 @@ export function createTreeService(deps: TreeServiceDeps) {
         // Cascades: projects, environments, services, keys and the organization's tokens.
         await store.deleteOrganization(id, tx);
         await changed(tx, { organizationId: id });
+        await audited(tx, actor, id, "organization.delete", { type: "organization", id });
       });
       keyring.forget(id);
     },
@@ -200,6 +223,7 @@ export function createTreeService(deps: TreeServiceDeps) {
         };
         await store.insertProject(row, tx);
         await changed(tx, { organizationId, projectId: row.id });
+        await audited(tx, actor, organizationId, "project.create", { type: "project", id: row.id, name });
         const created = await store.findProject(row.id, tx);
         if (created === undefined) throw new AppError("INTERNAL", "project vanished after insert");
         return created;
@@ -230,6 +254,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           tx,
         );
         await changed(tx, { organizationId: project.organizationId, projectId: id });
+        await audited(tx, actor, project.organizationId, "project.update", { type: "project", id, name });
         return (await store.findProject(id, tx)) as Project;
       });
     },
@@ -240,6 +265,7 @@ export function createTreeService(deps: TreeServiceDeps) {
         await tokens.revokeBoundTo({ projectId: id }, now().toISOString(), tx);
         await store.deleteProject(id, tx);
         await changed(tx, { organizationId: project.organizationId, projectId: id });
+        await audited(tx, actor, project.organizationId, "project.delete", { type: "project", id, name: project.name });
       });
     },
 
@@ -272,6 +298,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           updated_at: at,
         };
         await store.insertHost(row, tx);
+        await audited(tx, actor, project.organizationId, "host.create", { type: "host", id: row.id, name });
         return (await store.findHost(row.id, tx)) as Host;
       });
     },
@@ -325,6 +352,7 @@ export function createTreeService(deps: TreeServiceDeps) {
         const environment = (await store.findEnvironment(row.id, tx)) as Environment;
         for (const hook of hooks) await hook.environmentCreated?.(tx, environment);
         await changed(tx, { organizationId: project.organizationId, projectId, environmentId: row.id });
+        await audited(tx, actor, project.organizationId, "environment.create", { type: "environment", id: row.id, name });
         return environment;
       });
     },
@@ -352,6 +380,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           tx,
         );
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
+        await audited(tx, actor, environment.organizationId, "environment.update", { type: "environment", id, name });
         return (await store.findEnvironment(id, tx)) as Environment;
       });
     },
@@ -362,6 +391,7 @@ export function createTreeService(deps: TreeServiceDeps) {
         await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
         await store.deleteEnvironment(id, tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
+        await audited(tx, actor, environment.organizationId, "environment.delete", { type: "environment", id, name: environment.name });
       });
     },
 
@@ -411,6 +441,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           environmentId,
           serviceId: row.id,
         });
+        await audited(tx, actor, environment.organizationId, "service.create", { type: type.toLowerCase(), id: row.id, name });
         return service;
       });
     },
@@ -426,6 +457,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           environmentId: service.environmentId,
           serviceId: id,
         });
+        await audited(tx, actor, service.organizationId, "service.delete", { type: service.type.toLowerCase(), id, name: service.name });
       });
     },
   };

@@ -7,6 +7,7 @@ import { AppError } from "../../errors.js";
 import type { Permission, Principal, ResourceScope } from "../access/access-types.js";
 import { assertAllowed } from "../access/authorize.js";
 import type { TreeService } from "../tree/tree-service.js";
+import type { VariableHistory } from "../versions/variable-history.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
 import type { VariablesStore } from "./variables-store.js";
@@ -17,6 +18,8 @@ export interface VariablesDeps {
   store: VariablesStore;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
+  /** Versions and audit events of every write, in the write's transaction. */
+  history: Pick<VariableHistory, "written" | "deleted" | "renamedOverrides">;
   now?: () => Date;
 }
 
@@ -49,6 +52,7 @@ export function createVariablesCore(deps: VariablesDeps) {
     db,
     store,
     keyring,
+    history: deps.history,
 
     /** An ISO timestamp strictly after `previous`, so every edit moves updated_at. */
     stamp(previous?: string): string {

@@ -2,7 +2,7 @@
 // documented matrix: a BUILT_IN, alias or secret of the same name is skipped; a lower-scope one
 // makes the entry skipped; a higher-scope one gets an override; the same scope is updated only
 // with `overwrite`. Everything is checked before the one transaction, so a bad entry writes nothing.
-import type { Executor } from "../../db/types.js";
+import type { Executor, VariablesTable } from "../../db/types.js";
 import type { Principal } from "../access/access-types.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
 import { type ImportInput, type ImportResult, type Owner, type OwnerRef, ownerId, scopeLevel } from "./variable-types.js";
@@ -14,7 +14,9 @@ type Outcome = "created" | "updated" | "skipped";
 export function createImportUseCases(core: VariablesCore) {
   const { store } = core;
 
+  /** Imports one entry; the rows it writes are added to `written` (their history is recorded last). */
   async function importOne(
+    written: VariablesTable[],
     target: Owner,
     entry: { name: string; value: string; isSecret: boolean },
     overwrite: boolean,
@@ -31,6 +33,7 @@ export function createImportUseCases(core: VariablesCore) {
         tx,
       );
       await store.insert(row, tx);
+      written.push(row);
       return "created";
     }
     if (rows.some((row) => row.variable_type === "BUILT_IN" || row.variable_type === "ALIAS")) return "skipped";
@@ -42,7 +45,9 @@ export function createImportUseCases(core: VariablesCore) {
     if (own !== undefined) {
       if (!overwrite) return "skipped";
       const at = core.stamp(own.updated_at);
-      await store.update(own.id, { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at }, tx);
+      const changes = { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at };
+      await store.update(own.id, changes, tx);
+      written.push({ ...own, ...changes });
       return "updated";
     }
     const root = rows.find((row) => row.variable_type === "VALUE" || row.variable_type === "FILE");
@@ -55,6 +60,7 @@ export function createImportUseCases(core: VariablesCore) {
       tx,
     );
     await store.insert(row, tx);
+    written.push(row);
     return "created";
   }
 
@@ -87,13 +93,16 @@ export function createImportUseCases(core: VariablesCore) {
 
       return core.write(planned[0]?.name ?? "", async (tx) => {
         const imported: ImportResult["imported"] = [];
+        const written: VariablesTable[] = [];
         for (const entry of planned) {
           const target = owners.get(entry.scope) as Owner;
-          const outcome = await importOne(target, entry, input.overwrite, tx);
+          const outcome = await importOne(written, target, entry, input.overwrite, tx);
           if (outcome !== "skipped") {
             imported.push({ name: entry.name, value: entry.isSecret ? null : entry.value, scope: entry.scope, isSecret: entry.isSecret });
           }
         }
+        // Versions and audit events after every row write: the audit chain's lock is taken last.
+        for (const row of written) await core.history.written(tx, actor, row, "import");
         return { total: input.vars.length, imported };
       });
     },

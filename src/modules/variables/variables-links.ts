@@ -85,6 +85,7 @@ export function createLinkUseCases(core: VariablesCore) {
           tx,
         );
         await store.insert(row, tx);
+        await core.history.written(tx, actor, row, "override");
         return core.view(row, tx);
       });
     },
@@ -113,6 +114,7 @@ export function createLinkUseCases(core: VariablesCore) {
           tx,
         );
         await store.insert(row, tx);
+        await core.history.written(tx, actor, row, "alias");
         return core.view(row, tx);
       });
     },

@@ -88,6 +88,7 @@ export function createWriteUseCases(core: VariablesCore) {
           tx,
         );
         await store.insert(row, tx);
+        await core.history.written(tx, actor, row, "create");
         return core.view(row, tx);
       });
     },
@@ -134,6 +135,9 @@ export function createWriteUseCases(core: VariablesCore) {
         if (input.description !== undefined) changes.description = input.description;
         if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
         await store.update(row.id, changes, tx);
+        // Versions after every row change: the audit chain's lock is taken last.
+        if (input.key !== row.key) await core.history.renamedOverrides(tx, actor, row.id);
+        await core.history.written(tx, actor, { ...row, ...changes }, "update");
         return core.view({ ...row, ...changes }, tx);
       });
     },
@@ -144,8 +148,9 @@ export function createWriteUseCases(core: VariablesCore) {
       if (row.variable_type === "BUILT_IN") {
         throw ruleViolation("A BUILT_IN variable cannot be deleted; it goes with the environment or service that produced it");
       }
-      // The foreign key removes the aliases and overrides of this variable in the same statement.
-      await store.delete(row.id);
+      // The foreign key removes the aliases and overrides of this variable in the same statement;
+      // the history records their deletion too.
+      await core.write(row.key, (tx) => core.history.deleted(tx, actor, row, () => store.delete(row.id, tx)));
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Keyring } from "../../../crypto/keyring.js";
 import type { DialectName } from "../../../db/connect.js";
 import type { Db } from "../../../db/types.js";
 import type { OutboundClient } from "../../outbound/outbound-client.js";
+import type { CredentialHistory } from "../../versions/credential-history.js";
 import { PROVIDER_IMPLEMENTATIONS } from "../providers/index.js";
 import { type ExchangeOutcome, failure, type ProviderConfig } from "../providers/provider-types.js";
 import { loadMaterial } from "./credential-material.js";
@@ -38,6 +39,8 @@ export interface ExchangeEngineDeps {
   pollMs?: number;
   /** Jobs run at once by this worker. */
   concurrency?: number;
+  /** Versions and audit events of every written outcome. */
+  history?: Pick<CredentialHistory, "changed">;
 }
 
 export const DEFAULT_LEASE_MS = 60_000;
@@ -87,7 +90,7 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
 
   async function runJob(job: LeasedJob): Promise<void> {
     const { credential, outcome } = await exchangeFor(job);
-    const result = await writeOutcome({ db, keyring }, job, credential, outcome, now());
+    const result = await writeOutcome({ db, keyring, ...(deps.history ? { history: deps.history } : {}) }, job, credential, outcome, now());
     const fields = { credentialId: job.credentialId, kind: job.kind, attempt: job.attempts, result };
     const reported = outcome === null || result !== "written" ? "stale" : outcome.ok ? "succeeded" : "failed";
     deps.onOutcome?.(credential?.provider ?? "unknown", job.kind, reported);

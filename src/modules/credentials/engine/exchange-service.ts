@@ -6,6 +6,7 @@ import type { RootKeys } from "../../../crypto/root-key.js";
 import type { DialectName } from "../../../db/connect.js";
 import type { Db } from "../../../db/types.js";
 import { createOutboundClient, type OutboundOptions } from "../../outbound/outbound-client.js";
+import type { CredentialHistory } from "../../versions/credential-history.js";
 import { createGoogleAuthorization } from "../google-authorization.js";
 import { createExchangeEngine, type EngineLogger, type ExchangeEngineDeps } from "./exchange-engine.js";
 import { testExchange } from "./test-exchange.js";
@@ -21,6 +22,8 @@ export interface ExchangeServiceDeps {
   outbound?: Partial<Pick<OutboundOptions, "resolve" | "connector" | "timeoutMs" | "maxBytes">>;
   engine?: Partial<Pick<ExchangeEngineDeps, "leaseMs" | "pollMs" | "concurrency" | "workerId">>;
   onOutcome?: ExchangeEngineDeps["onOutcome"];
+  /** Versions and audit events of exchange outcomes and consent callbacks. */
+  history?: Pick<CredentialHistory, "changed">;
 }
 
 export function createExchangeService(deps: ExchangeServiceDeps) {
@@ -41,6 +44,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       http,
       now,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+      ...(deps.history ? { history: deps.history } : {}),
       ...(deps.engine ?? {}),
       ...(logger ? { logger } : {}),
     });
@@ -49,7 +53,15 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
 
   return {
     http,
-    google: createGoogleAuthorization({ db, keyring, config, rootKeys: deps.rootKeys, http, now }),
+    google: createGoogleAuthorization({
+      db,
+      keyring,
+      config,
+      rootKeys: deps.rootKeys,
+      http,
+      now,
+      ...(deps.history ? { history: deps.history } : {}),
+    }),
     /** Starts the exchange workers of this process (serve, worker). */
     start(logger?: EngineLogger): void {
       engineFor(logger).start();

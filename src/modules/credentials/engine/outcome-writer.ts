@@ -6,6 +6,8 @@
 import { sql } from "kysely";
 import type { Keyring } from "../../../crypto/keyring.js";
 import type { Db, Tx } from "../../../db/types.js";
+import { SYSTEM_ACTOR } from "../../audit/audit-types.js";
+import type { CredentialHistory } from "../../versions/credential-history.js";
 import { cipherRef, type StatusDetails } from "../credential-types.js";
 import type { ExchangeOutcome } from "../providers/provider-types.js";
 import type { LoadedCredential } from "./credential-material.js";
@@ -17,6 +19,8 @@ export type WriteResult = "written" | "stale" | "lost";
 export interface OutcomeWriterDeps {
   db: Db;
   keyring: Pick<Keyring, "encrypt">;
+  /** Records the status change as a version and an audit event, in the outcome's transaction. */
+  history?: Pick<CredentialHistory, "changed">;
 }
 
 function json(details: StatusDetails): string {
@@ -60,6 +64,13 @@ export async function writeOutcome(
     let written = false;
     if (outcome !== null) {
       written = await updateCredential(tx, job, outcome, sealed, retryAt, at);
+    }
+    if (written && outcome !== null) {
+      await deps.history?.changed(tx, SYSTEM_ACTOR, job.credentialId, job.kind, {
+        result: outcome.ok ? "succeeded" : "failed",
+        details: outcome.ok ? {} : { failure: outcome.details.title },
+        values: outcome.ok ? [outcome.artifact, outcome.refreshToken] : [],
+      });
     }
     if (state === "requeued") {
       // Enqueued again while this exchange ran (retry, update): run it again as enqueued.
