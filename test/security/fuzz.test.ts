@@ -11,7 +11,7 @@ import { createHarness, describeEachDialect, type Harness } from "../helpers/har
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { requestArbitrary } from "./fuzz-requests.js";
 import { expectFaceError, type Filler, loadRoutes, type Route, send } from "./walk.js";
-import { plantTokens, REACTOR, seedWorld, type World } from "./world.js";
+import { plantTokens, REACTOR, securityEnv, seedWorld, type World } from "./world.js";
 
 const SEED = Number(process.env.LATCH_FUZZ_SEED ?? Date.now() % 2 ** 31);
 // SQLite carries the 10,000; PostgreSQL (slower per request) runs a share with the same seed.
@@ -53,16 +53,7 @@ describeEachDialect("security: fuzzed requests on every route", (dialect) => {
   beforeAll(async () => {
     tokens = await startTokenServer();
     plantTokens(tokens, canaries);
-    h = await createHarness(dialect, {
-      LATCH_OUTBOUND_ALLOW_HTTP: "1",
-      LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
-      LATCH_GOOGLE_CLIENT_ID: "google-client.apps.example",
-      LATCH_GOOGLE_CLIENT_SECRET: canaries.mint("google-client-secret"),
-      LATCH_GOOGLE_AUTH_URL: `${tokens.url}/auth`,
-      LATCH_GOOGLE_TOKEN_URL: `${tokens.url}/token`,
-      LATCH_AUTH_FAILURES_PER_MINUTE: "0",
-      LATCH_LOG_LEVEL: "warn",
-    });
+    h = await createHarness(dialect, securityEnv(tokens, canaries, { LATCH_LOG_LEVEL: "warn" }));
     const organizationId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
     world = await seedWorld(h, { label: "fuzz", organizationId, tokenServer: tokens, canaries });
     ({ routes, components } = await loadRoutes(h));

@@ -12,7 +12,7 @@ import { CanarySet } from "../helpers/canaries.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { type Filler, loadRoutes, planRoute, send, walkOrder } from "./walk.js";
-import { plantTokens, readBundle, seedWorld, type World } from "./world.js";
+import { plantTokens, readBundle, securityEnv, seedWorld, type World } from "./world.js";
 
 describeEachDialect("security: no secret is ever revealed", (dialect) => {
   let h: Harness;
@@ -23,15 +23,7 @@ describeEachDialect("security: no secret is ever revealed", (dialect) => {
   beforeAll(async () => {
     tokens = await startTokenServer();
     plantTokens(tokens, canaries);
-    h = await createHarness(dialect, {
-      LATCH_OUTBOUND_ALLOW_HTTP: "1",
-      LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
-      LATCH_GOOGLE_CLIENT_ID: "google-client.apps.example",
-      LATCH_GOOGLE_CLIENT_SECRET: canaries.mint("google-client-secret"),
-      LATCH_GOOGLE_AUTH_URL: `${tokens.url}/auth`,
-      LATCH_GOOGLE_TOKEN_URL: `${tokens.url}/token`,
-      LATCH_AUTH_FAILURES_PER_MINUTE: "0",
-    });
+    h = await createHarness(dialect, securityEnv(tokens, canaries));
     const organizationId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
     world = await seedWorld(h, { label: "a", organizationId, tokenServer: tokens, canaries });
   });

@@ -9,7 +9,7 @@ import { CanarySet } from "../helpers/canaries.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { expectFaceError, type Filler, loadRoutes, PUBLIC_ROUTES, planRoute, type Route, realId, type Schema, send } from "./walk.js";
-import { call, createOrganization, plantTokens, readBundle, seedWorld, type World } from "./world.js";
+import { call, createOrganization, plantTokens, readBundle, securityEnv, seedWorld, type World } from "./world.js";
 
 /** Everything that would name B: its ids in both wire forms and its label (in every name). */
 function tracesOf(world: World): string[] {
@@ -42,16 +42,7 @@ describeEachDialect("security: tenants and authentication on every route", (dial
   beforeAll(async () => {
     tokens = await startTokenServer();
     plantTokens(tokens, canaries);
-    h = await createHarness(dialect, {
-      LATCH_OUTBOUND_ALLOW_HTTP: "1",
-      LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
-      LATCH_GOOGLE_CLIENT_ID: "google-client.apps.example",
-      LATCH_GOOGLE_CLIENT_SECRET: canaries.mint("google-client-secret"),
-      LATCH_GOOGLE_AUTH_URL: `${tokens.url}/auth`,
-      LATCH_GOOGLE_TOKEN_URL: `${tokens.url}/token`,
-      // This suite fails authentication on purpose, hundreds of times, from one address.
-      LATCH_AUTH_FAILURES_PER_MINUTE: "0",
-    });
+    h = await createHarness(dialect, securityEnv(tokens, canaries));
     const first = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
     const second = await createOrganization(h, "second");
     a = await seedWorld(h, { label: `tenanta${randomBytes(4).toString("hex")}`, organizationId: first, tokenServer: tokens, canaries });

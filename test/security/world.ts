@@ -42,6 +42,24 @@ export interface World {
 const PEM = () => generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 /** A token server whose every access and refresh token is a fresh canary. */
+/**
+ * The environment every security suite runs under: outbound allowed to the local token server
+ * only, a Google client whose secret is a canary, and no failed-authentication budget (these
+ * suites fail authentication on purpose, hundreds of times, from one address).
+ */
+export function securityEnv(tokens: TokenServer, canaries: CanarySet, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    LATCH_OUTBOUND_ALLOW_HTTP: "1",
+    LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
+    LATCH_GOOGLE_CLIENT_ID: "google-client.apps.example",
+    LATCH_GOOGLE_CLIENT_SECRET: canaries.mint("google-client-secret"),
+    LATCH_GOOGLE_AUTH_URL: `${tokens.url}/auth`,
+    LATCH_GOOGLE_TOKEN_URL: `${tokens.url}/token`,
+    LATCH_AUTH_FAILURES_PER_MINUTE: "0",
+    ...extra,
+  };
+}
+
 export function plantTokens(server: TokenServer, canaries: CanarySet): void {
   server.behave(() => ({
     kind: "ok",
