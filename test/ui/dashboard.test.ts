@@ -1,6 +1,8 @@
 // The dashboard in real Chromium against a real server on a loopback port with a fresh database
 // seeded through the API: signing in, the project tree, the effective-variables matrix, the
-// credentials list and the expiry timeline, each under the every-screen fixture.
+// credentials list, the expiry timeline, the audit log and a variable's history with rollback,
+// each under the every-screen fixture.
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
@@ -167,6 +169,42 @@ describeEachDialect("dashboard in Chromium", (dialect) => {
     expect(w.errors).toEqual([]);
   });
 
+  it("Audit log: a filter in the URL survives reload and narrows the rows; pages via next_cursor; CSV export of the loaded rows", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/audit`);
+    await page.locator("tr[data-action]").first().waitFor();
+    const unfiltered = await page.locator("tr[data-action]").count();
+    await page.getByLabel("Action").fill("variable.create");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await expect.poll(() => page.url()).toContain("action=variable.create");
+    const ready = async (p: Page) => {
+      await p.locator('tr[data-action="variable.create"]').first().waitFor();
+    };
+    await checkScreen(w, { canaries: CANARIES, ready });
+    expect(await page.getByLabel("Action").inputValue()).toBe("variable.create");
+    const actions = await page.locator("tr[data-action]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")));
+    // The seed created five variables; the unfiltered log also holds the tree and credential events.
+    expect(actions).toEqual(Array(5).fill("variable.create"));
+    expect(unfiltered).toBeGreaterThan(actions.length);
+
+    // Server-side pages: two events a page, "Load more" follows next_cursor.
+    await page.goto(`${base}/ui/audit?action=variable.&limit=2`);
+    await expect.poll(() => page.locator("tr[data-action]").count()).toBe(2);
+    await page.getByRole("button", { name: "Load more" }).click();
+    await expect.poll(() => page.locator("tr[data-action]").count()).toBe(4);
+    const visible = await page.locator("tr[data-action]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-action")));
+    expect(visible.every((action) => action?.startsWith("variable."))).toBe(true);
+
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Export CSV" }).click()]);
+    expect(download.suggestedFilename()).toBe("latch-audit.csv");
+    const csv = readFileSync(await download.path(), "utf8");
+    const lines = csv.trim().split("\r\n");
+    expect(lines[0]).toBe("time,actor,actor_token_id,action,resource_type,resource_id,result,count");
+    expect(lines.slice(1).map((line) => line.split(",")[3]?.replace(/"/g, ""))).toEqual(visible);
+    for (const canary of CANARIES) expect(csv).not.toContain(canary);
+    expect(w.errors).toEqual([]);
+  });
+
   it("Timeline: bars over 90 days, a credential three days from expiry reads 'expires in 3 days', no-expiry ones apart", async () => {
     const w = watch(page, base);
     await page.goto(`${base}/ui/projects/${seeded.projectId}/timeline`);
@@ -182,5 +220,53 @@ describeEachDialect("dashboard in Chromium", (dialect) => {
     expect(noExpiry).toContain("basic-auth");
     expect(noExpiry).not.toContain("partner-api");
     expect(await page.locator('section[aria-labelledby="unknown-expiry"] li').allTextContents()).toEqual(["partner-api (Pending)"]);
+  });
+
+  it("History: a secret's change reads 'value changed'; rollback through the dialog restores the old value at run time", async () => {
+    const old = `${CANARY}-old`;
+    const created = await h.inject({
+      method: "POST",
+      url: "/qovery/variable",
+      payload: { key: "ROTATED", value: old, is_secret: true, variable_scope: "APPLICATION", variable_parent_id: seeded.serviceId },
+    });
+    expect(created.statusCode).toBe(201);
+    const id = created.json().id as string;
+    const edited = await h.inject({ method: "PUT", url: `/qovery/variable/${id}`, payload: { key: "ROTATED", value: `${CANARY}-new` } });
+    expect(edited.statusCode).toBe(200);
+    const organizationId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id as string;
+    const runtime = await h.inject({
+      method: "POST",
+      url: "/v1/tokens",
+      payload: { name: "ui-runtime", role: "runtime", organization_id: organizationId, service_id: seeded.serviceId },
+    });
+    expect(runtime.statusCode).toBe(201);
+    const delivered = async () =>
+      (await h.inject({ method: "GET", url: `/v1/runtime/services/${seeded.serviceId}`, token: runtime.json().token })).json().variables
+        .ROTATED as string;
+    expect(await delivered()).toBe(`${CANARY}-new`);
+
+    // Reached from the matrix: the key links to its winning definition's history.
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/services/${seeded.serviceId}/matrix`);
+    await page.getByRole("link", { name: "History of ROTATED" }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/ui/variables/${id}/history`);
+    const ready = (p: Page) => p.locator('tr[data-version="2"]').waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    const change = async (version: number) => (await page.locator(`tr[data-version="${version}"] > *`).allTextContents())[3];
+    expect(await change(1)).toBe("created");
+    expect(await change(2)).toBe("value changed");
+    expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("History of ROTATED");
+
+    await page.getByRole("button", { name: "Roll back to version 1" }).click();
+    const dialog = page.getByRole("dialog", { name: "Roll back ROTATED?" });
+    await dialog.waitFor();
+    await dialog.getByRole("button", { name: "Roll back" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("Rolled back to version 1");
+    expect(await change(3)).toBe("rolled back");
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    expect(await delivered()).toBe(old);
+    for (const body of await Promise.all(w.bodies)) for (const canary of CANARIES) expect(body).not.toContain(canary);
+    expect(await page.content()).not.toContain(CANARY);
+    expect(w.errors).toEqual([]);
   });
 });

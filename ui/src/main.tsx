@@ -2,7 +2,9 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, request, type Session, setCsrfToken, whenSignedOut } from "./api.js";
 import { currentPath, match, navigate, onLinkClick, usePath } from "./router.js";
+import { AuditScreen } from "./screens/audit.js";
 import { CredentialsScreen } from "./screens/credentials.js";
+import { HistoryScreen } from "./screens/history.js";
 import { HomeScreen } from "./screens/home.js";
 import { MatrixScreen } from "./screens/matrix.js";
 import { NotFoundScreen } from "./screens/not-found.js";
@@ -13,8 +15,11 @@ import "./styles.css";
 function Screen(props: { path: string; session: Session }) {
   const { path } = props;
   if (path === "/") return <HomeScreen />;
+  if (path === "/audit") return <AuditScreen />;
   const matrix = match("/services/:id/matrix", path);
   if (matrix !== null) return <MatrixScreen serviceId={matrix.id ?? ""} />;
+  const history = match("/variables/:id/history", path);
+  if (history !== null) return <HistoryScreen variableId={history.id ?? ""} />;
   const credentials = match("/projects/:id/credentials", path);
   if (credentials !== null) return <CredentialsScreen projectId={credentials.id ?? ""} />;
   const timeline = match("/projects/:id/timeline", path);
@@ -86,6 +91,7 @@ function App() {
         </a>
         {session !== null && (
           <nav aria-label="Account" class="account">
+            {(session.role === "admin" || session.role === "instance-admin") && <a href="/ui/audit">Audit log</a>}
             <span>
               Signed in as <strong>{session.name}</strong> ({session.role})
             </span>

@@ -9,6 +9,7 @@ type Column = (typeof COLUMNS)[number];
 
 interface Cell {
   state: "effective" | "overridden";
+  variable_id: string;
   variable_type: string;
   is_secret: boolean;
   alias_of: string | null;
@@ -120,7 +121,9 @@ export function MatrixScreen(props: { serviceId: string }) {
                 {rows.map((row) => (
                   <tr key={row.key} data-key={row.key}>
                     <th scope="row">
-                      <code>{row.key}</code>
+                      <a href={`/ui/variables/${row.cells[row.winner]?.variable_id ?? ""}/history`} aria-label={`History of ${row.key}`}>
+                        <code>{row.key}</code>
+                      </a>
                       {row.is_file && <span class="badge">FILE</span>}
                     </th>
                     {COLUMNS.map((column) => (
