@@ -10,7 +10,7 @@ import type { TreeService } from "../tree/tree-service.js";
 import type { VariableHistory } from "../versions/variable-history.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
-import type { VariablesStore } from "./variables-store.js";
+import type { ShownRow, VariablesStore } from "./variables-store.js";
 import { placedOf, toViews } from "./variables-views.js";
 
 export interface VariablesDeps {
@@ -126,7 +126,7 @@ export function createVariablesCore(deps: VariablesDeps) {
       return keyring.encrypt(organizationId, { table: "variables", id, field: "value" }, value, ex);
     },
 
-    views(rows: VariablesTable[], ex?: Executor): Promise<VariableView[]> {
+    views(rows: ShownRow[], ex?: Executor): Promise<VariableView[]> {
       return toViews({ store, keyring }, rows, ex);
     },
 

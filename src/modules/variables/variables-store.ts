@@ -1,7 +1,52 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
-import type { Db, Executor, VariablesTable } from "../../db/types.js";
+import { type ExpressionBuilder, sql } from "kysely";
+import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import type { Viewpoint } from "./rules.js";
+
+/**
+ * The columns a management view needs, and no more: materialising each column of each row is
+ * most of what listing 200 variables costs on SQLite. A secret's ciphertext is never shown there,
+ * so it is not even read: secret rows come back with `value: null`; plain rows keep theirs.
+ */
+const SHOWN_COLUMNS = [
+  "id",
+  "organization_id",
+  "service_id",
+  "scope",
+  "variable_type",
+  "key",
+  "is_secret",
+  "mount_path",
+  "description",
+  "enable_interpolation_in_file",
+  "parent_id",
+  "producer_service_id",
+  "owned_by",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly Exclude<keyof VariablesTable, "value">[];
+export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "value">;
+const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
+
+/** The SQL form of rules.isVisibleFrom. */
+function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoint) {
+  const seen = [eb("environment_id", "is", null)];
+  if (from.environmentId !== null) {
+    seen.push(eb.and([eb("environment_id", "=", from.environmentId), eb("scope", "!=", "BUILT_IN"), eb("service_id", "is", null)]));
+    seen.push(
+      eb.and([
+        eb("environment_id", "=", from.environmentId),
+        eb("scope", "=", "BUILT_IN"),
+        from.serviceId === null
+          ? eb("built_in_visibility", "=", "ENVIRONMENT")
+          : eb.or([eb("built_in_visibility", "=", "ENVIRONMENT"), eb("producer_service_id", "=", from.serviceId)]),
+      ]),
+    );
+    if (from.serviceId !== null) seen.push(eb("service_id", "=", from.serviceId));
+  }
+  return eb.or(seen);
+}
 
 export interface ServiceLabel {
   id: string;
@@ -23,41 +68,41 @@ export function createVariablesStore(db: Db) {
       return ex.selectFrom("variables").selectAll().where("id", "=", id).executeTakeFirst();
     },
 
-    async findMany(ids: string[], ex: Executor = db): Promise<VariablesTable[]> {
-      if (ids.length === 0) return [];
-      return ex.selectFrom("variables").selectAll().where("id", "in", ids).execute();
-    },
-
     async findByOwnerKey(ownerId: string, key: string, ex: Executor = db): Promise<VariablesTable | undefined> {
       return ex.selectFrom("variables").selectAll().where("owner_id", "=", ownerId).where("key", "=", key).executeTakeFirst();
     },
 
-    /** Everything a project, an environment or a service sees (the SQL form of rules.isVisibleFrom). */
+    /** Everything a project, an environment or a service sees, ciphertexts included (runtime delivery). */
     async listVisible(from: Viewpoint, ex: Executor = db): Promise<VariablesTable[]> {
       return ex
         .selectFrom("variables")
         .selectAll()
         .where("project_id", "=", from.projectId)
-        .where((eb) => {
-          const seen = [eb("environment_id", "is", null)];
-          if (from.environmentId !== null) {
-            seen.push(eb.and([eb("environment_id", "=", from.environmentId), eb("scope", "!=", "BUILT_IN"), eb("service_id", "is", null)]));
-            seen.push(
-              eb.and([
-                eb("environment_id", "=", from.environmentId),
-                eb("scope", "=", "BUILT_IN"),
-                from.serviceId === null
-                  ? eb("built_in_visibility", "=", "ENVIRONMENT")
-                  : eb.or([eb("built_in_visibility", "=", "ENVIRONMENT"), eb("producer_service_id", "=", from.serviceId)]),
-              ]),
-            );
-            if (from.serviceId !== null) seen.push(eb("service_id", "=", from.serviceId));
-          }
-          return eb.or(seen);
-        })
+        .where((eb) => visibleFrom(eb, from))
         .orderBy("created_at")
         .orderBy("id")
         .execute();
+    },
+
+    /**
+     * What a management list shows: the rows visible from `from` (only secrets or only plain ones
+     * when `secret` is given), secret rows without their ciphertext (see SHOWN_COLUMNS).
+     */
+    async listShown(from: Viewpoint, secret: boolean | undefined, ex: Executor = db): Promise<ShownRow[]> {
+      let query = ex
+        .selectFrom("variables")
+        .select(SHOWN_COLUMNS)
+        .select(shownValue)
+        .where("project_id", "=", from.projectId)
+        .where((eb) => visibleFrom(eb, from));
+      if (secret !== undefined) query = query.where("is_secret", "=", secret ? 1 : 0);
+      return query.orderBy("created_at").orderBy("id").execute();
+    },
+
+    /** Rows by id for a management view, secret rows without their ciphertext. */
+    async findShown(ids: string[], ex: Executor = db): Promise<ShownRow[]> {
+      if (ids.length === 0) return [];
+      return ex.selectFrom("variables").select(SHOWN_COLUMNS).select(shownValue).where("id", "in", ids).execute();
     },
 
     /**

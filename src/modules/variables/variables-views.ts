@@ -1,11 +1,12 @@
 // Rows → views. A secret's value is never decrypted here: only plain values (and the plain
 // values of aliased or overridden parents) are, because the management faces may show them.
+// Lists pass rows from store.listShown, whose secret rows carry no ciphertext at all.
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Executor, VariablesTable } from "../../db/types.js";
 import type { ServiceType } from "../tree/tree-types.js";
 import type { Placed } from "./rules.js";
 import type { BuiltInVisibility, ParentView, VariableScope, VariableType, VariableView } from "./variable-types.js";
-import type { VariablesStore } from "./variables-store.js";
+import type { ShownRow, VariablesStore } from "./variables-store.js";
 
 export type Decryptor = Pick<Keyring, "decrypt">;
 
@@ -28,23 +29,27 @@ export function toFlag(value: boolean | null | undefined): number | null {
   return value == null ? null : value ? 1 : 0;
 }
 
-export async function decryptValue(keyring: Decryptor, row: VariablesTable, ex?: Executor): Promise<string | null> {
+export async function decryptValue(
+  keyring: Decryptor,
+  row: Pick<VariablesTable, "id" | "organization_id" | "value">,
+  ex?: Executor,
+): Promise<string | null> {
   if (row.value === null) return null;
   return keyring.decrypt(row.organization_id, { table: "variables", id: row.id, field: "value" }, row.value, ex);
 }
 
-async function plainValue(keyring: Decryptor, row: VariablesTable, ex?: Executor): Promise<string | null> {
+async function plainValue(keyring: Decryptor, row: ShownRow, ex?: Executor): Promise<string | null> {
   return row.is_secret === 1 ? null : decryptValue(keyring, row, ex);
 }
 
 export async function toViews(
-  deps: { store: Pick<VariablesStore, "findMany" | "serviceLabels">; keyring: Decryptor },
-  rows: VariablesTable[],
+  deps: { store: Pick<VariablesStore, "findShown" | "serviceLabels">; keyring: Decryptor },
+  rows: ShownRow[],
   ex?: Executor,
 ): Promise<VariableView[]> {
-  const known = new Map(rows.map((row) => [row.id, row]));
+  const known = new Map<string, ShownRow>(rows.map((row) => [row.id, row]));
   const missing = [...new Set(rows.flatMap((row) => (row.parent_id !== null && !known.has(row.parent_id) ? [row.parent_id] : [])))];
-  for (const parent of await deps.store.findMany(missing, ex)) known.set(parent.id, parent);
+  for (const parent of await deps.store.findShown(missing, ex)) known.set(parent.id, parent);
   const serviceIds = [
     ...new Set(
       rows.flatMap((row) => {

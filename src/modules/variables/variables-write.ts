@@ -59,8 +59,7 @@ export function createWriteUseCases(core: VariablesCore) {
     /** Everything visible from the owner: its own, its ancestors' and the BUILT_IN ones. */
     async list(actor: Principal, ref: OwnerRef, secrecy: SecrecyFilter): Promise<VariableView[]> {
       const owner = await core.loadOwner(actor, ref, "read");
-      const rows = await store.listVisible(owner);
-      return core.views(secrecy === undefined ? rows : rows.filter((row) => (row.is_secret === 1) === secrecy));
+      return core.views(await store.listShown(owner, secrecy));
     },
 
     async create(actor: Principal, ref: OwnerRef, input: CreateInput): Promise<VariableView> {
