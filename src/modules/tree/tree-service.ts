@@ -9,8 +9,10 @@ import { assertAllowed, canSee } from "../access/authorize.js";
 import type { TokensStore } from "../access/tokens-store.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { newId, newResourceToken } from "./ids.js";
+import { createEnvironmentUseCases } from "./tree-environments.js";
+import { SERVICE_LABEL, validName } from "./tree-names.js";
 import type { TreeStore } from "./tree-store.js";
-import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
+import type { Environment, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
 
 /**
  * Other modules react to tree changes inside the same transaction (BUILT_IN variables are
@@ -32,22 +34,6 @@ export interface TreeServiceDeps {
   /** Every change writes its audit event in its own transaction. */
   audit: Pick<AuditService, "record">;
   now?: () => Date;
-}
-
-const SERVICE_LABEL: Record<ServiceType, string> = {
-  APPLICATION: "Application",
-  CONTAINER: "Container",
-  JOB: "Job",
-  HELM: "Helm",
-  TERRAFORM: "Terraform",
-  DATABASE: "Database",
-};
-
-function validName(name: string, what: string): string {
-  const trimmed = name.trim();
-  if (trimmed === "") throw new AppError("VALIDATION_FAILED", `${what} name must not be empty`, { pointer: "/name" });
-  if (trimmed.length > 255) throw new AppError("VALIDATION_FAILED", `${what} name must be at most 255 characters`, { pointer: "/name" });
-  return trimmed;
 }
 
 export function createTreeService(deps: TreeServiceDeps) {
@@ -303,163 +289,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       });
     },
 
-    async listEnvironments(actor: Principal, projectId: string): Promise<Environment[]> {
-      const project = await loadProject(actor, projectId, "read");
-      const environments = await store.listEnvironments(projectId);
-      return environments.filter((environment) =>
-        canSee(actor, { organizationId: project.organizationId, projectId, environmentId: environment.id }),
-      );
-    },
-
-    async createEnvironment(
-      actor: Principal,
-      projectId: string,
-      input: {
-        name: string;
-        mode: EnvironmentMode;
-        clusterId?: string | null;
-        hostId?: string | null;
-        attributes?: Record<string, unknown>;
-      },
-    ): Promise<Environment> {
-      const project = await loadProject(actor, projectId, "manage");
-      if (input.hostId != null) {
-        const host = await store.findHost(input.hostId);
-        if (host === undefined || host.projectId !== projectId) {
-          throw new AppError("UNPROCESSABLE", "the host does not exist in this property", { pointer: "/data/relationships/host/data/id" });
-        }
-      }
-      const name = validName(input.name, "Environment");
-      const conflict = `Environment name '${name}' is already taken in this project`;
-      return write(conflict, async (tx) => {
-        if (await store.environmentNameTaken(projectId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
-        const at = now().toISOString();
-        const row = {
-          id: newId(),
-          organization_id: project.organizationId,
-          project_id: projectId,
-          host_id: input.hostId ?? null,
-          name,
-          name_lower: name.toLowerCase(),
-          mode: input.mode,
-          cluster_id: input.clusterId ?? null,
-          token: newResourceToken(),
-          attributes: JSON.stringify(input.attributes ?? {}),
-          created_at: at,
-          updated_at: at,
-        };
-        await store.insertEnvironment(row, tx);
-        const environment = (await store.findEnvironment(row.id, tx)) as Environment;
-        for (const hook of hooks) await hook.environmentCreated?.(tx, environment);
-        await changed(tx, { organizationId: project.organizationId, projectId, environmentId: row.id });
-        await audited(tx, actor, project.organizationId, "environment.create", { type: "environment", id: row.id, name });
-        return environment;
-      });
-    },
-
-    async updateEnvironment(
-      actor: Principal,
-      id: string,
-      changes: { name?: string; attributes?: Record<string, unknown> },
-    ): Promise<Environment> {
-      const environment = await loadEnvironment(actor, id, "manage");
-      const name = changes.name === undefined ? environment.name : validName(changes.name, "Environment");
-      const conflict = `Environment name '${name}' is already taken in this project`;
-      return write(conflict, async (tx) => {
-        if (name !== environment.name && (await store.environmentNameTaken(environment.projectId, name, id, tx))) {
-          throw new AppError("NAME_TAKEN", conflict);
-        }
-        await store.updateEnvironment(
-          id,
-          {
-            name,
-            name_lower: name.toLowerCase(),
-            attributes: JSON.stringify({ ...environment.attributes, ...(changes.attributes ?? {}) }),
-            updated_at: now().toISOString(),
-          },
-          tx,
-        );
-        await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
-        await audited(tx, actor, environment.organizationId, "environment.update", { type: "environment", id, name });
-        return (await store.findEnvironment(id, tx)) as Environment;
-      });
-    },
-
-    async deleteEnvironment(actor: Principal, id: string): Promise<void> {
-      const environment = await loadEnvironment(actor, id, "manage");
-      await db.transaction().execute(async (tx) => {
-        await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
-        await store.deleteEnvironment(id, tx);
-        await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
-        await audited(tx, actor, environment.organizationId, "environment.delete", { type: "environment", id, name: environment.name });
-      });
-    },
-
-    async listServices(actor: Principal, environmentId: string, type: ServiceType | null): Promise<Service[]> {
-      await loadEnvironment(actor, environmentId, "read");
-      const services = await store.listServices(environmentId, type);
-      return services.filter((service) =>
-        canSee(actor, {
-          organizationId: service.organizationId,
-          projectId: service.projectId,
-          environmentId,
-          serviceId: service.id,
-        }),
-      );
-    },
-
-    async createService(
-      actor: Principal,
-      environmentId: string,
-      type: ServiceType,
-      input: { name: string; spec: Record<string, unknown> },
-    ): Promise<Service> {
-      const environment = await loadEnvironment(actor, environmentId, "manage");
-      const name = validName(input.name, SERVICE_LABEL[type]);
-      const conflict = `Service name '${name}' is already taken in this environment`;
-      return write(conflict, async (tx) => {
-        if (await store.serviceNameTaken(environmentId, name, tx)) throw new AppError("NAME_TAKEN", conflict);
-        const at = now().toISOString();
-        const row = {
-          id: newId(),
-          organization_id: environment.organizationId,
-          project_id: environment.projectId,
-          environment_id: environmentId,
-          type,
-          name,
-          name_lower: name.toLowerCase(),
-          spec: JSON.stringify(input.spec),
-          created_at: at,
-          updated_at: at,
-        };
-        await store.insertService(row, tx);
-        const service = (await store.findService(row.id, tx)) as Service;
-        for (const hook of hooks) await hook.serviceCreated?.(tx, service);
-        await changed(tx, {
-          organizationId: environment.organizationId,
-          projectId: environment.projectId,
-          environmentId,
-          serviceId: row.id,
-        });
-        await audited(tx, actor, environment.organizationId, "service.create", { type: type.toLowerCase(), id: row.id, name });
-        return service;
-      });
-    },
-
-    async deleteService(actor: Principal, id: string, type: ServiceType | null): Promise<void> {
-      const service = await loadService(actor, id, type, "manage");
-      await db.transaction().execute(async (tx) => {
-        await tokens.revokeBoundTo({ serviceId: id }, now().toISOString(), tx);
-        await store.deleteService(id, tx);
-        await changed(tx, {
-          organizationId: service.organizationId,
-          projectId: service.projectId,
-          environmentId: service.environmentId,
-          serviceId: id,
-        });
-        await audited(tx, actor, service.organizationId, "service.delete", { type: service.type.toLowerCase(), id, name: service.name });
-      });
-    },
+    ...createEnvironmentUseCases({ db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService }),
   };
 
   async function insertOrganization(tx: Tx, input: { name: string; plan: string; description: string | null }): Promise<Organization> {
