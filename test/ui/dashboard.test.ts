@@ -269,4 +269,77 @@ describeEachDialect("dashboard in Chromium", (dialect) => {
     expect(await page.content()).not.toContain(CANARY);
     expect(w.errors).toEqual([]);
   });
+  it("Compare: missing / present / overridden per environment, counts, 'only missing' in the URL, create from a missing cell", async () => {
+    // An environment-scoped OVERRIDE of the PROJECT DB_URL in staging; production inherits it.
+    const projectVariables = (
+      await h.inject({ method: "GET", url: `/qovery/variable?parent_id=${seeded.projectId}&scope=PROJECT` })
+    ).json();
+    const dbUrl = projectVariables.results.find(
+      (variable: { key: string; scope: string }) => variable.key === "DB_URL" && variable.scope === "PROJECT",
+    );
+    const overridden = await h.inject({
+      method: "POST",
+      url: `/qovery/variable/${dbUrl.id}/override`,
+      payload: { value: "postgres://staging-db.internal/shop", override_scope: "ENVIRONMENT", override_parent_id: seeded.stagingId },
+    });
+    expect(overridden.statusCode).toBe(201);
+
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/`);
+    await page.getByRole("link", { name: "Compare environments" }).first().click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/ui/projects/${seeded.projectId}/compare`);
+    const ready = (p: Page) => p.locator('tr[data-key="DB_NAME"]').waitFor();
+    await checkScreen(w, { canaries: CANARIES, ready });
+    const state = (key: string, environment: string) =>
+      page.locator(`tr[data-key="${key}"] td[data-environment="${environment}"]`).getAttribute("data-state");
+    expect(await state("DB_NAME", "production")).toBe("present");
+    expect(await state("DB_NAME", "staging")).toBe("missing");
+    expect(await state("FEATURE_FLAG", "staging")).toBe("present");
+    expect(await state("FEATURE_FLAG", "production")).toBe("missing");
+    expect(await state("DB_URL", "staging")).toBe("overridden");
+    expect(await state("DB_URL", "production")).toBe("present");
+    // The counts are the cells of each column.
+    for (const environment of ["staging", "production"]) {
+      const cells = await page
+        .locator(`td[data-environment="${environment}"]`)
+        .evaluateAll((all) => all.map((cell) => cell.getAttribute("data-state")));
+      const n = (wanted: string) => cells.filter((cell) => cell === wanted).length;
+      expect(await page.locator(`.counts li[data-environment="${environment}"]`).textContent()).toBe(
+        `${environment}: ${n("present")} present, ${n("missing")} missing, ${n("overridden")} overridden`,
+      );
+    }
+    expect(await page.locator('.counts li[data-environment="staging"]').textContent()).toBe("staging: 1 present, 1 missing, 1 overridden");
+
+    await page.getByLabel("Only keys missing somewhere").check();
+    await expect.poll(() => page.locator("tbody tr[data-key]").count()).toBe(2);
+    await page.reload();
+    await page.locator('tr[data-key="DB_NAME"]').waitFor();
+    expect(page.url()).toContain("missing=1");
+    expect(await page.getByLabel("Only keys missing somewhere").isChecked()).toBe(true);
+    expect(await page.locator("tbody tr[data-key]").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-key")))).toEqual([
+      "DB_NAME",
+      "FEATURE_FLAG",
+    ]);
+
+    await page.getByRole("button", { name: "Create DB_NAME in staging" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create DB_NAME in staging" });
+    await dialog.waitFor();
+    expect(await dialog.getByLabel("Key").inputValue()).toBe("DB_NAME");
+    await dialog.getByLabel("Value").fill(`${CANARY}-compare`);
+    await dialog.getByLabel("Secret").check();
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await expect.poll(() => page.getByRole("status").textContent()).toBe("DB_NAME created in staging");
+    expect(await page.getByRole("dialog").count()).toBe(0);
+    await expect.poll(() => page.locator('tr[data-key="DB_NAME"]').count()).toBe(0);
+    await page.getByLabel("Only keys missing somewhere").uncheck();
+    await expect.poll(() => state("DB_NAME", "staging")).toBe("present");
+    expect(await page.locator('.counts li[data-environment="staging"]').textContent()).toBe("staging: 2 present, 0 missing, 1 overridden");
+    for (const body of await Promise.all(w.bodies)) for (const canary of CANARIES) expect(body).not.toContain(canary);
+    expect(await page.content()).not.toContain(CANARY);
+    expect(w.errors).toEqual([]);
+
+    // A project this session cannot see (the environment list answers 404) reads "No access".
+    await page.goto(`${base}/ui/projects/00000000-0000-4000-8000-000000000000/compare`);
+    await page.getByText("No access: this session may not list the project's environments.").waitFor();
+  });
 });

@@ -16,6 +16,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The parsed error body (JSON:API errors carry source.pointer for inline messages). */
+    readonly body: unknown = null,
   ) {
     super(message);
     this.name = "ApiError";
@@ -74,7 +76,7 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   }
   if (!response.ok) {
     if (response.status === 401 && !path.startsWith("/ui/api/session")) onSignedOut?.();
-    throw new ApiError(response.status, messageOf(response.status, parsed));
+    throw new ApiError(response.status, messageOf(response.status, parsed), parsed);
   }
   return parsed as T;
 }

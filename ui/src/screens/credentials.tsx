@@ -73,6 +73,9 @@ export function CredentialsScreen(props: { projectId: string }) {
         <a href="/ui/">Projects</a> · <a href={`/ui/projects/${props.projectId}/timeline`}>Expiry timeline</a>
       </p>
       <h1>Credentials</h1>
+      <p>
+        <a href={`/ui/projects/${props.projectId}/credentials/new`}>New credential</a>
+      </p>
       <p role="status" aria-live="polite" class="live">
         {announcement}
       </p>
@@ -118,6 +121,9 @@ export function CredentialsScreen(props: { projectId: string }) {
                     <td title={dateTime(refreshAt)}>{refreshAt === null ? "–" : relative(refreshAt)}</td>
                     <td>{lastError(secret) ?? "–"}</td>
                     <td class="actions">
+                      <a href={`/ui/projects/${props.projectId}/credentials/${secret.id}/edit`}>
+                        Edit<span class="visually-hidden"> {secret.attributes.name}</span>
+                      </a>{" "}
                       <button type="button" data-primary={primary ? "" : undefined} onClick={() => act(secret, "retry")}>
                         Retry<span class="visually-hidden"> {secret.attributes.name}</span>
                       </button>

@@ -178,6 +178,7 @@ export function HomeScreen() {
               <p class="links">
                 <a href={`/ui/projects/${project.id}/credentials`}>Credentials</a>
                 <a href={`/ui/projects/${project.id}/timeline`}>Expiry timeline</a>
+                <a href={`/ui/projects/${project.id}/compare`}>Compare environments</a>
               </p>
               <ul>
                 {project.environments.map((environment) => (

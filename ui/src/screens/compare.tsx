@@ -1,0 +1,230 @@
+// Compare a project's environments: keys × environments, each cell present / missing /
+// overridden / no-access, from metadata only (no value is ever shown), with counts per
+// environment, an "only missing" filter kept in the URL and create-from-a-missing-cell.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, get, request } from "../api.js";
+import { setQuery, useQuery } from "../router.js";
+
+interface Environment {
+  id: string;
+  name: string;
+}
+interface VariableMeta {
+  key: string;
+  scope: string;
+  variable_type: string;
+}
+type State = "present" | "missing" | "overridden" | "no-access";
+interface Column extends Environment {
+  /** null: this session may not read the environment's variables. */
+  own: Map<string, VariableMeta> | null;
+  inherited: Set<string>;
+}
+interface Loaded {
+  columns: Column[];
+  keys: string[];
+}
+
+const denied = (error: unknown) => error instanceof ApiError && (error.status === 403 || error.status === 404);
+
+async function loadColumn(environment: Environment): Promise<Column> {
+  try {
+    const body = await get<{ results: VariableMeta[] }>(`/qovery/variable?parent_id=${environment.id}&scope=ENVIRONMENT`);
+    const own = new Map<string, VariableMeta>();
+    const inherited = new Set<string>();
+    for (const variable of body.results) {
+      if (variable.scope === "ENVIRONMENT") own.set(variable.key, variable);
+      else if (variable.scope === "PROJECT") inherited.add(variable.key);
+    }
+    return { ...environment, own, inherited };
+  } catch (error) {
+    if (denied(error)) return { ...environment, own: null, inherited: new Set() };
+    throw error;
+  }
+}
+
+function stateOf(column: Column, key: string): State {
+  if (column.own === null) return "no-access";
+  const variable = column.own.get(key);
+  if (variable !== undefined) return variable.variable_type === "OVERRIDE" ? "overridden" : "present";
+  // A project variable reaches the environment unchanged: present, not missing.
+  return column.inherited.has(key) ? "present" : "missing";
+}
+
+export function CompareScreen(props: { projectId: string }) {
+  const query = useQuery();
+  const onlyMissing = query.get("missing") === "1";
+  const [loaded, setLoaded] = useState<Loaded | null>(null);
+  const [noAccess, setNoAccess] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const [target, setTarget] = useState<{ key: string; environment: Column } | null>(null);
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const dialog = useRef<HTMLDialogElement>(null);
+
+  async function load() {
+    try {
+      const environments = (await get<{ results: Environment[] }>(`/qovery/project/${props.projectId}/environment`)).results;
+      const columns = await Promise.all(environments.map(loadColumn));
+      const keys = new Set<string>();
+      for (const column of columns) for (const key of column.own?.keys() ?? []) keys.add(key);
+      setLoaded({ columns, keys: [...keys].sort() });
+    } catch (caught) {
+      if (denied(caught)) setNoAccess(true);
+      else setError(caught instanceof Error ? caught.message : "Loading failed");
+    }
+  }
+
+  useEffect(() => {
+    document.title = "Compare environments · Latch";
+    void load();
+  }, [props.projectId]);
+
+  function openCreate(key: string, environment: Column) {
+    setTarget({ key, environment });
+    setFormError(null);
+    dialog.current?.showModal();
+  }
+
+  async function create(event: Event) {
+    event.preventDefault();
+    if (target === null) return;
+    const form = event.currentTarget as HTMLFormElement;
+    const data = new FormData(form);
+    setBusy(true);
+    try {
+      await request("POST", "/qovery/variable", {
+        key: String(data.get("key") ?? ""),
+        value: String(data.get("value") ?? ""),
+        is_secret: data.get("is_secret") !== null,
+        variable_scope: "ENVIRONMENT",
+        variable_parent_id: target.environment.id,
+      });
+      form.reset();
+      dialog.current?.close();
+      setStatus(`${target.key} created in ${target.environment.name}`);
+      await load();
+    } catch (caught) {
+      setFormError(caught instanceof Error ? caught.message : "Creating failed");
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const columns = loaded?.columns ?? [];
+  const rows = (loaded?.keys ?? []).filter((key) => !onlyMissing || columns.some((column) => stateOf(column, key) === "missing"));
+  const count = (column: Column, state: State) => (loaded?.keys ?? []).filter((key) => stateOf(column, key) === state).length;
+
+  return (
+    <main id="main" tabIndex={-1}>
+      <h1>Compare environments</h1>
+      <p>
+        <label>
+          <input
+            type="checkbox"
+            checked={onlyMissing}
+            data-primary
+            onChange={(event) => setQuery({ missing: (event.currentTarget as HTMLInputElement).checked ? "1" : null })}
+          />{" "}
+          Only keys missing somewhere
+        </label>
+      </p>
+      <p role="status" aria-live="polite">
+        {status}
+      </p>
+      {error !== null && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {noAccess && <p>No access: this session may not list the project's environments.</p>}
+      {loaded === null && error === null && !noAccess && <p aria-live="polite">Loading environments…</p>}
+      {loaded !== null && (
+        <>
+          <ul class="counts" aria-label="Counts per environment">
+            {columns.map((column) => (
+              <li key={column.id} data-environment={column.name}>
+                {column.own === null
+                  ? `${column.name}: no access`
+                  : `${column.name}: ${count(column, "present")} present, ${count(column, "missing")} missing, ${count(column, "overridden")} overridden`}
+              </li>
+            ))}
+          </ul>
+          <table>
+            <caption>Keys by environment (values are never shown)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                {columns.map((column) => (
+                  <th scope="col" key={column.id}>
+                    {column.name}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.length === 0 && (
+                <tr>
+                  <td colSpan={columns.length + 1}>{onlyMissing ? "No key is missing." : "No environment variable yet."}</td>
+                </tr>
+              )}
+              {rows.map((key) => (
+                <tr key={key} data-key={key}>
+                  <th scope="row">{key}</th>
+                  {columns.map((column) => {
+                    const state = stateOf(column, key);
+                    return (
+                      <td key={column.id} class={`cell ${state}`} data-state={state} data-environment={column.name}>
+                        {state}
+                        {state === "missing" && (
+                          <>
+                            {" "}
+                            <button type="button" onClick={() => openCreate(key, column)} aria-label={`Create ${key} in ${column.name}`}>
+                              Create
+                            </button>
+                          </>
+                        )}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+      <dialog ref={dialog} aria-labelledby="create-title" onClose={() => setTarget(null)}>
+        <form onSubmit={create}>
+          <h2 id="create-title">
+            Create {target?.key ?? "a variable"} in {target?.environment.name ?? "this environment"}
+          </h2>
+          <p>
+            <label for="create-key">Key</label> <input id="create-key" name="key" required value={target?.key ?? ""} readOnly />
+          </p>
+          <p>
+            <label for="create-value">Value</label> <input id="create-value" name="value" autoComplete="off" />
+          </p>
+          <p>
+            <label>
+              <input type="checkbox" name="is_secret" /> Secret
+            </label>
+          </p>
+          {formError !== null && (
+            <p class="error" role="alert">
+              {formError}
+            </p>
+          )}
+          <p class="actions">
+            <button type="submit" disabled={busy}>
+              Create
+            </button>{" "}
+            <button type="button" onClick={() => dialog.current?.close()}>
+              Cancel
+            </button>
+          </p>
+        </form>
+      </dialog>
+    </main>
+  );
+}
