@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
 import pg from "pg";
 import type { Database, Db } from "./types.js";
 
@@ -74,6 +74,24 @@ export function withStatementCache(handle: SQLite.Database): SqliteDatabase {
   };
 }
 
+/**
+ * Write transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With Kysely's
+ * deferred BEGIN, a transaction that reads and then writes while another process (a `latch
+ * worker`, a second server) commits cannot upgrade its stale snapshot and fails at once with
+ * "database is locked", busy timeout or not; taking the lock first lets the timeout wait for it.
+ * In one process Kysely already runs one transaction at a time on the single connection, so
+ * nothing is serialised that was not already.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    return driver;
+  }
+}
+
 export function connect(options: ConnectOptions): Storage {
   if (options.databaseUrl !== null) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
@@ -91,6 +109,6 @@ export function connect(options: ConnectOptions): Storage {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(handle) }) });
   return { db, dialect: "sqlite", location: file, sqlite: handle, close: () => db.destroy() };
 }
