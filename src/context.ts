@@ -51,7 +51,7 @@ export function createContext(options: ContextOptions) {
   // Per-address budget of failed authentications, checked by every face's auth hook.
   const authThrottle = createAuthThrottle({ maxFailures: config.authFailuresPerMinute, windowMs: 60_000, now: () => now().getTime() });
   // Dashboard sessions act as the token they were opened with (see api/ui).
-  const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, now });
+  const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, audit, now });
   const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
   const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
   const variablesStore = createVariablesStore(db);

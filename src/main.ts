@@ -153,8 +153,9 @@ keys
   .action(async () => {
     const cfg = config();
     try {
-      const { context } = await (await serverModule()).openContext(cfg, { generateKey: false });
-      const result = await context.keyring.rotate();
+      const server = await serverModule();
+      const { context } = await server.openContext(cfg, { generateKey: false });
+      const result = await server.rotateRootKeys(context);
       process.stdout.write(
         `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ` +
           `${result.alreadyCurrent} already used it. Old root keys can now be removed from LATCH_OLD_ROOT_KEYS.\n`,

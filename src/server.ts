@@ -75,3 +75,20 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
     },
   };
 }
+
+/** `latch keys rotate`: re-wraps the data keys, one audit event per organization re-wrapped. */
+export async function rotateRootKeys(context: Context): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+  return context.keyring.rotate((tx, change) =>
+    context.audit.record(
+      tx,
+      { tokenId: null, name: "latch keys rotate" },
+      {
+        organizationId: change.organizationId,
+        action: "keys.rotate",
+        resourceType: "organization",
+        resourceId: change.organizationId,
+        details: { from_root_key_id: change.fromRootKeyId, to_root_key_id: change.toRootKeyId },
+      },
+    ),
+  );
+}

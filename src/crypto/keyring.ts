@@ -108,8 +108,13 @@ export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Da
       }
     },
 
-    /** Re-wraps every data key not yet under the current root key, in one transaction. */
-    async rotate(): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+    /**
+     * Re-wraps every data key not yet under the current root key, in one transaction;
+     * `onRewrapped` runs in it for each (the audit event, which this module cannot depend on).
+     */
+    async rotate(
+      onRewrapped?: (tx: Executor, change: { organizationId: string; fromRootKeyId: string; toRootKeyId: string }) => Promise<unknown>,
+    ): Promise<{ rewrapped: number; alreadyCurrent: number }> {
       return db.transaction().execute(async (tx) => {
         const rows = await tx.selectFrom("org_keys").select(["organization_id", "wrapped_key", "root_key_id"]).execute();
         let rewrapped = 0;
@@ -125,6 +130,11 @@ export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Da
             })
             .where("organization_id", "=", row.organization_id)
             .execute();
+          await onRewrapped?.(tx, {
+            organizationId: row.organization_id,
+            fromRootKeyId: row.root_key_id,
+            toRootKeyId: rootKeys.current.id,
+          });
           rewrapped += 1;
         }
         return { rewrapped, alreadyCurrent: rows.length - rewrapped };

@@ -186,6 +186,19 @@ describe("latch init, configuration and root keys", () => {
         results: Array<{ name: string }>;
       };
       expect(listed.results.map((org) => org.name)).toEqual(["default", "After rotation"]);
+      // The re-wrap is in the audit log: the organization, the key ids, no key material.
+      const audit = await fetch(`${after.url}/v1/audit?action=keys.rotate`, { headers: auth });
+      const events = ((await audit.json()) as { results: Array<Record<string, unknown>> }).results;
+      expect(events).toEqual([
+        expect.objectContaining({
+          action: "keys.rotate",
+          actor: { token_id: null, name: "latch keys rotate" },
+          details: { from_root_key_id: rootKeyId(Buffer.from(oldKey, "base64")), to_root_key_id: rootKeyId(Buffer.from(newKey, "base64")) },
+        }),
+      ]);
+      const body = JSON.stringify(events);
+      expect(body).not.toContain(oldKey);
+      expect(body).not.toContain(newKey);
     } finally {
       expect(await after.stop()).toBe(0);
     }

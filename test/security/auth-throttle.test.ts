@@ -48,6 +48,38 @@ describe("security: failed authentication is throttled per address", () => {
     console.log(`[security/auth-throttle] budget ${BUDGET} failures per minute: ${figures.join("; ")}`);
   });
 
+  it("spends the same budget on dashboard sign-ins and on /metrics, and counts them as failed authentications", async () => {
+    const signIn = (address: string, token: string) =>
+      h.inject({ method: "POST", url: "/ui/api/session", remoteAddress: address, token: null, payload: { token } });
+    const address = "198.51.100.30";
+    for (let i = 0; i < BUDGET; i++) expect((await signIn(address, "latch_guessed")).statusCode).toBe(401);
+    const limited = await signIn(address, "latch_guessed");
+    expect(limited.statusCode).toBe(429);
+    expect(Number(limited.headers["retry-after"])).toBeGreaterThan(0);
+    expect(limited.headers["set-cookie"]).toBeUndefined();
+    // Even the right token waits: guessing cannot be told apart from a typo by its answer.
+    expect((await signIn(address, h.adminToken)).statusCode).toBe(429);
+    expect((await signIn("198.51.100.31", h.adminToken)).statusCode).toBe(201);
+
+    const metrics = (remoteAddress: string, token: string) => h.inject({ method: "GET", url: "/metrics", remoteAddress, token });
+    const scraper = "198.51.100.32";
+    for (let i = 0; i < BUDGET; i++) expect((await metrics(scraper, "wrong-token-value")).statusCode).toBe(401);
+    expect((await metrics(scraper, "wrong-token-value")).statusCode).toBe(429);
+    expect((await metrics(scraper, h.adminToken)).statusCode).toBe(429);
+    expect((await metrics("198.51.100.33", h.adminToken)).statusCode).toBe(200);
+
+    await h.context.audit.flush();
+    const failed = await h.inject({ method: "GET", url: "/v1/audit?action=auth.failed&limit=100" });
+    expect(failed.statusCode).toBe(200);
+    const counted = (source: string) =>
+      (failed.json().results as Array<{ source_address: string; count: number }>)
+        .filter((event) => event.source_address === source)
+        .reduce((sum, event) => sum + event.count, 0);
+    expect(counted(address)).toBe(BUDGET);
+    expect(counted(scraper)).toBe(BUDGET);
+    expect(failed.body).not.toContain("latch_guessed");
+  });
+
   it("keys the budget on the forwarded address behind a trusted proxy", async () => {
     const proxied = await createHarness("sqlite", { LATCH_AUTH_FAILURES_PER_MINUTE: "2", LATCH_TRUST_PROXY: "on" });
     try {

@@ -201,6 +201,7 @@ describeEachDialect("dashboard sessions", (dialect) => {
       db: h.context.db,
       access: h.context.access,
       tokens: h.context.tokensStore,
+      audit: h.context.audit,
       now: () => new Date(at),
     });
     const idle = await sessions.open(h.adminToken);
@@ -219,6 +220,26 @@ describeEachDialect("dashboard sessions", (dialect) => {
     await expect(sessions.resume(busy.sessionId)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
     const stored = await h.context.db.selectFrom("ui_sessions").selectAll().execute();
     expect(JSON.stringify(stored)).not.toContain(busy.sessionId);
+  });
+
+  it("records signing in and out in the audit log, with the address and never the token or the session id", async () => {
+    const { cookie, csrf, response } = await signIn();
+    const signedOut = await h.inject({
+      method: "DELETE",
+      url: "/ui/api/session",
+      token: null,
+      headers: { cookie, host: HOST, origin: ORIGIN, "sec-fetch-site": "same-origin", "x-csrf-token": csrf },
+    });
+    expect(signedOut.statusCode).toBe(204);
+    const events = await h.inject({ method: "GET", url: "/v1/audit?action=ui.&limit=10" });
+    expect(events.statusCode).toBe(200);
+    const [out, into] = events.json().results as Array<{ action: string; actor: { name: string }; source_address: string | null }>;
+    expect(into).toMatchObject({ action: "ui.sign_in", source_address: "127.0.0.1" });
+    expect(out).toMatchObject({ action: "ui.sign_out", actor: into?.actor });
+    expect(events.body).not.toContain(h.adminToken);
+    expect(events.body).not.toContain(cookie.split("=")[1]);
+    expect(events.body).not.toContain(csrf);
+    expect(response.statusCode).toBe(201);
   });
 
   it("answers 503 under /ui/ when the dashboard is not built, and the API keeps working", async () => {

@@ -26,7 +26,8 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
 
   app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
     if (!context.config.metricsPublic) {
-      const principal = await context.access.authenticate(request.headers.authorization);
+      // Through the same gate as every API request: the failure budget (429) and auth.failed counts.
+      const principal = await authenticateRequest(context, request);
       if (principal.role !== "admin" && principal.role !== "instance-admin") {
         throw new AppError("FORBIDDEN", "metrics need an admin token (or LATCH_METRICS_PUBLIC=on)");
       }

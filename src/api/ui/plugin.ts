@@ -41,6 +41,7 @@ const CONTENT_SECURITY_POLICY = [
 function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const appError = toAppError(error);
   if (appError.status >= 500) request.log.error({ err: error }, "request failed");
+  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
   return reply
     .status(appError.status)
     .send({ status: appError.status, code: appError.code, detail: appError.message, request_id: request.id });

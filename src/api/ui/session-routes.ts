@@ -6,7 +6,8 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { SESSION_ABSOLUTE_MS } from "../../modules/access/ui-sessions.js";
-import { sessionOf } from "../http/session-auth.js";
+import { principalOf } from "../http/principal.js";
+import { requestMetaOf, sessionOf } from "../http/session-auth.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -74,7 +75,19 @@ export const uiSessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (
     async (request: FastifyRequest<{ Body: { token: string } }>, reply: FastifyReply) => {
       // Login CSRF: another site must not sign a visitor in under its own token.
       assertSameOrigin(request);
-      const opened = await context.uiSessions.open(request.body.token.trim());
+      // A sign-in is a token check like any other: the same per-address failure budget, counted
+      // the same way in the audit log.
+      context.authThrottle.assertAllowed(request.ip);
+      let opened: Awaited<ReturnType<typeof context.uiSessions.open>>;
+      try {
+        opened = await context.uiSessions.open(request.body.token.trim(), requestMetaOf(request));
+      } catch (error) {
+        if (error instanceof AppError && error.code === "UNAUTHENTICATED") {
+          context.authThrottle.recordFailure(request.ip);
+          context.audit.countFailedAuthentication(requestMetaOf(request), "unauthenticated");
+        }
+        throw error;
+      }
       reply.header("set-cookie", cookie(opened.sessionId, Math.floor(SESSION_ABSOLUTE_MS / 1000)));
       const idle = await context.uiSessions.resume(opened.sessionId);
       return reply.status(201).send(view(opened.principal, opened.csrfToken, idle.idleExpiresAt, opened.expiresAt));
@@ -95,7 +108,8 @@ export const uiSessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (
   });
 
   app.delete("/api/session", { schema: { hide: true } }, async (request, reply) => {
-    if (request.uiSession !== null) await context.uiSessions.close(request.uiSession.id);
+    if (request.uiSession !== null)
+      await context.uiSessions.close(request.uiSession.id, { ...principalOf(request), request: requestMetaOf(request) });
     reply.header("set-cookie", cookie("", 0));
     return reply.status(204).send();
   });

@@ -4,9 +4,10 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db, Executor, UiSessionsTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import type { AuditService } from "../audit/audit-service.js";
 import type { AccessService } from "./access-service.js";
 import { toPrincipal } from "./access-service.js";
-import type { Principal } from "./access-types.js";
+import type { Principal, RequestMeta } from "./access-types.js";
 import type { TokensStore } from "./tokens-store.js";
 
 export const SESSION_IDLE_MS = 30 * 60 * 1000;
@@ -74,6 +75,8 @@ export function createUiSessionsService(deps: {
   db: Db;
   access: Pick<AccessService, "authenticate">;
   tokens: Pick<TokensStore, "find">;
+  /** Signing in and out are audited, in the transaction that opens or ends the session. */
+  audit: Pick<AuditService, "record">;
   now?: () => Date;
 }) {
   const store = createUiSessionsStore(deps.db);
@@ -81,7 +84,7 @@ export function createUiSessionsService(deps: {
 
   return {
     /** Checks the token as any API request would, then opens a session acting as it. */
-    async open(token: string): Promise<OpenedSession> {
+    async open(token: string, request?: RequestMeta): Promise<OpenedSession> {
       const principal = await deps.access.authenticate(`Token ${token}`);
       if (principal.role === "runtime") {
         throw new AppError("FORBIDDEN", "a runtime token cannot sign in to the dashboard: it reads values for one workload only");
@@ -90,12 +93,23 @@ export function createUiSessionsService(deps: {
       await store.deleteEnded(at.toISOString(), new Date(at.getTime() - SESSION_IDLE_MS).toISOString());
       const sessionId = randomBytes(32).toString("base64url");
       const expiresAt = new Date(at.getTime() + SESSION_ABSOLUTE_MS).toISOString();
-      await store.insert({
-        id_hash: hashSessionId(sessionId),
-        token_id: principal.tokenId,
-        created_at: at.toISOString(),
-        last_seen_at: at.toISOString(),
-        expires_at: expiresAt,
+      await deps.db.transaction().execute(async (tx) => {
+        await store.insert(
+          {
+            id_hash: hashSessionId(sessionId),
+            token_id: principal.tokenId,
+            created_at: at.toISOString(),
+            last_seen_at: at.toISOString(),
+            expires_at: expiresAt,
+          },
+          tx,
+        );
+        await deps.audit.record(tx, request === undefined ? principal : { ...principal, request }, {
+          organizationId: principal.organizationId,
+          action: "ui.sign_in",
+          resourceType: "token",
+          resourceId: principal.tokenId,
+        });
       });
       return { sessionId, csrfToken: csrfTokenFor(sessionId), principal, expiresAt };
     },
@@ -130,8 +144,17 @@ export function createUiSessionsService(deps: {
       };
     },
 
-    async close(sessionId: string): Promise<void> {
-      await store.delete(hashSessionId(sessionId));
+    /** Ends a session (signing out); the actor is who signed out, for the audit log. */
+    async close(sessionId: string, actor: Principal): Promise<void> {
+      await deps.db.transaction().execute(async (tx) => {
+        await store.delete(hashSessionId(sessionId), tx);
+        await deps.audit.record(tx, actor, {
+          organizationId: actor.organizationId,
+          action: "ui.sign_out",
+          resourceType: "token",
+          resourceId: actor.tokenId,
+        });
+      });
     },
   };
 }
