@@ -55,7 +55,16 @@ export function createContext(options: ContextOptions) {
   const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
   const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
   const variablesStore = createVariablesStore(db);
-  const variables = createVariablesService({ db, store: variablesStore, keyring, tree, treeStore, history: variableHistory, now });
+  const variables = createVariablesService({
+    db,
+    dialect: storage.dialect,
+    store: variablesStore,
+    keyring,
+    tree,
+    treeStore,
+    history: variableHistory,
+    now,
+  });
   const versions = createVersionsService({
     db,
     dialect: storage.dialect,

@@ -1,6 +1,9 @@
 // What every variables use case shares: loading and authorizing the owner a request names,
 // finding the variable it addresses, encrypting a value for its row, and the write transaction.
+
+import { sql } from "kysely";
 import type { Keyring } from "../../crypto/keyring.js";
+import type { DialectName } from "../../db/connect.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
 import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
@@ -15,6 +18,8 @@ import { placedOf, toViews } from "./variables-views.js";
 
 export interface VariablesDeps {
   db: Db;
+  /** PostgreSQL writers take per-key advisory locks (see `write`). */
+  dialect: DialectName;
   store: VariablesStore;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
@@ -134,12 +139,27 @@ export function createVariablesCore(deps: VariablesDeps) {
       return (await toViews({ store, keyring }, [row], ex))[0] as VariableView;
     },
 
-    /** One write transaction; a unique-key race becomes the same 409 as the pre-check. */
-    async write<T>(key: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+    /**
+     * One write transaction over the keys it names in one project; a unique-key race becomes the
+     * same 409 as the pre-check. The duplicate rule spans scopes (a key on the project and the
+     * same key on an environment), which no unique index can hold, so the lineage check and the
+     * insert must not interleave with another writer of the same key: on PostgreSQL each key of
+     * the project is an advisory transaction lock, taken in a fixed order so two imports cannot
+     * deadlock; on SQLite every write transaction already holds the database's write lock.
+     */
+    async write<T>(lock: { projectId: string; keys: string[] }, work: (tx: Tx) => Promise<T>): Promise<T> {
+      const keys = [...new Set(lock.keys)].sort();
       try {
-        return await db.transaction().execute(work);
+        return await db.transaction().execute(async (tx) => {
+          if (deps.dialect === "postgres") {
+            for (const key of keys) {
+              await sql`select pg_advisory_xact_lock(hashtext(${`latch.variables:${lock.projectId}`}), hashtext(${key}))`.execute(tx);
+            }
+          }
+          return work(tx);
+        });
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict(key);
+        if (isUniqueViolation(error)) throw conflict(keys[0] ?? "");
         if (isForeignKeyViolation(error)) throw new AppError("NOT_FOUND", "The parent of this variable was deleted meanwhile");
         throw error;
       }

@@ -91,7 +91,8 @@ export function createImportUseCases(core: VariablesCore) {
         owners.set("ENVIRONMENT", await core.loadOwner(actor, { scope: "ENVIRONMENT", id: service.environmentId }, "write"));
       }
 
-      return core.write(planned[0]?.name ?? "", async (tx) => {
+      const keys = planned.map((entry) => entry.name);
+      return core.write({ projectId: service.projectId, keys }, async (tx) => {
         const imported: ImportResult["imported"] = [];
         const written: VariablesTable[] = [];
         for (const entry of planned) {

@@ -66,7 +66,7 @@ export function createLinkUseCases(core: VariablesCore) {
       }
       checkValue(input.value);
       checkDescription(input.description);
-      return core.write(parent.key, async (tx) => {
+      return core.write({ projectId: owner.projectId, keys: [parent.key] }, async (tx) => {
         if ((await store.findByOwnerKey(ownerId(owner), parent.key, tx)) !== undefined) throw conflict(parent.key);
         const row = await newRow(
           core,
@@ -96,7 +96,7 @@ export function createLinkUseCases(core: VariablesCore) {
       if (parent.variable_type === "ALIAS") throw ruleViolation("You can't create an alias on an alias");
       checkKey(input.key);
       checkDescription(input.description);
-      return core.write(input.key, async (tx) => {
+      return core.write({ projectId: owner.projectId, keys: [input.key] }, async (tx) => {
         if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
         const row = await newRow(
           core,

@@ -69,7 +69,7 @@ export function createWriteUseCases(core: VariablesCore) {
       checkDescription(input.description);
       checkMountPath(input.mountPath);
       const mountPath = input.mountPath ?? null;
-      return core.write(input.key, async (tx) => {
+      return core.write({ projectId: owner.projectId, keys: [input.key] }, async (tx) => {
         if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
         const row = await newRow(
           core,
@@ -120,7 +120,7 @@ export function createWriteUseCases(core: VariablesCore) {
         environmentId: row.environment_id,
         serviceId: row.service_id,
       };
-      return core.write(input.key, async (tx) => {
+      return core.write({ projectId: row.project_id, keys: [input.key] }, async (tx) => {
         const at = core.stamp(row.updated_at);
         if (input.key !== row.key) {
           const others = await store.withKeyInLineage(keyOwner, input.key, tx);
@@ -149,7 +149,9 @@ export function createWriteUseCases(core: VariablesCore) {
       }
       // The foreign key removes the aliases and overrides of this variable in the same statement;
       // the history records their deletion too.
-      await core.write(row.key, (tx) => core.history.deleted(tx, actor, row, () => store.delete(row.id, tx)));
+      await core.write({ projectId: row.project_id, keys: [row.key] }, (tx) =>
+        core.history.deleted(tx, actor, row, () => store.delete(row.id, tx)),
+      );
     },
   };
 }
