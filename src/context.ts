@@ -1,5 +1,6 @@
 // The composition root: builds every store and service from the storage and the root keys.
 // No module-level state anywhere else; tests build as many contexts as they like.
+import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createKeyring } from "./crypto/keyring.js";
 import type { RootKeys } from "./crypto/root-key.js";
@@ -30,6 +31,8 @@ export interface ContextOptions {
   storage: Storage;
   rootKeys: RootKeys;
   now?: () => Date;
+  /** Where background work (the audit batcher and file) reports its failures. */
+  logger?: Pick<Logger, "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
 }
@@ -40,7 +43,16 @@ export function createContext(options: ContextOptions) {
   const db = storage.db;
   const keyring = createKeyring({ db, rootKeys, now });
   // The audit log and the versions: every write below records into them in its own transaction.
-  const audit = createAuditService({ db, keyring, config, now });
+  const audit = createAuditService({
+    db,
+    keyring,
+    config,
+    now,
+    // A failed flush or file write is retried on the next tick (nothing is lost), but an
+    // operator must hear of it: an audit file that stopped growing is an incident.
+    onError: (error) =>
+      options.logger?.error({ err: error }, "audit log: a background write failed; the events stay queued and are retried"),
+  });
   const variableHistory = createVariableHistory({ keyring, audit, config, now });
   const credentialHistory = createCredentialHistory({ keyring, audit, config, now });
   const treeStore = createTreeStore(db);

@@ -84,7 +84,7 @@ program
     const logger = createLogger(cfg.logLevel);
     let opened: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["openContext"]>>;
     try {
-      opened = await (await serverModule()).openContext(cfg, { generateKey: false });
+      opened = await (await serverModule()).openContext(cfg, { generateKey: false, logger });
     } catch (error) {
       fail(`cannot start: ${describe(error)}`);
     }

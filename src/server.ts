@@ -14,12 +14,12 @@ export interface Opened {
 }
 
 /** Connects, migrates, verifies that the root key unwraps the stored data keys. */
-export async function openContext(config: Config, options: { generateKey?: boolean } = {}): Promise<Opened> {
+export async function openContext(config: Config, options: { generateKey?: boolean; logger?: Logger } = {}): Promise<Opened> {
   const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true });
   const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(storage);
-    const context = createContext({ config, storage, rootKeys });
+    const context = createContext({ config, storage, rootKeys, ...(options.logger ? { logger: options.logger } : {}) });
     await context.keyring.verify();
     return { context, rootKeys };
   } catch (error) {
@@ -44,7 +44,7 @@ export function announceBootstrap(token: string | null, write: (line: string) =>
 }
 
 export async function serve(config: Config, logger: Logger): Promise<{ close(): Promise<void>; url: string }> {
-  const { context, rootKeys } = await openContext(config);
+  const { context, rootKeys } = await openContext(config, { logger });
   if (rootKeys.generatedFile !== null) {
     logger.warn(
       { file: rootKeys.generatedFile },

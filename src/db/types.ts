@@ -260,6 +260,9 @@ export interface AuditKeysTable {
 export interface AuditOutboxTable {
   event_id: string;
   created_at: string;
+  /** The drainer writing this event to the audit file (null: waiting); see audit-outbox.ts. */
+  claimed_by: string | null;
+  claimed_at: string | null;
 }
 
 /** The state of a variable after one write; values as ciphertext sealed for this row. */

@@ -89,9 +89,6 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
   });
   const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
   await migrateToLatest(storage);
-  const context = createContext({ config, storage, rootKeys: loadRootKeys(config) });
-  await context.keyring.verify();
-  await context.bootstrap();
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -99,7 +96,12 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
       callback();
     },
   });
-  const app = await buildApp({ context, logger: createLogger("info", sink) });
+  // One logger for the app and the context's background work, so leak checks see both.
+  const logger = createLogger("info", sink);
+  const context = createContext({ config, storage, rootKeys: loadRootKeys(config), logger });
+  await context.keyring.verify();
+  await context.bootstrap();
+  const app = await buildApp({ context, logger });
   await app.ready();
   const seen: string[] = [];
   return {

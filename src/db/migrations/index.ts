@@ -8,6 +8,7 @@ import * as m0010 from "./0010-bundle-generations.js";
 import * as m0030 from "./0030-ui-sessions.js";
 import * as m0040 from "./0040-audit.js";
 import * as m0041 from "./0041-versions.js";
+import * as m0042 from "./0042-audit-outbox-claims.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -21,4 +22,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0030-ui-sessions": m0030,
   "0040-audit": m0040,
   "0041-versions": m0041,
+  "0042-audit-outbox-claims": m0042,
 };

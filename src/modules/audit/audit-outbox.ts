@@ -1,26 +1,56 @@
 // LATCH_AUDIT_FILE: events are appended as JSON lines from the outbox table, after their
 // transaction committed, so a slow disk never holds a request and a crash loses nothing (the
 // outbox rows stay until the lines are written and synced; a crash in between may repeat lines,
-// which carry their id and hash).
+// which carry their id and hash). Several processes may stream (replicas, a `latch worker`
+// beside `latch serve`): each claims a batch of rows in one UPDATE before writing it, so no two
+// write the same event; a claim left by a drainer that died is taken over after a minute.
+import { randomUUID } from "node:crypto";
 import { open } from "node:fs/promises";
-import type { Db } from "../../db/types.js";
+import type { ExpressionBuilder } from "kysely";
+import type { Database, Db } from "../../db/types.js";
 import { toAuditEventView } from "./audit-chain.js";
 
 const BATCH = 500;
 export const STREAM_INTERVAL_MS = 500;
+const CLAIM_EXPIRES_MS = 60_000;
 
-export function createAuditStreamer(deps: { db: Db; file: string; onError?: (error: unknown) => void }) {
+export function createAuditStreamer(deps: { db: Db; file: string; now?: () => Date; onError?: (error: unknown) => void }) {
   const { db, file } = deps;
+  const now = deps.now ?? (() => new Date());
+  const drainer = randomUUID();
+
+  /**
+   * Claims up to a batch of unclaimed (or abandoned) rows. The claim condition is repeated on
+   * the updated rows so that on PostgreSQL a drainer that waited on another's row locks
+   * re-checks them after that commit and leaves them, instead of claiming them again.
+   */
+  async function claim(): Promise<void> {
+    const at = now();
+    const abandoned = new Date(at.getTime() - CLAIM_EXPIRES_MS).toISOString();
+    const claimable = (eb: ExpressionBuilder<Database, "audit_outbox">) =>
+      eb.or([eb("claimed_by", "is", null), eb("claimed_at", "<", abandoned)]);
+    await db
+      .updateTable("audit_outbox")
+      .set({ claimed_by: drainer, claimed_at: at.toISOString() })
+      .where(claimable)
+      .where("event_id", "in", (eb) =>
+        eb.selectFrom("audit_outbox").select("event_id").where(claimable).orderBy("created_at").orderBy("event_id").limit(BATCH),
+      )
+      .execute();
+  }
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<number> = Promise.resolve(0);
 
   async function drainOnce(): Promise<number> {
     let written = 0;
     for (;;) {
+      await claim();
+      // This drainer's rows: the batch just claimed, and any left by a failed write before.
       const rows = await db
         .selectFrom("audit_outbox")
         .innerJoin("audit_events", "audit_events.id", "audit_outbox.event_id")
         .selectAll("audit_events")
+        .where("audit_outbox.claimed_by", "=", drainer)
         .orderBy("audit_outbox.created_at")
         .orderBy("audit_outbox.event_id")
         .limit(BATCH)
@@ -41,6 +71,7 @@ export function createAuditStreamer(deps: { db: Db; file: string; onError?: (err
           "in",
           rows.map((row) => row.id),
         )
+        .where("claimed_by", "=", drainer)
         .execute();
       written += rows.length;
       if (rows.length < BATCH) return written;

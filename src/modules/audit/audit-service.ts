@@ -91,7 +91,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const streamer =
     deps.config.auditFile === null
       ? null
-      : createAuditStreamer({ db, file: deps.config.auditFile, ...(deps.onError ? { onError: deps.onError } : {}) });
+      : createAuditStreamer({ db, file: deps.config.auditFile, now, ...(deps.onError ? { onError: deps.onError } : {}) });
 
   return {
     /** Appends an event inside the caller's transaction (call it last, after the change). */
