@@ -48,6 +48,7 @@ describeEachDialect("security: tampered ciphertexts fail loudly", (dialect) => {
       const detail: string = body.detail ?? body.errors?.[0]?.detail;
       expect(detail).toMatch(/failed its integrity check/);
       if (body.code !== undefined) expect(body.code).toBe("DATA_INTEGRITY");
+      if (body.errors !== undefined) expect(body.errors[0]).toMatchObject({ status: "500", code: "data-integrity" });
       expect(response.body).not.toMatch(/\n\s+at |\.ts:\d+/);
       expect(canaries.findIn(response.body)).toEqual([]);
       expect(response.body).not.toContain("plain-value");

@@ -50,8 +50,10 @@ function wireErrorOf(error: AppError): WireError {
     case "NOT_READY":
       return { status: 503, code: "service-unavailable", title: "Service Unavailable" };
     case "INTERNAL":
-    case "DATA_INTEGRITY":
       return { status: 500, code: "internal-error", title: "Internal Error" };
+    // Its own code, as on the other faces: an operator must tell tampering or a wrong key from a bug.
+    case "DATA_INTEGRITY":
+      return { status: 500, code: "data-integrity", title: "Data Integrity Failure" };
   }
 }
 
