@@ -32,7 +32,7 @@ export interface ContextOptions {
   rootKeys: RootKeys;
   now?: () => Date;
   /** Where background work (the audit batcher and file) reports its failures. */
-  logger?: Pick<Logger, "error">;
+  logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
 }
@@ -100,6 +100,7 @@ export function createContext(options: ContextOptions) {
     now,
     onOutcome: (provider, kind, outcome) => metrics.countExchange(provider, kind, outcome),
     history: credentialHistory,
+    ...(options.logger ? { logger: options.logger } : {}),
     ...(options.exchange ?? {}),
   });
   // Credentials (Reactor secrets) and their notes; the engine above runs their exchanges.

@@ -103,6 +103,8 @@ describeEachDialect("security: no secret is ever revealed", (dialect) => {
     );
     expect(failures).toEqual([]);
     expect(logHits).toEqual([]);
+    // The exchange engine's own lines are among the logs searched (it exchanged every credential).
+    expect(h.logs.some((line) => /"msg":"credential \w+ (succeeded|failed)"/.test(line))).toBe(true);
     expect(seenHits).toEqual([]);
     expect(walked.length).toBeGreaterThan(100);
   }, 120_000);

@@ -24,6 +24,8 @@ export interface ExchangeServiceDeps {
   onOutcome?: ExchangeEngineDeps["onOutcome"];
   /** Versions and audit events of exchange outcomes and consent callbacks. */
   history?: Pick<CredentialHistory, "changed">;
+  /** The engine's log when `start` names none (one-off ticks: `runDue`, tests). */
+  logger?: EngineLogger;
 }
 
 export function createExchangeService(deps: ExchangeServiceDeps) {
@@ -46,7 +48,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
       ...(deps.history ? { history: deps.history } : {}),
       ...(deps.engine ?? {}),
-      ...(logger ? { logger } : {}),
+      ...((logger ?? deps.logger) ? { logger: logger ?? deps.logger } : {}),
     });
     return engine;
   }
