@@ -10,6 +10,7 @@ import { HistoryScreen } from "./screens/history.js";
 import { HomeScreen } from "./screens/home.js";
 import { MatrixScreen } from "./screens/matrix.js";
 import { NotFoundScreen } from "./screens/not-found.js";
+import { ServiceVariablesScreen } from "./screens/service-variables.js";
 import { SignInScreen } from "./screens/sign-in.js";
 import { TimelineScreen } from "./screens/timeline.js";
 import "./styles.css";
@@ -18,6 +19,8 @@ function Screen(props: { path: string; session: Session }) {
   const { path } = props;
   if (path === "/") return <HomeScreen />;
   if (path === "/audit") return <AuditScreen />;
+  const variables = match("/services/:id/variables", path);
+  if (variables !== null) return <ServiceVariablesScreen serviceId={variables.id ?? ""} role={props.session.role} />;
   const matrix = match("/services/:id/matrix", path);
   if (matrix !== null) return <MatrixScreen serviceId={matrix.id ?? ""} />;
   const history = match("/variables/:id/history", path);

@@ -6,6 +6,7 @@ import { AppError } from "../../errors.js";
 import { isServiceScope } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
+import { uiVariablesRoutes } from "./variables-routes.js";
 
 const Nullable = (type: string) => ({ type: [type, "null"] });
 
@@ -62,6 +63,8 @@ const ServiceParams = {
 } as const;
 
 export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  await app.register(uiVariablesRoutes, { context });
+
   app.get(
     "/api/services/:serviceId/matrix",
     { schema: { hide: true, params: ServiceParams, response: { 200: MatrixResponse } } },

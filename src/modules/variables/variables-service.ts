@@ -10,6 +10,7 @@ import type { VariableType } from "./variable-types.js";
 import { createVariablesCore, type VariablesDeps } from "./variables-core.js";
 import { createImportUseCases } from "./variables-import.js";
 import { createLinkUseCases } from "./variables-links.js";
+import { createPageUseCases } from "./variables-page.js";
 import { decryptValue, flag, placedOf } from "./variables-views.js";
 import { createWriteUseCases } from "./variables-write.js";
 
@@ -21,6 +22,7 @@ export function createVariablesService(deps: VariablesDeps & { treeStore: Pick<T
     ...createWriteUseCases(core),
     ...createLinkUseCases(core),
     ...createImportUseCases(core),
+    ...createPageUseCases(core),
 
     /** Tree hooks creating BUILT_IN rows in the same transaction as their producer. */
     treeHooks: createBuiltInHooks({ store: core.store, treeStore: deps.treeStore, keyring: deps.keyring, now }),

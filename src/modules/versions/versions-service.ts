@@ -302,6 +302,24 @@ export function createVersionsService(deps: VersionsServiceDeps) {
       }));
     },
 
+    /**
+     * Who last changed each variable and when (its newest version), for ids the caller has
+     * already been allowed to list. Variables without versions (BUILT_IN) are absent.
+     */
+    async lastChanges(variableIds: string[]): Promise<Map<string, { name: string; at: string }>> {
+      const found = new Map<string, { name: string; at: string }>();
+      if (variableIds.length === 0) return found;
+      const rows = await db
+        .selectFrom("variable_versions")
+        .select(["variable_id", "version", "actor_name", "created_at"])
+        .where("variable_id", "in", variableIds)
+        .orderBy("variable_id")
+        .orderBy("version", "desc")
+        .execute();
+      for (const row of rows) if (!found.has(row.variable_id)) found.set(row.variable_id, { name: row.actor_name, at: row.created_at });
+      return found;
+    },
+
     async rollback(actor: Principal, variableId: string, version: number): Promise<VariableMetadata> {
       await locate(actor, variableId, "write");
       return transaction(async (tx) => {

@@ -2,54 +2,26 @@
 // overridden / no-access, from metadata only (no value is ever shown), with counts per
 // environment, an "only missing" filter kept in the URL and create-from-a-missing-cell.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, get, request } from "../api.js";
+import { get, request } from "../api.js";
+import {
+  comparedKeys,
+  denied,
+  type Environment,
+  type EnvironmentKeys,
+  type KeyState,
+  keyState,
+  loadEnvironmentKeys,
+} from "../environment-keys.js";
 import { setQuery, useQuery } from "../router.js";
 
-interface Environment {
-  id: string;
-  name: string;
-}
-interface VariableMeta {
-  key: string;
-  scope: string;
-  variable_type: string;
-}
-type State = "present" | "missing" | "overridden" | "no-access";
-interface Column extends Environment {
-  /** null: this session may not read the environment's variables. */
-  own: Map<string, VariableMeta> | null;
-  inherited: Set<string>;
-}
+type State = KeyState;
+type Column = EnvironmentKeys;
 interface Loaded {
   columns: Column[];
   keys: string[];
 }
 
-const denied = (error: unknown) => error instanceof ApiError && (error.status === 403 || error.status === 404);
-
-async function loadColumn(environment: Environment): Promise<Column> {
-  try {
-    const body = await get<{ results: VariableMeta[] }>(`/qovery/variable?parent_id=${environment.id}&scope=ENVIRONMENT`);
-    const own = new Map<string, VariableMeta>();
-    const inherited = new Set<string>();
-    for (const variable of body.results) {
-      if (variable.scope === "ENVIRONMENT") own.set(variable.key, variable);
-      else if (variable.scope === "PROJECT") inherited.add(variable.key);
-    }
-    return { ...environment, own, inherited };
-  } catch (error) {
-    if (denied(error)) return { ...environment, own: null, inherited: new Set() };
-    throw error;
-  }
-}
-
-function stateOf(column: Column, key: string): State {
-  if (column.own === null) return "no-access";
-  const variable = column.own.get(key);
-  if (variable !== undefined) return variable.variable_type === "OVERRIDE" ? "overridden" : "present";
-  // A project variable reaches the environment unchanged: present, not missing.
-  return column.inherited.has(key) ? "present" : "missing";
-}
+const stateOf = keyState;
 
 export function CompareScreen(props: { projectId: string }) {
   const query = useQuery();
@@ -66,10 +38,8 @@ export function CompareScreen(props: { projectId: string }) {
   async function load() {
     try {
       const environments = (await get<{ results: Environment[] }>(`/qovery/project/${props.projectId}/environment`)).results;
-      const columns = await Promise.all(environments.map(loadColumn));
-      const keys = new Set<string>();
-      for (const column of columns) for (const key of column.own?.keys() ?? []) keys.add(key);
-      setLoaded({ columns, keys: [...keys].sort() });
+      const columns = await Promise.all(environments.map(loadEnvironmentKeys));
+      setLoaded({ columns, keys: comparedKeys(columns) });
     } catch (caught) {
       if (denied(caught)) setNoAccess(true);
       else setError(caught instanceof Error ? caught.message : "Loading failed");

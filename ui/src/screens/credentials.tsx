@@ -2,12 +2,17 @@
 // words, and the actions Retry, Test and Reauthorize. A live region announces status changes.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request } from "../api.js";
-import { environmentName, loadCredentials } from "../credentials-data.js";
+import { environmentName, loadCredentialsPage, type Pagination } from "../credentials-data.js";
 import { dateTime, lastError, relative, type SecretResource, statusLabel } from "../format.js";
+import { setQuery, useQuery } from "../router.js";
 
 const POLL_MS = 3000;
+const PAGE_SIZE = 50;
 
 export function CredentialsScreen(props: { projectId: string }) {
+  const query = useQuery();
+  const pageNumber = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
+  const [pagination, setPagination] = useState<Pagination | null>(null);
   const [secrets, setSecrets] = useState<SecretResource[] | null>(null);
   const [environments, setEnvironments] = useState(new Map<string, string>());
   const [error, setError] = useState<string | null>(null);
@@ -16,7 +21,8 @@ export function CredentialsScreen(props: { projectId: string }) {
 
   async function refresh(): Promise<void> {
     try {
-      const loaded = await loadCredentials(props.projectId);
+      const loaded = await loadCredentialsPage(props.projectId, pageNumber, PAGE_SIZE);
+      setPagination(loaded.pagination);
       const changes: string[] = [];
       for (const secret of loaded.secrets) {
         const label = statusLabel(secret);
@@ -37,7 +43,7 @@ export function CredentialsScreen(props: { projectId: string }) {
     document.title = "Credentials · Latch";
     labels.current = new Map();
     void refresh();
-  }, [props.projectId]);
+  }, [props.projectId, pageNumber]);
 
   // While something is pending, look again now and then so the status changes arrive.
   const pending = secrets?.some((secret) => secret.attributes.status === "pending") ?? false;
@@ -45,7 +51,7 @@ export function CredentialsScreen(props: { projectId: string }) {
     if (!pending) return;
     const timer = window.setInterval(() => void refresh(), POLL_MS);
     return () => window.clearInterval(timer);
-  }, [pending, props.projectId]);
+  }, [pending, props.projectId, pageNumber]);
 
   async function act(secret: SecretResource, action: "retry" | "test" | "reauthorize") {
     try {
@@ -66,6 +72,7 @@ export function CredentialsScreen(props: { projectId: string }) {
     }
   }
 
+  const go = (number: number) => setQuery({ page: number === 1 ? null : String(number) });
   let primaryGiven = false;
   return (
     <main id="main" tabIndex={-1}>
@@ -149,6 +156,25 @@ export function CredentialsScreen(props: { projectId: string }) {
             </tbody>
           </table>
         </div>
+      )}
+      {pagination !== null && (
+        <nav class="pager" aria-label="Pages">
+          <button type="button" disabled={pageNumber <= 1} onClick={() => go(1)}>
+            First
+          </button>
+          <button type="button" disabled={pageNumber <= 1} onClick={() => go(pageNumber - 1)}>
+            Previous
+          </button>
+          <span data-page>
+            Page {pagination.current_page} of {pagination.total_pages} ({pagination.total_count} credentials)
+          </span>
+          <button type="button" disabled={pageNumber >= pagination.total_pages} onClick={() => go(pageNumber + 1)}>
+            Next
+          </button>
+          <button type="button" disabled={pageNumber >= pagination.total_pages} onClick={() => go(pagination.total_pages)}>
+            Last
+          </button>
+        </nav>
       )}
     </main>
   );

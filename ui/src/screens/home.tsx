@@ -2,6 +2,7 @@
 // missing compared with the sibling environments and for credentials that need attention.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { get, getAllReactor, reactorId, uuidOf } from "../api.js";
+import { type EnvironmentKeys, loadEnvironmentKeys, missingKeys } from "../environment-keys.js";
 import { type SecretResource, statusLabel } from "../format.js";
 
 interface Named {
@@ -29,7 +30,7 @@ interface ProjectNode extends Named {
 const SERVICE_PATHS = ["application", "container", "job", "helm", "terraform", "database"] as const;
 const FOURTEEN_DAYS = 14 * 24 * 3600 * 1000;
 
-async function loadEnvironment(environment: Environment): Promise<{ services: Service[]; keys: Set<string> }> {
+async function loadEnvironment(environment: Environment): Promise<{ services: Service[]; keys: EnvironmentKeys }> {
   const lists = await Promise.all(
     SERVICE_PATHS.map((path) =>
       get<{ results: Named[] }>(`/qovery/environment/${environment.id}/${path}`).then((body) =>
@@ -37,10 +38,7 @@ async function loadEnvironment(environment: Environment): Promise<{ services: Se
       ),
     ),
   );
-  const variables = await get<{ results: Array<{ key: string; scope: string }> }>(
-    `/qovery/variable?parent_id=${environment.id}&scope=ENVIRONMENT`,
-  );
-  const keys = new Set(variables.results.filter((variable) => variable.scope === "ENVIRONMENT").map((variable) => variable.key));
+  const keys = await loadEnvironmentKeys(environment);
   return { services: lists.flat().sort((a, b) => a.name.localeCompare(b.name)), keys };
 }
 
@@ -50,11 +48,10 @@ async function loadProject(organization: Named, project: Named): Promise<Project
   const secrets = await getAllReactor<SecretResource>(`/reactor/properties/${reactorId("PR", project.id)}/secrets`).catch(() => []);
   const now = Date.now();
   const nodes = environments.map((environment, index): EnvironmentNode => {
-    const own = loaded[index]?.keys ?? new Set<string>();
-    const missing = new Set<string>();
-    loaded.forEach((other, otherIndex) => {
-      if (otherIndex !== index) for (const key of other.keys) if (!own.has(key)) missing.add(key);
-    });
+    // Compare's rule: a key another environment defines and this one neither defines nor inherits.
+    const columns = loaded.map((entry) => entry.keys);
+    const column = columns[index];
+    const missing = column === undefined ? [] : missingKeys(columns, column);
     const mine = secrets.filter((secret) => {
       const linked = secret.relationships?.environment?.data?.id;
       return linked !== undefined && uuidOf(linked) === environment.id;
@@ -63,7 +60,7 @@ async function loadProject(organization: Named, project: Named): Promise<Project
     return {
       ...environment,
       services: loaded[index]?.services ?? [],
-      missing: [...missing].sort(),
+      missing,
       failed: labels.filter((label) => label === "Failed" || label === "Refresh failed").length,
       expired: labels.filter((label) => label === "Expired").length,
       expiring: mine.filter((secret, i) => {
@@ -199,9 +196,14 @@ export function HomeScreen() {
                         <li key={service.id}>
                           <span class="type">{service.type}</span> {service.name}
                           {service.type !== "DATABASE" && (
-                            <a href={`/ui/services/${service.id}/matrix`} aria-label={`Effective variables of ${service.name}`}>
-                              Effective variables
-                            </a>
+                            <>
+                              <a href={`/ui/services/${service.id}/variables`} aria-label={`Variables of ${service.name}`}>
+                                Variables
+                              </a>
+                              <a href={`/ui/services/${service.id}/matrix`} aria-label={`Effective variables of ${service.name}`}>
+                                Effective variables
+                              </a>
+                            </>
                           )}
                         </li>
                       ))}

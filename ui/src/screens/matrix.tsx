@@ -77,7 +77,7 @@ export function MatrixScreen(props: { serviceId: string }) {
   return (
     <main id="main" tabIndex={-1}>
       <p class="crumbs">
-        <a href="/ui/">Projects</a>
+        <a href="/ui/">Projects</a> · <a href={`/ui/services/${props.serviceId}/variables`}>Manage variables</a>
       </p>
       <h1>Effective variables{matrix === null ? "" : ` of ${matrix.service.name}`}</h1>
       {error !== null && (

@@ -1,0 +1,155 @@
+// The service-variables screen's paged read: the Qovery lists have no paging on the wire, so the
+// dashboard reads one page (page[number], page[size]) of what a service sees, sorted by key, with
+// who changed each row last. The response schema is an allowlist: a secret's value has no field
+// to travel in (value is null for secrets and aliases, as on the Qovery face).
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import type { Context } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { isServiceScope, type VariableView } from "../../modules/variables/variable-types.js";
+import { principalOf } from "../http/principal.js";
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+
+const Nullable = (type: string) => ({ type: [type, "null"] });
+
+const Row = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    key: { type: "string" },
+    value: Nullable("string"),
+    is_secret: { type: "boolean" },
+    is_file: { type: "boolean" },
+    scope: { type: "string" },
+    variable_type: { type: "string" },
+    mount_path: Nullable("string"),
+    description: Nullable("string"),
+    base_key: Nullable("string"),
+    base_scope: Nullable("string"),
+    base_type: Nullable("string"),
+    own: { type: "boolean" },
+    overridden_here: { type: "boolean" },
+    updated_at: { type: "string" },
+    last_changed_by: Nullable("string"),
+    last_changed_at: Nullable("string"),
+  },
+} as const;
+
+const PageResponse = {
+  type: "object",
+  properties: {
+    service: {
+      type: "object",
+      properties: {
+        id: { type: "string" },
+        name: { type: "string" },
+        type: { type: "string" },
+        project_id: { type: "string" },
+        environment_id: { type: "string" },
+      },
+    },
+    page: {
+      type: "object",
+      properties: {
+        number: { type: "integer" },
+        size: { type: "integer" },
+        total_count: { type: "integer" },
+        total_pages: { type: "integer" },
+      },
+    },
+    results: { type: "array", items: Row },
+    built_in: { type: "array", items: Row },
+  },
+} as const;
+
+const Params = {
+  type: "object",
+  required: ["serviceId"],
+  properties: { serviceId: { type: "string", format: "uuid" } },
+} as const;
+
+const Query = {
+  type: "object",
+  properties: {
+    "page[number]": { type: "integer", minimum: 1, default: 1 },
+    "page[size]": { type: "integer", minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
+    "filter[key]": { type: "string", maxLength: 255 },
+  },
+} as const;
+
+type PageRequest = FastifyRequest<{
+  Params: { serviceId: string };
+  Querystring: { "page[number]": number; "page[size]": number; "filter[key]"?: string };
+}>;
+
+function rowOf(
+  view: VariableView,
+  flags: { own: boolean; overriddenHere: boolean },
+  changes: Map<string, { name: string; at: string }>,
+): Record<string, unknown> {
+  const change = changes.get(view.id);
+  const plain = !view.isSecret && view.variableType !== "ALIAS";
+  return {
+    id: view.id,
+    key: view.key,
+    value: plain ? view.value : null,
+    is_secret: view.isSecret,
+    is_file: view.variableType === "FILE" || view.parent?.variableType === "FILE",
+    scope: view.scope,
+    variable_type: view.variableType,
+    mount_path: view.mountPath ?? view.parent?.mountPath ?? null,
+    description: view.description,
+    base_key: view.parent?.key ?? null,
+    base_scope: view.parent?.scope ?? null,
+    base_type: view.parent?.variableType ?? null,
+    own: flags.own,
+    overridden_here: flags.overriddenHere,
+    updated_at: view.updatedAt,
+    last_changed_by: change?.name ?? null,
+    last_changed_at: change?.at ?? null,
+  };
+}
+
+export const uiVariablesRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+  app.get(
+    "/api/services/:serviceId/variables",
+    { schema: { hide: true, params: Params, querystring: Query, response: { 200: PageResponse } } },
+    async (request: PageRequest) => {
+      const actor = principalOf(request);
+      const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
+      if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
+      const size = request.query["page[size]"];
+      const search = request.query["filter[key]"];
+      const first = await context.variables.listPage(
+        actor,
+        { scope: service.type, id: service.id },
+        { offset: (request.query["page[number]"] - 1) * size, limit: size, ...(search === undefined ? {} : { search }) },
+      );
+      // A page past the end shows the last one (after a bulk delete, say).
+      const pages = Math.max(1, Math.ceil(first.total / size));
+      const number = Math.min(request.query["page[number]"], pages);
+      const page =
+        number === request.query["page[number]"]
+          ? first
+          : await context.variables.listPage(
+              actor,
+              { scope: service.type, id: service.id },
+              { offset: (number - 1) * size, limit: size, ...(search === undefined ? {} : { search }) },
+            );
+      const changes = await context.versions.lastChanges(page.items.map((item) => item.view.id));
+      return {
+        service: {
+          id: service.id,
+          name: service.name,
+          type: service.type,
+          project_id: service.projectId,
+          environment_id: service.environmentId,
+        },
+        page: { number, size, total_count: page.total, total_pages: pages },
+        results: page.items.map((item) => rowOf(item.view, item, changes)),
+        built_in: page.builtIns.map((view) => rowOf(view, { own: false, overriddenHere: false }, changes)),
+      };
+    },
+  );
+};
