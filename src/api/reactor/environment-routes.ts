@@ -7,6 +7,7 @@ import { AppError } from "../../errors.js";
 import { fromReactorId, toReactorId } from "../../modules/tree/ids.js";
 import { modeOfStage, STAGES, type Stage, stageOfMode } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
+import { documentedBody, EnvironmentCreateBody, EnvironmentUpdateBody } from "./body-schemas.js";
 import {
   attribute,
   type BodyData,
@@ -49,7 +50,10 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> 
 
   app.post(
     "/properties/:id/environments",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 201: one(Environment) } } },
+    {
+      schema: { tags: ["reactor:environments"], params: IdParams, response: { 201: one(Environment) } },
+      config: { swaggerTransform: documentedBody(EnvironmentCreateBody) },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
@@ -95,7 +99,10 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> 
 
   app.patch(
     "/environments/:id",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: one(Environment) } } },
+    {
+      schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: one(Environment) } },
+      config: { swaggerTransform: documentedBody(EnvironmentUpdateBody) },
+    },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("environment", request.params.id, "Environment");

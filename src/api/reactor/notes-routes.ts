@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
 import { principalOf } from "../http/principal.js";
+import { documentedBody, NoteCreateBody } from "./body-schemas.js";
 import { bodyData, indexDocument, linkerOf, rowId } from "./document.js";
 import { many, Note, one } from "./schemas.js";
 import { NOTE_FILTERS, noteResource, noteView } from "./secret-mappers.js";
@@ -24,7 +25,10 @@ export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = asyn
 
   app.post(
     "/secrets/:id/notes",
-    { schema: { tags: ["reactor:notes"], params: IdParams, response: { 201: one(Note) } } },
+    {
+      schema: { tags: ["reactor:notes"], params: IdParams, response: { 201: one(Note) } },
+      config: { swaggerTransform: documentedBody(NoteCreateBody) },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const secretId = rowId("credential", request.params.id, "Secret");

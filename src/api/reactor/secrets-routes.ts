@@ -6,6 +6,7 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
+import { documentedBody, SecretCreateBody, SecretUpdateBody } from "./body-schemas.js";
 import { type BodyData, bodyData, indexDocument, linkerOf, relationshipId, rowId } from "./document.js";
 import { paginationOf, parseIndexQuery } from "./query.js";
 import { Environment, many, maybeOne, one, Property, Secret } from "./schemas.js";
@@ -69,7 +70,10 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
 
   app.post(
     "/properties/:id/secrets",
-    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 201: one(Secret) } } },
+    {
+      schema: { tags: ["reactor:secrets"], params: IdParams, response: { 201: one(Secret) } },
+      config: { swaggerTransform: documentedBody(SecretCreateBody) },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
@@ -93,7 +97,10 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
 
   app.patch(
     "/secrets/:id",
-    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Secret) } } },
+    {
+      schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Secret) } },
+      config: { swaggerTransform: documentedBody(SecretUpdateBody) },
+    },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("credential", request.params.id, "Secret");

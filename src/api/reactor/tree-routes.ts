@@ -6,6 +6,7 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { PLATFORMS, type Platform } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
+import { documentedBody, HostCreateBody, PropertyCreateBody, PropertyUpdateBody } from "./body-schemas.js";
 import { attribute, bodyData, indexDocument, linkerOf, requiredString, rowId, settingsFrom } from "./document.js";
 import { Company, Host, many, one, Property } from "./schemas.js";
 import { companyResource, HOST_SETTINGS, hostResource, PROPERTY_SETTINGS, propertyResource, viewOf } from "./tree-mappers.js";
@@ -55,7 +56,10 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async
 
   app.post(
     "/companies/:id/properties",
-    { schema: { tags: ["reactor:properties"], params: IdParams, response: { 201: one(Property) } } },
+    {
+      schema: { tags: ["reactor:properties"], params: IdParams, response: { 201: one(Property) } },
+      config: { swaggerTransform: documentedBody(PropertyCreateBody) },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const organizationId = rowId("organization", request.params.id, "Company");
@@ -92,7 +96,10 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async
 
   app.patch(
     "/properties/:id",
-    { schema: { tags: ["reactor:properties"], params: IdParams, response: { 200: one(Property) } } },
+    {
+      schema: { tags: ["reactor:properties"], params: IdParams, response: { 200: one(Property) } },
+      config: { swaggerTransform: documentedBody(PropertyUpdateBody) },
+    },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("project", request.params.id, "Property");
@@ -143,7 +150,10 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async
 
   app.post(
     "/properties/:id/hosts",
-    { schema: { tags: ["reactor:hosts"], params: IdParams, response: { 201: one(Host) } } },
+    {
+      schema: { tags: ["reactor:hosts"], params: IdParams, response: { 201: one(Host) } },
+      config: { swaggerTransform: documentedBody(HostCreateBody) },
+    },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
