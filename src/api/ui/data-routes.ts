@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
+import { toReactorId } from "../../modules/tree/ids.js";
 import { isServiceScope } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
@@ -14,11 +15,15 @@ const Cell = {
   type: ["object", "null"],
   properties: {
     state: { type: "string" },
-    variable_id: { type: "string" },
+    variable_id: Nullable("string"),
     variable_type: { type: "string" },
     is_secret: { type: "boolean" },
     alias_of: Nullable("string"),
     overrides: Nullable("string"),
+    credential: {
+      type: ["object", "null"],
+      properties: { id: { type: "string" }, name: { type: "string" }, status: { type: "string" } },
+    },
   },
 } as const;
 
@@ -37,6 +42,19 @@ const MatrixResponse = {
     },
     columns: { type: "array", items: { type: "string" } },
     unresolved_count: { type: "integer" },
+    credentials: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          id: { type: "string" },
+          name: { type: "string" },
+          status: { type: "string" },
+          variable_name: { type: "string" },
+          delivered: { type: "boolean" },
+        },
+      },
+    },
     rows: {
       type: "array",
       items: {
@@ -73,7 +91,16 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
       const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
       if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
       const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);
-      const matrix = buildMatrix(visible);
+      // The runtime injects LATCH_CREDENTIAL_<NAME> for the environment's succeeded credentials.
+      const credentials = await context.credentials.listForEnvironment(actor, service.environmentId);
+      const matrix = buildMatrix(
+        visible,
+        credentials.map((credential) => ({
+          id: toReactorId("credential", credential.id),
+          name: credential.name,
+          status: credential.status,
+        })),
+      );
       return {
         service: {
           id: service.id,
@@ -84,6 +111,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
         },
         columns: [...MATRIX_COLUMNS],
         unresolved_count: matrix.unresolved_count,
+        credentials: matrix.credentials,
         rows: matrix.rows,
       };
     },

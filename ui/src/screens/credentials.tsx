@@ -1,5 +1,7 @@
 // Credentials of a project (Reactor secrets): status label, expiry, next refresh, last error in
 // words, and the actions Retry, Test and Reauthorize. A live region announces status changes.
+// Reauthorize (oauth2-google) opens Google's consent page in a new tab; the row reads Pending until
+// the consent comes back to Latch's callback, and the poll then finds it Succeeded.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request } from "../api.js";
 import { environmentName, loadCredentialsPage, type Pagination } from "../credentials-data.js";
@@ -17,6 +19,8 @@ export function CredentialsScreen(props: { projectId: string }) {
   const [environments, setEnvironments] = useState(new Map<string, string>());
   const [error, setError] = useState<string | null>(null);
   const [announcement, setAnnouncement] = useState("");
+  // The consent URL of the last reauthorize, shown as a link too in case the tab did not open.
+  const [consent, setConsent] = useState<{ id: string; url: string } | null>(null);
   const labels = useRef(new Map<string, string>());
 
   async function refresh(): Promise<void> {
@@ -54,20 +58,37 @@ export function CredentialsScreen(props: { projectId: string }) {
   }, [pending, props.projectId, pageNumber]);
 
   async function act(secret: SecretResource, action: "retry" | "test" | "reauthorize") {
+    // Popup blockers allow a new tab only within the click: open it now, empty, and send it to
+    // Google's consent page once Latch has made the URL (the PATCH below).
+    const consentTab = action === "reauthorize" ? window.open("", "_blank") : null;
     try {
       const body = {
         data: { id: secret.id, type: "secrets", attributes: { type_of: secret.attributes.type_of }, meta: { action } },
       };
       const answer = await request<{ data: SecretResource }>("PATCH", `/reactor/secrets/${secret.id}`, body);
       const name = secret.attributes.name;
+      const url = answer.data.meta?.authorization_url;
       if (action === "test") setAnnouncement(`Test of ${name} succeeded`);
-      else setAnnouncement(`${name} is now ${statusLabel(answer.data)}`);
-      labels.current.set(secret.id, statusLabel(answer.data));
-      if (action === "reauthorize" && typeof answer.data.meta?.authorization_url === "string") {
-        window.open(answer.data.meta.authorization_url, "_blank", "noopener");
+      else if (action === "reauthorize" && typeof url === "string") {
+        setConsent({ id: secret.id, url });
+        if (consentTab === null) {
+          setAnnouncement(
+            `${name} is now ${statusLabel(answer.data)}: the browser blocked the new tab, use the consent page link in its row`,
+          );
+        } else {
+          // Google's page gets no handle on the dashboard.
+          consentTab.opener = null;
+          consentTab.location.replace(url);
+          setAnnouncement(`${name} is now ${statusLabel(answer.data)}: Google's consent page opened in a new tab`);
+        }
+      } else {
+        consentTab?.close();
+        setAnnouncement(`${name} is now ${statusLabel(answer.data)}`);
       }
+      labels.current.set(secret.id, statusLabel(answer.data));
       setSecrets((current) => current?.map((item) => (item.id === secret.id ? answer.data : item)) ?? null);
     } catch (caught) {
+      consentTab?.close();
       setAnnouncement(`${action} of ${secret.attributes.name} failed: ${caught instanceof ApiError ? caught.message : "error"}`);
     }
   }
@@ -148,6 +169,14 @@ export function CredentialsScreen(props: { projectId: string }) {
                         <button type="button" onClick={() => act(secret, "reauthorize")}>
                           Reauthorize<span class="visually-hidden"> {secret.attributes.name}</span>
                         </button>
+                      )}
+                      {consent !== null && consent.id === secret.id && secret.attributes.status === "pending" && (
+                        <>
+                          {" "}
+                          <a href={consent.url} target="_blank" rel="noopener noreferrer">
+                            Consent page<span class="visually-hidden"> of {secret.attributes.name}</span>
+                          </a>
+                        </>
                       )}
                     </td>
                   </tr>

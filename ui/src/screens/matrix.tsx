@@ -1,5 +1,7 @@
 // The effective variables of one service as a matrix, from metadata only (no value is fetched):
-// rows are the keys the service gets at run time, columns the levels that can define them.
+// rows are the keys the service gets at run time, columns the levels that can define them. The
+// LATCH_CREDENTIAL_<NAME> variables of the environment's succeeded credentials are rows too: the
+// runtime injects them at the BUILT_IN level, so they show in that column, by credential name.
 import { useEffect, useState } from "preact/hooks";
 import { get } from "../api.js";
 import { setQuery, useQuery } from "../router.js";
@@ -9,10 +11,18 @@ type Column = (typeof COLUMNS)[number];
 
 interface Cell {
   state: "effective" | "overridden";
-  variable_id: string;
+  variable_id: string | null;
   variable_type: string;
   is_secret: boolean;
   alias_of: string | null;
+  credential: { id: string; name: string; status: string } | null;
+}
+interface Credential {
+  id: string;
+  name: string;
+  status: string;
+  variable_name: string;
+  delivered: boolean;
 }
 interface Row {
   key: string;
@@ -27,13 +37,42 @@ interface Row {
 interface Matrix {
   service: { id: string; name: string; type: string; project_id: string; environment_id: string };
   unresolved_count: number;
+  credentials: Credential[];
   rows: Row[];
 }
 
 function cellText(cell: Cell | null): string {
   if (cell === null) return "absent";
-  const what = cell.alias_of === null ? "" : `alias to ${cell.alias_of}, `;
+  const what =
+    cell.credential !== null
+      ? `credential ${cell.credential.name} (${cell.credential.status}), `
+      : cell.alias_of === null
+        ? ""
+        : `alias to ${cell.alias_of}, `;
   return `${what}${cell.state}`;
+}
+
+/** Why a reference is unresolved when it names a credential that gives no variable now. */
+function unresolvedNote(key: string, credentials: Credential[]): string {
+  const credential = credentials.find((item) => item.variable_name === key && !item.delivered);
+  return credential === undefined ? " (unresolved)" : ` (unresolved: credential ${credential.name} is ${credential.status})`;
+}
+
+function KeyLink(props: { row: Row; projectId: string }) {
+  const { row } = props;
+  const winner = row.cells[row.winner];
+  if ((winner?.credential ?? null) !== null) {
+    return (
+      <a href={`/ui/projects/${props.projectId}/credentials`} aria-label={`Credential behind ${row.key}`}>
+        <code>{row.key}</code>
+      </a>
+    );
+  }
+  return (
+    <a href={`/ui/variables/${winner?.variable_id ?? ""}/history`} aria-label={`History of ${row.key}`}>
+      <code>{row.key}</code>
+    </a>
+  );
 }
 
 function CellView(props: { cell: Cell | null }) {
@@ -92,6 +131,14 @@ export function MatrixScreen(props: { serviceId: string }) {
             {matrix.rows.length} keys at run time · {matrix.unresolved_count} unresolved reference{matrix.unresolved_count === 1 ? "" : "s"}
             . No value is shown here.
           </p>
+          {matrix.credentials.some((credential) => !credential.delivered) && (
+            <p data-undelivered>
+              {matrix.credentials
+                .filter((credential) => !credential.delivered)
+                .map((credential) => `${credential.name} (${credential.status}) gives no ${credential.variable_name} until it succeeds.`)
+                .join(" ")}
+            </p>
+          )}
           <p>
             <label class="inline">
               <input
@@ -121,9 +168,7 @@ export function MatrixScreen(props: { serviceId: string }) {
                 {rows.map((row) => (
                   <tr key={row.key} data-key={row.key}>
                     <th scope="row">
-                      <a href={`/ui/variables/${row.cells[row.winner]?.variable_id ?? ""}/history`} aria-label={`History of ${row.key}`}>
-                        <code>{row.key}</code>
-                      </a>
+                      <KeyLink row={row} projectId={matrix.service.project_id} />
                       {row.is_file && <span class="badge">FILE</span>}
                     </th>
                     {COLUMNS.map((column) => (
@@ -134,7 +179,7 @@ export function MatrixScreen(props: { serviceId: string }) {
                       {row.references.map((reference) => (
                         <code key={reference} class={row.unresolved.includes(reference) ? "unresolved" : ""}>
                           {`{{${reference}}}`}
-                          {row.unresolved.includes(reference) ? " (unresolved)" : ""}{" "}
+                          {row.unresolved.includes(reference) ? unresolvedNote(reference, matrix.credentials) : ""}{" "}
                         </code>
                       ))}
                       {row.unresolved
@@ -160,13 +205,22 @@ export function MatrixScreen(props: { serviceId: string }) {
             <dt>effective</dt>
             <dd>Defined at this level and wins: the service gets this definition.</dd>
             <dt>overridden</dt>
-            <dd>Defined at this level, but a narrower level (environment or service) wins.</dd>
+            <dd>Defined at this level, but a narrower level wins (service over environment over project over BUILT_IN).</dd>
             <dt>alias to X</dt>
             <dd>This key takes the value of key X as the service sees it.</dd>
+            <dt>credential NAME (status)</dt>
+            <dd>
+              LATCH_CREDENTIAL_NAME, injected at run time from a succeeded credential attached to this service's environment. It sits at the
+              BUILT_IN level: a project, environment or service variable of the same key wins over it. A pending or failed credential gives
+              no variable.
+            </dd>
             <dt>absent</dt>
             <dd>Not defined at this level.</dd>
             <dt>(unresolved)</dt>
-            <dd>A {"{{KEY}}"} reference or alias target the service does not have: it becomes empty at run time.</dd>
+            <dd>
+              A {"{{KEY}}"} reference or alias target the service does not have (including a credential's variable while the credential has
+              not succeeded): it becomes empty at run time.
+            </dd>
           </dl>
         </>
       )}
