@@ -6,6 +6,7 @@
 // consents at once and sends the browser to Latch's callback, and the row goes Pending → Succeeded.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import AxeBuilder from "@axe-core/playwright";
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
@@ -325,5 +326,35 @@ describeEachDialect("credential variables and Google reauthorize in Chromium", (
     } finally {
       await browser.context.unroute(`${google.url}/**`);
     }
+  });
+
+  it("Credential form: creating an oauth2-google credential shows its one-time consent link instead of leaving", async () => {
+    const w = watch(page, base);
+    await page.goto(`${base}/ui/projects/${seeded.projectId}/credentials/new`);
+    await page.getByLabel("Name", { exact: true }).fill("google-pubsub");
+    await page.getByLabel("Type").selectOption("oauth2-google");
+    await page.getByLabel("Environment").selectOption({ label: "production" });
+    await page.getByLabel("scopes").fill(SCOPES[1] as string);
+    await page.getByRole("button", { name: "Create credential" }).click();
+
+    await page.getByRole("heading", { level: 2, name: "Google needs your consent" }).waitFor();
+    const link = page.getByRole("link", { name: "Open Google's consent page" });
+    const href = new URL((await link.getAttribute("href")) ?? "");
+    expect(`${href.origin}${href.pathname}`).toBe(`${google.url}${CONSENT_PATH}`);
+    expect(href.searchParams.get("scope")).toBe(SCOPES[1]);
+    expect(href.searchParams.get("redirect_uri")).toBe(`${base}/reactor/oauth2/callback`);
+    expect(href.searchParams.get("state")).toMatch(/^v1\./);
+    expect(await link.getAttribute("rel")).toBe("noopener noreferrer");
+    expect(await page.locator("h1").count()).toBe(1);
+    const serious = (await new AxeBuilder({ page }).analyze()).violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    expect(serious.map((violation) => violation.id)).toEqual([]);
+    for (const canary of CANARIES) expect(await page.content()).not.toContain(canary);
+
+    // Nothing was opened by itself: the person follows the link; the credential waits as Pending.
+    await page.getByRole("link", { name: "Back to credentials" }).click();
+    await page.locator('tr[data-credential="google-pubsub"]').waitFor();
+    expect((await page.locator('tr[data-credential="google-pubsub"] > *').allTextContents())[3]).toBe("Pending");
+    expect(w.requests.filter((request) => !request.startsWith(`${base}/`))).toEqual([]);
+    expect(w.errors).toEqual([]);
   });
 });

@@ -56,6 +56,9 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [loading, setLoading] = useState(true);
   const [saving, setSaving] = useState(false);
+  // An oauth2-google credential waits for Google's consent: the save answers the consent URL once
+  // (it is not shown again; Reauthorize makes a new one), so the form shows it instead of leaving.
+  const [consentUrl, setConsentUrl] = useState<string | null>(null);
 
   const type: FormType = formTypeOf(typeOf);
   const fields = FORM_FIELDS[type];
@@ -138,16 +141,19 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
     try {
       const attributes: Record<string, unknown> = { name, type_of: typeOf };
       if (sendCredentials) attributes.credentials = credentials;
+      let saved: { data: { meta?: { authorization_url?: unknown } } };
       if (props.secretId !== undefined) {
-        await request("PATCH", `/reactor/secrets/${props.secretId}`, { data: { id: props.secretId, type: "secrets", attributes } });
+        saved = await request("PATCH", `/reactor/secrets/${props.secretId}`, { data: { id: props.secretId, type: "secrets", attributes } });
       } else {
         const relationships =
           environment === "" ? {} : { relationships: { environment: { data: { id: environment, type: "environments" } } } };
-        await request("POST", `/reactor/properties/${reactorId("PR", props.projectId)}/secrets`, {
+        saved = await request("POST", `/reactor/properties/${reactorId("PR", props.projectId)}/secrets`, {
           data: { type: "secrets", attributes, ...relationships },
         });
       }
-      navigate(`/projects/${props.projectId}/credentials`);
+      const url = saved.data.meta?.authorization_url;
+      if (typeof url === "string") setConsentUrl(url);
+      else navigate(`/projects/${props.projectId}/credentials`);
     } catch (caught) {
       setErrors(inlineErrors(caught));
     } finally {
@@ -179,7 +185,22 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
         </p>
       )}
       {loading && errors.form === undefined && <p>Loading…</p>}
-      {!loading && (
+      {consentUrl !== null && (
+        <section aria-labelledby="consent-heading" data-consent="">
+          <h2 id="consent-heading">Google needs your consent</h2>
+          <p role="status">
+            {name} is saved and stays Pending until you allow access on Google's page. This link is shown once; Reauthorize in the
+            credentials list makes a new one.
+          </p>
+          <p>
+            <a href={consentUrl} target="_blank" rel="noopener noreferrer" data-primary="">
+              Open Google's consent page
+            </a>{" "}
+            · <a href={`/ui/projects/${props.projectId}/credentials`}>Back to credentials</a>
+          </p>
+        </section>
+      )}
+      {!loading && consentUrl === null && (
         <form onSubmit={save} noValidate>
           <p>
             <label for="credential-name">Name</label>
