@@ -7,7 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium } from "./browser.js";
+import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
 import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
 
@@ -29,13 +29,7 @@ describeEachDialect("credential form in Chromium", (dialect) => {
     base = await h.app.listen({ host: "127.0.0.1", port: 0 });
     seeded = await seed(h, tokens);
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    // A step that cannot happen fails with its locator named, well inside the test timeout.
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${base}/ui/signin`);
-    await page.getByLabel("API token").fill(h.adminToken);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Projects" }).waitFor();
+    page = await signedInPage(browser, base, h.adminToken);
   });
   afterAll(async () => {
     await browser?.close();

@@ -11,7 +11,7 @@ import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium } from "./browser.js";
+import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
 import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed, THREE_DAYS_S } from "./seed.js";
 
@@ -150,12 +150,7 @@ describeEachDialect("credential variables and Google reauthorize in Chromium", (
       }
       allRequests.push({ url: request.url(), fromDashboard });
     });
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${base}/ui/signin`);
-    await page.getByLabel("API token").fill(h.adminToken);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Projects" }).waitFor();
+    page = await signedInPage(browser, base, h.adminToken);
   });
   afterAll(async () => {
     await browser?.close();

@@ -9,7 +9,7 @@ import { actionsFor, planImport, type SeenVariable, type VariableRow } from "../
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { SERVICE_BODIES } from "../routes/qovery/tree-fixtures.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium } from "./browser.js";
+import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
 import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
 
@@ -63,12 +63,7 @@ describeEachDialect("service variables in Chromium", (dialect) => {
       })
     ).token;
     browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    page.setDefaultTimeout(10_000);
-    await page.goto(`${base}/ui/signin`);
-    await page.getByLabel("API token").fill(h.adminToken);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { level: 1, name: "Projects" }).waitFor();
+    page = await signedInPage(browser, base, h.adminToken);
   });
   afterAll(async () => {
     await browser?.close();

@@ -7,9 +7,8 @@ import { toReactorId } from "../../modules/tree/ids.js";
 import { isServiceScope } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
+import { Nullable, ServiceSummary } from "./schemas.js";
 import { uiVariablesRoutes } from "./variables-routes.js";
-
-const Nullable = (type: string) => ({ type: [type, "null"] });
 
 const Cell = {
   type: ["object", "null"],
@@ -30,16 +29,7 @@ const Cell = {
 const MatrixResponse = {
   type: "object",
   properties: {
-    service: {
-      type: "object",
-      properties: {
-        id: { type: "string" },
-        name: { type: "string" },
-        type: { type: "string" },
-        project_id: { type: "string" },
-        environment_id: { type: "string" },
-      },
-    },
+    service: ServiceSummary,
     columns: { type: "array", items: { type: "string" } },
     unresolved_count: { type: "integer" },
     credentials: {

@@ -7,11 +7,10 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { isServiceScope, type VariableView } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
+import { Nullable, ServiceSummary } from "./schemas.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
-
-const Nullable = (type: string) => ({ type: [type, "null"] });
 
 const Row = {
   type: "object",
@@ -39,16 +38,7 @@ const Row = {
 const PageResponse = {
   type: "object",
   properties: {
-    service: {
-      type: "object",
-      properties: {
-        id: { type: "string" },
-        name: { type: "string" },
-        type: { type: "string" },
-        project_id: { type: "string" },
-        environment_id: { type: "string" },
-      },
-    },
+    service: ServiceSummary,
     page: {
       type: "object",
       properties: {
