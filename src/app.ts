@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { toAppError } from "./api/http/errors.js";
 import "./api/http/principal.js";
+import { createLazySchemas } from "./api/http/lazy-schemas.js";
 import { nativePlugin } from "./api/native/plugin.js";
 import { qoveryPlugin } from "./api/qovery/plugin.js";
 import { reactorPlugin } from "./api/reactor/plugin.js";
@@ -32,6 +33,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     config.tlsCertFile !== null && config.tlsKeyFile !== null
       ? { cert: readFileSync(config.tlsCertFile), key: readFileSync(config.tlsKeyFile) }
       : null;
+  const lazySchemas = createLazySchemas();
   const app = Fastify({
     ...(options.logger === undefined ? { logger: false } : { loggerInstance: options.logger as FastifyBaseLogger }),
     ...(https === null ? {} : { https }),
@@ -43,9 +45,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === "string" && /^[A-Za-z0-9._:-]{8,128}$/.test(given) ? given : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+    // Fastify's compilers, each schema compiled on first use or by the warm-up after listen (S1).
+    schemaController: { compilersFactory: lazySchemas.compilersFactory },
     return503OnClosing: true,
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
+  lazySchemas.attach(app);
 
   app.decorateRequest("principal", null);
   app.addHook("onResponse", async (request, reply) => {

@@ -1,6 +1,7 @@
 // Opening storage, checking keys, migrating and bootstrapping: shared by `serve`, `init`,
 // `keys rotate` and tests that run a real server process.
 import type { Logger } from "pino";
+import { warmUpSchemas } from "./api/http/lazy-schemas.js";
 import { buildApp } from "./app.js";
 import { type Config, isLoopbackHost } from "./config.js";
 import { type Context, createContext } from "./context.js";
@@ -58,6 +59,8 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   }
   const app = await buildApp({ context, logger });
   const url = await app.listen({ host: config.host, port: config.port });
+  // Route schemas not used yet are compiled now, in the background (src/api/http/lazy-schemas.ts).
+  warmUpSchemas(app).catch((error: unknown) => logger.error({ err: error }, "a route schema does not compile"));
   logger.info({ url, database: context.storage.dialect }, "latch is listening");
   // LATCH_WORKERS=off leaves exchanges to separate `latch worker` processes.
   if (config.workers) context.exchange.start(logger);

@@ -1,8 +1,19 @@
 import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, type SqliteDatabase, SqliteDialect } from "kysely";
-import pg from "pg";
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SqliteDatabase,
+  SqliteDialect,
+} from "kysely";
+import type pg from "pg";
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -74,6 +85,47 @@ export function withStatementCache(handle: SQLite.Database): SqliteDatabase {
   };
 }
 
+/** SQL that starts with this comment names a statement PostgreSQL keeps prepared per connection. */
+const NAMED = /^\/\* prepared:([a-z0-9_-]{1,40}) \*\//;
+
+/** Opts one hot statement into PostgreSQL's prepared statements: `sql` is returned marked. */
+export function preparedStatement(name: string, sql: string): string {
+  return `/* prepared:${name} */ ${sql}`;
+}
+
+/**
+ * Kysely's PostgreSQL driver sends every query unnamed, so the server parses and plans it each
+ * time; for the runtime hit path that doubles the database's work (bench/README.md, P1). A
+ * statement marked by `preparedStatement` is sent named instead: parsed once per pooled
+ * connection, then only bound and executed. Opt-in and for explicit column lists only: a
+ * prepared `select *` would fail ("cached plan must not change result type") after another
+ * process's migration adds a column. On SQLite the marker is a plain comment.
+ */
+function withNamedStatements(pool: pg.Pool): PostgresPool {
+  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  return {
+    end: () => pool.end(),
+    async connect() {
+      const client = await pool.connect();
+      let wrapper = wrapped.get(client);
+      if (wrapper === undefined) {
+        wrapper = {
+          // Both overloads (SQL text and parameters, or a cursor) pass through unchanged.
+          query: ((first: string | pg.Submittable, parameters?: unknown[]) => {
+            if (typeof first !== "string") return client.query(first);
+            const name = NAMED.exec(first)?.[1];
+            if (name !== undefined) return client.query({ name, text: first, values: parameters ?? [] });
+            return client.query(first, parameters);
+          }) as unknown as PostgresPoolClient["query"],
+          release: () => client.release(),
+        };
+        wrapped.set(client, wrapper);
+      }
+      return wrapper;
+    },
+  };
+}
+
 /**
  * Write transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With Kysely's
  * deferred BEGIN, a transaction that reads and then writes while another process (a `latch
@@ -94,10 +146,12 @@ class ImmediateSqliteDialect extends SqliteDialect {
 
 export function connect(options: ConnectOptions): Storage {
   if (options.databaseUrl !== null) {
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    // Loaded only for PostgreSQL: a SQLite server starts without parsing the driver (S1).
+    const { Pool } = createRequire(import.meta.url)("pg") as typeof pg;
+    const pool = new Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
     // A dropped idle connection must not crash the process; the pool replaces it.
     pool.on("error", () => {});
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     return {
       db,
       dialect: "postgres",

@@ -42,10 +42,12 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
         request.principal = await authenticateRequest(context, request);
       });
       await v1.register(tokenRoutes, { context });
-      await v1.register(runtimeRoutes, { context });
       await v1.register(versionsRoutes, { context });
       await v1.register(auditRoutes, { context });
     },
     { prefix: "/v1" },
   );
+  // Outside the hook above: the runtime endpoint authenticates itself, with a one-read path for
+  // its cached answers and the same authenticateRequest for everything else (runtime-routes.ts).
+  await app.register(runtimeRoutes, { context, prefix: "/v1" });
 };

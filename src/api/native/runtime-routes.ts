@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
+import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
+import { hashToken } from "../../crypto/tokens.js";
+import { tokenFromHeader } from "../../modules/access/access-service.js";
+import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
+import { authenticateRequest, requestMetaOf } from "../http/session-auth.js";
 import { NativeError } from "./schemas.js";
 
 const RuntimeBundle = Type.Object({
@@ -15,6 +20,9 @@ const RuntimeBundle = Type.Object({
   unresolved: Type.Array(Type.String()),
 });
 
+/** What Fastify itself sends for a serialized JSON answer. */
+const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
 function etagMatches(header: string | undefined, etag: string): boolean {
   if (header === undefined) return false;
   return header
@@ -23,7 +31,47 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     .some((tag) => tag === etag || tag === "*");
 }
 
+/**
+ * The runtime endpoint authenticates itself (registered outside the /v1 auth hook) so that its
+ * common case, a poll answered from the bundle cache, costs one database read (the token, the
+ * service and the generation in one statement) and is answered from the onRequest hook. The
+ * token row is read on every request, so a revocation (through any replica) is refused on the
+ * next one. Anything else than that plain success (no Authorization header, unknown/revoked/
+ * expired token, another role, another organization, outside the binding, a cache miss) takes
+ * the full path: the shared `authenticateRequest` (session cookie, throttle, failure audit),
+ * then `runtime.deliver`, which decide and explain every refusal as before.
+ */
 export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: DeliveredBundle) {
+    // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.
+    reply.header("cache-control", "no-store").header("etag", etag);
+    const match = request.headers["if-none-match"];
+    if (etagMatches(typeof match === "string" ? match : undefined, etag)) return reply.status(304).send(null);
+    // Already serialized (once per generation): Fastify sends a string with a JSON content type
+    // as is, without the response serializer (the schema below still documents the shape).
+    return reply.header("content-type", JSON_CONTENT_TYPE).send(body as never);
+  }
+
+  app.addHook("onRequest", async (request, reply) => {
+    const token = tokenFromHeader(request.headers.authorization);
+    const { serviceId } = request.params as { serviceId?: unknown };
+    if (token !== null && token.length <= 512 && typeof serviceId === "string") {
+      context.authThrottle.assertAllowed(request.ip);
+      const hash = hashToken(token);
+      const lookup = await context.runtime.lookupHit(hash, serviceId);
+      const principal = lookup === null ? null : context.access.principalOfRow(lookup.token, hash);
+      const hit = lookup === null || principal === null ? null : context.runtime.cachedFor(principal, lookup);
+      if (hit !== null && principal !== null) {
+        // Answered here: the id matched an existing service (so it is a valid uuid) and
+        // If-None-Match is a plain header, so validation and the handler have nothing to add.
+        request.principal = { ...principal, request: requestMetaOf(request) };
+        context.audit.countDelivery(request.principal, serviceId, "success");
+        return send(request, reply, hit);
+      }
+    }
+    request.principal = await authenticateRequest(context, request);
+  });
+
   app.get(
     "/runtime/services/:serviceId",
     {
@@ -37,7 +85,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      let delivered: Awaited<ReturnType<typeof context.runtime.deliver>>;
+      let delivered: DeliveredBundle;
       try {
         delivered = await context.runtime.deliver(principal, request.params.serviceId);
       } catch (error) {
@@ -46,11 +94,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         throw error;
       }
       context.audit.countDelivery(principal, request.params.serviceId, "success");
-      const { bundle, etag } = delivered;
-      // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.
-      reply.header("cache-control", "no-store").header("etag", etag);
-      if (etagMatches(request.headers["if-none-match"], etag)) return reply.status(304).send(null);
-      return bundle;
+      return send(request, reply, delivered);
     },
   );
 };

@@ -54,7 +54,13 @@ export function toTokenView(row: ApiTokensTable): TokenView {
 
 const UNAUTHENTICATED = "Access token is missing or invalid: send `Authorization: Token <token>` (or `Bearer <token>`)";
 
-export function toPrincipal(row: ApiTokensTable): Principal {
+/** The token columns authentication reads (the runtime hit path selects only these). */
+export type TokenAuthRow = Pick<
+  ApiTokensTable,
+  "id" | "name" | "role" | "organization_id" | "project_id" | "environment_id" | "service_id" | "token_hash" | "expires_at" | "revoked_at"
+>;
+
+export function toPrincipal(row: TokenAuthRow): Principal {
   return {
     tokenId: row.id,
     name: row.name,
@@ -94,6 +100,17 @@ export function createAccessService(deps: {
     if (row.expires_at !== null && row.expires_at <= now().toISOString()) {
       throw new AppError("UNAUTHENTICATED", "This token has expired");
     }
+    return toPrincipal(row);
+  }
+
+  /**
+   * The principal of a token row already read by its hash (the runtime hit path reads it in the
+   * same statement as the service), or null whenever `authenticate` would refuse it: the caller
+   * then takes the full path, which gives the refusal its message, throttle and audit count.
+   */
+  function principalOfRow(row: TokenAuthRow | undefined, hash: string): Principal | null {
+    if (row === undefined || !sameHash(row.token_hash, hash) || row.revoked_at !== null) return null;
+    if (row.expires_at !== null && row.expires_at <= now().toISOString()) return null;
     return toPrincipal(row);
   }
 
@@ -152,6 +169,7 @@ export function createAccessService(deps: {
 
   return {
     authenticate,
+    principalOfRow,
 
     /** Creates a token; the only moment its secret is returned. */
     async createToken(actor: Principal, input: TokenInput): Promise<TokenView & { token: string }> {

@@ -1,11 +1,15 @@
 // Runtime delivery: the one path that reveals values, to a runtime token bound to the service or
 // to its environment. Resolved bundles are cached per service and checked against the project's
 // bundle generation (bumped by database triggers on every relevant write) with one indexed read,
-// so replicas on one PostgreSQL see each other's writes on their next request.
+// so replicas on one PostgreSQL see each other's writes on their next request. A cached bundle
+// is kept serialized; the hit path (`lookupHit` + `cachedFor`, used by the route) reads the
+// token, the service and the generation in one statement (bench/README.md, R1).
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
+import { preparedStatement } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
 import { cipherRef, credentialVariableName } from "../credentials/credential-types.js";
 import { toReactorId } from "../tree/ids.js";
@@ -23,11 +27,20 @@ export interface RuntimeBundle {
 
 export interface DeliveredBundle {
   bundle: RuntimeBundle;
-  /** A strong ETag of the bundle's content. */
+  /** The bundle as sent: JSON, serialized once per generation rather than on every request. */
+  body: string;
+  /** A strong ETag of the bundle's content (of `body`). */
   etag: string;
 }
 
 interface CacheEntry extends DeliveredBundle {
+  generation: string;
+}
+
+/** What the hit path's one statement reads: the token by its hash, the service, its generation. */
+export interface HitLookup {
+  token: TokenAuthRow;
+  service: { id: string; organizationId: string; environmentId: string } | null;
   generation: string;
 }
 
@@ -87,12 +100,88 @@ export function createRuntimeService(deps: {
       credentials: listed,
       unresolved: resolved.unresolved,
     };
-    const etag = `"${createHash("sha256").update(JSON.stringify(bundle)).digest("base64url").slice(0, 32)}"`;
-    return { bundle, etag };
+    // JSON.stringify gives what the route's response schema would (the bundle is built in the
+    // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
+    const body = JSON.stringify(bundle);
+    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
+    return { bundle, body, etag };
   }
+
+  // The hit path in one statement, compiled once: Kysely's query building and compiling cost as
+  // much as the indexed reads themselves (bench/README.md, R1). The token row comes back even
+  // when the service does not exist (left joins), so the caller can tell the cases apart.
+  const HASH = "\u0000token-hash";
+  const SERVICE = "\u0000service-id";
+  const hitQuery = db
+    .selectFrom("api_tokens as t")
+    .leftJoin("services as s", (join) => join.on("s.id", "=", SERVICE))
+    .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
+    .select([
+      "t.id",
+      "t.name",
+      "t.role",
+      "t.organization_id",
+      "t.project_id",
+      "t.environment_id",
+      "t.service_id",
+      "t.token_hash",
+      "t.expires_at",
+      "t.revoked_at",
+    ])
+    .select([
+      "s.id as s_id",
+      "s.organization_id as s_organization_id",
+      "s.environment_id as s_environment_id",
+      "g.generation as g_generation",
+    ])
+    .where("t.token_hash", "=", HASH)
+    .compile();
+  const hitStatement = preparedStatement("latch_runtime_hit", hitQuery.sql);
+  const hitParameters = (hash: string, serviceId: string) =>
+    hitQuery.parameters.map((value) => (value === HASH ? hash : value === SERVICE ? serviceId : value));
 
   return {
     stats,
+
+    /**
+     * The token (by hash), the service and the project's bundle generation, in one read. Null when
+     * no token has this hash. Decides nothing: see `cachedFor`.
+     */
+    async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
+      const { rows } = await db.executeQuery({
+        ...hitQuery,
+        sql: hitStatement,
+        parameters: hitParameters(tokenHash, serviceId),
+      } as typeof hitQuery);
+      const row = rows[0];
+      if (row === undefined) return null;
+      const { s_id, s_organization_id, s_environment_id, g_generation, ...token } = row;
+      return {
+        token,
+        service:
+          s_id === null || s_organization_id === null || s_environment_id === null
+            ? null
+            : { id: s_id, organizationId: s_organization_id, environmentId: s_environment_id },
+        generation: g_generation === null ? "0" : String(g_generation),
+      };
+    },
+
+    /**
+     * The cached bundle when this request is the plain success case that `deliver` would answer
+     * from its cache: a runtime token of the service's organization, bound to it or to its
+     * environment, and a cached bundle of the current generation. Null otherwise (a refusal or a
+     * miss), and the caller takes `deliver`, which decides and explains.
+     */
+    cachedFor(principal: Principal, lookup: HitLookup): DeliveredBundle | null {
+      const { service, generation } = lookup;
+      if (service === null || principal.role !== "runtime" || service.organizationId !== principal.organizationId) return null;
+      const bound = principal.serviceId !== null ? principal.serviceId === service.id : principal.environmentId === service.environmentId;
+      if (!bound) return null;
+      const cached = cache.get(service.id);
+      if (cached === undefined || cached.generation !== generation) return null;
+      stats.hits += 1;
+      return cached;
+    },
 
     /**
      * The resolved bundle for a runtime token bound to the service or its environment.

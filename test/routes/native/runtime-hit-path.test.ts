@@ -1,0 +1,167 @@
+// The runtime endpoint's cache-hit path reads the token, the service and the project's bundle
+// generation in one statement and sends the bundle serialized once per generation. These tests
+// warm the cache first, then check that nothing the full path refuses gets through the hit path:
+// a token revoked or expired (also through another replica on the same database), another role,
+// another service, another organization, a throttled address; and that a hit answers exactly as
+// the miss before it did.
+import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createContext } from "../../../src/context.js";
+import { loadRootKeys } from "../../../src/crypto/root-key.js";
+import { hashToken } from "../../../src/crypto/tokens.js";
+import { connect } from "../../../src/db/connect.js";
+import { createHarness, createReplica, describeEachDialect, type Harness } from "../../helpers/harness.js";
+
+const BUDGET = 3;
+
+describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialect) => {
+  let h: Harness;
+  let orgId: string;
+  let environmentId: string;
+  let jobA: string;
+  let jobB: string;
+  const secret = `canary-${randomBytes(12).toString("hex")}`;
+
+  async function ok(method: "POST" | "PUT" | "DELETE", url: string, payload?: unknown, token?: string) {
+    const response = await h.inject({ method, url, ...(payload === undefined ? {} : { payload: payload as object }), token });
+    if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body}`);
+    return response.statusCode === 204 ? null : response.json();
+  }
+  const runtimeToken = async (binding: Record<string, string>, organization = orgId) =>
+    (await ok("POST", "/v1/tokens", { name: "runtime", role: "runtime", organization_id: organization, ...binding })) as {
+      id: string;
+      token: string;
+    };
+  const bundle = (serviceId: string, token: string, extra: { remoteAddress?: string } = {}) =>
+    h.inject({ method: "GET", url: `/v1/runtime/services/${serviceId}`, token, ...extra });
+
+  beforeAll(async () => {
+    h = await createHarness(dialect, { LATCH_AUTH_FAILURES_PER_MINUTE: String(BUDGET) });
+    orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
+    const projectId = (await ok("POST", `/qovery/organization/${orgId}/project`, { name: "shop" })).id;
+    environmentId = (await ok("POST", `/qovery/project/${projectId}/environment`, { name: "prod", mode: "PRODUCTION" })).id;
+    jobA = (await ok("POST", `/qovery/environment/${environmentId}/job`, { name: "billing", healthchecks: {} })).id;
+    jobB = (await ok("POST", `/qovery/environment/${environmentId}/job`, { name: "reports", healthchecks: {} })).id;
+    await ok("POST", `/qovery/project/${projectId}/secret`, { key: "DB_URL", value: secret });
+  });
+  afterAll(async () => h.close());
+
+  it("answers a hit exactly as the miss before it: same body, ETag and headers, from the cache", async () => {
+    const { token } = await runtimeToken({ service_id: jobA });
+    const hitsBefore = h.context.runtime.stats.hits;
+    const miss = await bundle(jobA, token);
+    const hit = await bundle(jobA, token);
+    expect(miss.statusCode).toBe(200);
+    expect(hit.statusCode).toBe(200);
+    expect(h.context.runtime.stats.hits).toBe(hitsBefore + 1);
+    expect(hit.body).toBe(miss.body);
+    for (const header of ["content-type", "etag", "cache-control", "content-length"])
+      expect(hit.headers[header]).toBe(miss.headers[header]);
+    expect(hit.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(hit.json().variables.DB_URL).toBe(secret);
+    expect(
+      (
+        await h.inject({
+          method: "GET",
+          url: `/v1/runtime/services/${jobA}`,
+          token,
+          headers: { "if-none-match": String(hit.headers.etag) },
+        })
+      ).statusCode,
+    ).toBe(304);
+    console.log(`runtime hit path (${dialect}): ${hit.body.length} bytes, hits ${h.context.runtime.stats.hits}`);
+  });
+
+  it("refuses a token revoked through another replica on its next request", async () => {
+    const { id, token } = await runtimeToken({ service_id: jobA });
+    const replica = await createReplica(h);
+    try {
+      const read = () =>
+        replica.app.inject({ method: "GET", url: `/v1/runtime/services/${jobA}`, headers: { authorization: `Token ${token}` } });
+      expect((await read()).statusCode).toBe(200);
+      const hitsBefore = replica.context.runtime.stats.hits;
+      expect((await read()).statusCode).toBe(200);
+      expect(replica.context.runtime.stats.hits).toBe(hitsBefore + 1);
+      await ok("DELETE", `/v1/tokens/${id}`);
+      const refused = await read();
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().detail).toMatch(/revoked/);
+      expect(refused.body).not.toContain(secret);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it("refuses a token whose expiry has passed on its next request", async () => {
+    const { id, token } = await runtimeToken({ service_id: jobA });
+    expect((await bundle(jobA, token)).statusCode).toBe(200);
+    expect((await bundle(jobA, token)).statusCode).toBe(200);
+    // Time passing, written where every replica reads it (no sleeping in tests).
+    await h.context.storage.db
+      .updateTable("api_tokens")
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where("id", "=", id)
+      .execute();
+    const refused = await bundle(jobA, token);
+    expect(refused.statusCode).toBe(401);
+    expect(refused.json().detail).toMatch(/expired/);
+  });
+
+  it("keeps another service, another organization and other roles out while their bundles are cached", async () => {
+    const envToken = (await runtimeToken({ environment_id: environmentId })).token;
+    const tokenA = (await runtimeToken({ service_id: jobA })).token;
+    // Both bundles cached.
+    expect((await bundle(jobA, envToken)).statusCode).toBe(200);
+    expect((await bundle(jobB, envToken)).statusCode).toBe(200);
+    expect((await bundle(jobB, tokenA)).statusCode).toBe(404);
+    const admin = await bundle(jobA, h.adminToken);
+    expect(admin.statusCode).toBe(403);
+    const viewer = (await ok("POST", "/v1/tokens", { name: "v", role: "viewer", organization_id: orgId })).token;
+    expect((await bundle(jobA, viewer)).statusCode).toBe(403);
+
+    const other = await ok("POST", "/qovery/organization", { name: "other-org", plan: "FREE" });
+    const otherProject = (await ok("POST", `/qovery/organization/${other.id}/project`, { name: "p" })).id;
+    const otherEnv = (await ok("POST", `/qovery/project/${otherProject}/environment`, { name: "e" })).id;
+    const otherJob = (await ok("POST", `/qovery/environment/${otherEnv}/job`, { name: "j", healthchecks: {} })).id;
+    const otherToken = (await runtimeToken({ service_id: otherJob }, other.id)).token;
+    expect((await bundle(otherJob, otherToken)).statusCode).toBe(200);
+    expect((await bundle(otherJob, otherToken)).statusCode).toBe(200);
+    const foreign = await bundle(otherJob, tokenA);
+    const missing = await bundle("00000000-0000-4000-8000-000000000000", tokenA);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().detail).toBe(missing.json().detail);
+    expect((await bundle(jobA, otherToken)).statusCode).toBe(404);
+    expect((await bundle("not-a-uuid", tokenA)).statusCode).toBe(400);
+  });
+
+  it("answers 429 to a throttled address even with a valid token and a cached bundle", async () => {
+    const { token } = await runtimeToken({ service_id: jobA });
+    const remoteAddress = "198.51.100.77";
+    expect((await bundle(jobA, token, { remoteAddress })).statusCode).toBe(200);
+    for (let i = 0; i < BUDGET; i++) expect((await bundle(jobA, "latch_wrong", { remoteAddress })).statusCode).toBe(401);
+    expect((await bundle(jobA, token, { remoteAddress })).statusCode).toBe(429);
+    expect((await bundle(jobA, token, { remoteAddress: "198.51.100.78" })).statusCode).toBe(200);
+  });
+
+  it("on PostgreSQL, sends the hit statement prepared (parsed once per connection)", async () => {
+    if (dialect !== "postgres") return;
+    const { token } = await runtimeToken({ service_id: jobA });
+    // A context on a single pooled connection, so the statement it prepares is the one it reuses.
+    const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 1 });
+    const context = createContext({ config: h.config, storage, rootKeys: loadRootKeys(h.config) });
+    try {
+      for (let i = 0; i < 2; i++) expect((await context.runtime.lookupHit(hashToken(token), jobA))?.service?.id).toBe(jobA);
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements where name = 'latch_runtime_hit'`.execute(
+        storage.db,
+      );
+      expect(Number(rows[0]?.n)).toBe(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("never writes the value into a log line", () => {
+    expect(h.logs.join("\n")).not.toContain(secret);
+  });
+});
