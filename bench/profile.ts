@@ -64,6 +64,7 @@ try {
     id: number;
     callFrame: { functionName: string; url: string; lineNumber: number };
     hitCount?: number;
+    children?: number[];
   }
   const file = readdirSync(profDir).find((name) => name.endsWith(".cpuprofile"));
   if (file === undefined) throw new Error("no profile written");
@@ -90,8 +91,24 @@ try {
       .slice(0, n)
       .map(([name, hits]) => `${((hits / total) * 100).toFixed(1).padStart(5)}%  ${name}`)
       .join("\n");
+  // Inclusive time (the function and what it calls), counted once per sample even when a
+  // function is on the stack twice: where a request's time goes, not only where it ends.
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const label = (node: Node) =>
+    `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "nm/")}:${node.callFrame.lineNumber + 1}`;
+  const inclusive = new Map<string, number>();
+  for (const node of profile.nodes) {
+    const hits = node.hitCount ?? 0;
+    if (hits === 0) continue;
+    const seen = new Set<string>();
+    for (let at: Node | undefined = node; at !== undefined; at = nodes.get(parent.get(at.id) ?? -1)) seen.add(label(at));
+    for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + hits);
+  }
   process.stdout.write(
-    `\nself time by function (top 30):\n${top(byFunction, 30)}\n\nself time by file/package (top 20):\n${top(byFile, 20)}\n`,
+    `\nself time by function (top 30):\n${top(byFunction, 30)}\n\nself time by file/package (top 20):\n${top(byFile, 20)}\n` +
+      `\ninclusive time by function (top 60):\n${top(inclusive, 60)}\n`,
   );
 } finally {
   rmSync(profDir, { recursive: true, force: true });

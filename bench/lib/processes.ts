@@ -31,13 +31,14 @@ export function sleep(ms: number): Promise<void> {
  * Compiles src/main.ts (and the bench servers) into one ESM file each with esbuild, dependencies
  * left as imports: what `npm run build` produces, without writing the shared dist/.
  */
-export function buildServer(): { main: string; baseline: string; tokenServer: string } {
+export function buildServer(): { main: string; baseline: string; tokenServer: string; ceiling: string } {
   mkdirSync(BUILD_DIR, { recursive: true });
   const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
   const entries = {
     main: join(ROOT, "src", "main.ts"),
     baseline: join(ROOT, "bench", "baseline-server.ts"),
     tokenServer: join(ROOT, "bench", "token-server.ts"),
+    ceiling: join(ROOT, "bench", "ceiling-server.ts"),
   };
   const out: Record<string, string> = {};
   for (const [name, entry] of Object.entries(entries)) {
@@ -59,7 +60,7 @@ export function buildServer(): { main: string; baseline: string; tokenServer: st
     if (result.status !== 0) throw new Error(`esbuild failed for ${entry}`);
     out[name] = outfile;
   }
-  return out as { main: string; baseline: string; tokenServer: string };
+  return out as { main: string; baseline: string; tokenServer: string; ceiling: string };
 }
 
 export interface Running {
