@@ -19,6 +19,8 @@ export interface Config {
   tlsKeyFile: string | null;
   logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
   workers: boolean;
+  /** Exchanges and refreshes one worker process starts per second at most (0: no limit). */
+  exchangeRate: number;
   publicUrl: string;
   outboundAllowHttp: boolean;
   outboundAllowCidrs: string[];
@@ -157,6 +159,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     tlsKeyFile,
     logLevel: logLevel as Config["logLevel"],
     workers: bool(env, "LATCH_WORKERS", true),
+    exchangeRate: int(env, "LATCH_EXCHANGE_RATE", 250, 0, 1_000_000),
     publicUrl: url(env, "LATCH_PUBLIC_URL", `${scheme}://${hostForUrl}:${port}`, ["http", "https"]),
     outboundAllowHttp: bool(env, "LATCH_OUTBOUND_ALLOW_HTTP", false),
     outboundAllowCidrs: list(env, "LATCH_OUTBOUND_ALLOW_CIDRS").map((item) => cidr("LATCH_OUTBOUND_ALLOW_CIDRS", item)),

@@ -240,6 +240,34 @@ describeEachDialect("exchange engine", (dialect) => {
     expect((await bed.row(id)).status).toBe("succeeded");
   });
 
+  it("spreads a backlog out at LATCH_EXCHANGE_RATE jobs per second, each still exchanged once", async () => {
+    bed.server.behave({ kind: "ok", expiresIn: 86400 });
+    const before = bed.server.requests.length;
+    const ids: string[] = [];
+    for (let index = 0; index < 24; index++) {
+      ids.push(
+        await bed.createCredential({
+          provider: "oauth2",
+          fields: { client_id: `paced-${index}`, client_secret: SECRET, token_url: `${bed.server.url}/token` },
+        }),
+      );
+    }
+    const rate = 40;
+    const engine = bed.engine({ maxPerSecond: rate });
+    const started = performance.now();
+    engine.start();
+    await bed.server.waitForRequests(before + ids.length);
+    const took = performance.now() - started;
+    await engine.stop();
+    // A limit, not a speed: 24 jobs at 40 per second cannot all start in less than the 20 that
+    // follow the first batch of 4 allow (0.5 s), however fast the machine.
+    expect(took).toBeGreaterThanOrEqual(((ids.length - 4) / rate) * 1000 - 20);
+    const clients = bed.server.requests.slice(before).map((request) => request.form.client_id);
+    expect(new Set(clients).size).toBe(ids.length);
+    expect(clients).toHaveLength(ids.length);
+    for (const id of ids) expect((await bed.row(id)).status).toBe("succeeded");
+  });
+
   it("writes no token or hidden field into any log line", () => {
     const all = bed.logs.join("\n");
     expect(all).toContain("credential refresh failed");

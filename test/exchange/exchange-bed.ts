@@ -65,7 +65,7 @@ export interface ExchangeBed {
   environmentId: string;
   /** Every log line of every engine made by engine(). */
   logs: string[];
-  engine(options?: { leaseMs?: number; workerId?: string }): ExchangeEngine;
+  engine(options?: { leaseMs?: number; workerId?: string; maxPerSecond?: number }): ExchangeEngine;
   createCredential(input: CredentialInput): Promise<string>;
   row(id: string): Promise<CredentialsTable>;
   artifact(id: string): Promise<string | null>;
@@ -131,6 +131,7 @@ export async function createExchangeBed(dialect: DialectName, env: Record<string
         logger,
         ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
         ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
+        ...(options.maxPerSecond === undefined ? {} : { maxPerSecond: options.maxPerSecond }),
       });
     },
     async createCredential(input) {

@@ -31,6 +31,7 @@ describe("parseConfig", () => {
       tlsKeyFile: null,
       logLevel: "info",
       workers: true,
+      exchangeRate: 250,
       publicUrl: "http://127.0.0.1:8080",
       outboundAllowHttp: false,
       outboundAllowCidrs: [],
@@ -96,6 +97,7 @@ describe("parseConfig", () => {
     ["LATCH_GOOGLE_TOKEN_URL", "file:///etc/passwd"],
     ["LATCH_METRICS_PUBLIC", "sometimes"],
     ["LATCH_VERSIONS_KEEP", "0"],
+    ["LATCH_EXCHANGE_RATE", "fast"],
   ])("stops on a bad %s (%s) with a message naming it", (variable, value) => {
     const caught = error({ [variable]: value });
     expect(caught.variable).toBe(variable);

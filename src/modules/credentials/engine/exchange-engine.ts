@@ -39,6 +39,13 @@ export interface ExchangeEngineDeps {
   pollMs?: number;
   /** Jobs run at once by this worker. */
   concurrency?: number;
+  /**
+   * Jobs this worker starts per second at most, while a backlog lasts (0: no limit). A burst of
+   * due refreshes is spread out rather than run flat out: on SQLite each outcome's transaction
+   * holds the one connection the API reads through, and a provider's token endpoint is spared
+   * a storm (bench/README.md, E1).
+   */
+  maxPerSecond?: number;
   /** Versions and audit events of every written outcome. */
   history?: Pick<CredentialHistory, "changed">;
 }
@@ -55,6 +62,7 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;
   const concurrency = deps.concurrency ?? 4;
+  const maxPerSecond = deps.maxPerSecond ?? 0;
 
   async function exchangeFor(job: LeasedJob) {
     let loaded: Awaited<ReturnType<typeof loadMaterial>>;
@@ -117,22 +125,33 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
   let scheduledAt = Number.NEGATIVE_INFINITY;
   let fullBatch = false;
 
+  let ranLast = 0;
+  let tickStartedAt = 0;
+
+  /** How long to wait before the next batch of a backlog, so no more than maxPerSecond start. */
+  function pace(): number {
+    if (maxPerSecond <= 0) return 0;
+    return Math.max(0, (ranLast * 1000) / maxPerSecond - (performance.now() - tickStartedAt));
+  }
+
   function loop(): void {
     const schedule = !fullBatch || performance.now() - scheduledAt >= pollMs;
-    if (schedule) scheduledAt = performance.now();
+    tickStartedAt = performance.now();
+    if (schedule) scheduledAt = tickStartedAt;
     fullBatch = false;
     running = runOnce({ schedule })
       .then((result) => {
-        // A full batch means more jobs may be due: go on at once rather than after a poll
-        // interval, or 10,000 refreshes due together would take 10,000 / concurrency seconds.
+        // A full batch means more jobs may be due: go on without a poll interval (paced only),
+        // or 10,000 refreshes due together would take 10,000 / concurrency seconds.
         fullBatch = result.ran >= concurrency;
+        ranLast = result.ran;
       })
       .catch((error: unknown) =>
         logger.error({ err: { name: (error as Error).name, code: (error as { code?: unknown }).code } }, "exchange worker tick failed"),
       )
       .finally(() => {
         running = null;
-        if (!stopped) timer = setTimeout(loop, fullBatch ? 0 : pollMs);
+        if (!stopped) timer = setTimeout(loop, fullBatch ? pace() : pollMs);
       });
   }
 

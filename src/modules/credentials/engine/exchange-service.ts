@@ -45,6 +45,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       config,
       http,
       now,
+      maxPerSecond: config.exchangeRate,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
       ...(deps.history ? { history: deps.history } : {}),
       ...(deps.engine ?? {}),
