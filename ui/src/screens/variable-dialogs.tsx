@@ -146,22 +146,31 @@ export function VariableFormDialog(props: {
             </>
           )}
           {mode.kind === "alias" && <p class="muted small">The alias takes {row?.key}'s value as this service sees it.</p>}
-          {error !== null && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
-          <p class="actions">
-            <button type="submit" disabled={busy}>
-              Save
-            </button>
-            <button type="button" onClick={() => props.dialog.current?.close()}>
-              Cancel
-            </button>
-          </p>
+          <SubmitActions error={error} busy={busy} label="Save" onCancel={() => props.dialog.current?.close()} />
         </form>
       )}
     </dialog>
+  );
+}
+
+/** A dialog form's last lines: its error, if any, then submit and Cancel. */
+function SubmitActions(props: { error: string | null; busy: boolean; label: string; onCancel: () => void }) {
+  return (
+    <>
+      {props.error !== null && (
+        <p class="error" role="alert">
+          {props.error}
+        </p>
+      )}
+      <p class="actions">
+        <button type="submit" disabled={props.busy}>
+          {props.label}
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </p>
+    </>
   );
 }
 
@@ -209,19 +218,7 @@ export function DeleteDialog(props: {
             </li>
           ))}
         </ul>
-        {error !== null && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
-        <p class="actions">
-          <button type="submit" disabled={busy}>
-            Delete
-          </button>
-          <button type="button" onClick={() => props.dialog.current?.close()}>
-            Cancel
-          </button>
-        </p>
+        <SubmitActions error={error} busy={busy} label="Delete" onCancel={() => props.dialog.current?.close()} />
       </form>
     </dialog>
   );
