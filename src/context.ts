@@ -31,7 +31,7 @@ export interface ContextOptions {
   storage: Storage;
   rootKeys: RootKeys;
   now?: () => Date;
-  /** Where background work (the audit batcher and file) reports its failures. */
+  /** Where background work logs: audit batcher and file failures, and the exchange engine by default. */
   logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
