@@ -7,7 +7,7 @@ import type { Context } from "../../context.js";
 import type { OwnerRef, VariableView } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
-import { toEnvironmentVariable, toSecret, toVariableImport } from "./variable-mappers.js";
+import { toEditInput, toEnvironmentVariable, toSecret, toVariableImport } from "./variable-mappers.js";
 import {
   EnvironmentVariable,
   EnvironmentVariableEditRequest,
@@ -158,15 +158,7 @@ function registerFamily(app: FastifyInstance, context: Context, family: Family, 
     },
     handler: async (request: FastifyRequest) => {
       const body = request.body as EditBody;
-      const view = await variables.edit(principalOf(request), variableId(request), owner(request), family.isSecret, {
-        key: body.key,
-        value: body.value,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-        mountPath: body.mount_path,
-        isSecret: body.is_secret,
-        scope: body.scope,
-      });
+      const view = await variables.edit(principalOf(request), variableId(request), owner(request), family.isSecret, toEditInput(body));
       return family.map(view);
     },
   });

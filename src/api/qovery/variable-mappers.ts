@@ -1,8 +1,29 @@
 // Views → Qovery wire shapes (§5). Explicit nulls everywhere, variable_type always present,
 // and a secret's value never: the Secret model has none, the others carry null.
 import type { Static } from "@sinclair/typebox";
-import type { ImportResult, ParentView, VariableView } from "../../modules/variables/variable-types.js";
+import type { EditInput, ImportResult, ParentView, VariableView } from "../../modules/variables/variable-types.js";
 import type { EnvironmentVariable, Secret, VariableImport, VariableResponse } from "./variable-schemas.js";
+
+/** An edit request's body (every family's PUT and the unified one share these fields) → the edit. */
+export function toEditInput(body: {
+  key: string;
+  value?: string | null;
+  description?: string | null;
+  enable_interpolation_in_file?: boolean | null;
+  mount_path?: string | null;
+  is_secret?: boolean | null;
+  scope?: string | null;
+}): EditInput {
+  return {
+    key: body.key,
+    value: body.value,
+    description: body.description,
+    enableInterpolationInFile: body.enable_interpolation_in_file,
+    mountPath: body.mount_path,
+    isSecret: body.is_secret,
+    scope: body.scope,
+  };
+}
 
 /** What a response shows as `value`: null for a secret; for a plain alias, its parent's key (§7.4). */
 function shownValue(view: VariableView): string | null {

@@ -9,7 +9,7 @@ import { OWNER_SCOPES, type OwnerRef } from "../../modules/variables/variable-ty
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
 import { IMPORT_BODY_LIMIT } from "./scoped-variable-routes.js";
-import { toVariableImport, toVariableResponse } from "./variable-mappers.js";
+import { toEditInput, toVariableImport, toVariableResponse } from "./variable-mappers.js";
 import {
   VariableAliasRequest,
   VariableEditRequest,
@@ -116,15 +116,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
     async (request) => {
       const body = request.body;
       noExternalSecret(body.secret_manager_access_id);
-      const view = await variables.edit(principalOf(request), request.params.variableId, null, undefined, {
-        key: body.key,
-        value: body.value,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-        mountPath: body.mount_path,
-        isSecret: body.is_secret,
-        scope: body.scope,
-      });
+      const view = await variables.edit(principalOf(request), request.params.variableId, null, undefined, toEditInput(body));
       return toVariableResponse(view);
     },
   );

@@ -109,7 +109,8 @@ export const SecretEditRequest = Type.Object({
 
 // ---- EnvironmentVariable family (§5.2): never a secret.
 
-const EnvironmentVariableParent = Type.Object({
+/** The parent of an override or alias, with its value (null for a secret): §5.2 and §5.3 alike. */
+const VariableParent = Type.Object({
   id: Type.String(),
   key: Type.String(),
   value: Nullable(Type.String()),
@@ -125,8 +126,8 @@ export const EnvironmentVariable = Type.Object({
   mount_path: Nullable(Type.String()),
   description: Nullable(Type.String()),
   enable_interpolation_in_file: Nullable(Type.Boolean()),
-  overridden_variable: Nullable(EnvironmentVariableParent),
-  aliased_variable: Nullable(EnvironmentVariableParent),
+  overridden_variable: Nullable(VariableParent),
+  aliased_variable: Nullable(VariableParent),
   scope: ScopeOut,
   variable_type: TypeOut,
   ...linkedService,
@@ -146,15 +147,6 @@ export const ValueBody = Type.Object({
 });
 
 // ---- Unified variable family (§5.3).
-
-const VariableParent = Type.Object({
-  id: Type.String(),
-  key: Type.String(),
-  value: Nullable(Type.String()),
-  mount_path: Nullable(Type.String()),
-  scope: ScopeOut,
-  variable_type: TypeOut,
-});
 
 export const VariableResponse = Type.Object({
   ...base,
