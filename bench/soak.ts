@@ -12,11 +12,11 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { call, createTree, oauth2SecretBody, secretValue, sleep } from "../test/reliability/support.js";
+import { freePort } from "./lib/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -40,17 +40,6 @@ const READS_PER_SECOND = option("reads-per-second", 40);
 /** Bounded data: past these counts the writers edit and replace instead of adding. */
 const MAX_VARIABLES = 150;
 const MAX_CREDENTIALS = 40;
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
 
 /** A token endpoint on 127.0.0.1 that always answers a day-long token. */
 async function startTokenEndpoint(): Promise<{ url: string; requests: () => number; close(): void }> {

@@ -4,7 +4,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,16 +11,8 @@ export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** Under node_modules (ignored by git and biome) so the bundle's bare imports resolve to ./node_modules. */
 export const BUILD_DIR = join(ROOT, "node_modules", ".cache", "latch-bench");
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no free port");
-  return address.port;
-}
+// The tests' helper: one way to find a free loopback port.
+export { freePort } from "../../test/helpers/process.js";
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -10,6 +10,7 @@ import AxeBuilder from "@axe-core/playwright";
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { freePort } from "../helpers/process.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
@@ -50,15 +51,6 @@ async function startGoogleStandIn(): Promise<StandIn> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** A loopback port free right now, so LATCH_PUBLIC_URL (Google's redirect_uri) can name it before listening. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 describeEachDialect("credential variables and Google reauthorize in Chromium", (dialect) => {
