@@ -26,8 +26,10 @@ export interface RuntimeBundle {
 }
 
 export interface DeliveredBundle {
-  bundle: RuntimeBundle;
-  /** The bundle as sent: JSON, serialized once per generation rather than on every request. */
+  /**
+   * The RuntimeBundle as sent: JSON, serialized once per generation rather than on every
+   * request. Only this string is cached, not the object too: one copy of the values in memory.
+   */
   body: string;
   /** A strong ETag of the bundle's content (of `body`). */
   etag: string;
@@ -104,7 +106,7 @@ export function createRuntimeService(deps: {
     // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
     const body = JSON.stringify(bundle);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-    return { bundle, body, etag };
+    return { body, etag };
   }
 
   // The hit path in one statement, compiled once: Kysely's query building and compiling cost as
