@@ -7,7 +7,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "pino";
-import { toAppError } from "./api/http/errors.js";
+import { sendNativeError } from "./api/http/errors.js";
 import "./api/http/principal.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
 import { nativePlugin } from "./api/native/plugin.js";
@@ -91,17 +91,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
   // Errors outside the faces (native routes, unknown paths) use the native shape.
-  app.setErrorHandler((error, request, reply) => {
-    const appError = toAppError(error);
-    if (appError.status >= 500) request.log.error({ err: error }, "request failed");
-    if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
-    return reply.status(appError.status).send({
-      status: appError.status,
-      code: appError.code,
-      detail: appError.message,
-      request_id: request.id,
-    });
-  });
+  app.setErrorHandler(sendNativeError);
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       status: 404,

@@ -1,5 +1,6 @@
 // Normalises anything thrown in a request into an AppError. Framework messages that may quote
 // the request body (a JSON parse error does) are replaced by fixed text.
+import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError, isAppError } from "../../errors.js";
 
 interface FrameworkError {
@@ -46,4 +47,23 @@ export function toAppError(error: unknown): AppError {
     return new AppError("BAD_REQUEST", "The request could not be read");
   }
   return new AppError("INTERNAL", "Internal error; the request id identifies it in the server log");
+}
+
+/**
+ * What every face's error handler does before writing its own shape: normalise, log a server
+ * error (never a client's), and tell a throttled client when to come back.
+ */
+export function beginErrorReply(error: unknown, request: FastifyRequest, reply: FastifyReply): AppError {
+  const appError = toAppError(error);
+  if (appError.status >= 500) request.log.error({ err: error }, "request failed");
+  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
+  return appError;
+}
+
+/** The native error shape (/v1, /healthz, unknown paths, the dashboard's /ui/api). */
+export function sendNativeError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const appError = beginErrorReply(error, request, reply);
+  return reply
+    .status(appError.status)
+    .send({ status: appError.status, code: appError.code, detail: appError.message, request_id: request.id });
 }

@@ -1,7 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { reasonPhrase } from "../../errors.js";
-import { toAppError } from "../http/errors.js";
+import { beginErrorReply } from "../http/errors.js";
 
 /** Qovery's error body, as the console and the Terraform provider read it. */
 export const QoveryError = Type.Object({
@@ -20,9 +20,7 @@ export const qoveryErrorResponses = {
 };
 
 export function sendQoveryError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const appError = toAppError(error);
-  if (appError.status >= 500) request.log.error({ err: error }, "request failed");
-  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
+  const appError = beginErrorReply(error, request, reply);
   return reply.status(appError.status).send({
     status: appError.status,
     error: reasonPhrase(appError.status),

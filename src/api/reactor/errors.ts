@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppError, ErrorCode } from "../../errors.js";
-import { toAppError } from "../http/errors.js";
+import { beginErrorReply, toAppError } from "../http/errors.js";
 
 export const JSON_API = "application/vnd.api+json";
 
@@ -100,9 +100,6 @@ export function toJsonApiErrors(error: unknown, requestId: string): { status: nu
 }
 
 export function sendJsonApiError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const { status, body } = toJsonApiErrors(error, request.id);
-  if (status >= 500) request.log.error({ err: error }, "request failed");
-  const appError = toAppError(error);
-  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
+  const { status, body } = toJsonApiErrors(beginErrorReply(error, request, reply), request.id);
   return reply.status(status).type(JSON_API).send(body);
 }

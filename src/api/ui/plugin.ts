@@ -8,7 +8,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
-import { toAppError } from "../http/errors.js";
+import { sendNativeError as sendError } from "../http/errors.js";
 import { assertCsrf, assertSameOrigin, sessionCookieName, sessionOf } from "../http/session-auth.js";
 import { uiDataRoutes } from "./data-routes.js";
 import { uiSessionRoutes } from "./session-routes.js";
@@ -37,15 +37,6 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join("; ");
-
-function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const appError = toAppError(error);
-  if (appError.status >= 500) request.log.error({ err: error }, "request failed");
-  if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
-  return reply
-    .status(appError.status)
-    .send({ status: appError.status, code: appError.code, detail: appError.message, request_id: request.id });
-}
 
 function wantsHtml(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? "";
