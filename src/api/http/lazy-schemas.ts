@@ -45,23 +45,29 @@ export function createLazySchemas() {
   const buildValidator = AjvCompiler();
   const buildSerializer = SerializerSelector();
 
+  /** Defers `compile` to its first call (or the warm-up); returns that call. */
+  function deferred<T>(route: string, compile: () => T): () => T {
+    let compiled: T | undefined;
+    const entry: Pending = {
+      route,
+      compile: () => {
+        compiled ??= compile();
+        pending.delete(entry);
+        return compiled;
+      },
+    };
+    pending.add(entry);
+    return () => compiled ?? (entry.compile() as T);
+  }
+
   const compilersFactory = {
     buildValidator(externalSchemas: unknown, options: unknown) {
       const compilerFor = (buildValidator as (e: unknown, o: unknown) => (route: RouteSchema) => Validate)(externalSchemas, options);
       return (route: RouteSchema): Validate => {
         assertLowerCaseHeaders(route);
-        let compiled: Validate | undefined;
-        const entry: Pending = {
-          route: `${route.method} ${route.url} ${route.httpPart ?? ""}`,
-          compile: () => {
-            compiled ??= compilerFor(route);
-            pending.delete(entry);
-            return compiled;
-          },
-        };
-        pending.add(entry);
+        const compiled = deferred(`${route.method} ${route.url} ${route.httpPart ?? ""}`, () => compilerFor(route));
         const validate: Validate = (data) => {
-          const fn = compiled ?? (entry.compile() as Validate);
+          const fn = compiled();
           const result = fn(data);
           // Fastify reads the errors from the function it called.
           validate.errors = fn.errors;
@@ -73,17 +79,8 @@ export function createLazySchemas() {
     buildSerializer(externalSchemas: unknown, options: unknown) {
       const compilerFor = (buildSerializer as (e: unknown, o: unknown) => (route: RouteSchema) => Serialize)(externalSchemas, options);
       return (route: RouteSchema): Serialize => {
-        let compiled: Serialize | undefined;
-        const entry: Pending = {
-          route: `${route.method} ${route.url} ${route.httpStatus ?? ""}`,
-          compile: () => {
-            compiled ??= compilerFor(route);
-            pending.delete(entry);
-            return compiled;
-          },
-        };
-        pending.add(entry);
-        return (data) => (compiled ?? (entry.compile() as Serialize))(data);
+        const compiled = deferred(`${route.method} ${route.url} ${route.httpStatus ?? ""}`, () => compilerFor(route));
+        return (data) => compiled()(data);
       };
     },
   } as unknown as NonNullable<NonNullable<FastifyServerOptions["schemaController"]>["compilersFactory"]>;
