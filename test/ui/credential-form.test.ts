@@ -5,16 +5,18 @@
 // exchanged against the local token server and listed on the credentials screen.
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
+import { describeEachDialect, type Harness } from "../helpers/harness.js";
+import type { TokenServer } from "../helpers/token-server.js";
+import { type DashboardBed, startDashboardBed } from "./bed.js";
+import { type LaunchedBrowser, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
-import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
+import { ACCESS_TOKEN_MARK, CANARY, type Seeded } from "./seed.js";
 
 const CANARIES = [CANARY, ACCESS_TOKEN_MARK];
 const TYPED = `${CANARY}-typed`;
 
 describeEachDialect("credential form in Chromium", (dialect) => {
+  let bed: DashboardBed;
   let h: Harness;
   let tokens: TokenServer;
   let browser: LaunchedBrowser;
@@ -23,19 +25,11 @@ describeEachDialect("credential form in Chromium", (dialect) => {
   let page: Page;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    tokens = await startTokenServer();
-    h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "1", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
-    base = await h.app.listen({ host: "127.0.0.1", port: 0 });
-    seeded = await seed(h, tokens);
-    browser = await launchChromium();
+    bed = await startDashboardBed(dialect);
+    ({ h, tokens, base, seeded, browser } = bed);
     page = await signedInPage(browser, base, h.adminToken);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    await tokens?.close();
-  });
+  afterAll(async () => bed?.close());
 
   const row = async (name: string) => page.locator(`tr[data-credential="${name}"] > *`).allTextContents();
 

@@ -7,36 +7,28 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium } from "./browser.js";
+import { describeEachDialect, type Harness } from "../helpers/harness.js";
+import { type DashboardBed, startDashboardBed } from "./bed.js";
+import type { LaunchedBrowser } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
-import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
+import { ACCESS_TOKEN_MARK, CANARY, type Seeded } from "./seed.js";
 
 const CANARIES = [CANARY, ACCESS_TOKEN_MARK];
 
 describeEachDialect("dashboard in Chromium", (dialect) => {
+  let bed: DashboardBed;
   let h: Harness;
-  let tokens: TokenServer;
   let browser: LaunchedBrowser;
   let base: string;
   let seeded: Seeded;
   let page: Page;
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    tokens = await startTokenServer();
-    h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "1", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
-    base = await h.app.listen({ host: "127.0.0.1", port: 0 });
-    seeded = await seed(h, tokens);
-    browser = await launchChromium();
+    bed = await startDashboardBed(dialect);
+    ({ h, base, seeded, browser } = bed);
     page = browser.context.pages()[0] ?? (await browser.context.newPage());
   });
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    await tokens?.close();
-  });
+  afterAll(async () => bed?.close());
 
   it("signs in with a typed token into an HttpOnly, SameSite=Strict session cookie the page cannot read", async () => {
     const w = watch(page, base);

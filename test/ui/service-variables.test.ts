@@ -6,20 +6,20 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { actionsFor, planImport, type SeenVariable, type VariableRow } from "../../ui/src/variables-data.js";
-import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
+import { describeEachDialect, type Harness } from "../helpers/harness.js";
 import { SERVICE_BODIES } from "../routes/qovery/tree-fixtures.js";
-import { ensureUiBuilt, type LaunchedBrowser, launchChromium, signedInPage } from "./browser.js";
+import { type DashboardBed, startDashboardBed } from "./bed.js";
+import { type LaunchedBrowser, signedInPage } from "./browser.js";
 import { checkScreen, watch } from "./fixture.js";
-import { ACCESS_TOKEN_MARK, CANARY, type Seeded, seed } from "./seed.js";
+import { ACCESS_TOKEN_MARK, CANARY, type Seeded } from "./seed.js";
 
 const CANARIES = [CANARY, ACCESS_TOKEN_MARK];
 const BULK_VARIABLES = 2000;
 const BULK_CREDENTIALS = 200;
 
 describeEachDialect("service variables in Chromium", (dialect) => {
+  let bed: DashboardBed;
   let h: Harness;
-  let tokens: TokenServer;
   let browser: LaunchedBrowser;
   let base: string;
   let seeded: Seeded;
@@ -48,11 +48,8 @@ describeEachDialect("service variables in Chromium", (dialect) => {
   const status = () => page.getByRole("status").textContent();
 
   beforeAll(async () => {
-    ensureUiBuilt();
-    tokens = await startTokenServer();
-    h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "1", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
-    base = await h.app.listen({ host: "127.0.0.1", port: 0 });
-    seeded = await seed(h, tokens);
+    bed = await startDashboardBed(dialect);
+    ({ h, base, seeded, browser } = bed);
     const organizationId = (await call("GET", "/qovery/organization")).results[0].id as string;
     runtimeToken = (
       await call("POST", "/v1/tokens", {
@@ -62,14 +59,9 @@ describeEachDialect("service variables in Chromium", (dialect) => {
         service_id: seeded.serviceId,
       })
     ).token;
-    browser = await launchChromium();
     page = await signedInPage(browser, base, h.adminToken);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await h?.close();
-    await tokens?.close();
-  });
+  afterAll(async () => bed?.close());
 
   it("lists what the service sees: badges, base keys, scope, values of plain variables only, BUILT_IN read-only, reasons for disabled actions", async () => {
     const w = watch(page, base);
