@@ -22,11 +22,6 @@ describeEachDialect("audit file with several drainers", (dialect) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function waitFor(check: () => boolean, what: string): Promise<void> {
-    for (let attempt = 0; attempt < 200 && !check(); attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (!check()) throw new Error(`never happened: ${what}`);
-  }
-
   it("logs a failed write to the file and keeps the events queued until the file can be written", async () => {
     const organizations = await h.inject({ method: "GET", url: "/qovery/organization" });
     const orgId = organizations.json().results[0].id as string;
@@ -34,7 +29,7 @@ describeEachDialect("audit file with several drainers", (dialect) => {
     expect(created.statusCode).toBe(200);
     await expect(h.context.audit.flush()).rejects.toThrow(/ENOENT/);
     // The background drain says so in the server's log, in words an operator can act on.
-    await waitFor(() => h.logs.some((line) => line.includes("audit log: a background write failed")), "the failure logged");
+    await expect.poll(() => h.logs.some((line) => line.includes("audit log: a background write failed")), { timeout: 10_000 }).toBe(true);
     const queued = await h.context.db.selectFrom("audit_outbox").select("event_id").execute();
     expect(queued.length).toBeGreaterThan(0);
 
