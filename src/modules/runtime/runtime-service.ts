@@ -53,6 +53,11 @@ export interface RuntimeStats {
 
 const MAX_CACHED_SERVICES = 10_000;
 
+/** A runtime token reaches the service it is bound to, or every service of its environment. */
+function isBoundTo(principal: Principal, service: { id: string; environmentId: string }): boolean {
+  return principal.serviceId !== null ? principal.serviceId === service.id : principal.environmentId === service.environmentId;
+}
+
 export function createRuntimeService(deps: {
   db: Db;
   keyring: Pick<Keyring, "decrypt">;
@@ -177,8 +182,7 @@ export function createRuntimeService(deps: {
     cachedFor(principal: Principal, lookup: HitLookup): DeliveredBundle | null {
       const { service, generation } = lookup;
       if (service === null || principal.role !== "runtime" || service.organizationId !== principal.organizationId) return null;
-      const bound = principal.serviceId !== null ? principal.serviceId === service.id : principal.environmentId === service.environmentId;
-      if (!bound) return null;
+      if (!isBoundTo(principal, service)) return null;
       const cached = cache.get(service.id);
       if (cached === undefined || cached.generation !== generation) return null;
       stats.hits += 1;
@@ -201,8 +205,7 @@ export function createRuntimeService(deps: {
           "values are delivered only to runtime tokens; create one bound to this service or its environment (POST /v1/tokens)",
         );
       }
-      const bound = principal.serviceId !== null ? principal.serviceId === service.id : principal.environmentId === service.environmentId;
-      if (!bound) throw new AppError("NOT_FOUND", "Service not found");
+      if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
 
       const generation = await generationOf(service.projectId);
       const cached = cache.get(service.id);
