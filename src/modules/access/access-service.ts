@@ -9,7 +9,7 @@ import type { TreeStore } from "../tree/tree-store.js";
 import type { Principal, Role } from "./access-types.js";
 import { ROLES } from "./access-types.js";
 import { assertAllowed } from "./authorize.js";
-import type { TokensStore } from "./tokens-store.js";
+import type { TokenAuthRow, TokensStore } from "./tokens-store.js";
 
 export interface TokenInput {
   name: string;
@@ -54,11 +54,7 @@ export function toTokenView(row: ApiTokensTable): TokenView {
 
 const UNAUTHENTICATED = "Access token is missing or invalid: send `Authorization: Token <token>` (or `Bearer <token>`)";
 
-/** The token columns authentication reads (the runtime hit path selects only these). */
-export type TokenAuthRow = Pick<
-  ApiTokensTable,
-  "id" | "name" | "role" | "organization_id" | "project_id" | "environment_id" | "service_id" | "token_hash" | "expires_at" | "revoked_at"
->;
+export type { TokenAuthRow };
 
 export function toPrincipal(row: TokenAuthRow): Principal {
   return {
@@ -94,7 +90,7 @@ export function createAccessService(deps: {
     const token = tokenFromHeader(header);
     if (token === null || token.length > 512) throw new AppError("UNAUTHENTICATED", UNAUTHENTICATED);
     const hash = hashToken(token);
-    const row = await tokens.findByHash(hash);
+    const row = await tokens.findAuthByHash(hash);
     if (row === undefined || !sameHash(row.token_hash, hash)) throw new AppError("UNAUTHENTICATED", UNAUTHENTICATED);
     if (row.revoked_at !== null) throw new AppError("UNAUTHENTICATED", "This token has been revoked");
     if (row.expires_at !== null && row.expires_at <= now().toISOString()) {

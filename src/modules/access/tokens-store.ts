@@ -1,9 +1,37 @@
+import { compiledRead, standIn } from "../../db/compiled.js";
 import type { ApiTokensTable, Db, Executor } from "../../db/types.js";
 
+/** The token columns authentication reads (the runtime hit path selects only these). */
+export type TokenAuthRow = Pick<
+  ApiTokensTable,
+  "id" | "name" | "role" | "organization_id" | "project_id" | "environment_id" | "service_id" | "token_hash" | "expires_at" | "revoked_at"
+>;
+
+export const TOKEN_AUTH_COLUMNS = [
+  "id",
+  "name",
+  "role",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "service_id",
+  "token_hash",
+  "expires_at",
+  "revoked_at",
+] as const satisfies readonly (keyof TokenAuthRow)[];
+
 export function createTokensStore(db: Db) {
+  // Every authenticated request reads its token: compiled once (src/db/compiled.ts).
+  const readAuth = compiledRead(
+    "latch_token_auth",
+    db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile(),
+    ["hash"] as const,
+  );
+
   return {
-    async findByHash(hash: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {
-      return ex.selectFrom("api_tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
+    /** What authentication needs of the token with this hash. */
+    async findAuthByHash(hash: string): Promise<TokenAuthRow | undefined> {
+      return (await readAuth(db, { hash }))[0];
     },
     async find(id: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {
       return ex.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
