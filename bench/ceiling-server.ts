@@ -1,13 +1,14 @@
 // The ceiling for R1 on this machine: a bare Fastify (no database, no auth, no hooks) answering
 // a JSON body of R1's size, already serialized, with R1's headers. Whatever Latch does on top of
 // this costs throughput; this process shows what the HTTP exchange of that body alone costs.
-// Usage: node ceiling-server.mjs <port> <bytes>
+// Usage: node ceiling-server.mjs <port> <bytes> [string|buffer]  (buffer: the body kept as bytes)
 import Fastify from "fastify";
 
 const port = Number(process.argv[2] ?? "0");
 const bytes = Number(process.argv[3] ?? "4096");
 const filler = "x".repeat(Math.max(0, bytes - 12));
-const body = JSON.stringify({ f: filler }).slice(0, bytes);
+const text = JSON.stringify({ f: filler }).slice(0, bytes);
+const body = process.argv[4] === "buffer" ? Buffer.from(text) : text;
 const app = Fastify({ logger: false });
 
 app.get("/", async (_request, reply) =>

@@ -3,7 +3,7 @@
 //   (bench/ceiling-server.ts): the HTTP exchange of that body alone;
 // - "floor": Latch's own GET /healthz (no database, no auth, a 15-byte body): what every Latch
 //   request pays before any work of its route (request id, logger child, hooks, metrics).
-// Usage: tsx bench/ceiling.ts [bytes] [runs] [seconds]
+// Usage: tsx bench/ceiling.ts [bytes] [runs] [seconds] [string|buffer]
 import { measurePaired } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { freshStorage } from "./lib/storage.js";
@@ -12,17 +12,18 @@ import { openBench } from "./seed.js";
 const bytes = Number(process.argv[2] ?? "4339");
 const runs = Number(process.argv[3] ?? "3");
 const seconds = Number(process.argv[4] ?? "10");
+const form = process.argv[5] === "buffer" ? "buffer" : "string";
 const builds = buildServer();
 const basePort = await freePort();
 const baseline = await startProcess({ script: builds.baseline, args: [String(basePort)], env: {}, port: basePort, readyPath: "/" });
 const storage = await freshStorage("sqlite", "");
 try {
   const port = await freePort();
-  const ceiling = await startProcess({ script: builds.ceiling, args: [String(port), String(bytes)], env: {}, port, readyPath: "/" });
+  const ceiling = await startProcess({ script: builds.ceiling, args: [String(port), String(bytes), form], env: {}, port, readyPath: "/" });
   try {
     const paired = await measurePaired({ url: `${ceiling.url}/`, connections: 50, durationS: seconds }, `${baseline.url}/`, runs, 2);
     process.stdout.write(
-      `ceiling (${bytes} B body, bare Fastify): ${paired.median.rps.toFixed(0)} req/s, p50 ${paired.median.p50} ms, p99 ${paired.median.p99} ms; ` +
+      `ceiling (${bytes} B ${form} body, bare Fastify): ${paired.median.rps.toFixed(0)} req/s, p50 ${paired.median.p50} ms, p99 ${paired.median.p99} ms; ` +
         `paired baseline ${paired.baseline.rps.toFixed(0)} req/s; ratio ${(paired.ratio * 100).toFixed(1)}%\n`,
     );
   } finally {

@@ -5,6 +5,7 @@ import { Type } from "@sinclair/typebox";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import type { OwnerRef, VariableView } from "../../modules/variables/variable-types.js";
+import { type AnswerCache, createAnswerCache } from "../http/answer-cache.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
 import { toEditInput, toEnvironmentVariable, toSecret, toVariableImport } from "./variable-mappers.js";
@@ -102,7 +103,7 @@ type EditBody = Static<typeof SecretEditRequest>;
 type OverrideBody = Static<typeof ValueBody>;
 type AliasBody = Static<typeof KeyBody>;
 
-function registerFamily(app: FastifyInstance, context: Context, family: Family, scope: LegacyScope): void {
+function registerFamily(app: FastifyInstance, context: Context, family: Family, scope: LegacyScope, answers: AnswerCache): void {
   const { variables } = context;
   const collection = `/${scope.path}/:${scope.param}/${family.segment}`;
   const member = `${collection}/:${family.idParam}`;
@@ -117,9 +118,11 @@ function registerFamily(app: FastifyInstance, context: Context, family: Family, 
     method: "GET",
     url: collection,
     schema: { operationId: ops.list, tags, params: collectionParams, response: { 200: family.list, ...qoveryErrorResponses } },
-    handler: async (request: FastifyRequest) => ({
-      results: (await variables.list(principalOf(request), owner(request), family.isSecret)).map(family.map),
-    }),
+    // Kept serialized per owner and project generation (bench/README.md, R2); authorized first.
+    handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const listing = await variables.listing(principalOf(request), owner(request), family.isSecret);
+      return answers.send(reply, listing.ownerId, listing.generation, async () => ({ results: (await listing.load()).map(family.map) }));
+    },
   });
 
   app.route({
@@ -235,5 +238,7 @@ function registerFamily(app: FastifyInstance, context: Context, family: Family, 
 
 export function registerScopedFamily(app: FastifyInstance, context: Context, segment: Family["segment"]): void {
   const family = segment === "secret" ? SECRET_FAMILY : ENVIRONMENT_VARIABLE_FAMILY;
-  for (const scope of LEGACY_SCOPES) registerFamily(app, context, family, scope);
+  // One cache per family: an owner's secrets and its environment variables are two answers.
+  const answers = createAnswerCache();
+  for (const scope of LEGACY_SCOPES) registerFamily(app, context, family, scope, answers);
 }

@@ -5,6 +5,7 @@ import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
+import { createAnswerCache } from "../http/answer-cache.js";
 import { principalOf } from "../http/principal.js";
 import { documentedBody, SecretCreateBody, SecretUpdateBody } from "./body-schemas.js";
 import { type BodyData, bodyData, indexDocument, linkerOf, relationshipId, rowId } from "./document.js";
@@ -33,24 +34,31 @@ function environmentOf(data: BodyData): string | null | undefined {
 
 export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { credentials, tree } = context;
+  const answers = createAnswerCache();
 
   app.get(
     "/properties/:id/secrets",
     { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: many(Secret) } } },
-    async (request) => {
+    async (request, reply) => {
       const linker = linkerOf(request);
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
-      // Without filter or sort the database pages (same order: created_at, id); see bench/README.md R3.
+      // Without filter or sort the database pages (same order: created_at, id), and each page is
+      // kept serialized per project generation (bench/README.md, R3); authorized first.
       const query = parseIndexQuery(request.url, SECRET_FILTERS);
       if (query.filters.length === 0 && query.sort.length === 0) {
-        const { number, size } = query.page;
-        const page = await credentials.pageForProject(principal, projectId, { offset: (number - 1) * size, limit: size });
-        if (page !== null) {
-          return {
-            data: page.items.map((credential) => secretResource({ credential }, linker)),
-            meta: { pagination: paginationOf(query.page, page.total) },
-          };
+        const paging = await credentials.pagingForProject(principal, projectId);
+        if (paging !== null) {
+          const { number, size } = query.page;
+          // The links carry the request's base URL, so it is part of what the answer is.
+          const key = `${projectId} ${number} ${size} ${linker.url("")}`;
+          return answers.send(reply, key, paging.generation, async () => {
+            const page = await paging.load({ offset: (number - 1) * size, limit: size });
+            return {
+              data: page.items.map((credential) => secretResource({ credential }, linker)),
+              meta: { pagination: paginationOf(query.page, page.total) },
+            };
+          });
         }
       }
       const list = await credentials.listForProject(principal, projectId);

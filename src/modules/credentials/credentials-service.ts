@@ -6,6 +6,7 @@
 import type { Config } from "../../config.js";
 import type { Keyring } from "../../crypto/keyring.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
+import { generationOf } from "../../db/generations.js";
 import type { CredentialsTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Permission, Principal } from "../access/access-types.js";
@@ -193,15 +194,27 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
      * whole property (a list of 10,000 is not loaded to show 100). Null for an actor restricted
      * to an environment: the caller filters the full list as listForProject does.
      */
-    async pageForProject(
+    /**
+     * Paging in the database, for an actor who sees the whole property (null for one restricted
+     * to an environment, who keeps the filtering path). Authorizes and reads the project's bundle
+     * generation now (src/db/generations.ts), the page and its total only on `load`.
+     */
+    async pagingForProject(
       actor: Principal,
       projectId: string,
-      page: { offset: number; limit: number },
-    ): Promise<{ items: Credential[]; total: number } | null> {
+    ): Promise<{
+      generation: string;
+      load(page: { offset: number; limit: number }): Promise<{ items: Credential[]; total: number }>;
+    } | null> {
       await tree.loadProject(actor, projectId, "read");
       if (actor.environmentId !== null || actor.serviceId !== null) return null;
-      const items = await store.pageByProject(projectId, page.offset, page.limit);
-      return { items, total: await store.countByProject(projectId) };
+      return {
+        generation: await generationOf(db, projectId),
+        load: async (page) => ({
+          items: await store.pageByProject(projectId, page.offset, page.limit),
+          total: await store.countByProject(projectId),
+        }),
+      };
     },
 
     async listForEnvironment(actor: Principal, environmentId: string): Promise<Credential[]> {

@@ -6,7 +6,8 @@
 // token, the service and the generation in one statement (bench/README.md, R1).
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
-import { preparedStatement } from "../../db/connect.js";
+import { compiledRead, standIn } from "../../db/compiled.js";
+import { generationOf } from "../../db/generations.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TokenAuthRow } from "../access/access-service.js";
@@ -68,11 +69,6 @@ export function createRuntimeService(deps: {
   const cache = new Map<string, CacheEntry>();
   const stats: RuntimeStats = { hits: 0, misses: 0 };
 
-  async function generationOf(projectId: string): Promise<string> {
-    const row = await db.selectFrom("bundle_generations").select("generation").where("project_id", "=", projectId).executeTakeFirst();
-    return row === undefined ? "0" : String(row.generation);
-  }
-
   /** Succeeded credentials attached to the environment, with their current artifact. */
   async function credentialsOf(service: Service): Promise<{ extra: Record<string, string>; listed: RuntimeBundle["credentials"] }> {
     const rows = await db
@@ -117,11 +113,9 @@ export function createRuntimeService(deps: {
   // The hit path in one statement, compiled once: Kysely's query building and compiling cost as
   // much as the indexed reads themselves (bench/README.md, R1). The token row comes back even
   // when the service does not exist (left joins), so the caller can tell the cases apart.
-  const HASH = "\u0000token-hash";
-  const SERVICE = "\u0000service-id";
   const hitQuery = db
     .selectFrom("api_tokens as t")
-    .leftJoin("services as s", (join) => join.on("s.id", "=", SERVICE))
+    .leftJoin("services as s", (join) => join.on("s.id", "=", standIn("service")))
     .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
     .select([
       "t.id",
@@ -141,11 +135,9 @@ export function createRuntimeService(deps: {
       "s.environment_id as s_environment_id",
       "g.generation as g_generation",
     ])
-    .where("t.token_hash", "=", HASH)
+    .where("t.token_hash", "=", standIn("hash"))
     .compile();
-  const hitStatement = preparedStatement("latch_runtime_hit", hitQuery.sql);
-  const hitParameters = (hash: string, serviceId: string) =>
-    hitQuery.parameters.map((value) => (value === HASH ? hash : value === SERVICE ? serviceId : value));
+  const readHit = compiledRead("latch_runtime_hit", hitQuery, ["hash", "service"] as const);
 
   return {
     stats,
@@ -155,12 +147,7 @@ export function createRuntimeService(deps: {
      * no token has this hash. Decides nothing: see `cachedFor`.
      */
     async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
-      const { rows } = await db.executeQuery({
-        ...hitQuery,
-        sql: hitStatement,
-        parameters: hitParameters(tokenHash, serviceId),
-      } as typeof hitQuery);
-      const row = rows[0];
+      const row = (await readHit(db, { hash: tokenHash, service: serviceId }))[0];
       if (row === undefined) return null;
       const { s_id, s_organization_id, s_environment_id, g_generation, ...token } = row;
       return {
@@ -207,7 +194,7 @@ export function createRuntimeService(deps: {
       }
       if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
 
-      const generation = await generationOf(service.projectId);
+      const generation = await generationOf(db, service.projectId);
       const cached = cache.get(service.id);
       if (cached !== undefined && cached.generation === generation) {
         stats.hits += 1;

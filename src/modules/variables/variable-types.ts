@@ -128,3 +128,13 @@ export interface ImportResult {
 
 /** Which family a face addresses: `/secret` only secrets, `/environmentVariable` only plain ones. */
 export type SecrecyFilter = boolean | undefined;
+
+/**
+ * An authorized list not read yet: its owner, the project's bundle generation read before the
+ * rows (src/db/generations.ts), and the read itself.
+ */
+export interface VariableListing {
+  ownerId: string;
+  generation: string;
+  load(): Promise<VariableView[]>;
+}

@@ -1,4 +1,5 @@
 // Use cases: list, create, edit and delete a variable.
+import { generationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
 import type { Principal } from "../access/access-types.js";
 import { newId } from "../tree/ids.js";
@@ -10,6 +11,7 @@ import {
   type OwnerRef,
   ownerId,
   type SecrecyFilter,
+  type VariableListing,
   type VariableView,
 } from "./variable-types.js";
 import { conflict, ruleViolation, type VariablesCore } from "./variables-core.js";
@@ -60,6 +62,19 @@ export function createWriteUseCases(core: VariablesCore) {
     async list(actor: Principal, ref: OwnerRef, secrecy: SecrecyFilter): Promise<VariableView[]> {
       const owner = await core.loadOwner(actor, ref, "read");
       return core.views(await store.listShown(owner, secrecy));
+    },
+
+    /**
+     * The same list in two steps, for callers that keep what they make of it per project
+     * generation: authorizes and reads the generation now, reads the rows only on `load`.
+     */
+    async listing(actor: Principal, ref: OwnerRef, secrecy: SecrecyFilter): Promise<VariableListing> {
+      const owner = await core.loadOwner(actor, ref, "read");
+      return {
+        ownerId: ownerId(owner),
+        generation: await generationOf(core.db, owner.projectId),
+        load: async () => core.views(await store.listShown(owner, secrecy)),
+      };
     },
 
     async create(actor: Principal, ref: OwnerRef, input: CreateInput): Promise<VariableView> {
