@@ -25,6 +25,8 @@ export const REDACT_PATHS = [
   "body",
   "req.body",
   "res.body",
+  // At the top of a line too (`log.warn({ token }, …)`), not only one or two levels down.
+  ...SECRET_FIELDS,
   ...SECRET_FIELDS.map((field) => `*.${field}`),
   ...SECRET_FIELDS.map((field) => `*.*.${field}`),
 ];
@@ -51,4 +53,69 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     },
   };
   return destination === undefined ? pino(options) : pino(options, destination);
+}
+
+type LogMethod = (...args: unknown[]) => void;
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+
+/**
+ * A request's logger that becomes pino's child only when the request logs at an enabled level.
+ * Fastify makes a child per request, and pino runs the wildcard redaction paths above over the
+ * child's bindings (the request id) when it makes one: more than most requests' own work at the
+ * default bench level, `warn`, where nothing of a successful request is logged (bench/README.md).
+ * Lines, bindings and redaction are those of the child it stands for.
+ */
+class LazyRequestLogger {
+  #parent: Logger;
+  #bindings: Record<string, unknown>;
+  #child: Logger | undefined;
+
+  constructor(parent: Logger, bindings: Record<string, unknown>) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #real(): Logger {
+    this.#child ??= this.#parent.child(this.#bindings);
+    return this.#child;
+  }
+
+  #log(level: (typeof LEVELS)[number], args: unknown[]): void {
+    if ((this.#child ?? this.#parent).isLevelEnabled(level)) (this.#real()[level] as LogMethod)(...args);
+  }
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level;
+  }
+  set level(level: string) {
+    this.#real().level = level;
+  }
+  fatal(...args: unknown[]): void {
+    this.#log("fatal", args);
+  }
+  error(...args: unknown[]): void {
+    this.#log("error", args);
+  }
+  warn(...args: unknown[]): void {
+    this.#log("warn", args);
+  }
+  info(...args: unknown[]): void {
+    this.#log("info", args);
+  }
+  debug(...args: unknown[]): void {
+    this.#log("debug", args);
+  }
+  trace(...args: unknown[]): void {
+    this.#log("trace", args);
+  }
+  silent(): void {}
+  child(bindings: Record<string, unknown>, options?: Record<string, unknown>): Logger {
+    return this.#real().child(bindings, options);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: a lazy child unless the route sets options of its own. */
+export function lazyChildLogger(logger: Logger, bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
+  if (Object.keys(options).length > 0) return logger.child(bindings, options);
+  return new LazyRequestLogger(logger, bindings) as unknown as Logger;
 }

@@ -101,11 +101,21 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     },
   });
 
+  const perRequest = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
+
   return {
     registry,
     observeRequest(route: string, method: string, status: number, seconds: number): void {
-      requests.inc({ route, method, status: String(status) });
-      latency.observe({ route, method }, seconds);
+      // Labelled children kept per (route, method, status): prom-client hashes a label object on
+      // every call otherwise. Bounded: route templates, methods and statuses are few.
+      const key = `${method} ${status} ${route}`;
+      let series = perRequest.get(key);
+      if (series === undefined) {
+        series = { count: requests.labels(route, method, String(status)), latency: latency.labels(route, method) };
+        perRequest.set(key, series);
+      }
+      series.count.inc();
+      series.latency.observe(seconds);
     },
     /** Called by the exchange engine after each exchange, refresh or test. */
     countExchange(type: string, kind: string, outcome: string): void {
