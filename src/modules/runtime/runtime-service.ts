@@ -6,7 +6,7 @@
 // token, the service and the generation in one statement (bench/README.md, R1).
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
-import { compiledRead, standIn } from "../../db/compiled.js";
+import type { DialectName } from "../../db/connect.js";
 import { generationOf } from "../../db/generations.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
@@ -17,6 +17,7 @@ import { toReactorId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Service } from "../tree/tree-types.js";
 import type { ResolvedBundle } from "../variables/resolve.js";
+import { createHitLookup } from "./hit-lookup.js";
 
 export interface RuntimeBundle {
   service: { id: string; name: string; type: string };
@@ -61,6 +62,8 @@ function isBoundTo(principal: Principal, service: { id: string; environmentId: s
 
 export function createRuntimeService(deps: {
   db: Db;
+  /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
+  dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
   tree: Pick<TreeStore, "findService">;
   variables: { resolveForService(serviceId: string, extra: Record<string, string>): Promise<ResolvedBundle> };
@@ -110,34 +113,7 @@ export function createRuntimeService(deps: {
     return { body, etag };
   }
 
-  // The hit path in one statement, compiled once: Kysely's query building and compiling cost as
-  // much as the indexed reads themselves (bench/README.md, R1). The token row comes back even
-  // when the service does not exist (left joins), so the caller can tell the cases apart.
-  const hitQuery = db
-    .selectFrom("api_tokens as t")
-    .leftJoin("services as s", (join) => join.on("s.id", "=", standIn("service")))
-    .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
-    .select([
-      "t.id",
-      "t.name",
-      "t.role",
-      "t.organization_id",
-      "t.project_id",
-      "t.environment_id",
-      "t.service_id",
-      "t.token_hash",
-      "t.expires_at",
-      "t.revoked_at",
-    ])
-    .select([
-      "s.id as s_id",
-      "s.organization_id as s_organization_id",
-      "s.environment_id as s_environment_id",
-      "g.generation as g_generation",
-    ])
-    .where("t.token_hash", "=", standIn("hash"))
-    .compile();
-  const readHit = compiledRead("latch_runtime_hit", hitQuery, ["hash", "service"] as const);
+  const readHit = createHitLookup(db, deps.dialect);
 
   return {
     stats,
@@ -147,7 +123,7 @@ export function createRuntimeService(deps: {
      * no token has this hash. Decides nothing: see `cachedFor`.
      */
     async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
-      const row = (await readHit(db, { hash: tokenHash, service: serviceId }))[0];
+      const row = await readHit(tokenHash, serviceId);
       if (row === undefined) return null;
       const { s_id, s_organization_id, s_environment_id, g_generation, ...token } = row;
       return {

@@ -144,6 +144,39 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     expect((await bundle(jobA, token, { remoteAddress: "198.51.100.78" })).statusCode).toBe(200);
   });
 
+  it("answers many lookups at once each as it would alone (they share statements on PostgreSQL)", async () => {
+    const bound = await runtimeToken({ service_id: jobA });
+    const other = await runtimeToken({ service_id: jobB });
+    const revoked = await runtimeToken({ service_id: jobA });
+    await ok("DELETE", `/v1/tokens/${revoked.id}`);
+    const missingService = "00000000-0000-4000-8000-000000000000";
+    const cases = [
+      { hash: hashToken(bound.token), service: jobA },
+      { hash: hashToken(bound.token), service: jobB },
+      { hash: hashToken(other.token), service: jobB },
+      { hash: hashToken(revoked.token), service: jobA },
+      { hash: hashToken("latch_no-such-token"), service: jobA },
+      { hash: hashToken(bound.token), service: missingService },
+      { hash: hashToken(bound.token), service: "not a uuid" },
+    ];
+    const alone = [];
+    for (const c of cases) alone.push(await h.context.runtime.lookupHit(c.hash, c.service));
+    const together = await Promise.all(
+      Array.from({ length: 10 }, () => cases.map((c) => h.context.runtime.lookupHit(c.hash, c.service))).flat(),
+    );
+    expect(together).toEqual(Array.from({ length: 10 }, () => alone).flat());
+    expect(alone.map((found) => (found === null ? null : { token: found.token.id, service: found.service?.id ?? null }))).toEqual([
+      { token: bound.id, service: jobA },
+      { token: bound.id, service: jobB },
+      { token: other.id, service: jobB },
+      { token: revoked.id, service: jobA },
+      null,
+      { token: bound.id, service: null },
+      { token: bound.id, service: null },
+    ]);
+    expect(alone[3]?.token.revoked_at).not.toBeNull();
+  });
+
   it("on PostgreSQL, sends the hit statement prepared (parsed once per connection)", async () => {
     if (dialect !== "postgres") return;
     const { token } = await runtimeToken({ service_id: jobA });
@@ -152,7 +185,7 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     const context = createContext({ config: h.config, storage, rootKeys: loadRootKeys(h.config) });
     try {
       for (let i = 0; i < 2; i++) expect((await context.runtime.lookupHit(hashToken(token), jobA))?.service?.id).toBe(jobA);
-      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements where name = 'latch_runtime_hit'`.execute(
+      const { rows } = await sql<{ n: string }>`select count(*) as n from pg_prepared_statements where name = 'latch_runtime_hits'`.execute(
         storage.db,
       );
       expect(Number(rows[0]?.n)).toBe(1);

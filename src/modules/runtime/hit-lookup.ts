@@ -1,0 +1,122 @@
+// The runtime hit path's one read: the token by its hash, the service, and its project's bundle
+// generation (bench/README.md, R1 and P1).
+//
+// SQLite: one statement per request, compiled once; it runs in-process in microseconds.
+// PostgreSQL: every read is a round trip to the server, and under load many polls arrive in the
+// same turn of the event loop. Those are read together, in one statement over arrays (`unnest`),
+// sent once the turn's requests are parsed: one round trip instead of one each, and identical
+// (token, service) pairs — pods of one service polling with one token — read once. Each request
+// still gets the rows as of a moment after it arrived, so a revocation committed before it
+// arrived is seen, exactly as with a read of its own.
+import { CompiledQuery } from "kysely";
+import { compiledRead, standIn } from "../../db/compiled.js";
+import { type DialectName, preparedStatement } from "../../db/connect.js";
+import type { Db } from "../../db/types.js";
+import type { TokenAuthRow } from "../access/tokens-store.js";
+
+export interface HitRow extends TokenAuthRow {
+  s_id: string | null;
+  s_organization_id: string | null;
+  s_environment_id: string | null;
+  g_generation: string | number | bigint | null;
+}
+
+/** At most this many distinct pairs in one statement; more start another. */
+const MAX_BATCH = 500;
+
+const BATCH_SQL = preparedStatement(
+  "latch_runtime_hits",
+  `select q.n, t.id, t.name, t.role, t.organization_id, t.project_id, t.environment_id, t.service_id,
+     t.token_hash, t.expires_at, t.revoked_at,
+     s.id as s_id, s.organization_id as s_organization_id, s.environment_id as s_environment_id,
+     g.generation as g_generation
+   from unnest($1::text[], $2::text[]) with ordinality as q(token_hash, service_id, n)
+   join api_tokens t on t.token_hash = q.token_hash
+   left join services s on s.id = q.service_id
+   left join bundle_generations g on g.project_id = s.project_id`,
+);
+
+export type ReadHit = (tokenHash: string, serviceId: string) => Promise<HitRow | undefined>;
+
+export function createHitLookup(db: Db, dialect: DialectName): ReadHit {
+  if (dialect === "postgres") return batchedLookup(db);
+  // The token row comes back even when the service does not exist (left joins), so the caller
+  // can tell the cases apart.
+  const read = compiledRead<HitRow, "hash" | "service">(
+    "latch_runtime_hit",
+    db
+      .selectFrom("api_tokens as t")
+      .leftJoin("services as s", (join) => join.on("s.id", "=", standIn("service")))
+      .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
+      .select([
+        "t.id",
+        "t.name",
+        "t.role",
+        "t.organization_id",
+        "t.project_id",
+        "t.environment_id",
+        "t.service_id",
+        "t.token_hash",
+        "t.expires_at",
+        "t.revoked_at",
+      ])
+      .select([
+        "s.id as s_id",
+        "s.organization_id as s_organization_id",
+        "s.environment_id as s_environment_id",
+        "g.generation as g_generation",
+      ])
+      .where("t.token_hash", "=", standIn("hash"))
+      .compile() as CompiledQuery<HitRow>,
+    ["hash", "service"] as const,
+  );
+  return async (tokenHash, serviceId) => (await read(db, { hash: tokenHash, service: serviceId }))[0];
+}
+
+interface Waiting {
+  resolve(row: HitRow | undefined): void;
+  reject(error: unknown): void;
+}
+
+function batchedLookup(db: Db): ReadHit {
+  // Pairs waiting for the next statement, by "hash service"; each with everyone who asked.
+  let pending = new Map<string, { tokenHash: string; serviceId: string; waiting: Waiting[] }>();
+  let scheduled = false;
+
+  async function run(batch: typeof pending): Promise<void> {
+    const pairs = [...batch.values()];
+    try {
+      const { rows } = await db.executeQuery(
+        CompiledQuery.raw(BATCH_SQL, [pairs.map((pair) => pair.tokenHash), pairs.map((pair) => pair.serviceId)]),
+      );
+      const found = new Map<number, HitRow>();
+      for (const { n, ...row } of rows as Array<HitRow & { n: string | number }>) found.set(Number(n) - 1, row);
+      pairs.forEach((pair, index) => {
+        for (const waiting of pair.waiting) waiting.resolve(found.get(index));
+      });
+    } catch (error) {
+      for (const pair of pairs) for (const waiting of pair.waiting) waiting.reject(error);
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    const batch = pending;
+    pending = new Map();
+    void run(batch);
+  }
+
+  return (tokenHash, serviceId) =>
+    new Promise<HitRow | undefined>((resolve, reject) => {
+      const key = `${tokenHash} ${serviceId}`;
+      const pair = pending.get(key);
+      if (pair !== undefined) pair.waiting.push({ resolve, reject });
+      else pending.set(key, { tokenHash, serviceId, waiting: [{ resolve, reject }] });
+      if (pending.size >= MAX_BATCH) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        // After the I/O callbacks of this turn: every request parsed in it is in the batch.
+        setImmediate(flush);
+      }
+    });
+}
