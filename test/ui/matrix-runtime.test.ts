@@ -22,6 +22,7 @@ const variable = fc.record({
 const credential = fc.record({
   name: fc.constantFrom(...CREDENTIAL_NAMES),
   status: fc.constantFrom("succeeded", "failed", "pending"),
+  expired: fc.boolean(),
 });
 
 function view(id: string, key: string, scope: VariableScope, value: string): VariableView {
@@ -77,11 +78,11 @@ it("agrees with the resolver on keys, unresolved references and winners, credent
           view(`id-${String(index).padStart(3, "0")}`, v.key, v.scope, `V${index}${v.references.map((r) => ` {{${r}}}`).join("")}`),
         );
         const extra: Record<string, string> = {};
-        for (const c of credentials) if (c.status === "succeeded") extra[credentialVariableName(c.name)] = `ART-${c.name}`;
+        for (const c of credentials) if (c.status === "succeeded" && !c.expired) extra[credentialVariableName(c.name)] = `ART-${c.name}`;
         const resolved = resolveVariables(views.map(resolvable), extra);
         const matrix = buildMatrix(
           views,
-          credentials.map((c) => ({ id: `SE-${c.name}`, name: c.name, status: c.status })),
+          credentials.map((c) => ({ id: `SE-${c.name}`, name: c.name, status: c.status, expired: c.expired })),
         );
 
         expect(matrix.rows.map((row) => row.key)).toEqual(Object.keys(resolved.variables));

@@ -81,7 +81,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
       const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
       if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
       const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);
-      // The runtime injects LATCH_CREDENTIAL_<NAME> for the environment's succeeded credentials.
+      // The runtime injects LATCH_CREDENTIAL_<NAME> for the environment's succeeded, unexpired credentials.
       const credentials = await context.credentials.listForEnvironment(actor, service.environmentId);
       const matrix = buildMatrix(
         visible,
@@ -89,6 +89,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
           id: toReactorId("credential", credential.id),
           name: credential.name,
           status: credential.status,
+          expired: credential.expiresAt !== null && Date.parse(credential.expiresAt) <= context.now().getTime(),
         })),
       );
       return {

@@ -23,6 +23,8 @@ export interface MatrixCredentialInput {
   id: string;
   name: string;
   status: string;
+  /** Its artifact's expires_at has passed (a refresh kept failing): the runtime leaves it out. */
+  expired?: boolean;
 }
 
 export interface MatrixCredential extends MatrixCredentialInput {
@@ -140,13 +142,14 @@ function cellOf(definition: Definition, key: string, won: Definition): MatrixCel
 export function matrixCredentials(credentials: readonly MatrixCredentialInput[]): MatrixCredential[] {
   return [...credentials]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ id, name, status }) => ({
+    .map(({ id, name, status, expired = false }) => ({
       id,
       name,
       status,
       variable_name: credentialVariableName(name),
-      // The runtime's rule: status succeeded (a succeeded credential always holds its artifact).
-      delivered: status === "succeeded",
+      // The runtime's rule: status succeeded (a succeeded credential always holds its artifact)
+      // and not expired.
+      delivered: status === "succeeded" && !expired,
     }));
 }
 

@@ -39,6 +39,8 @@ export interface DeliveredBundle {
 
 interface CacheEntry extends DeliveredBundle {
   generation: string;
+  /** When the first credential artifact in it expires (ms since epoch): no longer a hit then. */
+  validUntil: number;
 }
 
 /** What the hit path's one statement reads: the token by its hash, the service, its generation. */
@@ -67,13 +69,22 @@ export function createRuntimeService(deps: {
   keyring: Pick<Keyring, "decrypt">;
   tree: Pick<TreeStore, "findService">;
   variables: { resolveForService(serviceId: string, extra: Record<string, string>): Promise<ResolvedBundle> };
+  now?: () => Date;
 }) {
   const { db, keyring, tree, variables } = deps;
+  const now = deps.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
   const stats: RuntimeStats = { hits: 0, misses: 0 };
 
-  /** Succeeded credentials attached to the environment, with their current artifact. */
-  async function credentialsOf(service: Service): Promise<{ extra: Record<string, string>; listed: RuntimeBundle["credentials"] }> {
+  /**
+   * Succeeded credentials attached to the environment, with their current artifact, unless it
+   * has expired (a refresh that kept failing): a workload gets no token rather than a dead one,
+   * and a `{{LATCH_CREDENTIAL_X}}` reference to it is listed unresolved. `validUntil` is when
+   * the first artifact delivered expires, so a cached bundle is not served past it.
+   */
+  async function credentialsOf(
+    service: Service,
+  ): Promise<{ extra: Record<string, string>; listed: RuntimeBundle["credentials"]; validUntil: number }> {
     const rows = await db
       .selectFrom("credentials")
       .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
@@ -84,16 +95,21 @@ export function createRuntimeService(deps: {
       .execute();
     const extra: Record<string, string> = {};
     const listed: RuntimeBundle["credentials"] = {};
+    const at = now().getTime();
+    let validUntil = Number.POSITIVE_INFINITY;
     for (const row of rows) {
       if (row.artifact === null) continue;
+      const expiresAt = row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at);
+      if (expiresAt <= at) continue;
+      validUntil = Math.min(validUntil, expiresAt);
       extra[credentialVariableName(row.name)] = await keyring.decrypt(row.organization_id, cipherRef(row.id, "artifact"), row.artifact);
       listed[row.name] = { id: toReactorId("credential", row.id), type_of: row.type_of, expires_at: row.expires_at };
     }
-    return { extra, listed };
+    return { extra, listed, validUntil };
   }
 
-  async function build(service: Service): Promise<DeliveredBundle> {
-    const { extra, listed } = await credentialsOf(service);
+  async function build(service: Service): Promise<DeliveredBundle & { validUntil: number }> {
+    const { extra, listed, validUntil } = await credentialsOf(service);
     const resolved = await variables.resolveForService(service.id, extra);
     const bundle: RuntimeBundle = {
       service: { id: service.id, name: service.name, type: service.type },
@@ -110,7 +126,7 @@ export function createRuntimeService(deps: {
     // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
     const body = JSON.stringify(bundle);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-    return { body, etag };
+    return { body, etag, validUntil };
   }
 
   const readHit = createHitLookup(db, deps.dialect);
@@ -147,7 +163,7 @@ export function createRuntimeService(deps: {
       if (service === null || principal.role !== "runtime" || service.organizationId !== principal.organizationId) return null;
       if (!isBoundTo(principal, service)) return null;
       const cached = cache.get(service.id);
-      if (cached === undefined || cached.generation !== generation) return null;
+      if (cached === undefined || cached.generation !== generation || cached.validUntil <= now().getTime()) return null;
       stats.hits += 1;
       return cached;
     },
@@ -172,18 +188,18 @@ export function createRuntimeService(deps: {
 
       const generation = await generationOf(db, service.projectId);
       const cached = cache.get(service.id);
-      if (cached !== undefined && cached.generation === generation) {
+      if (cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime()) {
         stats.hits += 1;
         return cached;
       }
       stats.misses += 1;
-      const delivered = await build(service);
+      const { validUntil, ...delivered } = await build(service);
       cache.delete(service.id);
       if (cache.size >= MAX_CACHED_SERVICES) {
         const oldest = cache.keys().next().value;
         if (oldest !== undefined) cache.delete(oldest);
       }
-      cache.set(service.id, { ...delivered, generation });
+      cache.set(service.id, { ...delivered, generation, validUntil });
       return delivered;
     },
   };

@@ -2,6 +2,10 @@
 // environment arrives as LATCH_CREDENTIAL_<NAME>, usable in {{…}} interpolation, and a new
 // access token from the token server reaches the bundle without any other write.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { buildApp } from "../../../src/app.js";
+import { createContext } from "../../../src/context.js";
+import { loadRootKeys } from "../../../src/crypto/root-key.js";
+import { connect } from "../../../src/db/connect.js";
 import { createHarness, describeEachDialect, type Harness } from "../../helpers/harness.js";
 import { newAccessToken, startTokenServer, type TokenServer } from "../../helpers/token-server.js";
 import { drainExchanges } from "../reactor/fixtures.js";
@@ -75,6 +79,37 @@ describeEachDialect("runtime bundle with credentials", (dialect) => {
     });
     await drainExchanges(h);
     expect((await bundle()).variables.API_TOKEN).toBe(`Bearer ${secondToken}`);
+  });
+
+  it("stops delivering an artifact once it has expired, with no write (a refresh that kept failing)", async () => {
+    // A second server on the same database whose clock the test moves; its bundle cache must not
+    // outlive the credential's expires_at either.
+    const current = await bundle();
+    const expiresAt = Date.parse(current.credentials["crm-api"].expires_at);
+    let clock = new Date(expiresAt - 60_000);
+    const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 2 });
+    const context = createContext({ config: h.config, storage, rootKeys: loadRootKeys(h.config), now: () => clock });
+    const app = await buildApp({ context });
+    try {
+      const get = async () =>
+        (await app.inject({ method: "GET", url: `/v1/runtime/services/${jobId}`, headers: { authorization: `Token ${runtime}` } })).json();
+      expect((await get()).variables.API_TOKEN).toBe(current.variables.API_TOKEN);
+      const hits = context.runtime.stats.hits;
+      expect((await get()).variables.API_TOKEN).toBe(current.variables.API_TOKEN);
+      expect(context.runtime.stats.hits).toBe(hits + 1);
+
+      clock = new Date(expiresAt + 1);
+      const expired = await get();
+      expect(expired.variables.LATCH_CREDENTIAL_CRM_API).toBeUndefined();
+      expect(expired.variables.API_TOKEN).toBe("Bearer ");
+      expect(expired.unresolved).toContain("LATCH_CREDENTIAL_CRM_API");
+      expect(expired.credentials["crm-api"]).toBeUndefined();
+    } finally {
+      await app.close();
+      await context.close();
+    }
+    // The real clock: still valid, still delivered.
+    expect((await bundle()).variables.API_TOKEN).toBe(current.variables.API_TOKEN);
   });
 
   it("counts exchanges in /metrics and never shows a token outside the runtime endpoint", async () => {

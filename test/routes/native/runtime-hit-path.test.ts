@@ -159,7 +159,7 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
       { hash: hashToken(bound.token), service: missingService },
       { hash: hashToken(bound.token), service: "not a uuid" },
     ];
-    const alone = [];
+    const alone: Array<Awaited<ReturnType<typeof h.context.runtime.lookupHit>>> = [];
     for (const c of cases) alone.push(await h.context.runtime.lookupHit(c.hash, c.service));
     const together = await Promise.all(
       Array.from({ length: 10 }, () => cases.map((c) => h.context.runtime.lookupHit(c.hash, c.service))).flat(),
