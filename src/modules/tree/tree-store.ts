@@ -1,5 +1,6 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
+import { compiledRead, standIn } from "../../db/compiled.js";
 import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
 
@@ -80,7 +81,46 @@ export function toService(row: ServicesTable): Service {
   };
 }
 
+const SERVICE_COLUMNS = [
+  "id",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "type",
+  "name",
+  "name_lower",
+  "spec",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof ServicesTable)[];
+
+const PROJECT_COLUMNS = [
+  "id",
+  "organization_id",
+  "name",
+  "name_lower",
+  "description",
+  "platform",
+  "token",
+  "attributes",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof ProjectsTable)[];
+
 export function createTreeStore(db: Db) {
+  // Read by nearly every request that names a service or a project: compiled once, with their
+  // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
+  const readService = compiledRead(
+    "latch_service_by_id",
+    db.selectFrom("services").select(SERVICE_COLUMNS).where("id", "=", standIn("id")).compile(),
+    ["id"] as const,
+  );
+  const readProject = compiledRead(
+    "latch_project_by_id",
+    db.selectFrom("projects").select(PROJECT_COLUMNS).where("id", "=", standIn("id")).compile(),
+    ["id"] as const,
+  );
+
   return {
     async findOrganization(id: string, ex: Executor = db): Promise<Organization | undefined> {
       const row = await ex.selectFrom("organizations").selectAll().where("id", "=", id).executeTakeFirst();
@@ -113,7 +153,7 @@ export function createTreeStore(db: Db) {
     },
 
     async findProject(id: string, ex: Executor = db): Promise<Project | undefined> {
-      const row = await ex.selectFrom("projects").selectAll().where("id", "=", id).executeTakeFirst();
+      const row = (await readProject(ex, { id }))[0];
       return row && toProject(row);
     },
     async listProjects(organizationId: string, ex: Executor = db): Promise<Project[]> {
@@ -205,7 +245,7 @@ export function createTreeStore(db: Db) {
     },
 
     async findService(id: string, ex: Executor = db): Promise<Service | undefined> {
-      const row = await ex.selectFrom("services").selectAll().where("id", "=", id).executeTakeFirst();
+      const row = (await readService(ex, { id }))[0];
       return row && toService(row);
     },
     async listServices(environmentId: string, type: ServiceType | null, ex: Executor = db): Promise<Service[]> {
