@@ -11,6 +11,7 @@ import type { Permission, Principal, ResourceScope } from "../access/access-type
 import { assertAllowed } from "../access/authorize.js";
 import type { TreeService } from "../tree/tree-service.js";
 import type { VariableHistory } from "../versions/variable-history.js";
+import { createGroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
 import type { ShownRow, VariablesStore } from "./variables-store.js";
@@ -52,6 +53,8 @@ export function rowScope(row: VariablesTable): ResourceScope {
 export function createVariablesCore(deps: VariablesDeps) {
   const { db, store, keyring, tree } = deps;
   const clock = deps.now ?? (() => new Date());
+  // SQLite writes share commits (group-commit.ts); PostgreSQL's run one transaction each.
+  const group = deps.dialect === "sqlite" ? createGroupCommit(db) : null;
 
   return {
     db,
@@ -145,15 +148,22 @@ export function createVariablesCore(deps: VariablesDeps) {
      * same key on an environment), which no unique index can hold, so the lineage check and the
      * insert must not interleave with another writer of the same key: on PostgreSQL each key of
      * the project is an advisory transaction lock, taken in a fixed order so two imports cannot
-     * deadlock; on SQLite every write transaction already holds the database's write lock.
+     * deadlock; on SQLite every write transaction already holds the database's write lock, and
+     * writes that arrive together share one transaction, each in its own savepoint (group-commit.ts).
      */
     async write<T>(lock: { projectId: string; keys: string[] }, work: (tx: Tx) => Promise<T>): Promise<T> {
       const keys = [...new Set(lock.keys)].sort();
       try {
+        if (group !== null) return await group.run(work);
         return await db.transaction().execute(async (tx) => {
           if (deps.dialect === "postgres") {
-            for (const key of keys) {
-              await sql`select pg_advisory_xact_lock(hashtext(${`latch.variables:${lock.projectId}`}), hashtext(${key}))`.execute(tx);
+            const space = `latch.variables:${lock.projectId}`;
+            if (keys.length === 1) {
+              await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(${keys[0]}))`.execute(tx);
+            } else if (keys.length > 1) {
+              // One round trip for all the keys of an import; unnest yields them in the array's
+              // (sorted) order, so the locks are still taken in the fixed order.
+              await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(key)) from unnest(${keys}::text[]) as key`.execute(tx);
             }
           }
           return work(tx);
@@ -163,6 +173,11 @@ export function createVariablesCore(deps: VariablesDeps) {
         if (isForeignKeyViolation(error)) throw new AppError("NOT_FOUND", "The parent of this variable was deleted meanwhile");
         throw error;
       }
+    },
+
+    /** How many writes shared a commit (SQLite); null on PostgreSQL, which does not group. */
+    groupCommitStats(): GroupCommitStats | null {
+      return group === null ? null : group.stats();
     },
   };
 }

@@ -1,0 +1,138 @@
+// Group commit for SQLite variable writes. A commit is one WAL append of every page the
+// transaction touched (the variable row and its indexes, the version, the audit event and its
+// chain head, the bundle generation); writes that arrive together share one transaction, and so
+// one append, instead of paying one each (bench/README.md, W1). Each work still runs on its own:
+// inside a SAVEPOINT, so a work that fails takes its rows, versions and audit events with it and
+// rejects only its caller. A success is acknowledged only after the COMMIT that holds it.
+//
+// SQLite only: the process has one connection and BEGIN IMMEDIATE already serialises its
+// writers, so running queued works one after another in one transaction changes no ordering. On
+// PostgreSQL the per-key advisory locks are held to the end of the transaction: one transaction
+// taking several works' keys in arrival order could deadlock with another replica's group.
+//
+// In-memory state a work touches inside its transaction, checked for savepoint rollbacks (which
+// do not undo memory): the audit chain head lives only in `audit_heads` (no cache); the audit key
+// cache keeps only keys read by another transaction than the one that created them, and all the
+// works of a group share one transaction; the keyring caches organization data keys, which no
+// variable write creates; runtime bundles and their generations are read through `db`, which on
+// SQLite waits for the transaction's connection, so nothing uncommitted is ever seen there.
+import { sql } from "kysely";
+import type { Db, Tx } from "../../db/types.js";
+
+/** Bounds a group so the last work's wait (and the write lock's hold) stays short. */
+export const MAX_GROUP_WORKS = 64;
+
+interface Pending {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface GroupCommitStats {
+  /** Transactions that committed at least one work. */
+  commits: number;
+  /** Works those transactions committed. */
+  committedWorks: number;
+  /** The most works one commit carried. */
+  largestGroup: number;
+}
+
+export function createGroupCommit(db: Db, options: { maxWorks?: number } = {}) {
+  const maxWorks = options.maxWorks ?? MAX_GROUP_WORKS;
+  const queue: Pending[] = [];
+  let scheduled = false;
+  const stats: GroupCommitStats = { commits: 0, committedWorks: 0, largestGroup: 0 };
+
+  /** Runs queued works in one transaction, each but the first in its own savepoint. */
+  async function runGroup(): Promise<void> {
+    // Taken before BEGIN: if BEGIN fails (another process kept the write lock past the busy
+    // timeout) it fails this work, as it would a lone write; the others stay queued and try again.
+    const first = queue.shift();
+    if (first === undefined) return;
+    const done: Array<{ pending: Pending; result: unknown }> = [];
+    // The work taken and neither settled nor in `done`: a failure of the group is its failure.
+    let current: Pending | null = first;
+    let firstFailure: { error: unknown } | null = null;
+    try {
+      await db.transaction().execute(async (tx) => {
+        // The first work runs bare: if it fails the transaction holds nothing else, and the
+        // rollback is exactly a lone write's; the works behind it go to the next group.
+        try {
+          done.push({ pending: first, result: await first.work(tx) });
+          current = null;
+        } catch (error) {
+          firstFailure = { error };
+          throw error;
+        }
+        // Works that arrive while this group runs join it, up to the bound.
+        for (let taken = 1; taken < maxWorks && queue.length > 0; taken += 1) {
+          const pending = queue.shift() as Pending;
+          current = pending;
+          await sql`savepoint latch_group_work`.execute(tx);
+          let result: unknown;
+          try {
+            result = await pending.work(tx);
+          } catch (error) {
+            current = null;
+            pending.reject(error);
+            // If SQLite already ended the transaction (a disk or I/O error rolls it back whole),
+            // this throws and the group fails below: nothing of it was committed.
+            await sql`rollback to savepoint latch_group_work`.execute(tx);
+            await sql`release savepoint latch_group_work`.execute(tx);
+            continue;
+          }
+          current = null;
+          done.push({ pending, result });
+          await sql`release savepoint latch_group_work`.execute(tx);
+        }
+      });
+    } catch (error) {
+      // A failed first work rejects its caller with its own error; anything else (BEGIN, a
+      // savepoint step or COMMIT failing) rejects every work the transaction held, none of
+      // which was committed.
+      const failure = firstFailure as { error: unknown } | null;
+      (current as Pending | null)?.reject(failure === null ? error : failure.error);
+      for (const { pending } of done) pending.reject(error);
+      return;
+    }
+    stats.commits += 1;
+    stats.committedWorks += done.length;
+    stats.largestGroup = Math.max(stats.largestGroup, done.length);
+    for (const { pending, result } of done) pending.resolve(result);
+  }
+
+  async function drain(): Promise<void> {
+    try {
+      await runGroup();
+    } catch (error) {
+      // runGroup settles every work it took; this is only a guard for the queue behind it.
+      for (const pending of queue.splice(0)) pending.reject(error);
+    }
+    scheduled = false;
+    if (queue.length > 0) schedule();
+  }
+
+  function schedule(): void {
+    scheduled = true;
+    // The group starts on the next turn of the event loop, after the I/O callbacks already due:
+    // the requests that arrived together reach `run` first and share the transaction.
+    setImmediate(() => void drain());
+  }
+
+  return {
+    /** Runs `work` in a shared write transaction; settles after its COMMIT (or its failure). */
+    run<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        if (!scheduled) schedule();
+      });
+    },
+
+    /** How much grouping happened (tests, diagnostics). */
+    stats(): GroupCommitStats {
+      return { ...stats };
+    },
+  };
+}
+
+export type GroupCommit = ReturnType<typeof createGroupCommit>;
