@@ -1,7 +1,8 @@
 // Writes one audit event inside the caller's transaction, as the next link of its chain. The
 // chain head is updated first: on PostgreSQL that row lock orders the writers of one
 // organization until they commit, so call `record` last in a transaction (after the change).
-import type { Db, Executor } from "../../db/types.js";
+import { PostgresAdapter, type QueryCreator } from "kysely";
+import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../tree/ids.js";
 import { eventHash, GENESIS_HASH } from "./audit-chain.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
@@ -31,6 +32,31 @@ async function nextLink(ex: Executor, chainId: string): Promise<{ seq: number; p
       .execute();
   }
   throw new Error(`the audit chain head of ${chainId} could not be created`);
+}
+
+/**
+ * PostgreSQL: the event, its value HMACs, its outbox row and the new head hash in one statement
+ * (data-modifying CTEs) instead of up to four. Every round trip after `nextLink` is made with the
+ * chain head locked (and, in a variable write, the project's bundle generation row its trigger
+ * locked), and those locks order all the writers of one organization until COMMIT (W1).
+ */
+async function appendInOneStatement(ex: Executor, event: AuditEventsTable, valueHmacs: string[], outbox: boolean): Promise<void> {
+  // The CTEs are never read back; only their side effects matter, so their row types are dropped.
+  let query = ex.with("event", (q) => q.insertInto("audit_events").values(event)) as unknown as QueryCreator<Database>;
+  if (valueHmacs.length > 0 && event.organization_id !== null) {
+    const organizationId = event.organization_id;
+    query = query.with("event_values", (q) =>
+      q
+        .insertInto("audit_values")
+        .values(valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }))),
+    ) as unknown as QueryCreator<Database>;
+  }
+  if (outbox) {
+    query = query.with("event_outbox", (q) =>
+      q.insertInto("audit_outbox").values({ event_id: event.id, created_at: event.created_at }),
+    ) as unknown as QueryCreator<Database>;
+  }
+  await query.updateTable("audit_heads").set({ hash: event.hash }).where("chain_id", "=", event.chain_id).execute();
 }
 
 export function createAuditWriter(deps: AuditWriterDeps) {
@@ -70,6 +96,10 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         prev_hash: prevHash,
       };
       const hash = eventHash(fields);
+      if (ex.getExecutor().adapter instanceof PostgresAdapter) {
+        await appendInOneStatement(ex, { ...fields, hash }, valueHmacs, deps.outbox);
+        return fields.id;
+      }
       await ex
         .insertInto("audit_events")
         .values({ ...fields, hash })
