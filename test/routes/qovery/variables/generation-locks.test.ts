@@ -1,0 +1,83 @@
+// PostgreSQL: the project's bundle generation is bumped when a writing transaction commits
+// (migration 0043), not at its first write, so one open transaction on a project does not hold
+// up the other writers of that project until it ends (bench/README.md, P1 W1) — and every
+// committed write still moves the generation, which the runtime and list caches rely on.
+import { sql } from "kysely";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { buildTree, type Tree } from "./tree.js";
+
+describeEachDialect("qovery variables: the generation bump and concurrent writers", (dialect) => {
+  let h: Harness;
+  let t: Tree;
+  const ids: string[] = [];
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    t = await buildTree(h);
+    for (const key of ["FIRST", "SECOND"]) {
+      const created = await h.inject({
+        method: "POST",
+        url: `/qovery/project/${t.projectId}/environmentVariable`,
+        payload: { key, value: "v" },
+      });
+      expect(created.statusCode).toBe(201);
+      ids.push(created.json().id);
+    }
+  });
+  afterAll(async () => h.close());
+
+  const generation = async () =>
+    Number(
+      (await h.context.db.selectFrom("bundle_generations").select("generation").where("project_id", "=", t.projectId).executeTakeFirst())
+        ?.generation ?? 0,
+    );
+
+  it("lets a writer of the project commit while another transaction on it is still open", async () => {
+    if (dialect !== "postgres") return; // SQLite has one writer at a time by design.
+    const before = await generation();
+    const open = await h.context.db.startTransaction().execute();
+    try {
+      await open
+        .updateTable("variables")
+        .set({ description: "held open" })
+        .where("id", "=", ids[0] as string)
+        .execute();
+      // Before 0043 this update waited for the open transaction's lock on the generation row
+      // and failed here after the lock timeout.
+      await h.context.db.transaction().execute(async (tx) => {
+        await sql`set local lock_timeout = '2s'`.execute(tx);
+        await tx
+          .updateTable("variables")
+          .set({ description: "committed meanwhile" })
+          .where("id", "=", ids[1] as string)
+          .execute();
+      });
+      expect(await generation()).toBe(before + 1);
+      await open.commit().execute();
+    } catch (error) {
+      await open.rollback().execute();
+      throw error;
+    }
+    expect(await generation()).toBe(before + 2);
+  });
+
+  it("still moves the generation with every committed write, and not with a rolled-back one", async () => {
+    const before = await generation();
+    const created = await h.inject({ method: "POST", url: `/qovery/job/${t.jobId}/secret`, payload: { key: "THIRD", value: "v" } });
+    expect(created.statusCode).toBe(201);
+    const afterCreate = await generation();
+    expect(afterCreate).toBeGreaterThan(before);
+    await h.context.db
+      .transaction()
+      .execute(async (tx) => {
+        await tx
+          .updateTable("variables")
+          .set({ description: "rolled back" })
+          .where("id", "=", ids[0] as string)
+          .execute();
+        throw new Error("roll back");
+      })
+      .catch(() => undefined);
+    expect(await generation()).toBe(afterCreate);
+  });
+});
