@@ -1,0 +1,93 @@
+// compiledRead (src/db/compiled.ts): hot reads compiled once; outside a transaction, identical
+// reads asked in the same event-loop turn run once and share their rows. What callers rely on:
+// every caller gets the rows a read of its own would have given, never older than its ask; a
+// read inside a transaction sees that transaction's writes; a failure reaches every caller.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { KyselyPlugin } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compiledRead, standIn } from "../../src/db/compiled.js";
+import { connect, type Storage } from "../../src/db/connect.js";
+import { migrateToLatest } from "../../src/db/migrate.js";
+import type { Db } from "../../src/db/types.js";
+
+describe("compiledRead", () => {
+  let dir: string;
+  let storage: Storage;
+  let db: Db;
+  let executions = 0;
+  // Counts the statements the database really ran (Kysely calls transformResult once for each).
+  const counter: KyselyPlugin = {
+    transformQuery: (args) => args.node,
+    transformResult: async (args) => {
+      executions += 1;
+      return args.result;
+    },
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "latch-compiled-"));
+    storage = connect({ databaseUrl: null, dataDir: dir });
+    await migrateToLatest(storage);
+    db = storage.db.withPlugin(counter);
+    await db.insertInto("bundle_generations").values({ project_id: "p1", generation: 1 }).execute();
+  });
+  afterAll(async () => {
+    await storage.db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const generation = (ex: Db) =>
+    compiledRead(
+      "test_generation",
+      ex.selectFrom("bundle_generations").select("generation").where("project_id", "=", standIn("project")).compile(),
+      ["project"] as const,
+    );
+
+  it("runs identical reads of one turn once, and each distinct read once", async () => {
+    const read = generation(db);
+    executions = 0;
+    const same = await Promise.all(Array.from({ length: 20 }, () => read(db, { project: "p1" })));
+    expect(executions).toBe(1);
+    expect(same.every((rows) => Number(rows[0]?.generation) === 1)).toBe(true);
+
+    executions = 0;
+    const distinct = await Promise.all(["p1", "p2", "p1", "p3"].map((project) => read(db, { project })));
+    expect(executions).toBe(3);
+    expect(distinct.map((rows) => rows.length)).toEqual([1, 0, 1, 0]);
+  });
+
+  it("never answers with rows older than the ask: a read asked after a commit sees it", async () => {
+    const read = generation(db);
+    await db.updateTable("bundle_generations").set({ generation: 2 }).where("project_id", "=", "p1").execute();
+    const [rows] = await Promise.all([read(db, { project: "p1" }), read(db, { project: "p1" })]);
+    expect(Number(rows?.[0]?.generation)).toBe(2);
+  });
+
+  it("runs a read inside a transaction there, alone, so it sees the transaction's own writes", async () => {
+    const read = generation(db);
+    executions = 0;
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable("bundle_generations").set({ generation: 3 }).where("project_id", "=", "p1").execute();
+      const inside = await Promise.all([read(tx, { project: "p1" }), read(tx, { project: "p1" })]);
+      expect(inside.map((rows) => Number(rows[0]?.generation))).toEqual([3, 3]);
+    });
+    expect(executions).toBe(3);
+  });
+
+  it("gives a failure to every caller of the shared read", async () => {
+    const read = compiledRead(
+      "test_missing_table",
+      db.selectFrom("bundle_generations").select("generation").where("project_id", "=", standIn("project")).compile(),
+      ["project"] as const,
+    );
+    await db.schema.alterTable("bundle_generations").renameTo("bundle_generations_away").execute();
+    try {
+      const results = await Promise.allSettled([read(db, { project: "p1" }), read(db, { project: "p1" })]);
+      expect(results.map((result) => result.status)).toEqual(["rejected", "rejected"]);
+    } finally {
+      await db.schema.alterTable("bundle_generations_away").renameTo("bundle_generations").execute();
+    }
+  });
+});
