@@ -140,7 +140,11 @@ export interface R1Fixture {
   projectId: string;
   environmentId: string;
   token: string;
+  /** 50 runtime tokens bound to the service, `token` first (R1 distinct). */
+  tokens: string[];
 }
+
+export const R1_DISTINCT_TOKENS = 50;
 
 /**
  * R1: one service seeing 50 variables (10 project, 10 environment, 20 service of which 10 hold
@@ -199,12 +203,11 @@ export async function seedR1(bench: Bench, label = "r1"): Promise<R1Fixture> {
       createdAt: at,
     },
   ]);
-  return {
-    serviceId: service.id,
-    projectId: project.id,
-    environmentId: environment.id,
-    token: await token(bench, { name: `${label}-runtime`, role: "runtime", serviceId: service.id }),
-  };
+  const tokens: string[] = [];
+  for (let i = 0; i < R1_DISTINCT_TOKENS; i += 1) {
+    tokens.push(await token(bench, { name: `${label}-runtime-${i}`, role: "runtime", serviceId: service.id }));
+  }
+  return { serviceId: service.id, projectId: project.id, environmentId: environment.id, token: tokens[0] as string, tokens };
 }
 
 /** A job and an organization-wide member token (R2, W1). */

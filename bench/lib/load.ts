@@ -8,6 +8,8 @@ export interface LoadSpec {
   headers?: Record<string, string>;
   /** A fresh body per request (W1: a unique key each time). */
   body?: () => string;
+  /** Headers per request, taken in turn (R1 distinct: another token on every request). */
+  headersInTurn?: Array<Record<string, string>>;
   connections: number;
   durationS: number;
 }
@@ -23,13 +25,23 @@ export interface LoadResult {
 
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const body = spec.body;
+  const inTurn = spec.headersInTurn;
+  let next = 0;
+  const setupRequest = (request: autocannon.Request): autocannon.Request => {
+    let shaped = body === undefined ? request : { ...request, body: body() };
+    if (inTurn !== undefined && inTurn.length > 0) {
+      shaped = { ...shaped, headers: { ...shaped.headers, ...inTurn[next % inTurn.length] } };
+      next += 1;
+    }
+    return shaped;
+  };
   const options: autocannon.Options = {
     url: spec.url,
     method: spec.method ?? "GET",
     headers: spec.headers ?? {},
     connections: spec.connections,
     duration: spec.durationS,
-    ...(body === undefined ? {} : { requests: [{ setupRequest: (request: autocannon.Request) => ({ ...request, body: body() }) }] }),
+    ...(body === undefined && inTurn === undefined ? {} : { requests: [{ setupRequest }] }),
   };
   const result = await autocannon(options);
   const ok = result["2xx"];
