@@ -102,7 +102,7 @@ export function createWriteUseCases(core: VariablesCore) {
           tx,
         );
         await store.insert(row, tx);
-        await core.history.written(tx, actor, row, "create");
+        await core.history.written(tx, actor, row, "create", {}, { plain: input.value });
         return core.view(row, tx);
       });
     },

@@ -34,12 +34,16 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     plain: string | null,
     action: VariableAction,
     deleted: boolean,
+    first = false,
   ): Promise<number> {
-    const last = await ex
-      .selectFrom("variable_versions")
-      .select((eb) => eb.fn.max("version").as("version"))
-      .where("variable_id", "=", row.id)
-      .executeTakeFirst();
+    // A variable created in this transaction has no version yet: no need to look.
+    const last = first
+      ? undefined
+      : await ex
+          .selectFrom("variable_versions")
+          .select((eb) => eb.fn.max("version").as("version"))
+          .where("variable_id", "=", row.id)
+          .executeTakeFirst();
     const version = Number(last?.version ?? 0) + 1;
     const id = newId();
     const entry: VariableVersionsTable = {
@@ -97,16 +101,21 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
   }
 
   return {
-    /** After a create, edit, override, alias, import, rollback or restore (the row as it now is). */
+    /**
+     * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
+     * `created` is the value of a row this transaction has just created: the writer already has
+     * it in clear, so it is not decrypted again, and the row has no earlier version to look up.
+     */
     async written(
       ex: Executor,
       actor: AuditActor,
       row: VariablesTable,
       action: VariableAction,
       details: Record<string, unknown> = {},
+      created?: { plain: string | null },
     ): Promise<number> {
-      const plain = await plainOf(row, ex);
-      const version = await addVersion(ex, actor, row, plain, action, false);
+      const plain = created === undefined ? await plainOf(row, ex) : created.plain;
+      const version = await addVersion(ex, actor, row, plain, action, false, created !== undefined);
       await event(ex, actor, row, plain, action, version, details);
       return version;
     },
