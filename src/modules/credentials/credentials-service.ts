@@ -190,14 +190,11 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
     },
 
     /**
-     * One page of a property's credentials read by the database, for an actor that sees the
-     * whole property (a list of 10,000 is not loaded to show 100). Null for an actor restricted
-     * to an environment: the caller filters the full list as listForProject does.
-     */
-    /**
-     * Paging in the database, for an actor who sees the whole property (null for one restricted
-     * to an environment, who keeps the filtering path). Authorizes and reads the project's bundle
-     * generation now (src/db/generations.ts), the page and its total only on `load`.
+     * Pages of a property's credentials read by the database, for an actor who sees the whole
+     * property (a list of 10,000 is not loaded to show 100); null for an actor restricted to an
+     * environment, whose caller filters the full list as listForProject does. Authorizes and
+     * reads the project's bundle generation now (src/db/generations.ts), a page and the total
+     * only on `load`.
      */
     async pagingForProject(
       actor: Principal,
