@@ -100,10 +100,10 @@ function batchedLookup(db: Db): ReadHit {
   }
 
   function flush(): void {
-    scheduled = false;
     const batch = pending;
     pending = new Map();
-    void run(batch);
+    // A full batch flushes early; the turn's scheduled flush then takes what came after it.
+    if (batch.size > 0) void run(batch);
   }
 
   return (tokenHash, serviceId) =>
@@ -116,7 +116,10 @@ function batchedLookup(db: Db): ReadHit {
       else if (!scheduled) {
         scheduled = true;
         // After the I/O callbacks of this turn: every request parsed in it is in the batch.
-        setImmediate(flush);
+        setImmediate(() => {
+          scheduled = false;
+          flush();
+        });
       }
     });
 }
