@@ -2,12 +2,11 @@
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
-import { AppError } from "../../errors.js";
 import { toReactorId } from "../../modules/tree/ids.js";
-import { isServiceScope } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
 import { Nullable, ServiceSummary } from "./schemas.js";
+import { loadVariableService, ServiceParams, serviceSummary } from "./services.js";
 import { uiVariablesRoutes } from "./variables-routes.js";
 
 const Cell = {
@@ -64,12 +63,6 @@ const MatrixResponse = {
   },
 } as const;
 
-const ServiceParams = {
-  type: "object",
-  required: ["serviceId"],
-  properties: { serviceId: { type: "string", format: "uuid" } },
-} as const;
-
 export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   await app.register(uiVariablesRoutes, { context });
 
@@ -78,8 +71,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
     { schema: { hide: true, params: ServiceParams, response: { 200: MatrixResponse } } },
     async (request: FastifyRequest<{ Params: { serviceId: string } }>) => {
       const actor = principalOf(request);
-      const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
-      if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
+      const service = await loadVariableService(context, actor, request.params.serviceId);
       const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);
       // The runtime injects LATCH_CREDENTIAL_<NAME> for the environment's succeeded, unexpired credentials.
       const credentials = await context.credentials.listForEnvironment(actor, service.environmentId);
@@ -93,13 +85,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
         })),
       );
       return {
-        service: {
-          id: service.id,
-          name: service.name,
-          type: service.type,
-          project_id: service.projectId,
-          environment_id: service.environmentId,
-        },
+        service: serviceSummary(service),
         columns: [...MATRIX_COLUMNS],
         unresolved_count: matrix.unresolved_count,
         credentials: matrix.credentials,

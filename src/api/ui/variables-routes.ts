@@ -4,10 +4,10 @@
 // to travel in (value is null for secrets and aliases, as on the Qovery face).
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
-import { AppError } from "../../errors.js";
-import { isServiceScope, type VariableView } from "../../modules/variables/variable-types.js";
+import type { VariableView } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable, ServiceSummary } from "./schemas.js";
+import { loadVariableService, ServiceParams, serviceSummary } from "./services.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
@@ -51,12 +51,6 @@ const PageResponse = {
     results: { type: "array", items: Row },
     built_in: { type: "array", items: Row },
   },
-} as const;
-
-const Params = {
-  type: "object",
-  required: ["serviceId"],
-  properties: { serviceId: { type: "string", format: "uuid" } },
 } as const;
 
 const Query = {
@@ -104,38 +98,26 @@ function rowOf(
 export const uiVariablesRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.get(
     "/api/services/:serviceId/variables",
-    { schema: { hide: true, params: Params, querystring: Query, response: { 200: PageResponse } } },
+    { schema: { hide: true, params: ServiceParams, querystring: Query, response: { 200: PageResponse } } },
     async (request: PageRequest) => {
       const actor = principalOf(request);
-      const service = await context.tree.loadService(actor, request.params.serviceId, null, "read");
-      if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
+      const service = await loadVariableService(context, actor, request.params.serviceId);
       const size = request.query["page[size]"];
       const search = request.query["filter[key]"];
-      const first = await context.variables.listPage(
-        actor,
-        { scope: service.type, id: service.id },
-        { offset: (request.query["page[number]"] - 1) * size, limit: size, ...(search === undefined ? {} : { search }) },
-      );
+      const pageAt = (number: number) =>
+        context.variables.listPage(
+          actor,
+          { scope: service.type, id: service.id },
+          { offset: (number - 1) * size, limit: size, ...(search === undefined ? {} : { search }) },
+        );
+      const first = await pageAt(request.query["page[number]"]);
       // A page past the end shows the last one (after a bulk delete, say).
       const pages = Math.max(1, Math.ceil(first.total / size));
       const number = Math.min(request.query["page[number]"], pages);
-      const page =
-        number === request.query["page[number]"]
-          ? first
-          : await context.variables.listPage(
-              actor,
-              { scope: service.type, id: service.id },
-              { offset: (number - 1) * size, limit: size, ...(search === undefined ? {} : { search }) },
-            );
+      const page = number === request.query["page[number]"] ? first : await pageAt(number);
       const changes = await context.versions.lastChanges(page.items.map((item) => item.view.id));
       return {
-        service: {
-          id: service.id,
-          name: service.name,
-          type: service.type,
-          project_id: service.projectId,
-          environment_id: service.environmentId,
-        },
+        service: serviceSummary(service),
         page: { number, size, total_count: page.total, total_pages: pages },
         results: page.items.map((item) => rowOf(item.view, item, changes)),
         built_in: page.builtIns.map((view) => rowOf(view, { own: false, overriddenHere: false }, changes)),
