@@ -12,7 +12,7 @@ import { CompiledQuery } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import { type DialectName, preparedStatement } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
-import type { TokenAuthRow } from "../access/tokens-store.js";
+import { TOKEN_AUTH_COLUMNS, type TokenAuthRow } from "../access/tokens-store.js";
 
 export interface HitRow extends TokenAuthRow {
   s_id: string | null;
@@ -21,13 +21,15 @@ export interface HitRow extends TokenAuthRow {
   g_generation: string | number | bigint | null;
 }
 
+/** The token columns authentication reads, from the hit statements' `api_tokens as t`. */
+const TOKEN_COLUMNS = TOKEN_AUTH_COLUMNS.map((column) => `t.${column}` as const);
+
 /** At most this many distinct pairs in one statement; more start another. */
 const MAX_BATCH = 500;
 
 const BATCH_SQL = preparedStatement(
   "latch_runtime_hits",
-  `select q.n, t.id, t.name, t.role, t.organization_id, t.project_id, t.environment_id, t.service_id,
-     t.token_hash, t.expires_at, t.revoked_at,
+  `select q.n, ${TOKEN_COLUMNS.join(", ")},
      s.id as s_id, s.organization_id as s_organization_id, s.environment_id as s_environment_id,
      g.generation as g_generation
    from unnest($1::text[], $2::text[]) with ordinality as q(token_hash, service_id, n)
@@ -48,18 +50,7 @@ export function createHitLookup(db: Db, dialect: DialectName): ReadHit {
       .selectFrom("api_tokens as t")
       .leftJoin("services as s", (join) => join.on("s.id", "=", standIn("service")))
       .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
-      .select([
-        "t.id",
-        "t.name",
-        "t.role",
-        "t.organization_id",
-        "t.project_id",
-        "t.environment_id",
-        "t.service_id",
-        "t.token_hash",
-        "t.expires_at",
-        "t.revoked_at",
-      ])
+      .select(TOKEN_COLUMNS)
       .select([
         "s.id as s_id",
         "s.organization_id as s_organization_id",
