@@ -6,17 +6,6 @@ import type { Db } from "../../db/types.js";
 import type { AuditActor } from "./audit-types.js";
 import type { AuditWriter } from "./audit-writer.js";
 
-interface Bucket {
-  organizationId: string | null;
-  action: string;
-  resourceType: string;
-  resourceId: string | null;
-  result: string;
-  actor: AuditActor;
-  minute: string;
-  count: number;
-}
-
 export interface CountInput {
   organizationId: string | null;
   action: string;
@@ -24,6 +13,12 @@ export interface CountInput {
   resourceId: string | null;
   result: string;
   actor: AuditActor;
+}
+
+/** What one event will carry: the input, its minute and how many times it was counted. */
+interface Bucket extends CountInput {
+  minute: string;
+  count: number;
 }
 
 export const FLUSH_INTERVAL_MS = 1_000;
