@@ -108,6 +108,11 @@ export function createRuntimeService(deps: {
     return { extra, listed, validUntil };
   }
 
+  /** A cached bundle still answers: made at the current generation, no artifact in it expired. */
+  function isCurrent(cached: CacheEntry | undefined, generation: string): cached is CacheEntry {
+    return cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime();
+  }
+
   async function build(service: Service): Promise<DeliveredBundle & { validUntil: number }> {
     const { extra, listed, validUntil } = await credentialsOf(service);
     const resolved = await variables.resolveForService(service.id, extra);
@@ -163,7 +168,7 @@ export function createRuntimeService(deps: {
       if (service === null || principal.role !== "runtime" || service.organizationId !== principal.organizationId) return null;
       if (!isBoundTo(principal, service)) return null;
       const cached = cache.get(service.id);
-      if (cached === undefined || cached.generation !== generation || cached.validUntil <= now().getTime()) return null;
+      if (!isCurrent(cached, generation)) return null;
       stats.hits += 1;
       return cached;
     },
@@ -188,7 +193,7 @@ export function createRuntimeService(deps: {
 
       const generation = await generationOf(db, service.projectId);
       const cached = cache.get(service.id);
-      if (cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime()) {
+      if (isCurrent(cached, generation)) {
         stats.hits += 1;
         return cached;
       }
