@@ -6,7 +6,7 @@
 // consents at once and sends the browser to Latch's callback, and the row goes Pending → Succeeded.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Page, Request } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";

@@ -2,7 +2,7 @@
 // the page received, in web storage or document.cookie; no request to another origin; no page
 // or console error; axe finds nothing serious or critical; one h1 and one main; the primary
 // action reachable with Tab; a reload restores the same view.
-import AxeBuilder from "@axe-core/playwright";
+import { AxeBuilder } from "@axe-core/playwright";
 import type { Page, Response } from "playwright-core";
 import { expect } from "vitest";
 
