@@ -4,7 +4,13 @@
 // RSS of the last minute is within 10% of the median of the second minute (the first is warm-up)
 // and no request failed. Not in CI. With --write, the result goes into bench/README.md (Soak).
 //
-//   node_modules/.bin/tsx bench/soak.ts [--minutes 10] [--sample-seconds 5] [--reads-per-second 40] [--write]
+// Then a noisy-neighbour phase (--noisy-seconds, default 60; 0 skips it): organization A keeps
+// creating oauth2 secrets whose token endpoints never answer (40 local endpoints), while
+// organization B creates a `token` and an oauth2 secret on a healthy endpoint every half second;
+// B's exchange latency (create answered → status succeeded, polled every 50 ms) is reported as
+// p50/p99 per type. It passes when every one of B's secrets succeeded within 5 s.
+//
+//   node_modules/.bin/tsx bench/soak.ts [--minutes 10] [--sample-seconds 5] [--reads-per-second 40] [--noisy-seconds 60] [--write]
 //
 // SQLite in a temporary data dir; DATABASE_URL=postgres://… runs it on PostgreSQL instead.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -20,11 +26,13 @@ import { freePort } from "./lib/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-function option(name: string, fallback: number): number {
+function option(name: string, fallback: number, options: { zero?: boolean } = {}): number {
   const index = process.argv.indexOf(`--${name}`);
   const raw = index === -1 ? undefined : process.argv[index + 1];
   const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} expects a positive number`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && options.zero !== true)) {
+    throw new Error(`--${name} expects a positive number`);
+  }
   return value;
 }
 
@@ -40,6 +48,11 @@ const READS_PER_SECOND = option("reads-per-second", 40);
 /** Bounded data: past these counts the writers edit and replace instead of adding. */
 const MAX_VARIABLES = 150;
 const MAX_CREDENTIALS = 40;
+const NOISY_SECONDS = option("noisy-seconds", 60, { zero: true });
+/** Organization A's token endpoints that never answer. */
+const HANGING_ENDPOINTS = 40;
+/** B's deadline per secret (the issue's: a `token` secret within 2 s, an oauth2 one within 5 s). */
+const NOISY_DEADLINE_MS = 5000;
 
 /** A token endpoint on 127.0.0.1 that always answers a day-long token. */
 async function startTokenEndpoint(): Promise<{ url: string; requests: () => number; close(): void }> {
@@ -58,6 +71,158 @@ async function startTokenEndpoint(): Promise<{ url: string; requests: () => numb
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("no token endpoint address");
   return { url: `http://127.0.0.1:${address.port}`, requests: () => requests, close: () => server.close() };
+}
+
+/** A token endpoint on 127.0.0.1 that reads the request and never answers. */
+async function startHangingEndpoint(): Promise<{ url: string; close(): void }> {
+  const server = createServer((request) => {
+    request.resume();
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no hanging endpoint address");
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+interface NoisyResult {
+  seconds: number;
+  hangingCreated: number;
+  hangingRefused: number;
+  hangingOpenAtEnd: number;
+  token: { count: number; succeeded: number; p50: number; p99: number; max: number };
+  oauth2: { count: number; succeeded: number; p50: number; p99: number; max: number };
+  passed: boolean;
+}
+
+/**
+ * Organization A (a new one) keeps adding oauth2 secrets on endpoints that never answer;
+ * organization B (the soak's own) creates a token and an oauth2 secret every half second and
+ * measures how long each stays pending.
+ */
+async function noisyNeighbour(base: string, admin: string, b: { propertyId: string; reactorEnvironmentId: string }, healthyUrl: string) {
+  const hanging = await Promise.all(Array.from({ length: HANGING_ENDPOINTS }, () => startHangingEndpoint()));
+  const name = `noisy-${randomBytes(3).toString("hex")}`;
+  const organization = await call(base, admin, "POST", "/qovery/organization", { name, plan: "FREE" });
+  if (organization.status !== 201) throw new Error(`organization: ${organization.status}`);
+  const companies = await call(base, admin, "GET", "/reactor/companies");
+  const company = (companies.body.data as Array<{ id: string; attributes: { name: string } }>).find((c) => c.attributes.name === name);
+  if (company === undefined) throw new Error("no company for the noisy organization");
+  const property = await call(base, admin, "POST", `/reactor/companies/${company.id}/properties`, {
+    data: { type: "properties", attributes: { name: `${name} property`, platform: "edge" } },
+  });
+  const propertyA = property.body.data.id as string;
+  const until = Date.now() + NOISY_SECONDS * 1000;
+  let hangingCreated = 0;
+  let hangingRefused = 0;
+
+  // A: a new hanging secret every 100 ms, round the 40 endpoints (its creation budget answers 429 past it).
+  const noisy = (async () => {
+    let n = 0;
+    while (Date.now() < until) {
+      const endpoint = hanging[n % hanging.length] as { url: string };
+      const body = {
+        data: {
+          type: "secrets",
+          attributes: {
+            name: `hanging-${n}`,
+            type_of: "oauth2",
+            credentials: { client_id: `hanging-${n}`, client_secret: secretValue("hanging"), token_url: `${endpoint.url}/token` },
+          },
+        },
+      };
+      n += 1;
+      const answer = await call(base, admin, "POST", `/reactor/properties/${propertyA}/secrets`, body);
+      if (answer.status === 201) hangingCreated += 1;
+      else if (answer.status === 429) hangingRefused += 1;
+      else throw new Error(`noisy create: ${answer.status} ${JSON.stringify(answer.body)}`);
+      await sleep(100);
+    }
+  })();
+
+  const latencies = { token: [] as number[], oauth2: [] as number[] };
+  const succeeded = { token: 0, oauth2: 0 };
+  const measure = async (type: "token" | "oauth2", n: number) => {
+    const body =
+      type === "token"
+        ? {
+            data: {
+              type: "secrets",
+              attributes: { name: `neighbour-token-${n}`, type_of: "token", credentials: { token: secretValue("neighbour") } },
+              relationships: { environment: { data: { id: b.reactorEnvironmentId, type: "environments" } } },
+            },
+          }
+        : oauth2SecretBody(`neighbour-oauth2-${n}`, `neighbour-${n}`, `${healthyUrl}/token`, b.reactorEnvironmentId);
+    const created = await call(base, admin, "POST", `/reactor/properties/${b.propertyId}/secrets`, body);
+    if (created.status !== 201) throw new Error(`neighbour create: ${created.status} ${JSON.stringify(created.body)}`);
+    const id = created.body.data.id as string;
+    const started = performance.now();
+    for (;;) {
+      const shown = await call(base, admin, "GET", `/reactor/secrets/${id}`);
+      const status = shown.body?.data?.attributes?.status;
+      const elapsed = performance.now() - started;
+      if (status === "succeeded") {
+        succeeded[type] += 1;
+        latencies[type].push(elapsed);
+        break;
+      }
+      if (status === "failed" || elapsed > 30_000) {
+        latencies[type].push(elapsed);
+        break;
+      }
+      await sleep(50);
+    }
+    await call(base, admin, "DELETE", `/reactor/secrets/${id}`);
+  };
+  const neighbour = (async () => {
+    let n = 0;
+    const pending: Array<Promise<void>> = [];
+    while (Date.now() < until) {
+      pending.push(measure("token", n), measure("oauth2", n));
+      n += 1;
+      await sleep(500);
+    }
+    await Promise.all(pending);
+  })();
+  await Promise.all([noisy, neighbour]);
+  const listed = await call(base, admin, "GET", `/reactor/properties/${propertyA}/secrets?page[size]=100&filter[status]=EQ+pending`);
+  const hangingOpenAtEnd = Number(listed.body?.meta?.pagination?.total_count ?? (listed.body?.data ?? []).length);
+  for (const endpoint of hanging) endpoint.close();
+  const stats = (type: "token" | "oauth2") => ({
+    count: latencies[type].length,
+    succeeded: succeeded[type],
+    p50: Math.round(percentile(latencies[type], 50)),
+    p99: Math.round(percentile(latencies[type], 99)),
+    max: Math.round(Math.max(...latencies[type])),
+  });
+  const token = stats("token");
+  const oauth2 = stats("oauth2");
+  const result: NoisyResult = {
+    seconds: NOISY_SECONDS,
+    hangingCreated,
+    hangingRefused,
+    hangingOpenAtEnd,
+    token,
+    oauth2,
+    passed:
+      token.succeeded === token.count &&
+      oauth2.succeeded === oauth2.count &&
+      token.max <= NOISY_DEADLINE_MS &&
+      oauth2.max <= NOISY_DEADLINE_MS,
+  };
+  return result;
 }
 
 /** `latch serve` run by node itself (tsx as a loader), so the pid sampled is the server's. */
@@ -234,6 +399,16 @@ async function main(): Promise<void> {
   await Promise.all([sampler, variableWriter(), credentialWriter(), ...Array.from({ length: READERS }, () => reader())]);
   clearInterval(progress);
 
+  let noisy: NoisyResult | null = null;
+  if (NOISY_SECONDS > 0) {
+    process.stdout.write(`[soak] noisy-neighbour phase: ${NOISY_SECONDS} s\n`);
+    try {
+      noisy = await noisyNeighbour(base, admin, tree, tokens.url);
+    } catch (error) {
+      fail("noisy-neighbour phase", String(error));
+    }
+  }
+
   // Every credential created must have been exchanged: the engine kept up.
   const listed = await call(base, admin, "GET", `/reactor/properties/${tree.propertyId}/secrets?page[size]=100`);
   const statuses: Record<string, number> = {};
@@ -255,7 +430,7 @@ async function main(): Promise<void> {
   const total =
     counts.reads + counts.notModified + counts.variableCreates + counts.variableEdits + counts.credentialCreates + counts.credentialDeletes;
   const flat = Math.abs(growth) <= 10;
-  const passed = flat && errors.length === 0 && code === 0;
+  const passed = flat && errors.length === 0 && code === 0 && (NOISY_SECONDS === 0 || noisy?.passed === true);
   const summary = {
     minutes: MINUTES,
     database: databaseUrl === null ? "sqlite" : "postgres",
@@ -271,12 +446,24 @@ async function main(): Promise<void> {
     rssPeakMiB: Number(peak.toFixed(1)),
     samples: samples.length,
     exitCode: code,
+    noisyNeighbour: noisy,
     passed,
   };
   console.log(JSON.stringify(summary, null, 2));
   if (errors.length > 0) console.log(errors.join("\n"));
   if (WRITE) writeReadme(summary);
   process.exitCode = passed ? 0 : 1;
+}
+
+function noisyRows(noisy: NoisyResult | null): string[] {
+  if (noisy === null) return [];
+  const row = (label: string, one: NoisyResult["token"]) =>
+    `| noisy neighbour: B's ${label} secrets | ${one.succeeded} of ${one.count} succeeded; create → succeeded p50 ${one.p50} ms, p99 ${one.p99} ms, max ${one.max} ms |`;
+  return [
+    `| noisy neighbour: A (${noisy.seconds} s) | ${noisy.hangingCreated} oauth2 secrets created on ${HANGING_ENDPOINTS} endpoints that never answer (${noisy.hangingRefused} creations answered 429), ${noisy.hangingOpenAtEnd} still pending at the end |`,
+    row("`token`", noisy.token),
+    row("oauth2 (healthy endpoint)", noisy.oauth2),
+  ];
 }
 
 /** Replaces (or appends) the Soak section of bench/README.md; the rest of the file is left as is. */
@@ -303,6 +490,7 @@ function writeReadme(summary: Record<string, unknown>): void {
     `| RSS, median of the last minute | ${s.rssLastMinuteMedianMiB} MiB (${Number(s.rssGrowthPercent) >= 0 ? "+" : ""}${s.rssGrowthPercent}%) |`,
     `| RSS peak | ${s.rssPeakMiB} MiB (${s.samples} samples) |`,
     `| exit on SIGTERM | ${s.exitCode} |`,
+    ...noisyRows(summary.noisyNeighbour as NoisyResult | null),
     `| result | ${s.passed ? "pass: memory flat within 10%, zero errors" : "FAIL"} |`,
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} on the shared 2-core CI machine, with other work running.`,

@@ -118,6 +118,7 @@ export function createContext(options: ContextOptions) {
     testExchange: (credentialId) => exchange.testExchange(credentialId),
     history: credentialHistory,
     creationLimit: createCreationLimit({ perMinute: config.credentialCreatesPerMinute, now: () => now().getTime() }),
+    onEnqueued: () => exchange.nudge(),
     now,
   });
   const notes = createNotesService({

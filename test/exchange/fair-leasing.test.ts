@@ -24,8 +24,9 @@ describeEachDialect("fair leasing", (dialect) => {
   beforeEach(async () => {
     bed.server.behave({ kind: "ok", expiresIn: 86400 });
     bed.clock.set(new Date());
-    // Each test starts without jobs left by the one before.
+    // Each test starts without credentials (and so jobs or due refreshes) left by the one before.
     await bed.h.context.db.deleteFrom("credential_jobs").execute();
+    await bed.h.context.db.deleteFrom("credentials").execute();
   });
 
   function oauth2(clientId: string, tokenUrl = `${bed.server.url}/token`) {

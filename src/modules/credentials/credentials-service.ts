@@ -52,6 +52,8 @@ export interface CredentialsServiceDeps {
   history: Pick<CredentialHistory, "changed" | "deleted" | "tested">;
   /** Creations per organization (LATCH_CREDENTIAL_CREATES_PER_MINUTE); none: no limit. */
   creationLimit?: Pick<CreationLimit, "take">;
+  /** Told after a committed create enqueued an exchange (this process's workers look at once). */
+  onEnqueued?: () => void;
   now?: () => Date;
 }
 
@@ -300,6 +302,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         }
         await deps.history.changed(tx, actor, id, "create", { secrets: true });
       });
+      if (google === null) deps.onEnqueued?.();
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
 

@@ -257,6 +257,11 @@ export function createJobPool<C extends PoolCandidate, J>(options: JobPoolOption
 
   return {
     runOnce,
+    /** Looks for new jobs now rather than at the next poll (a job was just enqueued). */
+    nudge(): void {
+      lookDue = true;
+      kick();
+    },
     /** How many jobs this worker runs right now. */
     get inFlight(): number {
       return running.size;

@@ -154,6 +154,8 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
     logger,
   });
 
+  let started = false;
+
   /** One tick: schedule due refreshes, lease what fits (fairly, within the caps), run it, wait. */
   async function runOnce(options: { schedule?: boolean } = {}): Promise<{ scheduled: number; ran: number }> {
     const scheduled = options.schedule === false ? 0 : await scheduleDueRefreshes(db, now());
@@ -171,13 +173,18 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
       return leaseJobsById(db, dialect, { owner: workerId, now: now(), leaseMs, ids: rows.map((row) => row.credentialId) });
     },
     scheduleRefreshes: () => scheduleDueRefreshes(db, now()),
+    /** A job was enqueued in this process: a started worker looks at once instead of at the next poll. */
+    nudge: () => pool.nudge(),
     /** Runs until stop(): leases whenever a slot is free, looks for new jobs every pollMs. */
     start(): void {
+      if (started) return;
+      started = true;
       logger.info({ workerId, concurrency }, "exchange worker started");
       pool.start();
     },
     /** Stops leasing and waits for the jobs in flight. */
     async stop(): Promise<void> {
+      started = false;
       await pool.stop();
     },
   };

@@ -75,6 +75,10 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     async stop(): Promise<void> {
       if (engine !== null) await engine.stop();
     },
+    /** A job was just enqueued: this process's started workers look for it now. */
+    nudge(): void {
+      engine?.nudge();
+    },
     /** One worker tick: schedule due refreshes, run the due jobs that fit, wait for them. */
     runDue(): Promise<{ scheduled: number; ran: number }> {
       return engineFor().runOnce();
