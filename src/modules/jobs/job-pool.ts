@@ -150,7 +150,9 @@ export function createJobPool<C extends PoolCandidate, J>(options: JobPoolOption
 
   /** Leases what `candidates` allow into `slots`, and starts each job. */
   async function leaseAndStart(candidates: readonly C[], slots: number, after: () => void) {
-    const picked = pickFair(candidates, slots, running.values(), caps, lastServed);
+    // A job this worker still runs is never leased again here, even if its lease lapsed.
+    const free = candidates.filter((candidate) => !running.has(candidate.id));
+    const picked = pickFair(free, slots, running.values(), caps, lastServed);
     if (picked.length === 0) return { picked, started: [] as Promise<void>[] };
     for (const candidate of picked) lastServed.set(candidate.tenant, ++served);
     // Forget tenants not seen for a long while, so the map stays small.
