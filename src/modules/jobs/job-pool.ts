@@ -61,8 +61,8 @@ export interface JobPoolOptions<C extends PoolCandidate, J> {
 /** Jobs that may start at once under pacing, so a paced worker leases in small batches. */
 export const PACING_BURST = 4;
 /** Candidates read per tenant and in all per look at the queue. */
-export const CANDIDATES_PER_TENANT = 64;
-export const CANDIDATES_TOTAL = 256;
+export const CANDIDATES_PER_TENANT = 256;
+export const CANDIDATES_TOTAL = 512;
 /** A job running longer than this is presumed stuck: its lease is left to expire. */
 export const MAX_RENEWED_MS = 10 * 60_000;
 
