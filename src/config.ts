@@ -168,7 +168,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     exchangeRate: int(env, "LATCH_EXCHANGE_RATE", 250, 0, 1_000_000),
     exchangeConcurrency: int(env, "LATCH_EXCHANGE_CONCURRENCY", 32, 1, 10_000),
     exchangePerOrganization: int(env, "LATCH_EXCHANGE_PER_ORGANIZATION", 8, 1, 10_000),
-    exchangePerHost: int(env, "LATCH_EXCHANGE_PER_HOST", 8, 1, 10_000),
+    exchangePerHost: int(env, "LATCH_EXCHANGE_PER_HOST", 4, 1, 10_000),
     credentialCreatesPerMinute: int(env, "LATCH_CREDENTIAL_CREATES_PER_MINUTE", 600, 0, 1_000_000),
     publicUrl: url(env, "LATCH_PUBLIC_URL", `${scheme}://${hostForUrl}:${port}`, ["http", "https"]),
     outboundAllowHttp: bool(env, "LATCH_OUTBOUND_ALLOW_HTTP", false),

@@ -34,7 +34,7 @@ describe("parseConfig", () => {
       exchangeRate: 250,
       exchangeConcurrency: 32,
       exchangePerOrganization: 8,
-      exchangePerHost: 8,
+      exchangePerHost: 4,
       credentialCreatesPerMinute: 600,
       publicUrl: "http://127.0.0.1:8080",
       outboundAllowHttp: false,

@@ -64,7 +64,7 @@ export const DEFAULT_POLL_MS = 1_000;
 /** The defaults of LATCH_EXCHANGE_CONCURRENCY, _PER_ORGANIZATION and _PER_HOST (src/config.ts). */
 export const DEFAULT_CONCURRENCY = 32;
 export const DEFAULT_PER_ORGANIZATION = 8;
-export const DEFAULT_PER_HOST = 8;
+export const DEFAULT_PER_HOST = 4;
 
 interface ExchangeCandidate extends PoolCandidate {
   kind: string;
