@@ -52,7 +52,7 @@ export interface CredentialsServiceDeps {
   history: Pick<CredentialHistory, "changed" | "deleted" | "tested">;
   /** Creations per organization (LATCH_CREDENTIAL_CREATES_PER_MINUTE); none: no limit. */
   creationLimit?: Pick<CreationLimit, "take">;
-  /** Told after a committed create enqueued an exchange (this process's workers look at once). */
+  /** Told after a committed create or update enqueued an exchange (this process's workers look at once). */
   onEnqueued?: () => void;
   now?: () => Date;
 }
@@ -375,6 +375,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         }
         await deps.history.changed(tx, actor, id, "update", { secrets: validated !== null });
       });
+      if (reexchange) deps.onEnqueued?.();
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
 

@@ -65,6 +65,8 @@ export const CANDIDATES_PER_TENANT = 256;
 export const CANDIDATES_TOTAL = 512;
 /** A job running longer than this is presumed stuck: its lease is left to expire. */
 export const MAX_RENEWED_MS = 10 * 60_000;
+/** Looks asked for by nudges are at least this far apart. */
+export const NUDGE_GAP_MS = 100;
 
 interface Running {
   tenant: string;
@@ -189,6 +191,8 @@ export function createJobPool<C extends PoolCandidate, J>(options: JobPoolOption
   let lastLookEmpty = false;
   let tokens = PACING_BURST;
   let refilledAt = performance.now();
+  let nudgeTimer: NodeJS.Timeout | null = null;
+  let nudgedAt = Number.NEGATIVE_INFINITY;
 
   function refill(at: number): void {
     if (options.maxPerSecond <= 0) return;
@@ -261,8 +265,16 @@ export function createJobPool<C extends PoolCandidate, J>(options: JobPoolOption
     runOnce,
     /** Looks for new jobs now rather than at the next poll (a job was just enqueued). */
     nudge(): void {
-      lookDue = true;
-      kick();
+      if (stopped || nudgeTimer !== null) return;
+      // At most one look per NUDGE_GAP_MS however many jobs are enqueued: a burst of writes must
+      // not turn into a burst of queue scans.
+      const wait = Math.max(0, nudgedAt + NUDGE_GAP_MS - performance.now());
+      nudgeTimer = setTimeout(() => {
+        nudgeTimer = null;
+        nudgedAt = performance.now();
+        lookDue = true;
+        kick();
+      }, wait);
     },
     /** How many jobs this worker runs right now. */
     get inFlight(): number {
@@ -283,8 +295,10 @@ export function createJobPool<C extends PoolCandidate, J>(options: JobPoolOption
       stopped = true;
       if (pollTimer !== null) clearInterval(pollTimer);
       if (paceTimer !== null) clearTimeout(paceTimer);
+      if (nudgeTimer !== null) clearTimeout(nudgeTimer);
       pollTimer = null;
       paceTimer = null;
+      nudgeTimer = null;
       await pass;
       await Promise.all([...running.values()].map((job) => job.done));
     },
