@@ -8,7 +8,8 @@
 // creating oauth2 secrets whose token endpoints never answer (40 local endpoints), while
 // organization B creates a `token` and an oauth2 secret on a healthy endpoint every half second;
 // B's exchange latency (create answered → status succeeded, polled every 50 ms) is reported as
-// p50/p99 per type. It passes when every one of B's secrets succeeded within 5 s.
+// p50/p99 per type. It passes when each of B's token secrets succeeded within 2 s and each
+// oauth2 one within 5 s.
 //
 //   node_modules/.bin/tsx bench/soak.ts [--minutes 10] [--sample-seconds 5] [--reads-per-second 40] [--noisy-seconds 60] [--write]
 //
@@ -51,8 +52,8 @@ const MAX_CREDENTIALS = 40;
 const NOISY_SECONDS = option("noisy-seconds", 60, { zero: true });
 /** Organization A's token endpoints that never answer. */
 const HANGING_ENDPOINTS = 40;
-/** B's deadline per secret (the issue's: a `token` secret within 2 s, an oauth2 one within 5 s). */
-const NOISY_DEADLINE_MS = 5000;
+/** B's deadlines per secret (issue 16: a `token` secret within 2 s, an oauth2 one within 5 s). */
+const NOISY_DEADLINE_MS = { token: 2000, oauth2: 5000 };
 
 /** A token endpoint on 127.0.0.1 that always answers a day-long token. */
 async function startTokenEndpoint(): Promise<{ url: string; requests: () => number; close(): void }> {
@@ -219,8 +220,8 @@ async function noisyNeighbour(base: string, admin: string, b: { propertyId: stri
     passed:
       token.succeeded === token.count &&
       oauth2.succeeded === oauth2.count &&
-      token.max <= NOISY_DEADLINE_MS &&
-      oauth2.max <= NOISY_DEADLINE_MS,
+      token.max <= NOISY_DEADLINE_MS.token &&
+      oauth2.max <= NOISY_DEADLINE_MS.oauth2,
   };
   return result;
 }
