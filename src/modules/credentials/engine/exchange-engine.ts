@@ -66,10 +66,6 @@ export const DEFAULT_CONCURRENCY = 32;
 export const DEFAULT_PER_ORGANIZATION = 8;
 export const DEFAULT_PER_HOST = 4;
 
-interface ExchangeCandidate extends PoolCandidate {
-  kind: string;
-}
-
 const silent: EngineLogger = { info() {}, warn() {}, error() {} };
 
 export function createExchangeEngine(deps: ExchangeEngineDeps) {
@@ -126,7 +122,7 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
       logger.warn({ ...fields, reason: outcome.details.title, httpStatus: outcome.details.http_status }, `credential ${job.kind} failed`);
   }
 
-  const pool = createJobPool<ExchangeCandidate, LeasedJob>({
+  const pool = createJobPool<PoolCandidate, LeasedJob>({
     queue: {
       async candidates(limit) {
         const rows = await findCandidates(db, { now: now(), perOrganization: limit.perTenant, total: limit.total });
@@ -135,7 +131,6 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
           tenant: row.organizationId,
           target: endpointHostOf(row.provider, row.publicCredentials, config.googleTokenUrl),
           turn: row.turn,
-          kind: row.kind,
         }));
       },
       lease: (picked) => leaseJobsById(db, dialect, { owner: workerId, now: now(), leaseMs, ids: picked.map((candidate) => candidate.id) }),
