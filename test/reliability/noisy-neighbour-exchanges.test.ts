@@ -2,8 +2,10 @@
 // exchanged at once. Organization A holds 40 oauth2 secrets, each on its own local token
 // endpoint that never answers; the exchange workers run as `latch serve` runs them (the
 // context's engine, started, with the default concurrency and caps). Then organization B
-// creates a plain `token` secret (succeeded within 2 s) and an oauth2 secret on a healthy
-// endpoint (within 5 s), and A never has more exchanges open than its cap.
+// creates a plain `token` secret through that process (succeeded within 2 s) and an oauth2
+// secret on a healthy endpoint through another one, as with `latch worker` apart (the workers
+// find it at their next poll; succeeded within 5 s), and A never has more exchanges open than
+// its cap.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createContext } from "../../src/context.js";
 import { loadRootKeys } from "../../src/crypto/root-key.js";
@@ -83,7 +85,7 @@ describeEachDialect("one organization's hanging token endpoints", (dialect) => {
         environmentId: a.environmentId,
       });
     }
-    // The workers of a `latch serve` process on the same database.
+    // A `latch serve` process on the same database, its workers running.
     const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 4 });
     worker = createContext({
       config: h.config,
@@ -106,7 +108,7 @@ describeEachDialect("one organization's hanging token endpoints", (dialect) => {
   });
 
   it("a `token` secret of another organization succeeds within 2 s", async () => {
-    const created = await h.context.credentials.create(ADMIN, b.projectId, {
+    const created = await worker.credentials.create(ADMIN, b.projectId, {
       name: "plain token",
       typeOf: "token",
       credentials: { token: "neighbour-token-CANARY" },
