@@ -4,7 +4,14 @@
 // RSS of the last minute is within 10% of the median of the second minute (the first is warm-up)
 // and no request failed. Not in CI. With --write, the result goes into bench/README.md (Soak).
 //
-//   node_modules/.bin/tsx bench/soak.ts [--minutes 10] [--sample-seconds 5] [--reads-per-second 40] [--write]
+// Then a noisy-neighbour phase (--noisy-seconds, default 60; 0 skips it): organization A keeps
+// creating oauth2 secrets whose token endpoints never answer (40 local endpoints), while
+// organization B creates a `token` and an oauth2 secret on a healthy endpoint every half second;
+// B's exchange latency (create answered → status succeeded, polled every 50 ms) is reported as
+// p50/p99 per type. It passes when each of B's token secrets succeeded within 2 s and each
+// oauth2 one within 5 s.
+//
+//   node_modules/.bin/tsx bench/soak.ts [--minutes 10] [--sample-seconds 5] [--reads-per-second 40] [--noisy-seconds 60] [--write]
 //
 // SQLite in a temporary data dir; DATABASE_URL=postgres://… runs it on PostgreSQL instead.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -16,15 +23,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { call, createTree, oauth2SecretBody, secretValue, sleep } from "../test/reliability/support.js";
+import { type NoisyResult, noisyNeighbour, noisyRows } from "./lib/noisy-neighbour.js";
 import { freePort } from "./lib/processes.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-function option(name: string, fallback: number): number {
+function option(name: string, fallback: number, options: { zero?: boolean } = {}): number {
   const index = process.argv.indexOf(`--${name}`);
   const raw = index === -1 ? undefined : process.argv[index + 1];
   const value = raw === undefined ? fallback : Number(raw);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} expects a positive number`);
+  if (!Number.isFinite(value) || value < 0 || (value === 0 && options.zero !== true)) {
+    throw new Error(`--${name} expects a positive number`);
+  }
   return value;
 }
 
@@ -40,6 +50,7 @@ const READS_PER_SECOND = option("reads-per-second", 40);
 /** Bounded data: past these counts the writers edit and replace instead of adding. */
 const MAX_VARIABLES = 150;
 const MAX_CREDENTIALS = 40;
+const NOISY_SECONDS = option("noisy-seconds", 60, { zero: true });
 
 /** A token endpoint on 127.0.0.1 that always answers a day-long token. */
 async function startTokenEndpoint(): Promise<{ url: string; requests: () => number; close(): void }> {
@@ -234,6 +245,16 @@ async function main(): Promise<void> {
   await Promise.all([sampler, variableWriter(), credentialWriter(), ...Array.from({ length: READERS }, () => reader())]);
   clearInterval(progress);
 
+  let noisy: NoisyResult | null = null;
+  if (NOISY_SECONDS > 0) {
+    process.stdout.write(`[soak] noisy-neighbour phase: ${NOISY_SECONDS} s\n`);
+    try {
+      noisy = await noisyNeighbour(NOISY_SECONDS, base, admin, tree, tokens.url);
+    } catch (error) {
+      fail("noisy-neighbour phase", String(error));
+    }
+  }
+
   // Every credential created must have been exchanged: the engine kept up.
   const listed = await call(base, admin, "GET", `/reactor/properties/${tree.propertyId}/secrets?page[size]=100`);
   const statuses: Record<string, number> = {};
@@ -255,7 +276,7 @@ async function main(): Promise<void> {
   const total =
     counts.reads + counts.notModified + counts.variableCreates + counts.variableEdits + counts.credentialCreates + counts.credentialDeletes;
   const flat = Math.abs(growth) <= 10;
-  const passed = flat && errors.length === 0 && code === 0;
+  const passed = flat && errors.length === 0 && code === 0 && (NOISY_SECONDS === 0 || noisy?.passed === true);
   const summary = {
     minutes: MINUTES,
     database: databaseUrl === null ? "sqlite" : "postgres",
@@ -271,6 +292,7 @@ async function main(): Promise<void> {
     rssPeakMiB: Number(peak.toFixed(1)),
     samples: samples.length,
     exitCode: code,
+    noisyNeighbour: noisy,
     passed,
   };
   console.log(JSON.stringify(summary, null, 2));
@@ -303,6 +325,7 @@ function writeReadme(summary: Record<string, unknown>): void {
     `| RSS, median of the last minute | ${s.rssLastMinuteMedianMiB} MiB (${Number(s.rssGrowthPercent) >= 0 ? "+" : ""}${s.rssGrowthPercent}%) |`,
     `| RSS peak | ${s.rssPeakMiB} MiB (${s.samples} samples) |`,
     `| exit on SIGTERM | ${s.exitCode} |`,
+    ...noisyRows(summary.noisyNeighbour as NoisyResult | null),
     `| result | ${s.passed ? "pass: memory flat within 10%, zero errors" : "FAIL"} |`,
     "",
     `Measured ${new Date().toISOString().slice(0, 10)} on the shared 2-core CI machine, with other work running.`,

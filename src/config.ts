@@ -21,6 +21,12 @@ export interface Config {
   workers: boolean;
   /** Exchanges and refreshes one worker process starts per second at most (0: no limit). */
   exchangeRate: number;
+  /** Exchanges one worker process runs at once; of one organization; calling one token-endpoint host. */
+  exchangeConcurrency: number;
+  exchangePerOrganization: number;
+  exchangePerHost: number;
+  /** Credentials one organization may create per minute in one process (0: no limit). */
+  credentialCreatesPerMinute: number;
   publicUrl: string;
   outboundAllowHttp: boolean;
   outboundAllowCidrs: string[];
@@ -160,6 +166,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     logLevel: logLevel as Config["logLevel"],
     workers: bool(env, "LATCH_WORKERS", true),
     exchangeRate: int(env, "LATCH_EXCHANGE_RATE", 250, 0, 1_000_000),
+    exchangeConcurrency: int(env, "LATCH_EXCHANGE_CONCURRENCY", 32, 1, 10_000),
+    exchangePerOrganization: int(env, "LATCH_EXCHANGE_PER_ORGANIZATION", 8, 1, 10_000),
+    exchangePerHost: int(env, "LATCH_EXCHANGE_PER_HOST", 4, 1, 10_000),
+    credentialCreatesPerMinute: int(env, "LATCH_CREDENTIAL_CREATES_PER_MINUTE", 600, 0, 1_000_000),
     publicUrl: url(env, "LATCH_PUBLIC_URL", `${scheme}://${hostForUrl}:${port}`, ["http", "https"]),
     outboundAllowHttp: bool(env, "LATCH_OUTBOUND_ALLOW_HTTP", false),
     outboundAllowCidrs: list(env, "LATCH_OUTBOUND_ALLOW_CIDRS").map((item) => cidr("LATCH_OUTBOUND_ALLOW_CIDRS", item)),

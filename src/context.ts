@@ -11,6 +11,7 @@ import { bootstrap } from "./modules/access/bootstrap.js";
 import { createTokensStore } from "./modules/access/tokens-store.js";
 import { createUiSessionsService } from "./modules/access/ui-sessions.js";
 import { createAuditService } from "./modules/audit/audit-service.js";
+import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
@@ -116,6 +117,8 @@ export function createContext(options: ContextOptions) {
     google: exchange.google,
     testExchange: (credentialId) => exchange.testExchange(credentialId),
     history: credentialHistory,
+    creationLimit: createCreationLimit({ perMinute: config.credentialCreatesPerMinute, now: () => now().getTime() }),
+    onEnqueued: () => exchange.nudge(),
     now,
   });
   const notes = createNotesService({

@@ -216,6 +216,34 @@ describeEachDialect("exchange engine", (dialect) => {
       expect(bed.server.requests.at(-1)?.form.client_id).toBe("new-client");
     });
 
+    it("a live worker keeps the lease of an exchange that outlasts it: no second worker takes it over", async () => {
+      // Real clocks here: the lease (1 s) runs out during the exchange (3 s) unless renewed.
+      const realNow = () => new Date();
+      bed.server.behave({ kind: "ok", expiresIn: 86400, delayMs: 3000 });
+      const id = await bed.createCredential({
+        provider: "oauth2",
+        fields: { client_id: "long-exchange", client_secret: SECRET, token_url: `${bed.server.url}/token` },
+      });
+      await bed.h.context.db
+        .updateTable("credential_jobs")
+        .set({ run_at: new Date(0).toISOString() })
+        .where("credential_id", "=", id)
+        .execute();
+      const slow = bed.engine({ workerId: "slow-worker", leaseMs: 1000, now: realNow, timeoutMs: 10_000 });
+      const other = bed.engine({ workerId: "other-worker", leaseMs: 1000, now: realNow, timeoutMs: 10_000 });
+      const before = bed.server.requests.length;
+      const running = slow.runOnce();
+      await bed.server.waitForRequests(before + 1);
+      for (let tick = 0; tick < 4; tick += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        expect((await other.runOnce({ schedule: false })).ran).toBe(0);
+      }
+      expect((await running).ran).toBe(1);
+      expect(bed.server.requests.length - before).toBe(1);
+      expect((await bed.row(id)).status).toBe("succeeded");
+      expect(await bed.job(id)).toBeUndefined();
+    });
+
     it("gives up an exchange whose workers kept dying", async () => {
       const id = await bed.createCredential({ provider: "token", fields: { token: "t-CANARY" } });
       for (let crash = 0; crash < 5; crash += 1) {

@@ -56,6 +56,25 @@ export interface CredentialInput {
   enqueue?: boolean;
 }
 
+export interface Scope {
+  organizationId: string;
+  projectId: string;
+  environmentId: string;
+}
+
+export interface EngineOptions {
+  leaseMs?: number;
+  workerId?: string;
+  maxPerSecond?: number;
+  concurrency?: number;
+  perOrganization?: number;
+  perHost?: number;
+  /** The engine's clock (default: the bed's clock the test moves). */
+  now?: () => Date;
+  /** An outbound client with this timeout instead of the bed's short one. */
+  timeoutMs?: number;
+}
+
 export interface ExchangeBed {
   h: Harness;
   server: TokenServer;
@@ -65,8 +84,10 @@ export interface ExchangeBed {
   environmentId: string;
   /** Every log line of every engine made by engine(). */
   logs: string[];
-  engine(options?: { leaseMs?: number; workerId?: string; maxPerSecond?: number }): ExchangeEngine;
-  createCredential(input: CredentialInput): Promise<string>;
+  engine(options?: EngineOptions): ExchangeEngine;
+  createCredential(input: CredentialInput, scope?: Scope): Promise<string>;
+  /** Another organization with a project and an environment, for fairness tests. */
+  addOrganization(name: string): Promise<Scope>;
   row(id: string): Promise<CredentialsTable>;
   artifact(id: string): Promise<string | null>;
   refreshToken(id: string): Promise<string | null>;
@@ -121,20 +142,29 @@ export async function createExchangeBed(dialect: DialectName, env: Record<string
     environmentId: environment.id,
     logs,
     engine(options = {}) {
+      const { timeoutMs, now, ...rest } = options;
       return createExchangeEngine({
         db,
         dialect,
         keyring,
         config: h.config,
-        http,
-        now: clock.now,
+        http:
+          timeoutMs === undefined
+            ? http
+            : createOutboundClient({ allowHttp: h.config.outboundAllowHttp, allowCidrs: h.config.outboundAllowCidrs, timeoutMs }),
+        now: now ?? clock.now,
         logger,
-        ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-        ...(options.workerId === undefined ? {} : { workerId: options.workerId }),
-        ...(options.maxPerSecond === undefined ? {} : { maxPerSecond: options.maxPerSecond }),
+        ...rest,
       });
     },
-    async createCredential(input) {
+    async addOrganization(name) {
+      const created = await h.context.tree.createOrganization(ADMIN, { name, plan: "FREE" });
+      const other = await h.context.tree.createProject(ADMIN, created.id, { name: `edge-${randomUUID().slice(0, 8)}`, platform: "edge" });
+      const env = await h.context.tree.createEnvironment(ADMIN, other.id, { name: "Dev", mode: "DEVELOPMENT" });
+      return { organizationId: created.id, projectId: other.id, environmentId: env.id };
+    },
+    async createCredential(input, scope) {
+      const where = scope ?? { organizationId: organization.id, projectId: project.id, environmentId: environment.id };
       const id = randomUUID();
       const hiddenNames = hiddenFields(input.provider);
       const shown = Object.fromEntries(Object.entries(input.fields).filter(([name]) => !hiddenNames.includes(name)));
@@ -146,9 +176,9 @@ export async function createExchangeBed(dialect: DialectName, env: Record<string
           .insertInto("credentials")
           .values({
             id,
-            organization_id: organization.id,
-            project_id: project.id,
-            environment_id: input.withEnvironment === false ? null : environment.id,
+            organization_id: where.organizationId,
+            project_id: where.projectId,
+            environment_id: input.withEnvironment === false ? null : where.environmentId,
             name,
             variable_name: credentialVariableName(name),
             type_of: input.typeOf ?? input.provider,
@@ -157,7 +187,7 @@ export async function createExchangeBed(dialect: DialectName, env: Record<string
             secret_credentials:
               Object.keys(hidden).length === 0
                 ? null
-                : await keyring.encrypt(organization.id, cipherRef(id, "secret_credentials"), JSON.stringify(hidden), tx),
+                : await keyring.encrypt(where.organizationId, cipherRef(id, "secret_credentials"), JSON.stringify(hidden), tx),
             artifact: null,
             refresh_token: null,
             status: "pending",
@@ -177,7 +207,11 @@ export async function createExchangeBed(dialect: DialectName, env: Record<string
           })
           .execute();
         if (input.enqueue ?? input.provider !== "oauth2-google") {
-          await enqueueExchange(tx, { credentialId: id, organizationId: organization.id, kind: "exchange", generation: 1, runAt: at }, at);
+          await enqueueExchange(
+            tx,
+            { credentialId: id, organizationId: where.organizationId, kind: "exchange", generation: 1, runAt: at },
+            at,
+          );
         }
       });
       return id;

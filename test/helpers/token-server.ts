@@ -39,6 +39,11 @@ export interface TokenServer {
   requests: RecordedRequest[];
   /** Sets what every following request gets; a function can answer per request. */
   behave(behaviour: Behaviour | ((request: RecordedRequest) => Behaviour)): void;
+  /** Requests received and not yet answered (a hanging one counts until its client gives up). */
+  open(): number;
+  /** The most requests open at once since the start or the last resetPeak(). */
+  peakOpen(): number;
+  resetPeak(): void;
   /** Resolves once the server has received `count` requests in total. */
   waitForRequests(count: number): Promise<void>;
   close(): Promise<void>;
@@ -119,8 +124,16 @@ export async function startTokenServer(options: { host?: string } = {}): Promise
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   let behaviour: Behaviour | ((request: RecordedRequest) => Behaviour) = { kind: "ok" };
   const sockets = new Set<Socket>();
+  let open = 0;
+  let peak = 0;
 
   const server: Server = createServer((request, response) => {
+    open += 1;
+    peak = Math.max(peak, open);
+    // 'close' fires once, whether the answer was sent or the client went away.
+    response.on("close", () => {
+      open -= 1;
+    });
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -156,6 +169,11 @@ export async function startTokenServer(options: { host?: string } = {}): Promise
     requests,
     behave(next) {
       behaviour = next;
+    },
+    open: () => open,
+    peakOpen: () => peak,
+    resetPeak() {
+      peak = open;
     },
     waitForRequests(count) {
       if (requests.length >= count) return Promise.resolve();

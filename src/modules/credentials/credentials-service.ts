@@ -17,6 +17,7 @@ import type { TreeService } from "../tree/tree-service.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Project } from "../tree/tree-types.js";
 import type { CredentialHistory } from "../versions/credential-history.js";
+import type { CreationLimit } from "./creation-limit.js";
 import { createCredentialActions } from "./credential-actions.js";
 import type { Credential } from "./credential-mappers.js";
 import { cipherRef, credentialVariableName, type Provider, providerOf, type StatusDetails, TYPE_OFS } from "./credential-types.js";
@@ -49,6 +50,10 @@ export interface CredentialsServiceDeps {
   testExchange: ((credentialId: string) => Promise<TestExchangeResult>) | null;
   /** Versions and audit events of every change, in the change's transaction. */
   history: Pick<CredentialHistory, "changed" | "deleted" | "tested">;
+  /** Creations per organization (LATCH_CREDENTIAL_CREATES_PER_MINUTE); none: no limit. */
+  creationLimit?: Pick<CreationLimit, "take">;
+  /** Told after a committed create or update enqueued an exchange (this process's workers look at once). */
+  onEnqueued?: () => void;
   now?: () => Date;
 }
 
@@ -248,6 +253,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       const provider = providerFor(input.typeOf);
       const typeOf = input.typeOf as string;
       const { shown, hidden } = validateCredentials(provider, typeOf, input.credentials, { allowHttp: deps.config.outboundAllowHttp });
+      // After the checks, so a refused or invalid request spends nothing.
+      deps.creationLimit?.take(project.organizationId);
 
       const id = newId();
       const sealed = await seal(project.organizationId, id, hidden);
@@ -295,6 +302,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         }
         await deps.history.changed(tx, actor, id, "create", { secrets: true });
       });
+      if (google === null) deps.onEnqueued?.();
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
 
@@ -367,6 +375,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         }
         await deps.history.changed(tx, actor, id, "update", { secrets: validated !== null });
       });
+      if (reexchange) deps.onEnqueued?.();
       return { credential: await reload(id), ...(google === null ? {} : { authorization: google.authorization }) };
     },
 

@@ -1,18 +1,23 @@
 // The exchange worker: schedules due refreshes, leases due jobs, runs each provider outside any
 // transaction and writes the outcome in a short one. Runs inside `latch serve` or alone in
-// `latch worker`; any number of workers can share one database.
+// `latch worker`; any number of workers can share one database. Each job runs on its own (a
+// slow token endpoint holds one slot, not a batch), organizations take turns, and caps per
+// organization and per token-endpoint host keep one tenant's hanging endpoints from taking
+// every slot (the pool in src/modules/jobs/job-pool.ts).
 
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Keyring } from "../../../crypto/keyring.js";
 import type { DialectName } from "../../../db/connect.js";
 import type { Db } from "../../../db/types.js";
+import { createJobPool, type PoolCandidate } from "../../jobs/job-pool.js";
 import type { OutboundClient } from "../../outbound/outbound-client.js";
 import type { CredentialHistory } from "../../versions/credential-history.js";
 import { PROVIDER_IMPLEMENTATIONS } from "../providers/index.js";
 import { type ExchangeOutcome, failure, type ProviderConfig } from "../providers/provider-types.js";
 import { loadMaterial } from "./credential-material.js";
-import { type LeasedJob, leaseJobs, scheduleDueRefreshes } from "./job-store.js";
+import { endpointHostOf } from "./endpoint-host.js";
+import { findCandidates, type LeasedJob, leaseJobsById, renewLeases, scheduleDueRefreshes } from "./job-store.js";
 import { writeOutcome } from "./outcome-writer.js";
 import { MAX_EXCHANGE_ATTEMPTS, REFRESH_ATTEMPTS } from "./refresh-policy.js";
 
@@ -34,11 +39,15 @@ export interface ExchangeEngineDeps {
   /** Told of every exchange or refresh outcome (the metrics counter). */
   onOutcome?: (provider: string, kind: string, outcome: "succeeded" | "failed" | "stale") => void;
   workerId?: string;
-  /** How long a lease lasts; longer than the outbound timeout, so a live worker never loses it. */
+  /** How long a lease lasts without renewal (a live worker renews its running jobs' leases). */
   leaseMs?: number;
   pollMs?: number;
   /** Jobs run at once by this worker. */
   concurrency?: number;
+  /** Jobs of one organization run at once by this worker. */
+  perOrganization?: number;
+  /** Jobs calling one token-endpoint host run at once by this worker. */
+  perHost?: number;
   /**
    * Jobs this worker starts per second at most, while a backlog lasts (0: no limit). A burst of
    * due refreshes is spread out rather than run flat out: on SQLite each outcome's transaction
@@ -52,6 +61,10 @@ export interface ExchangeEngineDeps {
 
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_POLL_MS = 1_000;
+/** The defaults of LATCH_EXCHANGE_CONCURRENCY, _PER_ORGANIZATION and _PER_HOST (src/config.ts). */
+export const DEFAULT_CONCURRENCY = 32;
+export const DEFAULT_PER_ORGANIZATION = 8;
+export const DEFAULT_PER_HOST = 4;
 
 const silent: EngineLogger = { info() {}, warn() {}, error() {} };
 
@@ -61,7 +74,7 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;
-  const concurrency = deps.concurrency ?? 4;
+  const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const maxPerSecond = deps.maxPerSecond ?? 0;
 
   async function exchangeFor(job: LeasedJob) {
@@ -109,50 +122,40 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
       logger.warn({ ...fields, reason: outcome.details.title, httpStatus: outcome.details.http_status }, `credential ${job.kind} failed`);
   }
 
+  const pool = createJobPool<PoolCandidate, LeasedJob>({
+    queue: {
+      async candidates(limit) {
+        const rows = await findCandidates(db, { now: now(), perOrganization: limit.perTenant, total: limit.total });
+        return rows.map((row) => ({
+          id: row.credentialId,
+          tenant: row.organizationId,
+          target: endpointHostOf(row.provider, row.publicCredentials, config.googleTokenUrl),
+          turn: row.turn,
+        }));
+      },
+      lease: (picked) => leaseJobsById(db, dialect, { owner: workerId, now: now(), leaseMs, ids: picked.map((candidate) => candidate.id) }),
+      renew: (ids) => renewLeases(db, { owner: workerId, now: now(), leaseMs, ids }),
+      run: runJob,
+      idOf: (job) => job.credentialId,
+    },
+    concurrency,
+    perTenant: deps.perOrganization ?? DEFAULT_PER_ORGANIZATION,
+    perTarget: deps.perHost ?? DEFAULT_PER_HOST,
+    maxPerSecond,
+    leaseMs,
+    pollMs,
+    // Scheduling scans every due credential: once per poll interval is enough.
+    onPoll: () => scheduleDueRefreshes(db, now()),
+    logger,
+  });
+
+  let started = false;
+
+  /** One tick: schedule due refreshes, lease what fits (fairly, within the caps), run it, wait. */
   async function runOnce(options: { schedule?: boolean } = {}): Promise<{ scheduled: number; ran: number }> {
     const scheduled = options.schedule === false ? 0 : await scheduleDueRefreshes(db, now());
-    const jobs = await leaseJobs(db, dialect, { owner: workerId, now: now(), leaseMs, limit: concurrency });
-    await Promise.all(jobs.map((job) => runJob(job)));
-    return { scheduled, ran: jobs.length };
-  }
-
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  let stopped = true;
-
-  // Scheduling scans every due credential; when ticks run back to back, once per poll interval
-  // (wall clock) is enough and leaves the event loop to the API.
-  let scheduledAt = Number.NEGATIVE_INFINITY;
-  let fullBatch = false;
-
-  let ranLast = 0;
-  let tickStartedAt = 0;
-
-  /** How long to wait before the next batch of a backlog, so no more than maxPerSecond start. */
-  function pace(): number {
-    if (maxPerSecond <= 0) return 0;
-    return Math.max(0, (ranLast * 1000) / maxPerSecond - (performance.now() - tickStartedAt));
-  }
-
-  function loop(): void {
-    const schedule = !fullBatch || performance.now() - scheduledAt >= pollMs;
-    tickStartedAt = performance.now();
-    if (schedule) scheduledAt = tickStartedAt;
-    fullBatch = false;
-    running = runOnce({ schedule })
-      .then((result) => {
-        // A full batch means more jobs may be due: go on without a poll interval (paced only),
-        // or 10,000 refreshes due together would take 10,000 / concurrency seconds.
-        fullBatch = result.ran >= concurrency;
-        ranLast = result.ran;
-      })
-      .catch((error: unknown) =>
-        logger.error({ err: { name: (error as Error).name, code: (error as { code?: unknown }).code } }, "exchange worker tick failed"),
-      )
-      .finally(() => {
-        running = null;
-        if (!stopped) timer = setTimeout(loop, fullBatch ? pace() : pollMs);
-      });
+    const ran = await pool.runOnce();
+    return { scheduled, ran };
   }
 
   return {
@@ -160,21 +163,24 @@ export function createExchangeEngine(deps: ExchangeEngineDeps) {
     runJob,
     runOnce,
     /** Leases due jobs without running them (tests use it to play a worker that dies). */
-    lease: (limit = concurrency) => leaseJobs(db, dialect, { owner: workerId, now: now(), leaseMs, limit }),
-    scheduleRefreshes: () => scheduleDueRefreshes(db, now()),
-    /** Runs until stop(): one tick at once, then one every pollMs. */
-    start(): void {
-      if (!stopped) return;
-      stopped = false;
-      logger.info({ workerId }, "exchange worker started");
-      loop();
+    async lease(limit = concurrency): Promise<LeasedJob[]> {
+      const rows = await findCandidates(db, { now: now(), perOrganization: limit, total: limit });
+      return leaseJobsById(db, dialect, { owner: workerId, now: now(), leaseMs, ids: rows.map((row) => row.credentialId) });
     },
-    /** Stops polling and waits for the jobs in flight. */
+    scheduleRefreshes: () => scheduleDueRefreshes(db, now()),
+    /** A job was enqueued in this process: a started worker looks at once instead of at the next poll. */
+    nudge: () => pool.nudge(),
+    /** Runs until stop(): leases whenever a slot is free, looks for new jobs every pollMs. */
+    start(): void {
+      if (started) return;
+      started = true;
+      logger.info({ workerId, concurrency }, "exchange worker started");
+      pool.start();
+    },
+    /** Stops leasing and waits for the jobs in flight. */
     async stop(): Promise<void> {
-      stopped = true;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-      await running;
+      started = false;
+      await pool.stop();
     },
   };
 }

@@ -20,7 +20,7 @@ export interface ExchangeServiceDeps {
   now: () => Date;
   /** Overrides for tests: a short timeout, an injected resolver or connector. */
   outbound?: Partial<Pick<OutboundOptions, "resolve" | "connector" | "timeoutMs" | "maxBytes">>;
-  engine?: Partial<Pick<ExchangeEngineDeps, "leaseMs" | "pollMs" | "concurrency" | "workerId">>;
+  engine?: Partial<Pick<ExchangeEngineDeps, "leaseMs" | "pollMs" | "concurrency" | "perOrganization" | "perHost" | "workerId">>;
   onOutcome?: ExchangeEngineDeps["onOutcome"];
   /** Versions and audit events of exchange outcomes and consent callbacks. */
   history?: Pick<CredentialHistory, "changed">;
@@ -46,6 +46,9 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       http,
       now,
       maxPerSecond: config.exchangeRate,
+      concurrency: config.exchangeConcurrency,
+      perOrganization: config.exchangePerOrganization,
+      perHost: config.exchangePerHost,
       ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
       ...(deps.history ? { history: deps.history } : {}),
       ...(deps.engine ?? {}),
@@ -72,7 +75,11 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
     async stop(): Promise<void> {
       if (engine !== null) await engine.stop();
     },
-    /** One worker tick: schedule due refreshes, run the due jobs, wait for them. */
+    /** A job was just enqueued: this process's started workers look for it now. */
+    nudge(): void {
+      engine?.nudge();
+    },
+    /** One worker tick: schedule due refreshes, run the due jobs that fit, wait for them. */
     runDue(): Promise<{ scheduled: number; ran: number }> {
       return engineFor().runOnce();
     },

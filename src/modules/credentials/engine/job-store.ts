@@ -1,7 +1,8 @@
 // Leasing and finishing exchange jobs. The job row is the lock: one row per credential, and a
 // worker owns it while its lease runs, so one exchange at most runs for a credential at any
 // moment across processes. A worker that dies leaves a lease that expires; the next worker
-// leases the row again (attempts counts both).
+// leases the row again (attempts counts both). The worker's pool renews the leases of running
+// jobs (src/modules/jobs/job-pool.ts says what a lease guarantees).
 import { sql } from "kysely";
 import type { DialectName } from "../../../db/connect.js";
 import type { CredentialJobsTable, Executor } from "../../../db/types.js";
@@ -30,34 +31,96 @@ function toLeasedJob(row: CredentialJobsTable): LeasedJob {
   };
 }
 
-/** Leases up to `limit` due jobs whose lease is free or expired, in one statement. */
-export async function leaseJobs(
+/** A due, unleased job as the worker's pool sees it (src/modules/jobs/job-pool.ts). */
+export interface JobCandidate {
+  credentialId: string;
+  organizationId: string;
+  kind: ExchangeKind;
+  /** 1 for the organization's most urgent due job, 2 for the next, … */
+  turn: number;
+  /** The credential's provider and shown fields, to tell which host the exchange calls. */
+  provider: string | null;
+  publicCredentials: string | null;
+}
+
+/**
+ * Due, unleased jobs, ranked within their organization: due refreshes first (a refresh keeps a
+ * credential that workloads already use alive; a first exchange has no user yet), then by
+ * run_at. At most `perOrganization` of each organization and `total` in all, by rank, so one
+ * organization's backlog fills only its own share of what a worker looks at.
+ */
+export async function findCandidates(db: Executor, input: { now: Date; perOrganization: number; total: number }): Promise<JobCandidate[]> {
+  const at = input.now.toISOString();
+  const urgency = sql`CASE WHEN kind = 'refresh' THEN 0 ELSE 1 END`;
+  const result = await sql<{
+    credential_id: string;
+    organization_id: string;
+    kind: string;
+    turn: number | string;
+    provider: string | null;
+    public_credentials: string | null;
+  }>`
+    SELECT r.credential_id, r.organization_id, r.kind, r.turn, c.provider, c.public_credentials
+    FROM (
+      SELECT credential_id, organization_id, kind, run_at,
+        ROW_NUMBER() OVER (PARTITION BY organization_id ORDER BY ${urgency}, run_at, credential_id) AS turn
+      FROM credential_jobs
+      WHERE run_at <= ${at} AND (lease_expires_at IS NULL OR lease_expires_at <= ${at})
+    ) r
+    LEFT JOIN credentials c ON c.id = r.credential_id
+    WHERE r.turn <= ${input.perOrganization}
+    ORDER BY r.turn, r.run_at
+    LIMIT ${input.total}
+  `.execute(db);
+  return result.rows.map((row) => ({
+    credentialId: row.credential_id,
+    organizationId: row.organization_id,
+    kind: row.kind === "refresh" ? "refresh" : "exchange",
+    turn: Number(row.turn),
+    provider: row.provider,
+    publicCredentials: row.public_credentials,
+  }));
+}
+
+/** Leases those of these jobs that are still due and free, in one statement (a compare-and-set). */
+export async function leaseJobsById(
   db: Executor,
   dialect: DialectName,
-  input: { owner: string; now: Date; leaseMs: number; limit: number },
+  input: { owner: string; now: Date; leaseMs: number; ids: string[] },
 ): Promise<LeasedJob[]> {
+  if (input.ids.length === 0) return [];
   const at = input.now.toISOString();
   const until = new Date(input.now.getTime() + input.leaseMs).toISOString();
-  let due = db
+  let free = db
     .selectFrom("credential_jobs")
     .select("credential_id")
+    .where("credential_id", "in", input.ids)
     .where("run_at", "<=", at)
-    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]))
-    .orderBy("run_at")
-    .limit(input.limit);
+    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]));
   // PostgreSQL: rows another worker is leasing right now are skipped, not waited for. SQLite
   // writes one statement at a time, and the repeated lease condition below makes the UPDATE a
-  // compare-and-set there.
-  if (dialect === "postgres") due = due.forUpdate().skipLocked();
+  // compare-and-set there (and on PostgreSQL, where the condition is re-checked after a lock).
+  if (dialect === "postgres") free = free.forUpdate().skipLocked();
   const rows = await db
     .updateTable("credential_jobs")
     .set({ lease_owner: input.owner, lease_expires_at: until, attempts: sql<number>`attempts + 1`, updated_at: at })
-    .where("credential_id", "in", due)
+    .where("credential_id", "in", free)
     .where("run_at", "<=", at)
     .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]))
     .returningAll()
     .execute();
   return rows.map(toLeasedJob);
+}
+
+/** Extends this worker's leases of running jobs (a lease it lost stays lost). */
+export async function renewLeases(db: Executor, input: { owner: string; now: Date; leaseMs: number; ids: string[] }): Promise<void> {
+  if (input.ids.length === 0) return;
+  await db
+    .updateTable("credential_jobs")
+    .set({ lease_expires_at: new Date(input.now.getTime() + input.leaseMs).toISOString() })
+    .where("credential_id", "in", input.ids)
+    .where("lease_owner", "=", input.owner)
+    .execute();
 }
 
 /**
