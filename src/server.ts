@@ -57,6 +57,11 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   if (!isLoopbackHost(config.host) && config.tlsCertFile === null) {
     logger.warn({ host: config.host }, "listening on a non-loopback address without TLS; tokens and values travel in clear text");
   }
+  if (config.trustProxy === true) {
+    logger.warn(
+      "LATCH_TRUST_PROXY=on trusts every X-Forwarded-For hop: a client that reaches Latch directly picks the address the throttle and the audit log see; list the proxies instead (LATCH_TRUST_PROXY=10.0.0.0/8,127.0.0.1)",
+    );
+  }
   const app = await buildApp({ context, logger });
   const url = await app.listen({ host: config.host, port: config.port });
   // Route schemas not used yet are compiled now, in the background (src/api/http/lazy-schemas.ts).
