@@ -15,10 +15,26 @@ import { qoveryPlugin } from "./api/qovery/plugin.js";
 import { reactorPlugin } from "./api/reactor/plugin.js";
 import { uiPlugin } from "./api/ui/plugin.js";
 import type { Context } from "./context.js";
+import { AppError } from "./errors.js";
 import { lazyChildLogger } from "./logging.js";
 
 /** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
 export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
+
+/**
+ * Query strings are capped before anything parses them (every face; 400 naming the limit): no
+ * legitimate query is near it, and it bounds what one request makes a parser read. Path
+ * parameters are ids (36 characters at most), capped by find-my-way's maxParamLength: a longer
+ * one matches no route (404).
+ */
+export const MAX_QUERY_LENGTH = 8 * 1024;
+export const MAX_PARAM_LENGTH = 100;
+
+function queryTooLong(url: string): AppError | undefined {
+  const question = url.indexOf("?");
+  if (question === -1 || url.length - question - 1 <= MAX_QUERY_LENGTH) return undefined;
+  return new AppError("BAD_REQUEST", `The query string is longer than ${MAX_QUERY_LENGTH} characters`, { parameter: "query" });
+}
 
 type ChildLoggerFactory = NonNullable<NonNullable<Parameters<typeof Fastify>[0]>["childLoggerFactory"]>;
 
@@ -43,6 +59,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory }),
     ...(https === null ? {} : { https }),
     bodyLimit: BODY_LIMIT,
+    maxParamLength: MAX_PARAM_LENGTH,
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it looks like an id; otherwise Latch makes one.
     genReqId: (request) => {
@@ -66,7 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
-    done();
+    done(queryTooLong(request.url));
   });
   // On close Node drops the idle keep-alive connections once; one busy at that moment would stay
   // open after its response until the keep-alive timeout (72 s) and hold up the exit. The last

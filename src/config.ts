@@ -111,7 +111,7 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
   if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
     throw new ConfigError(name, `an absolute URL (${schemes.join(" or ")})`);
   }
-  return raw.replace(/\/+$/, "");
+  return raw.replace(/(?<!\/)\/+$/, "");
 }
 
 function cidr(name: string, value: string): string {
