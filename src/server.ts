@@ -7,6 +7,7 @@ import { type Config, isLoopbackHost } from "./config.js";
 import { type Context, createContext } from "./context.js";
 import { type LoadedRootKeys, loadRootKeys } from "./crypto/root-key.js";
 import { connect } from "./db/connect.js";
+import { exposedDirMode } from "./db/file-modes.js";
 import { migrateToLatest } from "./db/migrate.js";
 
 export interface Opened {
@@ -56,6 +57,13 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   announceBootstrap(boot.generatedToken, (line) => process.stderr.write(`${line}\n`));
   if (!isLoopbackHost(config.host) && config.tlsCertFile === null) {
     logger.warn({ host: config.host }, "listening on a non-loopback address without TLS; tokens and values travel in clear text");
+  }
+  const exposed = exposedDirMode(config.dataDir);
+  if (exposed !== null) {
+    logger.warn(
+      { dataDir: config.dataDir, mode: `0${exposed.toString(8)}` },
+      "the data dir is readable by other users of this machine; it holds the database and may hold the root key: chmod 700 it",
+    );
   }
   if (config.trustProxy === true) {
     logger.warn(
