@@ -24,8 +24,8 @@ export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
 /**
  * Query strings are capped before anything parses them (every face; 400 naming the limit): no
  * legitimate query is near it, and it bounds what one request makes a parser read. Path
- * parameters are ids (36 characters at most), capped by find-my-way's maxParamLength: a longer
- * one matches no route (404).
+ * parameters are ids (36 characters at most), capped by Fastify's maxParamLength: a longer one
+ * answers 414 before any handler runs.
  */
 export const MAX_QUERY_LENGTH = 8 * 1024;
 export const MAX_PARAM_LENGTH = 100;
