@@ -69,12 +69,25 @@ describe("security: long query strings and parameters are bounded on every face"
     ]);
   });
 
-  it("answers 414 to a path parameter past maxParamLength, on every face", async () => {
+  it("answers 400 to a path parameter past maxParamLength, in each face's shape", async () => {
     const long = "a".repeat(MAX_PARAM_LENGTH + 1);
-    for (const url of [`/qovery/project/${long}`, `/reactor/properties/${long}`, `/v1/runtime/services/${long}`]) {
+    const cases = [
+      { url: `/qovery/project/${long}`, shape: { status: 400, error: "Bad Request" } },
+      { url: `/reactor/properties/${long}`, shape: { errors: [expect.objectContaining({ status: "400" })] } },
+      { url: `/v1/runtime/services/${long}`, shape: { status: 400, code: "BAD_REQUEST" } },
+    ];
+    for (const { url, shape } of cases) {
       const response = await h.inject({ method: "GET", url, headers: REACTOR });
-      expect(response.statusCode, url).toBe(414);
+      expect(response.statusCode, url).toBe(400);
+      expect(response.json(), url).toMatchObject(shape);
+      expect(response.body).toContain(`longer than ${MAX_PARAM_LENGTH} characters`);
+      // The path is not echoed back.
+      expect(response.body).not.toContain(long);
     }
+    // A path parameter that is not valid percent-encoding gets the face's shape too.
+    const malformed = await h.inject({ method: "GET", url: "/qovery/project/%E0%A4%A" });
+    expect(malformed.statusCode).toBe(400);
+    expect(malformed.json()).toMatchObject({ status: 400, error: "Bad Request", detail: "The URL is not valid" });
     // An id at the length of a real one still reaches its route (and its own 404).
     const missing = await h.inject({ method: "GET", url: `/qovery/project/${randomUUID()}` });
     expect(missing.json()).toMatchObject({ status: 404 });
