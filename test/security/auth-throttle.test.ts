@@ -108,6 +108,11 @@ describe("security: failed authentication is throttled per address", () => {
     expect(() => throttle.refuseFailure("a", unauthenticated)).toThrow(unauthenticated);
     expect(() => throttle.refuseFailure("a", unauthenticated)).toThrow(/Too many failed authentications/);
     expect(() => throttle.assertAllowed("a")).toThrow(/Too many failed authentications/);
+    // The two calls another login path (workload identity) uses: "over budget?" and "count one".
+    expect(throttle.overBudget("a")).toMatchObject({ code: "RATE_LIMITED", details: { retryAfterS: 60 } });
+    expect(throttle.overBudget("z")).toBeNull();
+    throttle.recordFailure("z");
+    expect(throttle.overBudget("z")).toBeNull();
     now = 59_000;
     expect(() => throttle.assertAllowed("a")).toThrow(expect.objectContaining({ code: "RATE_LIMITED", details: { retryAfterS: 1 } }));
     now = 60_000;
