@@ -5,20 +5,50 @@ import { readFileSync } from "node:fs";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { sendNativeError } from "./api/http/errors.js";
 import "./api/http/principal.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
 import { nativePlugin } from "./api/native/plugin.js";
+import { sendQoveryError } from "./api/qovery/errors.js";
 import { qoveryPlugin } from "./api/qovery/plugin.js";
+import { sendJsonApiError } from "./api/reactor/errors.js";
 import { reactorPlugin } from "./api/reactor/plugin.js";
 import { uiPlugin } from "./api/ui/plugin.js";
 import type { Context } from "./context.js";
+import { AppError } from "./errors.js";
 import { lazyChildLogger } from "./logging.js";
 
 /** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
 export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
+
+/**
+ * Query strings are capped before anything parses them (every face; 400 naming the limit): no
+ * legitimate query is near it, and it bounds what one request makes a parser read. Path
+ * parameters are ids (36 characters at most), capped by Fastify's maxParamLength: a longer one
+ * answers 400 before any handler runs.
+ */
+export const MAX_QUERY_LENGTH = 8 * 1024;
+export const MAX_PARAM_LENGTH = 100;
+
+function queryTooLong(url: string): AppError | undefined {
+  const question = url.indexOf("?");
+  if (question === -1 || url.length - question - 1 <= MAX_QUERY_LENGTH) return undefined;
+  return new AppError("BAD_REQUEST", `The query string is longer than ${MAX_QUERY_LENGTH} characters`, { parameter: "query" });
+}
+
+/** Errors raised while routing (no route, so no face's handler yet): in the shape of the face the path names. */
+function sendRoutingError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const appError =
+    error.code === "FST_ERR_MAX_PARAM_LENGTH"
+      ? new AppError("BAD_REQUEST", `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`)
+      : new AppError("BAD_REQUEST", "The URL is not valid");
+  const path = request.url;
+  if (path.startsWith("/qovery/")) sendQoveryError(appError, request, reply);
+  else if (path.startsWith("/reactor/")) sendJsonApiError(appError, request, reply);
+  else sendNativeError(appError, request, reply);
+}
 
 type ChildLoggerFactory = NonNullable<NonNullable<Parameters<typeof Fastify>[0]>["childLoggerFactory"]>;
 
@@ -43,6 +73,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory }),
     ...(https === null ? {} : { https }),
     bodyLimit: BODY_LIMIT,
+    maxParamLength: MAX_PARAM_LENGTH,
+    frameworkErrors: sendRoutingError,
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it looks like an id; otherwise Latch makes one.
     genReqId: (request) => {
@@ -66,7 +98,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
-    done();
+    done(queryTooLong(request.url));
   });
   // On close Node drops the idle keep-alive connections once; one busy at that moment would stay
   // open after its response until the keep-alive timeout (72 s) and hold up the exit. The last

@@ -12,7 +12,11 @@ export interface Config {
   rootKeyFile: string | null;
   oldRootKeys: Buffer[];
   bootstrapToken: string | null;
-  trustProxy: boolean;
+  /**
+   * Which peers may set X-Forwarded-For: false (none), the addresses/CIDRs of the proxies (the
+   * client is the right-most address not in the list), or true (every hop, warned at start).
+   */
+  trustProxy: boolean | string[];
   /** Failed authentications one client address may make per minute before 429; 0 turns it off. */
   authFailuresPerMinute: number;
   tlsCertFile: string | null;
@@ -113,7 +117,7 @@ function url(env: Env, name: string, fallback: string, schemes: string[]): strin
   if (!schemes.includes(parsed.protocol.replace(/:$/, ""))) {
     throw new ConfigError(name, `an absolute URL (${schemes.join(" or ")})`);
   }
-  return raw.replace(/\/+$/, "");
+  return raw.replace(/(?<!\/)\/+$/, "");
 }
 
 function cidr(name: string, value: string): string {
@@ -123,6 +127,28 @@ function cidr(name: string, value: string): string {
   const ok = family !== 0 && rest.length === 0 && (bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= max));
   if (!ok) throw new ConfigError(name, "comma-separated CIDR blocks such as 127.0.0.1/32 or fd00::/8");
   return bits === undefined ? `${address}/${max}` : value;
+}
+
+const PROXY_NAMES = ["loopback", "linklocal", "uniquelocal"];
+
+/** LATCH_TRUST_PROXY: off, on (trust every hop) or the proxies' addresses/CIDRs, as Fastify's trustProxy takes them. */
+function trustProxy(env: Env, name: string): boolean | string[] {
+  const raw = text(env, name);
+  if (raw === null) return false;
+  const lower = raw.toLowerCase();
+  if (["0", "false", "off", "no"].includes(lower)) return false;
+  if (["1", "true", "on", "yes"].includes(lower)) return true;
+  const expected = "off, on (trust every hop) or comma-separated proxy addresses/CIDRs such as 10.0.0.0/8,127.0.0.1";
+  const items = list(env, name);
+  if (items.length === 0) throw new ConfigError(name, expected);
+  return items.map((item) => {
+    if (PROXY_NAMES.includes(item.toLowerCase())) return item.toLowerCase();
+    try {
+      return cidr(name, item);
+    } catch {
+      throw new ConfigError(name, expected);
+    }
+  });
 }
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -159,7 +185,7 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     rootKeyFile: text(env, "LATCH_ROOT_KEY_FILE"),
     oldRootKeys: list(env, "LATCH_OLD_ROOT_KEYS").map((item) => key("LATCH_OLD_ROOT_KEYS", item)),
     bootstrapToken,
-    trustProxy: bool(env, "LATCH_TRUST_PROXY", false),
+    trustProxy: trustProxy(env, "LATCH_TRUST_PROXY"),
     authFailuresPerMinute: int(env, "LATCH_AUTH_FAILURES_PER_MINUTE", 20, 0, 1_000_000),
     tlsCertFile,
     tlsKeyFile,

@@ -7,6 +7,7 @@ import { type Config, isLoopbackHost } from "./config.js";
 import { type Context, createContext } from "./context.js";
 import { type LoadedRootKeys, loadRootKeys } from "./crypto/root-key.js";
 import { connect } from "./db/connect.js";
+import { exposedDirMode } from "./db/file-modes.js";
 import { migrateToLatest } from "./db/migrate.js";
 
 export interface Opened {
@@ -56,6 +57,18 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   announceBootstrap(boot.generatedToken, (line) => process.stderr.write(`${line}\n`));
   if (!isLoopbackHost(config.host) && config.tlsCertFile === null) {
     logger.warn({ host: config.host }, "listening on a non-loopback address without TLS; tokens and values travel in clear text");
+  }
+  const exposed = exposedDirMode(config.dataDir);
+  if (exposed !== null) {
+    logger.warn(
+      { dataDir: config.dataDir, mode: `0${exposed.toString(8)}` },
+      "the data dir is readable by other users of this machine; it holds the database and may hold the root key: chmod 700 it",
+    );
+  }
+  if (config.trustProxy === true) {
+    logger.warn(
+      "LATCH_TRUST_PROXY=on trusts every X-Forwarded-For hop: a client that reaches Latch directly picks the address the throttle and the audit log see; list the proxies instead (LATCH_TRUST_PROXY=10.0.0.0/8,127.0.0.1)",
+    );
   }
   const app = await buildApp({ context, logger });
   const url = await app.listen({ host: config.host, port: config.port });

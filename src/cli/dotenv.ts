@@ -1,9 +1,33 @@
 // dotenv writing and reading. Written values round-trip exactly through parseDotenv: anything that
-// is not plainly safe goes in double quotes with \\ \" \n \r \$ \` escaped. Those escapes are the
+// is not plainly safe goes in double quotes with \\ \" \n \r \$ \` escaped; a value no dotenv
+// reader could read back (NUL, other control characters, U+2028/2029) is refused, naming its key. Those escapes are the
 // ones docker compose, python-dotenv and dotenv-expand understand, and escaping `$` and the
 // backtick stops a shell-like loader from expanding them.
 
 const BARE = /^[A-Za-z0-9_./:@%+,-]+$/;
+/**
+ * What no dotenv reader reads back: NUL (no environment can hold it), control characters other
+ * than tab, CR and LF (which have no escape most readers know), and the characters some readers
+ * take for line breaks (VT, FF, FS-RS, NEL, U+2028, U+2029; Python's splitlines, JavaScript's `m`
+ * regular expressions). A value holding one is refused, naming its key, not written raw.
+ */
+const UNPORTABLE = /(?![\t\n\r])[\p{Cc}\u2028\u2029]/u;
+
+/** The variables whose values cannot be written as dotenv: the export is refused, naming them. */
+export class DotenvValueError extends Error {
+  constructor(readonly keys: string[]) {
+    super(
+      `cannot write ${keys.join(", ")} as dotenv: the value holds NUL, a control character other than tab/CR/LF, or U+2028/U+2029, ` +
+        "which dotenv readers do not read back; use --format json or yaml",
+    );
+    this.name = "DotenvValueError";
+  }
+}
+
+/** Whether a dotenv reader reads the value back exactly once written by quoteDotenvValue. */
+export function isDotenvValue(value: string): boolean {
+  return !UNPORTABLE.test(value);
+}
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 /** Whether a key can be written as a dotenv name. */
@@ -42,17 +66,24 @@ export function quoteDotenvValue(value: string): string {
   return `${quoted}"`;
 }
 
-/** `KEY=value` lines, sorted by key; keys that are not dotenv names are returned as skipped. */
+/**
+ * `KEY=value` lines, sorted by key; keys that are not dotenv names are returned as skipped.
+ * Throws DotenvValueError, naming every such key, when a value cannot be written (isDotenvValue).
+ */
 export function formatDotenv(variables: Record<string, string>): { text: string; skipped: string[] } {
   const skipped: string[] = [];
+  const refused: string[] = [];
   const lines: string[] = [];
   for (const key of Object.keys(variables).sort()) {
     if (!isDotenvKey(key)) {
       skipped.push(key);
       continue;
     }
-    lines.push(`${key}=${quoteDotenvValue(variables[key] ?? "")}`);
+    const value = variables[key] ?? "";
+    if (!isDotenvValue(value)) refused.push(key);
+    else lines.push(`${key}=${quoteDotenvValue(value)}`);
   }
+  if (refused.length > 0) throw new DotenvValueError(refused);
   return { text: lines.length === 0 ? "" : `${lines.join("\n")}\n`, skipped };
 }
 

@@ -32,14 +32,20 @@ export function formatJson(variables: Record<string, string>): string {
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
+const ALPHANUMERIC = /[a-z0-9]/;
+
+/** The text without the non-alphanumeric characters at its ends (a loop: `[^a-z0-9]+$` is quadratic). */
+function trimToAlphanumeric(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && !ALPHANUMERIC.test(text[start] as string)) start += 1;
+  while (end > start && !ALPHANUMERIC.test(text[end - 1] as string)) end -= 1;
+  return text.slice(start, end);
+}
+
 /** A DNS-1123 subdomain name for the Secret, from the service name. */
 export function kubernetesName(name: string): string {
-  const cleaned = name
-    .toLowerCase()
-    .replace(/[^a-z0-9.-]+/g, "-")
-    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, "")
-    .slice(0, 253)
-    .replace(/[^a-z0-9]+$/, "");
+  const cleaned = trimToAlphanumeric(trimToAlphanumeric(name.toLowerCase().replace(/[^a-z0-9.-]+/g, "-")).slice(0, 253));
   return cleaned === "" ? "latch" : cleaned;
 }
 

@@ -1,9 +1,10 @@
 // Backups. On SQLite, `backup` takes a consistent online copy through SQLite's backup API while
 // servers keep running; `restore` puts one into an empty data dir. On PostgreSQL the database's
 // own tools do it better than Latch could, so both commands explain them instead.
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import SQLite from "better-sqlite3";
+import { createPrivateFile, ensurePrivateDir, PRIVATE_FILE } from "./file-modes.js";
 
 export class BackupError extends Error {
   constructor(message: string) {
@@ -30,12 +31,23 @@ export async function backupSqlite(dataDir: string, target: string): Promise<{ b
   const source = join(dataDir, "latch.db");
   const file = resolve(target);
   if (!existsSync(source)) throw new BackupError(`no database at ${source}; set LATCH_DATA_DIR to the server's data dir`);
-  if (existsSync(file)) throw new BackupError(`${file} already exists; choose a new file (backups are never overwritten)`);
+  // Created empty and 0600 first (SQLite would make it 0644): the copy is as private as the database.
+  try {
+    createPrivateFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new BackupError(`${file} already exists; choose a new file (backups are never overwritten)`);
+    }
+    throw error;
+  }
   const handle = new SQLite(source, { readonly: true, fileMustExist: true });
   try {
     handle.pragma("busy_timeout = 5000");
     const progress = await handle.backup(file);
     return { bytes: progress.totalPages * Number(handle.pragma("page_size", { simple: true })), file };
+  } catch (error) {
+    rmSync(file, { force: true });
+    throw error;
   } finally {
     handle.close();
   }
@@ -68,11 +80,13 @@ export function restoreSqlite(dataDir: string, source: string): { file: string }
   } finally {
     handle.close();
   }
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  // Copy beside the target, then rename: a crash never leaves a half-written latch.db.
+  ensurePrivateDir(dataDir);
+  // Copy beside the target, then rename: a crash never leaves a half-written latch.db. The copy
+  // takes the backup's mode; the database is 0600 whatever that was.
   const partial = `${target}.restoring`;
   rmSync(partial, { force: true });
   copyFileSync(from, partial);
+  chmodSync(partial, PRIVATE_FILE);
   renameSync(partial, target);
   return { file: target };
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
@@ -14,6 +14,7 @@ import {
   SqliteDialect,
 } from "kysely";
 import type pg from "pg";
+import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -46,6 +47,10 @@ export function redactUrl(url: string): string {
 }
 
 export function openSqlite(file: string): SQLite.Database {
+  // SQLite creates a database 0644 (less the umask); created 0600 first, it gives its -wal and
+  // -shm files the database file's own mode.
+  ensurePrivateFile(file);
+  for (const companion of [`${file}-wal`, `${file}-shm`]) if (existsSync(companion)) ensurePrivateFile(companion);
   const handle = new SQLite(file);
   // WAL lets readers (a CLI, a worker) run beside the server; NORMAL sync keeps every committed
   // transaction across a process crash. The busy timeout waits out another process's write.
@@ -167,7 +172,7 @@ export function connect(options: ConnectOptions): Storage {
       close: () => db.destroy(),
     };
   }
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  ensurePrivateDir(options.dataDir);
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(handle) }) });

@@ -67,7 +67,7 @@ function retryAfterMs(headers: Headers): number | null {
 }
 
 export function createTransport(options: TransportOptions) {
-  const base = options.url.replace(/\/+$/, "");
+  const base = options.url.replace(/(?<!\/)\/+$/, "");
   const retries = options.retries ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 250;
   const timeoutMs = options.timeoutMs ?? 30_000;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { formatDotenv, parseDotenv, quoteDotenvValue } from "../../src/cli/dotenv.js";
+import { DotenvValueError, formatDotenv, isDotenvValue, parseDotenv, quoteDotenvValue } from "../../src/cli/dotenv.js";
 
 const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,20}$/);
 // Every kind of text: ASCII with the troublesome characters over-represented, full Unicode, raw bytes.
@@ -13,15 +13,30 @@ const value = fc.oneof(
 );
 
 describe("dotenv quoting", () => {
-  it("round-trips any set of variables through format and parse", () => {
+  it("round-trips any set of variables through format and parse, or refuses naming each value it cannot write", () => {
     fc.assert(
       fc.property(fc.dictionary(key, value), (variables) => {
+        const unwritable = Object.keys(variables)
+          .filter((name) => !isDotenvValue(variables[name] as string))
+          .sort();
+        if (unwritable.length > 0) {
+          expect(() => formatDotenv(variables)).toThrow(new DotenvValueError(unwritable));
+          return;
+        }
         const { text, skipped } = formatDotenv(variables);
         expect(skipped).toEqual([]);
         expect(parseDotenv(text)).toEqual({ ...variables });
       }),
       { numRuns: 500 },
     );
+  });
+
+  it("refuses NUL, control characters other than tab/CR/LF and U+2028/2029, and writes the rest raw in quotes", () => {
+    for (const char of ["\0", "\u0001", "\u0008", "\u000b", "\f", "\u001b", "\u007f", "\u0085", "\u009f", "\u2028", "\u2029"]) {
+      expect(isDotenvValue(`a${char}b`), JSON.stringify(char)).toBe(false);
+    }
+    for (const char of ["\t", "\n", "\r", " ", "\u00a0", "é", "\u{1f600}", "\ufeff"]) expect(isDotenvValue(`a${char}b`)).toBe(true);
+    expect(() => formatDotenv({ B: "x\u2028y", A: "fine", C: "nul\0" })).toThrow(/^cannot write B, C as dotenv/);
   });
 
   it("round-trips any single value, whatever surrounds it in the file", () => {

@@ -145,9 +145,9 @@ describe("latch init, configuration and root keys", () => {
 
   // One spawn: test/unit/config.test.ts covers every variable; this checks the exit path.
   it("a bad configuration value exits non-zero naming the variable", async () => {
-    const bad = await runLatch(["serve"], { LATCH_DATA_DIR: dataDir(), LATCH_TRUST_PROXY: "maybe" });
+    const bad = await runLatch(["serve"], { LATCH_DATA_DIR: dataDir(), LATCH_WORKERS: "maybe" });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/LATCH_TRUST_PROXY: expected a boolean/);
+    expect(bad.stderr).toMatch(/LATCH_WORKERS: expected a boolean/);
   });
 
   it("rotates the root key in stages with `latch keys rotate` while a server runs", async () => {

@@ -69,7 +69,7 @@ describe("serving", () => {
 
   it("takes the client address from X-Forwarded-For only with LATCH_TRUST_PROXY", async () => {
     const direct = await createHarness("sqlite");
-    const proxied = await createHarness("sqlite", { LATCH_TRUST_PROXY: "on" });
+    const proxied = await createHarness("sqlite", { LATCH_TRUST_PROXY: "127.0.0.1" });
     try {
       const headers = { "x-forwarded-for": "203.0.113.7" };
       await direct.inject({ method: "GET", url: "/healthz", headers });

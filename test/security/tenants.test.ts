@@ -8,7 +8,18 @@ import { toReactorId } from "../../src/modules/tree/ids.js";
 import { CanarySet } from "../helpers/canaries.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
-import { expectFaceError, type Filler, loadRoutes, PUBLIC_ROUTES, planRoute, type Route, realId, type Schema, send } from "./walk.js";
+import {
+  expectFaceError,
+  type Filler,
+  loadRoutes,
+  PUBLIC_ROUTES,
+  planRoute,
+  type Route,
+  realId,
+  type Schema,
+  send,
+  wrongId,
+} from "./walk.js";
 import { call, createOrganization, plantTokens, readBundle, securityEnv, seedWorld, type World } from "./world.js";
 
 /** Everything that would name B: its ids in both wire forms and its label (in every name). */
@@ -88,6 +99,67 @@ describeEachDialect("security: tenants and authentication on every route", (dial
     expect(failures).toEqual([]);
     expect(after).toBe(before);
   }, 120_000);
+
+  it("answers a restricted token the same for a resource outside its scope as for a missing one, on every route", async () => {
+    // Tokens of A restricted to another project / environment of A: everything the world seeded
+    // is outside their scope, except the organization itself (their ancestor, which they see).
+    const q = (url: string, payload: unknown) => call(h, a.adminToken, "POST", `/qovery${url}`, payload);
+    const otherProject = (await q(`/organization/${a.organizationId}/project`, { name: `other-${a.label}` })).id;
+    const otherEnvironment = (await q(`/project/${otherProject}/environment`, { name: "other", mode: "DEVELOPMENT" })).id;
+    const restricted = async (role: string, where: Record<string, string>) =>
+      (await call(h, a.adminToken, "POST", "/v1/tokens", { name: `restricted-${role}`, role, ...where })).token as string;
+    const principals = [
+      { label: "viewer in another environment", token: await restricted("viewer", { environment_id: otherEnvironment }) },
+      { label: "member in another environment", token: await restricted("member", { environment_id: otherEnvironment }) },
+      { label: "member in another project", token: await restricted("member", { project_id: otherProject }) },
+    ];
+    // Routes whose only ids name the organization (its ancestor): it sees those, nothing is elsewhere.
+    const organizationOnly = (route: Route) =>
+      route.params.every((name) => name === "organizationId") ||
+      /^\/(reactor\/companies|v1\/organizations)\/\{id\}(\/[a-z_]+)?$/.test(route.path);
+    // The world's token is organization-wide (an ancestor again): name one restricted to A's environment instead.
+    const scopedToken = (
+      await call(h, a.adminToken, "POST", "/v1/tokens", { name: "scoped elsewhere", role: "viewer", environment_id: a.environmentId })
+    ).id as string;
+    const real = (route: Route, name: string) => (route.path.startsWith("/v1/tokens/") ? scopedToken : realId(route, name, filler));
+    const filler: Filler = { world: a, unmapped: new Set() };
+    const failures: string[] = [];
+    let compared = 0;
+    for (const route of routes) {
+      if (PUBLIC_ROUTES.has(`${route.method} ${route.path}`) || route.params.length === 0 || organizationOnly(route)) continue;
+      const wrong = new Map<string, string>();
+      const missing = (name: string) => {
+        if (!wrong.has(name)) wrong.set(name, wrongId(real(route, name)));
+        return wrong.get(name) as string;
+      };
+      const elsewhere = planRoute(route, filler, components, (name) => real(route, name));
+      const absent = planRoute(route, filler, components, missing);
+      for (const { label, token } of principals) {
+        for (const [index, planned] of elsewhere.entries()) {
+          const other = absent[index];
+          if (other === undefined) continue;
+          const seen = await send(h, planned, token);
+          const none = await send(h, other, token);
+          compared += 1;
+          if (seen.statusCode !== none.statusCode) {
+            failures.push(
+              `${label}: ${planned.method} ${route.path}: ${seen.statusCode} when it exists elsewhere, ${none.statusCode} when missing`,
+            );
+          }
+          if (canaries.findIn(seen.body).length > 0) failures.push(`${label}: ${planned.method} ${route.path} reveals a canary`);
+        }
+      }
+    }
+    // Inside its scope, a service it may not read values of is a plain 403.
+    const inside = await restricted("viewer", { environment_id: a.environmentId });
+    const refused = await h.inject({ method: "GET", url: `/v1/runtime/services/${a.services.application}`, token: inside });
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().detail).toMatch(/values are delivered only to runtime tokens/);
+    console.log(
+      `[security/scope ${dialect}] ${compared} pairs (exists outside the token's scope vs missing), failures: ${failures.length}`,
+    );
+    expect(failures).toEqual([]);
+  }, 180_000);
 
   it("keeps runtime tokens to their own service", async () => {
     const cases = [

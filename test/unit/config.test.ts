@@ -80,6 +80,18 @@ describe("parseConfig", () => {
     expect(parseConfig({ LATCH_WORKERS: raw }).workers).toBe(expected);
   });
 
+  it("reads LATCH_TRUST_PROXY as the list of trusted proxy addresses and CIDRs", () => {
+    expect(parseConfig({ LATCH_TRUST_PROXY: "10.0.0.0/8, 127.0.0.1,fd00::/8,Loopback" }).trustProxy).toEqual([
+      "10.0.0.0/8",
+      "127.0.0.1/32",
+      "fd00::/8",
+      "loopback",
+    ]);
+    for (const bad of ["10.0.0.0/33", "10.0.0.0/8,proxy.internal", "127.0.0.1,,maybe", " , "]) {
+      expect(() => parseConfig({ LATCH_TRUST_PROXY: bad }), bad).toThrow(/LATCH_TRUST_PROXY: expected off, on \(trust every hop\)/);
+    }
+  });
+
   it.each([
     ["LATCH_PORT", "http"],
     ["LATCH_PORT", "70000"],

@@ -57,7 +57,7 @@ export interface SessionAuthDeps {
 }
 
 export interface RequestAuthDeps extends SessionAuthDeps {
-  authThrottle: Pick<AuthThrottle, "assertAllowed" | "recordFailure">;
+  authThrottle: Pick<AuthThrottle, "refuseFailure">;
   /** Failed authentications are counted for the audit log (aggregated, written outside the request). */
   audit?: Pick<AuditService, "countFailedAuthentication">;
 }
@@ -98,18 +98,16 @@ async function principalOfRequest(deps: SessionAuthDeps, request: FastifyRequest
 
 /**
  * The principal of a request to an API face: the Authorization header first, then the session
- * cookie. An address that keeps failing is answered 429 before any lookup (request.ip honours
- * LATCH_TRUST_PROXY); a success spends nothing and resets nobody's budget.
+ * cookie. A valid credential is always served; a failure spends the address's budget, and once
+ * it is spent the address's failures answer 429 (request.ip honours LATCH_TRUST_PROXY).
  */
 export async function authenticateRequest(deps: RequestAuthDeps, request: FastifyRequest): Promise<Principal> {
-  deps.authThrottle.assertAllowed(request.ip);
   try {
     return { ...(await principalOfRequest(deps, request)), request: requestMetaOf(request) };
   } catch (error) {
-    if (error instanceof AppError && error.code === "UNAUTHENTICATED") {
-      deps.authThrottle.recordFailure(request.ip);
-      deps.audit?.countFailedAuthentication(requestMetaOf(request), "unauthenticated");
-    }
-    throw error;
+    if (!(error instanceof AppError) || error.code !== "UNAUTHENTICATED") throw error;
+    return deps.authThrottle.refuseFailure(request.ip, error, () =>
+      deps.audit?.countFailedAuthentication(requestMetaOf(request), "unauthenticated"),
+    );
   }
 }

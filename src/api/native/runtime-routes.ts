@@ -56,7 +56,6 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
     const token = tokenFromHeader(request.headers.authorization);
     const { serviceId } = request.params as { serviceId?: unknown };
     if (token !== null && token.length <= 512 && typeof serviceId === "string") {
-      context.authThrottle.assertAllowed(request.ip);
       const hash = hashToken(token);
       const lookup = await context.runtime.lookupHit(hash, serviceId);
       const principal = lookup === null ? null : context.access.principalOfRow(lookup.token, hash);

@@ -76,17 +76,15 @@ export const uiSessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (
       // Login CSRF: another site must not sign a visitor in under its own token.
       assertSameOrigin(request);
       // A sign-in is a token check like any other: the same per-address failure budget, counted
-      // the same way in the audit log.
-      context.authThrottle.assertAllowed(request.ip);
+      // the same way in the audit log; a valid token signs in whatever its address did.
       let opened: Awaited<ReturnType<typeof context.uiSessions.open>>;
       try {
         opened = await context.uiSessions.open(request.body.token.trim(), requestMetaOf(request));
       } catch (error) {
-        if (error instanceof AppError && error.code === "UNAUTHENTICATED") {
-          context.authThrottle.recordFailure(request.ip);
-          context.audit.countFailedAuthentication(requestMetaOf(request), "unauthenticated");
-        }
-        throw error;
+        if (!(error instanceof AppError) || error.code !== "UNAUTHENTICATED") throw error;
+        return context.authThrottle.refuseFailure(request.ip, error, () =>
+          context.audit.countFailedAuthentication(requestMetaOf(request), "unauthenticated"),
+        );
       }
       reply.header("set-cookie", cookie(opened.sessionId, Math.floor(SESSION_ABSOLUTE_MS / 1000)));
       const idle = await context.uiSessions.resume(opened.sessionId);

@@ -54,7 +54,7 @@ export function registerTokenCommands(program: Command): void {
         if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--url must be an http:// or https:// URL");
         const token = (process.stdin.isTTY ? await prompt("Token: ", { hidden: true }) : await readStdin()).trim();
         if (token === "") throw new UsageError("no token: pipe it on stdin or type it at the prompt");
-        const base = url.toString().replace(/\/+$/, "");
+        const base = url.toString().replace(/(?<!\/)\/+$/, "");
         const client = createLatchClient({ url: base, token, userAgent: "latch-cli" });
         await client.health();
         try {

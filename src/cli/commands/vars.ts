@@ -263,7 +263,8 @@ export function registerVariableCommands(program: Command): void {
         const client = clientFromSettings();
         const parent = await parentOf(client, options);
         const variables = await client.variables.list(parent);
-        const values: Record<string, string> = {};
+        // Null prototype: a variable named `__proto__` is kept like any other.
+        const values: Record<string, string> = Object.create(null);
         const hidden: string[] = [];
         for (const key of new Set(variables.map((v) => v.key))) {
           const v = visibleVariable(variables, key) as Variable;

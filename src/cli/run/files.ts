@@ -37,7 +37,8 @@ export function fileTarget(dir: string, mountPath: string): string {
 
 /** Writes every file (0600, parents 0700) and answers KEY → the absolute path written. */
 export function writeFiles(dir: string, files: RuntimeFile[]): Record<string, string> {
-  const paths: Record<string, string> = {};
+  // Null prototype: a key such as `__proto__` is an ordinary entry, not the object's prototype.
+  const paths: Record<string, string> = Object.create(null);
   for (const file of files) {
     const target = fileTarget(dir, file.mount_path);
     mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
@@ -68,14 +69,18 @@ export function childEnvironment(
   filePaths: Record<string, string>,
   override: boolean,
 ): { env: Record<string, string>; dropped: string[] } {
-  const base: Record<string, string> = {};
-  for (const [key, value] of Object.entries(inherited)) if (value !== undefined && key !== "LATCH_TOKEN") base[key] = value;
-  const bundle: Record<string, string> = {};
+  // Maps, then a null-prototype object: a variable named `__proto__` (or `constructor`) is an
+  // ordinary name here; assigned into a plain object it would be dropped.
+  const base = new Map<string, string>();
+  for (const [key, value] of Object.entries(inherited)) if (value !== undefined && key !== "LATCH_TOKEN") base.set(key, value);
+  const bundle = new Map<string, string>();
   const dropped: string[] = [];
   // An environment entry cannot hold "=" in its name nor NUL anywhere; spawn would refuse them all.
-  for (const [key, value] of Object.entries({ ...variables, ...filePaths })) {
+  for (const [key, value] of new Map([...Object.entries(variables), ...Object.entries(filePaths)])) {
     if (key === "" || key.includes("=") || key.includes("\0") || value.includes("\0")) dropped.push(key);
-    else bundle[key] = value;
+    else bundle.set(key, value);
   }
-  return { env: override ? { ...base, ...bundle } : { ...bundle, ...base }, dropped };
+  const env: Record<string, string> = Object.create(null);
+  for (const [key, value] of override ? [...base, ...bundle] : [...bundle, ...base]) env[key] = value;
+  return { env, dropped };
 }

@@ -220,7 +220,14 @@ export function createAccessService(deps: {
       if (row.organization_id === null) {
         if (actor.role !== "instance-admin") throw new AppError("NOT_FOUND", "Token not found");
       } else {
-        assertAllowed(actor, "manage", { organizationId: row.organization_id }, "Token");
+        // Placed where it is bound: a restricted token learns nothing of one outside its scope (404).
+        const scope = {
+          organizationId: row.organization_id,
+          projectId: row.project_id,
+          environmentId: row.environment_id,
+          serviceId: row.service_id,
+        };
+        assertAllowed(actor, "manage", scope, "Token");
       }
       await db.transaction().execute(async (tx) => {
         await tokens.revoke(id, now().toISOString(), tx);

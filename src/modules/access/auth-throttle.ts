@@ -2,6 +2,11 @@
 // Tokens are long and random, so this is not what keeps them safe; it keeps a scanner from
 // burning CPU and log lines, and makes a leaked-token spray visible (429s). State lives in
 // memory, per process: replicas each keep their own budget, which is fine for a slowdown.
+//
+// Only failures are ever refused: a request whose credential is valid is served whatever its
+// address did, so one stale CI token (or one bad client behind the same NAT or proxy) cannot
+// lock out the others. Callers authenticate first and, on a failure, call `refuseFailure`.
+// Any other login path (e.g. workload identity) uses the same two calls on the same throttle.
 import { AppError } from "../../errors.js";
 
 export interface AuthThrottleOptions {
@@ -43,28 +48,50 @@ export function createAuthThrottle(options: AuthThrottleOptions) {
     }
   }
 
+  /** RATE_LIMITED (with Retry-After seconds) when the address has spent its budget, else null. */
+  function overBudget(address: string): AppError | null {
+    if (maxFailures <= 0) return null;
+    const budget = current(address);
+    if (budget === undefined || budget.failures < maxFailures) return null;
+    const retryAfterS = Math.max(1, Math.ceil((budget.resetAt - now()) / 1000));
+    return new AppError("RATE_LIMITED", `Too many failed authentications from this address; retry in ${retryAfterS} s`, {
+      retryAfterS,
+    });
+  }
+
+  /** Counts one failed authentication against the address. */
+  function recordFailure(address: string): void {
+    if (maxFailures <= 0) return;
+    const budget = current(address);
+    if (budget !== undefined) {
+      budget.failures += 1;
+      return;
+    }
+    if (budgets.size >= maxAddresses) prune();
+    budgets.set(address, { failures: 1, resetAt: now() + windowMs });
+  }
+
   return {
-    /** Throws RATE_LIMITED (with Retry-After seconds) when the address has spent its budget. */
+    overBudget,
+    recordFailure,
+
+    /** Throws RATE_LIMITED when the address has spent its budget (for a failure, never before authenticating). */
     assertAllowed(address: string): void {
-      if (maxFailures <= 0) return;
-      const budget = current(address);
-      if (budget === undefined || budget.failures < maxFailures) return;
-      const retryAfterS = Math.max(1, Math.ceil((budget.resetAt - now()) / 1000));
-      throw new AppError("RATE_LIMITED", `Too many failed authentications from this address; retry in ${retryAfterS} s`, {
-        retryAfterS,
-      });
+      const refused = overBudget(address);
+      if (refused !== null) throw refused;
     },
 
-    /** Counts one failed authentication against the address. */
-    recordFailure(address: string): void {
-      if (maxFailures <= 0) return;
-      const budget = current(address);
-      if (budget !== undefined) {
-        budget.failures += 1;
-        return;
-      }
-      if (budgets.size >= maxAddresses) prune();
-      budgets.set(address, { failures: 1, resetAt: now() + windowMs });
+    /**
+     * One failed authentication from `address`, whose own error (the 401) is `error`: once the
+     * budget is spent it throws RATE_LIMITED and counts nothing more; otherwise it counts the
+     * failure, calls `counted` (the audit's failure count), and throws `error`.
+     */
+    refuseFailure(address: string, error: unknown, counted?: () => void): never {
+      const refused = overBudget(address);
+      if (refused !== null) throw refused;
+      recordFailure(address);
+      counted?.();
+      throw error;
     },
   };
 }

@@ -59,6 +59,10 @@ export function createAuditStreamer(deps: { db: Db; file: string; now?: () => Da
       const lines = rows.map((row) => `${JSON.stringify(toAuditEventView(row))}\n`).join("");
       const handle = await open(file, "a", 0o600);
       try {
+        // 0600 also when the file was there before (created by hand or by a log rotation).
+        await handle.chmod(0o600).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== "EPERM") throw error;
+        });
         await handle.appendFile(lines, "utf8");
         await handle.sync();
       } finally {

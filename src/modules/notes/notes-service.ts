@@ -25,7 +25,7 @@ export interface NotesServiceDeps {
 
 /** A token name that is an e-mail address doubles as the author's e-mail; otherwise there is none. */
 export function emailOf(name: string | null): string | null {
-  return name !== null && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(name) ? name : null;
+  return name !== null && /^[^\s@]+@[^\s@.]+(?:\.[^\s@.]+)+$/.test(name) ? name : null;
 }
 
 export function createNotesService(deps: NotesServiceDeps) {

@@ -46,7 +46,16 @@ const BLOCKS: Block[] = [
   block("100::/64", "discard-only space (100::/64)"),
   block("2001:db8::/32", "documentation space (2001:db8::/32)"),
   block("2001::/32", "Teredo tunnelling (2001::/32)"),
+  // Benchmarking, ORCHID, AMT, AS112, DETs and anycast services: no token endpoint lives there.
+  block("2001::/23", "IETF protocol assignments (2001::/23)"),
   block("::/96", "a deprecated IPv4-compatible IPv6 address (::/96)"),
+  // RFC 8215: translation inside one network, to any IPv4 address it chooses (not the checkable /96 form).
+  block("64:ff9b:1::/48", "local-use NAT64 space (64:ff9b:1::/48)"),
+  // RFC 2765 SIIT's IPv4-translated form, which a translator turns into the IPv4 address inside.
+  block("::ffff:0:0:0/96", "an IPv4-translated (SIIT) IPv6 form (::ffff:0:0:0/96)"),
+  block("100:0:0:1::/64", "the dummy IPv6 prefix (100:0:0:1::/64)"),
+  block("3fff::/20", "documentation space (3fff::/20)"),
+  block("5f00::/16", "segment routing (SRv6) SIDs (5f00::/16)"),
 ];
 
 /** IPv6 ranges that carry an IPv4 address inside; the inner address is checked as IPv4. */

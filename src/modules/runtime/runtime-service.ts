@@ -12,6 +12,7 @@ import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
+import { canSee } from "../access/authorize.js";
 import { cipherRef, credentialVariableName } from "../credentials/credential-types.js";
 import { toReactorId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
@@ -184,6 +185,15 @@ export function createRuntimeService(deps: {
         throw new AppError("NOT_FOUND", "Service not found");
       }
       if (principal.role !== "runtime") {
+        // Scope before role, as everywhere else: a restricted token learns nothing of a service
+        // outside its restriction (404, as a missing id), and 403 only for one it can see.
+        const scope = {
+          organizationId: service.organizationId,
+          projectId: service.projectId,
+          environmentId: service.environmentId,
+          serviceId: service.id,
+        };
+        if (!canSee(principal, scope)) throw new AppError("NOT_FOUND", "Service not found");
         throw new AppError(
           "FORBIDDEN",
           "values are delivered only to runtime tokens; create one bound to this service or its environment (POST /v1/tokens)",

@@ -33,9 +33,10 @@ function slug(name: string): string {
   const cleaned = name
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
+    // Runs are single dashes now, so one at each end at most (`-+$` is quadratic on long runs).
+    .replace(/^-|-$/g, "")
     .slice(0, 40)
-    .replace(/-+$/, "");
+    .replace(/-$/, "");
   return cleaned === "" ? "service" : cleaned;
 }
 

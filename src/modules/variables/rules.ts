@@ -43,6 +43,11 @@ export function checkValue(value: string | null | undefined, pointer = "/value")
   if (value != null && Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES) {
     throw violation(`value must be at most 1 MiB (${MAX_VALUE_BYTES} bytes)`, pointer);
   }
+  // No process environment, C string or dotenv file can carry NUL: a value holding one would be
+  // cut short or dropped where it is used. Binary content belongs in a file variable, base64-encoded.
+  if (value?.includes("\0")) {
+    throw violation("value must not contain the NUL character (U+0000); store binary content base64-encoded", pointer);
+  }
 }
 
 export function checkMountPath(mountPath: string | null | undefined): void {
