@@ -149,18 +149,39 @@ program
 const keys = program.command("keys").description("root key management");
 keys
   .command("rotate")
-  .description("re-wrap every organization data key under the current root key (LATCH_ROOT_KEY)")
+  .description(
+    "re-wrap every organization data key under the current root key (LATCH_ROOT_KEY); with the generated <data dir>/root.key, write a new key there first",
+  )
   .action(async () => {
     const cfg = config();
     try {
       const server = await serverModule();
+      const { generatedKeyFile, replaceGeneratedKeyFile, usesGeneratedKeyFile } = await import("./crypto/root-key.js");
+      // Check first that the keys at hand open every data key: a rotation never starts from a broken state.
+      const checked = await server.openContext(cfg, { generateKey: false });
+      await checked.context.close();
+      const replaced = usesGeneratedKeyFile(cfg) ? replaceGeneratedKeyFile(cfg.dataDir) : null;
       const { context } = await server.openContext(cfg, { generateKey: false });
       const result = await server.rotateRootKeys(context);
-      process.stdout.write(
-        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ` +
-          `${result.alreadyCurrent} already used it. Old root keys can now be removed from LATCH_OLD_ROOT_KEYS.\n`,
-      );
       await context.close();
+      process.stdout.write(
+        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ${result.alreadyCurrent} already used it.\n`,
+      );
+      if (replaced === null) {
+        process.stdout.write(
+          "Old root keys can now be removed from LATCH_OLD_ROOT_KEYS. Keep a copy of each with the database backups taken before now: restoring one of those needs it.\n",
+        );
+      } else {
+        process.stdout.write(
+          [
+            `Wrote the new root key to ${generatedKeyFile(cfg.dataDir)} (${replaced.next.id}); back it up now, apart from the database.`,
+            `The old key ${replaced.previous.id} is kept in ${replaced.keptFile} (0600). Restart every server and worker so they use the`,
+            "new key (until then they wrap new organizations' keys with the old one, which the next `latch keys rotate` re-wraps);",
+            "then delete it by hand once no database backup you may restore was taken before now (those need the old key).",
+            "",
+          ].join("\n"),
+        );
+      }
     } catch (error) {
       fail(describe(error));
     }

@@ -8,6 +8,7 @@ import { type Context, createContext } from "./context.js";
 import { type LoadedRootKeys, loadRootKeys } from "./crypto/root-key.js";
 import { connect } from "./db/connect.js";
 import { migrateToLatest } from "./db/migrate.js";
+import type { Db } from "./db/types.js";
 
 export interface Opened {
   context: Context;
@@ -16,10 +17,12 @@ export interface Opened {
 
 /** Connects, migrates, verifies that the root key unwraps the stored data keys. */
 export async function openContext(config: Config, options: { generateKey?: boolean; logger?: Logger } = {}): Promise<Opened> {
-  const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true });
   const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(storage);
+    // Read before a key is generated: a database that already holds wrapped data keys never gets a new one.
+    const wrappedBy = await storedRootKeyIds(storage.db);
+    const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true, wrappedBy });
     const context = createContext({ config, storage, rootKeys, ...(options.logger ? { logger: options.logger } : {}) });
     await context.keyring.verify();
     return { context, rootKeys };
@@ -27,6 +30,12 @@ export async function openContext(config: Config, options: { generateKey?: boole
     await storage.close();
     throw error;
   }
+}
+
+/** The ids of the root keys that wrapped the stored data keys. */
+async function storedRootKeyIds(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom("org_keys").select("root_key_id").distinct().execute();
+  return rows.map((row) => row.root_key_id).sort();
 }
 
 export function announceBootstrap(token: string | null, write: (line: string) => void): void {
