@@ -9,6 +9,7 @@ import { type LoadedRootKeys, loadRootKeys } from "./crypto/root-key.js";
 import { connect } from "./db/connect.js";
 import { migrateToLatest } from "./db/migrate.js";
 import type { Db } from "./db/types.js";
+import type { IntegrityReport } from "./modules/integrity/integrity-check.js";
 
 export interface Opened {
   context: Context;
@@ -86,6 +87,16 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
       return closing;
     },
   };
+}
+
+/** `latch check`: every ciphertext of the database (or of one organization) opened under the configured root key. */
+export async function checkIntegrity(config: Config, organizationId: string | null): Promise<IntegrityReport> {
+  const { context } = await openContext(config, { generateKey: false });
+  try {
+    return await context.integrityCheck.run(organizationId);
+  } finally {
+    await context.close();
+  }
 }
 
 /** `latch keys rotate`: re-wraps the data keys, one audit event per organization re-wrapped. */

@@ -21,19 +21,70 @@ export class RootKeyMismatchError extends Error {
   }
 }
 
-export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Date }) {
+/**
+ * Where a ciphertext that failed its integrity check lives: for the log, the metric and `latch
+ * check` (never its value). `key_id` is the root key that wraps the organization's data key.
+ */
+export interface IntegrityFailure {
+  table: string;
+  row_id: string;
+  field: string;
+  organization_id: string;
+  key_id: string;
+  /** The row as a person names it (`variable API_KEY`), when the caller said. */
+  label?: string;
+}
+
+const INTEGRITY_CAUSE = "failed its integrity check (tampered, moved between rows, or encrypted under another key); it was not served";
+
+/** The DATA_INTEGRITY error for one ciphertext: its message names the row (key and id), its details say where. */
+export function integrityError(failure: IntegrityFailure): AppError {
+  const what =
+    failure.label === undefined ? `${failure.table}.${failure.field} of row ${failure.row_id}` : `${failure.label} (id ${failure.row_id})`;
+  const repair =
+    failure.table === "variables"
+      ? "; set a new value for it, or roll it back to a version that decrypts (`latch check` names one)"
+      : failure.table === "credentials"
+        ? "; update its credentials (a PATCH with new hidden fields), or roll it back to a version that decrypts (`latch check`)"
+        : "; `latch check` lists every row in this state";
+  return new AppError("DATA_INTEGRITY", `${what} ${INTEGRITY_CAUSE}${repair}`, { integrity: failure });
+}
+
+export function createKeyring(deps: {
+  db: Db;
+  rootKeys: RootKeys;
+  now?: () => Date;
+  /** Every ciphertext or wrapped key that fails to open (the metric, the log line). */
+  onIntegrityFailure?: (failure: IntegrityFailure) => void;
+}) {
   const { db, rootKeys } = deps;
   const now = deps.now ?? (() => new Date());
-  const unwrapped = new Map<string, Buffer>();
+  const unwrapped = new Map<string, { key: Buffer; rootKeyId: string }>();
   const byId = new Map<string, RootKey>([rootKeys.current, ...rootKeys.old].map((key) => [key.id, key]));
+
+  function fail(failure: IntegrityFailure): AppError {
+    deps.onIntegrityFailure?.(failure);
+    return integrityError(failure);
+  }
 
   function unwrap(organizationId: string, wrapped: Buffer, rootKeyId: string): Buffer {
     const root = byId.get(rootKeyId);
     if (root === undefined) throw new RootKeyMismatchError([rootKeyId]);
-    return open(root.key, wrapped, wrapAad(organizationId), "an organization data key");
+    try {
+      return open(root.key, wrapped, wrapAad(organizationId), "an organization data key");
+    } catch {
+      throw fail({
+        table: "org_keys",
+        row_id: organizationId,
+        field: "wrapped_key",
+        organization_id: organizationId,
+        key_id: rootKeyId,
+        label: `the data key of organization ${organizationId}`,
+      });
+    }
   }
 
-  async function dataKey(organizationId: string, executor: Executor = db): Promise<Buffer> {
+  async function dataKey(organizationId: string, executor: Executor = db): Promise<{ key: Buffer; rootKeyId: string }> {
     const cached = unwrapped.get(organizationId);
     if (cached !== undefined) return cached;
     const row = await executor
@@ -44,9 +95,9 @@ export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Da
     if (row === undefined) {
       throw new AppError("DATA_INTEGRITY", "the organization has no data key; its encrypted values cannot be read");
     }
-    const key = unwrap(organizationId, Buffer.from(row.wrapped_key), row.root_key_id);
-    unwrapped.set(organizationId, key);
-    return key;
+    const loaded = { key: unwrap(organizationId, Buffer.from(row.wrapped_key), row.root_key_id), rootKeyId: row.root_key_id };
+    unwrapped.set(organizationId, loaded);
+    return loaded;
   }
 
   return {
@@ -65,17 +116,28 @@ export function createKeyring(deps: { db: Db; rootKeys: RootKeys; now?: () => Da
           rewrapped_at: null,
         })
         .execute();
-      unwrapped.set(organizationId, key);
+      unwrapped.set(organizationId, { key, rootKeyId: rootKeys.current.id });
     },
 
     async encrypt(organizationId: string, ref: CipherRef, plaintext: string, executor?: Executor): Promise<Buffer> {
-      const key = await dataKey(organizationId, executor);
+      const { key } = await dataKey(organizationId, executor);
       return seal(key, Buffer.from(plaintext, "utf8"), associatedData(organizationId, ref));
     },
 
     async decrypt(organizationId: string, ref: CipherRef, sealed: Buffer, executor?: Executor): Promise<string> {
-      const key = await dataKey(organizationId, executor);
-      return open(key, Buffer.from(sealed), associatedData(organizationId, ref)).toString("utf8");
+      const { key, rootKeyId } = await dataKey(organizationId, executor);
+      try {
+        return open(key, Buffer.from(sealed), associatedData(organizationId, ref)).toString("utf8");
+      } catch {
+        throw fail({
+          table: ref.table,
+          row_id: ref.id,
+          field: ref.field,
+          organization_id: organizationId,
+          key_id: rootKeyId,
+          ...(ref.label === undefined ? {} : { label: ref.label }),
+        });
+      }
     },
 
     /** Synchronous variants for hot paths, once the organization's key is loaded (see `load`). */

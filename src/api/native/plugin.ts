@@ -4,6 +4,7 @@ import { migrationsApplied } from "../../db/migrate.js";
 import { AppError } from "../../errors.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { auditRoutes } from "./audit-routes.js";
+import { integrityRoutes } from "./integrity-routes.js";
 import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
@@ -44,6 +45,7 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
       await v1.register(tokenRoutes, { context });
       await v1.register(versionsRoutes, { context });
       await v1.register(auditRoutes, { context });
+      await v1.register(integrityRoutes, { context });
     },
     { prefix: "/v1" },
   );
