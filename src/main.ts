@@ -199,7 +199,8 @@ keys
       const result = await server.rotateRootKeys(context);
       await context.close();
       process.stdout.write(
-        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ${result.alreadyCurrent} already used it.\n`,
+        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ${result.alreadyCurrent} already used it.` +
+          (result.sealedKeysRewrapped > 0 ? ` Re-wrapped ${result.sealedKeysRewrapped} audit key(s) too.\n` : "\n"),
       );
       if (replaced === null) {
         process.stdout.write(

@@ -26,6 +26,8 @@ export async function openContext(config: Config, options: { generateKey?: boole
     const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true, wrappedBy });
     const context = createContext({ config, storage, rootKeys, ...(options.logger ? { logger: options.logger } : {}) });
     await context.keyring.verify();
+    // Chains written before they were keyed get their key now, keyed from their next event.
+    await context.audit.sealLegacyChains();
     return { context, rootKeys };
   } catch (error) {
     await storage.close();
@@ -36,7 +38,8 @@ export async function openContext(config: Config, options: { generateKey?: boole
 /** The ids of the root keys that wrapped the stored data keys. */
 async function storedRootKeyIds(db: Db): Promise<string[]> {
   const rows = await db.selectFrom("org_keys").select("root_key_id").distinct().execute();
-  return rows.map((row) => row.root_key_id).sort();
+  const sealed = await db.selectFrom("sealed_keys").select("root_key_id").distinct().execute();
+  return [...new Set([...rows, ...sealed].map((row) => row.root_key_id))].sort();
 }
 
 export function announceBootstrap(token: string | null, write: (line: string) => void): void {
@@ -100,7 +103,9 @@ export async function checkIntegrity(config: Config, organizationId: string | nu
 }
 
 /** `latch keys rotate`: re-wraps the data keys, one audit event per organization re-wrapped. */
-export async function rotateRootKeys(context: Context): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+export async function rotateRootKeys(
+  context: Context,
+): Promise<{ rewrapped: number; alreadyCurrent: number; sealedKeysRewrapped: number }> {
   return context.keyring.rotate((tx, change) =>
     context.audit.record(
       tx,

@@ -11,6 +11,17 @@ function wrapAad(organizationId: string): Buffer {
   return Buffer.from(`latch:org-key:${organizationId}`, "utf8");
 }
 
+/** A row of sealed_keys: a key sealed directly by the root key, bound to its id, purpose and binding. */
+export interface SealedKeyRef {
+  id: string;
+  purpose: string;
+  binding: string;
+}
+
+function sealedKeyAad(ref: SealedKeyRef): Buffer {
+  return Buffer.from(`latch:sealed-key:${ref.id}:${ref.purpose}:${ref.binding}`, "utf8");
+}
+
 export class RootKeyMismatchError extends Error {
   constructor(readonly expectedKeyIds: string[]) {
     super(
@@ -145,6 +156,29 @@ export function createKeyring(deps: {
       await dataKey(organizationId, executor);
     },
 
+    /** Seals an instance-level key (sealed_keys) under the current root key. */
+    sealKey(ref: SealedKeyRef, key: Buffer): { wrapped_key: Buffer; root_key_id: string } {
+      return { wrapped_key: seal(rootKeys.current.key, key, sealedKeyAad(ref)), root_key_id: rootKeys.current.id };
+    },
+
+    /** Opens a sealed_keys row; DATA_INTEGRITY when it (or its binding) was changed, or its root key is missing. */
+    openKey(row: SealedKeyRef & { wrapped_key: Buffer; root_key_id: string }): Buffer {
+      const root = byId.get(row.root_key_id);
+      try {
+        if (root === undefined) throw new Error("unknown root key");
+        return open(root.key, Buffer.from(row.wrapped_key), sealedKeyAad(row));
+      } catch {
+        throw fail({
+          table: "sealed_keys",
+          row_id: row.id,
+          field: "wrapped_key",
+          organization_id: "",
+          key_id: row.root_key_id,
+          label: `the ${row.purpose} key ${row.id}`,
+        });
+      }
+    },
+
     /** Drops an organization's cached key (after the organization is deleted). */
     forget(organizationId: string): void {
       unwrapped.delete(organizationId);
@@ -156,7 +190,8 @@ export function createKeyring(deps: {
      */
     async verify(): Promise<void> {
       const rows = await db.selectFrom("org_keys").select(["organization_id", "wrapped_key", "root_key_id"]).execute();
-      const unknown = [...new Set(rows.map((row) => row.root_key_id).filter((id) => !byId.has(id)))];
+      const sealedRoots = await db.selectFrom("sealed_keys").select("root_key_id").distinct().execute();
+      const unknown = [...new Set([...rows, ...sealedRoots].map((row) => row.root_key_id).filter((id) => !byId.has(id)))];
       if (unknown.length > 0) throw new RootKeyMismatchError(unknown);
       const checked = new Set<string>();
       for (const row of rows) {
@@ -176,8 +211,25 @@ export function createKeyring(deps: {
      */
     async rotate(
       onRewrapped?: (tx: Executor, change: { organizationId: string; fromRootKeyId: string; toRootKeyId: string }) => Promise<unknown>,
-    ): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+    ): Promise<{ rewrapped: number; alreadyCurrent: number; sealedKeysRewrapped: number }> {
       return db.transaction().execute(async (tx) => {
+        // Instance-level keys (audit chain and signing keys) follow the data keys.
+        let sealedKeysRewrapped = 0;
+        for (const row of await tx.selectFrom("sealed_keys").selectAll().where("root_key_id", "!=", rootKeys.current.id).execute()) {
+          const root = byId.get(row.root_key_id);
+          if (root === undefined) throw new RootKeyMismatchError([row.root_key_id]);
+          const key = open(root.key, Buffer.from(row.wrapped_key), sealedKeyAad(row), `the ${row.purpose} key ${row.id}`);
+          await tx
+            .updateTable("sealed_keys")
+            .set({
+              wrapped_key: seal(rootKeys.current.key, key, sealedKeyAad(row)),
+              root_key_id: rootKeys.current.id,
+              rewrapped_at: now().toISOString(),
+            })
+            .where("id", "=", row.id)
+            .execute();
+          sealedKeysRewrapped += 1;
+        }
         const rows = await tx.selectFrom("org_keys").select(["organization_id", "wrapped_key", "root_key_id"]).execute();
         let rewrapped = 0;
         for (const row of rows) {
@@ -199,7 +251,7 @@ export function createKeyring(deps: {
           });
           rewrapped += 1;
         }
-        return { rewrapped, alreadyCurrent: rows.length - rewrapped };
+        return { rewrapped, alreadyCurrent: rows.length - rewrapped, sealedKeysRewrapped };
       });
     },
   };

@@ -2,6 +2,7 @@
 // never replaced by a fresh, useless one on a database that already holds wrapped data keys, and
 // `latch keys rotate` with a generated key writes the new key in place (atomically) and keeps the
 // old one beside it, 0600, until removed by hand. SQLite only: key files do not depend on the engine.
+// Each test starts several real processes one after another: a generous timeout, not a speed claim.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,7 +61,7 @@ describe("reliability: the generated root key file", () => {
       // Nothing was written in its place: putting the real key back is all it takes.
       expect(existsSync(keyFile), `latch ${command.join(" ")} wrote a new root.key`).toBe(false);
     }
-  });
+  }, 120_000);
 
   it("`latch keys rotate` with a generated key writes the new key in place and keeps the old one 0600 until removed by hand", async () => {
     const dir = dataDir();
@@ -99,7 +100,7 @@ describe("reliability: the generated root key file", () => {
       return (await call("GET", `/qovery/project/${projectId}/environmentVariable`)).results.map((v: { value: string }) => v.value);
     });
     expect(values).toContain("survives-rotation");
-  });
+  }, 120_000);
 
   it("a rotation interrupted after the new key was written still starts (the kept old key unwraps), and the next rotate finishes it", async () => {
     const dir = dataDir();
@@ -115,5 +116,5 @@ describe("reliability: the generated root key file", () => {
     const rotate = await runLatch(["keys", "rotate"], { LATCH_DATA_DIR: dir });
     expect(rotate.code, rotate.stderr).toBe(0);
     expect(rotate.stdout).toMatch(/Re-wrapped 1 data key\(s\)/);
-  });
+  }, 120_000);
 });

@@ -3,7 +3,7 @@ import type { Context } from "../../context.js";
 import { migrationsApplied } from "../../db/migrate.js";
 import { AppError } from "../../errors.js";
 import { authenticateRequest } from "../http/session-auth.js";
-import { auditRoutes } from "./audit-routes.js";
+import { auditPublicKeyRoutes, auditRoutes } from "./audit-routes.js";
 import { integrityRoutes } from "./integrity-routes.js";
 import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
@@ -52,4 +52,5 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
   // Outside the hook above: the runtime endpoint authenticates itself, with a one-read path for
   // its cached answers and the same authenticateRequest for everything else (runtime-routes.ts).
   await app.register(runtimeRoutes, { context, prefix: "/v1" });
+  await app.register(auditPublicKeyRoutes, { context, prefix: "/v1" });
 };

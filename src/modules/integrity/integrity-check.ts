@@ -37,13 +37,7 @@ export const MAX_LISTED = 1000;
 
 type Decrypt = Pick<Keyring, "decrypt">["decrypt"];
 
-/** The extra sealed things other modules register (audit chain and signing keys). */
-export interface SealedSource {
-  /** Checks one organization's (or, with null, every) sealed row; reports each failure. */
-  check(organizationId: string | null, report: (bad: BadCiphertext) => void): Promise<number>;
-}
-
-export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "decrypt" | "load">; sources?: SealedSource[] }) {
+export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "decrypt" | "load" | "openKey"> }) {
   const { db } = deps;
   const decrypt: Decrypt = (...args) => deps.keyring.decrypt(...args);
 
@@ -275,7 +269,34 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         );
       }
 
-      for (const source of deps.sources ?? []) checked += await source.check(organizationId, report);
+      // Keys sealed by the root key itself: audit chain keys (one per organization, and the instance
+      // chain's) and the checkpoint signing key. An admin sees its organization's chain key only.
+      const sealedKeys = await db
+        .selectFrom("sealed_keys")
+        .selectAll()
+        .$if(organizationId !== null, (q) => q.where("id", "=", `audit-chain:${organizationId}`))
+        .orderBy("id")
+        .execute();
+      for (const row of sealedKeys) {
+        checked += 1;
+        try {
+          deps.keyring.openKey(row);
+        } catch (error) {
+          if (!isAppError(error) || error.code !== "DATA_INTEGRITY") throw error;
+          report({
+            table: "sealed_keys",
+            row_id: row.id,
+            field: "wrapped_key",
+            organization_id: organizationId ?? "",
+            what: `the ${row.purpose} key ${row.id}`,
+            repair:
+              row.purpose === "audit-chain"
+                ? "restore the sealed_keys row from a backup: without it the chain's events after its switch point cannot be verified (`latch audit verify` reports the chain broken)"
+                : "restore the sealed_keys row from a backup (or delete it: a new signing key is made, and checkpoints signed by the old one can no longer be checked against the published key)",
+            rollback_to: null,
+          });
+        }
+      }
 
       return { ok: failed === 0, checked, failed, bad };
     },
