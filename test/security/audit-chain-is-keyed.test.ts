@@ -194,6 +194,12 @@ describeEachDialect("security: the audit chain is keyed and its checkpoints are 
       .execute();
     await rewriteWithPlainSha(chainId, 6, (row) => ({ ...row, actor_name: "forged" }));
     expect((await verifyChain(chainId)).first_break.reason).toMatch(/chain key failed its integrity check/);
+    // `latch check` / GET /v1/integrity name the changed key row too.
+    const integrity = (await h.inject({ method: "GET", url: "/v1/integrity" })).json();
+    expect(integrity.ok).toBe(false);
+    expect(integrity.bad).toEqual([
+      expect.objectContaining({ table: "sealed_keys", row_id: `audit-chain:${chainId}`, field: "wrapped_key" }),
+    ]);
     await h.context.db.deleteFrom("sealed_keys").where("id", "=", keyRow.id).execute();
     expect((await verifyChain(chainId)).first_break.reason).toMatch(/chain key is missing/);
     await h.context.db.insertInto("sealed_keys").values(keyRow).execute();
