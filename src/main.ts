@@ -190,14 +190,22 @@ keys
     const cfg = config();
     try {
       const server = await serverModule();
-      const { generatedKeyFile, replaceGeneratedKeyFile, usesGeneratedKeyFile } = await import("./crypto/root-key.js");
-      // Check first that the keys at hand open every data key: a rotation never starts from a broken state.
-      const checked = await server.openContext(cfg, { generateKey: false });
-      await checked.context.close();
-      const replaced = usesGeneratedKeyFile(cfg) ? replaceGeneratedKeyFile(cfg.dataDir) : null;
-      const { context } = await server.openContext(cfg, { generateKey: false });
-      const result = await server.rotateRootKeys(context);
-      await context.close();
+      const { generatedKeyFile, lockKeyRotation, replaceGeneratedKeyFile, usesGeneratedKeyFile } = await import("./crypto/root-key.js");
+      const release = usesGeneratedKeyFile(cfg) ? lockKeyRotation(cfg.dataDir) : () => {};
+      let replaced: ReturnType<typeof replaceGeneratedKeyFile> | null = null;
+      let context: Awaited<ReturnType<typeof server.openContext>>["context"];
+      let result: Awaited<ReturnType<typeof server.rotateRootKeys>>;
+      try {
+        // Check first that the keys at hand open every data key: a rotation never starts from a broken state.
+        const checked = await server.openContext(cfg, { generateKey: false });
+        await checked.context.close();
+        replaced = usesGeneratedKeyFile(cfg) ? replaceGeneratedKeyFile(cfg.dataDir) : null;
+        ({ context } = await server.openContext(cfg, { generateKey: false }));
+        result = await server.rotateRootKeys(context);
+        await context.close();
+      } finally {
+        release();
+      }
       process.stdout.write(
         `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ${result.alreadyCurrent} already used it.` +
           (result.sealedKeysRewrapped > 0 ? ` Re-wrapped ${result.sealedKeysRewrapped} audit key(s) too.\n` : "\n"),

@@ -4,6 +4,7 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -12,7 +13,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { Config } from "../config.js";
 
 export interface RootKey {
@@ -48,6 +49,8 @@ export function generatedKeyFile(dataDir: string): string {
   return join(dataDir, "root.key");
 }
 const OLD_PREFIX = "root.key.old-";
+// Only finished files: a temporary file left by a crash mid-write is not a key.
+const OLD_FILE = /^root\.key\.old-rk_[0-9a-f]{16}$/;
 
 /** True when the root key is the generated <data dir>/root.key (no LATCH_ROOT_KEY nor LATCH_ROOT_KEY_FILE). */
 export function usesGeneratedKeyFile(config: Pick<Config, "rootKey" | "rootKeyFile">): boolean {
@@ -61,7 +64,7 @@ export function usesGeneratedKeyFile(config: Pick<Config, "rootKey" | "rootKeyFi
 function keptOldKeys(dataDir: string): Buffer[] {
   if (!existsSync(dataDir)) return [];
   return readdirSync(dataDir)
-    .filter((name) => name.startsWith(OLD_PREFIX))
+    .filter((name) => OLD_FILE.test(name))
     .sort()
     .map((name) => readKeyFile(join(dataDir, name)));
 }
@@ -105,9 +108,14 @@ export function loadRootKeys(config: Config, options: { generate: boolean; wrapp
       throw new MissingRootKeyError(path, wrappedBy);
     } else if (options.generate) {
       mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      current = randomBytes(32);
-      writeKeyFileAtomically(path, current);
-      generatedFile = path;
+      const generated = randomBytes(32);
+      if (writeKeyFileAtomically(path, generated)) {
+        current = generated;
+        generatedFile = path;
+      } else {
+        // Another process starting on the same data dir generated it first: use theirs.
+        current = readKeyFile(path);
+      }
     } else {
       throw new Error(`no root key: set LATCH_ROOT_KEY or LATCH_ROOT_KEY_FILE, or keep ${path}`);
     }
@@ -127,8 +135,12 @@ function fsyncDirectory(dir: string): void {
   }
 }
 
-/** Writes the key (base64, 0600) to a temporary file, syncs it, renames it onto `path`, syncs the directory. */
-function writeKeyFileAtomically(path: string, key: Buffer, options: { replace?: boolean } = {}): void {
+/**
+ * Writes the key (base64, 0600) to a temporary file, syncs it, then moves it onto `path` and
+ * syncs the directory: rename to replace, link to create (which fails if `path` appeared
+ * meanwhile; false then, and `path` is left as it is).
+ */
+function writeKeyFileAtomically(path: string, key: Buffer, options: { replace?: boolean } = {}): boolean {
   const temporary = `${path}.tmp-${randomBytes(6).toString("hex")}`;
   const fd = openSync(temporary, "wx", 0o600);
   try {
@@ -139,13 +151,21 @@ function writeKeyFileAtomically(path: string, key: Buffer, options: { replace?: 
   }
   try {
     chmodSync(temporary, 0o600);
-    if (!options.replace && existsSync(path)) throw new Error(`${path} already exists`);
-    renameSync(temporary, path);
-  } catch (error) {
-    unlinkSync(temporary);
-    throw error;
+    if (options.replace) {
+      renameSync(temporary, path);
+    } else {
+      try {
+        linkSync(temporary, path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+        throw error;
+      }
+    }
+  } finally {
+    if (existsSync(temporary)) unlinkSync(temporary);
   }
-  fsyncDirectory(join(path, ".."));
+  fsyncDirectory(dirname(path));
+  return true;
 }
 
 /**
@@ -156,10 +176,32 @@ function writeKeyFileAtomically(path: string, key: Buffer, options: { replace?: 
  */
 export function replaceGeneratedKeyFile(dataDir: string): { previous: RootKey; next: RootKey; keptFile: string } {
   const path = generatedKeyFile(dataDir);
+  // Caller holds the rotation lock (lockKeyRotation): two rotations at once could lose a key.
   const previous = fromBytes(readKeyFile(path));
   const keptFile = join(dataDir, `${OLD_PREFIX}${previous.id}`);
   if (!existsSync(keptFile)) writeKeyFileAtomically(keptFile, previous.key);
   const next = fromBytes(randomBytes(32));
   writeKeyFileAtomically(path, next.key, { replace: true });
   return { previous, next, keptFile };
+}
+
+/**
+ * `latch keys rotate` holds <data dir>/root.key.lock while it replaces the key file and re-wraps:
+ * a second rotation at the same time would replace a key the first is wrapping with. Returns the
+ * release function; refuses (naming the file) when the lock is held.
+ */
+export function lockKeyRotation(dataDir: string): () => void {
+  const path = join(dataDir, "root.key.lock");
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    throw new Error(
+      `another \`latch keys rotate\` is running (${path} exists); if none is, the last one was interrupted: run \`latch check\`, then remove the file and rotate again`,
+    );
+  }
+  writeSync(fd, `${process.pid}\n`);
+  closeSync(fd);
+  return () => unlinkSync(path);
 }

@@ -75,6 +75,15 @@ describe("reliability: the generated root key file", () => {
     const oldText = readFileSync(keyFile, "utf8");
     const oldId = keyIdOf(keyFile);
 
+    // A second rotation at the same time is refused (it could replace a key the first is wrapping with).
+    const lock = join(dir, "root.key.lock");
+    writeFileSync(lock, "12345\n");
+    const concurrent = await runLatch(["keys", "rotate"], { LATCH_DATA_DIR: dir });
+    expect(concurrent.code).not.toBe(0);
+    expect(concurrent.stderr).toContain(lock);
+    expect(keyIdOf(keyFile)).toBe(oldId);
+    unlinkSync(lock);
+
     const rotate = await runLatch(["keys", "rotate"], { LATCH_DATA_DIR: dir });
     expect(rotate.code, rotate.stderr).toBe(0);
     const newId = keyIdOf(keyFile);
