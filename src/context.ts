@@ -16,6 +16,7 @@ import { createCredentialsStore } from "./modules/credentials/credentials-store.
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
 import { createIntegrityCheck } from "./modules/integrity/integrity-check.js";
 import { createIntegrityService } from "./modules/integrity/integrity-service.js";
+import { labelOfRow } from "./modules/integrity/row-labels.js";
 import { createMetrics } from "./modules/metrics/metrics.js";
 import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
@@ -50,6 +51,7 @@ export function createContext(options: ContextOptions) {
     db,
     rootKeys,
     now,
+    labelOf: labelOfRow,
     onIntegrityFailure: (failure) => {
       metrics.countIntegrityFailure(failure.table, failure.field);
       options.logger?.error({ integrity: failure }, "a stored ciphertext failed its integrity check; `latch check` lists how to repair it");

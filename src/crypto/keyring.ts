@@ -67,6 +67,8 @@ export function createKeyring(deps: {
   now?: () => Date;
   /** Every ciphertext or wrapped key that fails to open (the metric, the log line). */
   onIntegrityFailure?: (failure: IntegrityFailure) => void;
+  /** Names the row of a failed ciphertext whose caller gave no label (read in the caller's executor). */
+  labelOf?: (ref: CipherRef, executor: Executor) => Promise<string | undefined>;
 }) {
   const { db, rootKeys } = deps;
   const now = deps.now ?? (() => new Date());
@@ -140,13 +142,14 @@ export function createKeyring(deps: {
       try {
         return open(key, Buffer.from(sealed), associatedData(organizationId, ref)).toString("utf8");
       } catch {
+        const label = ref.label ?? (await deps.labelOf?.(ref, executor ?? db).catch(() => undefined));
         throw fail({
           table: ref.table,
           row_id: ref.id,
           field: ref.field,
           organization_id: organizationId,
           key_id: rootKeyId,
-          ...(ref.label === undefined ? {} : { label: ref.label }),
+          ...(label === undefined ? {} : { label }),
         });
       }
     },

@@ -124,6 +124,14 @@ describeEachDialect("security: an integrity failure names the row, never the val
       expect(body.detail).toMatch(/roll it back/);
       expect(canaries.findIn(response.body)).toEqual([]);
     }
+    // Whatever path decrypts it (a bundle builder that passes no label included), the key is named.
+    await expect(
+      h.context.keyring.decrypt(
+        ids.org,
+        { table: "variables", id: ids.secret, field: "value" },
+        await sealed("variables", "value", ids.secret),
+      ),
+    ).rejects.toThrow(`variable DB_PASSWORD (id ${ids.secret})`);
     // The log names where (table, row, field, key id), with the error code readable.
     const lines = h.logs.flatMap((chunk) => chunk.split("\n").filter(Boolean)).map((line) => JSON.parse(line));
     const named = lines.find((line) => line.integrity?.row_id === ids.secret);
@@ -136,7 +144,7 @@ describeEachDialect("security: an integrity failure names the row, never the val
     const requestLine = lines.find((line) => line.err?.details?.integrity?.row_id === ids.secret);
     expect(requestLine?.err.code).toBe("DATA_INTEGRITY");
     expect(canaries.findIn(h.logs.join(""))).toEqual([]);
-    expect(await metricValue("variables", "value")).toBe(before + 2);
+    expect(await metricValue("variables", "value")).toBe(before + 3);
   });
 
   it("GET /v1/integrity and the offline `latch check` list the bad row with the version to roll back to, and the rollback repairs it", async () => {
