@@ -182,6 +182,16 @@ export function createKeyring(deps: {
       }
     },
 
+    /** Unwraps the organization's stored data key afresh (not from the cache): `latch check`. */
+    async checkDataKey(organizationId: string): Promise<void> {
+      const row = await db
+        .selectFrom("org_keys")
+        .select(["wrapped_key", "root_key_id"])
+        .where("organization_id", "=", organizationId)
+        .executeTakeFirst();
+      if (row !== undefined) unwrap(organizationId, Buffer.from(row.wrapped_key), row.root_key_id);
+    },
+
     /** Drops an organization's cached key (after the organization is deleted). */
     forget(organizationId: string): void {
       unwrapped.delete(organizationId);

@@ -212,4 +212,19 @@ describeEachDialect("security: an integrity failure names the row, never the val
     await store("credentials", "secret_credentials", ids.credentialRow, hidden);
     expect((await h.inject({ method: "GET", url: "/v1/integrity" })).json().ok).toBe(true);
   });
+
+  it("a corrupted organization data key is reported once, even while the server holds it unwrapped in memory", async () => {
+    const row = await h.context.db.selectFrom("org_keys").selectAll().where("organization_id", "=", ids.org).executeTakeFirstOrThrow();
+    const wrapped = Buffer.from(row.wrapped_key);
+    await h.context.db
+      .updateTable("org_keys")
+      .set({ wrapped_key: flip(wrapped, 20) })
+      .where("organization_id", "=", ids.org)
+      .execute();
+    const report = (await h.inject({ method: "GET", url: "/v1/integrity" })).json();
+    expect(report.ok).toBe(false);
+    expect(report.bad).toEqual([expect.objectContaining({ table: "org_keys", row_id: ids.org, field: "wrapped_key" })]);
+    await h.context.db.updateTable("org_keys").set({ wrapped_key: wrapped }).where("organization_id", "=", ids.org).execute();
+    expect((await h.inject({ method: "GET", url: "/v1/integrity" })).json().ok).toBe(true);
+  });
 });

@@ -37,7 +37,7 @@ export const MAX_LISTED = 1000;
 
 type Decrypt = Pick<Keyring, "decrypt">["decrypt"];
 
-export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "decrypt" | "load" | "openKey"> }) {
+export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "decrypt" | "checkDataKey" | "openKey"> }) {
   const { db } = deps;
   const decrypt: Decrypt = (...args) => deps.keyring.decrypt(...args);
 
@@ -109,7 +109,7 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
       for (const row of orgKeys) {
         checked += 1;
         try {
-          await deps.keyring.load(row.organization_id);
+          await deps.keyring.checkDataKey(row.organization_id);
         } catch (error) {
           if (!deadKey(error, row.organization_id)) throw error;
         }
