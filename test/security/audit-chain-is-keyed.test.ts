@@ -7,6 +7,7 @@ import { createHash, verify } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { eventHash, GENESIS_HASH } from "../../src/modules/audit/audit-chain.js";
 import { newId } from "../../src/modules/tree/ids.js";
+import { createCliUser } from "../helpers/cli.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { adminTokenFor, call } from "./world.js";
 
@@ -123,6 +124,22 @@ describeEachDialect("security: the audit chain is keyed and its checkpoints are 
     const instance = (await h.inject({ method: "GET", url: "/v1/audit/checkpoint" })).json();
     expect(instance.chain_id).toBe("instance");
     expect(verify(null, Buffer.from(instance.payload, "utf8"), key.public_key_pem, Buffer.from(instance.signature, "base64"))).toBe(true);
+
+    // The CLI exports the same: a checkpoint to keep, and the key to check it with.
+    const user = createCliUser();
+    const address = await h.app.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const env = { env: { LATCH_URL: address, LATCH_TOKEN: admin } };
+      const exported = await user.run(["audit", "checkpoint"], env);
+      expect(exported.code, exported.stderr).toBe(0);
+      const kept = JSON.parse(exported.stdout);
+      expect(kept.chain_id).toBe(orgId);
+      const pem = await user.run(["audit", "public-key"], env);
+      expect(pem.code, pem.stderr).toBe(0);
+      expect(verify(null, Buffer.from(kept.payload, "utf8"), pem.stdout, Buffer.from(kept.signature, "base64"))).toBe(true);
+    } finally {
+      user.cleanup();
+    }
   });
 
   it("old unkeyed segments still verify; the recorded switch point cannot be moved or its key deleted", async () => {

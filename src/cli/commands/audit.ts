@@ -96,6 +96,27 @@ export function registerAuditCommands(program: Command): void {
     );
 
   audit
+    .command("checkpoint")
+    .description("print a signed checkpoint of a chain (its event count and head hash) as JSON, to keep outside Latch")
+    .option("--org <id>", "this organization's chain (instance-admin; an admin gets its own)")
+    .action(
+      action(async (options: { org?: string }) => {
+        const query = options.org === undefined ? {} : { organization_id: options.org };
+        printJson((await transport().request<unknown>("GET", "/v1/audit/checkpoint", { query })).body);
+      }),
+    );
+
+  audit
+    .command("public-key")
+    .description("print the Ed25519 public key (PEM) that verifies audit checkpoints")
+    .action(
+      action(async () => {
+        const key = (await transport().request<{ public_key_pem: string }>("GET", "/v1/audit/public-key")).body;
+        print(key.public_key_pem.trimEnd());
+      }),
+    );
+
+  audit
     .command("list")
     .description("list audit events, newest first")
     .option("--resource <id>", "events about this resource")
