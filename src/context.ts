@@ -15,6 +15,9 @@ import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
+import { createIntegrityCheck } from "./modules/integrity/integrity-check.js";
+import { createIntegrityService } from "./modules/integrity/integrity-service.js";
+import { labelOfRow } from "./modules/integrity/row-labels.js";
 import { createMetrics } from "./modules/metrics/metrics.js";
 import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
@@ -42,7 +45,19 @@ export function createContext(options: ContextOptions) {
   const { config, storage, rootKeys } = options;
   const now = options.now ?? (() => new Date());
   const db = storage.db;
-  const keyring = createKeyring({ db, rootKeys, now });
+  const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
+  const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
+  // A ciphertext that fails to open is counted and logged where it is read, naming the row (never the value).
+  const keyring = createKeyring({
+    db,
+    rootKeys,
+    now,
+    labelOf: labelOfRow,
+    onIntegrityFailure: (failure) => {
+      metrics.countIntegrityFailure(failure.table, failure.field);
+      options.logger?.error({ integrity: failure }, "a stored ciphertext failed its integrity check; `latch check` lists how to repair it");
+    },
+  });
   // The audit log and the versions: every write below records into them in its own transaction.
   const audit = createAuditService({
     db,
@@ -65,8 +80,6 @@ export function createContext(options: ContextOptions) {
   const authThrottle = createAuthThrottle({ maxFailures: config.authFailuresPerMinute, windowMs: 60_000, now: () => now().getTime() });
   // Dashboard sessions act as the token they were opened with (see api/ui).
   const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, audit, now });
-  const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
-  const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
   const variablesStore = createVariablesStore(db);
   const variables = createVariablesService({
     db,
@@ -138,6 +151,10 @@ export function createContext(options: ContextOptions) {
     },
   });
 
+  // `latch check` and GET /v1/integrity: every ciphertext opened, each bad one listed with its repair.
+  const integrityCheck = createIntegrityCheck({ db, keyring });
+  const integrity = createIntegrityService({ check: integrityCheck });
+
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
 
@@ -161,6 +178,8 @@ export function createContext(options: ContextOptions) {
     notes,
     audit,
     versions,
+    integrityCheck,
+    integrity,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),

@@ -2,6 +2,8 @@
 // whose name says it holds a secret. Request logs carry the path and the query's keys only.
 import { type DestinationStream, type Logger, pino } from "pino";
 
+// Fields that hold values. Not `code`: an error's code (DATA_INTEGRITY, ECONNREFUSED) is what an
+// operator reads first; an OAuth authorization code is redacted where it travels (OAUTH_CODE_PATHS).
 const SECRET_FIELDS = [
   "value",
   "password",
@@ -10,12 +12,15 @@ const SECRET_FIELDS = [
   "private_key",
   "access_token",
   "refresh_token",
+  "authorization_code",
   "credentials",
-  "code",
   "state",
   "authorization",
   "cookie",
 ];
+
+/** An OAuth authorization code (the Google consent callback's `?code=`), wherever a query is logged. */
+const OAUTH_CODE_PATHS = ["query.code", "*.query.code", "*.*.query.code", "params.code", "*.params.code"];
 
 export const REDACT_PATHS = [
   "req.headers.authorization",
@@ -29,6 +34,7 @@ export const REDACT_PATHS = [
   ...SECRET_FIELDS,
   ...SECRET_FIELDS.map((field) => `*.${field}`),
   ...SECRET_FIELDS.map((field) => `*.*.${field}`),
+  ...OAUTH_CODE_PATHS,
 ];
 
 /** Path plus the names of the query parameters, never their values. */

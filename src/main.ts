@@ -146,21 +146,85 @@ program
     }
   });
 
+program
+  .command("check")
+  .description(
+    "open every stored ciphertext (on LATCH_DATA_DIR / DATABASE_URL, with the root key) and list each that fails, with how to repair it; exit 1 if one does",
+  )
+  .option("--org <id>", "only this organization")
+  .option("--json", "print the report as JSON")
+  .action(async (options: { org?: string; json?: boolean }) => {
+    const cfg = config();
+    let report: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["checkIntegrity"]>>;
+    try {
+      report = await (await serverModule()).checkIntegrity(cfg, options.org ?? null);
+    } catch (error) {
+      fail(describe(error));
+    }
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      for (const bad of report.bad) {
+        process.stdout.write(
+          `BAD ${bad.table}.${bad.field} row ${bad.row_id} (organization ${bad.organization_id}): ${bad.what}\n    repair: ${bad.repair}\n`,
+        );
+      }
+      if (report.failed > report.bad.length)
+        process.stdout.write(`… and ${report.failed - report.bad.length} more (use --org to narrow)\n`);
+      process.stdout.write(
+        report.ok
+          ? `Checked ${report.checked} ciphertext(s): every one decrypts.\n`
+          : `${report.failed} of ${report.checked} ciphertext(s) failed their integrity check; nothing of them is served until repaired.\n`,
+      );
+    }
+    process.exit(report.ok ? 0 : 1);
+  });
+
 const keys = program.command("keys").description("root key management");
 keys
   .command("rotate")
-  .description("re-wrap every organization data key under the current root key (LATCH_ROOT_KEY)")
+  .description(
+    "re-wrap every organization data key under the current root key (LATCH_ROOT_KEY); with the generated <data dir>/root.key, write a new key there first",
+  )
   .action(async () => {
     const cfg = config();
     try {
       const server = await serverModule();
-      const { context } = await server.openContext(cfg, { generateKey: false });
-      const result = await server.rotateRootKeys(context);
+      const { generatedKeyFile, lockKeyRotation, replaceGeneratedKeyFile, usesGeneratedKeyFile } = await import("./crypto/root-key.js");
+      const release = usesGeneratedKeyFile(cfg) ? lockKeyRotation(cfg.dataDir) : () => {};
+      let replaced: ReturnType<typeof replaceGeneratedKeyFile> | null = null;
+      let context: Awaited<ReturnType<typeof server.openContext>>["context"];
+      let result: Awaited<ReturnType<typeof server.rotateRootKeys>>;
+      try {
+        // Check first that the keys at hand open every data key: a rotation never starts from a broken state.
+        const checked = await server.openContext(cfg, { generateKey: false });
+        await checked.context.close();
+        replaced = usesGeneratedKeyFile(cfg) ? replaceGeneratedKeyFile(cfg.dataDir) : null;
+        ({ context } = await server.openContext(cfg, { generateKey: false }));
+        result = await server.rotateRootKeys(context);
+        await context.close();
+      } finally {
+        release();
+      }
       process.stdout.write(
-        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ` +
-          `${result.alreadyCurrent} already used it. Old root keys can now be removed from LATCH_OLD_ROOT_KEYS.\n`,
+        `Re-wrapped ${result.rewrapped} data key(s) under ${context.keyring.currentRootKeyId}; ${result.alreadyCurrent} already used it.` +
+          (result.sealedKeysRewrapped > 0 ? ` Re-wrapped ${result.sealedKeysRewrapped} audit key(s) too.\n` : "\n"),
       );
-      await context.close();
+      if (replaced === null) {
+        process.stdout.write(
+          "Old root keys can now be removed from LATCH_OLD_ROOT_KEYS. Keep a copy of each with the database backups taken before now: restoring one of those needs it.\n",
+        );
+      } else {
+        process.stdout.write(
+          [
+            `Wrote the new root key to ${generatedKeyFile(cfg.dataDir)} (${replaced.next.id}); back it up now, apart from the database.`,
+            `The old key ${replaced.previous.id} is kept in ${replaced.keptFile} (0600). Restart every server and worker so they use the`,
+            "new key (until then they wrap new organizations' keys with the old one, which the next `latch keys rotate` re-wraps);",
+            "then delete it by hand once no database backup you may restore was taken before now (those need the old key).",
+            "",
+          ].join("\n"),
+        );
+      }
     } catch (error) {
       fail(describe(error));
     }

@@ -9,6 +9,8 @@ import { type LoadedRootKeys, loadRootKeys } from "./crypto/root-key.js";
 import { connect } from "./db/connect.js";
 import { exposedDirMode } from "./db/file-modes.js";
 import { migrateToLatest } from "./db/migrate.js";
+import type { Db } from "./db/types.js";
+import type { IntegrityReport } from "./modules/integrity/integrity-check.js";
 
 export interface Opened {
   context: Context;
@@ -17,17 +19,28 @@ export interface Opened {
 
 /** Connects, migrates, verifies that the root key unwraps the stored data keys. */
 export async function openContext(config: Config, options: { generateKey?: boolean; logger?: Logger } = {}): Promise<Opened> {
-  const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true });
   const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrateToLatest(storage);
+    // Read before a key is generated: a database that already holds wrapped data keys never gets a new one.
+    const wrappedBy = await storedRootKeyIds(storage.db);
+    const rootKeys = loadRootKeys(config, { generate: options.generateKey ?? true, wrappedBy });
     const context = createContext({ config, storage, rootKeys, ...(options.logger ? { logger: options.logger } : {}) });
     await context.keyring.verify();
+    // Chains written before they were keyed get their key now, keyed from their next event.
+    await context.audit.sealLegacyChains();
     return { context, rootKeys };
   } catch (error) {
     await storage.close();
     throw error;
   }
+}
+
+/** The ids of the root keys that wrapped the stored data keys. */
+async function storedRootKeyIds(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom("org_keys").select("root_key_id").distinct().execute();
+  const sealed = await db.selectFrom("sealed_keys").select("root_key_id").distinct().execute();
+  return [...new Set([...rows, ...sealed].map((row) => row.root_key_id))].sort();
 }
 
 export function announceBootstrap(token: string | null, write: (line: string) => void): void {
@@ -92,8 +105,20 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   };
 }
 
+/** `latch check`: every ciphertext of the database (or of one organization) opened under the configured root key. */
+export async function checkIntegrity(config: Config, organizationId: string | null): Promise<IntegrityReport> {
+  const { context } = await openContext(config, { generateKey: false });
+  try {
+    return await context.integrityCheck.run(organizationId);
+  } finally {
+    await context.close();
+  }
+}
+
 /** `latch keys rotate`: re-wraps the data keys, one audit event per organization re-wrapped. */
-export async function rotateRootKeys(context: Context): Promise<{ rewrapped: number; alreadyCurrent: number }> {
+export async function rotateRootKeys(
+  context: Context,
+): Promise<{ rewrapped: number; alreadyCurrent: number; sealedKeysRewrapped: number }> {
   return context.keyring.rotate((tx, change) =>
     context.audit.record(
       tx,

@@ -12,6 +12,11 @@ export interface CipherRef {
   table: string;
   id: string;
   field: string;
+  /**
+   * What a person calls the row (`variable DATABASE_URL`, `credential stripe`): named in the
+   * error when the ciphertext fails. Never a value, and not part of the associated data.
+   */
+  label?: string;
 }
 
 export function associatedData(organizationId: string, ref: CipherRef): Buffer {

@@ -311,6 +311,18 @@ export interface CredentialVersionsTable {
   created_at: string;
 }
 
+/** A key sealed directly by the root key (migration 0051): audit chain keys, the audit signing key. */
+export interface SealedKeysTable {
+  id: string;
+  purpose: string;
+  /** Authenticated with the key: what it is bound to (a chain and its first keyed event, a public key). */
+  binding: string;
+  wrapped_key: Buffer;
+  root_key_id: string;
+  created_at: string;
+  rewrapped_at: string | null;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -332,6 +344,7 @@ export interface Database {
   audit_outbox: AuditOutboxTable;
   variable_versions: VariableVersionsTable;
   credential_versions: CredentialVersionsTable;
+  sealed_keys: SealedKeysTable;
 }
 
 export type Db = Kysely<Database>;

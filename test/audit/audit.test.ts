@@ -227,7 +227,12 @@ describeEachDialect("audit log", (dialect) => {
     const address = await h.app.listen({ host: "127.0.0.1", port: 0 });
     try {
       const local = await user.run(["audit", "verify", "--local"], {
-        env: { LATCH_DATA_DIR: h.dataDir, ...(h.databaseUrl === null ? {} : { DATABASE_URL: h.databaseUrl }) },
+        // The chain keys are sealed by the root key: verifying needs it, as reading values does.
+        env: {
+          LATCH_DATA_DIR: h.dataDir,
+          LATCH_ROOT_KEY: (h.config.rootKey as Buffer).toString("base64"),
+          ...(h.databaseUrl === null ? {} : { DATABASE_URL: h.databaseUrl }),
+        },
       });
       expect(local.code, local.stderr).toBe(1);
       expect(local.stderr).toContain(`audit chain ${orgId} is broken at event 4 (${target.id})`);

@@ -24,8 +24,8 @@ export interface Route {
 // JSON Schema as @fastify/swagger writes it.
 export type Schema = any;
 
-/** Routes that answer without a token, on purpose; any other route must demand one. */
-export const PUBLIC_ROUTES = new Set(["GET /healthz", "GET /readyz", "GET /reactor/oauth2/callback"]);
+/** Routes that answer without a token, on purpose (the audit public key: anyone holding checkpoints checks them with it); any other route must demand one. */
+export const PUBLIC_ROUTES = new Set(["GET /healthz", "GET /readyz", "GET /reactor/oauth2/callback", "GET /v1/audit/public-key"]);
 
 export function faceOf(path: string): Route["face"] {
   if (path.startsWith("/qovery")) return "qovery";

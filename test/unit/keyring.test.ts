@@ -82,9 +82,9 @@ describeEachDialect("keyring", (dialect: DialectName) => {
     expect(await wrappedBy(orgB)).toBe(rootKeyId(newKey));
 
     // Stage 2: `latch keys rotate` re-wraps what is left and reports how many.
-    expect(await staged.rotate()).toEqual({ rewrapped: 1, alreadyCurrent: 1 });
+    expect(await staged.rotate()).toEqual({ rewrapped: 1, alreadyCurrent: 1, sealedKeysRewrapped: 0 });
     expect(await wrappedBy(orgA)).toBe(rootKeyId(newKey));
-    expect(await staged.rotate()).toEqual({ rewrapped: 0, alreadyCurrent: 2 });
+    expect(await staged.rotate()).toEqual({ rewrapped: 0, alreadyCurrent: 2, sealedKeysRewrapped: 0 });
 
     // Stage 3: the old key dropped; a start still works and values were never re-encrypted.
     const after = createKeyring({ db: s.db, rootKeys: keys(newKey) });

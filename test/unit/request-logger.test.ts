@@ -4,6 +4,7 @@
 import { Writable } from "node:stream";
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import { afterEach, describe, expect, it } from "vitest";
+import { integrityError } from "../../src/crypto/keyring.js";
 import { createLogger, lazyChildLogger } from "../../src/logging.js";
 
 const CANARY = "canary-value-7f3a9c";
@@ -28,6 +29,28 @@ function appAt(level: string) {
   app.get("/warns", async (request) => {
     request.log.warn({ value: CANARY, detail: { password: CANARY } }, "something to look at");
     request.log.child({ part: "child" }).error("from a child");
+    return { ok: true };
+  });
+  app.get("/integrity", async (request) => {
+    const error = integrityError({
+      table: "variables",
+      row_id: "0b9f6c1e-0000-4000-8000-000000000001",
+      field: "value",
+      organization_id: "0b9f6c1e-0000-4000-8000-000000000002",
+      key_id: "rk_0123456789abcdef",
+      label: "variable API_KEY",
+    });
+    request.log.error({ err: error }, "request failed");
+    request.log.warn(
+      {
+        code: "ECONNREFUSED",
+        query: { code: CANARY },
+        authorization_code: CANARY,
+        token: CANARY,
+        nested: { client_secret: CANARY, credentials: { token: CANARY }, private_key: CANARY },
+      },
+      "outbound",
+    );
     return { ok: true };
   });
   app.get("/debug-this-one", async (request) => {
@@ -64,6 +87,35 @@ describe("the per-request logger", () => {
     expect([...ids][0]).toEqual(expect.any(String));
     expect(lines[0]).toMatchObject({ value: "[redacted]", detail: { password: "[redacted]" } });
     expect(lines[1]).toMatchObject({ part: "child", level: 50 });
+    expect(JSON.stringify(lines)).not.toContain(CANARY);
+  });
+
+  it("shows an error's code and where a ciphertext failed, while value fields stay redacted", async () => {
+    const { app, lines } = appAt("warn");
+    closeApp = () => app.close();
+    await app.inject({ method: "GET", url: "/integrity" });
+    expect(lines[0]).toMatchObject({
+      err: {
+        code: "DATA_INTEGRITY",
+        details: {
+          integrity: {
+            table: "variables",
+            row_id: "0b9f6c1e-0000-4000-8000-000000000001",
+            field: "value",
+            key_id: "rk_0123456789abcdef",
+            label: "variable API_KEY",
+          },
+        },
+      },
+    });
+    expect(JSON.stringify(lines[0]?.err)).toContain("variable API_KEY (id 0b9f6c1e-0000-4000-8000-000000000001)");
+    expect(lines[1]).toMatchObject({
+      code: "ECONNREFUSED",
+      query: { code: "[redacted]" },
+      authorization_code: "[redacted]",
+      token: "[redacted]",
+      nested: { client_secret: "[redacted]", credentials: "[redacted]", private_key: "[redacted]" },
+    });
     expect(JSON.stringify(lines)).not.toContain(CANARY);
   });
 

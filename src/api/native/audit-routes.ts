@@ -32,10 +32,47 @@ const VerifyReport = Type.Object({
   intact: Type.Boolean(),
   chains: Type.Integer(),
   events: Type.Integer(),
+  legacy_events: Type.Integer({ description: "Events written before their chain was keyed: checked by their SHA-256 links only" }),
   first_break: Nullable(
     Type.Object({ chain_id: Type.String(), seq: Type.Integer(), event_id: Nullable(Type.String()), reason: Type.String() }),
   ),
 });
+
+const Checkpoint = Type.Object({
+  format: Type.String(),
+  chain_id: Type.String(),
+  count: Type.Integer(),
+  head_hash: Type.String(),
+  created_at: Type.String(),
+  key_id: Type.String(),
+  algorithm: Type.Literal("Ed25519"),
+  payload: Type.String({
+    description: "The signed bytes (UTF-8): a JSON object of format, chain_id, count, head_hash, created_at, key_id",
+  }),
+  signature: Type.String({ description: "Ed25519 signature of payload, base64" }),
+});
+
+export const PublicKey = Type.Object({
+  algorithm: Type.Literal("Ed25519"),
+  key_id: Type.String(),
+  public_key_pem: Type.String(),
+  public_key_jwk: Type.Object({ kty: Type.Literal("OKP"), crv: Type.Literal("Ed25519"), x: Type.String() }),
+});
+
+/** GET /v1/audit/public-key: published without authentication, so anyone holding checkpoints can check them. */
+export const auditPublicKeyRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+  app.get(
+    "/audit/public-key",
+    {
+      schema: {
+        tags: ["audit"],
+        description: "The Ed25519 public key that signs audit checkpoints (PEM and JWK). No authentication: it is public.",
+        response: { 200: PublicKey },
+      },
+    },
+    async () => context.audit.publicKey(),
+  );
+};
 
 const OrganizationFilter = Type.Optional(Type.String({ format: "uuid" }));
 
@@ -78,6 +115,20 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = asyn
     async (request) => ({
       results: await context.audit.lookup(principalOf(request), request.body.value, request.body.organization_id),
     }),
+  );
+
+  app.get(
+    "/audit/checkpoint",
+    {
+      schema: {
+        tags: ["audit"],
+        description:
+          "A signed checkpoint of one audit chain (an admin's organization; the instance-admin's `organization_id`, or the instance chain): its event count and head hash now. `signature` is Ed25519 (base64) over the UTF-8 bytes of `payload`, verifiable with the key at GET /v1/audit/public-key alone.",
+        querystring: Type.Object({ organization_id: OrganizationFilter }),
+        response: { 200: Checkpoint, ...errors },
+      },
+    },
+    async (request) => context.audit.checkpoint(principalOf(request), request.query.organization_id),
   );
 
   app.get(

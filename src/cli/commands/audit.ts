@@ -20,6 +20,8 @@ interface VerifyReport {
   intact: boolean;
   chains: number;
   events: number;
+  /** Events written before their chain was keyed (checked by SHA-256 links only); absent from older servers. */
+  legacy_events?: number;
   first_break: ChainBreak | null;
 }
 
@@ -42,15 +44,24 @@ function transport() {
   return createTransport({ url: settings.url, token: settings.token, userAgent: "latch-cli" });
 }
 
-/** Read-only on the server's own database: the environment names it as it does for `latch serve`. */
+/**
+ * Read-only on the server's own database: the environment names it (and the root key, which
+ * unseals the chain keys) as it does for `latch serve`.
+ */
 async function verifyLocally(organizationId: string | undefined): Promise<VerifyReport> {
   const { parseConfig } = await import("../../config.js");
   const { connect } = await import("../../db/connect.js");
+  const { loadRootKeys } = await import("../../crypto/root-key.js");
+  const { createKeyring } = await import("../../crypto/keyring.js");
+  const { createChainKeys } = await import("../../modules/audit/audit-chain-keys.js");
   const { verifyChains } = await import("../../modules/audit/audit-verify.js");
   const config = parseConfig(process.env);
+  const rootKeys = loadRootKeys(config, { generate: false });
   const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
   try {
-    return await verifyChains(storage.db, organizationId === undefined ? null : [organizationId]);
+    const keyring = createKeyring({ db: storage.db, rootKeys });
+    const chainKeys = createChainKeys({ db: storage.db, keyring, now: () => new Date() });
+    return await verifyChains(storage.db, chainKeys, organizationId === undefined ? null : [organizationId]);
   } finally {
     await storage.close();
   }
@@ -79,7 +90,29 @@ export function registerAuditCommands(program: Command): void {
           : (await transport().request<VerifyReport>("GET", "/v1/audit/verify", { query: { organization_id: options.org } })).body;
         if (options.json) printJson(report);
         if (report.first_break !== null) throw new CommandFailed(describeBreak(report.first_break));
-        if (!options.json) print(`audit log intact: ${report.events} event(s) in ${report.chains} chain(s)`);
+        const legacy = report.legacy_events ? ` (${report.legacy_events} from before chains were keyed, checked by SHA-256 only)` : "";
+        if (!options.json) print(`audit log intact: ${report.events} event(s) in ${report.chains} chain(s)${legacy}`);
+      }),
+    );
+
+  audit
+    .command("checkpoint")
+    .description("print a signed checkpoint of a chain (its event count and head hash) as JSON, to keep outside Latch")
+    .option("--org <id>", "this organization's chain (instance-admin; an admin gets its own)")
+    .action(
+      action(async (options: { org?: string }) => {
+        const query = options.org === undefined ? {} : { organization_id: options.org };
+        printJson((await transport().request<unknown>("GET", "/v1/audit/checkpoint", { query })).body);
+      }),
+    );
+
+  audit
+    .command("public-key")
+    .description("print the Ed25519 public key (PEM) that verifies audit checkpoints")
+    .action(
+      action(async () => {
+        const key = (await transport().request<{ public_key_pem: string }>("GET", "/v1/audit/public-key")).body;
+        print(key.public_key_pem.trimEnd());
       }),
     );
 

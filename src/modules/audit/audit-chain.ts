@@ -1,6 +1,8 @@
 // The hash chain (pure): each event's hash covers its fields and the previous event's hash, so
-// an edited, removed or reordered row breaks the chain from that row on.
-import { createHash } from "node:crypto";
+// an edited, removed or reordered row breaks the chain from that row on. Since migration 0051 the
+// link is an HMAC under the chain's sealed key (audit-chain-keys.ts); older events keep their
+// SHA-256 links, and the first keyed event's HMAC covers the last of them.
+import { createHash, createHmac } from "node:crypto";
 import type { AuditEventsTable } from "../../db/types.js";
 import type { AuditEventView } from "./audit-types.js";
 
@@ -8,10 +10,23 @@ export const GENESIS_HASH = "0".repeat(64);
 
 export type ChainedFields = Omit<AuditEventsTable, "hash">;
 
-/** SHA-256 over a fixed-order JSON array of every stored field but the hash itself. */
+/**
+ * The legacy (unkeyed) link: SHA-256 over a fixed-order JSON array of every stored field but the
+ * hash itself. Anyone who can write the database can recompute it, so it only checks events
+ * written before their chain got its key (the chain key's keyed_from_seq).
+ */
 export function eventHash(event: ChainedFields): string {
-  const canonical = JSON.stringify([
-    "latch-audit-v1",
+  return createHash("sha256").update(canonicalEvent("latch-audit-v1", event), "utf8").digest("hex");
+}
+
+/** The keyed link: HMAC-SHA256 under the chain's sealed key; recomputing it needs the root key. */
+export function keyedEventHash(key: Buffer, event: ChainedFields): string {
+  return createHmac("sha256", key).update(canonicalEvent("latch-audit-v2", event), "utf8").digest("hex");
+}
+
+function canonicalEvent(tag: string, event: ChainedFields): string {
+  return JSON.stringify([
+    tag,
     event.id,
     event.chain_id,
     Number(event.seq),
@@ -31,7 +46,6 @@ export function eventHash(event: ChainedFields): string {
     event.value_hmacs,
     event.prev_hash,
   ]);
-  return createHash("sha256").update(canonical, "utf8").digest("hex");
 }
 
 function parseDetails(text: string): Record<string, unknown> {

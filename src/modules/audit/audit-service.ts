@@ -7,16 +7,18 @@ import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
 import { fromReactorId, isUuid, REACTOR_PREFIX, type ReactorKind } from "../tree/ids.js";
 import { createAuditBatcher } from "./audit-batcher.js";
-import { toAuditEventView } from "./audit-chain.js";
+import { GENESIS_HASH, toAuditEventView } from "./audit-chain.js";
+import { createChainKeys } from "./audit-chain-keys.js";
 import { createAuditKeys, valueHmac } from "./audit-keys.js";
 import { createAuditStreamer } from "./audit-outbox.js";
-import type { AuditActor, AuditEventView } from "./audit-types.js";
+import { createAuditSigner, type PublishedKey } from "./audit-signing.js";
+import { type AuditActor, type AuditEventView, INSTANCE_CHAIN } from "./audit-types.js";
 import { type VerifyReport, verifyChains } from "./audit-verify.js";
 import { createAuditWriter } from "./audit-writer.js";
 
 export interface AuditServiceDeps {
   db: Db;
-  keyring: Pick<Keyring, "encrypt" | "decrypt">;
+  keyring: Pick<Keyring, "encrypt" | "decrypt" | "sealKey" | "openKey">;
   config: { auditFile: string | null };
   now?: () => Date;
   onError?: (error: unknown) => void;
@@ -33,6 +35,22 @@ export interface AuditQuery {
   limit?: number;
 }
 
+/** A signed checkpoint: `payload` is exactly the signed bytes (UTF-8), a JSON object of the other fields. */
+export interface AuditCheckpoint {
+  format: string;
+  chain_id: string;
+  /** Events in the chain (the head's sequence number). */
+  count: number;
+  head_hash: string;
+  created_at: string;
+  key_id: string;
+  algorithm: "Ed25519";
+  payload: string;
+  /** Ed25519 over the payload's UTF-8 bytes, base64. */
+  signature: string;
+}
+
+const CHECKPOINT_FORMAT = "latch-audit-checkpoint-v1";
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
@@ -86,7 +104,9 @@ export function createAuditService(deps: AuditServiceDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
   const keys = createAuditKeys({ db, keyring: deps.keyring, now });
-  const writer = createAuditWriter({ db, keys, outbox: deps.config.auditFile !== null, now });
+  const chainKeys = createChainKeys({ db, keyring: deps.keyring, now });
+  const signer = createAuditSigner({ db, keyring: deps.keyring, now });
+  const writer = createAuditWriter({ db, keys, chainKeys, outbox: deps.config.auditFile !== null, now });
   const batcher = createAuditBatcher({ db, writer, now, ...(deps.onError ? { onError: deps.onError } : {}) });
   const streamer =
     deps.config.auditFile === null
@@ -193,7 +213,34 @@ export function createAuditService(deps: AuditServiceDeps) {
 
     async verify(actor: Principal, organizationId?: string): Promise<VerifyReport> {
       const readable = readableOrganization(actor, organizationId);
-      return verifyChains(db, readable === null ? null : [readable]);
+      return verifyChains(db, chainKeys, readable === null ? null : [readable]);
+    },
+
+    /** At start-up: a key for every chain that has none yet (switching it to HMAC links from its next event). */
+    sealLegacyChains: () => chainKeys.sealLegacyChains(),
+
+    /** The Ed25519 public key that signs checkpoints (published without authentication). */
+    publicKey: (): Promise<PublishedKey> => signer.publicKey(),
+
+    /**
+     * A signed checkpoint of one chain: its head (event count and hash) now. An admin gets its
+     * organization's; the instance-admin one organization's, or the instance chain's.
+     */
+    async checkpoint(actor: Principal, organizationId?: string): Promise<AuditCheckpoint> {
+      const readable = readableOrganization(actor, organizationId);
+      const chainId = readable ?? INSTANCE_CHAIN;
+      const head = await db.selectFrom("audit_heads").select(["seq", "hash"]).where("chain_id", "=", chainId).executeTakeFirst();
+      const fields = {
+        format: CHECKPOINT_FORMAT,
+        chain_id: chainId,
+        count: head === undefined ? 0 : Number(head.seq),
+        head_hash: head?.hash ?? GENESIS_HASH,
+        created_at: now().toISOString(),
+      };
+      const publicKey = await signer.publicKey();
+      const payload = JSON.stringify({ ...fields, key_id: publicKey.key_id });
+      const { signature } = await signer.sign(payload);
+      return { ...fields, key_id: publicKey.key_id, algorithm: "Ed25519", payload, signature };
     },
   };
 }

@@ -1,8 +1,12 @@
 // Walks every chain (or one) in order and reports the first break: a sequence gap, a link that
-// does not name the previous hash, a hash that does not match the row, or a head that does not
-// match the last row (a removed tail). Needs only the database: no key.
+// does not name the previous hash, a hash that does not match the row, a head that does not match
+// the last row (a removed tail), or a chain key that is missing or was changed. Events from the
+// chain key's keyed_from_seq on are checked by HMAC (needs the root key: the chain keys are
+// sealed by it); earlier ones, written before chains were keyed, by their SHA-256 links.
 import type { Executor } from "../../db/types.js";
-import { eventHash, GENESIS_HASH } from "./audit-chain.js";
+import { isAppError } from "../../errors.js";
+import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
+import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
 
 export interface ChainBreak {
   chain_id: string;
@@ -15,15 +19,47 @@ export interface VerifyReport {
   intact: boolean;
   chains: number;
   events: number;
+  /** Of `events`, those written before their chain was keyed: checked by their SHA-256 links only. */
+  legacy_events: number;
   first_break: ChainBreak | null;
 }
 
 const PAGE = 1000;
 
-async function verifyChain(ex: Executor, chainId: string): Promise<{ events: number; broken: ChainBreak | null }> {
+interface ChainResult {
+  events: number;
+  legacy: number;
+  broken: ChainBreak | null;
+}
+
+async function chainKeyOf(keys: Pick<ChainKeys, "read">, ex: Executor, chainId: string): Promise<ChainKey | ChainBreak> {
+  try {
+    const key = await keys.read(chainId, ex);
+    if (key !== null) return key;
+    return { chain_id: chainId, seq: 0, event_id: null, reason: "its chain key is missing (deleted?): the chain cannot be authenticated" };
+  } catch (error) {
+    if (!isAppError(error) || error.code !== "DATA_INTEGRITY") throw error;
+    return {
+      chain_id: chainId,
+      seq: 0,
+      event_id: null,
+      reason: "its chain key failed its integrity check (the key or its switch point was changed, or it is sealed under another root key)",
+    };
+  }
+}
+
+async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId: string): Promise<ChainResult> {
+  const chainKey = await chainKeyOf(keys, ex, chainId);
+  if ("reason" in chainKey) {
+    // A chain with no event and no head (an organization that wrote nothing yet) needs no key.
+    const head = await ex.selectFrom("audit_heads").select("chain_id").where("chain_id", "=", chainId).executeTakeFirst();
+    const event = await ex.selectFrom("audit_events").select("id").where("chain_id", "=", chainId).limit(1).executeTakeFirst();
+    return { events: 0, legacy: 0, broken: head === undefined && event === undefined ? null : chainKey };
+  }
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let events = 0;
+  let legacy = 0;
   for (;;) {
     const rows = await ex
       .selectFrom("audit_events")
@@ -37,14 +73,22 @@ async function verifyChain(ex: Executor, chainId: string): Promise<{ events: num
       const seq = Number(row.seq);
       const at = (reason: string): ChainBreak => ({ chain_id: chainId, seq, event_id: row.id, reason });
       if (seq !== expectedSeq) {
-        return { events, broken: { chain_id: chainId, seq: expectedSeq, event_id: null, reason: `event ${expectedSeq} is missing` } };
+        return {
+          events,
+          legacy,
+          broken: { chain_id: chainId, seq: expectedSeq, event_id: null, reason: `event ${expectedSeq} is missing` },
+        };
       }
-      if (row.prev_hash !== prevHash) return { events, broken: at("its prev_hash does not match the previous event's hash") };
+      if (row.prev_hash !== prevHash) return { events, legacy, broken: at("its prev_hash does not match the previous event's hash") };
       const { hash, ...fields } = row;
-      if (eventHash(fields) !== hash) return { events, broken: at("its content does not match its hash (the row was changed)") };
+      const keyed = seq >= chainKey.fromSeq;
+      if ((keyed ? keyedEventHash(chainKey.key, fields) : eventHash(fields)) !== hash) {
+        return { events, legacy, broken: at(`its content does not match its ${keyed ? "keyed " : ""}hash (the row was changed)`) };
+      }
       prevHash = hash;
       expectedSeq += 1;
       events += 1;
+      if (!keyed) legacy += 1;
     }
     if (rows.length < PAGE) break;
   }
@@ -53,6 +97,7 @@ async function verifyChain(ex: Executor, chainId: string): Promise<{ events: num
   if (head !== undefined && (Number(head.seq) !== last || head.hash !== prevHash)) {
     return {
       events,
+      legacy,
       broken: {
         chain_id: chainId,
         seq: Number(head.seq),
@@ -61,11 +106,11 @@ async function verifyChain(ex: Executor, chainId: string): Promise<{ events: num
       },
     };
   }
-  return { events, broken: null };
+  return { events, legacy, broken: null };
 }
 
 /** Verifies the given chains (all when null). */
-export async function verifyChains(ex: Executor, chainIds: string[] | null): Promise<VerifyReport> {
+export async function verifyChains(ex: Executor, keys: Pick<ChainKeys, "read">, chainIds: string[] | null): Promise<VerifyReport> {
   let ids = chainIds;
   if (ids === null) {
     const heads = await ex.selectFrom("audit_heads").select("chain_id").execute();
@@ -73,10 +118,12 @@ export async function verifyChains(ex: Executor, chainIds: string[] | null): Pro
     ids = [...new Set([...heads, ...seen].map((row) => row.chain_id))].sort();
   }
   let events = 0;
+  let legacy = 0;
   for (const chainId of ids) {
-    const result = await verifyChain(ex, chainId);
+    const result = await verifyChain(ex, keys, chainId);
     events += result.events;
-    if (result.broken !== null) return { intact: false, chains: ids.length, events, first_break: result.broken };
+    legacy += result.legacy;
+    if (result.broken !== null) return { intact: false, chains: ids.length, events, legacy_events: legacy, first_break: result.broken };
   }
-  return { intact: true, chains: ids.length, events, first_break: null };
+  return { intact: true, chains: ids.length, events, legacy_events: legacy, first_break: null };
 }

@@ -1,16 +1,18 @@
-// Writes one audit event inside the caller's transaction, as the next link of its chain. The
-// chain head is updated first: on PostgreSQL that row lock orders the writers of one
+// Writes one audit event inside the caller's transaction, as the next link of its chain (an HMAC
+// under the chain's sealed key, audit-chain-keys.ts). The chain head is updated first: on PostgreSQL that row lock orders the writers of one
 // organization until they commit, so call `record` last in a transaction (after the change).
 import { PostgresAdapter, type QueryCreator } from "kysely";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../tree/ids.js";
-import { eventHash, GENESIS_HASH } from "./audit-chain.js";
+import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
+import type { ChainKeys } from "./audit-chain-keys.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
 import { type AuditActor, type AuditEntry, INSTANCE_CHAIN } from "./audit-types.js";
 
 export interface AuditWriterDeps {
   db: Db;
   keys: AuditKeys;
+  chainKeys: Pick<ChainKeys, "keyFor">;
   /** LATCH_AUDIT_FILE is set: every event also goes to the outbox. */
   outbox: boolean;
   now: () => Date;
@@ -95,7 +97,9 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         value_hmacs: JSON.stringify(valueHmacs),
         prev_hash: prevHash,
       };
-      const hash = eventHash(fields);
+      // Keyed from the chain's switch point on (always, for events written by this version).
+      const chainKey = await deps.chainKeys.keyFor(chainId, seq, ex);
+      const hash = seq >= chainKey.fromSeq ? keyedEventHash(chainKey.key, fields) : eventHash(fields);
       if (ex.getExecutor().adapter instanceof PostgresAdapter) {
         await appendInOneStatement(ex, { ...fields, hash }, valueHmacs, deps.outbox);
         return fields.id;

@@ -80,8 +80,9 @@ export function credentialVariableName(name: string): string {
 
 export type CredentialField = "secret_credentials" | "artifact" | "refresh_token";
 
-export function cipherRef(credentialId: string, field: CredentialField): CipherRef {
-  return { table: "credentials", id: credentialId, field };
+/** `name` (the credential's) is only named in an integrity error; it is not part of the associated data. */
+export function cipherRef(credentialId: string, field: CredentialField, name?: string): CipherRef {
+  return { table: "credentials", id: credentialId, field, ...(name === undefined ? {} : { label: `credential ${name}` }) };
 }
 
 export type CredentialStatus = "pending" | "succeeded" | "failed";

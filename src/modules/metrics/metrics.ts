@@ -29,6 +29,13 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     registers: [registry],
   });
 
+  const integrityFailures = new Counter({
+    name: "latch_integrity_failures_total",
+    help: "Stored ciphertexts or wrapped keys that failed their integrity check when read, by table and field (the log line names the row)",
+    labelNames: ["table", "field"] as const,
+    registers: [registry],
+  });
+
   new Gauge({
     name: "latch_credentials",
     help: "Credentials by status (pending|succeeded|failed), and refresh_failed / refresh_overdue (succeeded, past refresh_at)",
@@ -120,6 +127,10 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     /** Called by the exchange engine after each exchange, refresh or test. */
     countExchange(type: string, kind: string, outcome: string): void {
       exchanges.inc({ type, kind, outcome });
+    },
+    /** Called by the keyring for every ciphertext that fails to open. */
+    countIntegrityFailure(table: string, field: string): void {
+      integrityFailures.inc({ table, field });
     },
     async render(): Promise<{ contentType: string; body: string }> {
       return { contentType: registry.contentType, body: await registry.metrics() };

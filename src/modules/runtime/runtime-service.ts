@@ -103,7 +103,11 @@ export function createRuntimeService(deps: {
       const expiresAt = row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at);
       if (expiresAt <= at) continue;
       validUntil = Math.min(validUntil, expiresAt);
-      extra[credentialVariableName(row.name)] = await keyring.decrypt(row.organization_id, cipherRef(row.id, "artifact"), row.artifact);
+      extra[credentialVariableName(row.name)] = await keyring.decrypt(
+        row.organization_id,
+        cipherRef(row.id, "artifact", row.name),
+        row.artifact,
+      );
       listed[row.name] = { id: toReactorId("credential", row.id), type_of: row.type_of, expires_at: row.expires_at };
     }
     return { extra, listed, validUntil };

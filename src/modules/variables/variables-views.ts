@@ -31,11 +31,13 @@ export function toFlag(value: boolean | null | undefined): number | null {
 
 export async function decryptValue(
   keyring: Decryptor,
-  row: Pick<VariablesTable, "id" | "organization_id" | "value">,
+  row: Pick<VariablesTable, "id" | "organization_id" | "value"> & { key?: string },
   ex?: Executor,
 ): Promise<string | null> {
   if (row.value === null) return null;
-  return keyring.decrypt(row.organization_id, { table: "variables", id: row.id, field: "value" }, row.value, ex);
+  // The key is named in an integrity error (never the value), so a caller knows which variable to repair.
+  const label = row.key === undefined ? {} : { label: `variable ${row.key}` };
+  return keyring.decrypt(row.organization_id, { table: "variables", id: row.id, field: "value", ...label }, row.value, ex);
 }
 
 async function plainValue(keyring: Decryptor, row: ShownRow, ex?: Executor): Promise<string | null> {

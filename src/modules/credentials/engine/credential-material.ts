@@ -38,11 +38,13 @@ export async function loadMaterial(
   const hidden =
     row.secret_credentials === null
       ? {}
-      : parseObject(await deps.keyring.decrypt(row.organization_id, cipherRef(row.id, "secret_credentials"), row.secret_credentials));
+      : parseObject(
+          await deps.keyring.decrypt(row.organization_id, cipherRef(row.id, "secret_credentials", row.name), row.secret_credentials),
+        );
   const refreshToken =
     row.refresh_token === null
       ? null
-      : await deps.keyring.decrypt(row.organization_id, cipherRef(row.id, "refresh_token"), row.refresh_token);
+      : await deps.keyring.decrypt(row.organization_id, cipherRef(row.id, "refresh_token", row.name), row.refresh_token);
   return {
     credential: {
       id: row.id,
