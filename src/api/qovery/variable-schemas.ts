@@ -140,8 +140,15 @@ export const EnvironmentVariableEditRequest = SecretEditRequest;
 // ---- Shared alias / override bodies of the per-scope endpoints.
 
 export const KeyBody = Type.Object({ key: Type.String(), description: Description, enable_interpolation_in_file: Interpolation });
+const OverrideValue = Type.Optional(
+  Type.Unsafe<string | null>({
+    type: ["string", "null"],
+    description: "The override's value. Required by Latch (optional in the client's model): a missing or null value answers 400.",
+  }),
+);
+
 export const ValueBody = Type.Object({
-  value: Type.Optional(NullableString),
+  value: OverrideValue,
   description: Description,
   enable_interpolation_in_file: Interpolation,
 });
@@ -195,7 +202,7 @@ export const VariableAliasRequest = Type.Object({
 });
 
 export const VariableOverrideRequest = Type.Object({
-  value: Type.Optional(NullableString),
+  value: OverrideValue,
   override_scope: ScopeEnum,
   override_parent_id: Uuid,
   description: Description,

@@ -52,6 +52,9 @@ export function createLinkUseCases(core: VariablesCore) {
     ): Promise<VariableView> {
       const owner = await core.loadOwner(actor, target, "write");
       const parent = await loadParent(parentId, owner, secrecy, "override");
+      // An override exists to hold a value: without one it would blank its parent at runtime.
+      if (input.value == null) throw ruleViolation("value is required: an override holds the value that replaces its parent's", "/value");
+      const value = input.value;
       if (parent.variable_type !== "VALUE" && parent.variable_type !== "FILE") {
         throw ruleViolation(`Only a VALUE or FILE variable can be overridden; this one is ${parent.variable_type}`);
       }
@@ -64,7 +67,7 @@ export function createLinkUseCases(core: VariablesCore) {
             `Overrides can only be created from one scope to a lower scope. ${HIERARCHY}`,
         );
       }
-      checkValue(input.value);
+      checkValue(value);
       checkDescription(input.description);
       return core.write({ projectId: owner.projectId, keys: [parent.key] }, async (tx) => {
         if ((await store.findByOwnerKey(ownerId(owner), parent.key, tx)) !== undefined) throw conflict(parent.key);
@@ -81,7 +84,7 @@ export function createLinkUseCases(core: VariablesCore) {
             enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
             parent_id: parent.id,
           },
-          input.value ?? "",
+          value,
           tx,
         );
         await store.insert(row, tx);
