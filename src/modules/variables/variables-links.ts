@@ -2,6 +2,7 @@
 // (new key, the parent's value, same or lower scope).
 import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
+import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkValue, isBelow, isVisibleFrom } from "./rules.js";
 import {
   type AliasInput,
@@ -69,8 +70,16 @@ export function createLinkUseCases(core: VariablesCore) {
       }
       checkValue(value);
       checkDescription(input.description);
-      return core.write({ projectId: owner.projectId, keys: [parent.key] }, async (tx) => {
+      // An override of a file is that file, at its parent's path: it collides with no file but
+      // one of another key at that path (only rows older than the rule can hold one).
+      const mountPath = parent.variable_type === "FILE" ? parent.mount_path : null;
+      const mountPaths = mountPath === null ? [] : [mountPath];
+      return core.write({ projectId: owner.projectId, keys: [parent.key], mountPaths }, async (tx) => {
         if ((await store.findByOwnerKey(ownerId(owner), parent.key, tx)) !== undefined) throw conflict(parent.key);
+        if (mountPath !== null) {
+          const other = (await store.filesAtMountPathInLineage(owner, mountPath, tx)).find((row) => row.id !== parent.id);
+          if (other !== undefined) throw mountPathTaken(mountPath, other);
+        }
         const row = await newRow(
           core,
           owner,
