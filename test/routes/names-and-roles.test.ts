@@ -1,5 +1,6 @@
 // Names with control characters are refused on both faces, naming the field (issue #17 item 15),
 // and the Qovery apiToken role ids are documented and listed when one is unknown (item 8).
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { QOVERY_ROLE_IDS } from "../../src/api/qovery/api-token-routes.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
@@ -127,5 +128,8 @@ describeEachDialect("names and role ids", (dialect) => {
     const roleId = operation.requestBody.content["application/json"].schema.properties.role_id;
     for (const id of Object.values(QOVERY_ROLE_IDS)) expect(roleId.description).toContain(id);
     expect(roleId.description).toContain("viewer");
+    // The README's table names the same ids.
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    for (const [role, id] of Object.entries(QOVERY_ROLE_IDS)) expect(readme).toContain(`| \`${id}\` | \`${role}\` |`);
   });
 });
