@@ -167,6 +167,15 @@ describeEachDialect("qovery file variables: mount paths", (dialect) => {
     expect(atPath.map((item) => item.key)).toEqual(["LEGACY_A"]);
   });
 
+  it("refuses to roll back a deleted file onto a path another file took meanwhile (409)", async () => {
+    const first = await file("RESTORED_FILE", "/etc/restore.conf", "JOB", t.jobId);
+    expect((await h.inject({ method: "DELETE", url: `/qovery/variable/${first.json().id}` })).statusCode).toBe(204);
+    expect((await file("NEWER_FILE", "/etc/restore.conf", "ENVIRONMENT", t.envId)).statusCode).toBe(201);
+    const rollback = await h.inject({ method: "POST", url: `/v1/variables/${first.json().id}/rollback`, payload: { version: 1 } });
+    expect(rollback.statusCode, rollback.body).toBe(409);
+    expect(rollback.json().detail).toBe("mount_path /etc/restore.conf is already used by the file variable NEWER_FILE (ENVIRONMENT)");
+  });
+
   it("holds under concurrency: of parallel creates at one path and different scopes, exactly one wins", async () => {
     let twoWinners = 0;
     for (let round = 0; round < 25; round++) {
