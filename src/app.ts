@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Logger } from "pino";
 import { sendNativeError } from "./api/http/errors.js";
 import "./api/http/principal.js";
+import { useJsonBodyParser } from "./api/http/json-body.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
 import { nativePlugin } from "./api/native/plugin.js";
 import { sendQoveryError } from "./api/qovery/errors.js";
@@ -88,6 +89,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
   lazySchemas.attach(app);
+  // Empty JSON bodies are none; too-deep ones are refused before any handler (json-body.ts).
+  useJsonBodyParser(app, ["application/json"]);
 
   app.decorateRequest("principal", null);
   // The global hooks run on every request: callback style, no promise each (bench/README.md).

@@ -175,6 +175,8 @@ export interface VariableImportInput {
 export interface VariableImportResult {
   total_variables_to_import: number;
   successful_imported_variables: Array<{ name: string; value?: string; scope: VariableScope; is_secret: boolean }>;
+  /** Every row not imported, with a code and the reason (a Latch extension; absent from older servers). */
+  skipped_variables?: Array<{ name: string; scope: string; is_secret: boolean; code: string; reason: string }>;
 }
 
 /** Where a variable lives: the scope and the id of the project, environment or service. */

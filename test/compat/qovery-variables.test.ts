@@ -174,6 +174,8 @@ describeEachDialect("qovery-typescript-axios against /qovery variables", (dialec
         { name: "IMPORTED", value: "i", scope: "HELM", is_secret: false },
         { name: "IMPORTED_SECRET", scope: "HELM", is_secret: true },
       ],
+      // Latch's extension (README): nothing was skipped.
+      skipped_variables: [],
     });
     const jobImport = await call(
       new JobEnvironmentVariableApi(configuration, basePath).importJobEnvironmentVariable(t.jobId, {

@@ -313,6 +313,7 @@ describeEachDialect("service variables in Chromium", (dialect) => {
     }
   });
 
+  // 2,000 imports and 40 browser pages take 17 to 30 s on a loaded two-core machine: its own time limit.
   it("pages on the server: 2,000 variables and 200 credentials show 50 rows a page, first to last", async () => {
     const organizationId = (await call("GET", "/qovery/organization")).results[0].id as string;
     const project = await call("POST", `/qovery/organization/${organizationId}/project`, { name: "bulk" });
@@ -390,7 +391,7 @@ describeEachDialect("service variables in Chromium", (dialect) => {
     await page.reload();
     await expect.poll(() => pager.textContent()).toBe("Page 4 of 4 (200 credentials)");
     for (const body of await Promise.all(w.bodies)) for (const canary of CANARIES) expect(body).not.toContain(canary);
-  });
+  }, 120_000);
 
   it("Home counts a key missing by Compare's rule: a key production inherits from the project is not missing", async () => {
     // staging overrides the project's DB_URL at ENVIRONMENT scope; production gets it from the project.

@@ -3,11 +3,35 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { AppError, isAppError } from "../../errors.js";
 
+interface ValidationIssue {
+  keyword?: string;
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/**
+ * The values a failed enum allows: Ajv's `enum` error lists them; a union of literals (TypeBox's
+ * Type.Union of Type.Literal) fails as one `const` error per branch, then `anyOf`.
+ */
+function allowedValues(issues: ValidationIssue[]): unknown[] | null {
+  const first = issues[0];
+  if (first?.keyword === "enum" && Array.isArray(first.params?.allowedValues)) return first.params.allowedValues;
+  if (first?.keyword !== "const") return null;
+  const values: unknown[] = [];
+  for (const issue of issues) {
+    if (issue.keyword === "const" && issue.instancePath === first.instancePath) values.push(issue.params?.allowedValue);
+    else if (issue.keyword === "anyOf" && issue.instancePath === first.instancePath) return values;
+    else return null;
+  }
+  return null;
+}
+
 interface FrameworkError {
   code?: string;
   statusCode?: number;
   message?: string;
-  validation?: Array<{ instancePath?: string; message?: string; params?: Record<string, unknown> }>;
+  validation?: ValidationIssue[];
   validationContext?: string;
 }
 
@@ -21,7 +45,13 @@ export function toAppError(error: unknown): AppError {
     const missing = first.params?.missingProperty;
     const field = typeof missing === "string" ? `${path}/${missing}` : path;
     const label = field === "" ? where : `${where}${field.replace(/\//g, ".")}`;
-    const message = typeof missing === "string" ? `${label} is required` : `${label} ${first.message ?? "is invalid"}`;
+    const allowed = allowedValues(e.validation);
+    const message =
+      typeof missing === "string"
+        ? `${label} is required`
+        : allowed !== null
+          ? `${label} must be one of: ${allowed.map((value) => (value === null ? "null" : String(value))).join(", ")}`
+          : `${label} ${first.message ?? "is invalid"}`;
     return new AppError("VALIDATION_FAILED", message, {
       pointer: where === "body" ? field || "/" : undefined,
       parameter: where === "querystring" ? field.replace(/^\//, "") : undefined,

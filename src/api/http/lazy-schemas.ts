@@ -9,6 +9,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import AjvCompiler from "@fastify/ajv-compiler";
 import { SerializerSelector } from "@fastify/fast-json-stringify-compiler";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { ajvOptionsFor, withLowerCaseUuids } from "./request-schemas.js";
 
 type Validate = ((data: unknown) => unknown) & { errors?: unknown };
 type Serialize = (data: unknown) => string;
@@ -61,11 +62,16 @@ export function createLazySchemas() {
   }
 
   const compilersFactory = {
-    buildValidator(externalSchemas: unknown, options: unknown) {
-      const compilerFor = (buildValidator as (e: unknown, o: unknown) => (route: RouteSchema) => Validate)(externalSchemas, options);
+    buildValidator(externalSchemas: unknown, options: Parameters<typeof ajvOptionsFor>[1]) {
+      const build = buildValidator as (e: unknown, o: unknown) => (route: RouteSchema) => Validate;
+      // Bodies without type coercion, the other parts with it (request-schemas.ts).
+      const bodyCompiler = build(externalSchemas, ajvOptionsFor("body", options));
+      const otherCompiler = build(externalSchemas, ajvOptionsFor("other", options));
       return (route: RouteSchema): Validate => {
         assertLowerCaseHeaders(route);
-        const compiled = deferred(`${route.method} ${route.url} ${route.httpPart ?? ""}`, () => compilerFor(route));
+        const compilerFor = route.httpPart === "body" ? bodyCompiler : otherCompiler;
+        const compile = () => compilerFor({ ...route, schema: withLowerCaseUuids(route.schema) });
+        const compiled = deferred(`${route.method} ${route.url} ${route.httpPart ?? ""}`, compile);
         const validate: Validate = (data) => {
           const fn = compiled();
           const result = fn(data);

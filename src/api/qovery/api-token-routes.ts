@@ -14,8 +14,9 @@ import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { principalOf } from "../http/principal.js";
+import { Nullable } from "../http/schema.js";
 import { qoveryErrorResponses } from "./errors.js";
-import { ApiTokenCreated, ApiTokenRequest } from "./tree-schemas.js";
+import { ApiTokenCreated } from "./tree-schemas.js";
 
 export const QOVERY_ROLE_IDS = {
   admin: "1a7c1d02-5b3e-4c8e-9d7a-0000000000ad",
@@ -37,6 +38,26 @@ function roleOf(roleId: string | null): QoveryRole {
   }
   return found;
 }
+
+const ROLE_ID_DESCRIPTION =
+  "The token's rights in the organization, by Qovery role id: " +
+  `\`${QOVERY_ROLE_IDS.admin}\` admin (everything in the organization, tokens included), ` +
+  `\`${QOVERY_ROLE_IDS.member}\` member (creates, edits and deletes variables and credentials), ` +
+  `\`${QOVERY_ROLE_IDS.viewer}\` viewer (reads names, keys and metadata, never a secret value), ` +
+  "null: member. Any other value answers 400 listing these.";
+
+// role_id is a plain string here (not format uuid) so that any unknown value, "admin" included,
+// gets the 400 that lists the role ids rather than a format error.
+const ApiTokenRequest = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  description: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
+  scope: Type.Optional(Nullable(Type.Literal("ADMIN"))),
+  role_id: Type.Unsafe<string | null>({
+    type: ["string", "null"],
+    description: ROLE_ID_DESCRIPTION,
+    examples: Object.values(QOVERY_ROLE_IDS),
+  }),
+});
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "uuid" }) });
 

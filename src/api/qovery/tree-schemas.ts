@@ -94,13 +94,6 @@ export const EnvironmentResponse = Type.Object({
 
 export const EnvironmentResponseList = Type.Object({ results: Type.Array(EnvironmentResponse) });
 
-export const ApiTokenRequest = Type.Object({
-  name: Type.String({ minLength: 1, maxLength: 255 }),
-  description: Type.Optional(Nullable(Type.String({ maxLength: 255 }))),
-  scope: Type.Optional(Nullable(Type.Literal("ADMIN"))),
-  role_id: Nullable(Type.String({ format: "uuid" })),
-});
-
 export const ApiTokenCreated = Type.Object({
   id: Type.String(),
   created_at: Type.String(),

@@ -133,5 +133,12 @@ export function toVariableImport(result: ImportResult): Static<typeof VariableIm
       scope: entry.scope,
       is_secret: entry.isSecret,
     })),
+    skipped_variables: result.skipped.map((entry) => ({
+      name: entry.name,
+      scope: entry.scope,
+      is_secret: entry.isSecret,
+      code: entry.code,
+      reason: entry.reason,
+    })),
   };
 }

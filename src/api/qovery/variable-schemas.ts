@@ -2,6 +2,7 @@
 // Response schemas are allowlists: a field that is not declared here cannot reach the wire.
 // Request schemas only shape the body; the variable rules (keys, sizes, scopes) live in modules/.
 import { type TSchema, Type } from "@sinclair/typebox";
+import { IMPORT_SKIP_CODES } from "../../modules/variables/variable-types.js";
 import { Nullable } from "../http/schema.js";
 import { StringEnum } from "./tree-schemas.js";
 
@@ -140,8 +141,15 @@ export const EnvironmentVariableEditRequest = SecretEditRequest;
 // ---- Shared alias / override bodies of the per-scope endpoints.
 
 export const KeyBody = Type.Object({ key: Type.String(), description: Description, enable_interpolation_in_file: Interpolation });
+const OverrideValue = Type.Optional(
+  Type.Unsafe<string | null>({
+    type: ["string", "null"],
+    description: "The override's value. Required by Latch (optional in the client's model): a missing or null value answers 400.",
+  }),
+);
+
 export const ValueBody = Type.Object({
-  value: Type.Optional(NullableString),
+  value: OverrideValue,
   description: Description,
   enable_interpolation_in_file: Interpolation,
 });
@@ -195,7 +203,7 @@ export const VariableAliasRequest = Type.Object({
 });
 
 export const VariableOverrideRequest = Type.Object({
-  value: Type.Optional(NullableString),
+  value: OverrideValue,
   override_scope: ScopeEnum,
   override_parent_id: Uuid,
   description: Description,
@@ -232,6 +240,22 @@ export const VariableImport = Type.Object({
       scope: ScopeOut,
       is_secret: Type.Boolean(),
     }),
+  ),
+  // A Latch extension (README, "Import report"): Qovery's model has only the two fields above,
+  // and its clients ignore a field they do not know.
+  skipped_variables: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      scope: Type.String(),
+      is_secret: Type.Boolean(),
+      code: StringEnum(IMPORT_SKIP_CODES),
+      reason: Type.String(),
+    }),
+    {
+      description:
+        "Latch extension: every row that was not imported (refused: SCOPE_NOT_ALLOWED, RESERVED_NAME, INVALID, DUPLICATE_NAME; " +
+        "skipped by the overwrite matrix: EXISTS_*, NOT_OVERRIDABLE), in the input's order, with its reason. Never a value.",
+    },
   ),
 });
 

@@ -6,6 +6,7 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { fromReactorId, isUuid } from "../../modules/tree/ids.js";
+import { useJsonBodyParser } from "../http/json-body.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
@@ -50,18 +51,10 @@ async function authenticate(context: Context, request: FastifyRequest): Promise<
 }
 
 export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
-  // The SDK sends `Content-Type: application/vnd.api+json` on GET and DELETE too, without a body.
-  const parseJson = app.getDefaultJsonParser("error", "error");
-  // Only JSON bodies: anything else (text/plain included) is 415.
-  app.removeContentTypeParser(["application/json", "text/plain"]);
-  app.addContentTypeParser(["application/json", JSON_API], { parseAs: "string" }, (request, body, done) => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
-    if (text.trim() === "") {
-      done(null, undefined);
-      return;
-    }
-    parseJson(request, text, done);
-  });
+  // The SDK sends `Content-Type: application/vnd.api+json` on GET and DELETE too, without a body:
+  // an empty body is none (json-body.ts). Only JSON bodies: anything else (text/plain included) is 415.
+  app.removeContentTypeParser(["text/plain"]);
+  useJsonBodyParser(app, ["application/json", JSON_API]);
 
   app.setErrorHandler((error, request, reply) => sendJsonApiError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>

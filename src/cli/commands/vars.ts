@@ -249,8 +249,12 @@ export function registerVariableCommands(program: Command): void {
             });
           const imported = new Set(result.successful_imported_variables.map((v) => v.name));
           print(`Imported ${imported.size} of ${result.total_variables_to_import} variable(s).`);
-          const skipped = vars.filter((v) => !imported.has(v.name)).map((v) => v.name);
-          if (skipped.length > 0) note(`Skipped (already present, secret or built-in): ${skipped.join(", ")}`);
+          if (result.skipped_variables !== undefined) {
+            for (const row of result.skipped_variables) note(`Skipped ${JSON.stringify(row.name)}: ${row.reason}`);
+          } else {
+            const skipped = vars.filter((v) => !imported.has(v.name)).map((v) => v.name);
+            if (skipped.length > 0) note(`Skipped (already present, secret or built-in): ${skipped.join(", ")}`);
+          }
         },
       ),
     );

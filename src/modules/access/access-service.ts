@@ -5,6 +5,7 @@ import type { ApiTokensTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { newId } from "../tree/ids.js";
+import { controlCharacterMessage, hasControlCharacter } from "../tree/tree-names.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Principal, Role } from "./access-types.js";
 import { ROLES } from "./access-types.js";
@@ -160,6 +161,8 @@ export function createAccessService(deps: {
     if (name === "" || name.length > 255) {
       throw new AppError("VALIDATION_FAILED", "name must be 1 to 255 characters", { pointer: "/name" });
     }
+    if (hasControlCharacter(name))
+      throw new AppError("VALIDATION_FAILED", controlCharacterMessage("name"), { pointer: "/name", field: "name" });
     return role;
   }
 

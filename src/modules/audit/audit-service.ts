@@ -157,7 +157,8 @@ export function createAuditService(deps: AuditServiceDeps) {
       let select = db.selectFrom("audit_events").selectAll();
       if (organizationId !== null) select = select.where("organization_id", "=", organizationId);
       if (query.resource !== undefined) select = select.where("resource_id", "=", rowIdOf(query.resource));
-      if (query.actor !== undefined) select = select.where("actor_token_id", "=", query.actor);
+      if (query.actor !== undefined)
+        select = select.where("actor_token_id", "=", isUuid(query.actor) ? query.actor.toLowerCase() : query.actor);
       if (query.action !== undefined) {
         // `variable.` (a trailing dot) lists every action on variables.
         select = query.action.endsWith(".")

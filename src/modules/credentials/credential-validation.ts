@@ -3,6 +3,7 @@
 // quote a value: a token_url may carry user info, a hidden field is a secret.
 import { createPrivateKey } from "node:crypto";
 import { AppError } from "../../errors.js";
+import { controlCharacterMessage, hasControlCharacter } from "../tree/tree-names.js";
 import { CREDENTIAL_FIELDS, type FieldSpec, GOOGLE_SCOPES, type Provider } from "./credential-types.js";
 
 export const CREDENTIALS_POINTER = "/data/attributes/credentials";
@@ -178,6 +179,9 @@ export function validName(name: unknown): string {
     throw new AppError("UNPROCESSABLE", `attributes.name must be at most ${MAX_NAME_LENGTH} characters`, {
       pointer: "/data/attributes/name",
     });
+  }
+  if (hasControlCharacter(trimmed)) {
+    throw new AppError("UNPROCESSABLE", controlCharacterMessage("attributes.name"), { pointer: "/data/attributes/name", field: "name" });
   }
   return trimmed;
 }

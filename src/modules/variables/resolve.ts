@@ -2,6 +2,7 @@
 // BUILT_IN ∪ PROJECT ∪ ENVIRONMENT ∪ the service's own; the narrowest scope wins; an alias
 // takes its parent key's effective value as this service sees it; then one level of `{{KEY}}`
 // interpolation, as Qovery does it (a missing key becomes "", nesting is not expanded).
+import { oneFilePerMountPath } from "./mount-paths.js";
 import { isVisibleFrom, type Placed, type Viewpoint } from "./rules.js";
 import { scopeLevel, type VariableType } from "./variable-types.js";
 
@@ -125,7 +126,7 @@ export function resolveVariables(rows: readonly ResolvableVariable[], extra: Rea
       });
     }
   }
-  return { variables, files, unresolved: [...unresolved].sort() };
+  return { variables, files: oneFilePerMountPath(files), unresolved: [...unresolved].sort() };
 }
 
 /** Filters any set of rows to what one service (or environment) sees, then resolves. */

@@ -50,10 +50,25 @@ export function checkValue(value: string | null | undefined, pointer = "/value")
   }
 }
 
+export const MAX_MOUNT_PATH_LENGTH = 4096;
+
+/**
+ * A file variable's mount path is absolute and normalized, so that two spellings of one path
+ * (`/etc//app.conf`, `/etc/./app.conf`, `/etc/x/../app.conf`) cannot pass the uniqueness rule
+ * (mount-paths.ts) and then land on one file: it starts with `/`, has no empty, `.` or `..`
+ * segment (no `//`, no trailing `/`, so never `/` itself) and no control character.
+ */
 export function checkMountPath(mountPath: string | null | undefined): void {
   if (mountPath == null) return;
-  if (mountPath.trim() === "") throw violation("mount_path must not be empty for a file variable; omit it or send null", "/mount_path");
-  if (mountPath.length > 4096) throw violation("mount_path must be at most 4096 characters", "/mount_path");
+  const pointer = "/mount_path";
+  if (mountPath.trim() === "") throw violation("mount_path must not be empty for a file variable; omit it or send null", pointer);
+  if (mountPath.length > MAX_MOUNT_PATH_LENGTH) throw violation(`mount_path must be at most ${MAX_MOUNT_PATH_LENGTH} characters`, pointer);
+  if (!mountPath.startsWith("/")) throw violation("mount_path must be an absolute path (start with /)", pointer);
+  if (/\p{Cc}/u.test(mountPath)) throw violation("mount_path must not contain control characters", pointer);
+  const segments = mountPath.slice(1).split("/");
+  if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
+    throw violation("mount_path must be normalized: no empty, . or .. segment (no //, no trailing /)", pointer);
+  }
 }
 
 /** Where a row sits in the tree, enough to decide who sees it. */

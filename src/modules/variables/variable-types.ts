@@ -121,9 +121,27 @@ export interface ImportInput {
   vars: Array<{ name: string; value: string; scope: string; isSecret: boolean }>;
 }
 
+/** Why an import row was not imported (the wire's `skipped_variables[].code`). */
+export const IMPORT_SKIP_CODES = [
+  "SCOPE_NOT_ALLOWED",
+  "RESERVED_NAME",
+  "INVALID",
+  "DUPLICATE_NAME",
+  "EXISTS_BUILT_IN",
+  "EXISTS_ALIAS",
+  "EXISTS_SECRET",
+  "EXISTS_PLAIN",
+  "EXISTS_LOWER_SCOPE",
+  "EXISTS",
+  "NOT_OVERRIDABLE",
+] as const;
+export type ImportSkipCode = (typeof IMPORT_SKIP_CODES)[number];
+
 export interface ImportResult {
   total: number;
   imported: Array<{ name: string; value: string | null; scope: OwnerScope; isSecret: boolean }>;
+  /** Every row not imported, in the input's order, with why (never its value). */
+  skipped: Array<{ name: string; scope: string; isSecret: boolean; code: ImportSkipCode; reason: string }>;
 }
 
 /** Which family a face addresses: `/secret` only secrets, `/environmentVariable` only plain ones. */

@@ -150,9 +150,12 @@ export function createVariablesCore(deps: VariablesDeps) {
      * the project is an advisory transaction lock, taken in a fixed order so two imports cannot
      * deadlock; on SQLite every write transaction already holds the database's write lock, and
      * writes that arrive together share one transaction, each in its own savepoint (group-commit.ts).
+     * A file's mount path is unique along the same lineages (mount-paths.ts), so a write that
+     * places a file also locks (project, mount path), after its keys: one global order, no deadlock.
      */
-    async write<T>(lock: { projectId: string; keys: string[] }, work: (tx: Tx) => Promise<T>): Promise<T> {
+    async write<T>(lock: { projectId: string; keys: string[]; mountPaths?: string[] }, work: (tx: Tx) => Promise<T>): Promise<T> {
       const keys = [...new Set(lock.keys)].sort();
+      const mountPaths = [...new Set(lock.mountPaths ?? [])].sort();
       try {
         if (group !== null) return await group.run(work);
         return await db.transaction().execute(async (tx) => {
@@ -164,6 +167,11 @@ export function createVariablesCore(deps: VariablesDeps) {
               // One round trip for all the keys of an import; unnest yields them in the array's
               // (sorted) order, so the locks are still taken in the fixed order.
               await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(key)) from unnest(${keys}::text[]) as key`.execute(tx);
+            }
+            for (const mountPath of mountPaths) {
+              await sql`select pg_advisory_xact_lock(hashtext(${`latch.mount_paths:${lock.projectId}`}), hashtext(${mountPath}))`.execute(
+                tx,
+              );
             }
           }
           return work(tx);

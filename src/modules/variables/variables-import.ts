@@ -1,15 +1,52 @@
 // Use case: import a flat list of variables for a service (spec §7.7). Conflicts follow the
 // documented matrix: a BUILT_IN, alias or secret of the same name is skipped; a lower-scope one
 // makes the entry skipped; a higher-scope one gets an override; the same scope is updated only
-// with `overwrite`. Everything is checked before the one transaction, so a bad entry writes nothing.
+// with `overwrite`. A row that is refused (a reserved or malformed name, a scope the service
+// cannot import to, a value too large, a name given twice) or skipped is reported with its
+// reason, and the other rows are imported as the matrix says, in one transaction.
+
 import type { Executor, VariablesTable } from "../../db/types.js";
+import type { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
-import { type ImportInput, type ImportResult, type Owner, type OwnerRef, ownerId, scopeLevel } from "./variable-types.js";
-import { ruleViolation, type VariablesCore } from "./variables-core.js";
+import {
+  type ImportInput,
+  type ImportResult,
+  type ImportSkipCode,
+  type Owner,
+  type OwnerRef,
+  ownerId,
+  scopeLevel,
+} from "./variable-types.js";
+import type { VariablesCore } from "./variables-core.js";
 import { newRow } from "./variables-write.js";
 
-type Outcome = "created" | "updated" | "skipped";
+type Skip = { code: ImportSkipCode; reason: string };
+type Outcome = "created" | "updated" | Skip;
+
+const skip = (code: ImportSkipCode, reason: string): Skip => ({ code, reason });
+
+/** The first rule a row's own fields break (nothing in the database), or null. */
+function refusal(
+  entry: { name: string; value: string },
+  index: number,
+  allowed: string[],
+  scope: string,
+  serviceScope: string,
+): Skip | null {
+  if (!allowed.includes(scope)) {
+    return skip("SCOPE_NOT_ALLOWED", `scope must be one of ${allowed.join(", ")} for this ${serviceScope.toLowerCase()}`);
+  }
+  if (reservedPrefix(entry.name) === "QOVERY_")
+    return skip("RESERVED_NAME", "names starting with QOVERY_ are reserved for BUILT_IN variables");
+  try {
+    checkKey(entry.name, `/vars/${index}/name`);
+    checkValue(entry.value, `/vars/${index}/value`);
+  } catch (error) {
+    return skip(reservedPrefix(entry.name) === null ? "INVALID" : "RESERVED_NAME", (error as AppError).message);
+  }
+  return null;
+}
 
 export function createImportUseCases(core: VariablesCore) {
   const { store } = core;
@@ -36,14 +73,20 @@ export function createImportUseCases(core: VariablesCore) {
       written.push(row);
       return "created";
     }
-    if (rows.some((row) => row.variable_type === "BUILT_IN" || row.variable_type === "ALIAS")) return "skipped";
+    if (rows.some((row) => row.variable_type === "BUILT_IN")) return skip("EXISTS_BUILT_IN", "a BUILT_IN variable has this name");
+    if (rows.some((row) => row.variable_type === "ALIAS")) return skip("EXISTS_ALIAS", "an alias has this name");
     // Existing secrets are never overwritten (delete first), nor is a plain variable turned secret.
-    if (rows.some((row) => row.is_secret === 1) || entry.isSecret) return "skipped";
+    if (rows.some((row) => row.is_secret === 1))
+      return skip("EXISTS_SECRET", "a secret has this name; existing secrets are not overwritten (delete it first)");
+    if (entry.isSecret)
+      return skip("EXISTS_PLAIN", "a plain variable has this name; an import does not turn it into a secret (delete it first)");
     const level = scopeLevel(target.scope);
-    if (rows.some((row) => scopeLevel(row.scope as Owner["scope"]) > level)) return "skipped";
+    if (rows.some((row) => scopeLevel(row.scope as Owner["scope"]) > level)) {
+      return skip("EXISTS_LOWER_SCOPE", "a variable of this name exists at a lower scope");
+    }
     const own = rows.find((row) => row.owner_id === ownerId(target));
     if (own !== undefined) {
-      if (!overwrite) return "skipped";
+      if (!overwrite) return skip("EXISTS", "a variable of this name exists at this scope; import with overwrite to update it");
       const at = core.stamp(own.updated_at);
       const changes = { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at };
       await store.update(own.id, changes, tx);
@@ -51,7 +94,9 @@ export function createImportUseCases(core: VariablesCore) {
       return "updated";
     }
     const root = rows.find((row) => row.variable_type === "VALUE" || row.variable_type === "FILE");
-    if (root === undefined || (root.scope !== "PROJECT" && root.scope !== "ENVIRONMENT")) return "skipped";
+    if (root === undefined || (root.scope !== "PROJECT" && root.scope !== "ENVIRONMENT")) {
+      return skip("NOT_OVERRIDABLE", "a variable of this name exists and cannot be overridden from this scope");
+    }
     const row = await newRow(
       core,
       target,
@@ -68,19 +113,23 @@ export function createImportUseCases(core: VariablesCore) {
     async importVariables(actor: Principal, serviceRef: OwnerRef, input: ImportInput): Promise<ImportResult> {
       const service = await core.loadOwner(actor, serviceRef, "write");
       const allowed = ["PROJECT", "ENVIRONMENT", service.scope];
-      const names = new Set<string>();
-      const planned: Array<{ name: string; value: string; isSecret: boolean; scope: Owner["scope"] }> = [];
+      // Each row not imported, by its index in the input, so the report keeps the input's order.
+      type Report = Map<number, ImportResult["skipped"][number]>;
+      const refusedRows: Report = new Map();
+      const report = (into: Report, index: number, entry: { name: string; scope: string; isSecret: boolean }, why: Skip) =>
+        into.set(index, { name: entry.name, scope: entry.scope, isSecret: entry.isSecret, code: why.code, reason: why.reason });
+      // A name given twice is ambiguous: none of its rows is imported.
+      const counts = new Map<string, number>();
+      for (const entry of input.vars) counts.set(entry.name, (counts.get(entry.name) ?? 0) + 1);
+      const planned: Array<{ index: number; name: string; value: string; isSecret: boolean; scope: Owner["scope"] }> = [];
       input.vars.forEach((entry, index) => {
-        if (!allowed.includes(entry.scope as Owner["scope"])) {
-          throw ruleViolation(`vars[${index}].scope must be one of ${allowed.join(", ")} for this ${service.scope.toLowerCase()}`);
-        }
-        if (names.has(entry.name)) throw ruleViolation(`vars[${index}].name ${entry.name} appears more than once in this import`);
-        names.add(entry.name);
-        checkValue(entry.value, `/vars/${index}/value`);
-        // A BUILT_IN name is skipped, as documented; other broken names refuse the whole import.
-        if (reservedPrefix(entry.name) === "QOVERY_") return;
-        checkKey(entry.name, `/vars/${index}/name`);
-        planned.push({ ...entry, scope: entry.scope as Owner["scope"] });
+        const times = counts.get(entry.name) ?? 0;
+        const refused =
+          times > 1
+            ? skip("DUPLICATE_NAME", `this name appears ${times} times in the import; none of them is imported`)
+            : refusal(entry, index, allowed, entry.scope, service.scope);
+        if (refused !== null) report(refusedRows, index, entry, refused);
+        else planned.push({ ...entry, index, scope: entry.scope as Owner["scope"] });
       });
 
       const owners = new Map<string, Owner>([[service.scope, service]]);
@@ -93,18 +142,23 @@ export function createImportUseCases(core: VariablesCore) {
 
       const keys = planned.map((entry) => entry.name);
       return core.write({ projectId: service.projectId, keys }, async (tx) => {
+        // Built afresh by each run of this work (a grouped commit may run it again).
         const imported: ImportResult["imported"] = [];
         const written: VariablesTable[] = [];
+        const skipped: Report = new Map(refusedRows);
         for (const entry of planned) {
           const target = owners.get(entry.scope) as Owner;
           const outcome = await importOne(written, target, entry, input.overwrite, tx);
-          if (outcome !== "skipped") {
+          if (typeof outcome === "object") {
+            report(skipped, entry.index, entry, outcome);
+          } else {
             imported.push({ name: entry.name, value: entry.isSecret ? null : entry.value, scope: entry.scope, isSecret: entry.isSecret });
           }
         }
         // Versions and audit events after every row write: the audit chain's lock is taken last.
         for (const row of written) await core.history.written(tx, actor, row, "import");
-        return { total: input.vars.length, imported };
+        const inOrder = [...skipped.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
+        return { total: input.vars.length, imported, skipped: inOrder };
       });
     },
   };

@@ -2,6 +2,7 @@
 // (new key, the parent's value, same or lower scope).
 import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
+import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkValue, isBelow, isVisibleFrom } from "./rules.js";
 import {
   type AliasInput,
@@ -52,6 +53,9 @@ export function createLinkUseCases(core: VariablesCore) {
     ): Promise<VariableView> {
       const owner = await core.loadOwner(actor, target, "write");
       const parent = await loadParent(parentId, owner, secrecy, "override");
+      // An override exists to hold a value: without one it would blank its parent at runtime.
+      if (input.value == null) throw ruleViolation("value is required: an override holds the value that replaces its parent's", "/value");
+      const value = input.value;
       if (parent.variable_type !== "VALUE" && parent.variable_type !== "FILE") {
         throw ruleViolation(`Only a VALUE or FILE variable can be overridden; this one is ${parent.variable_type}`);
       }
@@ -64,10 +68,18 @@ export function createLinkUseCases(core: VariablesCore) {
             `Overrides can only be created from one scope to a lower scope. ${HIERARCHY}`,
         );
       }
-      checkValue(input.value);
+      checkValue(value);
       checkDescription(input.description);
-      return core.write({ projectId: owner.projectId, keys: [parent.key] }, async (tx) => {
+      // An override of a file is that file, at its parent's path: it collides with no file but
+      // one of another key at that path (only rows older than the rule can hold one).
+      const mountPath = parent.variable_type === "FILE" ? parent.mount_path : null;
+      const mountPaths = mountPath === null ? [] : [mountPath];
+      return core.write({ projectId: owner.projectId, keys: [parent.key], mountPaths }, async (tx) => {
         if ((await store.findByOwnerKey(ownerId(owner), parent.key, tx)) !== undefined) throw conflict(parent.key);
+        if (mountPath !== null) {
+          const other = (await store.filesAtMountPathInLineage(owner, mountPath, tx)).find((row) => row.id !== parent.id);
+          if (other !== undefined) throw mountPathTaken(mountPath, other);
+        }
         const row = await newRow(
           core,
           owner,
@@ -81,7 +93,7 @@ export function createLinkUseCases(core: VariablesCore) {
             enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
             parent_id: parent.id,
           },
-          input.value ?? "",
+          value,
           tx,
         );
         await store.insert(row, tx);

@@ -48,6 +48,19 @@ function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoi
   return eb.or(seen);
 }
 
+/**
+ * An environment's or a service's lineage within its project: its ancestors, itself and
+ * everything below it (a project's lineage is the whole project: no condition).
+ */
+function inLineage(eb: ExpressionBuilder<Database, "variables">, environmentId: string, serviceId: string | null) {
+  return eb.or([
+    eb("environment_id", "is", null),
+    serviceId === null
+      ? eb("environment_id", "=", environmentId)
+      : eb.and([eb("environment_id", "=", environmentId), eb.or([eb("service_id", "is", null), eb("service_id", "=", serviceId)])]),
+  ]);
+}
+
 export interface ServiceLabel {
   id: string;
   name: string;
@@ -111,18 +124,21 @@ export function createVariablesStore(db: Db) {
      */
     async withKeyInLineage(from: Viewpoint, key: string, ex: Executor = db): Promise<VariablesTable[]> {
       let query = ex.selectFrom("variables").selectAll().where("project_id", "=", from.projectId).where("key", "=", key);
-      if (from.environmentId !== null) {
-        const environmentId = from.environmentId;
-        const serviceId = from.serviceId;
-        query = query.where((eb) =>
-          eb.or([
-            eb("environment_id", "is", null),
-            serviceId === null
-              ? eb("environment_id", "=", environmentId)
-              : eb.and([eb("environment_id", "=", environmentId), eb.or([eb("service_id", "is", null), eb("service_id", "=", serviceId)])]),
-          ]),
-        );
-      }
+      const environmentId = from.environmentId;
+      if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
+      return query.orderBy("created_at").orderBy("id").execute();
+    },
+
+    /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
+    async filesAtMountPathInLineage(from: Viewpoint, mountPath: string, ex: Executor = db): Promise<VariablesTable[]> {
+      let query = ex
+        .selectFrom("variables")
+        .selectAll()
+        .where("project_id", "=", from.projectId)
+        .where("variable_type", "=", "FILE")
+        .where("mount_path", "=", mountPath);
+      const environmentId = from.environmentId;
+      if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
       return query.orderBy("created_at").orderBy("id").execute();
     },
 

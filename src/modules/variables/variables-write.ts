@@ -3,6 +3,7 @@ import { generationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
 import type { Principal } from "../access/access-types.js";
 import { newId } from "../tree/ids.js";
+import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkMountPath, checkValue } from "./rules.js";
 import {
   type CreateInput,
@@ -84,8 +85,13 @@ export function createWriteUseCases(core: VariablesCore) {
       checkDescription(input.description);
       checkMountPath(input.mountPath);
       const mountPath = input.mountPath ?? null;
-      return core.write({ projectId: owner.projectId, keys: [input.key] }, async (tx) => {
+      const mountPaths = mountPath === null ? [] : [mountPath];
+      return core.write({ projectId: owner.projectId, keys: [input.key], mountPaths }, async (tx) => {
         if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
+        if (mountPath !== null) {
+          const [other] = await store.filesAtMountPathInLineage(owner, mountPath, tx);
+          if (other !== undefined) throw mountPathTaken(mountPath, other);
+        }
         const row = await newRow(
           core,
           owner,

@@ -10,6 +10,7 @@ import type { Principal, ResourceScope } from "../access/access-types.js";
 import { assertAllowed } from "../access/authorize.js";
 import { fromReactorId, isUuid } from "../tree/ids.js";
 import type { TreeService } from "../tree/tree-service.js";
+import { mountPathTaken } from "../variables/mount-paths.js";
 import type { VariablesStore } from "../variables/variables-store.js";
 import { liveRef, type VariableAction, type VariableHistory, versionRef } from "./variable-history.js";
 
@@ -17,7 +18,7 @@ export interface VersionsServiceDeps {
   db: Db;
   dialect: "sqlite" | "postgres";
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
-  store: Pick<VariablesStore, "find" | "withKeyInLineage" | "renameOverrides">;
+  store: Pick<VariablesStore, "find" | "withKeyInLineage" | "filesAtMountPathInLineage" | "renameOverrides">;
   tree: Pick<TreeService, "loadEnvironment">;
   history: VariableHistory;
   now: () => Date;
@@ -122,6 +123,13 @@ export function createVersionsService(deps: VersionsServiceDeps) {
     const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
     const others = (await store.withKeyInLineage(placement, version.key, tx)).filter((other) => other.id !== version.variable_id);
     if (others.length > 0) throw conflict(version.key);
+    // A restored file must not land on a path another file of the same services took meanwhile.
+    if (version.variable_type === "FILE" && version.mount_path !== null) {
+      const [taken] = (await store.filesAtMountPathInLineage(placement, version.mount_path, tx)).filter(
+        (other) => other.id !== version.variable_id,
+      );
+      if (taken !== undefined) throw mountPathTaken(version.mount_path, taken);
+    }
     const value =
       plain === null || version.variable_type === "ALIAS"
         ? null

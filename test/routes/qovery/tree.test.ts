@@ -118,7 +118,7 @@ describeEachDialect("qovery project / environment / service routes", (dialect) =
         payload: { name: "p", mode: "PREVIEW" },
       });
       expect(preview.statusCode).toBe(400);
-      expect(preview.json().detail).toBe("body.mode must be equal to one of the allowed values");
+      expect(preview.json().detail).toBe("body.mode must be one of: DEVELOPMENT, STAGING, PRODUCTION");
       await environment(projectId, "staging");
       const again = await h.inject({ method: "POST", url: `/qovery/project/${projectId}/environment`, payload: { name: "Staging" } });
       expect(again.statusCode).toBe(409);

@@ -106,10 +106,16 @@ describeEachDialect("qovery per-scope secrets and environment variables", (diale
       const file = await h.inject({
         method: "POST",
         url: `${prefix}/environmentVariable`,
-        payload: { key: `FILE_${scope}`, value: "a=1", mount_path: "/etc/app.conf", enable_interpolation_in_file: true },
+        // One path per scope: a job sees the project's and the environment's files, and two files
+        // one service sees may not share a path (mount-paths.test.ts).
+        payload: { key: `FILE_${scope}`, value: "a=1", mount_path: `/etc/${scope.toLowerCase()}.conf`, enable_interpolation_in_file: true },
       });
       expect(file.statusCode, file.body).toBe(201);
-      expect(file.json()).toMatchObject({ variable_type: "FILE", mount_path: "/etc/app.conf", enable_interpolation_in_file: true });
+      expect(file.json()).toMatchObject({
+        variable_type: "FILE",
+        mount_path: `/etc/${scope.toLowerCase()}.conf`,
+        enable_interpolation_in_file: true,
+      });
     }
   });
 

@@ -2,7 +2,7 @@
 // alias and override targets in the body, and import with §7.7's conflict matrix.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, canary, type Tree } from "./tree.js";
+import { buildTree, canary, expectNoLeak, type Tree } from "./tree.js";
 
 describeEachDialect("qovery /variable", (dialect) => {
   let h: Harness;
@@ -149,6 +149,24 @@ describeEachDialect("qovery /variable", (dialect) => {
           { name: "IMP_NEW_SECRET", scope: "ENVIRONMENT", is_secret: true },
           { name: "IMP_PROJECT", value: "o", scope: "JOB", is_secret: false },
         ],
+        skipped_variables: [
+          {
+            name: "IMP_SECRET",
+            scope: "JOB",
+            is_secret: false,
+            code: "EXISTS_SECRET",
+            reason: expect.stringContaining("a secret has this name"),
+          },
+          { name: "IMP_SAME", scope: "JOB", is_secret: false, code: "EXISTS", reason: expect.stringContaining("overwrite") },
+          {
+            name: "IMP_LOWER",
+            scope: "ENVIRONMENT",
+            is_secret: false,
+            code: "EXISTS_LOWER_SCOPE",
+            reason: expect.stringContaining("lower scope"),
+          },
+          { name: "QOVERY_JOB_ID", scope: "JOB", is_secret: false, code: "RESERVED_NAME", reason: expect.stringContaining("QOVERY_") },
+        ],
       });
       const job = (await h.inject({ method: "GET", url: `/qovery/variable?parent_id=${t.jobId}&scope=JOB` })).json().results;
       const find = (key: string, scope: string) =>
@@ -168,26 +186,77 @@ describeEachDialect("qovery /variable", (dialect) => {
       expect(after.find((item: { key: string }) => item.key === "IMP_SAME").value).toBe("new");
     });
 
-    it("refuses a bad entry with 400 and writes nothing", async () => {
+    it("reports every refused row with its reason and imports the others (issue #17 item 6)", async () => {
+      await create({
+        key: "IMP_APP_SECRET",
+        value: "s",
+        is_secret: true,
+        variable_scope: "APPLICATION",
+        variable_parent_id: t.applicationId,
+      });
+      const secretValue = canary("refused-import");
       const response = await h.inject({
         method: "POST",
         url: `/qovery/application/${t.applicationId}/environmentVariable/import`,
         payload: {
-          overwrite: false,
+          overwrite: true,
           vars: [
             { name: "GOOD_ONE", value: "g", scope: "APPLICATION", is_secret: false },
-            { name: "bad-name", value: "b", scope: "APPLICATION", is_secret: false },
+            { name: "bad-name", value: secretValue, scope: "APPLICATION", is_secret: true },
+            { name: "QOVERY_MINE", value: "q", scope: "APPLICATION", is_secret: false },
+            { name: "LATCH_MINE", value: "l", scope: "APPLICATION", is_secret: false },
+            { name: "ON_A_JOB", value: "j", scope: "JOB", is_secret: false },
+            { name: "TWICE", value: "1", scope: "APPLICATION", is_secret: false },
+            { name: "TWICE", value: "2", scope: "APPLICATION", is_secret: false },
+            { name: "HUGE", value: "x".repeat(1024 * 1024 + 1), scope: "APPLICATION", is_secret: false },
+            { name: "IMP_APP_SECRET", value: "n", scope: "APPLICATION", is_secret: false },
+            { name: "GOOD_TWO", value: "g2", scope: "ENVIRONMENT", is_secret: false },
           ],
         },
       });
-      expect(response.statusCode).toBe(400);
-      expect(await keysOf(`/qovery/application/${t.applicationId}/environmentVariable`)).not.toContain("GOOD_ONE");
-      const wrongScope = await h.inject({
+      expect(response.statusCode, response.body.slice(0, 500)).toBe(201);
+      const body = response.json();
+      expect(body.total_variables_to_import).toBe(10);
+      expect(body.successful_imported_variables.map((row: { name: string }) => row.name)).toEqual(["GOOD_ONE", "GOOD_TWO"]);
+      expect(body.skipped_variables.map((row: { name: string; code: string }) => [row.name, row.code])).toEqual([
+        ["bad-name", "INVALID"],
+        ["QOVERY_MINE", "RESERVED_NAME"],
+        ["LATCH_MINE", "RESERVED_NAME"],
+        ["ON_A_JOB", "SCOPE_NOT_ALLOWED"],
+        ["TWICE", "DUPLICATE_NAME"],
+        ["TWICE", "DUPLICATE_NAME"],
+        ["HUGE", "INVALID"],
+        ["IMP_APP_SECRET", "EXISTS_SECRET"],
+      ]);
+      expect(body.skipped_variables[0].reason).toContain("only letters, digits and _");
+      expect(body.skipped_variables[3].reason).toContain("PROJECT, ENVIRONMENT, APPLICATION");
+      expect(body.skipped_variables[6].reason).toContain("1 MiB");
+      expect(response.body).not.toContain(secretValue);
+      const keys = await keysOf(`/qovery/application/${t.applicationId}/environmentVariable`);
+      expect(keys).toEqual(expect.arrayContaining(["GOOD_ONE", "GOOD_TWO"]));
+      for (const refused of ["bad-name", "QOVERY_MINE", "LATCH_MINE", "TWICE", "HUGE"]) expect(keys).not.toContain(refused);
+      await expectNoLeak(h, [secretValue]);
+
+      // The same report through the unified import and its real response schema.
+      const unified = await h.inject({
         method: "POST",
-        url: `/qovery/container/${t.containerId}/environmentVariable/import`,
-        payload: { overwrite: false, vars: [{ name: "X", value: "x", scope: "JOB", is_secret: false }] },
+        url: `/qovery/variable/import?service_id=${t.containerId}&service_type=CONTAINER`,
+        payload: { overwrite: false, vars: [{ name: "9LIVES", value: "x", scope: "CONTAINER", is_secret: false }] },
       });
-      expect(wrongScope.statusCode).toBe(400);
+      expect(unified.statusCode).toBe(201);
+      expect(unified.json()).toEqual({
+        total_variables_to_import: 1,
+        successful_imported_variables: [],
+        skipped_variables: [
+          {
+            name: "9LIVES",
+            scope: "CONTAINER",
+            is_secret: false,
+            code: "INVALID",
+            reason: expect.stringContaining("must not start with a digit"),
+          },
+        ],
+      });
     });
   });
 });
