@@ -86,6 +86,20 @@ describeEachDialect("security: NUL in a variable's value is refused", (dialect) 
       },
     ];
     const failures: string[] = [];
+    // An import refuses the row, not the batch: the NUL row is reported in skipped_variables
+    // (issue 17 item 6) and the fine row is imported.
+    const imported = writes.pop();
+    if (imported === undefined) throw new Error("no import case");
+    const importAnswer = await h.inject({ method: imported.method, url: imported.url, payload: imported.payload as object });
+    expect(importAnswer.statusCode).toBe(201);
+    expect(importAnswer.json().skipped_variables).toEqual([
+      expect.objectContaining({
+        name: "I",
+        code: "INVALID",
+        reason: expect.stringContaining("must not contain the NUL character (U+0000)"),
+      }),
+    ]);
+    expect(importAnswer.body).not.toContain("after");
     for (const { what, method, url, payload, field } of writes) {
       const response = await h.inject({ method, url, payload: payload as object });
       if (response.statusCode !== 400) {
@@ -99,8 +113,12 @@ describeEachDialect("security: NUL in a variable's value is refused", (dialect) 
       expect(response.body).not.toContain("after");
     }
     expect(failures).toEqual([]);
-    // Nothing was written: not the variables, not the half of the import that was fine, not the edit.
-    expect((await h.inject({ method: "GET", url: `/qovery/job/${jobId}/environmentVariable` })).json().results.length).toBe(before);
+    // Nothing with a NUL was written: only the import's fine row (FINE) was added, the edit was not made.
+    const plain = (await h.inject({ method: "GET", url: `/qovery/job/${jobId}/environmentVariable` })).json().results as Array<{
+      key: string;
+    }>;
+    expect(plain.length).toBe(before + 1);
+    expect(plain.map((variable) => variable.key)).toContain("FINE");
     const secrets = (await h.inject({ method: "GET", url: `/qovery/job/${jobId}/secret` })).json().results as Array<{ key: string }>;
     expect(secrets.map((secret) => secret.key).sort()).toEqual(["KEPT"]);
     // Values without NUL, including other control characters, are stored as given.

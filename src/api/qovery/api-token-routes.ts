@@ -74,6 +74,8 @@ export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
       },
     },
     async (request, reply) => {
+      // Scope before validation: another organization's id answers 404 whatever the role_id says.
+      await context.tree.loadOrganization(principalOf(request), request.params.organizationId);
       const role = roleOf(request.body.role_id);
       const created = await context.access.createToken(principalOf(request), {
         name: request.body.name,
