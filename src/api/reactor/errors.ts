@@ -57,6 +57,46 @@ function wireErrorOf(error: AppError): WireError {
   }
 }
 
+/**
+ * Module field names that this face names otherwise: a module says `environment`, a Reactor
+ * client sent it as a relationship. Other fields are attributes (`credentials.token_url` →
+ * `/data/attributes/credentials/token_url`); `meta.*` and `relationships.*` keep their member.
+ */
+const FIELD_WIRE_NAMES: Record<string, string> = {
+  environment: "relationships.environment",
+  host: "relationships.host",
+};
+
+/** The JSON:API pointer of a module error's `details.field`. */
+export function pointerOfField(field: string): string {
+  const wire = FIELD_WIRE_NAMES[field] ?? field;
+  const path = wire.split(".").join("/");
+  return wire.startsWith("meta.") || wire.startsWith("relationships.") ? `/data/${path}` : `/data/attributes/${path}`;
+}
+
+/**
+ * The modules name Latch's tree (organization, project); a Reactor client knows them as company
+ * and property. Quoted text (a name the client chose) is left as it is.
+ */
+const RESOURCE_WIRE_NAMES: Array<[RegExp, string]> = [
+  [/\bProjects\b/g, "Properties"],
+  [/\bprojects\b/g, "properties"],
+  [/\bProject\b/g, "Property"],
+  [/\bproject\b/g, "property"],
+  [/\bOrganizations\b/g, "Companies"],
+  [/\borganizations\b/g, "companies"],
+  [/\bOrganization\b/g, "Company"],
+  [/\borganization\b/g, "company"],
+  [/\bCredential\b/g, "Secret"],
+];
+
+export function inReactorWords(message: string): string {
+  return message
+    .split(/('[^']*')/)
+    .map((part, index) => (index % 2 === 1 ? part : RESOURCE_WIRE_NAMES.reduce((text, [from, to]) => text.replace(from, to), part)))
+    .join("");
+}
+
 export interface JsonApiError {
   id: string;
   status: string;
@@ -71,13 +111,20 @@ export interface JsonApiError {
 export function toJsonApiErrors(error: unknown, requestId: string): { status: number; body: { errors: JsonApiError[] } } {
   const appError = toAppError(error);
   // The shared message names application/json; this face takes vnd.api+json as well.
-  const message = appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : appError.message;
+  const message =
+    appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : inReactorWords(appError.message);
   const wire = wireErrorOf(appError);
   const issues = appError.details.issues ?? [];
+  const { field } = appError.details;
+  const pointer = appError.details.pointer ?? (typeof field === "string" ? pointerOfField(field) : undefined);
   const entries =
     issues.length > 0
-      ? issues.map((issue) => ({ detail: issue.detail, pointer: issue.pointer as string | undefined, parameter: undefined }))
-      : [{ detail: message, pointer: appError.details.pointer, parameter: appError.details.parameter }];
+      ? issues.map((issue) => ({
+          detail: inReactorWords(issue.detail),
+          pointer: issue.pointer as string | undefined,
+          parameter: undefined,
+        }))
+      : [{ detail: message, pointer, parameter: appError.details.parameter }];
   // Domain rules point into a plain body (`/name`); on this face the attributes sit under data.
   const errors = entries.map((entry) => {
     const pointer = entry.pointer === undefined || entry.pointer.startsWith("/data") ? entry.pointer : `/data/attributes${entry.pointer}`;

@@ -21,6 +21,8 @@ import type { Environment, Host, Organization, Platform, Project, Service, Servi
 export interface TreeHooks {
   environmentCreated?(tx: Tx, environment: Environment): Promise<void>;
   serviceCreated?(tx: Tx, service: Service): Promise<void>;
+  /** Before an environment or host row is deleted, in the deleting transaction (the rows that name it are still there). */
+  deleting?(tx: Tx, resource: { kind: "environment" | "host"; id: string; organizationId: string }): Promise<void>;
   /** After any write below an organization, still inside its transaction. */
   changed?(tx: Tx, scope: { organizationId: string; projectId?: string; environmentId?: string; serviceId?: string }): Promise<void>;
 }
