@@ -85,6 +85,26 @@ export const PropertyUpdateBody = envelope(
 
 const NullableString = (description: string) => Nullable(Type.String({ description }));
 
+export const CompanyUpdateBody = envelope(
+  {
+    id: ReactorId("CO", "The company's (must be the id in the path)"),
+    type: Type.Literal("companies"),
+    attributes: Type.Object(
+      {
+        org_id: Nullable(
+          Type.String({
+            pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
+            description:
+              "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  "Sets the company's IMS org id (admins only). No other attribute changes.",
+);
+
 export const HostCreateBody = envelope(
   {
     type: Type.Literal("hosts"),

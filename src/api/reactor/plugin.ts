@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
-import { fromReactorId, isUuid } from "../../modules/tree/ids.js";
+import { fromReactorId } from "../../modules/tree/ids.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
@@ -40,10 +40,19 @@ async function authenticate(context: Context, request: FastifyRequest): Promise<
   }
   const picked = request.headers["x-gw-ims-org-id"];
   if (typeof picked !== "string" || picked.trim() === "") return principal;
+  // A company's Reactor id or UUID, or the Adobe IMS org id (…@AdobeOrg) an admin set on it.
   const value = picked.trim();
-  const organizationId = fromReactorId("organization", value) ?? (isUuid(value) ? value.toLowerCase() : null);
-  if (organizationId === null) throw new AppError("NOT_FOUND", "x-gw-ims-org-id names no company this token can see");
-  await context.tree.loadOrganization(principal, organizationId);
+  let organizationId: string;
+  try {
+    const reactorId = fromReactorId("organization", value);
+    organizationId = (reactorId === null ? await context.tree.organizationNamedBy(principal, value) : { id: reactorId }).id;
+    await context.tree.loadOrganization(principal, organizationId);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "NOT_FOUND") {
+      throw new AppError("NOT_FOUND", "x-gw-ims-org-id names no company this token can see");
+    }
+    throw error;
+  }
   // The instance-admin acts in every company; x-gw-ims-org-id narrows it to the one named, as
   // an admin of that company, so lists and lookups outside it answer as for any admin.
   return principal.role === "instance-admin" ? { ...principal, role: "admin", organizationId } : principal;

@@ -44,7 +44,9 @@ export function companyResource(organization: Organization, linker: Linker): Res
       created_at: organization.createdAt,
       updated_at: organization.updatedAt,
       name: organization.name,
-      org_id: organization.id,
+      // The Adobe IMS org id an admin set (PATCH /companies/{id}), else the UUID: either is what
+      // x-gw-ims-org-id accepts for this company.
+      org_id: organization.orgId ?? organization.id,
     },
     relationships: { properties: { links: { related: linker.url(`/companies/${id}/properties`) } } },
     links: { self: linker.url(`/companies/${id}`), properties: linker.url(`/companies/${id}/properties`) },

@@ -8,11 +8,20 @@ import type { Principal } from "../access/access-types.js";
 import { assertAllowed, canSee } from "../access/authorize.js";
 import type { TokensStore } from "../access/tokens-store.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { newId, newResourceToken } from "./ids.js";
+import { isUuid, newId, newResourceToken } from "./ids.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import type { TreeStore } from "./tree-store.js";
-import type { Environment, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
+import {
+  canonicalImsOrgId,
+  type Environment,
+  type Host,
+  type Organization,
+  type Platform,
+  type Project,
+  type Service,
+  type ServiceType,
+} from "./tree-types.js";
 
 /**
  * Other modules react to tree changes inside the same transaction (BUILT_IN variables are
@@ -163,6 +172,52 @@ export function createTreeService(deps: TreeServiceDeps) {
         await audited(tx, actor, organization.id, "organization.create", { type: "organization", id: organization.id, name });
         return organization;
       });
+    },
+
+    /**
+     * Sets (or clears, with null) the Adobe IMS org id a company stands for: an admin of the
+     * organization may; unique per instance (409 naming the field on a clash).
+     */
+    async setOrganizationOrgId(actor: Principal, id: string, orgId: unknown): Promise<Organization> {
+      const organization = await loadOrganization(actor, id);
+      assertAllowed(actor, "manage", { organizationId: id }, "Organization");
+      let canonical: string | null = null;
+      if (orgId !== null) {
+        canonical = typeof orgId === "string" ? canonicalImsOrgId(orgId) : null;
+        if (canonical === null) {
+          throw new AppError("VALIDATION_FAILED", "org_id must be an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null", {
+            field: "org_id",
+          });
+        }
+      }
+      if (canonical === organization.orgId) return organization;
+      const conflict = `org_id ${canonical} already names another organization of this instance`;
+      try {
+        return await db.transaction().execute(async (tx) => {
+          if (canonical !== null && (await store.findOrganizationByOrgId(canonical, tx)) !== undefined) {
+            throw new AppError("CONFLICT", conflict, { field: "org_id" });
+          }
+          await store.updateOrganization(id, { org_id: canonical, updated_at: now().toISOString() }, tx);
+          await audited(tx, actor, id, "organization.update", { type: "organization", id, name: organization.name });
+          return (await store.findOrganization(id, tx)) as Organization;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError("CONFLICT", conflict, { field: "org_id" });
+        throw error;
+      }
+    },
+
+    /**
+     * The organization an `x-gw-ims-org-id` header names, for this actor: its UUID, or the IMS org
+     * id set on it. One the actor cannot see, or none, is not found.
+     */
+    async organizationNamedBy(actor: Principal, value: string): Promise<Organization> {
+      const trimmed = value.trim();
+      if (isUuid(trimmed)) return loadOrganization(actor, trimmed.toLowerCase());
+      const canonical = canonicalImsOrgId(trimmed);
+      const found = canonical === null ? undefined : await store.findOrganizationByOrgId(canonical);
+      if (found === undefined) throw new AppError("NOT_FOUND", "Organization not found");
+      return loadOrganization(actor, found.id);
     },
 
     async deleteOrganization(actor: Principal, id: string): Promise<void> {
