@@ -121,7 +121,12 @@ export function createContext(options: ContextOptions) {
   const notes = createNotesService({
     db,
     store: notesStore,
-    resources: { secrets: async (actor, id, permission) => credentials.load(actor, id, permission) },
+    resources: {
+      secrets: async (actor, id, permission) => credentials.load(actor, id, permission),
+      properties: async (actor, id, permission) => tree.loadProject(actor, id, permission),
+      environments: async (actor, id, permission) => tree.loadEnvironment(actor, id, permission),
+      hosts: async (actor, id, permission) => tree.loadHost(actor, id, permission),
+    },
     audit,
     now,
   });

@@ -120,6 +120,24 @@ export const HostCreateBody = envelope(
   "Creates a host. The sftp connection fields are kept as given; an sftp private key is not stored.",
 );
 
+export const HostUpdateBody = envelope(
+  {
+    id: ReactorId("HT", "The host's (must be the id in the path)"),
+    type: Type.Literal("hosts"),
+    attributes: Type.Optional(
+      Type.Object({
+        name: Type.Optional(Name("Host")),
+        type_of: Type.Optional(Enum(["akamai", "sftp"], "Cannot change: when given, it must be the host's type")),
+        server: Type.Optional(NullableString("sftp only")),
+        path: Type.Optional(NullableString("sftp only")),
+        port: Type.Optional(Type.Number({ description: "sftp only" })),
+        username: Type.Optional(NullableString("sftp only")),
+      }),
+    ),
+  },
+  "Updates a host: only the attributes given change; type_of cannot change.",
+);
+
 const ENVIRONMENT_SETTINGS = {
   archive: Type.Optional(Type.Boolean()),
   include_debug_library: Type.Optional(Type.Boolean()),
@@ -308,5 +326,5 @@ export const NoteCreateBody = envelope(
       }),
     }),
   },
-  "Adds a note to a secret.",
+  "Adds a note to the secret, property, environment or host.",
 );

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppError, ErrorCode } from "../../errors.js";
+import { toReactorId } from "../../modules/tree/ids.js";
 import { beginErrorReply, toAppError } from "../http/errors.js";
 
 export const JSON_API = "application/vnd.api+json";
@@ -35,6 +36,8 @@ function wireErrorOf(error: AppError): WireError {
       return { status: 404, code: "not-found", title: "Record Not Found" };
     case "ROUTE_NOT_FOUND":
       return { status: 404, code: "not-found", title: "Route Not Found" };
+    case "METHOD_NOT_ALLOWED":
+      return { status: 405, code: "method-not-allowed", title: "Method Not Allowed" };
     case "NOT_ACCEPTABLE":
       return { status: 406, code: "not-acceptable", title: "Not Acceptable" };
     case "CONFLICT":
@@ -104,7 +107,7 @@ export interface JsonApiError {
   title: string;
   detail: string;
   source?: { pointer?: string; parameter?: string };
-  meta: { request_id: string; status_details?: unknown };
+  meta: { request_id: string; status_details?: unknown; environment?: { id: string; type: string } };
 }
 
 /** The JSON:API error document for anything thrown in a request, and its HTTP status. */
@@ -113,7 +116,12 @@ export function toJsonApiErrors(error: unknown, requestId: string): { status: nu
   // The shared message names application/json; this face takes vnd.api+json as well.
   const message =
     appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : inReactorWords(appError.message);
-  const wire = wireErrorOf(appError);
+  // Reactor's own code for a host an environment still uses.
+  const inUseBy = appError.details.inUseBy as { kind?: string; id?: string } | undefined;
+  const wire =
+    appError.code === "CONFLICT" && inUseBy?.kind === "environment"
+      ? { status: 409, code: "host-in-use", title: "Host In Use" }
+      : wireErrorOf(appError);
   const issues = appError.details.issues ?? [];
   const { field } = appError.details;
   const pointer = appError.details.pointer ?? (typeof field === "string" ? pointerOfField(field) : undefined);
@@ -139,6 +147,9 @@ export function toJsonApiErrors(error: unknown, requestId: string): { status: nu
       // A failed test exchange says why, in words the engine wrote for a person (never a token).
       meta: {
         request_id: requestId,
+        ...(inUseBy?.kind === "environment" && typeof inUseBy.id === "string"
+          ? { environment: { id: toReactorId("environment", inUseBy.id), type: "environments" } }
+          : {}),
         ...(appError.details.statusDetails === undefined ? {} : { status_details: appError.details.statusDetails }),
       },
     };

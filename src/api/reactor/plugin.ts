@@ -6,11 +6,13 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
+import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
 import { notesRoutes } from "./notes-routes.js";
 import { oauthRoutes } from "./oauth-routes.js";
+import { sdkRoutes } from "./sdk-routes.js";
 import { secretsRoutes } from "./secrets-routes.js";
 import { treeRoutes } from "./tree-routes.js";
 
@@ -73,8 +75,15 @@ export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (ap
   });
 
   app.setErrorHandler((error, request, reply) => sendJsonApiError(error, request, reply));
+  // A path this face has, asked with another method, is 405 with Allow; an unknown path 404.
+  const routes = createRouteIndex();
+  app.addHook("onRoute", (route) => routes.record(route));
   app.setNotFoundHandler((request, reply) =>
-    sendJsonApiError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
+    sendJsonApiError(
+      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
+      request,
+      reply,
+    ),
   );
 
   app.addHook("onRequest", async (request) => {
@@ -95,4 +104,5 @@ export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (ap
   await app.register(secretsRoutes, { context });
   await app.register(notesRoutes, { context });
   await app.register(oauthRoutes, { context });
+  await app.register(sdkRoutes, { context });
 };

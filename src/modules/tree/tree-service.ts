@@ -10,6 +10,7 @@ import type { TokensStore } from "../access/tokens-store.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { isUuid, newId, newResourceToken } from "./ids.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
+import { createHostUseCases } from "./tree-hosts.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import type { TreeStore } from "./tree-store.js";
 import {
@@ -316,36 +317,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       return store.countEnvironments(projectId);
     },
 
-    async listHosts(actor: Principal, projectId: string): Promise<Host[]> {
-      await loadProject(actor, projectId, "read");
-      return store.listHosts(projectId);
-    },
-
-    async createHost(
-      actor: Principal,
-      projectId: string,
-      input: { name: string; typeOf: string; attributes?: Record<string, unknown> },
-    ): Promise<Host> {
-      const project = await loadProject(actor, projectId, "manage");
-      const name = validName(input.name, "Host");
-      return db.transaction().execute(async (tx) => {
-        const at = now().toISOString();
-        const row = {
-          id: newId(),
-          organization_id: project.organizationId,
-          project_id: projectId,
-          name,
-          type_of: input.typeOf,
-          attributes: JSON.stringify(input.attributes ?? {}),
-          created_at: at,
-          updated_at: at,
-        };
-        await store.insertHost(row, tx);
-        await audited(tx, actor, project.organizationId, "host.create", { type: "host", id: row.id, name });
-        return (await store.findHost(row.id, tx)) as Host;
-      });
-    },
-
+    ...createHostUseCases({ db, store, hooks, now, audited, loadProject, loadHost }),
     ...createEnvironmentUseCases({ db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService }),
   };
 

@@ -219,6 +219,24 @@ export function createTreeStore(db: Db) {
     async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
       await ex.insertInto("hosts").values(row).execute();
     },
+    async updateHost(id: string, changes: Partial<HostsTable>, ex: Executor = db): Promise<void> {
+      await ex.updateTable("hosts").set(changes).where("id", "=", id).execute();
+    },
+    async deleteHost(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("hosts").where("id", "=", id).execute();
+    },
+    /** One environment deploying to the host (the oldest), if any. */
+    async findEnvironmentUsingHost(hostId: string, ex: Executor = db): Promise<Environment | undefined> {
+      const row = await ex
+        .selectFrom("environments")
+        .selectAll()
+        .where("host_id", "=", hostId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(1)
+        .executeTakeFirst();
+      return row && toEnvironment(row);
+    },
 
     async findEnvironment(id: string, ex: Executor = db): Promise<Environment | undefined> {
       const row = await ex.selectFrom("environments").selectAll().where("id", "=", id).executeTakeFirst();
