@@ -37,7 +37,7 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
       throw new AppError(
         "CONFLICT",
         `the host is in use by environment '${user.name}'; delete that environment (or create it on another host) first`,
-        { field: "host", inUseBy: { kind: "environment", id: user.id, name: user.name } },
+        { inUseBy: { kind: "environment", id: user.id, name: user.name } },
       );
     }
   }
