@@ -276,6 +276,24 @@ describeEachDialect("credential providers", (dialect) => {
       expect(await bed.row(id)).toEqual(before);
     });
 
+    it("answers a 200 that Latch refuses with the (redacted) answer and why", async () => {
+      const { id } = await exchange("oauth2", oauth2Fields());
+      bed.server.behave({ kind: "ok", accessToken: "", expiresIn: 90000, extra: { id_token: "id-CANARY" } });
+      const result = await bed.h.context.exchange.testExchange(id);
+      expect(result).toEqual({
+        ok: false,
+        report: {
+          access_token: "[redacted]",
+          id_token: "[redacted]",
+          token_type: "Bearer",
+          expires_in: 90000,
+          http_status: 200,
+          failure: expect.objectContaining({ title: "Token endpoint answer has no access_token" }),
+        },
+      });
+      expect(JSON.stringify(result)).not.toContain("CANARY");
+    });
+
     it("answers the endpoint's OAuth error body and the failure when the endpoint refuses", async () => {
       const fields = oauth2Fields();
       const { id } = await exchange("oauth2", fields);

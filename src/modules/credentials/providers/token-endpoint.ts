@@ -98,7 +98,10 @@ export async function requestToken(
   const record = json as Record<string, unknown>;
   const accessToken = record.access_token;
   if (typeof accessToken !== "string" || accessToken === "") {
-    return failure("Token endpoint answer has no access_token", `${at} answered 200 without a string access_token`, 200);
+    return {
+      ...failure("Token endpoint answer has no access_token", `${at} answered 200 without a string access_token`, 200),
+      response: record,
+    };
   }
   return { ok: true, json: record, accessToken };
 }
