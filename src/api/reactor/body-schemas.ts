@@ -30,7 +30,17 @@ const Hidden = (description: string) => NonBlank(`${description} Write-only: nev
 
 /** `{data: {type, id?, attributes?, relationships?, meta?}}`; other top-level members are ignored. */
 function envelope(data: TProperties, description: string): TObject {
-  return Type.Object({ data: Type.Object(data, { description: "The JSON:API resource object" }) }, { description });
+  // A create names no id (Latch assigns them; a client-generated id is 403, as JSON:API says).
+  const creates = data.id === undefined;
+  return Type.Object(
+    {
+      data: Type.Object(data, {
+        description: "The JSON:API resource object",
+        ...(creates ? { not: { required: ["id"] } } : {}),
+      }),
+    },
+    { description },
+  );
 }
 
 function relationship(prefix: string, type: string, what: string, nullable: boolean) {
