@@ -298,7 +298,8 @@ describeEachDialect("credential providers", (dialect) => {
       const fields = oauth2Fields();
       const { id } = await exchange("oauth2", fields);
       // An endpoint that echoes the client secret in its error_description: scrubbed.
-      const echoed = `bad client ${String(fields.client_secret)}`;
+      const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz";
+      const echoed = `bad client ${String(fields.client_secret)} ${jwt}`;
       bed.server.behave({ kind: "status", status: 401, json: { error: "invalid_client", error_description: echoed } });
       const result = await bed.h.context.exchange.testExchange(id);
       expect(result).toEqual({
@@ -306,7 +307,7 @@ describeEachDialect("credential providers", (dialect) => {
         report: {
           http_status: 401,
           error: "invalid_client",
-          error_description: "bad client [redacted]",
+          error_description: "bad client [redacted] [redacted]",
           failure: expect.objectContaining({ title: "Token endpoint rejected the credentials", http_status: 401 }),
         },
       });

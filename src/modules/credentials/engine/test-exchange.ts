@@ -27,6 +27,7 @@ export interface TestExchangeResult {
 
 /** A field that carries a token or a secret whatever its value looks like (access_token, accessToken, client_secret…). */
 const SECRET_FIELD = /(^|_)(access|refresh|id)_?token$|secret|password|private_?key|assertion|^token$/i;
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
 /** Values shorter than this are not searched for inside other strings (they would match by chance). */
 const MIN_SCRUBBED_LENGTH = 6;
 
@@ -36,7 +37,11 @@ const MIN_SCRUBBED_LENGTH = 6;
  */
 export function redactTokens(response: Record<string, unknown>, knownSecrets: readonly string[] = []): Record<string, unknown> {
   const secrets = knownSecrets.filter((value) => value.length >= MIN_SCRUBBED_LENGTH);
-  const scrub = (text: string): string => secrets.reduce((current, secret) => current.split(secret).join(REDACTION_MARKER), text);
+  const scrub = (text: string): string =>
+    secrets
+      .reduce((current, secret) => current.split(secret).join(REDACTION_MARKER), text)
+      // A JWT (the oauth2-jwt assertion, an id token) echoed in a message: not known beforehand.
+      .replace(JWT, REDACTION_MARKER);
   const clean = (value: unknown): unknown => {
     if (typeof value === "string") return scrub(value);
     if (Array.isArray(value)) return value.map(clean);
