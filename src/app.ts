@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { sendNativeError } from "./api/http/errors.js";
+import { createRouteIndex, unmatchedRouteError } from "./api/http/method-not-allowed.js";
 import "./api/http/principal.js";
 import { useJsonBodyParser } from "./api/http/json-body.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
@@ -133,16 +134,15 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
 
-  // Errors outside the faces (native routes, unknown paths) use the native shape.
+  // Errors outside the faces (native routes, unknown paths) use the native shape; a known path
+  // asked with another method is 405 with Allow.
   app.setErrorHandler(sendNativeError);
-  app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      status: 404,
-      code: "ROUTE_NOT_FOUND",
-      detail: `No route ${request.method} ${request.url.split("?")[0]}`,
-      request_id: request.id,
-    }),
-  );
+  const routes = createRouteIndex();
+  app.addHook("onRoute", (route) => routes.record(route));
+  app.setNotFoundHandler((request, reply) => {
+    const error = unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow));
+    return reply.status(error.status).send({ status: error.status, code: error.code, detail: error.message, request_id: request.id });
+  });
 
   await app.register(nativePlugin, { context });
   await app.register(qoveryPlugin, { context, prefix: "/qovery" });

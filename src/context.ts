@@ -137,16 +137,25 @@ export function createContext(options: ContextOptions) {
   const notes = createNotesService({
     db,
     store: notesStore,
-    resources: { secrets: async (actor, id, permission) => credentials.load(actor, id, permission) },
+    resources: {
+      secrets: async (actor, id, permission) => credentials.load(actor, id, permission),
+      properties: async (actor, id, permission) => tree.loadProject(actor, id, permission),
+      environments: async (actor, id, permission) => tree.loadEnvironment(actor, id, permission),
+      hosts: async (actor, id, permission) => tree.loadHost(actor, id, permission),
+    },
     audit,
     now,
   });
-  // Notes have no foreign key (they hang on several kinds of resource): those of credentials
-  // removed with their project or organization go in the same transaction.
+  // An environment's deletion detaches its credentials (activated_at cleared).
+  hooks.push(credentials.treeHooks);
+  // Notes have no foreign key (they hang on several kinds of resource): those of a deleted
+  // environment or host, and of anything removed with its project or organization, go in the
+  // same transaction.
   hooks.push({
+    deleting: async (tx, resource) => notesStore.deleteFor(resource.kind === "host" ? "hosts" : "environments", resource.id, tx),
     changed: async (tx, scope) => {
       if (scope.environmentId === undefined && scope.serviceId === undefined) {
-        await notesStore.deleteOrphanedCredentialNotes(scope.organizationId, tx);
+        await notesStore.deleteOrphanedNotes(scope.organizationId, tx);
       }
     },
   });

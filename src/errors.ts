@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   ROUTE_NOT_FOUND: 404,
+  /** The path exists, not with this method (the Allow header lists those it answers). */
+  METHOD_NOT_ALLOWED: 405,
   NOT_ACCEPTABLE: 406,
   CONFLICT: 409,
   NAME_TAKEN: 409,
@@ -73,6 +75,8 @@ export function reasonPhrase(status: number): string {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 405:
+      return "Method Not Allowed";
     case 406:
       return "Not Acceptable";
     case 409:

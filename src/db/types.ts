@@ -1,6 +1,6 @@
 // Table types for Kysely. Timestamps are ISO-8601 UTC strings with milliseconds in both engines
 // (they sort as text); booleans are 0/1 integers; ciphertexts are bytes (BLOB / bytea).
-import type { Generated, Kysely, Transaction } from "kysely";
+import type { ColumnType, Generated, Kysely, Transaction } from "kysely";
 
 export interface OrganizationsTable {
   id: string;
@@ -8,6 +8,8 @@ export interface OrganizationsTable {
   name_lower: string;
   plan: string;
   description: string | null;
+  /** The Adobe IMS org id (`…@AdobeOrg`) the company replaces, unique; matched by x-gw-ims-org-id. */
+  org_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: string;
   updated_at: string;
 }

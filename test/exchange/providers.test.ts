@@ -250,7 +250,7 @@ describeEachDialect("credential providers", (dialect) => {
   });
 
   describe("test exchange", () => {
-    it("answers the endpoint's JSON without tokens and changes nothing", async () => {
+    it("answers the endpoint's JSON with its tokens redacted and changes nothing", async () => {
       const { id } = await exchange("oauth2", oauth2Fields());
       const before = await bed.row(id);
       bed.server.behave({
@@ -260,16 +260,58 @@ describeEachDialect("credential providers", (dialect) => {
         extra: { scope: "read", id_token: "id-CANARY", nested: { access_token: "nested-CANARY", kept: 1 } },
       });
       const result = await bed.h.context.exchange.testExchange(id);
-      expect(result).toEqual({ ok: true, response: { token_type: "Bearer", expires_in: 90000, scope: "read", nested: { kept: 1 } } });
+      expect(result).toEqual({
+        ok: true,
+        report: {
+          access_token: "[redacted]",
+          refresh_token: "[redacted]",
+          token_type: "Bearer",
+          expires_in: 90000,
+          scope: "read",
+          id_token: "[redacted]",
+          nested: { access_token: "[redacted]", kept: 1 },
+        },
+      });
+      expect(JSON.stringify(result)).not.toContain("CANARY");
       expect(await bed.row(id)).toEqual(before);
     });
 
-    it("answers the failure details when the endpoint refuses", async () => {
+    it("answers a 200 that Latch refuses with the (redacted) answer and why", async () => {
       const { id } = await exchange("oauth2", oauth2Fields());
-      bed.server.behave({ kind: "status", status: 401 });
+      bed.server.behave({ kind: "ok", accessToken: "", expiresIn: 90000, extra: { id_token: "id-CANARY" } });
       const result = await bed.h.context.exchange.testExchange(id);
-      expect(result).toMatchObject({ ok: false, details: { http_status: 401 } });
+      expect(result).toEqual({
+        ok: false,
+        report: {
+          access_token: "[redacted]",
+          id_token: "[redacted]",
+          token_type: "Bearer",
+          expires_in: 90000,
+          http_status: 200,
+          failure: expect.objectContaining({ title: "Token endpoint answer has no access_token" }),
+        },
+      });
       expect(JSON.stringify(result)).not.toContain("CANARY");
+    });
+
+    it("answers the endpoint's OAuth error body and the failure when the endpoint refuses", async () => {
+      const fields = oauth2Fields();
+      const { id } = await exchange("oauth2", fields);
+      // An endpoint that echoes the client secret in its error_description: scrubbed.
+      const jwt = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJ4In0.c2lnbmF0dXJlLWJ5dGVz";
+      const echoed = `bad client ${String(fields.client_secret)} ${jwt}`;
+      bed.server.behave({ kind: "status", status: 401, json: { error: "invalid_client", error_description: echoed } });
+      const result = await bed.h.context.exchange.testExchange(id);
+      expect(result).toEqual({
+        ok: false,
+        report: {
+          http_status: 401,
+          error: "invalid_client",
+          error_description: "bad client [redacted] [redacted]",
+          failure: expect.objectContaining({ title: "Token endpoint rejected the credentials", http_status: 401 }),
+        },
+      });
+      expect(JSON.stringify(result)).not.toContain(String(fields.client_secret));
     });
   });
 

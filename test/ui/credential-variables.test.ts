@@ -1,7 +1,7 @@
 // Credentials as the service sees them, in Chromium. The matrix (screen 4) lists the
 // LATCH_CREDENTIAL_<NAME> variable of each succeeded credential of the environment, and flags a
 // `{{LATCH_CREDENTIAL_…}}` reference as unresolved exactly when the runtime does (a failed or
-// pending credential gives no variable). The credentials screen (6) reauthorizes an oauth2-google
+// pending credential gives no variable, except a Google one whose earlier token is still valid). The credentials screen (6) reauthorizes an oauth2-google
 // credential: Google's consent page opens in a new tab, on a loopback stand-in for Google that
 // consents at once and sends the browser to Latch's callback, and the row goes Pending → Succeeded.
 import { createServer, type Server } from "node:http";
@@ -301,14 +301,16 @@ describeEachDialect("credential variables and Google reauthorize in Chromium", (
       expect(w.requests.filter((request) => !request.startsWith(`${base}/`))).toEqual([]);
       expect(w.errors).toEqual([]);
 
-      // While it waits for consent it gives no variable, at run time and in the matrix alike.
+      // While it waits for the new consent, the previous consent's token stays delivered (it is
+      // still valid), at run time and in the matrix alike.
       const delivered = await runtime();
-      expect(delivered.unresolved).toEqual(["LATCH_CREDENTIAL_GOOGLE_ADS", "LATCH_CREDENTIAL_PARTNER_API", "NOBODY"]);
+      expect(delivered.unresolved).toEqual(["LATCH_CREDENTIAL_PARTNER_API", "NOBODY"]);
+      expect(delivered.variables.LATCH_CREDENTIAL_GOOGLE_ADS).toBeDefined();
       await page.goto(`${base}/ui/services/${seeded.serviceId}/matrix`);
       await page.locator('tr[data-key="ADS_AUTH"]').waitFor();
       const rows = await matrixRows();
-      expect(rows.has("LATCH_CREDENTIAL_GOOGLE_ADS")).toBe(false);
-      expect(rows.get("ADS_AUTH")?.[4]).toContain("{{LATCH_CREDENTIAL_GOOGLE_ADS}} (unresolved: credential google-ads is pending)");
+      expect(rows.get("LATCH_CREDENTIAL_GOOGLE_ADS")?.[0]).toContain("credential google-ads (pending), effective");
+      expect(rows.get("ADS_AUTH")?.[4]).not.toContain("unresolved");
       expect(flagged(rows)).toEqual(delivered.unresolved);
     } finally {
       await browser.context.unroute(`${google.url}/**`);

@@ -41,6 +41,8 @@ export interface SecretMeta {
   status_details?: { title?: string; detail?: string; http_status?: number } | null;
   refresh_status_details?: { title?: string; detail?: string } | null;
   authorization_url?: string;
+  /** Only in the answer to a test: the endpoint's answer (tokens redacted), with `failure` when it failed. */
+  test_exchange?: { failure?: { title?: string; detail?: string } } & Record<string, unknown>;
 }
 
 export interface SecretResource {

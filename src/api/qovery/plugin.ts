@@ -2,7 +2,7 @@
 // shared/spec/qovery-api.md). Routes translate; rules live in modules/.
 import type { FastifyPluginAsync } from "fastify";
 import type { Context } from "../../context.js";
-import { AppError } from "../../errors.js";
+import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { apiTokenRoutes } from "./api-token-routes.js";
 import { environmentRoutes } from "./environment-routes.js";
@@ -16,8 +16,15 @@ import { variableRoutes } from "./variable-routes.js";
 
 export const qoveryPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.setErrorHandler((error, request, reply) => sendQoveryError(error, request, reply));
+  // A path this face has, asked with another method, is 405 with Allow; an unknown path 404.
+  const routes = createRouteIndex();
+  app.addHook("onRoute", (route) => routes.record(route));
   app.setNotFoundHandler((request, reply) =>
-    sendQoveryError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
+    sendQoveryError(
+      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
+      request,
+      reply,
+    ),
   );
   app.addHook("onRequest", async (request) => {
     request.principal = await authenticateRequest(context, request);

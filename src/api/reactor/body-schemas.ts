@@ -30,7 +30,17 @@ const Hidden = (description: string) => NonBlank(`${description} Write-only: nev
 
 /** `{data: {type, id?, attributes?, relationships?, meta?}}`; other top-level members are ignored. */
 function envelope(data: TProperties, description: string): TObject {
-  return Type.Object({ data: Type.Object(data, { description: "The JSON:API resource object" }) }, { description });
+  // A create names no id (Latch assigns them; a client-generated id is 403, as JSON:API says).
+  const creates = data.id === undefined;
+  return Type.Object(
+    {
+      data: Type.Object(data, {
+        description: "The JSON:API resource object",
+        ...(creates ? { not: { required: ["id"] } } : {}),
+      }),
+    },
+    { description },
+  );
 }
 
 function relationship(prefix: string, type: string, what: string, nullable: boolean) {
@@ -85,6 +95,26 @@ export const PropertyUpdateBody = envelope(
 
 const NullableString = (description: string) => Nullable(Type.String({ description }));
 
+export const CompanyUpdateBody = envelope(
+  {
+    id: ReactorId("CO", "The company's (must be the id in the path)"),
+    type: Type.Literal("companies"),
+    attributes: Type.Object(
+      {
+        org_id: Nullable(
+          Type.String({
+            pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
+            description:
+              "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  "Sets the company's IMS org id (admins only). No other attribute changes.",
+);
+
 export const HostCreateBody = envelope(
   {
     type: Type.Literal("hosts"),
@@ -98,6 +128,24 @@ export const HostCreateBody = envelope(
     }),
   },
   "Creates a host. The sftp connection fields are kept as given; an sftp private key is not stored.",
+);
+
+export const HostUpdateBody = envelope(
+  {
+    id: ReactorId("HT", "The host's (must be the id in the path)"),
+    type: Type.Literal("hosts"),
+    attributes: Type.Optional(
+      Type.Object({
+        name: Type.Optional(Name("Host")),
+        type_of: Type.Optional(Enum(["akamai", "sftp"], "Cannot change: when given, it must be the host's type")),
+        server: Type.Optional(NullableString("sftp only")),
+        path: Type.Optional(NullableString("sftp only")),
+        port: Type.Optional(Type.Number({ description: "sftp only" })),
+        username: Type.Optional(NullableString("sftp only")),
+      }),
+    ),
+  },
+  "Updates a host: only the attributes given change; type_of cannot change.",
 );
 
 const ENVIRONMENT_SETTINGS = {
@@ -288,5 +336,5 @@ export const NoteCreateBody = envelope(
       }),
     }),
   },
-  "Adds a note to a secret.",
+  "Adds a note to the secret, property, environment or host.",
 );

@@ -61,7 +61,8 @@ export interface BodyData {
 
 /**
  * The `data` member of a request body, checked as JSON:API asks: `type` must name the
- * collection (409 otherwise) and, on an update, `id` must be the path's id (409).
+ * collection (409 otherwise); on a create (no path id) `id` must be absent (403), on an update
+ * it must be the path's id (409).
  */
 export function bodyData(body: unknown, type: string, pathId?: string): BodyData {
   const data = (body as { data?: unknown } | null | undefined)?.data;
@@ -71,6 +72,12 @@ export function bodyData(body: unknown, type: string, pathId?: string): BodyData
   const given = data as BodyData;
   if (given.type !== type) {
     throw new AppError("CONFLICT", `data.type must be "${type}"`, { pointer: "/data/type" });
+  }
+  // JSON:API: a server that assigns ids answers 403 to a create that brings its own.
+  if (pathId === undefined && given.id !== undefined) {
+    throw new AppError("FORBIDDEN", "data.id cannot be given on create: Latch assigns the ids (client-generated ids are not supported)", {
+      pointer: "/data/id",
+    });
   }
   if (pathId !== undefined) {
     if (given.id === undefined) throw new AppError("VALIDATION_FAILED", "data.id is required on an update", { pointer: "/data/id" });

@@ -5,6 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppError, ErrorCode } from "../../errors.js";
+import { toReactorId } from "../../modules/tree/ids.js";
 import { beginErrorReply, toAppError } from "../http/errors.js";
 
 export const JSON_API = "application/vnd.api+json";
@@ -35,6 +36,8 @@ function wireErrorOf(error: AppError): WireError {
       return { status: 404, code: "not-found", title: "Record Not Found" };
     case "ROUTE_NOT_FOUND":
       return { status: 404, code: "not-found", title: "Route Not Found" };
+    case "METHOD_NOT_ALLOWED":
+      return { status: 405, code: "method-not-allowed", title: "Method Not Allowed" };
     case "NOT_ACCEPTABLE":
       return { status: 406, code: "not-acceptable", title: "Not Acceptable" };
     case "CONFLICT":
@@ -57,6 +60,46 @@ function wireErrorOf(error: AppError): WireError {
   }
 }
 
+/**
+ * Module field names that this face names otherwise: a module says `environment`, a Reactor
+ * client sent it as a relationship. Other fields are attributes (`credentials.token_url` →
+ * `/data/attributes/credentials/token_url`); `meta.*` and `relationships.*` keep their member.
+ */
+const FIELD_WIRE_NAMES: Record<string, string> = {
+  environment: "relationships.environment",
+  host: "relationships.host",
+};
+
+/** The JSON:API pointer of a module error's `details.field`. */
+export function pointerOfField(field: string): string {
+  const wire = FIELD_WIRE_NAMES[field] ?? field;
+  const path = wire.split(".").join("/");
+  return wire.startsWith("meta.") || wire.startsWith("relationships.") ? `/data/${path}` : `/data/attributes/${path}`;
+}
+
+/**
+ * The modules name Latch's tree (organization, project); a Reactor client knows them as company
+ * and property. Quoted text (a name the client chose) is left as it is.
+ */
+const RESOURCE_WIRE_NAMES: Array<[RegExp, string]> = [
+  [/\bProjects\b/g, "Properties"],
+  [/\bprojects\b/g, "properties"],
+  [/\bProject\b/g, "Property"],
+  [/\bproject\b/g, "property"],
+  [/\bOrganizations\b/g, "Companies"],
+  [/\borganizations\b/g, "companies"],
+  [/\bOrganization\b/g, "Company"],
+  [/\borganization\b/g, "company"],
+  [/\bCredential\b/g, "Secret"],
+];
+
+export function inReactorWords(message: string): string {
+  return message
+    .split(/('[^']*')/)
+    .map((part, index) => (index % 2 === 1 ? part : RESOURCE_WIRE_NAMES.reduce((text, [from, to]) => text.replace(from, to), part)))
+    .join("");
+}
+
 export interface JsonApiError {
   id: string;
   status: string;
@@ -64,20 +107,32 @@ export interface JsonApiError {
   title: string;
   detail: string;
   source?: { pointer?: string; parameter?: string };
-  meta: { request_id: string; status_details?: unknown };
+  meta: { request_id: string; status_details?: unknown; environment?: { id: string; type: string } };
 }
 
 /** The JSON:API error document for anything thrown in a request, and its HTTP status. */
 export function toJsonApiErrors(error: unknown, requestId: string): { status: number; body: { errors: JsonApiError[] } } {
   const appError = toAppError(error);
   // The shared message names application/json; this face takes vnd.api+json as well.
-  const message = appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : appError.message;
-  const wire = wireErrorOf(appError);
+  const message =
+    appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : inReactorWords(appError.message);
+  // Reactor's own code for a host an environment still uses.
+  const inUseBy = appError.details.inUseBy as { kind?: string; id?: string } | undefined;
+  const wire =
+    appError.code === "CONFLICT" && inUseBy?.kind === "environment"
+      ? { status: 409, code: "host-in-use", title: "Host In Use" }
+      : wireErrorOf(appError);
   const issues = appError.details.issues ?? [];
+  const { field } = appError.details;
+  const pointer = appError.details.pointer ?? (typeof field === "string" ? pointerOfField(field) : undefined);
   const entries =
     issues.length > 0
-      ? issues.map((issue) => ({ detail: issue.detail, pointer: issue.pointer as string | undefined, parameter: undefined }))
-      : [{ detail: message, pointer: appError.details.pointer, parameter: appError.details.parameter }];
+      ? issues.map((issue) => ({
+          detail: inReactorWords(issue.detail),
+          pointer: issue.pointer as string | undefined,
+          parameter: undefined,
+        }))
+      : [{ detail: message, pointer, parameter: appError.details.parameter }];
   // Domain rules point into a plain body (`/name`); on this face the attributes sit under data.
   const errors = entries.map((entry) => {
     const pointer = entry.pointer === undefined || entry.pointer.startsWith("/data") ? entry.pointer : `/data/attributes${entry.pointer}`;
@@ -92,6 +147,9 @@ export function toJsonApiErrors(error: unknown, requestId: string): { status: nu
       // A failed test exchange says why, in words the engine wrote for a person (never a token).
       meta: {
         request_id: requestId,
+        ...(inUseBy?.kind === "environment" && typeof inUseBy.id === "string"
+          ? { environment: { id: toReactorId("environment", inUseBy.id), type: "environments" } }
+          : {}),
         ...(appError.details.statusDetails === undefined ? {} : { status_details: appError.details.statusDetails }),
       },
     };

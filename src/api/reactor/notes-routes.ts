@@ -1,7 +1,10 @@
-// Notes on secrets: list, create, lookup. Notes cannot be edited or deleted.
+// Notes on secrets, properties, environments and hosts: list and create on each, and lookup.
+// Notes cannot be edited or deleted; they go with their resource.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
+import type { NoteResourceType } from "../../modules/notes/notes-store.js";
+import type { ReactorKind } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
 import { documentedBody, NoteCreateBody } from "./body-schemas.js";
 import { bodyData, indexDocument, linkerOf, rowId } from "./document.js";
@@ -10,34 +13,45 @@ import { NOTE_FILTERS, noteResource, noteView } from "./secret-mappers.js";
 
 const IdParams = Type.Object({ id: Type.String() });
 
+/** The collections that keep notes, the kind of their ids, and what a missing one is called. */
+const NOTED: Array<{ type: NoteResourceType; kind: ReactorKind; label: string }> = [
+  { type: "secrets", kind: "credential", label: "Secret" },
+  { type: "properties", kind: "project", label: "Property" },
+  { type: "environments", kind: "environment", label: "Environment" },
+  { type: "hosts", kind: "host", label: "Host" },
+];
+
 export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { notes } = context;
 
-  app.get(
-    "/secrets/:id/notes",
-    { schema: { tags: ["reactor:notes"], params: IdParams, response: { 200: many(Note) } } },
-    async (request) => {
-      const linker = linkerOf(request);
-      const list = await notes.list(principalOf(request), "secrets", rowId("credential", request.params.id, "Secret"));
-      return indexDocument(request, list, noteView, NOTE_FILTERS, (note) => noteResource(note, linker));
-    },
-  );
+  for (const { type, kind, label } of NOTED) {
+    app.get(
+      `/${type}/:id/notes`,
+      { schema: { tags: ["reactor:notes"], params: IdParams, response: { 200: many(Note) } } },
+      async (request) => {
+        const linker = linkerOf(request);
+        const list = await notes.list(principalOf(request), type, rowId(kind, request.params.id, label));
+        return indexDocument(request, list, noteView, NOTE_FILTERS, (note) => noteResource(note, linker));
+      },
+    );
 
-  app.post(
-    "/secrets/:id/notes",
-    {
-      schema: { tags: ["reactor:notes"], params: IdParams, response: { 201: one(Note) } },
-      config: { swaggerTransform: documentedBody(NoteCreateBody) },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const secretId = rowId("credential", request.params.id, "Secret");
-      await context.credentials.load(principal, secretId, "read");
-      const data = bodyData(request.body, "notes");
-      const note = await notes.create(principal, "secrets", secretId, data.attributes?.text);
-      return reply.status(201).send({ data: noteResource(note, linkerOf(request)) });
-    },
-  );
+    app.post(
+      `/${type}/:id/notes`,
+      {
+        schema: { tags: ["reactor:notes"], params: IdParams, response: { 201: one(Note) } },
+        config: { swaggerTransform: documentedBody(NoteCreateBody) },
+      },
+      async (request, reply) => {
+        const principal = principalOf(request);
+        const resourceId = rowId(kind, request.params.id, label);
+        // The resource first: a missing or foreign one is 404 whatever the body says.
+        await notes.assertReadable(principal, type, resourceId);
+        const data = bodyData(request.body, "notes");
+        const note = await notes.create(principal, type, resourceId, data.attributes?.text);
+        return reply.status(201).send({ data: noteResource(note, linkerOf(request)) });
+      },
+    );
+  }
 
   app.get("/notes/:id", { schema: { tags: ["reactor:notes"], params: IdParams, response: { 200: one(Note) } } }, async (request) => {
     const note = await notes.get(principalOf(request), rowId("note", request.params.id, "Note"));

@@ -41,7 +41,9 @@ export const oauthRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = asyn
       const { code, state, error } = request.query;
       try {
         if (error !== undefined) {
-          throw new AppError("BAD_REQUEST", `Google did not grant access (${error}); start again with the reauthorize action`);
+          // With a genuine state the secret records the refusal (its earlier token stays delivered).
+          if (state !== undefined && state !== "") await context.exchange.google.handleDenied(error, state);
+          throw new AppError("BAD_REQUEST", "Google did not grant access; start again with the reauthorize action");
         }
         if (state === undefined || state === "") throw new AppError("BAD_REQUEST", "The callback has no state");
         if (code === undefined || code === "") throw new AppError("BAD_REQUEST", "The callback has no code");

@@ -5,13 +5,15 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
-import { fromReactorId, isUuid } from "../../modules/tree/ids.js";
+import { fromReactorId } from "../../modules/tree/ids.js";
 import { useJsonBodyParser } from "../http/json-body.js";
+import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
 import { notesRoutes } from "./notes-routes.js";
 import { oauthRoutes } from "./oauth-routes.js";
+import { sdkRoutes } from "./sdk-routes.js";
 import { secretsRoutes } from "./secrets-routes.js";
 import { treeRoutes } from "./tree-routes.js";
 
@@ -41,10 +43,19 @@ async function authenticate(context: Context, request: FastifyRequest): Promise<
   }
   const picked = request.headers["x-gw-ims-org-id"];
   if (typeof picked !== "string" || picked.trim() === "") return principal;
+  // A company's Reactor id or UUID, or the Adobe IMS org id (…@AdobeOrg) an admin set on it.
   const value = picked.trim();
-  const organizationId = fromReactorId("organization", value) ?? (isUuid(value) ? value.toLowerCase() : null);
-  if (organizationId === null) throw new AppError("NOT_FOUND", "x-gw-ims-org-id names no company this token can see");
-  await context.tree.loadOrganization(principal, organizationId);
+  let organizationId: string;
+  try {
+    const reactorId = fromReactorId("organization", value);
+    organizationId = (reactorId === null ? await context.tree.organizationNamedBy(principal, value) : { id: reactorId }).id;
+    await context.tree.loadOrganization(principal, organizationId);
+  } catch (error) {
+    if (error instanceof AppError && error.code === "NOT_FOUND") {
+      throw new AppError("NOT_FOUND", "x-gw-ims-org-id names no company this token can see");
+    }
+    throw error;
+  }
   // The instance-admin acts in every company; x-gw-ims-org-id narrows it to the one named, as
   // an admin of that company, so lists and lookups outside it answer as for any admin.
   return principal.role === "instance-admin" ? { ...principal, role: "admin", organizationId } : principal;
@@ -57,8 +68,15 @@ export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (ap
   useJsonBodyParser(app, ["application/json", JSON_API]);
 
   app.setErrorHandler((error, request, reply) => sendJsonApiError(error, request, reply));
+  // A path this face has, asked with another method, is 405 with Allow; an unknown path 404.
+  const routes = createRouteIndex();
+  app.addHook("onRoute", (route) => routes.record(route));
   app.setNotFoundHandler((request, reply) =>
-    sendJsonApiError(new AppError("ROUTE_NOT_FOUND", `No route ${request.method} ${request.url.split("?")[0]}`), request, reply),
+    sendJsonApiError(
+      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
+      request,
+      reply,
+    ),
   );
 
   app.addHook("onRequest", async (request) => {
@@ -79,4 +97,5 @@ export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (ap
   await app.register(secretsRoutes, { context });
   await app.register(notesRoutes, { context });
   await app.register(oauthRoutes, { context });
+  await app.register(sdkRoutes, { context });
 };

@@ -4,8 +4,8 @@
 import type { Credential } from "../../modules/credentials/credential-mappers.js";
 import type { CredentialResult } from "../../modules/credentials/credentials-service.js";
 import { emailOf } from "../../modules/notes/notes-service.js";
-import type { Note } from "../../modules/notes/notes-store.js";
-import { toReactorId } from "../../modules/tree/ids.js";
+import type { Note, NoteResourceType } from "../../modules/notes/notes-store.js";
+import { type ReactorKind, toReactorId } from "../../modules/tree/ids.js";
 import { stageOfMode } from "../../modules/tree/tree-types.js";
 import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
 import type { FilterableRecord } from "./query.js";
@@ -58,6 +58,7 @@ export function secretResource(result: CredentialResult, linker: Linker): Resour
         ...(credential.environmentMode === null ? {} : { meta: { stage: stageOfMode(credential.environmentMode) } }),
       },
       notes: { links: { related: linker.url(`/secrets/${id}/notes`) } },
+      data_elements: { links: { related: linker.url(`/secrets/${id}/data_elements`) } },
     },
     links: { self: linker.url(`/secrets/${id}`), property: linker.url(`/secrets/${id}/property`) },
     meta,
@@ -80,9 +81,17 @@ export function secretView(credential: Credential): FilterableRecord {
   };
 }
 
+/** The kind of id each noted collection uses. */
+const NOTE_RESOURCE_KINDS: Record<NoteResourceType, ReactorKind> = {
+  secrets: "credential",
+  properties: "project",
+  environments: "environment",
+  hosts: "host",
+};
+
 export function noteResource(note: Note, linker: Linker): Resource<Record<string, unknown>> {
   const id = toReactorId("note", note.id);
-  const resourceId = toReactorId("credential", note.resourceId);
+  const resourceId = toReactorId(NOTE_RESOURCE_KINDS[note.resourceType as NoteResourceType] ?? "credential", note.resourceId);
   const resourcePath = `/${note.resourceType}/${resourceId}`;
   return {
     id,

@@ -44,7 +44,9 @@ export function companyResource(organization: Organization, linker: Linker): Res
       created_at: organization.createdAt,
       updated_at: organization.updatedAt,
       name: organization.name,
-      org_id: organization.id,
+      // The Adobe IMS org id an admin set (PATCH /companies/{id}), else the UUID: either is what
+      // x-gw-ims-org-id accepts for this company.
+      org_id: organization.orgId ?? organization.id,
     },
     relationships: { properties: { links: { related: linker.url(`/companies/${id}/properties`) } } },
     links: { self: linker.url(`/companies/${id}`), properties: linker.url(`/companies/${id}/properties`) },
@@ -90,6 +92,7 @@ export function propertyResource(project: Project, linker: Linker, principal: Pr
       environments: { links: { related: linker.url(`/properties/${id}/environments`) } },
       hosts: { links: { related: linker.url(`/properties/${id}/hosts`) } },
       secrets: { links: { related: linker.url(`/properties/${id}/secrets`) } },
+      notes: { links: { related: linker.url(`/properties/${id}/notes`) } },
     },
     links: {
       self: linker.url(`/properties/${id}`),
@@ -123,6 +126,7 @@ export function hostResource(host: Host, linker: Linker): Resource<Record<string
     },
     relationships: {
       property: { links: { related: linker.url(`/hosts/${id}/property`) }, data: { id: propertyId, type: RESOURCE_TYPE.project } },
+      notes: { links: { related: linker.url(`/hosts/${id}/notes`) } },
     },
     links: { self: linker.url(`/hosts/${id}`), property: linker.url(`/properties/${propertyId}`) },
   };
@@ -160,6 +164,10 @@ export function environmentResource(environment: Environment, linker: Linker): R
         data: { id: propertyId, type: RESOURCE_TYPE.project },
       },
       secrets: { links: { related: linker.url(`/environments/${id}/secrets`) } },
+      // Latch builds no libraries: the relationships exist, empty, as on a fresh Reactor environment.
+      library: { links: { related: linker.url(`/environments/${id}/library`) }, data: null },
+      builds: { links: { related: linker.url(`/environments/${id}/builds`) } },
+      notes: { links: { related: linker.url(`/environments/${id}/notes`) } },
     },
     links: { self: linker.url(`/environments/${id}`), property: linker.url(`/properties/${propertyId}`) },
     meta: { archive_encrypted: false },

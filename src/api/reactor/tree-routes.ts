@@ -6,7 +6,14 @@ import type { Context } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { PLATFORMS, type Platform } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import { documentedBody, HostCreateBody, PropertyCreateBody, PropertyUpdateBody } from "./body-schemas.js";
+import {
+  CompanyUpdateBody,
+  documentedBody,
+  HostCreateBody,
+  HostUpdateBody,
+  PropertyCreateBody,
+  PropertyUpdateBody,
+} from "./body-schemas.js";
 import { attribute, bodyData, indexDocument, linkerOf, requiredString, rowId, settingsFrom } from "./document.js";
 import { Company, Host, many, one, Property } from "./schemas.js";
 import { companyResource, HOST_SETTINGS, hostResource, PROPERTY_SETTINGS, propertyResource, viewOf } from "./tree-mappers.js";
@@ -39,6 +46,31 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async
     async (request) => {
       const organization = await tree.loadOrganization(principalOf(request), rowId("organization", request.params.id, "Company"));
       return { data: companyResource(organization, linkerOf(request)) };
+    },
+  );
+
+  app.patch(
+    "/companies/:id",
+    {
+      schema: { tags: ["reactor:companies"], params: IdParams, response: { 200: one(Company) } },
+      config: { swaggerTransform: documentedBody(CompanyUpdateBody) },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const id = rowId("organization", request.params.id, "Company");
+      await tree.loadOrganization(principal, id);
+      const data = bodyData(request.body, "companies", request.params.id);
+      const other = Object.keys(data.attributes ?? {}).find((name) => name !== "org_id");
+      if (other !== undefined) {
+        throw new AppError("VALIDATION_FAILED", `attributes.${other} cannot change here; only attributes.org_id can`, {
+          pointer: `/data/attributes/${other}`,
+        });
+      }
+      const orgId = data.attributes?.org_id;
+      if (orgId === undefined) {
+        return { data: companyResource(await tree.loadOrganization(principal, id), linkerOf(request)) };
+      }
+      return { data: companyResource(await tree.setOrganizationOrgId(principal, id, orgId), linkerOf(request)) };
     },
   );
 
@@ -176,6 +208,36 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async
   app.get("/hosts/:id", { schema: { tags: ["reactor:hosts"], params: IdParams, response: { 200: one(Host) } } }, async (request) => {
     const host = await tree.loadHost(principalOf(request), rowId("host", request.params.id, "Host"), "read");
     return { data: hostResource(host, linkerOf(request)) };
+  });
+
+  app.patch(
+    "/hosts/:id",
+    {
+      schema: { tags: ["reactor:hosts"], params: IdParams, response: { 200: one(Host) } },
+      config: { swaggerTransform: documentedBody(HostUpdateBody) },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const id = rowId("host", request.params.id, "Host");
+      const current = await tree.loadHost(principal, id, "manage");
+      const data = bodyData(request.body, "hosts", request.params.id);
+      const typeOf = attribute(data, "type_of", "string");
+      if (typeOf !== undefined && typeOf !== current.typeOf) {
+        throw new AppError("VALIDATION_FAILED", "attributes.type_of cannot change; create another host", {
+          pointer: "/data/attributes/type_of",
+        });
+      }
+      const name = attribute(data, "name", "string");
+      const settings = current.typeOf === "sftp" ? settingsFrom(data, HOST_SETTINGS) : {};
+      const host = await tree.updateHost(principal, id, { ...(name === undefined ? {} : { name }), attributes: settings });
+      return { data: hostResource(host, linkerOf(request)) };
+    },
+  );
+
+  app.delete("/hosts/:id", { schema: { tags: ["reactor:hosts"], params: IdParams } }, async (request, reply) => {
+    // 409 host-in-use while an environment deploys to it.
+    await tree.deleteHost(principalOf(request), rowId("host", request.params.id, "Host"));
+    return reply.status(204).send();
   });
 
   app.get(

@@ -2,6 +2,7 @@
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
+import { isDelivered } from "../../modules/credentials/credential-mappers.js";
 import { toReactorId } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
 import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
@@ -82,6 +83,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
           name: credential.name,
           status: credential.status,
           expired: credential.expiresAt !== null && Date.parse(credential.expiresAt) <= context.now().getTime(),
+          delivered: isDelivered(credential, context.now()),
         })),
       );
       return {

@@ -25,6 +25,8 @@ export interface MatrixCredentialInput {
   status: string;
   /** Its artifact's expires_at has passed (a refresh kept failing): the runtime leaves it out. */
   expired?: boolean;
+  /** The runtime's own rule (isDelivered), when the caller knows it; else succeeded and not expired. */
+  delivered?: boolean;
 }
 
 export interface MatrixCredential extends MatrixCredentialInput {
@@ -142,14 +144,14 @@ function cellOf(definition: Definition, key: string, won: Definition): MatrixCel
 export function matrixCredentials(credentials: readonly MatrixCredentialInput[]): MatrixCredential[] {
   return [...credentials]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    .map(({ id, name, status, expired = false }) => ({
+    .map(({ id, name, status, expired = false, delivered }) => ({
       id,
       name,
       status,
       variable_name: credentialVariableName(name),
       // The runtime's rule: status succeeded (a succeeded credential always holds its artifact)
-      // and not expired.
-      delivered: status === "succeeded" && !expired,
+      // and not expired; an oauth2-google one also while a new consent is pending (isDelivered).
+      delivered: delivered ?? (status === "succeeded" && !expired),
     }));
 }
 

@@ -222,6 +222,12 @@ export function registerCredentialCommands(program: Command): void {
         const timeout = parseTimeout(options.timeout);
         const client = clientFromSettings();
         const credential = await client.credentials.act(id, "retry");
+        // Retrying an oauth2-google credential asks for consent again: show the new URL.
+        if (typeof credential.meta.authorization_url === "string") {
+          if (options.json) printJson(credential);
+          else showAuthorizationUrl(credential);
+          return;
+        }
         if (options.wait) {
           await waitAndReport(client, credential, timeout, options.json);
           return;
@@ -239,11 +245,20 @@ export function registerCredentialCommands(program: Command): void {
       action(async (id: string, options: { json?: boolean }) => {
         const credential = await clientFromSettings().credentials.act(id, "test");
         const exchange = (credential.meta.test_exchange ?? {}) as Record<string, unknown>;
-        // Only the harmless parts of the token endpoint's answer: never a token.
+        // Only the harmless parts of the token endpoint's answer (tokens come redacted anyway).
         const summary = Object.fromEntries(
-          Object.entries(exchange).filter(([field]) => ["token_type", "expires_in", "scope"].includes(field)),
+          Object.entries(exchange).filter(([field]) =>
+            ["token_type", "expires_in", "scope", "http_status", "error", "error_description", "failure"].includes(field),
+          ),
         );
         if (options.json) return printJson({ id: credential.id, name: credential.name, status: credential.status, test_exchange: summary });
+        // The server answers 200 either way; a failed exchange carries test_exchange.failure.
+        const failure = summary.failure as { title?: string; detail?: string } | undefined;
+        if (failure !== undefined) {
+          throw new CommandFailed(
+            `Test exchange of ${credential.name} failed: ${failure.title ?? "error"}${failure.detail ? ` (${failure.detail})` : ""}`,
+          );
+        }
         const parts = Object.entries(summary).map(([field, value]) => `${field}=${String(value)}`);
         note(`Test exchange of ${credential.name} succeeded${parts.length > 0 ? `: ${parts.join(" ")}` : ""}.`);
       }),

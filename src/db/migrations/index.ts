@@ -11,6 +11,8 @@ import * as m0041 from "./0041-versions.js";
 import * as m0042 from "./0042-audit-outbox-claims.js";
 import * as m0043 from "./0043-deferred-generation-bumps.js";
 import * as m0051 from "./0051-sealed-keys.js";
+import * as m0053 from "./0053-company-org-id.js";
+import * as m0054 from "./0054-environments-host-index.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -27,4 +29,6 @@ export const migrations: Record<string, FrozenMigration> = {
   "0042-audit-outbox-claims": m0042,
   "0043-deferred-generation-bumps": m0043,
   "0051-sealed-keys": m0051,
+  "0053-company-org-id": m0053,
+  "0054-environments-host-index": m0054,
 };

@@ -1,10 +1,11 @@
-// The Reactor PATCH actions on a credential: retry (exchange again), test (one exchange that
-// changes nothing, oauth2 / oauth2-jwt only, on a succeeded secret) and reauthorize (a new
-// oauth2-google consent URL). Each checks that `type_of`, if given, names the secret's type.
+// The Reactor PATCH actions on a credential: retry (exchange again; for oauth2-google a new
+// consent), test (one exchange that changes nothing, oauth2 / oauth2-jwt only, on any status)
+// and reauthorize (a new oauth2-google consent URL; the previous token stays delivered until the
+// new consent succeeds or it expires). Each checks that `type_of`, if given, names the secret's type.
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Permission, Principal } from "../access/access-types.js";
-import { type Credential, withoutHidden } from "./credential-mappers.js";
+import type { Credential } from "./credential-mappers.js";
 import type { Authorization, CredentialResult, CredentialsServiceDeps } from "./credentials-service.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
@@ -30,11 +31,8 @@ export function createCredentialActions(deps: ActionDeps) {
   async function retry(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
-    if (current.provider === "oauth2-google") {
-      throw new AppError("UNPROCESSABLE", "An oauth2-google secret is authorized in a browser: use meta.action reauthorize", {
-        pointer: ACTION_POINTER,
-      });
-    }
+    // Retrying a Google secret means asking for consent again: there is nothing to exchange without it.
+    if (current.provider === "oauth2-google") return newConsent(actor, current, "retry");
     const at = now();
     const generation = current.generation + 1;
     await db.transaction().execute(async (tx) => {
@@ -56,25 +54,16 @@ export function createCredentialActions(deps: ActionDeps) {
     checkTypeOf(current, typeOf);
     if (current.provider !== "oauth2" && current.provider !== "oauth2-jwt") {
       throw new AppError("UNPROCESSABLE", `test is only for oauth2 and oauth2-jwt secrets; this one is ${current.typeOf}`, {
-        pointer: ACTION_POINTER,
+        field: "meta.action",
       });
     }
-    if (current.status !== "succeeded") {
-      throw new AppError("UNPROCESSABLE", `test runs only on a succeeded secret; this one is ${current.status}`, {
-        pointer: ACTION_POINTER,
-      });
-    }
+    // Any status: a failed secret is where a diagnostic helps most (a documented extension of
+    // Reactor, which tests succeeded secrets only).
     if (deps.testExchange === null) throw new AppError("NOT_READY", "test exchanges are not available on this server");
     // Network: outside any transaction, and it changes nothing stored.
     const result = await deps.testExchange(id);
     await db.transaction().execute((tx) => deps.history.tested(tx, actor, current, result.ok));
-    if (!result.ok) {
-      throw new AppError("UNPROCESSABLE", `The test exchange failed: ${result.details.title}. ${result.details.detail}`, {
-        pointer: ACTION_POINTER,
-        statusDetails: result.details,
-      });
-    }
-    return { credential: await reload(id), testExchange: withoutHidden(result.response) };
+    return { credential: await reload(id), testExchange: result.report };
   }
 
   async function reauthorize(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
@@ -85,11 +74,20 @@ export function createCredentialActions(deps: ActionDeps) {
         pointer: ACTION_POINTER,
       });
     }
-    const { authorization, nonceHash } = deps.authorize(id, current.organizationId, current.credentials.scopes);
+    return newConsent(actor, current, "reauthorize");
+  }
+
+  /**
+   * A new consent URL for an oauth2-google secret: `pending` as the Reactor guide shows, but the
+   * token already issued stays stored, delivered until the new consent succeeds or it expires
+   * (isDelivered in credential-mappers.ts); refreshes stop while the secret is not succeeded.
+   */
+  async function newConsent(actor: Principal, current: Credential, action: "retry" | "reauthorize"): Promise<CredentialResult> {
+    const { authorization, nonceHash } = deps.authorize(current.id, current.organizationId, current.credentials.scopes);
     // A new nonce replaces the old one, so an earlier consent URL can no longer complete.
     await db.transaction().execute(async (tx) => {
       await store.update(
-        id,
+        current.id,
         {
           status: "pending",
           status_details: null,
@@ -101,9 +99,9 @@ export function createCredentialActions(deps: ActionDeps) {
         null,
         tx,
       );
-      await deps.history.changed(tx, actor, id, "reauthorize");
+      await deps.history.changed(tx, actor, current.id, action);
     });
-    return { credential: await reload(id), authorization };
+    return { credential: await reload(current.id), authorization };
   }
 
   return {

@@ -53,7 +53,7 @@ export type CredentialViewRow = Pick<
   | "updated_by_name"
   | "created_at"
   | "updated_at"
-> & { environment_mode: string | null };
+> & { environment_mode: string | null; has_artifact: number | string };
 
 export interface Credential {
   id: string;
@@ -75,6 +75,8 @@ export interface Credential {
   activatedAt: string | null;
   expiresAt: string | null;
   refreshAt: string | null;
+  /** An artifact (token) is stored; never the artifact itself. */
+  hasArtifact: boolean;
   generation: number;
   createdByName: string | null;
   updatedByName: string | null;
@@ -90,6 +92,21 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Whether the runtime delivers the credential's artifact now: a succeeded one that has not
+ * expired, and also an oauth2-google one whose new consent is pending or failed while the token
+ * of the previous consent is still stored and valid (reauthorize never withdraws a working token).
+ * The runtime's query (modules/runtime/runtime-service.ts) applies the same rule in SQL.
+ */
+export function isDelivered(
+  credential: Pick<Credential, "status" | "provider" | "hasArtifact" | "expiresAt" | "environmentId">,
+  now: Date,
+): boolean {
+  if (credential.environmentId === null || !credential.hasArtifact) return false;
+  if (credential.expiresAt !== null && Date.parse(credential.expiresAt) <= now.getTime()) return false;
+  return credential.status === "succeeded" || credential.provider === "oauth2-google";
 }
 
 /** Drops every field that must never be shown, at any depth (defence in depth for JSON written by others). */
@@ -125,6 +142,7 @@ export function toCredential(row: CredentialViewRow): Credential {
     activatedAt: row.activated_at,
     expiresAt: row.expires_at,
     refreshAt: row.refresh_at,
+    hasArtifact: Number(row.has_artifact) === 1,
     generation: Number(row.generation),
     createdByName: row.created_by_name,
     updatedByName: row.updated_by_name,

@@ -73,6 +73,12 @@ export function hiddenFields(provider: Provider): string[] {
 /** Names that never leave Latch in any response, whatever the provider (also exchanged tokens). */
 export const NEVER_SHOWN = ["token", "password", "client_secret", "private_key", "access_token", "refresh_token", "id_token", "assertion"];
 
+/**
+ * What stands in for a token value in an answer that shows the shape of a token endpoint's
+ * response (the test action's meta.test_exchange): fixed, so a client can recognise it.
+ */
+export const REDACTION_MARKER = "[redacted]";
+
 /** LATCH_CREDENTIAL_<NAME>: the name upper-cased, every non-alphanumeric as `_`. */
 export function credentialVariableName(name: string): string {
   return `LATCH_CREDENTIAL_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;

@@ -13,14 +13,14 @@ import type { Permission, Principal } from "../access/access-types.js";
 import { assertAllowed, canSee } from "../access/authorize.js";
 import type { NotesStore } from "../notes/notes-store.js";
 import { newId } from "../tree/ids.js";
-import type { TreeService } from "../tree/tree-service.js";
+import type { TreeHooks, TreeService } from "../tree/tree-service.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Project } from "../tree/tree-types.js";
 import type { CredentialHistory } from "../versions/credential-history.js";
 import type { CreationLimit } from "./creation-limit.js";
 import { createCredentialActions } from "./credential-actions.js";
 import type { Credential } from "./credential-mappers.js";
-import { cipherRef, credentialVariableName, type Provider, providerOf, type StatusDetails, TYPE_OFS } from "./credential-types.js";
+import { cipherRef, credentialVariableName, type Provider, providerOf, TYPE_OFS } from "./credential-types.js";
 import { validateCredentials, validName } from "./credential-validation.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
@@ -34,8 +34,11 @@ export interface GoogleAuthorizer {
   };
 }
 
-/** What a test exchange answers (src/modules/credentials/engine/test-exchange.ts), tokens already removed. */
-export type TestExchangeResult = { ok: true; response: Record<string, unknown> } | { ok: false; details: StatusDetails };
+/** What a test exchange answers (src/modules/credentials/engine/test-exchange.ts), tokens already redacted. */
+export interface TestExchangeResult {
+  ok: boolean;
+  report: Record<string, unknown>;
+}
 
 export interface CredentialsServiceDeps {
   db: Db;
@@ -91,13 +94,26 @@ export function scopeOf(credential: Pick<Credential, "organizationId" | "project
   return { organizationId: credential.organizationId, projectId: credential.projectId, environmentId: credential.environmentId };
 }
 
+/**
+ * Whether the actor sees the credential at all. A token restricted to an environment (or a
+ * service) sees only the credentials of that environment: one that belongs to no environment is
+ * the property's, outside the restriction, as another environment's would be.
+ */
+export function canSeeCredential(
+  actor: Principal,
+  credential: Pick<Credential, "organizationId" | "projectId" | "environmentId">,
+): boolean {
+  if (credential.environmentId === null && (actor.environmentId !== null || actor.serviceId !== null)) return false;
+  return canSee(actor, scopeOf(credential));
+}
+
 export function createCredentialsService(deps: CredentialsServiceDeps) {
   const { db, store, tree, treeStore, keyring } = deps;
   const now = deps.now ?? (() => new Date());
 
   async function load(actor: Principal, id: string, permission: Permission): Promise<Credential> {
     const credential = await store.find(id);
-    if (credential === undefined) throw new AppError("NOT_FOUND", "Secret not found");
+    if (credential === undefined || !canSeeCredential(actor, credential)) throw new AppError("NOT_FOUND", "Secret not found");
     assertAllowed(actor, permission, scopeOf(credential), "Secret");
     return credential;
   }
@@ -185,13 +201,20 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
     ...actions,
     load,
 
+    /** Tree changes credentials follow, in the change's transaction. */
+    treeHooks: {
+      async deleting(tx: Tx, resource: { kind: "environment" | "host"; id: string }): Promise<void> {
+        if (resource.kind === "environment") await store.detachEnvironment(resource.id, now().toISOString(), tx);
+      },
+    } satisfies TreeHooks,
+
     async get(actor: Principal, id: string): Promise<Credential> {
       return load(actor, id, "read");
     },
 
     async listForProject(actor: Principal, projectId: string): Promise<Credential[]> {
       await tree.loadProject(actor, projectId, "read");
-      return (await store.listByProject(projectId)).filter((credential) => canSee(actor, scopeOf(credential)));
+      return (await store.listByProject(projectId)).filter((credential) => canSeeCredential(actor, credential));
     },
 
     /**

@@ -1,5 +1,6 @@
 // Data access for credentials. Reads select the view columns only (never a ciphertext); every
 // function takes an optional executor last so a service composes them in one transaction.
+import { sql } from "kysely";
 import type { CredentialsTable, Db, Executor } from "../../db/types.js";
 import { type Credential, toCredential, VIEW_COLUMNS } from "./credential-mappers.js";
 
@@ -8,7 +9,12 @@ export function createCredentialsStore(db: Db) {
     return ex
       .selectFrom("credentials")
       .leftJoin("environments", "environments.id", "credentials.environment_id")
-      .select([...VIEW_COLUMNS, "environments.mode as environment_mode"]);
+      .select([
+        ...VIEW_COLUMNS,
+        "environments.mode as environment_mode",
+        // Whether a token is stored, for isDelivered: the ciphertext itself is never read here.
+        sql<number>`CASE WHEN credentials.artifact IS NULL THEN 0 ELSE 1 END`.as("has_artifact"),
+      ]);
   }
 
   return {
@@ -86,6 +92,19 @@ export function createCredentialsStore(db: Db) {
       if (expectedGeneration !== null) query = query.where("generation", "=", expectedGeneration);
       const result = await query.executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    },
+
+    /**
+     * The environment is being deleted: its credentials stay, attached to none, and are no
+     * longer activated (delivered) anywhere. Their tokens stay stored; a new environment may be
+     * attached and exchanged again.
+     */
+    async detachEnvironment(environmentId: string, at: string, ex: Executor = db): Promise<void> {
+      await ex
+        .updateTable("credentials")
+        .set({ environment_id: null, activated_at: null, updated_at: at })
+        .where("environment_id", "=", environmentId)
+        .execute();
     },
 
     async delete(id: string, ex: Executor = db): Promise<void> {

@@ -93,11 +93,15 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
     return payload;
   }
 
+  /**
+   * A consent that did not complete: the error is recorded, and the token of an earlier consent
+   * (if any) stays stored and delivered until it expires (isDelivered in credential-mappers.ts).
+   */
   async function markFailed(credentialId: string, generation: number, details: StatusDetails): Promise<void> {
     await db.transaction().execute(async (tx) => {
       const result = await tx
         .updateTable("credentials")
-        .set({ status: "failed", status_details: JSON.stringify(details), artifact: null, activated_at: null })
+        .set({ status: "failed", status_details: JSON.stringify(details), updated_at: now().toISOString() })
         .where("id", "=", credentialId)
         .where("generation", "=", generation)
         .executeTakeFirst();
@@ -105,6 +109,28 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
         await deps.history?.changed(tx, SYSTEM_ACTOR, credentialId, "authorize", { result: "failed", details: { failure: details.title } });
       }
     });
+  }
+
+  /** Verifies the state and consumes its nonce (so a state works once): the credential and its new generation. */
+  async function consume(state: string): Promise<{ id: string; organization_id: string; generation: number }> {
+    const payload = verify(state);
+    if (now().getTime() > payload.e) {
+      throw invalidState("the authorization link has expired (it lives one hour); get a new one with the reauthorize action");
+    }
+    // Consuming the nonce is the single-use check; bumping the generation drops any refresh
+    // still running with the previous tokens.
+    const consumed = await db
+      .updateTable("credentials")
+      .set({ authorization_nonce: null, generation: sql<number>`generation + 1` })
+      .where("id", "=", payload.c)
+      .where("provider", "=", "oauth2-google")
+      .where("authorization_nonce", "=", hashNonce(payload.n))
+      .returning(["id", "organization_id", "generation"])
+      .executeTakeFirst();
+    if (consumed === undefined) {
+      throw invalidState("this authorization link was already used or replaced by a newer one; get a new one with the reauthorize action");
+    }
+    return { id: consumed.id, organization_id: consumed.organization_id, generation: Number(consumed.generation) };
   }
 
   return {
@@ -137,33 +163,29 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
       return { url: url.toString(), expiresAt, nonceHash: hashNonce(nonce) };
     },
 
+    /**
+     * Google sent the browser back with an error (the person denied access): with a genuine state,
+     * the error is recorded on the secret, whose earlier token (if any) stays delivered.
+     */
+    async handleDenied(error: string, state: string): Promise<{ credentialId: string }> {
+      const consumed = await consume(state);
+      const reason = /^[A-Za-z0-9_.-]{1,64}$/.test(error) ? error : "an error";
+      await markFailed(consumed.id, consumed.generation, {
+        title: "Google authorization not granted",
+        detail: `Google answered the consent with ${reason}; an earlier token, if any, stays delivered until it expires; start again with reauthorize`,
+      });
+      return { credentialId: consumed.id };
+    },
+
     /** Completes the consent: verifies and consumes the state, exchanges the code, stores the tokens. */
     async handleCallback(code: string, state: string): Promise<{ credentialId: string }> {
-      const payload = verify(state);
-      if (now().getTime() > payload.e) {
-        throw invalidState("the authorization link has expired (it lives one hour); get a new one with the reauthorize action");
-      }
       if (typeof code !== "string" || code === "") throw new AppError("BAD_REQUEST", "the callback has no code", { parameter: "code" });
       const { googleClientId, googleClientSecret } = config;
       if (googleClientId === null || googleClientSecret === null) {
         throw new AppError("UNPROCESSABLE", googleNotConfigured().details.detail);
       }
-      // Consuming the nonce is the single-use check; bumping the generation drops any refresh
-      // still running with the previous tokens.
-      const consumed = await db
-        .updateTable("credentials")
-        .set({ authorization_nonce: null, generation: sql<number>`generation + 1` })
-        .where("id", "=", payload.c)
-        .where("provider", "=", "oauth2-google")
-        .where("authorization_nonce", "=", hashNonce(payload.n))
-        .returning(["id", "organization_id", "generation"])
-        .executeTakeFirst();
-      if (consumed === undefined) {
-        throw invalidState(
-          "this authorization link was already used or replaced by a newer one; get a new one with the reauthorize action",
-        );
-      }
-      const generation = Number(consumed.generation);
+      const consumed = await consume(state);
+      const generation = consumed.generation;
 
       // The network call runs outside any transaction.
       const answer = await requestToken(
@@ -207,6 +229,7 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
             refresh_at: new Date(at.getTime() + GOOGLE_REFRESH_AFTER_MS).toISOString(),
             activated_at: sql<string | null>`CASE WHEN environment_id IS NULL THEN NULL ELSE ${at.toISOString()} END`,
             authorization_url_expires_at: null,
+            updated_at: at.toISOString(),
           })
           .where("id", "=", consumed.id)
           .where("generation", "=", generation)

@@ -1,4 +1,4 @@
-// Notes on resources (Latch has them on credentials, Reactor `secrets`): text only, at most 512
+// Notes on resources (Reactor secrets, properties, environments and hosts): text only, at most 512
 // characters, never edited or deleted on their own. Access follows the resource: reading a note
 // needs read on it, writing one needs write. The author is the calling token's name.
 import type { Db } from "../../db/types.js";
@@ -16,7 +16,7 @@ export type NoteResourceLoader = (actor: Principal, id: string, permission: Perm
 export interface NotesServiceDeps {
   db: Db;
   store: NotesStore;
-  /** By resource type ("secrets"). */
+  /** By resource type (the Reactor collection: "secrets", "properties", "environments", "hosts"). */
   resources: Record<string, NoteResourceLoader>;
   /** A new note writes its audit event in the same transaction. */
   audit: Pick<AuditService, "record">;
@@ -39,6 +39,11 @@ export function createNotesService(deps: NotesServiceDeps) {
   }
 
   return {
+    /** 404 (or 403) unless the actor may read the resource notes would hang on. */
+    async assertReadable(actor: Principal, resourceType: string, resourceId: string): Promise<void> {
+      await loaderOf(resourceType)(actor, resourceId, "read");
+    },
+
     async list(actor: Principal, resourceType: string, resourceId: string): Promise<Note[]> {
       await loaderOf(resourceType)(actor, resourceId, "read");
       return store.listFor(resourceType, resourceId);

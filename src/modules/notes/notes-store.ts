@@ -27,6 +27,10 @@ export function toNote(row: NotesTable): Note {
   };
 }
 
+/** The resource types notes hang on (Reactor collection names) and the table of each. */
+export const NOTE_TABLES = { secrets: "credentials", properties: "projects", environments: "environments", hosts: "hosts" } as const;
+export type NoteResourceType = keyof typeof NOTE_TABLES;
+
 export function createNotesStore(db: Db) {
   return {
     async find(id: string, ex: Executor = db): Promise<Note | undefined> {
@@ -50,16 +54,16 @@ export function createNotesStore(db: Db) {
     async deleteFor(resourceType: string, resourceId: string, ex: Executor = db): Promise<void> {
       await ex.deleteFrom("notes").where("resource_id", "=", resourceId).where("resource_type", "=", resourceType).execute();
     },
-    /** Notes of credentials that no longer exist (their project or organization was deleted). */
-    async deleteOrphanedCredentialNotes(organizationId: string, ex: Executor = db): Promise<void> {
-      await ex
-        .deleteFrom("notes")
-        .where("organization_id", "=", organizationId)
-        .where("resource_type", "=", "secrets")
-        .where((eb) =>
-          eb.not(eb.exists(eb.selectFrom("credentials").select("credentials.id").whereRef("credentials.id", "=", "notes.resource_id"))),
-        )
-        .execute();
+    /** Notes whose resource no longer exists (it went with its project or organization). */
+    async deleteOrphanedNotes(organizationId: string, ex: Executor = db): Promise<void> {
+      for (const [resourceType, table] of Object.entries(NOTE_TABLES)) {
+        await ex
+          .deleteFrom("notes")
+          .where("organization_id", "=", organizationId)
+          .where("resource_type", "=", resourceType)
+          .where((eb) => eb.not(eb.exists(eb.selectFrom(table).select(`${table}.id`).whereRef(`${table}.id`, "=", "notes.resource_id"))))
+          .execute();
+      }
     },
   };
 }

@@ -90,7 +90,9 @@ export function createRuntimeService(deps: {
       .selectFrom("credentials")
       .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
       .where("environment_id", "=", service.environmentId)
-      .where("status", "=", "succeeded")
+      // isDelivered (credentials/credential-mappers.ts): an oauth2-google token stays delivered,
+      // until it expires, while a new consent is pending or failed.
+      .where((eb) => eb.or([eb("status", "=", "succeeded"), eb("provider", "=", "oauth2-google")]))
       .where("artifact", "is not", null)
       .orderBy("name")
       .execute();

@@ -122,6 +122,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       const environment = await loadEnvironment(actor, id, "manage");
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
+        for (const hook of hooks) await hook.deleting?.(tx, { kind: "environment", id, organizationId: environment.organizationId });
         await store.deleteEnvironment(id, tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
         await audited(tx, actor, environment.organizationId, "environment.delete", { type: "environment", id, name: environment.name });

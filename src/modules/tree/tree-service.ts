@@ -8,11 +8,21 @@ import type { Principal } from "../access/access-types.js";
 import { assertAllowed, canSee } from "../access/authorize.js";
 import type { TokensStore } from "../access/tokens-store.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { newId, newResourceToken } from "./ids.js";
+import { isUuid, newId, newResourceToken } from "./ids.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
+import { createHostUseCases } from "./tree-hosts.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import type { TreeStore } from "./tree-store.js";
-import type { Environment, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
+import {
+  canonicalImsOrgId,
+  type Environment,
+  type Host,
+  type Organization,
+  type Platform,
+  type Project,
+  type Service,
+  type ServiceType,
+} from "./tree-types.js";
 
 /**
  * Other modules react to tree changes inside the same transaction (BUILT_IN variables are
@@ -21,6 +31,8 @@ import type { Environment, Host, Organization, Platform, Project, Service, Servi
 export interface TreeHooks {
   environmentCreated?(tx: Tx, environment: Environment): Promise<void>;
   serviceCreated?(tx: Tx, service: Service): Promise<void>;
+  /** Before an environment or host row is deleted, in the deleting transaction (the rows that name it are still there). */
+  deleting?(tx: Tx, resource: { kind: "environment" | "host"; id: string; organizationId: string }): Promise<void>;
   /** After any write below an organization, still inside its transaction. */
   changed?(tx: Tx, scope: { organizationId: string; projectId?: string; environmentId?: string; serviceId?: string }): Promise<void>;
 }
@@ -163,6 +175,52 @@ export function createTreeService(deps: TreeServiceDeps) {
       });
     },
 
+    /**
+     * Sets (or clears, with null) the Adobe IMS org id a company stands for: an admin of the
+     * organization may; unique per instance (409 naming the field on a clash).
+     */
+    async setOrganizationOrgId(actor: Principal, id: string, orgId: unknown): Promise<Organization> {
+      const organization = await loadOrganization(actor, id);
+      assertAllowed(actor, "manage", { organizationId: id }, "Organization");
+      let canonical: string | null = null;
+      if (orgId !== null) {
+        canonical = typeof orgId === "string" ? canonicalImsOrgId(orgId) : null;
+        if (canonical === null) {
+          throw new AppError("VALIDATION_FAILED", "org_id must be an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null", {
+            field: "org_id",
+          });
+        }
+      }
+      if (canonical === organization.orgId) return organization;
+      const conflict = `org_id ${canonical} already names another organization of this instance`;
+      try {
+        return await db.transaction().execute(async (tx) => {
+          if (canonical !== null && (await store.findOrganizationByOrgId(canonical, tx)) !== undefined) {
+            throw new AppError("CONFLICT", conflict, { field: "org_id" });
+          }
+          await store.updateOrganization(id, { org_id: canonical, updated_at: now().toISOString() }, tx);
+          await audited(tx, actor, id, "organization.update", { type: "organization", id, name: organization.name });
+          return (await store.findOrganization(id, tx)) as Organization;
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new AppError("CONFLICT", conflict, { field: "org_id" });
+        throw error;
+      }
+    },
+
+    /**
+     * The organization an `x-gw-ims-org-id` header names, for this actor: its UUID, or the IMS org
+     * id set on it. One the actor cannot see, or none, is not found.
+     */
+    async organizationNamedBy(actor: Principal, value: string): Promise<Organization> {
+      const trimmed = value.trim();
+      if (isUuid(trimmed)) return loadOrganization(actor, trimmed.toLowerCase());
+      const canonical = canonicalImsOrgId(trimmed);
+      const found = canonical === null ? undefined : await store.findOrganizationByOrgId(canonical);
+      if (found === undefined) throw new AppError("NOT_FOUND", "Organization not found");
+      return loadOrganization(actor, found.id);
+    },
+
     async deleteOrganization(actor: Principal, id: string): Promise<void> {
       await loadOrganization(actor, id);
       if (actor.role !== "instance-admin") {
@@ -259,36 +317,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       return store.countEnvironments(projectId);
     },
 
-    async listHosts(actor: Principal, projectId: string): Promise<Host[]> {
-      await loadProject(actor, projectId, "read");
-      return store.listHosts(projectId);
-    },
-
-    async createHost(
-      actor: Principal,
-      projectId: string,
-      input: { name: string; typeOf: string; attributes?: Record<string, unknown> },
-    ): Promise<Host> {
-      const project = await loadProject(actor, projectId, "manage");
-      const name = validName(input.name, "Host");
-      return db.transaction().execute(async (tx) => {
-        const at = now().toISOString();
-        const row = {
-          id: newId(),
-          organization_id: project.organizationId,
-          project_id: projectId,
-          name,
-          type_of: input.typeOf,
-          attributes: JSON.stringify(input.attributes ?? {}),
-          created_at: at,
-          updated_at: at,
-        };
-        await store.insertHost(row, tx);
-        await audited(tx, actor, project.organizationId, "host.create", { type: "host", id: row.id, name });
-        return (await store.findHost(row.id, tx)) as Host;
-      });
-    },
-
+    ...createHostUseCases({ db, store, hooks, now, audited, loadProject, loadHost }),
     ...createEnvironmentUseCases({ db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService }),
   };
 

@@ -1,5 +1,6 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
+import type { Insertable, Selectable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
@@ -13,12 +14,13 @@ function parseJson(text: string): Record<string, unknown> {
   }
 }
 
-export function toOrganization(row: OrganizationsTable): Organization {
+export function toOrganization(row: Selectable<OrganizationsTable>): Organization {
   return {
     id: row.id,
     name: row.name,
     plan: row.plan,
     description: row.description,
+    orgId: row.org_id ?? null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -138,7 +140,14 @@ export function createTreeStore(db: Db) {
       const row = await ex.selectFrom("organizations").select("id").where("name_lower", "=", name.toLowerCase()).executeTakeFirst();
       return row !== undefined;
     },
-    async insertOrganization(row: OrganizationsTable, ex: Executor = db): Promise<void> {
+    async findOrganizationByOrgId(orgId: string, ex: Executor = db): Promise<Organization | undefined> {
+      const row = await ex.selectFrom("organizations").selectAll().where("org_id", "=", orgId).executeTakeFirst();
+      return row && toOrganization(row);
+    },
+    async updateOrganization(id: string, changes: { org_id?: string | null; updated_at: string }, ex: Executor = db): Promise<void> {
+      await ex.updateTable("organizations").set(changes).where("id", "=", id).execute();
+    },
+    async insertOrganization(row: Insertable<OrganizationsTable>, ex: Executor = db): Promise<void> {
       await ex.insertInto("organizations").values(row).execute();
     },
     async countOrganizations(ex: Executor = db): Promise<number> {
@@ -209,6 +218,24 @@ export function createTreeStore(db: Db) {
     },
     async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
       await ex.insertInto("hosts").values(row).execute();
+    },
+    async updateHost(id: string, changes: Partial<HostsTable>, ex: Executor = db): Promise<void> {
+      await ex.updateTable("hosts").set(changes).where("id", "=", id).execute();
+    },
+    async deleteHost(id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom("hosts").where("id", "=", id).execute();
+    },
+    /** One environment deploying to the host (the oldest), if any. */
+    async findEnvironmentUsingHost(hostId: string, ex: Executor = db): Promise<Environment | undefined> {
+      const row = await ex
+        .selectFrom("environments")
+        .selectAll()
+        .where("host_id", "=", hostId)
+        .orderBy("created_at")
+        .orderBy("id")
+        .limit(1)
+        .executeTakeFirst();
+      return row && toEnvironment(row);
     },
 
     async findEnvironment(id: string, ex: Executor = db): Promise<Environment | undefined> {

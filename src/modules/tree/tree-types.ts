@@ -38,6 +38,8 @@ export interface Organization {
   name: string;
   plan: string;
   description: string | null;
+  /** The Adobe IMS org id (`…@AdobeOrg`) it stands for, set by an admin; null when none. */
+  orgId: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -89,4 +91,13 @@ export interface Service {
   spec: Record<string, unknown>;
   createdAt: string;
   updatedAt: string;
+}
+
+/** An Adobe IMS org id: an alphanumeric id (24 hex digits in practice) and `@AdobeOrg`. */
+const IMS_ORG_ID = /^([0-9A-Za-z]{1,64})@AdobeOrg$/i;
+
+/** The canonical form of an IMS org id (upper-case id, `@AdobeOrg`), or null when it is not one. */
+export function canonicalImsOrgId(value: string): string | null {
+  const match = IMS_ORG_ID.exec(value.trim());
+  return match === null ? null : `${(match[1] as string).toUpperCase()}@AdobeOrg`;
 }

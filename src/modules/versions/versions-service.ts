@@ -8,6 +8,7 @@ import type { Db, Executor, Tx, VariablesTable, VariableVersionsTable } from "..
 import { AppError } from "../../errors.js";
 import type { Principal, ResourceScope } from "../access/access-types.js";
 import { assertAllowed } from "../access/authorize.js";
+import { canSeeCredential } from "../credentials/credentials-service.js";
 import { fromReactorId, isUuid } from "../tree/ids.js";
 import type { TreeService } from "../tree/tree-service.js";
 import { mountPathTaken } from "../variables/mount-paths.js";
@@ -273,13 +274,13 @@ export function createVersionsService(deps: VersionsServiceDeps) {
         .orderBy("version", "desc")
         .execute();
       const placed = live ?? (rows[0] === undefined ? undefined : { ...rows[0], environment_id: null });
-      if (placed === undefined) throw new AppError("NOT_FOUND", "Secret not found");
-      assertAllowed(
-        actor,
-        "read",
-        { organizationId: placed.organization_id, projectId: placed.project_id, environmentId: placed.environment_id },
-        "Secret",
-      );
+      const scope = placed && {
+        organizationId: placed.organization_id,
+        projectId: placed.project_id,
+        environmentId: placed.environment_id,
+      };
+      if (scope === undefined || !canSeeCredential(actor, scope)) throw new AppError("NOT_FOUND", "Secret not found");
+      assertAllowed(actor, "read", scope, "Secret");
       return rows.map((row) => ({
         version: Number(row.version),
         created_at: row.created_at,

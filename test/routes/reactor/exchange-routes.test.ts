@@ -5,7 +5,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeEachDialect } from "../../helpers/harness.js";
-import { errorsOf } from "../../helpers/reactor-client.js";
 import { canary, createEdgeTree, drainExchanges, type ReactorSuite, secretBody, startReactor } from "./fixtures.js";
 
 interface TokenServer {
@@ -97,14 +96,13 @@ describeEachDialect("reactor routes with the exchange engine", (dialect) => {
     expect(secret.meta).not.toHaveProperty("test_exchange");
 
     const tested = await patch(secret.id, { attributes: { type_of: "oauth2" }, meta: { action: "test" } });
-    expect(tested.data.meta.test_exchange).toEqual({ token_type: "Bearer", expires_in: 86400, scope: "read" });
+    expect(tested.data.meta.test_exchange).toEqual({ access_token: "[redacted]", token_type: "Bearer", expires_in: 86400, scope: "read" });
     expect(tested.data.attributes).toMatchObject({ status: "succeeded", expires_at: secret.attributes.expires_at });
 
-    // A failing endpoint: the test answers 422 with the engine's words; nothing stored changes.
+    // A failing endpoint: the test answers 200 with the failure; nothing stored changes.
     tokens.mode = "reject";
-    const error = await s.client.failure(patch(secret.id, { attributes: { type_of: "oauth2" }, meta: { action: "test" } }));
-    expect(error.status).toBe(422);
-    expect(errorsOf(error)[0]?.detail).toMatch(/^The test exchange failed: /);
+    const failedTest = await patch(secret.id, { attributes: { type_of: "oauth2" }, meta: { action: "test" } });
+    expect(failedTest.data.meta.test_exchange).toMatchObject({ http_status: 401, error: "invalid_client", failure: { http_status: 401 } });
     expect((await s.client.get(`/secrets/${secret.id}`)).data.attributes.status).toBe("succeeded");
 
     // A retry against the broken endpoint fails with status_details; fixed, it succeeds.
@@ -171,12 +169,14 @@ describeEachDialect("reactor routes with the exchange engine", (dialect) => {
     expect((await callback({ error: "access_denied", state })).status).toBe(400);
     expect((await callback({ code: "x" })).status).toBe(400);
 
-    // reauthorize: only for oauth2-google, a new URL, pending until the browser comes back.
-    const again = (await patch(secret.id, { attributes: { type_of: "oauth2-google" }, meta: { action: "reauthorize" } })).data;
+    // reauthorize: only for oauth2-google, a new URL, pending until the browser comes back;
+    // retry asks for a new consent too (and replaces the reauthorize's link).
+    const first = (await patch(secret.id, { attributes: { type_of: "oauth2-google" }, meta: { action: "reauthorize" } })).data;
+    expect(first.attributes.status).toBe("pending");
+    expect(first.meta.authorization_url).not.toBe(secret.meta.authorization_url);
+    const again = (await patch(secret.id, { meta: { action: "retry" } })).data;
     expect(again.attributes.status).toBe("pending");
-    expect(again.meta.authorization_url).not.toBe(secret.meta.authorization_url);
-    const retry = await s.client.failure(patch(secret.id, { meta: { action: "retry" } }));
-    expect(retry.status).toBe(422);
+    expect(again.meta.authorization_url).not.toBe(first.meta.authorization_url);
     const newState = new URL(again.meta.authorization_url).searchParams.get("state") as string;
     expect((await callback({ code: "google-code-2", state: newState })).status).toBe(200);
     expect((await s.client.get(`/secrets/${secret.id}`)).data.attributes.status).toBe("succeeded");

@@ -36,10 +36,11 @@ describeEachDialect("reactor notes", (dialect) => {
     expect(list.data.map((note: { id: string }) => note.id)).toEqual([longest.id, second.id]);
     expect((await s.client.get(`/secrets/${secret.id}/notes`, { "filter[text]": "CONTAINS sec" })).data).toHaveLength(1);
     expect((await s.client.get(`/notes/${second.id}`)).data).toEqual(second);
+    // No PATCH and no DELETE on a note: the path exists, the methods do not (405).
     expect(
       (await failure(s.client.patch(`/notes/${second.id}`, { data: { id: second.id, type: "notes", attributes: { text: "y" } } }))).status,
-    ).toBe(404);
-    expect((await failure(s.client.delete(`/notes/${second.id}`))).status).toBe(404);
+    ).toBe(405);
+    expect((await failure(s.client.delete(`/notes/${second.id}`))).status).toBe(405);
     expect(
       (await failure(s.client.post(`/secrets/SE${"0".repeat(32)}/notes`, { data: { type: "notes", attributes: { text: "x" } } }))).status,
     ).toBe(404);

@@ -90,12 +90,17 @@ describe("reactor: request bodies in /openapi.json", () => {
       }
     }
     expect(documented.sort()).toEqual([
+      "PATCH /reactor/companies/{id}",
       "PATCH /reactor/environments/{id}",
+      "PATCH /reactor/hosts/{id}",
       "PATCH /reactor/properties/{id}",
       "PATCH /reactor/secrets/{id}",
       "POST /reactor/companies/{id}/properties",
+      "POST /reactor/environments/{id}/notes",
+      "POST /reactor/hosts/{id}/notes",
       "POST /reactor/properties/{id}/environments",
       "POST /reactor/properties/{id}/hosts",
+      "POST /reactor/properties/{id}/notes",
       "POST /reactor/properties/{id}/secrets",
       "POST /reactor/secrets/{id}/notes",
     ]);

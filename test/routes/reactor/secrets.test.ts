@@ -320,7 +320,7 @@ describeEachDialect("reactor secrets", (dialect) => {
       expect((await s.client.get(`/secrets/${secret.id}`)).data.attributes.status).toBe("succeeded");
     });
 
-    it("refuses an unknown action, a mismatched type_of and actions on the wrong type or status (422)", async () => {
+    it("refuses an unknown action, a mismatched type_of and actions on the wrong type (422)", async () => {
       const token = await create({ type_of: "token", credentials: { token: "t" } });
       const oauth2 = await create({ type_of: "oauth2", credentials: OAUTH2 });
       const action = (id: string, name: unknown, type_of?: string) =>
@@ -334,9 +334,6 @@ describeEachDialect("reactor secrets", (dialect) => {
         status: 422,
         errors: [{ source: { pointer: "/data/meta/action" } }],
       });
-      const pendingTest = await action(oauth2.id, "test", "oauth2");
-      expect(pendingTest).toMatchObject({ status: 422 });
-      expect(pendingTest.errors[0]?.detail).toContain("succeeded");
       expect(await action(oauth2.id, "reauthorize", "oauth2")).toMatchObject({
         status: 422,
         errors: [{ source: { pointer: "/data/meta/action" } }],

@@ -60,7 +60,9 @@ export function CredentialsScreen(props: { projectId: string }) {
   async function act(secret: SecretResource, action: "retry" | "test" | "reauthorize") {
     // Popup blockers allow a new tab only within the click: open it now, empty, and send it to
     // Google's consent page once Latch has made the URL (the PATCH below).
-    const consentTab = action === "reauthorize" ? window.open("", "_blank") : null;
+    // A retry of an oauth2-google credential asks for consent again, as reauthorize does.
+    const consents = action === "reauthorize" || (action === "retry" && secret.attributes.type_of === "oauth2-google");
+    const consentTab = consents ? window.open("", "_blank") : null;
     try {
       const body = {
         data: { id: secret.id, type: "secrets", attributes: { type_of: secret.attributes.type_of }, meta: { action } },
@@ -68,8 +70,11 @@ export function CredentialsScreen(props: { projectId: string }) {
       const answer = await request<{ data: SecretResource }>("PATCH", `/reactor/secrets/${secret.id}`, body);
       const name = secret.attributes.name;
       const url = answer.data.meta?.authorization_url;
-      if (action === "test") setAnnouncement(`Test of ${name} succeeded`);
-      else if (action === "reauthorize" && typeof url === "string") {
+      // A test answers 200 either way; a failed exchange says why in test_exchange.failure.
+      const failure = answer.data.meta?.test_exchange?.failure;
+      if (action === "test")
+        setAnnouncement(failure === undefined ? `Test of ${name} succeeded` : `Test of ${name} failed: ${failure.title}`);
+      else if (consents && typeof url === "string") {
         setConsent({ id: secret.id, url });
         if (consentTab === null) {
           setAnnouncement(
@@ -156,12 +161,7 @@ export function CredentialsScreen(props: { projectId: string }) {
                         Retry<span class="visually-hidden"> {secret.attributes.name}</span>
                       </button>
                       {oauth && (
-                        <button
-                          type="button"
-                          disabled={secret.attributes.status !== "succeeded"}
-                          title={secret.attributes.status !== "succeeded" ? "Test needs a succeeded credential" : undefined}
-                          onClick={() => act(secret, "test")}
-                        >
+                        <button type="button" onClick={() => act(secret, "test")}>
                           Test<span class="visually-hidden"> {secret.attributes.name}</span>
                         </button>
                       )}

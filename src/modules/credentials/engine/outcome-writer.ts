@@ -112,6 +112,8 @@ async function updateCredential(
         activated_at: sql<string | null>`CASE WHEN environment_id IS NULL THEN NULL ELSE ${at} END`,
         refresh_status: job.kind === "refresh" ? "succeeded" : null,
         refresh_status_details: null,
+        // Every status change and refresh moves updated_at (filter[updated_at], sort=-updated_at).
+        updated_at: at,
       })
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -130,6 +132,7 @@ async function updateCredential(
         activated_at: null,
         refresh_status: null,
         refresh_status_details: null,
+        updated_at: at,
       })
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -143,6 +146,7 @@ async function updateCredential(
         activated_at: null,
         refresh_status: "failed",
         refresh_status_details: json(details),
+        updated_at: at,
       })
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
@@ -157,7 +161,7 @@ async function updateCredential(
           detail: `${details.detail}; Latch tries again at ${retryAt.toISOString()}`,
         };
   const result = await query
-    .set({ refresh_status: retryAt === null ? "failed" : "pending", refresh_status_details: json(refreshDetails) })
+    .set({ refresh_status: retryAt === null ? "failed" : "pending", refresh_status_details: json(refreshDetails), updated_at: at })
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }

@@ -92,10 +92,13 @@ export const oauth2JwtProvider: CredentialProvider = {
     if (!answer.ok) return answer;
     const expiresIn = secondsOf(answer.json.expires_in);
     if (expiresIn === null) {
-      return failure("Token endpoint answer has no expires_in", "the token endpoint answered 200 without a positive expires_in", 200);
+      return {
+        ...failure("Token endpoint answer has no expires_in", "the token endpoint answered 200 without a positive expires_in", 200),
+        response: answer.json,
+      };
     }
     const lifetime = applyLifetime(expiresIn, offset, lifetimeRule("oauth2-jwt", context), context.now);
-    if ("ok" in lifetime) return lifetime;
+    if ("ok" in lifetime) return { ...lifetime, response: answer.json };
     return { ok: true, artifact: answer.accessToken, ...lifetime, response: answer.json };
   },
 };

@@ -51,6 +51,11 @@ export interface ExchangeFailure {
   details: StatusDetails;
   /** The stored authorization is dead (Google invalid_grant): only reauthorize helps, retrying does not. */
   needsReauthorization?: boolean;
+  /**
+   * The endpoint's JSON answer when it sent one (an OAuth error body, or a 200 that Latch's rules
+   * refused), for the test action only: never stored, logged or shown before its tokens are redacted.
+   */
+  response?: Record<string, unknown>;
 }
 
 export type ExchangeOutcome = ExchangeSuccess | ExchangeFailure;

@@ -33,15 +33,20 @@ function where(url: string): string {
   }
 }
 
-/** An OAuth `error` code is a short token of the spec's alphabet; anything else is not repeated. */
-function oauthErrorOf(body: Buffer): string | undefined {
+/** The answer's body as a JSON object, or undefined. */
+function jsonObjectOf(body: Buffer): Record<string, unknown> | undefined {
   try {
     const parsed: unknown = JSON.parse(body.toString("utf8"));
-    const code = parsed !== null && typeof parsed === "object" ? (parsed as { error?: unknown }).error : undefined;
-    return typeof code === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
+    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** An OAuth `error` code is a short token of the spec's alphabet; anything else is not repeated. */
+function oauthErrorOf(json: Record<string, unknown> | undefined): string | undefined {
+  const code = json?.error;
+  return typeof code === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(code) ? code : undefined;
 }
 
 function statusTitle(status: number): string {
@@ -70,10 +75,15 @@ export async function requestToken(
   }
   const at = where(url);
   if (response.status !== 200) {
-    const oauthError = oauthErrorOf(response.body);
+    const json = jsonObjectOf(response.body);
+    const oauthError = oauthErrorOf(json);
     const code = oauthError === undefined ? "" : ` (error: ${oauthError})`;
     const hint = response.status >= 500 ? "the endpoint failed; try again later with retry" : options.rejectedHint;
-    return { ...failure(statusTitle(response.status), `${at} answered ${response.status}${code}; ${hint}`, response.status), oauthError };
+    return {
+      ...failure(statusTitle(response.status), `${at} answered ${response.status}${code}; ${hint}`, response.status),
+      oauthError,
+      ...(json === undefined ? {} : { response: json }),
+    };
   }
   let json: unknown;
   try {
@@ -88,7 +98,10 @@ export async function requestToken(
   const record = json as Record<string, unknown>;
   const accessToken = record.access_token;
   if (typeof accessToken !== "string" || accessToken === "") {
-    return failure("Token endpoint answer has no access_token", `${at} answered 200 without a string access_token`, 200);
+    return {
+      ...failure("Token endpoint answer has no access_token", `${at} answered 200 without a string access_token`, 200),
+      response: record,
+    };
   }
   return { ok: true, json: record, accessToken };
 }

@@ -1,0 +1,107 @@
+// Reactor hosts: the tree's use cases for them, split from tree-service.ts (which composes them).
+// A host is where a property's environments deploy; one in use by an environment cannot go.
+import type { Db, Tx } from "../../db/types.js";
+import { AppError } from "../../errors.js";
+import type { Principal } from "../access/access-types.js";
+import { newId } from "./ids.js";
+import { validName } from "./tree-names.js";
+import type { TreeHooks } from "./tree-service.js";
+import type { TreeStore } from "./tree-store.js";
+import type { Host, Project } from "./tree-types.js";
+
+type Permission = "read" | "write" | "manage";
+
+export interface HostUseCaseDeps {
+  db: Db;
+  store: TreeStore;
+  hooks: TreeHooks[];
+  now: () => Date;
+  audited(
+    tx: Tx,
+    actor: Principal,
+    organizationId: string,
+    action: string,
+    resource: { type: string; id: string; name?: string },
+  ): Promise<void>;
+  loadProject(actor: Principal, id: string, permission: Permission): Promise<Project>;
+  loadHost(actor: Principal, id: string, permission: Permission): Promise<Host>;
+}
+
+export function createHostUseCases(deps: HostUseCaseDeps) {
+  const { db, store, hooks, now, audited, loadProject, loadHost } = deps;
+
+  /** 409 when an environment deploys to the host, naming the first one. */
+  async function assertUnused(host: Host, tx: Tx): Promise<void> {
+    const user = await store.findEnvironmentUsingHost(host.id, tx);
+    if (user !== undefined) {
+      throw new AppError(
+        "CONFLICT",
+        `the host is in use by environment '${user.name}'; delete that environment (or create it on another host) first`,
+        { inUseBy: { kind: "environment", id: user.id, name: user.name } },
+      );
+    }
+  }
+
+  return {
+    async listHosts(actor: Principal, projectId: string): Promise<Host[]> {
+      await loadProject(actor, projectId, "read");
+      return store.listHosts(projectId);
+    },
+
+    async createHost(
+      actor: Principal,
+      projectId: string,
+      input: { name: string; typeOf: string; attributes?: Record<string, unknown> },
+    ): Promise<Host> {
+      const project = await loadProject(actor, projectId, "manage");
+      const name = validName(input.name, "Host");
+      return db.transaction().execute(async (tx) => {
+        const at = now().toISOString();
+        const row = {
+          id: newId(),
+          organization_id: project.organizationId,
+          project_id: projectId,
+          name,
+          type_of: input.typeOf,
+          attributes: JSON.stringify(input.attributes ?? {}),
+          created_at: at,
+          updated_at: at,
+        };
+        await store.insertHost(row, tx);
+        await audited(tx, actor, project.organizationId, "host.create", { type: "host", id: row.id, name });
+        return (await store.findHost(row.id, tx)) as Host;
+      });
+    },
+
+    /** Renames a host or changes its settings (merged over the stored ones); its type cannot change. */
+    async updateHost(actor: Principal, id: string, changes: { name?: string; attributes?: Record<string, unknown> }): Promise<Host> {
+      const host = await loadHost(actor, id, "manage");
+      const name = changes.name === undefined ? host.name : validName(changes.name, "Host");
+      return db.transaction().execute(async (tx) => {
+        await store.updateHost(
+          id,
+          {
+            name,
+            attributes: JSON.stringify({ ...host.attributes, ...(changes.attributes ?? {}) }),
+            updated_at: now().toISOString(),
+          },
+          tx,
+        );
+        await audited(tx, actor, host.organizationId, "host.update", { type: "host", id, name });
+        return (await store.findHost(id, tx)) as Host;
+      });
+    },
+
+    /** Deletes a host no environment uses (409 naming the environment otherwise); its notes go with it. */
+    async deleteHost(actor: Principal, id: string): Promise<void> {
+      const host = await loadHost(actor, id, "manage");
+      await db.transaction().execute(async (tx) => {
+        // Checked inside the transaction that deletes, so an environment created meanwhile is seen.
+        await assertUnused(host, tx);
+        for (const hook of hooks) await hook.deleting?.(tx, { kind: "host", id, organizationId: host.organizationId });
+        await store.deleteHost(id, tx);
+        await audited(tx, actor, host.organizationId, "host.delete", { type: "host", id, name: host.name });
+      });
+    },
+  };
+}
