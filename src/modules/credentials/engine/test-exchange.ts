@@ -27,7 +27,35 @@ export interface TestExchangeResult {
 
 /** A field that carries a token or a secret whatever its value looks like (access_token, accessToken, client_secret…). */
 const SECRET_FIELD = /(^|_)(access|refresh|id)_?token$|secret|password|private_?key|assertion|^token$/i;
-const JWT = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g;
+/** Runs of base64url characters and dots: one linear pass (a JWT pattern with `g` was quadratic, redos.test.ts). */
+const TOKEN_RUN = /[A-Za-z0-9_.-]+/g;
+const MIN_JWT_SEGMENT = 8;
+
+/** Replaces, inside one run, every `eyJ…` header followed by two segments of at least 8 characters. */
+function redactJwts(run: string): string {
+  const parts = run.split(".");
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] ?? "";
+    const start = part.indexOf("eyJ");
+    const payload = parts[i + 1];
+    const signature = parts[i + 2];
+    if (
+      start >= 0 &&
+      part.length - start - 3 >= MIN_JWT_SEGMENT &&
+      payload !== undefined &&
+      payload.length >= MIN_JWT_SEGMENT &&
+      signature !== undefined &&
+      signature.length >= MIN_JWT_SEGMENT
+    ) {
+      out.push(part.slice(0, start) + REDACTION_MARKER);
+      i += 2;
+      continue;
+    }
+    out.push(part);
+  }
+  return out.join(".");
+}
 /** Values shorter than this are not searched for inside other strings (they would match by chance). */
 const MIN_SCRUBBED_LENGTH = 6;
 
@@ -41,7 +69,7 @@ export function redactTokens(response: Record<string, unknown>, knownSecrets: re
     secrets
       .reduce((current, secret) => current.split(secret).join(REDACTION_MARKER), text)
       // A JWT (the oauth2-jwt assertion, an id token) echoed in a message: not known beforehand.
-      .replace(JWT, REDACTION_MARKER);
+      .replace(TOKEN_RUN, (run) => (run.includes("eyJ") ? redactJwts(run) : run));
   const clean = (value: unknown): unknown => {
     if (typeof value === "string") return scrub(value);
     if (Array.isArray(value)) return value.map(clean);
