@@ -29,6 +29,11 @@ export async function openContext(config: Config, options: { generateKey?: boole
   }
 }
 
+/**
+ * Prints a generated instance-admin token, once, on stderr (never through the logger): the token
+ * alone, and a line a person can paste into a shell. A token given through LATCH_BOOTSTRAP_TOKEN
+ * is not generated, so nothing is printed.
+ */
 export function announceBootstrap(token: string | null, write: (line: string) => void): void {
   if (token === null) return;
   write(
@@ -38,7 +43,9 @@ export function announceBootstrap(token: string | null, write: (line: string) =>
       "",
       `    ${token}`,
       "",
-      "Store it now: it will not be shown again (only its hash is kept).",
+      "Store it now: it will not be shown again (only its hash is kept). To use it in this shell:",
+      "",
+      `    export LATCH_TOKEN=${token}`,
       "",
     ].join("\n"),
   );
