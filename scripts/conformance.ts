@@ -14,5 +14,6 @@ process.stdout.write(
 );
 for (const row of unexpected) process.stdout.write(`FAIL ${row.name}: expected ${row.expected}; observed ${row.observed}\n`);
 for (const name of result.uncovered) process.stdout.write(`NO ROW for the client method ${name}\n`);
-for (const value of result.leaks) process.stdout.write(`LEAK: a planted value reached the server log (${value.slice(0, 4)}…)\n`);
+for (const value of result.leaks)
+  process.stdout.write(`LEAK: a planted secret value reached an answer or the server log (${value.slice(0, 4)}…)\n`);
 process.exitCode = unexpected.length + result.uncovered.length + result.unknown.length + result.leaks.length === 0 ? 0 : 1;

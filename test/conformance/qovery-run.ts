@@ -22,8 +22,13 @@ interface Outcome {
   data: Json;
 }
 
+/** Every secret value the run sends starts with this; no answer and no log line may hold it. */
+export const SECRET_CANARY = "conformance-secret-canary";
+
 export interface QoveryRun {
   rows: Row[];
+  /** Every response body the client received, for the leak check. */
+  bodies: string[];
   /** Names of the client methods that got at least one row. */
   covered: Set<string>;
 }
@@ -32,6 +37,7 @@ const responseTypes = declaredResponseTypes();
 
 export async function runQovery(baseUrl: string, adminToken: string): Promise<QoveryRun> {
   const rows: Row[] = [];
+  const bodies: string[] = [];
   const covered = new Set<string>();
   const configuration = new client.Configuration({
     basePath: `${baseUrl}/qovery`,
@@ -43,9 +49,13 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
   async function send(call: () => Promise<AxiosResponse<Json>>): Promise<Outcome> {
     try {
       const response = await call();
+      bodies.push(JSON.stringify(response.data ?? null));
       return { status: response.status, data: response.data };
     } catch (error) {
-      if (isAxiosError(error) && error.response !== undefined) return { status: error.response.status, data: error.response.data };
+      if (isAxiosError(error) && error.response !== undefined) {
+        bodies.push(JSON.stringify(error.response.data ?? null));
+        return { status: error.response.status, data: error.response.data };
+      }
       throw error;
     }
   }
@@ -239,6 +249,8 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
     const isSecret = family.family === "secret";
     const projectClass = isSecret ? "ProjectSecretApi" : "ProjectEnvironmentVariableApi";
     const projectInfix = isSecret ? "ProjectSecret" : "ProjectEnvironmentVariable";
+    // A secret's value is planted (SECRET_CANARY); a plain variable's may come back.
+    const value = (label: string) => (isSecret ? `${SECRET_CANARY}-${label}` : `plain-${label}`);
     for (const s of scopes) {
       const className = isSecret ? `${s.name}SecretApi` : s.envVarClass;
       const infix = isSecret ? `${s.name}Secret` : s.envVarInfix;
@@ -248,7 +260,7 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
       const listMethod = isSecret ? `list${infix}s` : `list${infix}`;
 
       const created = await row(`${className}.create${infix}`, `POST ${prefix} {key, value}`, { status: 201 }, () =>
-        calls[`create${infix}`](s.parent, { key, value: "conformance-value" }),
+        calls[`create${infix}`](s.parent, { key, value: value("created") }),
       );
       const id: string = created?.id ?? (await setup(() => calls[`create${infix}`](s.parent, { key: `${key}_B`, value: "v" }))).id;
       await row(
@@ -262,7 +274,7 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
         () => calls[listMethod](s.parent),
       );
       await row(`${className}.edit${infix}`, `PUT ${prefix}/{${family.idName}} {key, value}`, { status: 200 }, () =>
-        calls[`edit${infix}`](s.parent, id, { key, value: "conformance-value-2" }),
+        calls[`edit${infix}`](s.parent, id, { key, value: value("edited") }),
       );
       await row(
         `${className}.create${infix}Alias`,
@@ -284,7 +296,7 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
         );
       } else {
         const parent = await setup(() =>
-          api(projectClass)[`create${projectInfix}`](projectId, { key: `${key}_PARENT`, value: "project-value" }),
+          api(projectClass)[`create${projectInfix}`](projectId, { key: `${key}_PARENT`, value: value("parent") }),
         );
         await row(
           `${className}.create${infix}Override`,
@@ -297,10 +309,10 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
                 ? null
                 : `variable_type ${data?.variable_type}, key ${data?.key}`,
           },
-          () => calls[`create${infix}Override`](s.parent, parent.id, { value: "override-value" }),
+          () => calls[`create${infix}Override`](s.parent, parent.id, { value: value("override") }),
         );
         const bare = await setup(() =>
-          api(projectClass)[`create${projectInfix}`](projectId, { key: `${key}_BARE`, value: "project-value" }),
+          api(projectClass)[`create${projectInfix}`](projectId, { key: `${key}_BARE`, value: value("parent") }),
         );
         // issue #17 item 1: the client sends `{}` when the value is omitted; a blank override would replace the secret.
         await row(
@@ -325,7 +337,12 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
               overwrite: false,
               vars: [
                 { name: `IMPORTED_${family.family.toUpperCase()}_VALUE`, value: "1", scope: s.scope, is_secret: false },
-                { name: `IMPORTED_${family.family.toUpperCase()}_SECRET`, value: "2", scope: s.scope, is_secret: true },
+                {
+                  name: `IMPORTED_${family.family.toUpperCase()}_SECRET`,
+                  value: `${SECRET_CANARY}-imported`,
+                  scope: s.scope,
+                  is_secret: true,
+                },
               ],
             }),
         );
@@ -491,5 +508,5 @@ export async function runQovery(baseUrl: string, adminToken: string): Promise<Qo
     },
     () => organizations.getOrganization(orgId),
   );
-  return { rows, covered };
+  return { rows, bodies, covered };
 }

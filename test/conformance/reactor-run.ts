@@ -75,7 +75,10 @@ const all =
     return null;
   };
 
-export async function runReactor(server: ConformanceServer): Promise<Row[]> {
+/** Hidden credential values the run sends: no answer and no log line may hold one. */
+export const REACTOR_PLANTED = ["pass12345", "conformance-token-value", "conformance-client-secret", TOKEN_PREFIX];
+
+export async function runReactor(server: ConformanceServer): Promise<{ rows: Row[]; bodies: string[] }> {
   const rows: Row[] = [];
   const sdk = new ReactorClient(`${server.url}/reactor`, { token: server.adminToken });
 
@@ -347,7 +350,7 @@ export async function runReactor(server: ConformanceServer): Promise<Row[]> {
       {
         name: "OAuth Secret",
         type_of: "oauth2",
-        credentials: { client_id: "conformance", client_secret: "s3cret", token_url: `${server.tokens.url}/token` },
+        credentials: { client_id: "conformance", client_secret: "conformance-client-secret", token_url: `${server.tokens.url}/token` },
       },
       environmentId,
     ),
@@ -359,7 +362,7 @@ export async function runReactor(server: ConformanceServer): Promise<Row[]> {
       {
         name: "Refused OAuth",
         type_of: "oauth2",
-        credentials: { client_id: FAILING_CLIENT_ID, client_secret: "s3cret", token_url: `${server.tokens.url}/token` },
+        credentials: { client_id: FAILING_CLIENT_ID, client_secret: "conformance-client-secret", token_url: `${server.tokens.url}/token` },
       },
       production.data.id,
     ),
@@ -689,5 +692,5 @@ export async function runReactor(server: ConformanceServer): Promise<Row[]> {
     "DELETE",
     `/properties/${propertyId}`,
   );
-  return rows;
+  return { rows, bodies: sdk.captured.map((exchange) => exchange.body) };
 }

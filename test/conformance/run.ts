@@ -2,8 +2,8 @@
 // Used by `npm run conformance` (scripts/conformance.ts, which writes docs/conformance.md) and by
 // test/conformance/conformance.test.ts (which compares with the committed report).
 import { implementedClientMethods, latchRoutes } from "./qovery-methods.js";
-import { runQovery } from "./qovery-run.js";
-import { runReactor } from "./reactor-run.js";
+import { runQovery, SECRET_CANARY } from "./qovery-run.js";
+import { REACTOR_PLANTED, runReactor } from "./reactor-run.js";
 import { type Row, renderReport } from "./report.js";
 import { startConformanceServer } from "./server.js";
 
@@ -65,7 +65,7 @@ export interface ConformanceResult {
   uncovered: string[];
   /** Rows naming a client method that Latch does not serve (must be empty). */
   unknown: string[];
-  /** Values that must never be in an answer or a log line and were (must be empty). */
+  /** Planted secret values found in an answer or a log line (must be empty). */
   leaks: string[];
   report: string;
 }
@@ -78,10 +78,10 @@ export async function runConformance(): Promise<ConformanceResult> {
     const qovery = await runQovery(server.url, server.adminToken);
     const reactor = await runReactor(server);
     const names = new Set(methods.map((method) => method.name));
-    const rows = [...qovery.rows, ...reactor];
-    const leaks = ["pass12345", "conformance-token-value", "s3cret", "at-conformance-"].filter((value) =>
-      server.logs.some((line) => line.includes(value)),
-    );
+    const rows = [...qovery.rows, ...reactor.rows];
+    // Hidden values must reach neither an answer (every body both clients received) nor the log.
+    const seen = [...qovery.bodies, ...reactor.bodies, ...server.logs];
+    const leaks = [SECRET_CANARY, ...REACTOR_PLANTED].filter((value) => seen.some((text) => text.includes(value)));
     return {
       rows,
       uncovered: [...names].filter((name) => !qovery.covered.has(name)),
