@@ -3,6 +3,7 @@
 // on a client method without a row, and when the committed docs/conformance.md is stale.
 import { readFileSync } from "node:fs";
 import { beforeAll, expect, it } from "vitest";
+import { GUIDE_SECTIONS } from "./reactor-run.js";
 import { type ConformanceResult, KNOWN_FAILING_UNTIL_MERGE, runConformance } from "./run.js";
 
 let result: ConformanceResult;
@@ -14,6 +15,11 @@ beforeAll(async () => {
 it("has a row for every method of the Qovery client that Latch serves, and only for those", () => {
   expect(result.uncovered).toEqual([]);
   expect(result.unknown).toEqual([]);
+});
+
+it("has a row for every request of the Reactor secrets guide", () => {
+  const names = new Set(result.rows.map((row) => row.name));
+  expect(GUIDE_SECTIONS.filter((section) => !names.has(`guide: ${section}`))).toEqual([]);
 });
 
 it("passes every row, except those listed as waiting for another branch", () => {

@@ -75,6 +75,24 @@ const all =
     return null;
   };
 
+/**
+ * The requests of the Reactor secrets guide, by its section anchors (shared/seeds/
+ * 003_5554640811b2b8f8.txt): each has a row named `guide: <section>` (conformance.test.ts checks).
+ */
+export const GUIDE_SECTIONS = [
+  "list-property",
+  "list-environment",
+  "lookup",
+  "create",
+  "test",
+  "retry",
+  "reauthorize",
+  "delete",
+  "notes",
+  "related environment",
+  "related property",
+] as const;
+
 /** Hidden credential values the run sends: no answer and no log line may hold one. */
 export const REACTOR_PLANTED = ["pass12345", "conformance-token-value", "conformance-client-secret", TOKEN_PREFIX];
 
