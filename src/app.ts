@@ -75,7 +75,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory }),
     ...(https === null ? {} : { https }),
     bodyLimit: BODY_LIMIT,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: sendRoutingError,
     trustProxy: config.trustProxy,
     // A caller's X-Request-Id is kept when it looks like an id; otherwise Latch makes one.

@@ -43,6 +43,11 @@ async function storedRootKeyIds(db: Db): Promise<string[]> {
   return [...new Set([...rows, ...sealed].map((row) => row.root_key_id))].sort();
 }
 
+/**
+ * Prints a generated instance-admin token, once, on stderr (never through the logger): the token
+ * alone, and a line a person can paste into a shell. A token given through LATCH_BOOTSTRAP_TOKEN
+ * is not generated, so nothing is printed.
+ */
 export function announceBootstrap(token: string | null, write: (line: string) => void): void {
   if (token === null) return;
   write(
@@ -52,7 +57,9 @@ export function announceBootstrap(token: string | null, write: (line: string) =>
       "",
       `    ${token}`,
       "",
-      "Store it now: it will not be shown again (only its hash is kept).",
+      "Store it now: it will not be shown again (only its hash is kept). To use it in this shell:",
+      "",
+      `    export LATCH_TOKEN=${token}`,
       "",
     ].join("\n"),
   );

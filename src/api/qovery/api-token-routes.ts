@@ -87,7 +87,8 @@ export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
         id: created.id,
         created_at: created.created_at,
         name: created.name,
-        description: created.description,
+        // The client's OrganizationApiTokenCreate declares description a string, never null.
+        ...(created.description === null ? {} : { description: created.description }),
         token: created.token,
         role_id: QOVERY_ROLE_IDS[role],
         role_name: role,

@@ -1,6 +1,7 @@
 // Service rows → Qovery wire shapes. Latch deploys nothing: the deployment fields are stored as
 // the client sent them (services.spec) and echoed back where the response model has them, with
 // the defaults the real API reports for fields the client left out.
+import { createHash } from "node:crypto";
 import type { Service, ServiceType } from "../../modules/tree/tree-types.js";
 
 type Json = Record<string, unknown>;
@@ -99,11 +100,29 @@ function runnable(spec: Json): Json {
   };
 }
 
-function instances(spec: Json): Json {
+/** A uuid derived from a service and a port's position: the same on every read, no column needed. */
+function portId(serviceId: string, index: number): string {
+  const hex = createHash("sha256").update(`${serviceId}:port:${index}`).digest("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** ServicePort requires `id` and `protocol`, which a create request may leave out. */
+function ports(serviceId: string, given: unknown): Json {
+  if (!Array.isArray(given)) return {};
+  return {
+    ports: given.map((port: unknown, index) => {
+      const fields = object(port) ?? {};
+      return { id: portId(serviceId, index), protocol: "HTTP", ...fields };
+    }),
+  };
+}
+
+function instances(spec: Json, serviceId: string): Json {
   return {
     min_running_instances: typeof spec.min_running_instances === "number" ? spec.min_running_instances : 1,
     max_running_instances: typeof spec.max_running_instances === "number" ? spec.max_running_instances : 1,
-    ...pick(spec, ["storage", "ports", "arguments", "entrypoint", "autoscaling"]),
+    ...pick(spec, ["storage", "arguments", "entrypoint", "autoscaling"]),
+    ...ports(serviceId, spec.ports),
   };
 }
 
@@ -170,7 +189,7 @@ export function toQoveryService(service: Service): Json {
       return {
         ...common(service),
         ...runnable(spec),
-        ...instances(spec),
+        ...instances(spec, service.id),
         git_repository: gitRepository(spec.git_repository) ?? {},
         build_mode: typeof spec.build_mode === "string" ? spec.build_mode : "DOCKER",
         ...pick(spec, ["dockerfile_path", "docker_target_build_stage"]),
@@ -179,19 +198,19 @@ export function toQoveryService(service: Service): Json {
       return {
         ...common(service),
         ...runnable(spec),
-        ...instances(spec),
+        ...instances(spec, service.id),
         image_name: spec.image_name,
         tag: spec.tag,
         registry_id: spec.registry_id,
         registry: registry(spec.registry_id),
       };
     case "JOB": {
-      const source = jobSource(spec.source);
       return {
         ...common(service),
         ...runnable(spec),
         ...pick(spec, ["max_nb_restart", "max_duration_seconds", "port"]),
-        ...(source === undefined ? {} : { source }),
+        // JobResponse requires `source`; a job created without one reports an empty docker source.
+        source: jobSource(spec.source) ?? { docker: {} },
         ...jobSchedule(spec.schedule),
       };
     }

@@ -8,6 +8,11 @@ import type { EnvironmentResponse, OrganizationResponse, ProjectResponse } from 
  */
 export const NO_CLUSTER_ID = "00000000-0000-4000-8000-000000000000";
 export const CLUSTER_NAME = "latch";
+/**
+ * Qovery's `owner` is the uuid of the user who created the organization (openapi: format uuid).
+ * Latch has tokens, not users, so every organization reports this fixed id.
+ */
+export const NO_OWNER_ID = "00000000-0000-4000-8000-000000000001";
 
 export function toQoveryOrganization(organization: Organization): Static<typeof OrganizationResponse> {
   return {
@@ -22,7 +27,7 @@ export function toQoveryOrganization(organization: Organization): Static<typeof 
     logo_url: null,
     icon_url: null,
     admin_emails: null,
-    owner: "latch",
+    owner: NO_OWNER_ID,
   };
 }
 
@@ -32,7 +37,7 @@ export function toQoveryProject(project: Project, associatedEnvironmentsCount: n
     created_at: project.createdAt,
     updated_at: project.updatedAt,
     name: project.name,
-    description: project.description,
+    ...(project.description === null ? {} : { description: project.description }),
     associated_environments_count: associatedEnvironmentsCount,
     organization: { id: project.organizationId },
   };

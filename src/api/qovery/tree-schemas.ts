@@ -63,7 +63,8 @@ export const ProjectResponse = Type.Object({
   created_at: Type.String(),
   updated_at: Type.String(),
   name: Type.String(),
-  description: Nullable(Type.String()),
+  // The client's Project declares description a string: a project without one leaves it out.
+  description: Type.Optional(Type.String()),
   associated_environments_count: Type.Integer(),
   organization: Reference,
 });
@@ -98,7 +99,7 @@ export const ApiTokenCreated = Type.Object({
   id: Type.String(),
   created_at: Type.String(),
   name: Type.String(),
-  description: Nullable(Type.String()),
+  description: Type.Optional(Type.String()),
   token: Type.String(),
   role_id: Type.String(),
   role_name: Type.String(),
