@@ -14,6 +14,7 @@ import { createAuditService } from "./modules/audit/audit-service.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
+import { createIdentityModule, type IdentityModuleDeps } from "./modules/identity/identity-module.js";
 import { createMetrics } from "./modules/metrics/metrics.js";
 import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
@@ -35,6 +36,8 @@ export interface ContextOptions {
   logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
+  /** Identity key fetch overrides (tests: an injected resolver, a short deadline). */
+  identity?: Pick<IdentityModuleDeps, "outbound">;
 }
 
 export function createContext(options: ContextOptions) {
@@ -135,6 +138,18 @@ export function createContext(options: ContextOptions) {
     },
   });
 
+  // Workload identities (issue #18): JWT logins and the runtime endpoint's JWT path.
+  const identities = createIdentityModule({
+    db,
+    tree: treeStore,
+    audit,
+    throttle: authThrottle,
+    config,
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.identity ?? {}),
+  });
+
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
 
@@ -158,6 +173,7 @@ export function createContext(options: ContextOptions) {
     notes,
     audit,
     versions,
+    identities,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),

@@ -5,6 +5,7 @@ import type { Context } from "../../context.js";
 import { hashToken } from "../../crypto/tokens.js";
 import { tokenFromHeader } from "../../modules/access/access-service.js";
 import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
+import { authenticateIdentityJwt } from "../http/identity-auth.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, requestMetaOf } from "../http/session-auth.js";
 import { NativeError } from "./schemas.js";
@@ -53,6 +54,15 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
   }
 
   app.addHook("onRequest", async (request, reply) => {
+    // --- identity seam (issue #18): `Authorization: Bearer <jwt>` with `X-Latch-Identity: <id>`
+    // is a workload's JWT, verified per request (modules/identity); the handler then delivers
+    // through runtime.deliver as for any runtime token (binding, ETag/304, generation check).
+    const identityId = request.headers["x-latch-identity"];
+    if (identityId !== undefined) {
+      request.principal = await authenticateIdentityJwt(context, request, identityId);
+      return;
+    }
+    // --- end identity seam
     const token = tokenFromHeader(request.headers.authorization);
     const { serviceId } = request.params as { serviceId?: unknown };
     if (token !== null && token.length <= 512 && typeof serviceId === "string") {
