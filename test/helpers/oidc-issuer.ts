@@ -63,14 +63,16 @@ export async function startOidcIssuer(options: { algorithms?: Algorithm[] } = {}
   let base = "";
 
   const server: Server = createServer((request, response) => {
-    if (request.url === "/.well-known/openid-configuration") {
+    // The query string is ignored: tests name one set by several URLs to get separate cache entries.
+    const path = (request.url ?? "").split("?")[0];
+    if (path === "/.well-known/openid-configuration") {
       fetches.discovery += 1;
       response
         .writeHead(200, { "content-type": "application/json", "cache-control": state.cacheControl })
         .end(JSON.stringify({ issuer: base, jwks_uri: `${base}/jwks`, id_token_signing_alg_values_supported: ["RS256"] }));
       return;
     }
-    if (request.url === "/jwks") {
+    if (path === "/jwks") {
       fetches.jwks += 1;
       switch (state.behaviour) {
         case "down":

@@ -40,9 +40,10 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const keys = createKeyCache({
     outbound,
     now: () => now().getTime(),
-    onFetch: (url, outcome) => {
-      if (outcome !== "ok")
-        deps.logger?.warn({ url: url.split("?")[0], outcome }, "identity keys: fetch failed; the last good key set (if any) keeps serving");
+    onFetch: (url, outcome, message) => {
+      if (outcome === "ok") return;
+      const fields = { url: url.split("?")[0], outcome, detail: message };
+      deps.logger?.warn(fields, "identity keys: fetch failed; the last good key set (if any) keeps serving");
     },
   });
   const verifier = createVerifier({ keys, now });

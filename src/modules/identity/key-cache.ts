@@ -109,7 +109,8 @@ function bound<K, V>(map: Map<K, V>): void {
 export function createKeyCache(deps: {
   outbound: Pick<OutboundClient, "send">;
   now: () => number;
-  onFetch?: (url: string, outcome: string) => void;
+  /** Each fetch's outcome ("ok" or `fetch:<failure>`), with a value-free message on failure. */
+  onFetch?: (url: string, outcome: string, message?: string) => void;
 }) {
   const { outbound, now } = deps;
   const remote = new Map<string, RemoteEntry>();
@@ -118,8 +119,15 @@ export function createKeyCache(deps: {
 
   async function getJson(url: string): Promise<{ body: unknown; ttlMs: number }> {
     const response = await outbound.send({ method: "GET", url });
-    if (response.status !== 200) throw new Error(`status ${response.status}`);
-    return { body: JSON.parse(response.body.toString("utf8")) as unknown, ttlMs: keysTtlMs(response.cacheControl) };
+    if (response.status !== 200) throw new Error(`the server answered ${response.status}`);
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body.toString("utf8"));
+    } catch {
+      // JSON.parse's own message quotes the text; this one does not.
+      throw new Error("the answer is not JSON");
+    }
+    return { body, ttlMs: keysTtlMs(response.cacheControl) };
   }
 
   async function jwksUriOf(source: KeySource, forceDiscovery: boolean): Promise<string> {
@@ -155,7 +163,8 @@ export function createKeyCache(deps: {
         deps.onFetch?.(url, "ok");
       } catch (error) {
         entry.lastFailure = failureOf(error);
-        deps.onFetch?.(url, entry.lastFailure);
+        // OutboundError messages never quote a body; other errors are our own parse failures.
+        deps.onFetch?.(url, entry.lastFailure, error instanceof Error ? error.message : undefined);
       } finally {
         entry.inflight = null;
       }
