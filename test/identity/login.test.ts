@@ -97,12 +97,14 @@ describeEachDialect("identity login", (dialect) => {
   it("matches subject globs and nested claims by dotted path, arrays by any element", async () => {
     const identity = await bed.createIdentity({
       subject: "repo:acme/*:ref:refs/heads/main",
-      claims: { repository_owner: "acme", "kubernetes.io.namespace": "prod", groups: "deploy-*" },
+      claims: { repository_owner: "acme", "kubernetes.io.namespace": "prod", "team.name": "core", groups: "deploy-*" },
     });
     const jwt = await bed.issuer.sign({
       sub: "repo:acme/web:ref:refs/heads/main",
       repository_owner: "acme",
-      kubernetes: { io: { namespace: "prod" } },
+      // As Kubernetes writes it: a claim name with a dot in it.
+      "kubernetes.io": { namespace: "prod", serviceaccount: { name: "api" } },
+      team: { name: "core" },
       groups: ["readers", "deploy-prod"],
     });
     expect((await bed.login({ identity_id: identity.id, jwt })).statusCode).toBe(201);

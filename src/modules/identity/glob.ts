@@ -30,15 +30,26 @@ export function globMatches(pattern: string, value: string): boolean {
   return p === pattern.length;
 }
 
-/** The value at a dotted path (`a.b.c`) of a claims object, or undefined. */
+/**
+ * The value at a dotted path of a claims object, or undefined. A claim name may itself hold dots
+ * (Kubernetes puts `{"kubernetes.io": {"namespace": …}}` in its tokens), so at each level the
+ * longest name that exists is taken first: `kubernetes.io.namespace` finds that namespace, and
+ * `a.b` still finds `{"a": {"b": …}}`.
+ */
 export function claimAt(claims: Record<string, unknown>, path: string): unknown {
-  let current: unknown = claims;
-  for (const part of path.split(".")) {
-    if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
-    if (!Object.hasOwn(current, part)) return undefined;
-    current = (current as Record<string, unknown>)[part];
+  return lookup(claims, path.split("."));
+}
+
+function lookup(current: unknown, parts: string[]): unknown {
+  if (parts.length === 0) return current;
+  if (current === null || typeof current !== "object" || Array.isArray(current)) return undefined;
+  for (let take = parts.length; take >= 1; take -= 1) {
+    const name = parts.slice(0, take).join(".");
+    if (!Object.hasOwn(current, name)) continue;
+    const found = lookup((current as Record<string, unknown>)[name], parts.slice(take));
+    if (found !== undefined) return found;
   }
-  return current;
+  return undefined;
 }
 
 /**
