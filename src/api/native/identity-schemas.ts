@@ -62,7 +62,7 @@ export const IdentityCreate = Type.Object({
   enabled: Type.Optional(fields.enabled),
 });
 
-export const IdentityPatch = Type.Partial(Type.Object(fields), { minProperties: 1 });
+export const IdentityPatch = Type.Partial(Type.Object(fields));
 
 const Id = Type.Object({ id: Type.String({ format: "uuid" }) });
 
