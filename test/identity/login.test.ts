@@ -1,6 +1,7 @@
 // POST /v1/auth/oidc: each key source (discovery, jwks_uri, inline JWKS, inline PEM) and each
 // algorithm family (RSA, EC, EdDSA) gives a runtime token that reads exactly its binding.
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { checkIdentity } from "../../src/modules/identity/identity-validation.js";
 import { describeEachDialect } from "../helpers/harness.js";
 import { newKey } from "../helpers/oidc-issuer.js";
 import { type Bed, createBed } from "./bed.js";
@@ -108,6 +109,11 @@ describeEachDialect("identity login", (dialect) => {
       groups: ["readers", "deploy-prod"],
     });
     expect((await bed.login({ identity_id: identity.id, jwt })).statusCode).toBe(201);
+  });
+
+  it("refuses a __proto__ claim rather than dropping it (the JSON parser of the API refuses it too)", () => {
+    const input = { name: "n", issuer: "https://a.example", audiences: ["x"], subject: "s", claims: JSON.parse('{"__proto__": "x"}') };
+    expect(() => checkIdentity(input, { allowHttp: false })).toThrow(/claims/);
   });
 
   it("refuses keys of the wrong kind at creation, naming the field", async () => {

@@ -107,7 +107,8 @@ export function checkIdentity(input: IdentityInput, options: { allowHttp: boolea
   const entries = Object.entries(givenClaims);
   if (entries.length > MAX_CLAIMS) throw invalid("claims", `must hold at most ${MAX_CLAIMS} claims`);
   for (const [path, pattern] of entries) {
-    if (!/^[A-Za-z0-9_:/@$-]+(\.[A-Za-z0-9_:/@$-]+)*$/.test(path) || path.length > 256) {
+    // `__proto__` would be dropped by a plain object, silently lifting the admin's restriction.
+    if (!/^[A-Za-z0-9_:/@$-]+(\.[A-Za-z0-9_:/@$-]+)*$/.test(path) || path.length > 256 || path.split(".").includes("__proto__")) {
       throw invalid(`claims.${path.slice(0, 64)}`, "must be a claim name, or a dotted path to a nested claim");
     }
     claims[path] = text(`claims.${path}`, pattern);
