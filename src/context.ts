@@ -141,6 +141,7 @@ export function createContext(options: ContextOptions) {
   // Workload identities (issue #18): JWT logins and the runtime endpoint's JWT path.
   const identities = createIdentityModule({
     db,
+    dialect: storage.dialect,
     tree: treeStore,
     audit,
     throttle: authThrottle,

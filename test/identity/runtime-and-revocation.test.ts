@@ -79,6 +79,46 @@ describeEachDialect("identity: runtime JWT path, revocation, CRUD", (dialect) =>
     });
   }
 
+  it("a login racing the identity's deletion leaves no live token", async () => {
+    const identity = await bed.createIdentity();
+    const jwts = await Promise.all(Array.from({ length: 30 }, () => bed.issuer.sign()));
+    const logins = jwts.map((jwt) => bed.login({ identity_id: identity.id, jwt }));
+    const deleted = bed.h.inject({ method: "DELETE", url: `/v1/identities/${identity.id}` });
+    const answers = await Promise.all(logins);
+    expect((await deleted).statusCode).toBe(204);
+    const live = await bed.h.context.db
+      .selectFrom("api_tokens")
+      .select("id")
+      .where("identity_id", "=", identity.id)
+      .where("revoked_at", "is", null)
+      .execute();
+    expect(live).toEqual([]);
+    for (const answer of answers.filter((a) => a.statusCode === 201)) {
+      const read = await bed.h.inject({ method: "GET", url: `/v1/runtime/services/${bed.serviceA}`, token: answer.json().token });
+      expect(read.statusCode).toBe(401);
+    }
+    // A token is only inserted while the identity is as it was verified.
+    const stale = await bed.h.context.identities.store.insertIssuedToken(
+      {
+        id: "00000000-0000-4000-8000-0000000000aa",
+        organization_id: bed.orgId,
+        name: "x",
+        description: null,
+        role: "runtime",
+        token_hash: "00".repeat(32),
+        project_id: bed.projectId,
+        environment_id: bed.environmentId,
+        service_id: bed.serviceA,
+        expires_at: new Date(Date.now() + 60_000).toISOString(),
+        revoked_at: null,
+        created_at: new Date().toISOString(),
+        identity_id: (await bed.createIdentity()).id,
+      },
+      "2000-01-01T00:00:00.000Z",
+    );
+    expect(stale).toBe(false);
+  });
+
   it("renaming keeps the tokens; CRUD is audited and admin-only", async () => {
     const identity = await bed.createIdentity({ name: "ci" });
     const { token } = (await bed.login({ identity_id: identity.id, jwt: await bed.issuer.sign() })).json();

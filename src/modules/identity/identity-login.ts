@@ -123,21 +123,26 @@ export function createIdentityLogin(deps: {
       const at = now();
       const expiresAt = new Date(at.getTime() + identity.token_ttl_s * 1000).toISOString();
       const tokenId = newId();
-      await store.insertToken({
-        id: tokenId,
-        organization_id: identity.organization_id,
-        name: `identity:${identity.name}`.slice(0, 255),
-        description: null,
-        role: "runtime",
-        token_hash: hashToken(token),
-        project_id: identity.project_id,
-        environment_id: identity.environment_id,
-        service_id: identity.service_id,
-        expires_at: expiresAt,
-        revoked_at: null,
-        created_at: at.toISOString(),
-        identity_id: identity.id,
-      });
+      const inserted = await store.insertIssuedToken(
+        {
+          id: tokenId,
+          organization_id: identity.organization_id,
+          name: `identity:${identity.name}`.slice(0, 255),
+          description: null,
+          role: "runtime",
+          token_hash: hashToken(token),
+          project_id: identity.project_id,
+          environment_id: identity.environment_id,
+          service_id: identity.service_id,
+          expires_at: expiresAt,
+          revoked_at: null,
+          created_at: at.toISOString(),
+          identity_id: identity.id,
+        },
+        identity.updated_at,
+      );
+      // Deleted, disabled or changed since it was read: refused like a login to a disabled identity.
+      if (!inserted) refuse("identity.login", { identity, refusal: new JwtRefusal("identity_disabled", "changed-during-login") }, request);
       // Counted (one event per identity, minute and address), like runtime deliveries: a fleet
       // of pods logging in every few minutes stays a few audit rows.
       deps.audit.count({

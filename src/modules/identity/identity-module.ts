@@ -1,6 +1,7 @@
 // The identity module's wiring: one store, one key cache per process, the verifier, the CRUD
 // service and the login. Key fetches use their own outbound client (same SSRF policy as every
 // outbound call) with tighter limits than token requests: a JWK set is small and wanted fast.
+import type { DialectName } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
 import type { AuthThrottle } from "../access/auth-throttle.js";
 import type { AuditService } from "../audit/audit-service.js";
@@ -17,6 +18,7 @@ export const KEYS_MAX_BYTES = 256 * 1024;
 
 export interface IdentityModuleDeps {
   db: Db;
+  dialect: DialectName;
   tree: Pick<TreeStore, "findOrganization" | "findEnvironment" | "findService">;
   audit: Pick<AuditService, "record" | "count">;
   throttle: Pick<AuthThrottle, "assertAllowed" | "recordFailure">;
@@ -29,7 +31,7 @@ export interface IdentityModuleDeps {
 
 export function createIdentityModule(deps: IdentityModuleDeps) {
   const { now } = deps;
-  const store = createIdentityStore(deps.db);
+  const store = createIdentityStore(deps.db, deps.dialect);
   const outbound = createOutboundClient({
     allowHttp: deps.config.outboundAllowHttp,
     allowCidrs: deps.config.outboundAllowCidrs,

@@ -1,6 +1,7 @@
 // SQL of the identity module: identities, the tokens they issued, and the uses of single-use JWTs.
 import { sql } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
+import type { DialectName } from "../../db/connect.js";
 import type { ApiTokensTable, Db, Executor, IdentitiesTable } from "../../db/types.js";
 
 const IDENTITY_COLUMNS = [
@@ -25,7 +26,7 @@ const IDENTITY_COLUMNS = [
   "updated_at",
 ] as const satisfies readonly (keyof IdentitiesTable)[];
 
-export function createIdentityStore(db: Db) {
+export function createIdentityStore(db: Db, dialect: DialectName) {
   // Every login and every JWT-authenticated runtime request reads its identity: compiled once.
   const readById = compiledRead<IdentitiesTable, "id">(
     "latch_identity_by_id",
@@ -73,8 +74,29 @@ export function createIdentityStore(db: Db) {
       await ex.deleteFrom("identities").where("id", "=", id).execute();
     },
 
-    async insertToken(row: ApiTokensTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("api_tokens").values(row).execute();
+    /**
+     * Inserts a token the identity issues, only if the identity is still as it was verified
+     * (same updated_at, enabled). A delete, disable or change committed meanwhile makes this
+     * insert nothing, so no token escapes the revocation that came with it. On PostgreSQL the
+     * identity row is read FOR SHARE: a concurrent delete waits for this insert, then revokes it.
+     */
+    async insertIssuedToken(row: ApiTokensTable & { identity_id: string }, identityUpdatedAt: string): Promise<boolean> {
+      const columns = Object.keys(row) as Array<keyof ApiTokensTable>;
+      const result = await db
+        .insertInto("api_tokens")
+        .columns(columns)
+        .expression((eb) => {
+          let select = eb
+            .selectFrom("identities")
+            .select(columns.map((column) => eb.val(row[column]).as(column)))
+            .where("id", "=", row.identity_id)
+            .where("updated_at", "=", identityUpdatedAt)
+            .where("disabled_at", "is", null);
+          if (dialect === "postgres") select = select.forShare();
+          return select;
+        })
+        .executeTakeFirst();
+      return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
     },
     /** Revokes every live token the identity issued; returns how many. */
     async revokeIssued(identityId: string, at: string, ex: Executor): Promise<number> {
