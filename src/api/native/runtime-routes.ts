@@ -89,7 +89,13 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         tags: ["runtime"],
         description: "The resolved variables, files and credentials of one service, for a runtime token bound to it or its environment.",
         params: Type.Object({ serviceId: Type.String({ format: "uuid" }) }),
-        headers: Type.Object({ "if-none-match": Type.Optional(Type.String()) }),
+        headers: Type.Object({
+          "if-none-match": Type.Optional(Type.String()),
+          // Identity seam (issue #18): with `Authorization: Bearer <jwt>`, the workload identity to verify it against.
+          "x-latch-identity": Type.Optional(
+            Type.String({ description: "A workload identity's id: the bearer is then that identity's JWT." }),
+          ),
+        }),
         response: { 200: RuntimeBundle, 304: Type.Null(), 401: NativeError, 403: NativeError, 404: NativeError },
       },
     },
