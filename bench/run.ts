@@ -1,13 +1,14 @@
 // `npm run bench [-- options]`: builds the server, measures the baseline, runs the chosen
 // targets, and writes the table into bench/README.md. See bench/README.md for the options.
 import { parseArgs } from "node:util";
+import { a1, a2 } from "./identity-targets.js";
 import { measure } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { renderTable, writeReport } from "./lib/report.js";
 import type { Dialect } from "./lib/storage.js";
 import { e1, type Options, type Row, r1, r2, r3, type Suite, s1, w1 } from "./targets.js";
 
-const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1"] as const;
+const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "A1", "A2"] as const;
 type TargetId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -31,7 +32,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1] [--db sqlite|postgres] [--duration 10] [--runs 3]",
+      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,A1,A2] [--db sqlite|postgres] [--duration 10] [--runs 3]",
       "                 [--connections 50] [--warmup 2] [--log-level warn] [--pg-url postgres://…]",
       "                 [--s1-services 10000] [--s1-per-service 100] [--e1-count 10000] [--no-write]",
       "",
@@ -107,6 +108,8 @@ const runners: Record<TargetId, () => Promise<Row[]>> = {
   S1: () => s1(suite, "sqlite"),
   E1: () => e1(suite, db),
   P1: async () => [...(await r1(suite, "postgres", "P1 R1")), ...(await w1(suite, "postgres", "P1 W1"))],
+  A1: () => a1(suite, db),
+  A2: () => a2(suite, db),
 };
 
 const rows: Row[] = [];

@@ -47,9 +47,9 @@ export interface Suite {
   log(line: string): void;
 }
 
-const plan = (o: Options, connections = o.connections) => `${o.runs}×${o.durationS}s @${connections}`;
+export const plan = (o: Options, connections = o.connections) => `${o.runs}×${o.durationS}s @${connections}`;
 
-function pairedNote(baseline: LoadResult): string {
+export function pairedNote(baseline: LoadResult): string {
   return `paired baseline ${baseline.rps.toFixed(0)} req/s`;
 }
 
@@ -76,7 +76,7 @@ export async function startLatch(suite: Suite, storage: FreshStorage, env: Recor
 }
 
 /** Seeds a fresh database, runs `work` against a started server, always cleans up. */
-async function withServer<T>(
+export async function withServer<T>(
   suite: Suite,
   db: Dialect,
   seed: (bench: Bench) => Promise<T>,
@@ -105,7 +105,7 @@ async function withServer<T>(
 }
 
 /** A quick request before the load: the load must measure the intended answer, not an error. */
-async function check(url: string, init: RequestInit, expectStatus: number, inspect?: (body: any) => string | null): Promise<void> {
+export async function check(url: string, init: RequestInit, expectStatus: number, inspect?: (body: any) => string | null): Promise<void> {
   const response = await fetch(url, init);
   const text = await response.text();
   if (response.status !== expectStatus) throw new Error(`${init.method ?? "GET"} ${url}: expected ${expectStatus}, got ${response.status}`);
