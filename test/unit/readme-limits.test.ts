@@ -9,7 +9,7 @@ import { MAX_NOTE_LENGTH } from "../../src/modules/notes/notes-service.js";
 import { MAX_DESCRIPTION_LENGTH, MAX_KEY_LENGTH, MAX_VALUE_BYTES } from "../../src/modules/variables/rules.js";
 
 const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-const limits = /## Limits\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? "";
+const limits = /\n## Limits\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? "";
 const row = (what: string) => limits.split("\n").find((line) => line.startsWith(`| ${what}`)) ?? `(no row "${what}")`;
 const n = (value: number) => value.toLocaleString("en-US");
 
