@@ -10,6 +10,7 @@ import * as m0040 from "./0040-audit.js";
 import * as m0041 from "./0041-versions.js";
 import * as m0042 from "./0042-audit-outbox-claims.js";
 import * as m0043 from "./0043-deferred-generation-bumps.js";
+import * as m0056 from "./0056-runtime-generations.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -25,4 +26,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0041-versions": m0041,
   "0042-audit-outbox-claims": m0042,
   "0043-deferred-generation-bumps": m0043,
+  "0056-runtime-generations": m0056,
 };

@@ -1,23 +1,33 @@
 // Runtime delivery: the one path that reveals values, to a runtime token bound to the service or
-// to its environment. Resolved bundles are cached per service and checked against the project's
-// bundle generation (bumped by database triggers on every relevant write) with one indexed read,
-// so replicas on one PostgreSQL see each other's writes on their next request. A cached bundle
-// is kept serialized; the hit path (`lookupHit` + `cachedFor`, used by the route) reads the
-// token, the service and the generation in one statement (bench/README.md, R1).
+// to its environment. Resolved bundles are cached per service and checked against the
+// generations of the service's three layers (runtime-layers.ts; bumped by database triggers on
+// every write that changes a layer) with one indexed read, so replicas on one database see each
+// other's writes on their next request. A cached bundle is kept serialized; the hit path
+// (`lookupHit` + `cachedFor`, used by the route) reads the token, the service and the
+// generations in one statement (bench/README.md, R1). A stale bundle is rebuilt once per
+// generation however many requests ask for it at once (single flight), from layer snapshots
+// that only the changed layer re-reads (bench/README.md, M1 and S2).
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
-import { generationOf } from "../../db/generations.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
-import { cipherRef, credentialVariableName } from "../credentials/credential-types.js";
+import { credentialVariableName } from "../credentials/credential-types.js";
 import { toReactorId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Service } from "../tree/tree-types.js";
-import type { ResolvedBundle } from "../variables/resolve.js";
+import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
 import { createHitLookup } from "./hit-lookup.js";
+import {
+  composeGeneration,
+  createGenerationsRead,
+  createLayerCache,
+  type LayerStats,
+  layersOf,
+  type RuntimeLayer,
+} from "./runtime-layers.js";
 
 export interface RuntimeBundle {
   service: { id: string; name: string; type: string };
@@ -50,9 +60,11 @@ export interface HitLookup {
   generation: string;
 }
 
-export interface RuntimeStats {
+export interface RuntimeStats extends LayerStats {
   hits: number;
   misses: number;
+  /** Bundles built (a miss that waited for another request's build of the same generation is not one). */
+  rebuilds: number;
 }
 
 const MAX_CACHED_SERVICES = 10_000;
@@ -68,54 +80,55 @@ export function createRuntimeService(deps: {
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
   tree: Pick<TreeStore, "findService">;
-  variables: { resolveForService(serviceId: string, extra: Record<string, string>): Promise<ResolvedBundle> };
+  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
   now?: () => Date;
 }) {
-  const { db, keyring, tree, variables } = deps;
+  const { db, tree } = deps;
   const now = deps.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
-  const stats: RuntimeStats = { hits: 0, misses: 0 };
-
-  /**
-   * Succeeded credentials attached to the environment, with their current artifact, unless it
-   * has expired (a refresh that kept failing): a workload gets no token rather than a dead one,
-   * and a `{{LATCH_CREDENTIAL_X}}` reference to it is listed unresolved. `validUntil` is when
-   * the first artifact delivered expires, so a cached bundle is not served past it.
-   */
-  async function credentialsOf(
-    service: Service,
-  ): Promise<{ extra: Record<string, string>; listed: RuntimeBundle["credentials"]; validUntil: number }> {
-    const rows = await db
-      .selectFrom("credentials")
-      .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
-      .where("environment_id", "=", service.environmentId)
-      .where("status", "=", "succeeded")
-      .where("artifact", "is not", null)
-      .orderBy("name")
-      .execute();
-    const extra: Record<string, string> = {};
-    const listed: RuntimeBundle["credentials"] = {};
-    const at = now().getTime();
-    let validUntil = Number.POSITIVE_INFINITY;
-    for (const row of rows) {
-      if (row.artifact === null) continue;
-      const expiresAt = row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at);
-      if (expiresAt <= at) continue;
-      validUntil = Math.min(validUntil, expiresAt);
-      extra[credentialVariableName(row.name)] = await keyring.decrypt(row.organization_id, cipherRef(row.id, "artifact"), row.artifact);
-      listed[row.name] = { id: toReactorId("credential", row.id), type_of: row.type_of, expires_at: row.expires_at };
-    }
-    return { extra, listed, validUntil };
-  }
+  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables, now });
+  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
+  const generationsOf = createGenerationsRead(db);
+  // Bundles being built, by service: one build per service and generation.
+  const flights = new Map<string, { generation: string; promise: Promise<CacheEntry> }>();
 
   /** A cached bundle still answers: made at the current generation, no artifact in it expired. */
   function isCurrent(cached: CacheEntry | undefined, generation: string): cached is CacheEntry {
     return cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime();
   }
 
-  async function build(service: Service): Promise<DeliveredBundle & { validUntil: number }> {
-    const { extra, listed, validUntil } = await credentialsOf(service);
-    const resolved = await variables.resolveForService(service.id, extra);
+  /**
+   * The bundle from the service's layers at their generations (read before). Credentials of the
+   * environment are delivered with their current artifact unless it has expired (a refresh that
+   * kept failing): a workload gets no token rather than a dead one, and a `{{LATCH_CREDENTIAL_X}}`
+   * reference to it is listed unresolved. `validUntil` is when the first artifact delivered
+   * expires, so a cached bundle is not served past it.
+   */
+  async function build(service: Service, generations: string[]): Promise<CacheEntry> {
+    const [project, environment, own] = await Promise.all(
+      layersOf(service).map((layer, index) => layers.get(layer, generations[index] ?? "0")),
+    );
+    const extra: Record<string, string> = {};
+    const listed: RuntimeBundle["credentials"] = {};
+    const at = now().getTime();
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const credential of environment?.credentials ?? []) {
+      const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
+      if (expiresAt <= at) continue;
+      validUntil = Math.min(validUntil, expiresAt);
+      extra[credentialVariableName(credential.name)] = credential.artifact;
+      listed[credential.name] = {
+        id: toReactorId("credential", credential.id),
+        type_of: credential.typeOf,
+        expires_at: credential.expiresAt,
+      };
+    }
+    const rows = [...(project?.variables ?? []), ...(environment?.variables ?? []), ...(own?.variables ?? [])];
+    const resolved = resolveForViewpoint(
+      rows,
+      { projectId: service.projectId, environmentId: service.environmentId, serviceId: service.id },
+      extra,
+    );
     const bundle: RuntimeBundle = {
       service: { id: service.id, name: service.name, type: service.type },
       variables: resolved.variables,
@@ -131,7 +144,38 @@ export function createRuntimeService(deps: {
     // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
     const body = JSON.stringify(bundle);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-    return { body, etag, validUntil };
+    stats.rebuilds += 1;
+    return { body, etag, validUntil, generation: composeGeneration(...generations) };
+  }
+
+  function remember(serviceId: string, entry: CacheEntry): void {
+    cache.delete(serviceId);
+    if (cache.size >= MAX_CACHED_SERVICES) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    cache.set(serviceId, entry);
+  }
+
+  /** The build of this service at this generation: the one under way, or a new one. */
+  function buildOnce(service: Service, generations: string[]): Promise<CacheEntry> {
+    const generation = composeGeneration(...generations);
+    const flight = flights.get(service.id);
+    if (flight !== undefined && flight.generation === generation) return flight.promise;
+    const started = { generation, promise: build(service, generations) };
+    flights.set(service.id, started);
+    started.promise.then(
+      (entry) => {
+        // A build of a newer generation started meanwhile: it files its own bundle.
+        if (flights.get(service.id) !== started) return;
+        flights.delete(service.id);
+        remember(service.id, entry);
+      },
+      () => {
+        if (flights.get(service.id) === started) flights.delete(service.id);
+      },
+    );
+    return started.promise;
   }
 
   const readHit = createHitLookup(db, deps.dialect);
@@ -140,20 +184,20 @@ export function createRuntimeService(deps: {
     stats,
 
     /**
-     * The token (by hash), the service and the project's bundle generation, in one read. Null when
-     * no token has this hash. Decides nothing: see `cachedFor`.
+     * The token (by hash), the service and its layers' generations, in one read. Null when no
+     * token has this hash. Decides nothing: see `cachedFor`.
      */
     async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
       const row = await readHit(tokenHash, serviceId);
       if (row === undefined) return null;
-      const { s_id, s_organization_id, s_environment_id, g_generation, ...token } = row;
+      const { s_id, s_organization_id, s_environment_id, gp_generation, ge_generation, gs_generation, ...token } = row;
       return {
         token,
         service:
           s_id === null || s_organization_id === null || s_environment_id === null
             ? null
             : { id: s_id, organizationId: s_organization_id, environmentId: s_environment_id },
-        generation: g_generation === null ? "0" : String(g_generation),
+        generation: composeGeneration(gp_generation, ge_generation, gs_generation),
       };
     },
 
@@ -191,21 +235,16 @@ export function createRuntimeService(deps: {
       }
       if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
 
-      const generation = await generationOf(db, service.projectId);
+      // Read before the layers' rows (src/db/generations.ts says why).
+      const generations = await generationsOf(service);
       const cached = cache.get(service.id);
-      if (isCurrent(cached, generation)) {
+      if (isCurrent(cached, composeGeneration(...generations))) {
         stats.hits += 1;
         return cached;
       }
       stats.misses += 1;
-      const { validUntil, ...delivered } = await build(service);
-      cache.delete(service.id);
-      if (cache.size >= MAX_CACHED_SERVICES) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
-      cache.set(service.id, { ...delivered, generation, validUntil });
-      return delivered;
+      const { body, etag } = await buildOnce(service, generations);
+      return { body, etag };
     },
   };
 }
