@@ -165,6 +165,7 @@ export function createContext(options: ContextOptions) {
       await exchange.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
+      metrics.close();
       await storage.close();
     },
   };
