@@ -3,7 +3,7 @@
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { median } from "./lib/load.js";
-import { type Running, startProcess } from "./lib/processes.js";
+import type { Running } from "./lib/processes.js";
 import { type Dialect, type FreshStorage, freshStorage } from "./lib/storage.js";
 import { openBench } from "./seed.js";
 import { type MixedFixture, seedGrowth, seedMixed } from "./seed-mixed.js";
@@ -197,6 +197,20 @@ async function runtimeWork(server: Running, adminToken: string): Promise<Record<
   return out;
 }
 
+/** M1's load for `durationS`: polls, writes, lists and the /healthz probe, all at once. */
+export function mixedLoad(servers: Running[], fixture: MixedFixture, durationS: number) {
+  const duration = durationS;
+  return Promise.all([
+    load(servers, { connections: 50, duration }, () => pollRequests(fixture)),
+    load(servers, { connections: 10, duration, overallRate: 50 }, () => writeRequests(fixture)),
+    load(servers, { connections: 5, duration }, () => listRequests(fixture)),
+    probeHealth(
+      servers.map((server) => server.url),
+      duration,
+    ),
+  ]);
+}
+
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
 
 /**
@@ -237,15 +251,7 @@ export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
       alone.push(await load(servers, { connections: 50, duration }, () => pollRequests(fixture)));
       for (const server of servers) await eventLoopDelay(server, storage.bootstrapToken);
       const before = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
-      const [polls, writes, lists, health] = await Promise.all([
-        load(servers, { connections: 50, duration }, () => pollRequests(fixture)),
-        load(servers, { connections: 10, duration, overallRate: 50 }, () => writeRequests(fixture)),
-        load(servers, { connections: 5, duration }, () => listRequests(fixture)),
-        probeHealth(
-          servers.map((server) => server.url),
-          duration,
-        ),
-      ]);
+      const [polls, writes, lists, health] = await mixedLoad(servers, fixture, duration);
       const loops = await Promise.all(servers.map((server) => eventLoopDelay(server, storage.bootstrapToken)));
       const after = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
       work.push(Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)])));

@@ -24,6 +24,8 @@ import {
   composeGeneration,
   createGenerationsRead,
   createLayerCache,
+  createSiblingsRead,
+  type LayerContent,
   type LayerStats,
   layersOf,
   type RuntimeLayer,
@@ -49,6 +51,7 @@ export interface DeliveredBundle {
 
 interface CacheEntry extends DeliveredBundle {
   generation: string;
+  environmentId: string;
   /** When the first credential artifact in it expires (ms since epoch): no longer a hit then. */
   validUntil: number;
 }
@@ -68,6 +71,31 @@ export interface RuntimeStats extends LayerStats {
 }
 
 const MAX_CACHED_SERVICES = 10_000;
+
+/** What a bundle says of its service and where its layers are. */
+type BundleService = Pick<Service, "id" | "name" | "type" | "projectId" | "environmentId">;
+
+/** A project's and an environment's layers, opened once for several bundles. */
+interface SharedLayers {
+  project: LayerContent;
+  environment: LayerContent;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A runtime token reaches the service it is bound to, or every service of its environment. */
 function isBoundTo(principal: Principal, service: { id: string; environmentId: string }): boolean {
@@ -91,6 +119,8 @@ export function createRuntimeService(deps: {
   const generationsOf = createGenerationsRead(db);
   // Bundles being built, by service: one build per service and generation.
   const flights = new Map<string, { generation: string; promise: Promise<CacheEntry> }>();
+  // The cached services of each environment (the siblings a layer change reaches).
+  const byEnvironment = new Map<string, Set<string>>();
 
   /** A cached bundle still answers: made at the current generation, no artifact in it expired. */
   function isCurrent(cached: CacheEntry | undefined, generation: string): cached is CacheEntry {
@@ -104,10 +134,20 @@ export function createRuntimeService(deps: {
    * reference to it is listed unresolved. `validUntil` is when the first artifact delivered
    * expires, so a cached bundle is not served past it.
    */
-  async function build(service: Service, generations: string[]): Promise<CacheEntry> {
+  async function build(service: BundleService, generations: string[], shared?: SharedLayers): Promise<CacheEntry> {
     const [project, environment, own] = await Promise.all(
-      layersOf(service).map((layer, index) => layers.get(layer, generations[index] ?? "0")),
+      layersOf(service).map((layer, index) =>
+        index === 0 && shared !== undefined
+          ? shared.project
+          : index === 1 && shared !== undefined
+            ? shared.environment
+            : layers.get(layer, generations[index] ?? "0"),
+      ),
     );
+    // The environment's other bundles need the same two layers: rebuilt below while they are open.
+    if (shared === undefined && project !== undefined && environment !== undefined) {
+      refreshSiblings(service, generations, { project, environment });
+    }
     const extra: Record<string, string> = {};
     const listed: RuntimeBundle["credentials"] = {};
     const at = now().getTime();
@@ -145,39 +185,98 @@ export function createRuntimeService(deps: {
     const body = JSON.stringify(bundle);
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
     stats.rebuilds += 1;
-    return { body, etag, validUntil, generation: composeGeneration(...generations) };
+    return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
   }
 
   function remember(serviceId: string, entry: CacheEntry): void {
-    cache.delete(serviceId);
+    forget(serviceId);
     if (cache.size >= MAX_CACHED_SERVICES) {
       const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
+      if (oldest !== undefined) forget(oldest);
     }
     cache.set(serviceId, entry);
+    let siblings = byEnvironment.get(entry.environmentId);
+    if (siblings === undefined) {
+      siblings = new Set();
+      byEnvironment.set(entry.environmentId, siblings);
+    }
+    siblings.add(serviceId);
+  }
+
+  function forget(serviceId: string): void {
+    const entry = cache.get(serviceId);
+    if (entry === undefined) return;
+    cache.delete(serviceId);
+    const siblings = byEnvironment.get(entry.environmentId);
+    siblings?.delete(serviceId);
+    if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
   }
 
   /** The build of this service at this generation: the one under way, or a new one. */
-  function buildOnce(service: Service, generations: string[]): Promise<CacheEntry> {
+  function buildOnce(service: BundleService, generations: string[]): Promise<CacheEntry> {
     const generation = composeGeneration(...generations);
     const flight = flights.get(service.id);
     if (flight !== undefined && flight.generation === generation) return flight.promise;
-    const started = { generation, promise: build(service, generations) };
-    flights.set(service.id, started);
-    started.promise.then(
-      (entry) => {
-        // A build of a newer generation started meanwhile: it files its own bundle.
-        if (flights.get(service.id) !== started) return;
-        flights.delete(service.id);
-        remember(service.id, entry);
-      },
-      () => {
-        if (flights.get(service.id) === started) flights.delete(service.id);
-      },
-    );
-    return started.promise;
+    return startFlight(service.id, generation, build(service, generations));
   }
 
+  /** Registers a build: requests for this service and generation wait for it; its result is cached. */
+  function startFlight(serviceId: string, generation: string, promise: Promise<CacheEntry>): Promise<CacheEntry> {
+    const started = { generation, promise };
+    flights.set(serviceId, started);
+    promise.then(
+      (entry) => {
+        // A build of a newer generation started meanwhile: it files its own bundle.
+        if (flights.get(serviceId) !== started) return;
+        flights.delete(serviceId);
+        remember(serviceId, entry);
+      },
+      () => {
+        if (flights.get(serviceId) === started) flights.delete(serviceId);
+      },
+    );
+    return promise;
+  }
+
+  /**
+   * After a project or environment layer changed, the other services of the environment whose
+   * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
+   * first one, instead of each opening them again on its next poll (bench/README.md, M1). Their
+   * flights are registered at once, so their polls wait for these builds rather than start their
+   * own; the builds run one per turn of the event loop. The opened layers live as long as this
+   * pass, as they would in the polls' own builds.
+   */
+  function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
+    const previous = cache.get(service.id)?.generation;
+    const upper = composeGeneration(generations[0], generations[1]);
+    // Only the service's own layer moved (or it was never cached): its siblings are unchanged.
+    if (previous === undefined || previous.startsWith(`${upper}.`)) return;
+    const cachedSiblings = [...(byEnvironment.get(service.environmentId) ?? [])].filter((id) => id !== service.id);
+    if (cachedSiblings.length === 0) return;
+    void (async () => {
+      // Each sibling's row and own generation in one statement: its bundle is filed under the
+      // generation read with the row it is made from.
+      const siblings = await readSiblings(cachedSiblings);
+      const plan: Array<{ sibling: BundleService; generations: string[]; settle: Deferred<CacheEntry> }> = [];
+      for (const sibling of siblings) {
+        if (sibling.projectId !== service.projectId || sibling.environmentId !== service.environmentId) continue;
+        const siblingGenerations = [generations[0] ?? "0", generations[1] ?? "0", sibling.generation];
+        const generation = composeGeneration(...siblingGenerations);
+        if (cache.get(sibling.id)?.generation === generation || flights.get(sibling.id)?.generation === generation) continue;
+        const settle = deferred<CacheEntry>();
+        startFlight(sibling.id, generation, settle.promise);
+        plan.push({ sibling, generations: siblingGenerations, settle });
+      }
+      for (const { sibling, generations: siblingGenerations, settle } of plan) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        build(sibling, siblingGenerations, shared).then(settle.resolve, settle.reject);
+      }
+    })().catch(() => {
+      // A failed sibling read leaves their bundles to their own next poll.
+    });
+  }
+
+  const readSiblings = createSiblingsRead(db);
   const readHit = createHitLookup(db, deps.dialect);
 
   return {

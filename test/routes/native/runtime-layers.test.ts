@@ -119,6 +119,21 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
     expect(stats().layerBuilds - after.layerBuilds).toBe(1);
   });
 
+  it("opens the project's and environment's layers once for all the environment's cached bundles", async () => {
+    await Promise.all([bundle(jobX1), bundle(jobX2)]);
+    const value = canary();
+    await ok("PUT", `/qovery/environment/${envX}/secret/${envXVariable}`, { key: "E_0", value });
+    const before = stats();
+    expect((await bundle(jobX1)).variables.E_0).toBe(value);
+    expect((await bundle(jobX2)).variables.E_0).toBe(value);
+    const after = stats();
+    expect(after.rebuilds - before.rebuilds).toBe(2);
+    // One read of the environment's layer; the project's layer opened once (for x1's build), and
+    // each job's own layer: x2 was rebuilt from the two layers x1's build had open.
+    expect(after.layerBuilds - before.layerBuilds).toBe(1);
+    expect(after.layerHits - before.layerHits).toBe(3);
+  });
+
   it("sees a project-level write in every environment on the next request", async () => {
     const value = canary();
     await Promise.all([bundle(jobX1), bundle(jobY1)]);
