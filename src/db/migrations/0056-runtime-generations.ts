@@ -60,6 +60,9 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .addColumn("scope_id", "text", (c) => c.primaryKey())
     .addColumn("generation", "bigint", (c) => c.notNull())
     .execute();
+  // An environment's layer is its rows without a service: read through this index, its cost
+  // follows the layer, not the services' rows beside it (bench/README.md, S2).
+  await db.schema.createIndex("variables_environment_layer").on("variables").columns(["environment_id", "service_id"]).execute();
 
   if (dialect === "postgres") {
     await sql`
