@@ -84,9 +84,16 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
           IF old_layer IS DISTINCT FROM new_layer THEN PERFORM latch_bump_runtime_generation(old_layer); END IF;
           RETURN NULL;
         END $$ LANGUAGE plpgsql`.execute(db);
+      // INSERT and DELETE always change a layer; an UPDATE only when a column the bundle reads
+      // takes another value (a write path may set a column to what it was: a key on an edit).
       await sql`CREATE CONSTRAINT TRIGGER ${sql.raw(`${table}_runtime_generation`)}
-        AFTER INSERT OR DELETE OR UPDATE OF ${sql.raw(COLUMNS[table].join(", "))} ON ${sql.table(table)}
+        AFTER INSERT OR DELETE ON ${sql.table(table)}
         DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ${sql.raw(`latch_runtime_generation_${table}`)}()`.execute(db);
+      await sql`CREATE CONSTRAINT TRIGGER ${sql.raw(`${table}_runtime_generation_update`)}
+        AFTER UPDATE OF ${sql.raw(COLUMNS[table].join(", "))} ON ${sql.table(table)}
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+        WHEN (${sql.raw(COLUMNS[table].map((column) => `OLD.${column} IS DISTINCT FROM NEW.${column}`).join(" OR "))})
+        EXECUTE FUNCTION ${sql.raw(`latch_runtime_generation_${table}`)}()`.execute(db);
     }
     return;
   }
@@ -102,6 +109,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
       BEGIN ${sql.raw(bump(layer("OLD")))} END`.execute(db);
     await sql`CREATE TRIGGER ${sql.raw(`${table}_runtime_generation_update`)} AFTER UPDATE OF ${sql.raw(COLUMNS[table].join(", "))}
       ON ${sql.table(table)}
+      WHEN ${sql.raw(COLUMNS[table].map((column) => `OLD.${column} IS NOT NEW.${column}`).join(" OR "))}
       BEGIN
         ${sql.raw(bump(layer("NEW")))}
         ${sql.raw(bump(layer("OLD"), `AND ${layer("OLD")} IS NOT ${layer("NEW")}`))}

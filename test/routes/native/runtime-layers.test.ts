@@ -134,6 +134,19 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
     expect(after.layerHits - before.layerHits).toBe(3);
   });
 
+  it("rebuilds nothing for an edit the bundle does not show (a description)", async () => {
+    await bundle(jobX1);
+    const before = stats();
+    await ok("PUT", `/qovery/environment/${envX}/secret/${envXVariable}`, { key: "E_0", description: "rotated monthly" });
+    await bundle(jobX1);
+    const after = stats();
+    expect(after.hits - before.hits).toBe(1);
+    expect(after.rebuilds).toBe(before.rebuilds);
+    // The management list shows it on the next request all the same.
+    const listed = await h.inject({ method: "GET", url: `/qovery/environment/${envX}/secret` });
+    expect(listed.json().results.find((row: { id: string }) => row.id === envXVariable).description).toBe("rotated monthly");
+  });
+
   it("sees a project-level write in every environment on the next request", async () => {
     const value = canary();
     await Promise.all([bundle(jobX1), bundle(jobY1)]);
