@@ -1,12 +1,12 @@
-// Issue #14's targets: M1, mixed reads and writes on one project, as shipped (the server's
-// defaults); S2, the first read after a write as the project grows. See bench/README.md.
+// Issue #14's M1: mixed reads and writes on one project, as shipped (the server's defaults).
+// S2 is in growth.ts. See bench/README.md.
 import { Worker } from "node:worker_threads";
 import autocannon from "autocannon";
 import { median } from "./lib/load.js";
 import type { Running } from "./lib/processes.js";
 import { type Dialect, type FreshStorage, freshStorage } from "./lib/storage.js";
 import { openBench } from "./seed.js";
-import { type MixedFixture, seedGrowth, seedMixed } from "./seed-mixed.js";
+import { type MixedFixture, seedMixed } from "./seed-mixed.js";
 import type { Row, Suite } from "./targets.js";
 import { startLatch } from "./targets.js";
 
@@ -174,7 +174,7 @@ function probeHealth(urls: string[], durationS: number): Promise<{ latencies: nu
   });
 }
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
@@ -188,7 +188,7 @@ async function eventLoopDelay(server: Running, adminToken: string): Promise<{ p5
   return { p50: value("0.5"), p99: value("0.99"), max: value("max") };
 }
 
-async function runtimeWork(server: Running, adminToken: string): Promise<Record<string, number>> {
+export async function runtimeWork(server: Running, adminToken: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Token ${adminToken}` } })).text();
   const out: Record<string, number> = {};
   for (const match of text.matchAll(/latch_runtime_work\{kind="([a-z_]+)"\} ([0-9.e+-]+)/g)) out[match[1] as string] = Number(match[2]);
@@ -366,69 +366,4 @@ export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
     for (const server of servers) await server.stop();
     await storage.drop();
   }
-}
-
-/**
- * S2: for each size, edit one environment-level variable of the measured service through the
- * API, then time its next bundle read (the rebuild) — `samples` times, one at a time.
- */
-export async function s2(suite: Suite, db: Dialect, sizes = [1_000, 10_000, 100_000], samples = 40): Promise<Row[]> {
-  const rows: Row[] = [];
-  const medians: number[] = [];
-  for (const size of sizes) {
-    const storage = await freshStorage(db, suite.options.pgAdminUrl);
-    let server: Running | null = null;
-    try {
-      const bench = await openBench(storage);
-      let fixture: Awaited<ReturnType<typeof seedGrowth>>;
-      try {
-        fixture = await seedGrowth(bench, size, storage.bootstrapToken);
-      } finally {
-        await bench.close();
-      }
-      server = await startLatch(suite, storage);
-      const url = `${server.url}/v1/runtime/services/${fixture.serviceId}`;
-      const read = () => fetch(url, { headers: { authorization: `Token ${fixture.runtimeToken}` } });
-      await (await read()).arrayBuffer();
-      const before = await runtimeWork(server, storage.bootstrapToken);
-      const times: number[] = [];
-      for (let i = 0; i < samples; i += 1) {
-        const edit = await fetch(`${server.url}/qovery/environment/${fixture.environmentId}/secret/${fixture.variableId}`, {
-          method: "PUT",
-          headers: { authorization: `Token ${fixture.adminToken}`, "content-type": "application/json" },
-          body: JSON.stringify({ key: "S2_EDITED", value: String(i + 1) }),
-        });
-        if (edit.status !== 200) throw new Error(`S2 edit: ${edit.status} ${await edit.text()}`);
-        const started = performance.now();
-        const response = await read();
-        const body = (await response.json()) as { variables: Record<string, string> };
-        times.push(performance.now() - started);
-        if (body.variables.S2_EDITED !== String(i + 1)) throw new Error("S2: the read after the write did not see it");
-      }
-      const after = await runtimeWork(server, storage.bootstrapToken);
-      const decryptsPerRead = ((after.decrypts ?? 0) - (before.decrypts ?? 0)) / samples;
-      const p50 = percentile(times, 50);
-      const p99 = percentile(times, 99);
-      medians.push(p50);
-      rows.push({
-        id: `S2 ${size.toLocaleString("en")}`,
-        what: `first read after one write; ${fixture.total.toLocaleString("en")} variables in the project, ${fixture.seen} seen by the service`,
-        db,
-        connections: 1,
-        plan: `${samples} write+read pairs`,
-        result: { rps: Number.NaN, p50, p99, ok: samples, non2xx: 0, errors: 0 },
-        ratio: null,
-        target: size === 10_000 ? "p99 ≤ 50 ms; grows with what the service sees" : "grows with what the service sees",
-        verdict: size === 10_000 ? (p99 <= 50 ? "met" : "missed") : "info",
-        notes: [`${fixed(decryptsPerRead, 0)} values decrypted per rebuild (the edited environment's layer)`],
-      });
-    } finally {
-      await server?.stop();
-      await storage.drop();
-    }
-  }
-  const growth = (medians[medians.length - 1] ?? Number.NaN) / (medians[0] ?? Number.NaN);
-  const last = rows[rows.length - 1];
-  last?.notes.push(`p50 ${fixed(growth, 2)}× the smallest project's`);
-  return rows;
 }

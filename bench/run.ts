@@ -1,11 +1,12 @@
 // `npm run bench [-- options]`: builds the server, measures the baseline, runs the chosen
 // targets, and writes the table into bench/README.md. See bench/README.md for the options.
 import { parseArgs } from "node:util";
+import { s2 } from "./growth.js";
 import { measure } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { renderTable, writeReport } from "./lib/report.js";
 import type { Dialect } from "./lib/storage.js";
-import { m1, s2 } from "./mixed.js";
+import { m1 } from "./mixed.js";
 import { e1, type Options, type Row, r1, r2, r3, type Suite, s1, w1 } from "./targets.js";
 
 const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2"] as const;

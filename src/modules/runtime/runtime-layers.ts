@@ -199,7 +199,6 @@ export function createLayerCache(deps: {
   db: Db;
   keyring: Pick<Keyring, "decrypt">;
   variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
-  now: () => Date;
   maxBytes?: number;
 }) {
   const { db, keyring, variables } = deps;

@@ -115,7 +115,7 @@ export function createRuntimeService(deps: {
   const { db, tree } = deps;
   const now = deps.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
-  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables, now });
+  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
   const generationsOf = createGenerationsRead(db);
   // Bundles being built, by service: one build per service and generation.
