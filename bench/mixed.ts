@@ -68,9 +68,11 @@ function pollRequests(fixture: MixedFixture): autocannon.Request[] {
   ];
 }
 
-/** Per connection: create an environment-level secret, edit it, delete it (ids kept per connection). */
-function writeRequests(fixture: MixedFixture): autocannon.Request[] {
-  let counter = 0;
+/**
+ * Per connection: create an environment-level secret, edit it, delete it (ids kept per
+ * connection). `keys` is shared by the instances of every server: a key is never created twice.
+ */
+function writeRequests(fixture: MixedFixture, keys: { next: number; tag: string }): autocannon.Request[] {
   const headers = { authorization: `Token ${fixture.memberToken}`, "content-type": "application/json" };
   type Ctx = { environmentId?: string; id?: string; key?: string };
   return [
@@ -78,9 +80,10 @@ function writeRequests(fixture: MixedFixture): autocannon.Request[] {
       method: "POST",
       setupRequest: (request, context) => {
         const ctx = context as Ctx;
-        counter += 1;
+        keys.next += 1;
+        const counter = keys.next;
         ctx.environmentId = fixture.environments[counter % fixture.environments.length] as string;
-        ctx.key = `M1_W_${counter}`;
+        ctx.key = `M1_W_${keys.tag}_${counter}`;
         return {
           ...request,
           path: `/qovery/environment/${ctx.environmentId}/secret`,
@@ -200,9 +203,11 @@ export async function runtimeWork(server: Running, adminToken: string): Promise<
 /** M1's load for `durationS`: polls, writes, lists and the /healthz probe, all at once. */
 export function mixedLoad(servers: Running[], fixture: MixedFixture, durationS: number) {
   const duration = durationS;
+  // Unique across runs too: a run may end between a create and its delete.
+  const keys = { next: 0, tag: Math.random().toString(36).slice(2, 8).toUpperCase() };
   return Promise.all([
     load(servers, { connections: 50, duration }, () => pollRequests(fixture)),
-    load(servers, { connections: 10, duration, overallRate: 50 }, () => writeRequests(fixture)),
+    load(servers, { connections: 10, duration, overallRate: 50 }, () => writeRequests(fixture, keys)),
     load(servers, { connections: 5, duration }, () => listRequests(fixture)),
     probeHealth(
       servers.map((server) => server.url),
