@@ -57,21 +57,51 @@ export function composeGeneration(...layers: unknown[]): string {
   return layers.map((value) => (value === null || value === undefined ? "0" : String(value))).join(".");
 }
 
-/** The layer generations of one service, in one indexed read (read BEFORE the layers' rows). */
-export function createGenerationsRead(db: Db) {
-  const read = compiledRead<{ scope_id: string; generation: string | number }, "p" | "e" | "s">(
-    "latch_runtime_generations",
+/**
+ * A service and its three layers' generations in one statement (one round trip on PostgreSQL):
+ * the row and the generations read together, before any layer's rows.
+ */
+export function createServiceRead(db: Db) {
+  const read = compiledRead<
+    {
+      id: string;
+      organization_id: string;
+      project_id: string;
+      environment_id: string;
+      name: string;
+      type: string;
+      gp: string | number | null;
+      ge: string | number | null;
+      gs: string | number | null;
+    },
+    "id"
+  >(
+    "latch_runtime_service",
     db
-      .selectFrom("runtime_generations")
-      .select(["scope_id", "generation"])
-      .where("scope_id", "in", [standIn("p"), standIn("e"), standIn("s")])
+      .selectFrom("services as s")
+      .leftJoin("runtime_generations as gp", "gp.scope_id", "s.project_id")
+      .leftJoin("runtime_generations as ge", "ge.scope_id", "s.environment_id")
+      .leftJoin("runtime_generations as gs", "gs.scope_id", "s.id")
+      .select(["s.id", "s.organization_id", "s.project_id", "s.environment_id", "s.name", "s.type"])
+      .select(["gp.generation as gp", "ge.generation as ge", "gs.generation as gs"])
+      .where("s.id", "=", standIn("id"))
       .compile(),
-    ["p", "e", "s"] as const,
+    ["id"] as const,
   );
-  return async (service: Pick<Service, "id" | "projectId" | "environmentId">): Promise<string[]> => {
-    const rows = await read(db, { p: service.projectId, e: service.environmentId, s: service.id });
-    const found = new Map(rows.map((row) => [row.scope_id, row.generation]));
-    return layersOf(service).map((layer) => (found.has(layer.id) ? String(found.get(layer.id)) : "0"));
+  return async (serviceId: string) => {
+    const row = (await read(db, { id: serviceId }))[0];
+    if (row === undefined) return undefined;
+    return {
+      service: {
+        id: row.id,
+        organizationId: row.organization_id,
+        projectId: row.project_id,
+        environmentId: row.environment_id,
+        name: row.name,
+        type: row.type as Service["type"],
+      },
+      generations: [row.gp, row.ge, row.gs].map((generation) => (generation === null ? "0" : String(generation))),
+    };
   };
 }
 

@@ -16,14 +16,13 @@ import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { toReactorId } from "../tree/ids.js";
-import type { TreeStore } from "../tree/tree-store.js";
 import type { Service } from "../tree/tree-types.js";
 import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
 import { createHitLookup } from "./hit-lookup.js";
 import {
   composeGeneration,
-  createGenerationsRead,
   createLayerCache,
+  createServiceRead,
   createSiblingsRead,
   type LayerContent,
   type LayerStats,
@@ -108,16 +107,15 @@ export function createRuntimeService(deps: {
   /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
-  tree: Pick<TreeStore, "findService">;
   variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
   now?: () => Date;
 }) {
-  const { db, tree } = deps;
+  const { db } = deps;
   const now = deps.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
   const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
-  const generationsOf = createGenerationsRead(db);
+  const readService = createServiceRead(db);
   // Bundles being built, by service: one build per service and generation.
   const flights = new Map<string, { generation: string; promise: Promise<CacheEntry> }>();
   // The cached services of each environment (the siblings a layer change reaches).
@@ -322,7 +320,10 @@ export function createRuntimeService(deps: {
      * Another organization's service, or one outside the binding: 404; any other role: 403.
      */
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
-      const service = await tree.findService(serviceId);
+      // The service with its layers' generations, read before the layers' rows
+      // (src/db/generations.ts says why).
+      const found = await readService(serviceId);
+      const service = found?.service;
       const sameOrganization = service !== undefined && service.organizationId === principal.organizationId;
       if (service === undefined || (!sameOrganization && principal.role !== "instance-admin")) {
         throw new AppError("NOT_FOUND", "Service not found");
@@ -335,8 +336,7 @@ export function createRuntimeService(deps: {
       }
       if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
 
-      // Read before the layers' rows (src/db/generations.ts says why).
-      const generations = await generationsOf(service);
+      const generations = found?.generations ?? [];
       const cached = cache.get(service.id);
       if (isCurrent(cached, composeGeneration(...generations))) {
         stats.hits += 1;
