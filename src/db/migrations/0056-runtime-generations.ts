@@ -9,7 +9,7 @@ import { type Kysely, sql } from "kysely";
 // changes what the layer holds — and only those: a description edit, a credential's refresh
 // bookkeeping or a note move nothing. `bundle_generations` stays as it is (the list caches).
 //
-// Which layer a variable row belongs to (the same rule as modules/runtime/runtime-layers.ts):
+// Which layer a variable row belongs to (the same partition as `listLayer` in variables-store.ts):
 // no environment → the project; a service → that service; a BUILT_IN seen only by its producer →
 // the producer; anything else → the environment. Credentials: their environment (a credential
 // without one is not delivered). Services: the service (its name and type are in the bundle).
