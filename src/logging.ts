@@ -128,7 +128,19 @@ export function lazyChildLogger(logger: Logger, bindings: Record<string, unknown
  * lines an operator reads, while every delivery is already counted per token, service and minute
  * in the audit log. A refused or failed poll is still logged at `info`/`error` when it completes.
  */
-const POLLED_ROUTES = new Set(["/v1/runtime/services/:serviceId", "/healthz", "/readyz", "/metrics"]);
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
+const RUNTIME_PREFIX = "/v1/runtime/services/";
+
+/**
+ * By the request's path, not `request.routeOptions` (a getter that builds an object on every
+ * read: a measurable share of a runtime hit, R1). Only a matched route answers 2xx, so a path
+ * that merely looks like a poll is still logged when it fails.
+ */
+function isPolledPath(url: string): boolean {
+  if (url.startsWith(RUNTIME_PREFIX)) return true;
+  const question = url.indexOf("?");
+  return PROBES.has(question === -1 ? url : url.slice(0, question));
+}
 
 class AccessLogController extends LogController {
   readonly #logPolls: boolean;
@@ -139,7 +151,7 @@ class AccessLogController extends LogController {
   }
 
   #isPoll(request: FastifyRequest): boolean {
-    return !this.#logPolls && POLLED_ROUTES.has(request.routeOptions.url ?? "");
+    return !this.#logPolls && isPolledPath(request.url);
   }
 
   override incomingRequest(request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {

@@ -29,7 +29,10 @@ export interface OverloadOptions {
   onRefused?(reason: "in_flight" | "event_loop_delay"): void;
 }
 
-const EXEMPT_ROUTES = new Set(["/healthz"]);
+/** By the path (`request.routeOptions` builds an object on every read): the liveness probe. */
+function isExempt(url: string): boolean {
+  return url === "/healthz" || url.startsWith("/healthz?");
+}
 const LAG_WINDOW_MS = 1000;
 const MIN_SAMPLES = 5;
 
@@ -39,17 +42,18 @@ export async function registerOverloadGuard(app: FastifyInstance, options: Overl
 
   if (maxInFlight > 0) {
     let inFlight = 0;
+    const release = () => {
+      inFlight -= 1;
+    };
     app.addHook("onRequest", (request, reply, done) => {
-      if (EXEMPT_ROUTES.has(request.routeOptions.url ?? "")) return done();
+      if (isExempt(request.url)) return done();
       if (inFlight >= maxInFlight) {
         options.onRefused?.("in_flight");
         return done(refusal("too many requests in progress"));
       }
       inFlight += 1;
       // 'close' follows both a finished response and a connection dropped before it.
-      reply.raw.once("close", () => {
-        inFlight -= 1;
-      });
+      reply.raw.once("close", release);
       done();
     });
   }
@@ -70,7 +74,7 @@ export async function registerOverloadGuard(app: FastifyInstance, options: Overl
       done();
     });
     app.addHook("onRequest", (request, _reply, done) => {
-      if (!lagging || EXEMPT_ROUTES.has(request.routeOptions.url ?? "")) return done();
+      if (!lagging || isExempt(request.url)) return done();
       options.onRefused?.("event_loop_delay");
       done(refusal("its event loop is lagging"));
     });
