@@ -11,7 +11,10 @@ export interface Options {
   runs: number;
   connections: number;
   warmupS: number;
-  logLevel: string;
+  /** LATCH_LOG_LEVEL for the server; null leaves its default (what `npm start` gives). */
+  logLevel: string | null;
+  /** LATCH_LOG_POLLS=on: every poll logged at info (the access log measured both ways). */
+  logPolls: boolean;
   pgAdminUrl: string;
   s1Services: number;
   s1PerService: number;
@@ -66,7 +69,8 @@ export async function startLatch(suite: Suite, storage: FreshStorage, env: Recor
       ...storage.env,
       LATCH_HOST: "127.0.0.1",
       LATCH_PORT: String(port),
-      LATCH_LOG_LEVEL: suite.options.logLevel,
+      ...(suite.options.logLevel === null ? {} : { LATCH_LOG_LEVEL: suite.options.logLevel }),
+      ...(suite.options.logPolls ? { LATCH_LOG_POLLS: "on" } : {}),
       LATCH_WORKERS: "off",
       ...env,
     },

@@ -105,7 +105,7 @@ export function createContext(options: ContextOptions) {
   });
   // BUILT_IN variables are written inside the transaction that creates their producer.
   hooks.push(variables.treeHooks);
-  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, tree: treeStore, variables, now });
+  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, now });
   runtimeStats.current = () => runtime.stats;
   // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
   const exchange = createExchangeService({
@@ -212,6 +212,7 @@ export function createContext(options: ContextOptions) {
       await exchange.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
+      metrics.close();
       await storage.close();
     },
   };

@@ -204,6 +204,13 @@ export interface BundleGenerationsTable {
   generation: string | number;
 }
 
+/** A runtime layer's generation: keyed by the project, environment or service id (migration 0056). */
+export interface RuntimeGenerationsTable {
+  scope_id: string;
+  /** bigint: a string from pg, a number from SQLite. */
+  generation: string | number;
+}
+
 /** A dashboard session: the cookie holds a random id, the row only its SHA-256. */
 export interface UiSessionsTable {
   id_hash: string;
@@ -371,6 +378,7 @@ export interface Database {
   services: ServicesTable;
   api_tokens: ApiTokensTable;
   bundle_generations: BundleGenerationsTable;
+  runtime_generations: RuntimeGenerationsTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;
   notes: NotesTable;

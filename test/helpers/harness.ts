@@ -89,6 +89,10 @@ export async function createHarness(
     LATCH_ROOT_KEY: randomBytes(32).toString("base64"),
     LATCH_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     LATCH_WORKERS: "off",
+    // The app runs in the test's own process: the event-loop lag it would see is the test's own
+    // (migrations, hundreds of parallel injects), not the server's. The lag refusal is tested
+    // where a test sets it (test/reliability/overload.test.ts); spawned servers keep the default.
+    LATCH_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
     ...env,
   });
