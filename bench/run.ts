@@ -1,8 +1,8 @@
 // `npm run bench [-- options]`: builds the server, measures the baseline, runs the chosen
 // targets, and writes the table into bench/README.md. See bench/README.md for the options.
 import { parseArgs } from "node:util";
-import { a1, a2 } from "./identity-targets.js";
 import { s2 } from "./growth.js";
+import { a1, a2 } from "./identity-targets.js";
 import { measure } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { renderTable, writeReport } from "./lib/report.js";
