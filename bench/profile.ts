@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { runLoad } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { type Dialect, freshStorage } from "./lib/storage.js";
+import { mixedLoad } from "./mixed.js";
 import { openBench, seedJob, seedProperty, seedR1 } from "./seed.js";
+import { type MixedFixture, seedMixed } from "./seed-mixed.js";
 
 const target = (process.argv[2] ?? "R1").toUpperCase();
 const seconds = Number(process.argv[3] ?? "5");
@@ -20,8 +22,13 @@ try {
   let headers: Record<string, string>;
   let body: (() => string) | undefined;
   let path: string;
+  let mixed: MixedFixture | null = null;
   try {
-    if (target === "R1") {
+    if (target === "M1") {
+      mixed = await seedMixed(bench);
+      path = "/";
+      headers = {};
+    } else if (target === "R1") {
       const f = await seedR1(bench);
       path = `/v1/runtime/services/${f.serviceId}`;
       headers = { authorization: `Token ${f.token}` };
@@ -50,13 +57,16 @@ try {
     port,
     readyPath: "/readyz",
   });
-  const result = await runLoad({
-    url: `${server.url}${path}`,
-    headers,
-    connections: target === "W1" ? 16 : 50,
-    durationS: seconds,
-    ...(body === undefined ? {} : { method: "POST" as const, body }),
-  });
+  const result =
+    mixed !== null
+      ? (await mixedLoad([server], mixed, seconds))[0]
+      : await runLoad({
+          url: `${server.url}${path}`,
+          headers,
+          connections: target === "W1" ? 16 : 50,
+          durationS: seconds,
+          ...(body === undefined ? {} : { method: "POST" as const, body }),
+        });
   await server.stop();
   process.stdout.write(`${target}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non2xx ${result.non2xx}\n`);
 

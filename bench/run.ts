@@ -1,13 +1,16 @@
 // `npm run bench [-- options]`: builds the server, measures the baseline, runs the chosen
 // targets, and writes the table into bench/README.md. See bench/README.md for the options.
 import { parseArgs } from "node:util";
+import { s2 } from "./growth.js";
+import { a1, a2 } from "./identity-targets.js";
 import { measure } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { renderTable, writeReport } from "./lib/report.js";
 import type { Dialect } from "./lib/storage.js";
+import { m1 } from "./mixed.js";
 import { e1, type Options, type Row, r1, r2, r3, type Suite, s1, w1 } from "./targets.js";
 
-const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1"] as const;
+const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2", "A1", "A2"] as const;
 type TargetId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -18,7 +21,10 @@ const { values } = parseArgs({
     runs: { type: "string", default: "3" },
     connections: { type: "string", default: "50" },
     warmup: { type: "string" },
-    "log-level": { type: "string", default: "warn" },
+    // Unset: the server runs with its defaults, as `npm start` gives (issue #14).
+    "log-level": { type: "string" },
+    "log-polls": { type: "boolean", default: false },
+    "s2-sizes": { type: "string", default: "1000,10000,100000" },
     "pg-url": { type: "string", default: process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55432/postgres" },
     "s1-services": { type: "string", default: "10000" },
     "s1-per-service": { type: "string", default: "100" },
@@ -31,8 +37,9 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1] [--db sqlite|postgres] [--duration 10] [--runs 3]",
-      "                 [--connections 50] [--warmup 2] [--log-level warn] [--pg-url postgres://…]",
+      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,M1,S2,A1,A2] [--db sqlite|postgres] [--duration 10] [--runs 3]",
+      "                 [--connections 50] [--warmup 2] [--log-level <level>] [--log-polls] [--pg-url postgres://…]",
+      "                 [--s2-sizes 1000,10000,100000]",
       "                 [--s1-services 10000] [--s1-per-service 100] [--e1-count 10000] [--no-write]",
       "",
     ].join("\n"),
@@ -71,7 +78,8 @@ const options: Options = {
   runs: Math.round(positive("runs", values.runs)),
   connections: Math.round(positive("connections", values.connections)),
   warmupS: values.warmup === undefined ? Math.min(2, durationS) : Number(values.warmup),
-  logLevel: values["log-level"] ?? "warn",
+  logLevel: values["log-level"] ?? null,
+  logPolls: values["log-polls"] ?? false,
   pgAdminUrl: values["pg-url"] ?? "",
   s1Services: Math.round(positive("s1-services", values["s1-services"])),
   s1PerService: Math.round(positive("s1-per-service", values["s1-per-service"])),
@@ -107,6 +115,15 @@ const runners: Record<TargetId, () => Promise<Row[]>> = {
   S1: () => s1(suite, "sqlite"),
   E1: () => e1(suite, db),
   P1: async () => [...(await r1(suite, "postgres", "P1 R1")), ...(await w1(suite, "postgres", "P1 W1"))],
+  A1: () => a1(suite, db),
+  A2: () => a2(suite, db),
+  M1: () => m1(suite, db),
+  S2: () =>
+    s2(
+      suite,
+      db,
+      (values["s2-sizes"] ?? "").split(",").map((size) => positive("s2-sizes", size)),
+    ),
 };
 
 const rows: Row[] = [];

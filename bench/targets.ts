@@ -11,7 +11,10 @@ export interface Options {
   runs: number;
   connections: number;
   warmupS: number;
-  logLevel: string;
+  /** LATCH_LOG_LEVEL for the server; null leaves its default (what `npm start` gives). */
+  logLevel: string | null;
+  /** LATCH_LOG_POLLS=on: every poll logged at info (the access log measured both ways). */
+  logPolls: boolean;
   pgAdminUrl: string;
   s1Services: number;
   s1PerService: number;
@@ -47,9 +50,9 @@ export interface Suite {
   log(line: string): void;
 }
 
-const plan = (o: Options, connections = o.connections) => `${o.runs}×${o.durationS}s @${connections}`;
+export const plan = (o: Options, connections = o.connections) => `${o.runs}×${o.durationS}s @${connections}`;
 
-function pairedNote(baseline: LoadResult): string {
+export function pairedNote(baseline: LoadResult): string {
   return `paired baseline ${baseline.rps.toFixed(0)} req/s`;
 }
 
@@ -66,7 +69,8 @@ export async function startLatch(suite: Suite, storage: FreshStorage, env: Recor
       ...storage.env,
       LATCH_HOST: "127.0.0.1",
       LATCH_PORT: String(port),
-      LATCH_LOG_LEVEL: suite.options.logLevel,
+      ...(suite.options.logLevel === null ? {} : { LATCH_LOG_LEVEL: suite.options.logLevel }),
+      ...(suite.options.logPolls ? { LATCH_LOG_POLLS: "on" } : {}),
       LATCH_WORKERS: "off",
       ...env,
     },
@@ -76,7 +80,7 @@ export async function startLatch(suite: Suite, storage: FreshStorage, env: Recor
 }
 
 /** Seeds a fresh database, runs `work` against a started server, always cleans up. */
-async function withServer<T>(
+export async function withServer<T>(
   suite: Suite,
   db: Dialect,
   seed: (bench: Bench) => Promise<T>,
@@ -105,7 +109,7 @@ async function withServer<T>(
 }
 
 /** A quick request before the load: the load must measure the intended answer, not an error. */
-async function check(url: string, init: RequestInit, expectStatus: number, inspect?: (body: any) => string | null): Promise<void> {
+export async function check(url: string, init: RequestInit, expectStatus: number, inspect?: (body: any) => string | null): Promise<void> {
   const response = await fetch(url, init);
   const text = await response.text();
   if (response.status !== expectStatus) throw new Error(`${init.method ?? "GET"} ${url}: expected ${expectStatus}, got ${response.status}`);

@@ -12,6 +12,7 @@ import { createRouteIndex, unmatchedRouteError } from "./api/http/method-not-all
 import "./api/http/principal.js";
 import { useJsonBodyParser } from "./api/http/json-body.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
+import { registerOverloadGuard } from "./api/http/overload.js";
 import { nativePlugin } from "./api/native/plugin.js";
 import { sendQoveryError } from "./api/qovery/errors.js";
 import { qoveryPlugin } from "./api/qovery/plugin.js";
@@ -20,7 +21,7 @@ import { reactorPlugin } from "./api/reactor/plugin.js";
 import { uiPlugin } from "./api/ui/plugin.js";
 import type { Context } from "./context.js";
 import { AppError } from "./errors.js";
-import { lazyChildLogger } from "./logging.js";
+import { createAccessLogController, lazyChildLogger } from "./logging.js";
 
 /** Values are capped at 1 MiB; the body may carry a little more (key, description, JSON). */
 export const BODY_LIMIT = 1024 * 1024 + 64 * 1024;
@@ -72,7 +73,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     ...(options.logger === undefined
       ? { logger: false }
-      : { loggerInstance: options.logger as FastifyBaseLogger, childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory }),
+      : {
+          loggerInstance: options.logger as FastifyBaseLogger,
+          childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory,
+          logController: createAccessLogController(config.logPolls),
+        }),
     ...(https === null ? {} : { https }),
     bodyLimit: BODY_LIMIT,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -114,6 +119,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook("onSend", (_request, reply, payload, done) => {
     if (closing) reply.header("connection", "close");
     done(null, payload);
+  });
+
+  // Before every route: an overload refusal costs no work (api/http/overload.ts).
+  await registerOverloadGuard(app, {
+    maxInFlight: config.maxInFlight,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    retryAfterS: config.overloadRetryAfterS,
+    onRefused: (reason) => context.metrics.countRefused(reason),
   });
 
   await app.register(swagger, {

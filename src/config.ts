@@ -50,6 +50,14 @@ export interface Config {
    * it on https and on http://localhost / 127.0.0.1; turn it off only for plain http elsewhere.
    */
   uiCookieSecure: boolean;
+  /** Requests in flight past which others are refused 503 + Retry-After (0: no bound); /healthz exempt. */
+  maxInFlight: number;
+  /** Median event-loop delay (ms) over the last second past which requests are refused 503 + Retry-After (0: no bound). */
+  maxEventLoopDelayMs: number;
+  /** The Retry-After (s) of an overload refusal. */
+  overloadRetryAfterS: number;
+  /** Log each successful runtime delivery and probe (/healthz, /readyz, /metrics) at info; otherwise at debug. */
+  logPolls: boolean;
 }
 
 export class ConfigError extends Error {
@@ -211,6 +219,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     versionsKeep: int(env, "LATCH_VERSIONS_KEEP", 50, 1, 10_000),
     auditFile: text(env, "LATCH_AUDIT_FILE"),
     uiCookieSecure: bool(env, "LATCH_UI_COOKIE_SECURE", true),
+    maxInFlight: int(env, "LATCH_MAX_IN_FLIGHT", 1024, 0, 1_000_000),
+    maxEventLoopDelayMs: int(env, "LATCH_MAX_EVENT_LOOP_DELAY_MS", 200, 0, 60_000),
+    overloadRetryAfterS: int(env, "LATCH_OVERLOAD_RETRY_AFTER_S", 1, 1, 3600),
+    logPolls: bool(env, "LATCH_LOG_POLLS", false),
   };
   if (config.rootKey !== null && config.rootKeyFile !== null) {
     throw new ConfigError("LATCH_ROOT_KEY_FILE", "to be unset when LATCH_ROOT_KEY is set (choose one)");

@@ -15,6 +15,7 @@ import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
+import { createIdentityModule, type IdentityModuleDeps } from "./modules/identity/identity-module.js";
 import { createIntegrityCheck } from "./modules/integrity/integrity-check.js";
 import { createIntegrityService } from "./modules/integrity/integrity-service.js";
 import { labelOfRow } from "./modules/integrity/row-labels.js";
@@ -39,6 +40,8 @@ export interface ContextOptions {
   logger?: Pick<Logger, "info" | "warn" | "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
+  /** Identity key fetch overrides (tests: an injected resolver, a short deadline). */
+  identity?: Pick<IdentityModuleDeps, "outbound">;
 }
 
 export function createContext(options: ContextOptions) {
@@ -102,7 +105,7 @@ export function createContext(options: ContextOptions) {
   });
   // BUILT_IN variables are written inside the transaction that creates their producer.
   hooks.push(variables.treeHooks);
-  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, tree: treeStore, variables, now });
+  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, now });
   runtimeStats.current = () => runtime.stats;
   // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
   const exchange = createExchangeService({
@@ -163,6 +166,18 @@ export function createContext(options: ContextOptions) {
   // `latch check` and GET /v1/integrity: every ciphertext opened, each bad one listed with its repair.
   const integrityCheck = createIntegrityCheck({ db, keyring });
   const integrity = createIntegrityService({ check: integrityCheck });
+  // Workload identities (issue #18): JWT logins and the runtime endpoint's JWT path.
+  const identities = createIdentityModule({
+    db,
+    dialect: storage.dialect,
+    tree: treeStore,
+    audit,
+    throttle: authThrottle,
+    config,
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.identity ?? {}),
+  });
 
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
@@ -189,6 +204,7 @@ export function createContext(options: ContextOptions) {
     versions,
     integrityCheck,
     integrity,
+    identities,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
@@ -196,6 +212,7 @@ export function createContext(options: ContextOptions) {
       await exchange.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
+      metrics.close();
       await storage.close();
     },
   };

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   /** A stored ciphertext failed authentication: tampered, moved to another row, or a wrong key. */
   DATA_INTEGRITY: 500,
   NOT_READY: 503,
+  /** Refused before any work: too many requests in flight or a lagging event loop (Retry-After). */
+  OVERLOADED: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

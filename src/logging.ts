@@ -1,5 +1,6 @@
 // pino, with everything value-like redacted: credentials in headers, bodies, and any field
 // whose name says it holds a secret. Request logs carry the path and the query's keys only.
+import { type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import { type DestinationStream, type Logger, pino } from "pino";
 
 // Fields that hold values. Not `code`: an error's code (DATA_INTEGRITY, ECONNREFUSED) is what an
@@ -124,4 +125,59 @@ class LazyRequestLogger {
 export function lazyChildLogger(logger: Logger, bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
   if (Object.keys(options).length > 0) return logger.child(bindings, options);
   return new LazyRequestLogger(logger, bindings) as unknown as Logger;
+}
+
+/**
+ * Routes polled by machines: a workload reading its bundle, probes and scrapers. Their successful
+ * requests are logged at `debug` unless LATCH_LOG_POLLS is on: thousands of identical lines a
+ * second would cost half of the runtime path (bench/README.md, R1 at the defaults) and bury the
+ * lines an operator reads, while every delivery is already counted per token, service and minute
+ * in the audit log. A refused or failed poll is still logged at `info`/`error` when it completes.
+ */
+const PROBES = new Set(["/healthz", "/readyz", "/metrics"]);
+const RUNTIME_PREFIX = "/v1/runtime/services/";
+
+/**
+ * By the request's path, not `request.routeOptions` (a getter that builds an object on every
+ * read: a measurable share of a runtime hit, R1). Only a matched route answers 2xx, so a path
+ * that merely looks like a poll is still logged when it fails.
+ */
+function isPolledPath(url: string): boolean {
+  if (url.startsWith(RUNTIME_PREFIX)) return true;
+  const question = url.indexOf("?");
+  return PROBES.has(question === -1 ? url : url.slice(0, question));
+}
+
+class AccessLogController extends LogController {
+  readonly #logPolls: boolean;
+
+  constructor(logPolls: boolean) {
+    super();
+    this.#logPolls = logPolls;
+  }
+
+  #isPoll(request: FastifyRequest): boolean {
+    return !this.#logPolls && isPolledPath(request.url);
+  }
+
+  override incomingRequest(request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
+    if (this.#isPoll(request)) request.log.debug({ req: request }, "incoming request");
+    else super.incomingRequest(request, reply, metadata);
+  }
+
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    metadata?: Record<string, unknown>,
+  ): void {
+    if (error == null && reply.statusCode < 400 && this.#isPoll(request)) {
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
+    } else super.requestCompleted(error, request, reply, metadata);
+  }
+}
+
+/** Fastify's `logController`: the access-log policy above. */
+export function createAccessLogController(logPolls: boolean): LogController {
+  return new AccessLogController(logPolls);
 }

@@ -2,14 +2,19 @@
 // pid we sample is the server itself), the baseline server and the local token server. Every
 // wait is bounded; every process is stopped by its own pid.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-/** Under node_modules (ignored by git and biome) so the bundle's bare imports resolve to ./node_modules. */
-export const BUILD_DIR = join(ROOT, "node_modules", ".cache", "latch-bench");
+/**
+ * Under node_modules (ignored by git and biome) so the bundle's bare imports resolve to
+ * ./node_modules; one directory per checkout, since worktrees may share one node_modules and two
+ * benches at once must not run each other's server.
+ */
+export const BUILD_DIR = join(ROOT, "node_modules", ".cache", "latch-bench", createHash("sha256").update(ROOT).digest("hex").slice(0, 12));
 
 // The tests' helper: one way to find a free loopback port.
 export { freePort } from "../../test/helpers/process.js";

@@ -21,7 +21,7 @@ export function renderTable(input: { options: Options; baseline: LoadResult; row
     `Run of ${input.startedAt.toISOString().slice(0, 16).replace("T", " ")} UTC: \`${input.command}\``,
     "",
     `- machine: ${cpu.length} cores (${cpu[0]?.model.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB memory; load generator on the same cores`,
-    `- Node ${process.version}; database ${options.db} unless the row says otherwise; server log level \`${options.logLevel}\``,
+    `- Node ${process.version}; database ${options.db} unless the row says otherwise; server log level \`${options.logLevel ?? "info (default)"}\`${options.logPolls ? ", LATCH_LOG_POLLS=on" : ", successful polls not logged (default)"}`,
     `- each figure: median of ${options.runs} runs of ${options.durationS} s (after a ${options.warmupS} s warm-up) unless the row says otherwise`,
     `- baseline (bare Fastify hello-world with a response schema, own process, ${options.connections} connections), first measurement: ` +
       `**${fixed(baseline.rps, 0)} req/s**, p50 ${fixed(baseline.p50, 1)} ms, p99 ${fixed(baseline.p99, 1)} ms. ` +

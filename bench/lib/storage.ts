@@ -16,7 +16,8 @@ export interface FreshStorage extends BenchStorage {
   drop(): Promise<void>;
 }
 
-const BENCH_DATABASE = "latch_bench";
+/** One name per fresh database: two benches on one PostgreSQL server never drop each other's. */
+const benchDatabaseName = () => `latch_bench_${randomBytes(4).toString("hex")}`;
 
 async function adminQuery(adminUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
@@ -33,6 +34,7 @@ export async function freshStorage(dialect: Dialect, pgAdminUrl: string): Promis
   const rootKey = randomBytes(32).toString("base64");
   const bootstrapToken = `bench-${randomBytes(24).toString("hex")}`;
   let databaseUrl: string | null = null;
+  const BENCH_DATABASE = benchDatabaseName();
   if (dialect === "postgres") {
     await adminQuery(pgAdminUrl, `DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
     await adminQuery(pgAdminUrl, `CREATE DATABASE ${BENCH_DATABASE}`);

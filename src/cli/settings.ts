@@ -77,3 +77,8 @@ export function colourDisabled(env: Env = process.env): boolean {
 export function inheritedEnvironment(): Env {
   return { ...process.env };
 }
+
+/** `latch login|run|export --jwt-env VAR`: the JWT a CI platform put in the environment, or null. */
+export function jwtFromEnvironment(variable: string, env: Env = process.env): string | null {
+  return nonEmpty(env[variable]);
+}

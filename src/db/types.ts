@@ -95,6 +95,8 @@ export interface ApiTokensTable {
   expires_at: string | null;
   revoked_at: string | null;
   created_at: string;
+  /** The workload identity that issued this runtime token (issue #18), else null. */
+  identity_id: string | null;
 }
 
 export interface CredentialsTable {
@@ -198,6 +200,13 @@ export interface VariablesTable {
 /** Bumped by triggers on every write that can change a runtime bundle in the project. */
 export interface BundleGenerationsTable {
   project_id: string;
+  /** bigint: a string from pg, a number from SQLite. */
+  generation: string | number;
+}
+
+/** A runtime layer's generation: keyed by the project, environment or service id (migration 0056). */
+export interface RuntimeGenerationsTable {
+  scope_id: string;
   /** bigint: a string from pg, a number from SQLite. */
   generation: string | number;
 }
@@ -325,6 +334,41 @@ export interface SealedKeysTable {
   rewrapped_at: string | null;
 }
 
+/** A workload identity: which JWTs (issuer, audience, subject, claims) get a runtime token. */
+export interface IdentitiesTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  environment_id: string;
+  /** null for an identity bound to the whole environment. */
+  service_id: string | null;
+  name: string;
+  name_lower: string;
+  issuer: string;
+  /** JSON array of strings. */
+  audiences: string;
+  subject: string;
+  /** JSON object: dotted claim path → exact value or glob. */
+  claims: string;
+  jwks_uri: string | null;
+  /** JSON of a JWK set (public keys only). */
+  jwks: string | null;
+  public_key_pem: string | null;
+  token_ttl_s: number;
+  max_uses_per_jwt: number | null;
+  disabled_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Uses of one JWT (by SHA-256 of iss and jti) for an identity that limits them. */
+export interface IdentityJwtUsesTable {
+  identity_id: string;
+  jwt_key: string;
+  uses: number;
+  expires_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -334,6 +378,7 @@ export interface Database {
   services: ServicesTable;
   api_tokens: ApiTokensTable;
   bundle_generations: BundleGenerationsTable;
+  runtime_generations: RuntimeGenerationsTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;
   notes: NotesTable;
@@ -347,6 +392,8 @@ export interface Database {
   variable_versions: VariableVersionsTable;
   credential_versions: CredentialVersionsTable;
   sealed_keys: SealedKeysTable;
+  identities: IdentitiesTable;
+  identity_jwt_uses: IdentityJwtUsesTable;
 }
 
 export type Db = Kysely<Database>;

@@ -11,7 +11,7 @@ import pg from "pg";
 import { describe } from "vitest";
 import { buildApp } from "../../src/app.js";
 import { type Config, parseConfig } from "../../src/config.js";
-import { type Context, createContext } from "../../src/context.js";
+import { type Context, type ContextOptions, createContext } from "../../src/context.js";
 import { loadRootKeys } from "../../src/crypto/root-key.js";
 import { connect, type DialectName } from "../../src/db/connect.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
@@ -70,7 +70,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function createHarness(dialect: DialectName, env: Record<string, string> = {}): Promise<Harness> {
+export async function createHarness(
+  dialect: DialectName,
+  env: Record<string, string> = {},
+  /** Context overrides (identity key fetches: an injected resolver, a short deadline). */
+  overrides: Pick<ContextOptions, "identity"> = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "latch-test-"));
   let databaseUrl: string | null = null;
   let drop: (() => Promise<void>) | null = null;
@@ -84,6 +89,10 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
     LATCH_ROOT_KEY: randomBytes(32).toString("base64"),
     LATCH_BOOTSTRAP_TOKEN: BOOTSTRAP_TOKEN,
     LATCH_WORKERS: "off",
+    // The app runs in the test's own process: the event-loop lag it would see is the test's own
+    // (migrations, hundreds of parallel injects), not the server's. The lag refusal is tested
+    // where a test sets it (test/reliability/overload.test.ts); spawned servers keep the default.
+    LATCH_MAX_EVENT_LOOP_DELAY_MS: "0",
     ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
     ...env,
   });
@@ -98,7 +107,7 @@ export async function createHarness(dialect: DialectName, env: Record<string, st
   });
   // One logger for the app and the context's background work, so leak checks see both.
   const logger = createLogger("info", sink);
-  const context = createContext({ config, storage, rootKeys: loadRootKeys(config), logger });
+  const context = createContext({ config, storage, rootKeys: loadRootKeys(config), logger, ...overrides });
   await context.keyring.verify();
   await context.bootstrap();
   const app = await buildApp({ context, logger });

@@ -71,13 +71,14 @@ describe("serving", () => {
     const direct = await createHarness("sqlite");
     const proxied = await createHarness("sqlite", { LATCH_TRUST_PROXY: "127.0.0.1" });
     try {
+      // A route that is logged at info (successful probes are logged at debug: README "Access log").
       const headers = { "x-forwarded-for": "203.0.113.7" };
-      await direct.inject({ method: "GET", url: "/healthz", headers });
-      await proxied.inject({ method: "GET", url: "/healthz", headers });
+      await direct.inject({ method: "GET", url: "/v1/tokens", headers });
+      await proxied.inject({ method: "GET", url: "/v1/tokens", headers });
       const address = (logs: string[]) =>
         logs
           .map((line) => JSON.parse(line) as { req?: { url?: string; remoteAddress?: string } })
-          .find((line) => line.req?.url === "/healthz")?.req?.remoteAddress;
+          .find((line) => line.req?.url === "/v1/tokens")?.req?.remoteAddress;
       expect(address(direct.logs)).toBe("127.0.0.1");
       expect(address(proxied.logs)).toBe("203.0.113.7");
     } finally {

@@ -25,7 +25,14 @@ export interface Route {
 export type Schema = any;
 
 /** Routes that answer without a token, on purpose (the audit public key: anyone holding checkpoints checks them with it); any other route must demand one. */
-export const PUBLIC_ROUTES = new Set(["GET /healthz", "GET /readyz", "GET /reactor/oauth2/callback", "GET /v1/audit/public-key"]);
+// POST /v1/auth/oidc takes no token: the JWT in its body is the credential (test/identity/).
+export const PUBLIC_ROUTES = new Set([
+  "GET /healthz",
+  "GET /readyz",
+  "GET /reactor/oauth2/callback",
+  "GET /v1/audit/public-key",
+  "POST /v1/auth/oidc",
+]);
 
 export function faceOf(path: string): Route["face"] {
   if (path.startsWith("/qovery")) return "qovery";

@@ -41,6 +41,10 @@ describe("parseConfig", () => {
       outboundAllowCidrs: [],
       metricsPublic: false,
       versionsKeep: 50,
+      maxInFlight: 1024,
+      maxEventLoopDelayMs: 200,
+      overloadRetryAfterS: 1,
+      logPolls: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -57,6 +61,10 @@ describe("parseConfig", () => {
         LATCH_BOOTSTRAP_TOKEN: "x".repeat(32),
         LATCH_LOG_LEVEL: "WARN",
         LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1, 10.0.0.0/8,fd00::/8",
+        LATCH_MAX_IN_FLIGHT: "0",
+        LATCH_MAX_EVENT_LOOP_DELAY_MS: "75",
+        LATCH_OVERLOAD_RETRY_AFTER_S: "5",
+        LATCH_LOG_POLLS: "on",
       },
       "/srv",
     );
@@ -66,6 +74,7 @@ describe("parseConfig", () => {
     expect(config.oldRootKeys.map((key) => key[0])).toEqual([1, 2]);
     expect(config.logLevel).toBe("warn");
     expect(config.outboundAllowCidrs).toEqual(["127.0.0.1/32", "10.0.0.0/8", "fd00::/8"]);
+    expect(config).toMatchObject({ maxInFlight: 0, maxEventLoopDelayMs: 75, overloadRetryAfterS: 5, logPolls: true });
   });
 
   it.each([

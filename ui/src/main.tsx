@@ -8,6 +8,7 @@ import { CredentialFormScreen } from "./screens/credential-form.js";
 import { CredentialsScreen } from "./screens/credentials.js";
 import { HistoryScreen } from "./screens/history.js";
 import { HomeScreen } from "./screens/home.js";
+import { IdentitiesScreen } from "./screens/identities.js";
 import { MatrixScreen } from "./screens/matrix.js";
 import { NotFoundScreen } from "./screens/not-found.js";
 import { ServiceVariablesScreen } from "./screens/service-variables.js";
@@ -33,6 +34,8 @@ function Screen(props: { path: string; session: Session }) {
   if (credentials !== null) return <CredentialsScreen projectId={credentials.id ?? ""} />;
   const compare = match("/projects/:id/compare", path);
   if (compare !== null) return <CompareScreen projectId={compare.id ?? ""} />;
+  const identities = match("/projects/:id/identities", path);
+  if (identities !== null) return <IdentitiesScreen projectId={identities.id ?? ""} />;
   const timeline = match("/projects/:id/timeline", path);
   if (timeline !== null) return <TimelineScreen projectId={timeline.id ?? ""} />;
   return <NotFoundScreen />;

@@ -85,7 +85,8 @@ export function toAppError(error: unknown): AppError {
  */
 export function beginErrorReply(error: unknown, request: FastifyRequest, reply: FastifyReply): AppError {
   const appError = toAppError(error);
-  if (appError.status >= 500) request.log.error({ err: error }, "request failed");
+  // An overload refusal is not a failure to log line by line: a burst would flood the log too.
+  if (appError.status >= 500 && appError.code !== "OVERLOADED") request.log.error({ err: error }, "request failed");
   if (appError.details.retryAfterS !== undefined) reply.header("retry-after", String(appError.details.retryAfterS));
   return appError;
 }

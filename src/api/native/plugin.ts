@@ -4,6 +4,7 @@ import { migrationsApplied } from "../../db/migrate.js";
 import { AppError } from "../../errors.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { auditPublicKeyRoutes, auditRoutes } from "./audit-routes.js";
+import { identityLoginRoutes, identityRoutes } from "./identities-routes.js";
 import { integrityRoutes } from "./integrity-routes.js";
 import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
@@ -46,9 +47,12 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
       await v1.register(versionsRoutes, { context });
       await v1.register(auditRoutes, { context });
       await v1.register(integrityRoutes, { context });
+      await v1.register(identityRoutes, { context });
     },
     { prefix: "/v1" },
   );
+  // Workload identity login (issue #18): the JWT is the credential, so no token hook.
+  await app.register(identityLoginRoutes, { context, prefix: "/v1" });
   // Outside the hook above: the runtime endpoint authenticates itself, with a one-read path for
   // its cached answers and the same authenticateRequest for everything else (runtime-routes.ts).
   await app.register(runtimeRoutes, { context, prefix: "/v1" });

@@ -5,6 +5,7 @@ import type { Context } from "../../context.js";
 import { hashToken } from "../../crypto/tokens.js";
 import { tokenFromHeader } from "../../modules/access/access-service.js";
 import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
+import { authenticateIdentityJwt } from "../http/identity-auth.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, requestMetaOf } from "../http/session-auth.js";
 import { NativeError } from "./schemas.js";
@@ -53,6 +54,15 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
   }
 
   app.addHook("onRequest", async (request, reply) => {
+    // --- identity seam (issue #18): `Authorization: Bearer <jwt>` with `X-Latch-Identity: <id>`
+    // is a workload's JWT, verified per request (modules/identity); the handler then delivers
+    // through runtime.deliver as for any runtime token (binding, ETag/304, generation check).
+    const identityId = request.headers["x-latch-identity"];
+    if (identityId !== undefined) {
+      request.principal = await authenticateIdentityJwt(context, request, identityId);
+      return;
+    }
+    // --- end identity seam
     const token = tokenFromHeader(request.headers.authorization);
     const { serviceId } = request.params as { serviceId?: unknown };
     if (token !== null && token.length <= 512 && typeof serviceId === "string") {
@@ -78,7 +88,13 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         tags: ["runtime"],
         description: "The resolved variables, files and credentials of one service, for a runtime token bound to it or its environment.",
         params: Type.Object({ serviceId: Type.String({ format: "uuid" }) }),
-        headers: Type.Object({ "if-none-match": Type.Optional(Type.String()) }),
+        headers: Type.Object({
+          "if-none-match": Type.Optional(Type.String()),
+          // Identity seam (issue #18): with `Authorization: Bearer <jwt>`, the workload identity to verify it against.
+          "x-latch-identity": Type.Optional(
+            Type.String({ description: "A workload identity's id: the bearer is then that identity's JWT." }),
+          ),
+        }),
         response: { 200: RuntimeBundle, 304: Type.Null(), 401: NativeError, 403: NativeError, 404: NativeError },
       },
     },

@@ -29,7 +29,8 @@ export const healthSchemas = {
     security: [],
     response: {
       200: Type.Object({ status: Type.String(), database: Type.String() }),
-      503: Type.Object({ status: Type.String(), database: Type.String() }),
+      // Not ready (database, migrations), or refused as overloaded (api/http/overload.ts).
+      503: Type.Union([Type.Object({ status: Type.String(), database: Type.String() }), NativeError]),
     },
   },
 };

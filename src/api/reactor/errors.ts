@@ -51,6 +51,7 @@ function wireErrorOf(error: AppError): WireError {
     case "RATE_LIMITED":
       return { status: 429, code: "rate-limited", title: "Too Many Requests" };
     case "NOT_READY":
+    case "OVERLOADED":
       return { status: 503, code: "service-unavailable", title: "Service Unavailable" };
     case "INTERNAL":
       return { status: 500, code: "internal-error", title: "Internal Error" };

@@ -2,16 +2,18 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { BundleResult, LatchClient, RuntimeBundle } from "../../sdk/index.js";
+import { LatchError } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action, UsageError } from "../errors.js";
 import { EXPORT_FORMATS, type ExportFormat, formatVariables } from "../formats.js";
+import { createIdentitySession, type JwtOptions, jwtSourceOf } from "../identity-session.js";
 import { note } from "../output.js";
 import { childEnvironment, createFilesDir, emptyDir, removeDir, writeFiles } from "../run/files.js";
 import { type Child, type Exit, exitLikeChild, forwardSignals, startChild, stopChild } from "../run/supervise.js";
 import { inheritedEnvironment } from "../settings.js";
 
-interface RunOptions {
-  service: string;
+interface RunOptions extends JwtOptions {
+  service?: string;
   filesDir?: string;
   override: boolean;
   watch?: boolean;
@@ -38,6 +40,35 @@ function prepare(dir: string, bundle: RuntimeBundle, override: boolean): Record<
 
 const sleep = (ms: number) => new Promise<"tick">((resolve) => setTimeout(() => resolve("tick"), ms).unref());
 
+/** Where the client comes from: the stored token, or a login with an identity's JWT (renewed as needed). */
+interface ClientSource {
+  current(): Promise<LatchClient>;
+  /** The service to read: --service, else the one the identity is bound to. */
+  service(): Promise<string>;
+  refused(): void;
+}
+
+function clientSource(options: JwtOptions & { service?: string }): ClientSource {
+  const source = jwtSourceOf(options);
+  if (source === null) {
+    if (options.service === undefined) throw new UsageError("--service ID is required (or --identity for an identity bound to a service)");
+    const client = clientFromSettings();
+    const service = options.service;
+    return { current: async () => client, service: async () => service, refused: () => {} };
+  }
+  const session = createIdentitySession(source);
+  return {
+    current: async () => (await session.current()).client,
+    async service() {
+      if (options.service !== undefined) return options.service;
+      const { login } = await session.current();
+      if (login.service_id === null) throw new UsageError("this identity is bound to an environment: name the service with --service ID");
+      return login.service_id;
+    },
+    refused: () => session.refused(),
+  };
+}
+
 async function fetchBundle(client: LatchClient, serviceId: string): Promise<{ bundle: RuntimeBundle; etag: string | null }> {
   const result = await client.runtime.bundle(serviceId);
   if (!result.changed) throw new Error("the server answered 304 to a request without an ETag");
@@ -49,8 +80,9 @@ async function run(command: string[], options: RunOptions): Promise<void> {
   if (cmd === undefined) throw new UsageError("give the command to run after --, e.g. latch run --service ID -- node app.js");
   const intervalMs = Number(options.interval) * 1000;
   if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new UsageError("--interval must be at least 1 second");
-  const client = clientFromSettings();
-  let { bundle, etag } = await fetchBundle(client, options.service);
+  const source = clientSource(options);
+  const serviceId = await source.service();
+  let { bundle, etag } = await fetchBundle(await source.current(), serviceId);
   const dir = createFilesDir(options.filesDir);
 
   let current: Child | null = null;
@@ -67,8 +99,10 @@ async function run(command: string[], options: RunOptions): Promise<void> {
       }
       let result: BundleResult;
       try {
-        result = await client.runtime.bundle(options.service, { etag });
+        result = await (await source.current()).runtime.bundle(serviceId, { etag });
       } catch (error) {
+        // A revoked or expired token: log in again (with a freshly read JWT) on the next tick.
+        if (error instanceof LatchError && error.status === 401) source.refused();
         note(`latch: could not re-fetch the bundle (${(error as Error).message}); keeping the running command`);
         continue;
       }
@@ -92,7 +126,10 @@ export function registerRuntimeCommands(program: Command): void {
     .command("run")
     .description("run a command with a service's variables in its environment and its file variables on disk")
     .usage("--service ID [options] -- CMD [ARGS...]")
-    .requiredOption("--service <id>", "the service whose bundle to use (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--service <id>", "the service whose bundle to use (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--identity <id>", "log in as this workload identity with a JWT instead of LATCH_TOKEN (--service defaults to its service)")
+    .option("--jwt-file <path>", "with --identity: the JWT's file, read again at every login (Kubernetes rotates it)")
+    .option("--jwt-env <variable>", "with --identity: the environment variable holding the JWT")
     .option("--files-dir <dir>", "write file variables here (created 0700, removed afterwards) instead of a temp dir")
     .option("--no-override", "let the inherited environment win over the bundle")
     .option("--watch", "re-fetch the bundle every --interval seconds and restart the command when it changes")
@@ -103,15 +140,19 @@ export function registerRuntimeCommands(program: Command): void {
   program
     .command("export")
     .description("print a service's bundle as dotenv, JSON, YAML or a Kubernetes Secret")
-    .requiredOption("--service <id>", "the service (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--service <id>", "the service (LATCH_TOKEN: a runtime token bound to it or its environment)")
+    .option("--identity <id>", "log in as this workload identity with a JWT instead of LATCH_TOKEN (--service defaults to its service)")
+    .option("--jwt-file <path>", "with --identity: the file holding the JWT")
+    .option("--jwt-env <variable>", "with --identity: the environment variable holding the JWT")
     .option("--format <format>", EXPORT_FORMATS.join(", "), "dotenv")
     .option("--name <name>", "the Kubernetes Secret's name (default: the service name)")
     .option("--output <file>", "write to this file (mode 0600) instead of stdout")
     .action(
-      action(async (options: { service: string; format: string; name?: string; output?: string }) => {
+      action(async (options: JwtOptions & { service?: string; format: string; name?: string; output?: string }) => {
         if (!EXPORT_FORMATS.includes(options.format as ExportFormat))
           throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(", ")}`);
-        const { bundle } = await fetchBundle(clientFromSettings(), options.service);
+        const source = clientSource(options);
+        const { bundle } = await fetchBundle(await source.current(), await source.service());
         const { text, skipped } = formatVariables(options.format as ExportFormat, bundle.variables, options.name ?? bundle.service.name);
         if (options.output === undefined) process.stdout.write(text);
         else {

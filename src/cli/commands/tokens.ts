@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { createLatchClient, type LatchClient, LatchError, type Token, type TokenRole } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
+import { type JwtOptions, jwtSourceOf, loginOnce } from "../identity-session.js";
 import { prompt, readStdin } from "../input.js";
 import { note, print, printJson, printList, statusColour } from "../output.js";
 import { saveSettings } from "../settings.js";
@@ -38,23 +39,46 @@ async function organizationFor(
   return undefined;
 }
 
+function checkedUrl(given: string): string {
+  let url: URL;
+  try {
+    url = new URL(given);
+  } catch {
+    throw new UsageError("--url must be an absolute http:// or https:// URL");
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--url must be an http:// or https:// URL");
+  return url.toString().replace(/\/+$/, "");
+}
+
 export function registerTokenCommands(program: Command): void {
   program
     .command("login")
-    .description("store the server URL and a token (read from stdin or a prompt) in the user's config directory")
-    .requiredOption("--url <url>", "the Latch server, e.g. https://latch.internal:8080")
+    .description(
+      "store the server URL and a token (read from stdin or a prompt) in the user's config directory; with --identity, a token obtained with a workload's JWT",
+    )
+    .option("--url <url>", "the Latch server, e.g. https://latch.internal:8080 (with --identity, LATCH_URL also does)")
+    .option("--identity <id>", "log in as this workload identity: trade the JWT for a short-lived runtime token")
+    .option("--jwt-file <path>", "with --identity: the file holding the JWT (a Kubernetes projected service-account token)")
+    .option(
+      "--jwt-env <variable>",
+      "with --identity: the environment variable holding the JWT (e.g. a GitHub Actions or GitLab CI ID token)",
+    )
     .action(
-      action(async (options: { url: string }) => {
-        let url: URL;
-        try {
-          url = new URL(options.url);
-        } catch {
-          throw new UsageError("--url must be an absolute http:// or https:// URL");
+      action(async (options: JwtOptions & { url?: string }) => {
+        const base = options.url === undefined ? undefined : checkedUrl(options.url);
+        const source = jwtSourceOf(options);
+        if (source !== null) {
+          const login = await loginOnce(source, base);
+          const file = saveSettings({ url: login.url, token: login.token });
+          const bound = login.service_id !== null ? `service ${login.service_id}` : `environment ${login.environment_id}`;
+          note(
+            `Logged in to ${login.url} as identity ${login.identity_id} (${bound}) until ${login.expires_at}; settings saved in ${file} (mode 0600).`,
+          );
+          return;
         }
-        if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--url must be an http:// or https:// URL");
+        if (base === undefined) throw new UsageError("--url is required (or --identity ID with --jwt-file/--jwt-env)");
         const token = (process.stdin.isTTY ? await prompt("Token: ", { hidden: true }) : await readStdin()).trim();
         if (token === "") throw new UsageError("no token: pipe it on stdin or type it at the prompt");
-        const base = url.toString().replace(/(?<!\/)\/+$/, "");
         const client = createLatchClient({ url: base, token, userAgent: "latch-cli" });
         await client.health();
         try {

@@ -13,6 +13,8 @@ import * as m0043 from "./0043-deferred-generation-bumps.js";
 import * as m0051 from "./0051-sealed-keys.js";
 import * as m0053 from "./0053-company-org-id.js";
 import * as m0054 from "./0054-environments-host-index.js";
+import * as m0055 from "./0055-identities.js";
+import * as m0056 from "./0056-runtime-generations.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -31,4 +33,6 @@ export const migrations: Record<string, FrozenMigration> = {
   "0051-sealed-keys": m0051,
   "0053-company-org-id": m0053,
   "0054-environments-host-index": m0054,
+  "0055-identities": m0055,
+  "0056-runtime-generations": m0056,
 };

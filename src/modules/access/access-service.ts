@@ -195,6 +195,7 @@ export function createAccessService(deps: {
         expires_at: input.expires_at == null ? null : new Date(input.expires_at).toISOString(),
         revoked_at: null,
         created_at: now().toISOString(),
+        identity_id: null,
       };
       await db.transaction().execute(async (tx) => {
         await tokens.insert(row, tx);
@@ -260,6 +261,7 @@ export function createAccessService(deps: {
           expires_at: null,
           revoked_at: null,
           created_at: now().toISOString(),
+          identity_id: null,
         },
         tx,
       );

@@ -37,7 +37,9 @@ export function createTokensStore(db: Db) {
       return ex.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
     },
     async list(organizationId: string | null, ex: Executor = db): Promise<ApiTokensTable[]> {
-      let query = ex.selectFrom("api_tokens").selectAll().orderBy("created_at").orderBy("id");
+      // Short-lived tokens issued by workload identities are not listed: there can be thousands;
+      // disabling or deleting their identity revokes them (modules/identity).
+      let query = ex.selectFrom("api_tokens").selectAll().where("identity_id", "is", null).orderBy("created_at").orderBy("id");
       if (organizationId !== null) query = query.where("organization_id", "=", organizationId);
       return query.execute();
     },

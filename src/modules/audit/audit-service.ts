@@ -6,7 +6,7 @@ import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
 import { fromReactorId, isUuid, REACTOR_PREFIX, type ReactorKind } from "../tree/ids.js";
-import { createAuditBatcher } from "./audit-batcher.js";
+import { type CountInput, createAuditBatcher } from "./audit-batcher.js";
 import { GENESIS_HASH, toAuditEventView } from "./audit-chain.js";
 import { createChainKeys } from "./audit-chain-keys.js";
 import { createAuditKeys, valueHmac } from "./audit-keys.js";
@@ -133,6 +133,11 @@ export function createAuditService(deps: AuditServiceDeps) {
     countFailedAuthentication(request: { id: string; sourceAddress: string | null; userAgent: string | null }, reason: string): void {
       const actor: AuditActor = { tokenId: null, name: "anonymous", request };
       batcher.count({ organizationId: null, action: "auth.failed", resourceType: "token", resourceId: null, result: reason, actor });
+    },
+
+    /** Another module's frequent event (identity logins and refusals), counted like deliveries. */
+    count(input: CountInput): void {
+      batcher.count(input);
     },
 
     /** Writes the counted events and the audit file now (shutdown, tests). */

@@ -1,11 +1,26 @@
 // Prometheus metrics: one registry per context (no global state). Request counts and latency
 // come from an onResponse hook; credential health and the job queue are read from the database
 // at scrape time, so a failed refresh shows on the next scrape.
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Db } from "../../db/types.js";
 
-export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: () => { hits: number; misses: number } }) {
+/** What the runtime service counts (modules/runtime): cache hits and misses, and the work of a miss. */
+export interface RuntimeCounts {
+  hits: number;
+  misses: number;
+  rebuilds?: number;
+  layerBuilds?: number;
+  layerHits?: number;
+  decrypts?: number;
+}
+
+export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: () => RuntimeCounts }) {
   const { db } = deps;
+  // Event-loop delay since the previous scrape (issue #14): how long a ready callback waited for
+  // the loop, sampled every 10 ms by Node itself.
+  const eventLoop = monitorEventLoopDelay({ resolution: 10 });
+  eventLoop.enable();
   const now = deps.now ?? (() => new Date());
   const registry = new Registry();
 
@@ -108,6 +123,42 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     },
   });
 
+  new Gauge({
+    name: "latch_runtime_work",
+    help: "Runtime bundle work since start: bundles rebuilt, layers read and decrypted, layers opened from their snapshot, values decrypted",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+    collect() {
+      const stats = deps.runtimeStats?.();
+      this.set({ kind: "rebuilds" }, stats?.rebuilds ?? 0);
+      this.set({ kind: "layer_builds" }, stats?.layerBuilds ?? 0);
+      this.set({ kind: "layer_hits" }, stats?.layerHits ?? 0);
+      this.set({ kind: "decrypts" }, stats?.decrypts ?? 0);
+    },
+  });
+
+  new Gauge({
+    name: "latch_event_loop_delay_seconds",
+    help: "Event-loop delay since the previous scrape: p50, p99 and max (the longest a ready callback waited)",
+    labelNames: ["quantile"] as const,
+    registers: [registry],
+    collect() {
+      // Before the first sample the histogram holds nothing (NaN / a huge min): report 0.
+      const seconds = (nanoseconds: number) => (Number.isFinite(nanoseconds) && eventLoop.count > 0 ? nanoseconds / 1e9 : 0);
+      this.set({ quantile: "0.5" }, seconds(eventLoop.percentile(50)));
+      this.set({ quantile: "0.99" }, seconds(eventLoop.percentile(99)));
+      this.set({ quantile: "max" }, seconds(eventLoop.max));
+      eventLoop.reset();
+    },
+  });
+
+  const refused = new Counter({
+    name: "latch_http_refused_total",
+    help: "Requests refused 503 before any work, by reason (in_flight|event_loop_delay)",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+  });
+
   const perRequest = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
 
   return {
@@ -123,6 +174,14 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
       }
       series.count.inc();
       series.latency.observe(seconds);
+    },
+    /** An overload refusal (api/http/overload.ts). */
+    countRefused(reason: "in_flight" | "event_loop_delay"): void {
+      refused.inc({ reason });
+    },
+    /** Stops sampling the event loop (the context's close). */
+    close(): void {
+      eventLoop.disable();
     },
     /** Called by the exchange engine after each exchange, refresh or test. */
     countExchange(type: string, kind: string, outcome: string): void {

@@ -45,6 +45,8 @@ export interface OutboundResponse {
   status: number;
   contentType: string;
   body: Buffer;
+  /** The Cache-Control header, for callers that cache the answer (identity key sets). */
+  cacheControl?: string;
 }
 
 export interface CheckedTarget {
@@ -196,7 +198,13 @@ export function createOutboundClient(options: OutboundOptions) {
       }
       const body = await readCapped(response.body, maxBytes, where);
       const contentType = response.headers["content-type"];
-      return { status: response.statusCode, contentType: Array.isArray(contentType) ? (contentType[0] ?? "") : (contentType ?? ""), body };
+      const cacheControl = response.headers["cache-control"];
+      return {
+        status: response.statusCode,
+        contentType: Array.isArray(contentType) ? (contentType[0] ?? "") : (contentType ?? ""),
+        body,
+        ...(typeof cacheControl === "string" ? { cacheControl } : {}),
+      };
     } catch (error) {
       if (controller.signal.aborted && isOutboundError(controller.signal.reason)) throw controller.signal.reason;
       if (isOutboundError(error)) throw error;

@@ -1,5 +1,5 @@
-// The runtime hit path's one read: the token by its hash, the service, and its project's bundle
-// generation (bench/README.md, R1 and P1).
+// The runtime hit path's one read: the token by its hash, the service, and the generations of
+// its three layers (runtime-layers.ts; bench/README.md, R1 and P1).
 //
 // SQLite: one statement per request, compiled once; it runs in-process in microseconds.
 // PostgreSQL: every read is a round trip to the server, and under load many polls arrive in the
@@ -18,7 +18,9 @@ export interface HitRow extends TokenAuthRow {
   s_id: string | null;
   s_organization_id: string | null;
   s_environment_id: string | null;
-  g_generation: string | number | bigint | null;
+  gp_generation: string | number | bigint | null;
+  ge_generation: string | number | bigint | null;
+  gs_generation: string | number | bigint | null;
 }
 
 /** The token columns authentication reads, from the hit statements' `api_tokens as t`. */
@@ -31,11 +33,13 @@ const BATCH_SQL = preparedStatement(
   "latch_runtime_hits",
   `select q.n, ${TOKEN_COLUMNS.join(", ")},
      s.id as s_id, s.organization_id as s_organization_id, s.environment_id as s_environment_id,
-     g.generation as g_generation
+     gp.generation as gp_generation, ge.generation as ge_generation, gs.generation as gs_generation
    from unnest($1::text[], $2::text[]) with ordinality as q(token_hash, service_id, n)
    join api_tokens t on t.token_hash = q.token_hash
    left join services s on s.id = q.service_id
-   left join bundle_generations g on g.project_id = s.project_id`,
+   left join runtime_generations gp on gp.scope_id = s.project_id
+   left join runtime_generations ge on ge.scope_id = s.environment_id
+   left join runtime_generations gs on gs.scope_id = s.id`,
 );
 
 export type ReadHit = (tokenHash: string, serviceId: string) => Promise<HitRow | undefined>;
@@ -49,13 +53,17 @@ export function createHitLookup(db: Db, dialect: DialectName): ReadHit {
     db
       .selectFrom("api_tokens as t")
       .leftJoin("services as s", (join) => join.on("s.id", "=", standIn("service")))
-      .leftJoin("bundle_generations as g", "g.project_id", "s.project_id")
+      .leftJoin("runtime_generations as gp", "gp.scope_id", "s.project_id")
+      .leftJoin("runtime_generations as ge", "ge.scope_id", "s.environment_id")
+      .leftJoin("runtime_generations as gs", "gs.scope_id", "s.id")
       .select(TOKEN_COLUMNS)
       .select([
         "s.id as s_id",
         "s.organization_id as s_organization_id",
         "s.environment_id as s_environment_id",
-        "g.generation as g_generation",
+        "gp.generation as gp_generation",
+        "ge.generation as ge_generation",
+        "gs.generation as gs_generation",
       ])
       .where("t.token_hash", "=", standIn("hash"))
       .compile() as CompiledQuery<HitRow>,

@@ -1,24 +1,35 @@
 // Runtime delivery: the one path that reveals values, to a runtime token bound to the service or
-// to its environment. Resolved bundles are cached per service and checked against the project's
-// bundle generation (bumped by database triggers on every relevant write) with one indexed read,
-// so replicas on one PostgreSQL see each other's writes on their next request. A cached bundle
-// is kept serialized; the hit path (`lookupHit` + `cachedFor`, used by the route) reads the
-// token, the service and the generation in one statement (bench/README.md, R1).
+// to its environment. Resolved bundles are cached per service and checked against the
+// generations of the service's three layers (runtime-layers.ts; bumped by database triggers on
+// every write that changes a layer) with one indexed read, so replicas on one database see each
+// other's writes on their next request. A cached bundle is kept serialized; the hit path
+// (`lookupHit` + `cachedFor`, used by the route) reads the token, the service and the
+// generations in one statement (bench/README.md, R1). A stale bundle is rebuilt once per
+// generation however many requests ask for it at once (single flight), from layer snapshots
+// that only the changed layer re-reads (bench/README.md, M1 and S2).
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
-import { generationOf } from "../../db/generations.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
 import { canSee } from "../access/authorize.js";
-import { cipherRef, credentialVariableName } from "../credentials/credential-types.js";
+import { credentialVariableName } from "../credentials/credential-types.js";
 import { toReactorId } from "../tree/ids.js";
-import type { TreeStore } from "../tree/tree-store.js";
 import type { Service } from "../tree/tree-types.js";
-import type { ResolvedBundle } from "../variables/resolve.js";
+import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
 import { createHitLookup } from "./hit-lookup.js";
+import {
+  composeGeneration,
+  createLayerCache,
+  createServiceRead,
+  createSiblingsRead,
+  type LayerContent,
+  type LayerStats,
+  layersOf,
+  type RuntimeLayer,
+} from "./runtime-layers.js";
 
 export interface RuntimeBundle {
   service: { id: string; name: string; type: string };
@@ -30,16 +41,18 @@ export interface RuntimeBundle {
 
 export interface DeliveredBundle {
   /**
-   * The RuntimeBundle as sent: JSON, serialized once per generation rather than on every
-   * request. Only this string is cached, not the object too: one copy of the values in memory.
+   * The RuntimeBundle as sent: JSON bytes, serialized and encoded once per generation rather than
+   * on every request (a large bundle's UTF-8 encoding is not repeated per poll, M1). Only these
+   * bytes are cached, not the object too: one copy of the values in memory.
    */
-  body: string;
+  body: Buffer;
   /** A strong ETag of the bundle's content (of `body`). */
   etag: string;
 }
 
 interface CacheEntry extends DeliveredBundle {
   generation: string;
+  environmentId: string;
   /** When the first credential artifact in it expires (ms since epoch): no longer a hit then. */
   validUntil: number;
 }
@@ -51,12 +64,39 @@ export interface HitLookup {
   generation: string;
 }
 
-export interface RuntimeStats {
+export interface RuntimeStats extends LayerStats {
   hits: number;
   misses: number;
+  /** Bundles built (a miss that waited for another request's build of the same generation is not one). */
+  rebuilds: number;
 }
 
 const MAX_CACHED_SERVICES = 10_000;
+
+/** What a bundle says of its service and where its layers are. */
+type BundleService = Pick<Service, "id" | "name" | "type" | "projectId" | "environmentId">;
+
+/** A project's and an environment's layers, opened once for several bundles. */
+interface SharedLayers {
+  project: LayerContent;
+  environment: LayerContent;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A runtime token reaches the service it is bound to, or every service of its environment. */
 function isBoundTo(principal: Principal, service: { id: string; environmentId: string }): boolean {
@@ -68,61 +108,67 @@ export function createRuntimeService(deps: {
   /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
-  tree: Pick<TreeStore, "findService">;
-  variables: { resolveForService(serviceId: string, extra: Record<string, string>): Promise<ResolvedBundle> };
+  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
   now?: () => Date;
 }) {
-  const { db, keyring, tree, variables } = deps;
+  const { db } = deps;
   const now = deps.now ?? (() => new Date());
   const cache = new Map<string, CacheEntry>();
-  const stats: RuntimeStats = { hits: 0, misses: 0 };
-
-  /**
-   * Succeeded credentials attached to the environment, with their current artifact, unless it
-   * has expired (a refresh that kept failing): a workload gets no token rather than a dead one,
-   * and a `{{LATCH_CREDENTIAL_X}}` reference to it is listed unresolved. `validUntil` is when
-   * the first artifact delivered expires, so a cached bundle is not served past it.
-   */
-  async function credentialsOf(
-    service: Service,
-  ): Promise<{ extra: Record<string, string>; listed: RuntimeBundle["credentials"]; validUntil: number }> {
-    const rows = await db
-      .selectFrom("credentials")
-      .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
-      .where("environment_id", "=", service.environmentId)
-      // isDelivered (credentials/credential-mappers.ts): an oauth2-google token stays delivered,
-      // until it expires, while a new consent is pending or failed.
-      .where((eb) => eb.or([eb("status", "=", "succeeded"), eb("provider", "=", "oauth2-google")]))
-      .where("artifact", "is not", null)
-      .orderBy("name")
-      .execute();
-    const extra: Record<string, string> = {};
-    const listed: RuntimeBundle["credentials"] = {};
-    const at = now().getTime();
-    let validUntil = Number.POSITIVE_INFINITY;
-    for (const row of rows) {
-      if (row.artifact === null) continue;
-      const expiresAt = row.expires_at === null ? Number.POSITIVE_INFINITY : Date.parse(row.expires_at);
-      if (expiresAt <= at) continue;
-      validUntil = Math.min(validUntil, expiresAt);
-      extra[credentialVariableName(row.name)] = await keyring.decrypt(
-        row.organization_id,
-        cipherRef(row.id, "artifact", row.name),
-        row.artifact,
-      );
-      listed[row.name] = { id: toReactorId("credential", row.id), type_of: row.type_of, expires_at: row.expires_at };
-    }
-    return { extra, listed, validUntil };
-  }
+  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
+  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
+  const readService = createServiceRead(db);
+  // Bundles being built, by service: one build per service and generation.
+  const flights = new Map<string, { generation: string; promise: Promise<CacheEntry> }>();
+  // The cached services of each environment (the siblings a layer change reaches).
+  const byEnvironment = new Map<string, Set<string>>();
 
   /** A cached bundle still answers: made at the current generation, no artifact in it expired. */
   function isCurrent(cached: CacheEntry | undefined, generation: string): cached is CacheEntry {
     return cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime();
   }
 
-  async function build(service: Service): Promise<DeliveredBundle & { validUntil: number }> {
-    const { extra, listed, validUntil } = await credentialsOf(service);
-    const resolved = await variables.resolveForService(service.id, extra);
+  /**
+   * The bundle from the service's layers at their generations (read before). Credentials of the
+   * environment are delivered with their current artifact unless it has expired (a refresh that
+   * kept failing): a workload gets no token rather than a dead one, and a `{{LATCH_CREDENTIAL_X}}`
+   * reference to it is listed unresolved. `validUntil` is when the first artifact delivered
+   * expires, so a cached bundle is not served past it.
+   */
+  async function build(service: BundleService, generations: string[], shared?: SharedLayers): Promise<CacheEntry> {
+    const [project, environment, own] = await Promise.all(
+      layersOf(service).map((layer, index) =>
+        index === 0 && shared !== undefined
+          ? shared.project
+          : index === 1 && shared !== undefined
+            ? shared.environment
+            : layers.get(layer, generations[index] ?? "0"),
+      ),
+    );
+    // The environment's other bundles need the same two layers: rebuilt below while they are open.
+    if (shared === undefined && project !== undefined && environment !== undefined) {
+      refreshSiblings(service, generations, { project, environment });
+    }
+    const extra: Record<string, string> = {};
+    const listed: RuntimeBundle["credentials"] = {};
+    const at = now().getTime();
+    let validUntil = Number.POSITIVE_INFINITY;
+    for (const credential of environment?.credentials ?? []) {
+      const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
+      if (expiresAt <= at) continue;
+      validUntil = Math.min(validUntil, expiresAt);
+      extra[credentialVariableName(credential.name)] = credential.artifact;
+      listed[credential.name] = {
+        id: toReactorId("credential", credential.id),
+        type_of: credential.typeOf,
+        expires_at: credential.expiresAt,
+      };
+    }
+    const rows = [...(project?.variables ?? []), ...(environment?.variables ?? []), ...(own?.variables ?? [])];
+    const resolved = resolveForViewpoint(
+      rows,
+      { projectId: service.projectId, environmentId: service.environmentId, serviceId: service.id },
+      extra,
+    );
     const bundle: RuntimeBundle = {
       service: { id: service.id, name: service.name, type: service.type },
       variables: resolved.variables,
@@ -136,31 +182,121 @@ export function createRuntimeService(deps: {
     };
     // JSON.stringify gives what the route's response schema would (the bundle is built in the
     // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
-    const body = JSON.stringify(bundle);
+    const body = Buffer.from(JSON.stringify(bundle), "utf8");
     const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-    return { body, etag, validUntil };
+    stats.rebuilds += 1;
+    return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
   }
 
+  function remember(serviceId: string, entry: CacheEntry): void {
+    forget(serviceId);
+    if (cache.size >= MAX_CACHED_SERVICES) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) forget(oldest);
+    }
+    cache.set(serviceId, entry);
+    let siblings = byEnvironment.get(entry.environmentId);
+    if (siblings === undefined) {
+      siblings = new Set();
+      byEnvironment.set(entry.environmentId, siblings);
+    }
+    siblings.add(serviceId);
+  }
+
+  function forget(serviceId: string): void {
+    const entry = cache.get(serviceId);
+    if (entry === undefined) return;
+    cache.delete(serviceId);
+    const siblings = byEnvironment.get(entry.environmentId);
+    siblings?.delete(serviceId);
+    if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
+  }
+
+  /** The build of this service at this generation: the one under way, or a new one. */
+  function buildOnce(service: BundleService, generations: string[]): Promise<CacheEntry> {
+    const generation = composeGeneration(...generations);
+    const flight = flights.get(service.id);
+    if (flight !== undefined && flight.generation === generation) return flight.promise;
+    return startFlight(service.id, generation, build(service, generations));
+  }
+
+  /** Registers a build: requests for this service and generation wait for it; its result is cached. */
+  function startFlight(serviceId: string, generation: string, promise: Promise<CacheEntry>): Promise<CacheEntry> {
+    const started = { generation, promise };
+    flights.set(serviceId, started);
+    promise.then(
+      (entry) => {
+        // A build of a newer generation started meanwhile: it files its own bundle.
+        if (flights.get(serviceId) !== started) return;
+        flights.delete(serviceId);
+        remember(serviceId, entry);
+      },
+      () => {
+        if (flights.get(serviceId) === started) flights.delete(serviceId);
+      },
+    );
+    return promise;
+  }
+
+  /**
+   * After a project or environment layer changed, the other services of the environment whose
+   * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
+   * first one, instead of each opening them again on its next poll (bench/README.md, M1). Their
+   * flights are registered at once, so their polls wait for these builds rather than start their
+   * own; the builds run one per turn of the event loop. The opened layers live as long as this
+   * pass, as they would in the polls' own builds.
+   */
+  function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
+    const previous = cache.get(service.id)?.generation;
+    const upper = composeGeneration(generations[0], generations[1]);
+    // Only the service's own layer moved (or it was never cached): its siblings are unchanged.
+    if (previous === undefined || previous.startsWith(`${upper}.`)) return;
+    const cachedSiblings = [...(byEnvironment.get(service.environmentId) ?? [])].filter((id) => id !== service.id);
+    if (cachedSiblings.length === 0) return;
+    void (async () => {
+      // Each sibling's row and own generation in one statement: its bundle is filed under the
+      // generation read with the row it is made from.
+      const siblings = await readSiblings(cachedSiblings);
+      const plan: Array<{ sibling: BundleService; generations: string[]; settle: Deferred<CacheEntry> }> = [];
+      for (const sibling of siblings) {
+        if (sibling.projectId !== service.projectId || sibling.environmentId !== service.environmentId) continue;
+        const siblingGenerations = [generations[0] ?? "0", generations[1] ?? "0", sibling.generation];
+        const generation = composeGeneration(...siblingGenerations);
+        if (cache.get(sibling.id)?.generation === generation || flights.get(sibling.id)?.generation === generation) continue;
+        const settle = deferred<CacheEntry>();
+        startFlight(sibling.id, generation, settle.promise);
+        plan.push({ sibling, generations: siblingGenerations, settle });
+      }
+      for (const { sibling, generations: siblingGenerations, settle } of plan) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        build(sibling, siblingGenerations, shared).then(settle.resolve, settle.reject);
+      }
+    })().catch(() => {
+      // A failed sibling read leaves their bundles to their own next poll.
+    });
+  }
+
+  const readSiblings = createSiblingsRead(db);
   const readHit = createHitLookup(db, deps.dialect);
 
   return {
     stats,
 
     /**
-     * The token (by hash), the service and the project's bundle generation, in one read. Null when
-     * no token has this hash. Decides nothing: see `cachedFor`.
+     * The token (by hash), the service and its layers' generations, in one read. Null when no
+     * token has this hash. Decides nothing: see `cachedFor`.
      */
     async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
       const row = await readHit(tokenHash, serviceId);
       if (row === undefined) return null;
-      const { s_id, s_organization_id, s_environment_id, g_generation, ...token } = row;
+      const { s_id, s_organization_id, s_environment_id, gp_generation, ge_generation, gs_generation, ...token } = row;
       return {
         token,
         service:
           s_id === null || s_organization_id === null || s_environment_id === null
             ? null
             : { id: s_id, organizationId: s_organization_id, environmentId: s_environment_id },
-        generation: g_generation === null ? "0" : String(g_generation),
+        generation: composeGeneration(gp_generation, ge_generation, gs_generation),
       };
     },
 
@@ -185,7 +321,10 @@ export function createRuntimeService(deps: {
      * Another organization's service, or one outside the binding: 404; any other role: 403.
      */
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
-      const service = await tree.findService(serviceId);
+      // The service with its layers' generations, read before the layers' rows
+      // (src/db/generations.ts says why).
+      const found = await readService(serviceId);
+      const service = found?.service;
       const sameOrganization = service !== undefined && service.organizationId === principal.organizationId;
       if (service === undefined || (!sameOrganization && principal.role !== "instance-admin")) {
         throw new AppError("NOT_FOUND", "Service not found");
@@ -207,21 +346,15 @@ export function createRuntimeService(deps: {
       }
       if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
 
-      const generation = await generationOf(db, service.projectId);
+      const generations = found?.generations ?? [];
       const cached = cache.get(service.id);
-      if (isCurrent(cached, generation)) {
+      if (isCurrent(cached, composeGeneration(...generations))) {
         stats.hits += 1;
         return cached;
       }
       stats.misses += 1;
-      const { validUntil, ...delivered } = await build(service);
-      cache.delete(service.id);
-      if (cache.size >= MAX_CACHED_SERVICES) {
-        const oldest = cache.keys().next().value;
-        if (oldest !== undefined) cache.delete(oldest);
-      }
-      cache.set(service.id, { ...delivered, generation, validUntil });
-      return delivered;
+      const { body, etag } = await buildOnce(service, generations);
+      return { body, etag };
     },
   };
 }

@@ -96,28 +96,26 @@ export function resolveVariables(rows: readonly ResolvableVariable[], extra: Rea
   }
 
   // One level: references are replaced by raw values, so a value holding `{{B}}` stays literal.
-  const raw = new Map([...all].map(([key, entry]) => [key, entry.raw]));
   const expand = (text: string): string =>
     text.includes("{{")
       ? text.replace(REFERENCE, (_match, key: string) => {
-          const found = raw.get(key);
+          const found = all.get(key)?.raw;
           if (found === undefined) unresolved.add(key);
           return found ?? "";
         })
       : text;
 
+  // Resolved on every rebuild of a bundle (bench/README.md, M1): plain assignments and no copy
+  // of the entries, which is most of what resolving a thousand rows costs.
   const keys = [...all.keys()].sort();
   const variables: Record<string, string> = {};
   const files: ResolvedFile[] = [];
   for (const key of keys) {
     const entry = all.get(key) as Entry;
+    const value = entry.interpolate ? expand(entry.raw) : entry.raw;
     // defineProperty: a key such as `__proto__` is an ordinary variable name here.
-    Object.defineProperty(variables, key, {
-      value: entry.interpolate ? expand(entry.raw) : entry.raw,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    if (key === "__proto__") Object.defineProperty(variables, key, { value, enumerable: true, writable: true, configurable: true });
+    else variables[key] = value;
     if (entry.file !== null) {
       files.push({
         key,

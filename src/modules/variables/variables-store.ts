@@ -4,6 +4,12 @@ import { type ExpressionBuilder, sql } from "kysely";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import type { Viewpoint } from "./rules.js";
 
+/** A runtime bundle's layers: a project's own rows, an environment's, a service's (migration 0056). */
+export interface RuntimeLayer {
+  kind: "project" | "environment" | "service";
+  id: string;
+}
+
 /**
  * The columns a management view needs, and no more: materialising each column of each row is
  * most of what listing 200 variables costs on SQLite. A secret's ciphertext is never shown there,
@@ -95,6 +101,42 @@ export function createVariablesStore(db: Db) {
         .orderBy("created_at")
         .orderBy("id")
         .execute();
+    },
+
+    /**
+     * One page (by id) of the rows of one runtime layer, ciphertexts included (runtime delivery):
+     * the project's own rows, an environment's rows, or a service's own rows with the BUILT_INs
+     * only it sees. The same partition as the triggers of migration 0056, so a layer cached at its
+     * generation holds exactly the rows that move that generation. Paged so that no read of a
+     * large layer is one long synchronous step on SQLite.
+     */
+    async listLayer(layer: RuntimeLayer, afterId: string | null, limit: number, ex: Executor = db): Promise<VariablesTable[]> {
+      let query = ex.selectFrom("variables").selectAll();
+      if (layer.kind === "project") query = query.where("project_id", "=", layer.id).where("environment_id", "is", null);
+      else if (layer.kind === "environment") {
+        query = query
+          .where("environment_id", "=", layer.id)
+          .where("service_id", "is", null)
+          .where((eb) =>
+            eb.or([eb("scope", "!=", "BUILT_IN"), eb("producer_service_id", "is", null), eb("built_in_visibility", "=", "ENVIRONMENT")]),
+          );
+      } else {
+        const serviceId = layer.id;
+        query = query.where((eb) =>
+          eb.or([
+            eb("service_id", "=", serviceId),
+            eb.and([
+              eb("producer_service_id", "=", serviceId),
+              eb("service_id", "is", null),
+              eb("environment_id", "is not", null),
+              eb("scope", "=", "BUILT_IN"),
+              eb.or([eb("built_in_visibility", "is", null), eb("built_in_visibility", "!=", "ENVIRONMENT")]),
+            ]),
+          ]),
+        );
+      }
+      if (afterId !== null) query = query.where("id", ">", afterId);
+      return query.orderBy("id").limit(limit).execute();
     },
 
     /**

@@ -35,4 +35,25 @@ describeEachDialect("GET /metrics", (dialect) => {
     expect(body).toContain("latch_job_queue_depth 0");
     expect(body).toContain('latch_runtime_cache_requests{result="hit"} 0');
   });
+
+  it("exports the event-loop delay since the previous scrape: p50, p99 and max", async () => {
+    await h.inject({ method: "GET", url: "/metrics" });
+    // Hold the loop for 60 ms: the next scrape's max must show at least that wait.
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const until = performance.now() + 60;
+    while (performance.now() < until) {
+      // busy: a synchronous step on the loop
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const body = (await h.inject({ method: "GET", url: "/metrics" })).body;
+    const value = (quantile: string) => {
+      const match = new RegExp(`latch_event_loop_delay_seconds\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(body);
+      expect(match, `quantile ${quantile}`).not.toBeNull();
+      return Number(match?.[1]);
+    };
+    expect(value("0.5")).toBeGreaterThanOrEqual(0);
+    expect(value("0.99")).toBeGreaterThanOrEqual(value("0.5"));
+    expect(value("max")).toBeGreaterThanOrEqual(0.05);
+    expect(body).toMatch(/latch_runtime_work\{kind="rebuilds"\} \d+/);
+  });
 });

@@ -176,6 +176,7 @@ export function HomeScreen() {
                 <a href={`/ui/projects/${project.id}/credentials`}>Credentials</a>
                 <a href={`/ui/projects/${project.id}/timeline`}>Expiry timeline</a>
                 <a href={`/ui/projects/${project.id}/compare`}>Compare environments</a>
+                <a href={`/ui/projects/${project.id}/identities`}>Workload identities</a>
               </p>
               <ul>
                 {project.environments.map((environment) => (

@@ -1,0 +1,374 @@
+// Issue #14's M1: mixed reads and writes on one project, as shipped (the server's defaults).
+// S2 is in growth.ts. See bench/README.md.
+import { Worker } from "node:worker_threads";
+import autocannon from "autocannon";
+import { median } from "./lib/load.js";
+import type { Running } from "./lib/processes.js";
+import { type Dialect, type FreshStorage, freshStorage } from "./lib/storage.js";
+import { openBench } from "./seed.js";
+import { type MixedFixture, seedMixed } from "./seed-mixed.js";
+import type { Row, Suite } from "./targets.js";
+import { startLatch } from "./targets.js";
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  ok: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** One autocannon instance per server, the connections split between them; figures combined. */
+async function load(
+  servers: Running[],
+  options: Omit<autocannon.Options, "url"> & { connections: number },
+  requestsFor: (server: Running) => autocannon.Request[],
+): Promise<Load> {
+  const results = await Promise.all(
+    servers.map((server, index) =>
+      autocannon({
+        ...options,
+        url: server.url,
+        connections: Math.max(
+          1,
+          Math.round(options.connections / servers.length) + (index === 0 ? options.connections % servers.length : 0),
+        ),
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate / servers.length }),
+        requests: requestsFor(server),
+      }),
+    ),
+  );
+  const seconds = Math.max(...results.map((r) => r.duration || 1));
+  const ok = results.reduce((sum, r) => sum + r["2xx"], 0);
+  return {
+    rps: ok / seconds,
+    // With two servers, the worse of the two (each percentile from its own histogram).
+    p50: Math.max(...results.map((r) => r.latency.p50)),
+    p99: Math.max(...results.map((r) => r.latency.p99)),
+    max: Math.max(...results.map((r) => r.latency.max)),
+    ok,
+    non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+  };
+}
+
+function pollRequests(fixture: MixedFixture): autocannon.Request[] {
+  let next = 0;
+  return [
+    {
+      method: "GET",
+      setupRequest: (request) => {
+        const service = fixture.services[next % fixture.services.length] as MixedFixture["services"][number];
+        next += 1;
+        return { ...request, path: `/v1/runtime/services/${service.id}`, headers: { authorization: `Token ${service.token}` } };
+      },
+    },
+  ];
+}
+
+/**
+ * Per connection: create an environment-level secret, edit it, delete it (ids kept per
+ * connection). `keys` is shared by the instances of every server: a key is never created twice.
+ */
+function writeRequests(fixture: MixedFixture, keys: { next: number; tag: string }): autocannon.Request[] {
+  const headers = { authorization: `Token ${fixture.memberToken}`, "content-type": "application/json" };
+  type Ctx = { environmentId?: string; id?: string; key?: string };
+  return [
+    {
+      method: "POST",
+      setupRequest: (request, context) => {
+        const ctx = context as Ctx;
+        keys.next += 1;
+        const counter = keys.next;
+        ctx.environmentId = fixture.environments[counter % fixture.environments.length] as string;
+        ctx.key = `M1_W_${keys.tag}_${counter}`;
+        return {
+          ...request,
+          path: `/qovery/environment/${ctx.environmentId}/secret`,
+          headers,
+          body: JSON.stringify({ key: ctx.key, value: `value-${counter}-${"x".repeat(24)}` }),
+        };
+      },
+      onResponse: (status, body, context) => {
+        if (status === 201) (context as Ctx).id = JSON.parse(body).id;
+      },
+    },
+    {
+      method: "PUT",
+      setupRequest: (request, context) => {
+        const ctx = context as Ctx;
+        if (ctx.id === undefined) return undefined as never;
+        return {
+          ...request,
+          path: `/qovery/environment/${ctx.environmentId}/secret/${ctx.id}`,
+          headers,
+          body: JSON.stringify({ key: ctx.key, value: `edited-${Math.random().toString(36).slice(2)}` }),
+        };
+      },
+    },
+    {
+      method: "DELETE",
+      setupRequest: (request, context) => {
+        const ctx = context as Ctx;
+        if (ctx.id === undefined) return undefined as never;
+        const path = `/qovery/environment/${ctx.environmentId}/secret/${ctx.id}`;
+        ctx.id = undefined;
+        return { ...request, path, headers: { authorization: headers.authorization }, body: undefined as never };
+      },
+    },
+  ];
+}
+
+function listRequests(fixture: MixedFixture): autocannon.Request[] {
+  let next = 0;
+  return [
+    {
+      method: "GET",
+      setupRequest: (request) => {
+        next += 1;
+        const environmentId = fixture.environments[next % fixture.environments.length] as string;
+        return next % 2 === 0
+          ? { ...request, path: `/qovery/environment/${environmentId}/secret`, headers: { authorization: `Token ${fixture.memberToken}` } }
+          : {
+              ...request,
+              path: `/reactor/properties/${fixture.propertyId}/secrets?page[size]=100`,
+              headers: {
+                authorization: `Bearer ${fixture.memberToken}`,
+                "x-api-key": "bench",
+                accept: "application/vnd.api+json;revision=1",
+              },
+            };
+      },
+    },
+  ];
+}
+
+/**
+ * A /healthz probe every 100 ms from its own thread (the load generator's event loop would add
+ * its own lag to the figure): latencies in ms, and the answers that were not 200.
+ */
+function probeHealth(urls: string[], durationS: number): Promise<{ latencies: number[]; failed: number }> {
+  const code = `
+    const { parentPort, workerData } = require("node:worker_threads");
+    const latencies = []; let failed = 0; let i = 0;
+    const until = Date.now() + workerData.durationS * 1000;
+    const tick = async () => {
+      if (Date.now() >= until) { parentPort.postMessage({ latencies, failed }); return; }
+      const url = workerData.urls[i++ % workerData.urls.length] + "/healthz";
+      const started = performance.now();
+      try {
+        const response = await fetch(url, { signal: AbortSignal.timeout(30000) });
+        await response.arrayBuffer();
+        if (response.status !== 200) failed += 1;
+      } catch { failed += 1; }
+      latencies.push(performance.now() - started);
+      setTimeout(tick, Math.max(0, 100 - (performance.now() - started)));
+    };
+    tick();`;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(code, { eval: true, workerData: { urls, durationS } });
+    worker.once("message", (message) => {
+      resolve(message);
+      void worker.terminate();
+    });
+    worker.once("error", reject);
+  });
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** The event-loop delay since the previous scrape, in ms (src/modules/metrics). */
+async function eventLoopDelay(server: Running, adminToken: string): Promise<{ p50: number; p99: number; max: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Token ${adminToken}` } })).text();
+  const value = (quantile: string) =>
+    Number(new RegExp(`latch_event_loop_delay_seconds\\{quantile="${quantile}"\\} ([0-9.e+-]+)`).exec(text)?.[1] ?? Number.NaN) * 1000;
+  return { p50: value("0.5"), p99: value("0.99"), max: value("max") };
+}
+
+export async function runtimeWork(server: Running, adminToken: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Token ${adminToken}` } })).text();
+  const out: Record<string, number> = {};
+  for (const match of text.matchAll(/latch_runtime_work\{kind="([a-z_]+)"\} ([0-9.e+-]+)/g)) out[match[1] as string] = Number(match[2]);
+  for (const match of text.matchAll(/latch_runtime_cache_requests\{result="([a-z]+)"\} ([0-9.e+-]+)/g))
+    out[match[1] as string] = Number(match[2]);
+  return out;
+}
+
+/** M1's load for `durationS`: polls, writes, lists and the /healthz probe, all at once. */
+export function mixedLoad(servers: Running[], fixture: MixedFixture, durationS: number) {
+  const duration = durationS;
+  // Unique across runs too: a run may end between a create and its delete.
+  const keys = { next: 0, tag: Math.random().toString(36).slice(2, 8).toUpperCase() };
+  return Promise.all([
+    load(servers, { connections: 50, duration }, () => pollRequests(fixture)),
+    load(servers, { connections: 10, duration, overallRate: 50 }, () => writeRequests(fixture, keys)),
+    load(servers, { connections: 5, duration }, () => listRequests(fixture)),
+    probeHealth(
+      servers.map((server) => server.url),
+      duration,
+    ),
+  ]);
+}
+
+const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
+
+/**
+ * M1: on SQLite one server, on PostgreSQL two replicas sharing the database (load split between
+ * them). Per run: the polls alone (the reference), then the mixed load for the same time.
+ */
+export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
+  const o = suite.options;
+  const storage: FreshStorage = await freshStorage(db, o.pgAdminUrl);
+  const servers: Running[] = [];
+  try {
+    const bench = await openBench(storage);
+    let fixture: MixedFixture;
+    try {
+      fixture = await seedMixed(bench);
+    } finally {
+      await bench.close();
+    }
+    for (let i = 0; i < (db === "postgres" ? 2 : 1); i += 1) servers.push(await startLatch(suite, storage));
+    const first = fixture.services[0] as MixedFixture["services"][number];
+    const check = await fetch(`${servers[0]?.url}/v1/runtime/services/${first.id}`, { headers: { authorization: `Token ${first.token}` } });
+    const body = (await check.json()) as { variables?: Record<string, string> };
+    const count = Object.keys(body.variables ?? {}).length;
+    if (check.status !== 200 || count < fixture.expectedVariables) throw new Error(`M1 bundle: ${check.status}, ${count} variables`);
+
+    const duration = o.durationS;
+    const alone: Load[] = [];
+    const mixed: Array<{
+      polls: Load;
+      writes: Load;
+      lists: Load;
+      health: { latencies: number[]; failed: number };
+      loop: { max: number; p99: number };
+    }> = [];
+    const work: Array<Record<string, number>> = [];
+    if (o.warmupS > 0) await load(servers, { connections: 50, duration: o.warmupS }, () => pollRequests(fixture));
+    for (let run = 0; run < o.runs; run += 1) {
+      alone.push(await load(servers, { connections: 50, duration }, () => pollRequests(fixture)));
+      for (const server of servers) await eventLoopDelay(server, storage.bootstrapToken);
+      const before = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
+      const [polls, writes, lists, health] = await mixedLoad(servers, fixture, duration);
+      const loops = await Promise.all(servers.map((server) => eventLoopDelay(server, storage.bootstrapToken)));
+      const after = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
+      work.push(Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)])));
+      mixed.push({
+        polls,
+        writes,
+        lists,
+        health,
+        loop: { max: Math.max(...loops.map((l) => l.max)), p99: Math.max(...loops.map((l) => l.p99)) },
+      });
+      suite.log(
+        `  M1 run ${run + 1}: alone ${fixed(alone[run]?.rps ?? 0, 0)}/s; mixed polls ${fixed(polls.rps, 0)}/s p99 ${polls.p99} ms, ` +
+          `writes ${fixed(writes.rps, 0)}/s p99 ${writes.p99} ms (non-2xx ${writes.non2xx}), lists ${fixed(lists.rps, 0)}/s, ` +
+          `healthz p99 ${fixed(percentile(health.latencies, 99))} ms, loop max ${fixed(Math.max(...loops.map((l) => l.max)))} ms; ` +
+          `work ${JSON.stringify(work[run])}`,
+      );
+    }
+    const scale = db === "postgres" ? 2 : 1;
+    const med = (pick: (run: (typeof mixed)[number]) => number) => median(mixed.map(pick));
+    const aloneRps = median(alone.map((a) => a.rps));
+    const ratio = med((r) => r.polls.rps) / aloneRps;
+    const errors = mixed.reduce(
+      (sum, r) =>
+        sum + r.polls.non2xx + r.polls.errors + r.writes.non2xx + r.writes.errors + r.lists.non2xx + r.lists.errors + r.health.failed,
+      0,
+    );
+    const healthP99 = med((r) => percentile(r.health.latencies, 99));
+    const loopMax = med((r) => r.loop.max);
+    const plan = `${o.runs}×${duration}s`;
+    const pollP99 = med((r) => r.polls.p99);
+    const writeP99 = med((r) => r.writes.p99);
+    const asLoad = (pick: (run: (typeof mixed)[number]) => Load) => ({
+      rps: med((r) => pick(r).rps),
+      p50: med((r) => pick(r).p50),
+      p99: med((r) => pick(r).p99),
+      ok: mixed.reduce((sum, r) => sum + pick(r).ok, 0),
+      non2xx: mixed.reduce((sum, r) => sum + pick(r).non2xx, 0),
+      errors: mixed.reduce((sum, r) => sum + pick(r).errors, 0),
+    });
+    const rebuilds = median(work.map((w) => (w.rebuilds ?? 0) / duration));
+    const decrypts = median(work.map((w) => (w.decrypts ?? 0) / duration));
+    const where = db === "postgres" ? "2 replicas, " : "";
+    return [
+      {
+        id: "M1 runtime",
+        what: `${where}50 conn polling 20 services (20 tokens) beside writes, lists, probes`,
+        db,
+        connections: 50,
+        plan,
+        result: asLoad((r) => r.polls),
+        ratio: null,
+        target: `0 errors; p99 ≤ ${25 * scale} ms; ≥ 40% of the polls alone`,
+        verdict: errors === 0 && pollP99 <= 25 * scale && ratio >= 0.4 ? "met" : "missed",
+        notes: [
+          `${fixed(ratio * 100)}% of the polls alone (${fixed(aloneRps, 0)} req/s, same server and data, just before)`,
+          `errors in all classes: ${errors}`,
+          `server-side (replica 1): ${fixed(rebuilds)} bundle rebuilds/s, ${fixed(decrypts, 0)} decrypts/s`,
+        ],
+      },
+      {
+        id: "M1 writes",
+        what: "10 conn creating, editing, deleting environment secrets, ~50/s in all",
+        db,
+        connections: 10,
+        plan,
+        result: asLoad((r) => r.writes),
+        ratio: null,
+        target: `p99 ≤ ${50 * scale} ms`,
+        verdict: writeP99 <= 50 * scale ? "met" : "missed",
+        notes: [],
+      },
+      {
+        id: "M1 lists",
+        what: "5 conn listing Qovery environment secrets and Reactor property secrets",
+        db,
+        connections: 5,
+        plan,
+        result: asLoad((r) => r.lists),
+        ratio: null,
+        target: "0 errors",
+        verdict: mixed.every((r) => r.lists.non2xx + r.lists.errors === 0) ? "met" : "missed",
+        notes: [],
+      },
+      {
+        id: "M1 healthz",
+        what: "GET /healthz every 100 ms (own thread), during the mixed load",
+        db,
+        connections: 1,
+        plan,
+        result: null,
+        ratio: null,
+        target: `p99 ≤ ${20 * scale} ms`,
+        verdict: healthP99 <= 20 * scale ? "met" : "missed",
+        notes: [
+          `p50 ${fixed(med((r) => percentile(r.health.latencies, 50)))} ms, p99 ${fixed(healthP99)} ms, max ${fixed(med((r) => Math.max(...r.health.latencies)))} ms`,
+        ],
+      },
+      {
+        id: "M1 event loop",
+        what: "event-loop delay of the server during the mixed load (/metrics)",
+        db,
+        connections: 0,
+        plan,
+        result: null,
+        ratio: null,
+        target: `max ≤ ${50 * scale} ms`,
+        verdict: loopMax <= 50 * scale ? "met" : "missed",
+        notes: [`p99 ${fixed(med((r) => r.loop.p99))} ms, max ${fixed(loopMax)} ms`],
+      },
+    ];
+  } finally {
+    for (const server of servers) await server.stop();
+    await storage.drop();
+  }
+}

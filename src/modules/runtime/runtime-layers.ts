@@ -1,0 +1,327 @@
+// A runtime bundle is made of three layers, each with its own generation in the database
+// (migration 0056, bumped by triggers by any replica and any write path):
+//   - the project's own rows (environment_id null)            → generation keyed by the project id
+//   - the environment's rows and its delivered credentials     → keyed by the environment id
+//   - the service's own rows and the BUILT_INs only it sees    → keyed by the service id
+// A write moves the generation of the one layer it changes, so it re-derives only the bundles
+// that include that layer (issue #14): an edit in environment X leaves every service of Y
+// cached, an edit of one service's variable rebuilds that service only.
+//
+// Each layer's decrypted rows are kept between rebuilds, sealed (AES-256-GCM) under a key that
+// lives only in this process, with the layer and generation as associated data: a rebuild after
+// an environment edit decrypts that environment's rows again and opens the other two layers in
+// one operation each, instead of decrypting the service's whole lineage row by row. No plaintext
+// stays in memory outside the serialized bundles (those were already cached); these snapshots
+// are no easier to read than the database rows beside the organization keys the keyring holds.
+//
+// Concurrent requests for a layer at one generation wait for one read (single flight).
+import { randomBytes } from "node:crypto";
+import { open, seal } from "../../crypto/envelope.js";
+import type { Keyring } from "../../crypto/keyring.js";
+import { compiledRead, standIn } from "../../db/compiled.js";
+import type { Db } from "../../db/types.js";
+import { cipherRef } from "../credentials/credential-types.js";
+import type { Service } from "../tree/tree-types.js";
+import type { ResolvableVariable } from "../variables/resolve.js";
+import type { VariableScope, VariableType } from "../variables/variable-types.js";
+import type { RuntimeLayer } from "../variables/variables-store.js";
+
+export type { RuntimeLayer };
+
+/** A credential delivered to an environment, with its current artifact (decrypted). */
+export interface LayerCredential {
+  id: string;
+  name: string;
+  typeOf: string;
+  expiresAt: string | null;
+  artifact: string;
+}
+
+export interface LayerContent {
+  variables: ResolvableVariable[];
+  /** Only in an environment's layer. */
+  credentials: LayerCredential[];
+}
+
+/** A service's three layers, in the order their generations compose the bundle's. */
+export function layersOf(service: Pick<Service, "id" | "projectId" | "environmentId">): [RuntimeLayer, RuntimeLayer, RuntimeLayer] {
+  return [
+    { kind: "project", id: service.projectId },
+    { kind: "environment", id: service.environmentId },
+    { kind: "service", id: service.id },
+  ];
+}
+
+/** The bundle's generation: its three layers' generations ("0" for a layer never written). */
+export function composeGeneration(...layers: unknown[]): string {
+  return layers.map((value) => (value === null || value === undefined ? "0" : String(value))).join(".");
+}
+
+/**
+ * A service and its three layers' generations in one statement (one round trip on PostgreSQL):
+ * the row and the generations read together, before any layer's rows.
+ */
+export function createServiceRead(db: Db) {
+  const read = compiledRead<
+    {
+      id: string;
+      organization_id: string;
+      project_id: string;
+      environment_id: string;
+      name: string;
+      type: string;
+      gp: string | number | null;
+      ge: string | number | null;
+      gs: string | number | null;
+    },
+    "id"
+  >(
+    "latch_runtime_service",
+    db
+      .selectFrom("services as s")
+      .leftJoin("runtime_generations as gp", "gp.scope_id", "s.project_id")
+      .leftJoin("runtime_generations as ge", "ge.scope_id", "s.environment_id")
+      .leftJoin("runtime_generations as gs", "gs.scope_id", "s.id")
+      .select(["s.id", "s.organization_id", "s.project_id", "s.environment_id", "s.name", "s.type"])
+      .select(["gp.generation as gp", "ge.generation as ge", "gs.generation as gs"])
+      .where("s.id", "=", standIn("id"))
+      .compile(),
+    ["id"] as const,
+  );
+  return async (serviceId: string) => {
+    const row = (await read(db, { id: serviceId }))[0];
+    if (row === undefined) return undefined;
+    return {
+      service: {
+        id: row.id,
+        organizationId: row.organization_id,
+        projectId: row.project_id,
+        environmentId: row.environment_id,
+        name: row.name,
+        type: row.type as Service["type"],
+      },
+      generations: [row.gp, row.ge, row.gs].map((generation) => (generation === null ? "0" : String(generation))),
+    };
+  };
+}
+
+/** Services by id with their own layer's generation, in one statement. */
+export function createSiblingsRead(db: Db) {
+  return async (
+    ids: string[],
+  ): Promise<Array<{ id: string; name: string; type: Service["type"]; projectId: string; environmentId: string; generation: string }>> => {
+    if (ids.length === 0) return [];
+    const rows = await db
+      .selectFrom("services as s")
+      .leftJoin("runtime_generations as g", "g.scope_id", "s.id")
+      .select(["s.id", "s.name", "s.type", "s.project_id", "s.environment_id", "g.generation"])
+      .where("s.id", "in", ids)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      type: row.type as Service["type"],
+      projectId: row.project_id,
+      environmentId: row.environment_id,
+      generation: row.generation === null ? "0" : String(row.generation),
+    }));
+  };
+}
+
+/**
+ * The services whose bundles a change of these layers changes (issue #19's change feed builds on
+ * it): a project layer reaches every service of the project, an environment layer every service
+ * of the environment, a service layer that service.
+ */
+export async function servicesChangedBy(db: Db, layers: readonly RuntimeLayer[]): Promise<string[]> {
+  const byKind = (kind: RuntimeLayer["kind"]) => layers.filter((layer) => layer.kind === kind).map((layer) => layer.id);
+  const [projects, environments, services] = [byKind("project"), byKind("environment"), byKind("service")];
+  if (projects.length + environments.length + services.length === 0) return [];
+  const rows = await db
+    .selectFrom("services")
+    .select("id")
+    .where((eb) =>
+      eb.or([
+        ...(projects.length > 0 ? [eb("project_id", "in", projects)] : []),
+        ...(environments.length > 0 ? [eb("environment_id", "in", environments)] : []),
+        ...(services.length > 0 ? [eb("id", "in", services)] : []),
+      ]),
+    )
+    .orderBy("id")
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+export interface LayerStats {
+  /** Layers read from the database and decrypted. */
+  layerBuilds: number;
+  /** Layers opened from a snapshot at their current generation. */
+  layerHits: number;
+  /** Values decrypted from the database (variables and credential artifacts) by layer builds. */
+  decrypts: number;
+}
+
+/** Bytes of sealed snapshots kept at most; the least recently used go first. */
+export const LAYER_CACHE_BYTES = 64 * 1024 * 1024;
+
+type Row = [
+  string,
+  string,
+  string,
+  string | null,
+  0 | 1,
+  string | null,
+  boolean | null,
+  string | null,
+  string,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  string | null,
+];
+
+function pack(content: LayerContent): Buffer {
+  const rows: Row[] = content.variables.map((v) => [
+    v.id,
+    v.key,
+    v.variableType,
+    v.value,
+    v.isSecret ? 1 : 0,
+    v.mountPath,
+    v.enableInterpolationInFile,
+    v.parentId,
+    v.projectId,
+    v.environmentId,
+    v.serviceId,
+    v.scope,
+    v.builtInVisibility,
+    v.producerServiceId,
+  ]);
+  return Buffer.from(JSON.stringify([rows, content.credentials]), "utf8");
+}
+
+function unpack(bytes: Buffer): LayerContent {
+  const [rows, credentials] = JSON.parse(bytes.toString("utf8")) as [Row[], LayerCredential[]];
+  return {
+    credentials,
+    variables: rows.map((r) => ({
+      id: r[0],
+      key: r[1],
+      variableType: r[2] as VariableType,
+      value: r[3],
+      isSecret: r[4] === 1,
+      mountPath: r[5],
+      enableInterpolationInFile: r[6],
+      parentId: r[7],
+      parentKey: null,
+      projectId: r[8],
+      environmentId: r[9],
+      serviceId: r[10],
+      scope: r[11] as VariableScope,
+      builtInVisibility: r[12] as ResolvableVariable["builtInVisibility"],
+      producerServiceId: r[13],
+    })),
+  };
+}
+
+export function createLayerCache(deps: {
+  db: Db;
+  keyring: Pick<Keyring, "decrypt">;
+  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
+  maxBytes?: number;
+}) {
+  const { db, keyring, variables } = deps;
+  const maxBytes = deps.maxBytes ?? LAYER_CACHE_BYTES;
+  // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
+  const snapshotKey = randomBytes(32);
+  const entries = new Map<string, { generation: string; sealed: Buffer }>();
+  const flights = new Map<string, { generation: string; promise: Promise<Buffer> }>();
+  const stats: LayerStats = { layerBuilds: 0, layerHits: 0, decrypts: 0 };
+  let bytes = 0;
+
+  const aad = (id: string, generation: string) => Buffer.from(`latch:runtime-layer:${id}:${generation}`, "utf8");
+
+  async function credentialsOf(environmentId: string): Promise<LayerCredential[]> {
+    const rows = await db
+      .selectFrom("credentials")
+      .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
+      .where("environment_id", "=", environmentId)
+      // isDelivered (credentials/credential-mappers.ts): an oauth2-google token stays delivered,
+      // until it expires, while a new consent is pending or failed.
+      .where((eb) => eb.or([eb("status", "=", "succeeded"), eb("provider", "=", "oauth2-google")]))
+      .where("artifact", "is not", null)
+      .execute();
+    const out: LayerCredential[] = [];
+    for (const row of rows) {
+      if (row.artifact === null) continue;
+      const artifact = await keyring.decrypt(row.organization_id, cipherRef(row.id, "artifact", row.name), row.artifact);
+      out.push({ id: row.id, name: row.name, typeOf: row.type_of, expiresAt: row.expires_at, artifact });
+    }
+    // By name, in code: the bundle's bytes must not depend on a database's collation.
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async function build(layer: RuntimeLayer, id: string, generation: string): Promise<Buffer> {
+    const rows = await variables.readLayer(layer);
+    const credentials = layer.kind === "environment" ? await credentialsOf(layer.id) : [];
+    stats.layerBuilds += 1;
+    stats.decrypts += rows.filter((row) => row.value !== null).length + credentials.length;
+    return seal(snapshotKey, pack({ variables: rows, credentials }), aad(id, generation));
+  }
+
+  function remember(id: string, generation: string, sealed: Buffer): void {
+    const old = entries.get(id);
+    if (old !== undefined) {
+      entries.delete(id);
+      bytes -= old.sealed.length;
+    }
+    if (sealed.length > maxBytes) return;
+    for (const [oldest, entry] of entries) {
+      if (bytes + sealed.length <= maxBytes) break;
+      entries.delete(oldest);
+      bytes -= entry.sealed.length;
+    }
+    entries.set(id, { generation, sealed });
+    bytes += sealed.length;
+  }
+
+  return {
+    stats,
+
+    /**
+     * The layer's rows at `generation` (read by the caller before anything else): its snapshot,
+     * or the read under way for that generation, or a new read that later callers wait for.
+     */
+    async get(layer: RuntimeLayer, generation: string): Promise<LayerContent> {
+      const id = `${layer.kind}:${layer.id}`;
+      const entry = entries.get(id);
+      if (entry !== undefined && entry.generation === generation) {
+        stats.layerHits += 1;
+        entries.delete(id);
+        entries.set(id, entry);
+        return unpack(open(snapshotKey, entry.sealed, aad(id, generation), "a runtime layer snapshot"));
+      }
+      let flight = flights.get(id);
+      if (flight === undefined || flight.generation !== generation) {
+        const started = { generation, promise: build(layer, id, generation) };
+        flight = started;
+        flights.set(id, started);
+        started.promise.then(
+          (sealed) => {
+            // A read of a newer generation started meanwhile: it files its own snapshot.
+            if (flights.get(id) !== started) return;
+            flights.delete(id);
+            remember(id, generation, sealed);
+          },
+          () => {
+            if (flights.get(id) === started) flights.delete(id);
+          },
+        );
+      }
+      return unpack(open(snapshotKey, await flight.promise, aad(id, generation), "a runtime layer snapshot"));
+    },
+  };
+}
+
+export type LayerCache = ReturnType<typeof createLayerCache>;
