@@ -47,7 +47,7 @@ function checkedUrl(given: string): string {
     throw new UsageError("--url must be an absolute http:// or https:// URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--url must be an http:// or https:// URL");
-  return url.toString().replace(/\/+$/, "");
+  return withoutTrailingSlashes(url.toString());
 }
 
 export function registerTokenCommands(program: Command): void {
@@ -168,4 +168,11 @@ export function registerTokenCommands(program: Command): void {
         note(`Revoked token ${id}.`);
       }),
     );
+}
+
+/** `text` without the slashes it ends with (a loop: `/\/+$/` is quadratic on a long run of slashes). */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return text.slice(0, end);
 }

@@ -135,7 +135,7 @@ export function createKeyCache(deps: {
     if (source.kind !== "discovery") throw new Error("inline keys have no URL");
     const cached = discovery.get(source.issuer);
     if (cached !== undefined && cached.expiresAt > now() && !forceDiscovery) return cached.jwksUri;
-    const { body, ttlMs } = await getJson(`${source.issuer.replace(/\/+$/, "")}/.well-known/openid-configuration`);
+    const { body, ttlMs } = await getJson(`${withoutTrailingSlashes(source.issuer)}/.well-known/openid-configuration`);
     const document = body as { issuer?: unknown; jwks_uri?: unknown } | null;
     // OpenID Connect Discovery 1.0, 4.3: the document's issuer must be the one asked for.
     if (document === null || typeof document !== "object" || document.issuer !== source.issuer || typeof document.jwks_uri !== "string") {
@@ -234,3 +234,10 @@ export function createKeyCache(deps: {
 }
 
 export type KeyCache = ReturnType<typeof createKeyCache>;
+
+/** `text` without the slashes it ends with (a loop: `/\/+$/` is quadratic on a long run of slashes). */
+function withoutTrailingSlashes(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end -= 1;
+  return text.slice(0, end);
+}
