@@ -40,8 +40,13 @@ function resolveLocal(from: string, specifier: string): string {
   return target;
 }
 
-/** Every file and package an entry loads at run time, following relative imports. */
-function runtimeGraph(entry: string): { files: string[]; packages: string[] } {
+/** Every import of one file, type-only ones included. */
+function allImports(file: string): string[] {
+  return ts.preProcessFile(readFileSync(file, "utf8"), true, true).importedFiles.map((imported) => imported.fileName);
+}
+
+/** Every file and package an entry reaches, following relative imports (`imports` lists a file's). */
+function graph(entry: string, imports: (file: string) => string[]): { files: string[]; packages: string[] } {
   const files = new Set<string>();
   const packages = new Set<string>();
   const pending = [resolve(root, entry)];
@@ -49,7 +54,7 @@ function runtimeGraph(entry: string): { files: string[]; packages: string[] } {
     const file = pending.pop() as string;
     if (files.has(file)) continue;
     files.add(file);
-    for (const specifier of runtimeImports(file)) {
+    for (const specifier of imports(file)) {
       if (specifier.startsWith(".")) pending.push(resolveLocal(file, specifier));
       else packages.add(specifier);
     }
@@ -59,16 +64,26 @@ function runtimeGraph(entry: string): { files: string[]; packages: string[] } {
 
 describe("wire shapes are imported as types only", () => {
   it("the SDK loads nothing outside src/sdk and no package at run time", () => {
-    const graph = runtimeGraph("src/sdk/index.ts");
-    expect(graph.files).toContain("src/sdk/types.ts");
-    expect(graph.files.filter((file) => !file.startsWith("src/sdk/"))).toEqual([]);
-    expect(graph.packages.filter((name) => !name.startsWith("node:"))).toEqual([]);
+    const reached = graph("src/sdk/index.ts", runtimeImports);
+    expect(reached.files).toContain("src/sdk/types.ts");
+    expect(reached.files.filter((file) => !file.startsWith("src/sdk/"))).toEqual([]);
+    expect(reached.packages.filter((name) => !name.startsWith("node:"))).toEqual([]);
   });
 
   it("the dashboard loads nothing outside ui/src but Preact at run time", () => {
-    const graph = runtimeGraph("ui/src/main.tsx");
-    expect(graph.files).toContain("ui/src/screens/matrix.tsx");
-    expect(graph.files.filter((file) => !file.startsWith("ui/src/"))).toEqual([]);
-    expect(graph.packages.filter((name) => name !== "preact" && !name.startsWith("preact/"))).toEqual([]);
+    const reached = graph("ui/src/main.tsx", runtimeImports);
+    expect(reached.files).toContain("ui/src/screens/matrix.tsx");
+    expect(reached.files.filter((file) => !file.startsWith("ui/src/"))).toEqual([]);
+    expect(reached.packages.filter((name) => name !== "preact" && !name.startsWith("preact/"))).toEqual([]);
+  });
+
+  it("the dashboard's types reach only server schema files that import nothing but TypeBox", () => {
+    // ui/tsconfig.json type-checks with the DOM and no Node types: a server file that needs Node
+    // (or pulls the whole server in) must not enter the dashboard's type graph.
+    const types = graph("ui/src/main.tsx", allImports);
+    const server = types.files.filter((file) => !file.startsWith("ui/src/"));
+    expect(server.length).toBeGreaterThan(0);
+    for (const file of server) expect(file).toMatch(/^src\/api\/[a-z-]+\/([a-z-]+-)?schemas?\.ts$/);
+    expect(types.packages.filter((name) => name !== "@sinclair/typebox" && name !== "preact" && !name.startsWith("preact/"))).toEqual([]);
   });
 });

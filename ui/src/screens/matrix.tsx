@@ -5,6 +5,8 @@
 import { useEffect, useState } from "preact/hooks";
 import type { MatrixCell, MatrixCredentialSummary, MatrixResponse, MatrixRow } from "../../../src/api/ui/schemas.js";
 import { get } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
+import { EmptyRow } from "../components/table.js";
 import { setQuery, useQuery } from "../router.js";
 
 // The wire shape is the server's own (src/api/ui/schemas.ts), imported as types only.
@@ -80,7 +82,7 @@ export function MatrixScreen(props: { serviceId: string }) {
         setMatrix(found);
         document.title = `Effective variables of ${found.service.name} · Latch`;
       })
-      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+      .catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [props.serviceId]);
 
   const rows = matrix === null ? [] : onlyUnresolved ? matrix.rows.filter((row) => row.unresolved.length > 0) : matrix.rows;
@@ -91,12 +93,7 @@ export function MatrixScreen(props: { serviceId: string }) {
         <a href="/ui/">Projects</a> · <a href={`/ui/services/${props.serviceId}/variables`}>Manage variables</a>
       </p>
       <h1>Effective variables{matrix === null ? "" : ` of ${matrix.service.name}`}</h1>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {matrix === null && error === null && <p aria-live="polite">Loading…</p>}
+      <LoadState error={error} loading={matrix === null} />
       {matrix !== null && (
         <>
           <p>
@@ -164,11 +161,9 @@ export function MatrixScreen(props: { serviceId: string }) {
                     </td>
                   </tr>
                 ))}
-                {rows.length === 0 && (
-                  <tr>
-                    <td colSpan={6}>No key to show.</td>
-                  </tr>
-                )}
+                <EmptyRow when={rows.length === 0} span={6}>
+                  No key to show.
+                </EmptyRow>
               </tbody>
             </table>
           </div>
