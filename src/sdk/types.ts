@@ -4,7 +4,7 @@
 // (test/sdk/wire-imports.test.ts proves it). What the SDK sends keeps its documented interfaces here;
 // test/sdk/wire-shapes.test.ts fails to type-check when one drifts from the server's request schema.
 import type { Static } from "@sinclair/typebox";
-import type { IdentityView } from "../api/native/identity-schemas.js";
+import type { IdentityView, identitySchemas } from "../api/native/identity-schemas.js";
 import type { TokenCreated, TokenView } from "../api/native/schemas.js";
 import type { EnvironmentResponse, OrganizationResponse, ProjectResponse } from "../api/qovery/tree-schemas.js";
 import type { VariableImport, VariableResponse } from "../api/qovery/variable-schemas.js";
@@ -60,13 +60,7 @@ export type IdentityPatch = Partial<Omit<IdentityInput, "organization_id">>;
 export type Identity = Static<typeof IdentityView>;
 
 /** The answer of a JWT login: the runtime token, shown once. */
-export interface IdentityLogin {
-  token: string;
-  expires_at: string;
-  identity_id: string;
-  service_id: string | null;
-  environment_id: string | null;
-}
+export type IdentityLogin = Static<(typeof identitySchemas)["login"]["response"][201]>;
 
 export interface RuntimeFile {
   key: string;
