@@ -1,4 +1,13 @@
 // Wire shapes the SDK reads and sends, as the server documents them (shared/spec/*.md, /openapi.json).
+// What the server answers is its own TypeBox declaration (src/api/*/…schemas.ts), imported as types
+// only: `import type` is erased from the built JS, so the SDK never loads server code at run time
+// (test/sdk/wire-imports.test.ts proves it). What the SDK sends keeps its documented interfaces here;
+// test/sdk/wire-shapes.test.ts fails to type-check when one drifts from the server's request schema.
+import type { Static } from "@sinclair/typebox";
+import type { IdentityView, identitySchemas } from "../api/native/identity-schemas.js";
+import type { TokenCreated, TokenView } from "../api/native/schemas.js";
+import type { EnvironmentResponse, OrganizationResponse, ProjectResponse } from "../api/qovery/tree-schemas.js";
+import type { VariableImport, VariableResponse } from "../api/qovery/variable-schemas.js";
 
 // ---- native /v1 ------------------------------------------------------------------------------
 
@@ -16,24 +25,10 @@ export interface TokenInput {
   expires_at?: string | null;
 }
 
-export interface Token {
-  id: string;
-  name: string;
-  description: string | null;
-  role: string;
-  organization_id: string | null;
-  project_id: string | null;
-  environment_id: string | null;
-  service_id: string | null;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
+export type Token = Static<typeof TokenView>;
 
-export interface CreatedToken extends Token {
-  /** The secret; shown only in this answer. */
-  token: string;
-}
+/** A new token; `token` is the secret, shown only in this answer. */
+export type CreatedToken = Static<typeof TokenCreated>;
 
 export interface IdentityInput {
   name: string;
@@ -62,36 +57,10 @@ export interface IdentityInput {
 
 export type IdentityPatch = Partial<Omit<IdentityInput, "organization_id">>;
 
-export interface Identity {
-  id: string;
-  name: string;
-  organization_id: string;
-  project_id: string;
-  environment_id: string | null;
-  service_id: string | null;
-  issuer: string;
-  audiences: string[];
-  subject: string;
-  claims: Record<string, string>;
-  key_source: "discovery" | "jwks_uri" | "jwks" | "public_key_pem";
-  jwks_uri: string | null;
-  jwks: { keys: Array<Record<string, unknown>> } | null;
-  public_key_pem: string | null;
-  token_ttl: number;
-  max_uses_per_jwt: number | null;
-  enabled: boolean;
-  created_at: string;
-  updated_at: string;
-}
+export type Identity = Static<typeof IdentityView>;
 
 /** The answer of a JWT login: the runtime token, shown once. */
-export interface IdentityLogin {
-  token: string;
-  expires_at: string;
-  identity_id: string;
-  service_id: string | null;
-  environment_id: string | null;
-}
+export type IdentityLogin = Static<(typeof identitySchemas)["login"]["response"][201]>;
 
 export interface RuntimeFile {
   key: string;
@@ -121,34 +90,9 @@ export type BundleResult = { changed: true; bundle: RuntimeBundle; etag: string 
 export const SERVICE_TYPES = ["APPLICATION", "CONTAINER", "JOB", "HELM", "TERRAFORM", "DATABASE"] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
-export interface Organization {
-  id: string;
-  created_at: string;
-  updated_at?: string;
-  name: string;
-  description?: string | null;
-  plan: string;
-}
-
-export interface Project {
-  id: string;
-  created_at: string;
-  updated_at?: string;
-  name: string;
-  description?: string | null;
-  associated_environments_count?: number;
-  organization: { id: string };
-}
-
-export interface Environment {
-  id: string;
-  created_at: string;
-  updated_at?: string;
-  name: string;
-  mode: string;
-  organization: { id: string };
-  project: { id: string };
-}
+export type Organization = Static<typeof OrganizationResponse>;
+export type Project = Static<typeof ProjectResponse>;
+export type Environment = Static<typeof EnvironmentResponse>;
 
 /** A service as any of the six Qovery service routes answers it; `type` is added by the SDK. */
 export interface Service {
@@ -176,35 +120,11 @@ export const VARIABLE_SCOPES = [
 ] as const;
 export type VariableScope = (typeof VARIABLE_SCOPES)[number];
 
-export interface VariablePointer {
-  id: string;
-  key: string;
-  value?: string | null;
-  mount_path: string | null;
-  scope: VariableScope;
-  variable_type: string;
-}
+/** A variable; `value` is null for a secret: values are write-only. */
+export type Variable = Static<typeof VariableResponse>;
 
-export interface Variable {
-  id: string;
-  created_at: string;
-  updated_at?: string | null;
-  key: string;
-  /** null for a secret: values are write-only. */
-  value: string | null;
-  mount_path: string | null;
-  overridden_variable: VariablePointer | null;
-  aliased_variable: VariablePointer | null;
-  scope: VariableScope;
-  variable_type: string;
-  service_id: string | null;
-  service_name: string | null;
-  service_type: string | null;
-  owned_by: string;
-  is_secret: boolean;
-  description?: string | null;
-  enable_interpolation_in_file?: boolean | null;
-}
+/** The parent of an override or alias. */
+export type VariablePointer = NonNullable<Variable["overridden_variable"]>;
 
 export interface VariableInput {
   key: string;
@@ -230,12 +150,12 @@ export interface VariableImportInput {
   vars: Array<{ name: string; value: string; scope: VariableScope; is_secret: boolean }>;
 }
 
-export interface VariableImportResult {
-  total_variables_to_import: number;
-  successful_imported_variables: Array<{ name: string; value?: string; scope: VariableScope; is_secret: boolean }>;
-  /** Every row not imported, with a code and the reason (a Latch extension; absent from older servers). */
-  skipped_variables?: Array<{ name: string; scope: string; is_secret: boolean; code: string; reason: string }>;
-}
+/**
+ * The import report. `skipped_variables` (every row not imported, with a code and the reason) is a
+ * Latch extension that older servers do not send, hence optional here.
+ */
+export type VariableImportResult = Omit<Static<typeof VariableImport>, "skipped_variables"> &
+  Partial<Pick<Static<typeof VariableImport>, "skipped_variables">>;
 
 /** Where a variable lives: the scope and the id of the project, environment or service. */
 export interface VariableParent {

@@ -1,16 +1,10 @@
 // Every call goes to this origin: the Qovery face (/qovery), the Reactor face (/reactor) and the
 // dashboard's own endpoints (/ui/api). The session cookie authenticates them; the CSRF token is
 // kept in memory only (never in web storage) and sent on every unsafe request.
+import type { SessionView } from "../../src/api/ui/schemas.js";
 
-export interface Session {
-  signed_in: true;
-  name: string;
-  role: string;
-  organization_id: string | null;
-  csrf_token: string;
-  idle_expires_at: string;
-  expires_at: string;
-}
+/** A signed-in session: the server's own wire shape (src/api/ui/schemas.ts), imported as a type only. */
+export type Session = SessionView;
 
 export class ApiError extends Error {
   constructor(

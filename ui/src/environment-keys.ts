@@ -1,12 +1,12 @@
 // Which keys an environment has, by one rule shared by Home's "missing keys" badge and the
 // Compare screen: a key is present when the environment defines it or inherits it unchanged
 // from the project, overridden when the environment overrides it, missing otherwise.
+import type { Static } from "@sinclair/typebox";
+import type { EnvironmentResponse } from "../../src/api/qovery/tree-schemas.js";
 import { ApiError, get } from "./api.js";
 
-export interface Environment {
-  id: string;
-  name: string;
-}
+// The fields read here, picked from the server's own wire shapes (imported as types only).
+export type Environment = Pick<Static<typeof EnvironmentResponse>, "id" | "name">;
 export interface VariableMeta {
   key: string;
   scope: string;

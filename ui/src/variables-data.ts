@@ -2,34 +2,10 @@
 // allow on a row (and why not, in words), the `.env` parser, and the import preview, which
 // predicts outcome by outcome what the server's import (modules/variables/variables-import.ts)
 // will do with the same entries: created, overridden, updated or skipped, or refused outright.
+import type { VariableRow, VariablesPage } from "../../src/api/ui/schemas.js";
 
-export interface VariableRow {
-  id: string;
-  key: string;
-  /** Plain variables only; null for a secret or an alias. */
-  value: string | null;
-  is_secret: boolean;
-  is_file: boolean;
-  scope: string;
-  variable_type: string;
-  mount_path: string | null;
-  description: string | null;
-  base_key: string | null;
-  base_scope: string | null;
-  base_type: string | null;
-  own: boolean;
-  overridden_here: boolean;
-  updated_at: string;
-  last_changed_by: string | null;
-  last_changed_at: string | null;
-}
-
-export interface VariablesPage {
-  service: { id: string; name: string; type: string; project_id: string; environment_id: string };
-  page: { number: number; size: number; total_count: number; total_pages: number };
-  results: VariableRow[];
-  built_in: VariableRow[];
-}
+// The paged read's wire shape is the server's own (src/api/ui/schemas.ts), imported as types only.
+export type { VariableRow, VariablesPage };
 
 export interface Permission {
   allowed: boolean;

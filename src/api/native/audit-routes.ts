@@ -5,28 +5,10 @@ import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
+import { AuditEvent } from "./history-schemas.js";
 import { NativeError } from "./schemas.js";
 
 const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
-
-const AuditEvent = Type.Object({
-  id: Type.String(),
-  chain_id: Type.String(),
-  seq: Type.Integer(),
-  organization_id: Nullable(Type.String()),
-  created_at: Type.String(),
-  actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
-  action: Type.String(),
-  resource: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
-  request_id: Nullable(Type.String()),
-  source_address: Nullable(Type.String()),
-  user_agent: Nullable(Type.String()),
-  result: Type.String(),
-  count: Type.Integer(),
-  details: Type.Record(Type.String(), Type.Unknown()),
-  prev_hash: Type.String(),
-  hash: Type.String(),
-});
 
 const VerifyReport = Type.Object({
   intact: Type.Boolean(),

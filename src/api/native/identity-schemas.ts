@@ -18,7 +18,11 @@ export const IdentityView = Type.Object({
   audiences: Type.Array(Type.String()),
   subject: Type.String(),
   claims: Claims,
-  key_source: Type.String({ enum: ["discovery", "jwks_uri", "jwks", "public_key_pem"] } as never),
+  // The same JSON schema as Type.String({ enum }), typed as the union the SDK's Identity exposes.
+  key_source: Type.Unsafe<"discovery" | "jwks_uri" | "jwks" | "public_key_pem">({
+    type: "string",
+    enum: ["discovery", "jwks_uri", "jwks", "public_key_pem"],
+  }),
   jwks_uri: Nullable(Type.String()),
   jwks: Nullable(Jwks),
   public_key_pem: Nullable(Type.String()),

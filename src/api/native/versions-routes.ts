@@ -6,19 +6,10 @@ import { Type } from "@sinclair/typebox";
 import type { Context } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
+import { VersionView } from "./history-schemas.js";
 import { NativeError } from "./schemas.js";
 
 const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError, 409: NativeError };
-
-const VersionView = Type.Object({
-  version: Type.Integer(),
-  created_at: Type.String(),
-  actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
-  action: Type.String(),
-  key: Type.String(),
-  description: Nullable(Type.String()),
-  deleted: Type.Boolean(),
-});
 
 const VariableMetadata = Type.Object({
   id: Type.String(),

@@ -5,64 +5,10 @@ import type { Context } from "../../context.js";
 import { isDelivered } from "../../modules/credentials/credential-mappers.js";
 import { toReactorId } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
-import { buildMatrix, MATRIX_COLUMNS } from "./matrix.js";
-import { Nullable, ServiceSummary } from "./schemas.js";
+import { buildMatrix } from "./matrix.js";
+import { MATRIX_COLUMNS, MatrixResponse } from "./schemas.js";
 import { loadVariableService, ServiceParams, serviceSummary } from "./services.js";
 import { uiVariablesRoutes } from "./variables-routes.js";
-
-const Cell = {
-  type: ["object", "null"],
-  properties: {
-    state: { type: "string" },
-    variable_id: Nullable("string"),
-    variable_type: { type: "string" },
-    is_secret: { type: "boolean" },
-    alias_of: Nullable("string"),
-    overrides: Nullable("string"),
-    credential: {
-      type: ["object", "null"],
-      properties: { id: { type: "string" }, name: { type: "string" }, status: { type: "string" } },
-    },
-  },
-} as const;
-
-const MatrixResponse = {
-  type: "object",
-  properties: {
-    service: ServiceSummary,
-    columns: { type: "array", items: { type: "string" } },
-    unresolved_count: { type: "integer" },
-    credentials: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          id: { type: "string" },
-          name: { type: "string" },
-          status: { type: "string" },
-          variable_name: { type: "string" },
-          delivered: { type: "boolean" },
-        },
-      },
-    },
-    rows: {
-      type: "array",
-      items: {
-        type: "object",
-        properties: {
-          key: { type: "string" },
-          winner: { type: "string" },
-          is_secret: { type: "boolean" },
-          is_file: { type: "boolean" },
-          references: { type: "array", items: { type: "string" } },
-          unresolved: { type: "array", items: { type: "string" } },
-          references_hidden: { type: "boolean" },
-          cells: { type: "object", properties: Object.fromEntries(MATRIX_COLUMNS.map((column) => [column, Cell])) },
-        },
-      },
-    },
-  },
-} as const;
 
 export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   await app.register(uiVariablesRoutes, { context });
@@ -70,7 +16,7 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
   app.get(
     "/api/services/:serviceId/matrix",
     { schema: { hide: true, params: ServiceParams, response: { 200: MatrixResponse } } },
-    async (request: FastifyRequest<{ Params: { serviceId: string } }>) => {
+    async (request: FastifyRequest<{ Params: { serviceId: string } }>): Promise<MatrixResponse> => {
       const actor = principalOf(request);
       const service = await loadVariableService(context, actor, request.params.serviceId);
       const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);

@@ -13,9 +13,10 @@
 import { credentialVariableName } from "../../modules/credentials/credential-types.js";
 import type { VariableScope, VariableView } from "../../modules/variables/variable-types.js";
 import { isServiceScope, scopeLevel } from "../../modules/variables/variable-types.js";
+import { MATRIX_COLUMNS, type MatrixCell, type MatrixColumn, type MatrixRow } from "./schemas.js";
 
-export const MATRIX_COLUMNS = ["BUILT_IN", "PROJECT", "ENVIRONMENT", "SERVICE"] as const;
-export type MatrixColumn = (typeof MATRIX_COLUMNS)[number];
+// The wire shapes (cells, rows, columns) are declared once in schemas.ts; the dashboard reads them too.
+export { MATRIX_COLUMNS, type MatrixCell, type MatrixColumn, type MatrixRow };
 
 /** A credential attached to the service's environment: metadata only, never its artifact. */
 export interface MatrixCredentialInput {
@@ -34,36 +35,6 @@ export interface MatrixCredential extends MatrixCredentialInput {
   variable_name: string;
   /** Whether the runtime injects the variable now (the credential has succeeded). */
   delivered: boolean;
-}
-
-export interface MatrixCell {
-  /** effective: defined here and wins; overridden: defined here, a narrower level wins. */
-  state: "effective" | "overridden";
-  /** The variable's id; null for a credential's variable. */
-  variable_id: string | null;
-  /** The variable's type, or CREDENTIAL for a credential's injected variable. */
-  variable_type: string;
-  is_secret: boolean;
-  /** For an alias, the key it points to. */
-  alias_of: string | null;
-  /** For an override, the key of the variable it overrides (the same key). */
-  overrides: string | null;
-  /** For a credential's injected variable: which credential, and its status. */
-  credential: { id: string; name: string; status: string } | null;
-}
-
-export interface MatrixRow {
-  key: string;
-  cells: Record<MatrixColumn, MatrixCell | null>;
-  winner: MatrixColumn;
-  is_secret: boolean;
-  is_file: boolean;
-  /** `{{KEY}}` references in the winning plain value (or the aliased one's). */
-  references: string[];
-  /** References (and alias targets) that this service does not have. */
-  unresolved: string[];
-  /** The winning value is secret: its references are not read for the dashboard. */
-  references_hidden: boolean;
 }
 
 export interface Matrix {

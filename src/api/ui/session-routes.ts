@@ -8,6 +8,7 @@ import type { Principal } from "../../modules/access/access-types.js";
 import { SESSION_ABSOLUTE_MS } from "../../modules/access/ui-sessions.js";
 import { principalOf } from "../http/principal.js";
 import { requestMetaOf, sessionOf } from "../http/session-auth.js";
+import { SessionResponse, type SessionView } from "./schemas.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -32,22 +33,7 @@ const SessionBody = {
   properties: { token: { type: "string", minLength: 1, maxLength: 512 } },
 } as const;
 
-const SessionResponse = {
-  type: "object",
-  properties: {
-    signed_in: { type: "boolean" },
-    name: { type: "string" },
-    role: { type: "string" },
-    organization_id: { type: ["string", "null"] },
-    project_id: { type: ["string", "null"] },
-    environment_id: { type: ["string", "null"] },
-    csrf_token: { type: "string" },
-    idle_expires_at: { type: "string" },
-    expires_at: { type: "string" },
-  },
-} as const;
-
-function view(principal: Principal, csrfToken: string, idleExpiresAt: string, expiresAt: string) {
+function view(principal: Principal, csrfToken: string, idleExpiresAt: string, expiresAt: string): SessionView {
   return {
     signed_in: true,
     name: principal.name,

@@ -6,52 +6,11 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
 import type { VariableView } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
-import { Nullable, ServiceSummary } from "./schemas.js";
+import { type VariableRow, VariablesPage } from "./schemas.js";
 import { loadVariableService, ServiceParams, serviceSummary } from "./services.js";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 100;
-
-const Row = {
-  type: "object",
-  properties: {
-    id: { type: "string" },
-    key: { type: "string" },
-    value: Nullable("string"),
-    is_secret: { type: "boolean" },
-    is_file: { type: "boolean" },
-    scope: { type: "string" },
-    variable_type: { type: "string" },
-    mount_path: Nullable("string"),
-    description: Nullable("string"),
-    base_key: Nullable("string"),
-    base_scope: Nullable("string"),
-    base_type: Nullable("string"),
-    own: { type: "boolean" },
-    overridden_here: { type: "boolean" },
-    updated_at: { type: "string" },
-    last_changed_by: Nullable("string"),
-    last_changed_at: Nullable("string"),
-  },
-} as const;
-
-const PageResponse = {
-  type: "object",
-  properties: {
-    service: ServiceSummary,
-    page: {
-      type: "object",
-      properties: {
-        number: { type: "integer" },
-        size: { type: "integer" },
-        total_count: { type: "integer" },
-        total_pages: { type: "integer" },
-      },
-    },
-    results: { type: "array", items: Row },
-    built_in: { type: "array", items: Row },
-  },
-} as const;
 
 const Query = {
   type: "object",
@@ -71,7 +30,7 @@ function rowOf(
   view: VariableView,
   flags: { own: boolean; overriddenHere: boolean },
   changes: Map<string, { name: string; at: string }>,
-): Record<string, unknown> {
+): VariableRow {
   const change = changes.get(view.id);
   const plain = !view.isSecret && view.variableType !== "ALIAS";
   return {
@@ -98,8 +57,8 @@ function rowOf(
 export const uiVariablesRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.get(
     "/api/services/:serviceId/variables",
-    { schema: { hide: true, params: ServiceParams, querystring: Query, response: { 200: PageResponse } } },
-    async (request: PageRequest) => {
+    { schema: { hide: true, params: ServiceParams, querystring: Query, response: { 200: VariablesPage } } },
+    async (request: PageRequest): Promise<VariablesPage> => {
       const actor = principalOf(request);
       const service = await loadVariableService(context, actor, request.params.serviceId);
       const size = request.query["page[size]"];

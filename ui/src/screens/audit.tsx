@@ -1,21 +1,17 @@
 // The audit log (admin only): filters kept in the URL so a reload or a shared link shows the same
 // rows, server-side pages through next_cursor, and a CSV of the loaded rows built in the browser.
 // Events never hold a value, so neither does the table nor the CSV.
+
 import { useEffect, useState } from "preact/hooks";
+import type { AuditEvent } from "../../../src/api/native/history-schemas.js";
 import { get } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
+import { EmptyRow, HeadRow } from "../components/table.js";
 import { dateTime } from "../format.js";
 import { setQuery, useQuery } from "../router.js";
 
-export interface AuditEvent {
-  id: string;
-  created_at: string;
-  actor: { token_id: string | null; name: string };
-  action: string;
-  resource: { type: string; id: string | null };
-  result: string;
-  count: number;
-  source_address: string | null;
-}
+/** The server's own wire shape (src/api/native/history-schemas.ts), imported as a type only. */
+export type { AuditEvent };
 
 interface AuditPage {
   results: AuditEvent[];
@@ -95,7 +91,7 @@ export function AuditScreen() {
         setEvents(page.results);
         setNext(page.next_cursor);
       })
-      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+      .catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [key]);
 
   async function loadMore() {
@@ -106,7 +102,7 @@ export function AuditScreen() {
       setEvents((current) => [...(current ?? []), ...page.results]);
       setNext(page.next_cursor);
     } catch (caught: unknown) {
-      setError(caught instanceof Error ? caught.message : "Loading failed");
+      setError(errorText(caught, "Loading failed"));
     } finally {
       setLoadingMore(false);
     }
@@ -135,12 +131,7 @@ export function AuditScreen() {
           Apply filters
         </button>
       </form>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {events === null && error === null && <p aria-live="polite">Loading…</p>}
+      <LoadState error={error} loading={events === null} />
       {events !== null && (
         <>
           <p>
@@ -153,16 +144,7 @@ export function AuditScreen() {
           <div class="scroll">
             <table class="audit">
               <caption>Audit events, newest first</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Actor</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Resource</th>
-                  <th scope="col">Result</th>
-                  <th scope="col">Count</th>
-                </tr>
-              </thead>
+              <HeadRow columns={["Time", "Actor", "Action", "Resource", "Result", "Count"]} />
               <tbody>
                 {events.map((event) => (
                   <tr key={event.id} data-event={event.id} data-action={event.action}>
@@ -186,11 +168,9 @@ export function AuditScreen() {
                     <td>{event.count}</td>
                   </tr>
                 ))}
-                {events.length === 0 && (
-                  <tr>
-                    <td colSpan={6}>No event matches.</td>
-                  </tr>
-                )}
+                <EmptyRow when={events.length === 0} span={6}>
+                  No event matches.
+                </EmptyRow>
               </tbody>
             </table>
           </div>

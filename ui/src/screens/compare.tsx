@@ -3,6 +3,9 @@
 // environment, an "only missing" filter kept in the URL and create-from-a-missing-cell.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, request } from "../api.js";
+import { DialogForm } from "../components/dialog.js";
+import { errorText, LoadState, StatusLine } from "../components/feedback.js";
+import { EmptyRow } from "../components/table.js";
 import {
   comparedKeys,
   denied,
@@ -42,7 +45,7 @@ export function CompareScreen(props: { projectId: string }) {
       setLoaded({ columns, keys: comparedKeys(columns) });
     } catch (caught) {
       if (denied(caught)) setNoAccess(true);
-      else setError(caught instanceof Error ? caught.message : "Loading failed");
+      else setError(errorText(caught, "Loading failed"));
     }
   }
 
@@ -76,7 +79,7 @@ export function CompareScreen(props: { projectId: string }) {
       setStatus(`${target.key} created in ${target.environment.name}`);
       await load();
     } catch (caught) {
-      setFormError(caught instanceof Error ? caught.message : "Creating failed");
+      setFormError(errorText(caught, "Creating failed"));
     } finally {
       setBusy(false);
     }
@@ -100,16 +103,9 @@ export function CompareScreen(props: { projectId: string }) {
           Only keys missing somewhere
         </label>
       </p>
-      <p role="status" aria-live="polite">
-        {status}
-      </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <StatusLine message={status} />
       {noAccess && <p>No access: this session may not list the project's environments.</p>}
-      {loaded === null && error === null && !noAccess && <p aria-live="polite">Loading environments…</p>}
+      <LoadState error={error} loading={loaded === null && !noAccess} label="Loading environments…" />
       {loaded !== null && (
         <>
           <ul class="counts" aria-label="Counts per environment">
@@ -134,11 +130,9 @@ export function CompareScreen(props: { projectId: string }) {
               </tr>
             </thead>
             <tbody>
-              {rows.length === 0 && (
-                <tr>
-                  <td colSpan={columns.length + 1}>{onlyMissing ? "No key is missing." : "No environment variable yet."}</td>
-                </tr>
-              )}
+              <EmptyRow when={rows.length === 0} span={columns.length + 1}>
+                {onlyMissing ? "No key is missing." : "No environment variable yet."}
+              </EmptyRow>
               {rows.map((key) => (
                 <tr key={key} data-key={key}>
                   <th scope="row">{key}</th>
@@ -164,37 +158,28 @@ export function CompareScreen(props: { projectId: string }) {
           </table>
         </>
       )}
-      <dialog ref={dialog} aria-labelledby="create-title" onClose={() => setTarget(null)}>
-        <form onSubmit={create}>
-          <h2 id="create-title">
-            Create {target?.key ?? "a variable"} in {target?.environment.name ?? "this environment"}
-          </h2>
-          <p>
-            <label for="create-key">Key</label> <input id="create-key" name="key" required value={target?.key ?? ""} readOnly />
-          </p>
-          <p>
-            <label for="create-value">Value</label> <input id="create-value" name="value" autoComplete="off" />
-          </p>
-          <p>
-            <label>
-              <input type="checkbox" name="is_secret" /> Secret
-            </label>
-          </p>
-          {formError !== null && (
-            <p class="error" role="alert">
-              {formError}
-            </p>
-          )}
-          <p class="actions">
-            <button type="submit" disabled={busy}>
-              Create
-            </button>{" "}
-            <button type="button" onClick={() => dialog.current?.close()}>
-              Cancel
-            </button>
-          </p>
-        </form>
-      </dialog>
+      <DialogForm
+        dialog={dialog}
+        titleId="create-title"
+        title={`Create ${target?.key ?? "a variable"} in ${target?.environment.name ?? "this environment"}`}
+        submit="Create"
+        busy={busy}
+        error={formError}
+        onSubmit={create}
+        onClose={() => setTarget(null)}
+      >
+        <p>
+          <label for="create-key">Key</label> <input id="create-key" name="key" required value={target?.key ?? ""} readOnly />
+        </p>
+        <p>
+          <label for="create-value">Value</label> <input id="create-value" name="value" autoComplete="off" />
+        </p>
+        <p>
+          <label>
+            <input type="checkbox" name="is_secret" /> Secret
+          </label>
+        </p>
+      </DialogForm>
     </main>
   );
 }

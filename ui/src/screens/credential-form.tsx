@@ -5,6 +5,7 @@
 // 422 errors appear beside the field they concern (by source.pointer).
 import { useEffect, useState } from "preact/hooks";
 import { ApiError, get, reactorId, request } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
 import {
   DEFAULT_REFRESH_OFFSET,
   durationWords,
@@ -86,7 +87,7 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
         }
         setLoading(false);
       } catch (caught) {
-        if (live) setErrors({ form: caught instanceof Error ? caught.message : "Loading failed" });
+        if (live) setErrors({ form: errorText(caught, "Loading failed") });
       }
     })();
     return () => {
@@ -128,7 +129,7 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
         try {
           credentials[field.name] = wireValue(field, text);
         } catch (caught) {
-          found[field.name] = caught instanceof Error ? caught.message : "Unreadable";
+          found[field.name] = errorText(caught, "Unreadable");
         }
       }
     }
@@ -179,12 +180,7 @@ export function CredentialFormScreen(props: { projectId: string; secretId?: stri
         <a href="/ui/">Projects</a> · <a href={`/ui/projects/${props.projectId}/credentials`}>Credentials</a>
       </p>
       <h1>{editing ? "Edit credential" : "New credential"}</h1>
-      {errors.form !== undefined && (
-        <p class="error" role="alert">
-          {errors.form}
-        </p>
-      )}
-      {loading && errors.form === undefined && <p>Loading…</p>}
+      <LoadState error={errors.form} loading={loading} />
       {consentUrl !== null && (
         <section aria-labelledby="consent-heading" data-consent="">
           <h2 id="consent-heading">Google needs your consent</h2>

@@ -4,6 +4,9 @@
 // the consent comes back to Latch's callback, and the poll then finds it Succeeded.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { ApiError, request } from "../api.js";
+import { errorText, LoadState, StatusLine } from "../components/feedback.js";
+import { Pager } from "../components/pager.js";
+import { HeadRow } from "../components/table.js";
 import { environmentName, loadCredentialsPage, type Pagination } from "../credentials-data.js";
 import { dateTime, lastError, relative, type SecretResource, statusLabel } from "../format.js";
 import { setQuery, useQuery } from "../router.js";
@@ -39,7 +42,7 @@ export function CredentialsScreen(props: { projectId: string }) {
       setEnvironments(loaded.environments);
       setError(null);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : "Loading failed");
+      setError(errorText(caught, "Loading failed"));
     }
   }
 
@@ -109,32 +112,14 @@ export function CredentialsScreen(props: { projectId: string }) {
       <p>
         <a href={`/ui/projects/${props.projectId}/credentials/new`}>New credential</a>
       </p>
-      <p role="status" aria-live="polite" class="live">
-        {announcement}
-      </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {secrets === null && error === null && <p>Loading…</p>}
+      <StatusLine message={announcement} reserve />
+      <LoadState error={error} loading={secrets === null} />
       {secrets !== null && secrets.length === 0 && <p>No credential in this project.</p>}
       {secrets !== null && secrets.length > 0 && (
         <div class="scroll">
           <table>
             <caption>Credentials of this project and their health</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Status</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Next refresh</th>
-                <th scope="col">Last error</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <HeadRow columns={["Name", "Type", "Environment", "Status", "Expires", "Next refresh", "Last error", "Actions"]} />
             <tbody>
               {secrets.map((secret) => {
                 const label = statusLabel(secret);
@@ -187,23 +172,9 @@ export function CredentialsScreen(props: { projectId: string }) {
         </div>
       )}
       {pagination !== null && (
-        <nav class="pager" aria-label="Pages">
-          <button type="button" disabled={pageNumber <= 1} onClick={() => go(1)}>
-            First
-          </button>
-          <button type="button" disabled={pageNumber <= 1} onClick={() => go(pageNumber - 1)}>
-            Previous
-          </button>
-          <span data-page>
-            Page {pagination.current_page} of {pagination.total_pages} ({pagination.total_count} credentials)
-          </span>
-          <button type="button" disabled={pageNumber >= pagination.total_pages} onClick={() => go(pageNumber + 1)}>
-            Next
-          </button>
-          <button type="button" disabled={pageNumber >= pagination.total_pages} onClick={() => go(pagination.total_pages)}>
-            Last
-          </button>
-        </nav>
+        <Pager number={pageNumber} total={pagination.total_pages} go={go}>
+          Page {pagination.current_page} of {pagination.total_pages} ({pagination.total_count} credentials)
+        </Pager>
       )}
     </main>
   );

@@ -1,18 +1,16 @@
 // The history of one variable and rollback through a confirm dialog. Versions carry no value
 // (the server never sends one), so a change reads "value changed", secret or not.
+
 import { useEffect, useRef, useState } from "preact/hooks";
+import type { VersionView } from "../../../src/api/native/history-schemas.js";
 import { get, request } from "../api.js";
+import { DialogForm } from "../components/dialog.js";
+import { errorText, LoadState, StatusLine } from "../components/feedback.js";
+import { HeadRow } from "../components/table.js";
 import { dateTime } from "../format.js";
 
-interface Version {
-  version: number;
-  created_at: string;
-  actor: { token_id: string | null; name: string };
-  action: string;
-  key: string;
-  description: string | null;
-  deleted: boolean;
-}
+/** The server's own wire shape (src/api/native/history-schemas.ts), imported as a type only. */
+type Version = VersionView;
 
 const ACTION_WORDS: Record<string, string> = {
   create: "created",
@@ -48,7 +46,7 @@ export function HistoryScreen(props: { variableId: string }) {
   useEffect(() => {
     setVersions(null);
     setError(null);
-    load().catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+    load().catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [variableId]);
 
   function ask(version: Version) {
@@ -67,7 +65,7 @@ export function HistoryScreen(props: { variableId: string }) {
       setAnnouncement(`Rolled back to version ${target.version}`);
     } catch (caught: unknown) {
       dialog.current?.close();
-      setError(caught instanceof Error ? caught.message : "Rollback failed");
+      setError(errorText(caught, "Rollback failed"));
     } finally {
       setBusy(false);
     }
@@ -82,27 +80,12 @@ export function HistoryScreen(props: { variableId: string }) {
         <a href="/ui/">Projects</a>
       </p>
       <h1>History{key === null ? "" : ` of ${key}`}</h1>
-      <p role="status" aria-live="polite">
-        {announcement}
-      </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {versions === null && error === null && <p aria-live="polite">Loading…</p>}
+      <StatusLine message={announcement} />
+      <LoadState error={error} loading={versions === null} />
       {versions !== null && (
         <table class="history">
           <caption>Versions, newest first. No value is shown here.</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Change</th>
-              <th scope="col">Action</th>
-            </tr>
-          </thead>
+          <HeadRow columns={["Version", "When", "Who", "Change", "Action"]} />
           <tbody>
             {versions.map((version, index) => (
               <tr key={version.version} data-version={version.version}>
@@ -126,22 +109,19 @@ export function HistoryScreen(props: { variableId: string }) {
           </tbody>
         </table>
       )}
-      <dialog ref={dialog} aria-labelledby="rollback-title" onClose={() => setTarget(null)}>
-        <form method="dialog" onSubmit={confirm}>
-          <h2 id="rollback-title">Roll back {key ?? "this variable"}?</h2>
-          <p>
-            {target === null ? "" : `Version ${target.version} is written back as a new version; the current state stays in the history.`}
-          </p>
-          <p class="actions">
-            <button type="submit" disabled={busy}>
-              Roll back
-            </button>{" "}
-            <button type="button" onClick={() => dialog.current?.close()}>
-              Cancel
-            </button>
-          </p>
-        </form>
-      </dialog>
+      <DialogForm
+        dialog={dialog}
+        titleId="rollback-title"
+        title={`Roll back ${key ?? "this variable"}?`}
+        submit="Roll back"
+        busy={busy}
+        onSubmit={confirm}
+        onClose={() => setTarget(null)}
+      >
+        <p>
+          {target === null ? "" : `Version ${target.version} is written back as a new version; the current state stays in the history.`}
+        </p>
+      </DialogForm>
     </main>
   );
 }

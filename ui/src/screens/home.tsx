@@ -1,17 +1,16 @@
 // Home: organization → project → environment → service, with per-environment badges for keys
 // missing compared with the sibling environments and for credentials that need attention.
+import type { Static } from "@sinclair/typebox";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { EnvironmentResponse, ProjectResponse } from "../../../src/api/qovery/tree-schemas.js";
 import { get, getAllReactor, reactorId, uuidOf } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
 import { type EnvironmentKeys, loadEnvironmentKeys, missingKeys } from "../environment-keys.js";
 import { type SecretResource, statusLabel } from "../format.js";
 
-interface Named {
-  id: string;
-  name: string;
-}
-interface Environment extends Named {
-  mode: string;
-}
+// The fields read here, picked from the server's own wire shapes (imported as types only).
+type Named = Pick<Static<typeof ProjectResponse>, "id" | "name">;
+type Environment = Pick<Static<typeof EnvironmentResponse>, "id" | "name" | "mode">;
 interface Service extends Named {
   type: string;
 }
@@ -97,7 +96,7 @@ export function HomeScreen() {
         all.push(...(await Promise.all(list.map((project) => loadProject(organization, project)))));
       }
       setProjects(all);
-    })().catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+    })().catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, []);
 
   useEffect(() => {
@@ -158,12 +157,7 @@ export function HomeScreen() {
           Press <kbd>/</kbd> to search
         </span>
       </search>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {shown === null && error === null && <p aria-live="polite">Loading projects…</p>}
+      <LoadState error={error} loading={shown === null} label="Loading projects…" />
       {shown !== null && shown.length === 0 && <p>No project matches.</p>}
       {shown !== null && (
         <ul class="tree" aria-label="Projects">

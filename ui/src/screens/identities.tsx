@@ -2,23 +2,15 @@
 // get a short-lived runtime token, bound to which service or environment, with what lifetime.
 // Read-only here: identities are created with the API, the CLI or the SDK; the audit log shows
 // each login and the reason of each refusal.
+import type { Static } from "@sinclair/typebox";
 import { useEffect, useState } from "preact/hooks";
+import type { IdentityView } from "../../../src/api/native/identity-schemas.js";
 import { get } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
+import { HeadRow } from "../components/table.js";
 
-interface Identity {
-  id: string;
-  name: string;
-  environment_id: string | null;
-  service_id: string | null;
-  issuer: string;
-  audiences: string[];
-  subject: string;
-  claims: Record<string, string>;
-  key_source: string;
-  token_ttl: number;
-  max_uses_per_jwt: number | null;
-  enabled: boolean;
-}
+/** The server's own wire shape (src/api/native/identity-schemas.ts), imported as a type only. */
+type Identity = Static<typeof IdentityView>;
 
 interface Named {
   id: string;
@@ -67,7 +59,7 @@ export function IdentitiesScreen(props: { projectId: string }) {
         setNames(loaded);
         setIdentities(list.results);
       })
-      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+      .catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [props.projectId]);
 
   return (
@@ -83,30 +75,14 @@ export function IdentitiesScreen(props: { projectId: string }) {
         A workload trades a JWT from its platform (GitHub Actions, GitLab CI, Kubernetes…) for a short-lived runtime token. Create
         identities with <code>POST /v1/identities</code>.
       </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {identities === null && error === null && <p>Loading…</p>}
+      <LoadState error={error} loading={identities === null} />
       {identities !== null && identities.length === 0 && <p>No workload identity in this project.</p>}
       {identities !== null && identities.length > 0 && (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable table must be reachable by keyboard (axe scrollable-region-focusable)
         <section class="scroll" tabIndex={0} aria-label="Workload identities">
           <table>
             <caption>Workload identities of this project</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Bound to</th>
-                <th scope="col">Issuer</th>
-                <th scope="col">Audiences</th>
-                <th scope="col">Subject and claims</th>
-                <th scope="col">Keys</th>
-                <th scope="col">Token lifetime</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
+            <HeadRow columns={["Name", "Bound to", "Issuer", "Audiences", "Subject and claims", "Keys", "Token lifetime", "Status"]} />
             <tbody>
               {identities.map((identity) => (
                 <tr key={identity.id} data-identity={identity.name}>

@@ -3,43 +3,17 @@
 // LATCH_CREDENTIAL_<NAME> variables of the environment's succeeded credentials are rows too: the
 // runtime injects them at the BUILT_IN level, so they show in that column, by credential name.
 import { useEffect, useState } from "preact/hooks";
+import type { MatrixCell, MatrixCredentialSummary, MatrixResponse, MatrixRow } from "../../../src/api/ui/schemas.js";
 import { get } from "../api.js";
+import { errorText, LoadState } from "../components/feedback.js";
+import { EmptyRow } from "../components/table.js";
 import { setQuery, useQuery } from "../router.js";
 
-const COLUMNS = ["BUILT_IN", "PROJECT", "ENVIRONMENT", "SERVICE"] as const;
-type Column = (typeof COLUMNS)[number];
-
-interface Cell {
-  state: "effective" | "overridden";
-  variable_id: string | null;
-  variable_type: string;
-  is_secret: boolean;
-  alias_of: string | null;
-  credential: { id: string; name: string; status: string } | null;
-}
-interface Credential {
-  id: string;
-  name: string;
-  status: string;
-  variable_name: string;
-  delivered: boolean;
-}
-interface Row {
-  key: string;
-  winner: Column;
-  is_secret: boolean;
-  is_file: boolean;
-  references: string[];
-  unresolved: string[];
-  references_hidden: boolean;
-  cells: Record<Column, Cell | null>;
-}
-interface Matrix {
-  service: { id: string; name: string; type: string; project_id: string; environment_id: string };
-  unresolved_count: number;
-  credentials: Credential[];
-  rows: Row[];
-}
+// The wire shape is the server's own (src/api/ui/schemas.ts), imported as types only.
+type Cell = MatrixCell;
+type Credential = MatrixCredentialSummary;
+type Row = MatrixRow;
+type Matrix = MatrixResponse;
 
 function cellText(cell: Cell | null): string {
   if (cell === null) return "absent";
@@ -108,7 +82,7 @@ export function MatrixScreen(props: { serviceId: string }) {
         setMatrix(found);
         document.title = `Effective variables of ${found.service.name} · Latch`;
       })
-      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+      .catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [props.serviceId]);
 
   const rows = matrix === null ? [] : onlyUnresolved ? matrix.rows.filter((row) => row.unresolved.length > 0) : matrix.rows;
@@ -119,12 +93,7 @@ export function MatrixScreen(props: { serviceId: string }) {
         <a href="/ui/">Projects</a> · <a href={`/ui/services/${props.serviceId}/variables`}>Manage variables</a>
       </p>
       <h1>Effective variables{matrix === null ? "" : ` of ${matrix.service.name}`}</h1>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {matrix === null && error === null && <p aria-live="polite">Loading…</p>}
+      <LoadState error={error} loading={matrix === null} />
       {matrix !== null && (
         <>
           <p>
@@ -156,7 +125,7 @@ export function MatrixScreen(props: { serviceId: string }) {
               <thead>
                 <tr>
                   <th scope="col">Key</th>
-                  {COLUMNS.map((column) => (
+                  {matrix.columns.map((column) => (
                     <th scope="col" key={column}>
                       {column}
                     </th>
@@ -171,7 +140,7 @@ export function MatrixScreen(props: { serviceId: string }) {
                       <KeyLink row={row} projectId={matrix.service.project_id} />
                       {row.is_file && <span class="badge">FILE</span>}
                     </th>
-                    {COLUMNS.map((column) => (
+                    {matrix.columns.map((column) => (
                       <CellView key={column} cell={row.cells[column]} />
                     ))}
                     <td>
@@ -192,11 +161,9 @@ export function MatrixScreen(props: { serviceId: string }) {
                     </td>
                   </tr>
                 ))}
-                {rows.length === 0 && (
-                  <tr>
-                    <td colSpan={6}>No key to show.</td>
-                  </tr>
-                )}
+                <EmptyRow when={rows.length === 0} span={6}>
+                  No key to show.
+                </EmptyRow>
               </tbody>
             </table>
           </div>

@@ -5,6 +5,9 @@
 // alias, delete, bulk delete and a previewed `.env` import.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get } from "../api.js";
+import { errorText, LoadState, StatusLine } from "../components/feedback.js";
+import { Pager } from "../components/pager.js";
+import { EmptyRow, HeadRow } from "../components/table.js";
 import { relative } from "../format.js";
 import { setQuery, useQuery } from "../router.js";
 import { actionsFor, badgesOf, canWrite, type Permission, type VariableRow, type VariablesPage } from "../variables-data.js";
@@ -101,7 +104,7 @@ export function ServiceVariablesScreen(props: { serviceId: string; role: string 
       // The server shows the last page when asked past it: keep the URL honest.
       if (found.page.number !== pageNumber) setQuery({ page: found.page.number === 1 ? null : String(found.page.number) });
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : "Loading failed");
+      setError(errorText(caught, "Loading failed"));
     }
   }
 
@@ -181,15 +184,8 @@ export function ServiceVariablesScreen(props: { serviceId: string; role: string 
         </button>
       </p>
       {!writer && <p class="muted">{readOnly}.</p>}
-      <p role="status" aria-live="polite" class="live">
-        {status}
-      </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {data === null && error === null && <p aria-live="polite">Loading…</p>}
+      <StatusLine message={status} reserve />
+      <LoadState error={error} loading={data === null} />
       {data !== null && page !== undefined && (
         <>
           <search class="search">
@@ -230,11 +226,9 @@ export function ServiceVariablesScreen(props: { serviceId: string; role: string 
                 </tr>
               </thead>
               <tbody>
-                {rows.length === 0 && (
-                  <tr>
-                    <td colSpan={7}>{search === "" ? "No variable yet." : "No key matches."}</td>
-                  </tr>
-                )}
+                <EmptyRow when={rows.length === 0} span={7}>
+                  {search === "" ? "No variable yet." : "No key matches."}
+                </EmptyRow>
                 {rows.map((row) => {
                   const actions = actionsFor(row, props.role);
                   const refuse = (why: string) => setStatus(why);
@@ -300,33 +294,13 @@ export function ServiceVariablesScreen(props: { serviceId: string; role: string 
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Pages">
-            <button type="button" disabled={page.number <= 1} onClick={() => go(1)}>
-              First
-            </button>
-            <button type="button" disabled={page.number <= 1} onClick={() => go(page.number - 1)}>
-              Previous
-            </button>
-            <span data-page>
-              Page {page.number} of {page.total_pages}
-            </span>
-            <button type="button" disabled={page.number >= page.total_pages} onClick={() => go(page.number + 1)}>
-              Next
-            </button>
-            <button type="button" disabled={page.number >= page.total_pages} onClick={() => go(page.total_pages)}>
-              Last
-            </button>
-          </nav>
+          <Pager number={page.number} total={page.total_pages} go={go}>
+            Page {page.number} of {page.total_pages}
+          </Pager>
           <h2 id="built-in-title">BUILT_IN variables (read-only)</h2>
           <p class="muted small">Latch creates these with the environment and its services. They can be aliased, not edited.</p>
           <table class="variables" aria-labelledby="built-in-title">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Value</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
+            <HeadRow columns={["Key", "Value", "Actions"]} />
             <tbody>
               {data.built_in.map((row) => {
                 const actions = actionsFor(row, props.role);

@@ -1,6 +1,8 @@
 // Expiry timeline: now → 90 days, one bar per credential from activated_at to expires_at, a
 // tick at refresh_at, a "within 7 days" band; the same data as a table; no-expiry ones apart.
 import { useEffect, useState } from "preact/hooks";
+import { errorText, LoadState } from "../components/feedback.js";
+import { EmptyRow, HeadRow } from "../components/table.js";
 import { environmentName, loadCredentials } from "../credentials-data.js";
 import { dateTime, relative, type SecretResource, statusLabel } from "../format.js";
 
@@ -25,7 +27,7 @@ export function TimelineScreen(props: { projectId: string }) {
     document.title = "Expiry timeline · Latch";
     loadCredentials(props.projectId)
       .then(setData)
-      .catch((caught: unknown) => setError(caught instanceof Error ? caught.message : "Loading failed"));
+      .catch((caught: unknown) => setError(errorText(caught, "Loading failed")));
   }, [props.projectId]);
 
   const expiring = (data?.secrets ?? [])
@@ -48,12 +50,7 @@ export function TimelineScreen(props: { projectId: string }) {
         </a>
       </p>
       <h1>Expiry timeline</h1>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
-      {data === null && error === null && <p>Loading…</p>}
+      <LoadState error={error} loading={data === null} />
       {data !== null && (
         <div class="timeline">
           <figure>
@@ -100,14 +97,7 @@ export function TimelineScreen(props: { projectId: string }) {
           </figure>
           <table>
             <caption>The same credentials by expiry</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Environment</th>
-                <th scope="col">Expiry</th>
-                <th scope="col">Next refresh</th>
-              </tr>
-            </thead>
+            <HeadRow columns={["Name", "Environment", "Expiry", "Next refresh"]} />
             <tbody>
               {expiring.map((secret) => (
                 <tr key={secret.id} data-credential={secret.attributes.name}>
@@ -119,11 +109,9 @@ export function TimelineScreen(props: { projectId: string }) {
                   </td>
                 </tr>
               ))}
-              {expiring.length === 0 && (
-                <tr>
-                  <td colSpan={4}>No credential expires.</td>
-                </tr>
-              )}
+              <EmptyRow when={expiring.length === 0} span={4}>
+                No credential expires.
+              </EmptyRow>
             </tbody>
           </table>
           <section aria-labelledby="no-expiry">

@@ -4,6 +4,9 @@
 import type { RefObject } from "preact";
 import { useState } from "preact/hooks";
 import { get, request } from "../api.js";
+import { DialogActions, DialogForm } from "../components/dialog.js";
+import { ErrorAlert, errorText } from "../components/feedback.js";
+import { HeadRow } from "../components/table.js";
 import { type ImportPlan, parseDotEnv, planImport, type SeenVariable, summary, type VariableRow } from "../variables-data.js";
 
 export type FormMode =
@@ -86,7 +89,7 @@ export function VariableFormDialog(props: {
       props.dialog.current?.close();
       props.onDone(status);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : "Saving failed");
+      setError(errorText(caught, "Saving failed"));
     } finally {
       setBusy(false);
     }
@@ -146,31 +149,10 @@ export function VariableFormDialog(props: {
             </>
           )}
           {mode.kind === "alias" && <p class="muted small">The alias takes {row?.key}'s value as this service sees it.</p>}
-          <SubmitActions error={error} busy={busy} label="Save" onCancel={() => props.dialog.current?.close()} />
+          <DialogActions error={error} busy={busy} label="Save" onCancel={() => props.dialog.current?.close()} />
         </form>
       )}
     </dialog>
-  );
-}
-
-/** A dialog form's last lines: its error, if any, then submit and Cancel. */
-function SubmitActions(props: { error: string | null; busy: boolean; label: string; onCancel: () => void }) {
-  return (
-    <>
-      {props.error !== null && (
-        <p class="error" role="alert">
-          {props.error}
-        </p>
-      )}
-      <p class="actions">
-        <button type="submit" disabled={props.busy}>
-          {props.label}
-        </button>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </p>
-    </>
   );
 }
 
@@ -207,20 +189,25 @@ export function DeleteDialog(props: {
 
   const title = rows.length === 1 ? `Delete ${rows[0]?.key}?` : `Delete ${rows.length} variables?`;
   return (
-    <dialog ref={props.dialog} aria-labelledby="delete-title" onClose={() => setError(null)}>
-      <form onSubmit={confirm}>
-        <h2 id="delete-title">{title}</h2>
-        <p>These keys are deleted, with their aliases and overrides:</p>
-        <ul aria-label="Keys to delete">
-          {rows.map((row) => (
-            <li key={row.id}>
-              <code>{row.key}</code>
-            </li>
-          ))}
-        </ul>
-        <SubmitActions error={error} busy={busy} label="Delete" onCancel={() => props.dialog.current?.close()} />
-      </form>
-    </dialog>
+    <DialogForm
+      dialog={props.dialog}
+      titleId="delete-title"
+      title={title}
+      submit="Delete"
+      busy={busy}
+      error={error}
+      onSubmit={confirm}
+      onClose={() => setError(null)}
+    >
+      <p>These keys are deleted, with their aliases and overrides:</p>
+      <ul aria-label="Keys to delete">
+        {rows.map((row) => (
+          <li key={row.id}>
+            <code>{row.key}</code>
+          </li>
+        ))}
+      </ul>
+    </DialogForm>
   );
 }
 
@@ -255,7 +242,7 @@ export function ImportDialog(props: {
       setPlan({ ...planned, errors: [...parsed.errors, ...planned.errors] });
       setValues(new Map(parsed.entries.map((entry) => [entry.name, entry.value])));
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : "Preview failed");
+      setError(errorText(caught, "Preview failed"));
     }
   }
 
@@ -281,7 +268,7 @@ export function ImportDialog(props: {
       setValues(new Map());
       props.onDone(`Imported ${answer.successful_imported_variables.length} of ${vars.length} (${summary(plan.counts)})`);
     } catch (caught) {
-      setError(caught instanceof Error ? caught.message : "Import failed");
+      setError(errorText(caught, "Import failed"));
     } finally {
       setBusy(false);
     }
@@ -342,11 +329,7 @@ export function ImportDialog(props: {
           Cancel
         </button>
       </p>
-      {error !== null && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {plan !== null && (
         <section aria-labelledby="preview-title">
           <h3 id="preview-title">Preview: nothing is written yet</h3>
@@ -362,13 +345,7 @@ export function ImportDialog(props: {
           )}
           <table>
             <caption>What the import will do, key by key</caption>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Why</th>
-              </tr>
-            </thead>
+            <HeadRow columns={["Key", "Outcome", "Why"]} />
             <tbody>
               {plan.entries.map((entry) => (
                 <tr key={entry.name} data-import-key={entry.name}>
