@@ -29,6 +29,7 @@ import { createVariablesService } from "./modules/variables/variables-service.js
 import { createVariablesStore } from "./modules/variables/variables-store.js";
 import { createCredentialHistory } from "./modules/versions/credential-history.js";
 import { createVariableHistory } from "./modules/versions/variable-history.js";
+import { createVariableVersionReads } from "./modules/versions/variable-version-reads.js";
 import { createVersionsService } from "./modules/versions/versions-service.js";
 
 export interface ContextOptions {
@@ -84,6 +85,7 @@ export function createContext(options: ContextOptions) {
   // Dashboard sessions act as the token they were opened with (see api/ui).
   const uiSessions = createUiSessionsService({ db, access, tokens: tokensStore, audit, now });
   const variablesStore = createVariablesStore(db);
+  const variableVersions = createVariableVersionReads(db);
   const variables = createVariablesService({
     db,
     dialect: storage.dialect,
@@ -92,17 +94,10 @@ export function createContext(options: ContextOptions) {
     tree,
     treeStore,
     history: variableHistory,
+    versions: variableVersions,
     now,
   });
-  const versions = createVersionsService({
-    db,
-    dialect: storage.dialect,
-    keyring,
-    store: variablesStore,
-    tree,
-    history: variableHistory,
-    now,
-  });
+  const versions = createVersionsService({ db, store: variablesStore, reads: variableVersions, variables, tree });
   // BUILT_IN variables are written inside the transaction that creates their producer.
   hooks.push(variables.treeHooks);
   const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, now });

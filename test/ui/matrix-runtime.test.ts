@@ -4,14 +4,15 @@
 // whose value the resolver delivers (credentials injected as the runtime injects them).
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { buildMatrix } from "../../src/api/ui/matrix.js";
 import { credentialVariableName } from "../../src/modules/credentials/credential-types.js";
+import { buildMatrix } from "../../src/modules/variables/matrix.js";
 import { type ResolvableVariable, resolveVariables } from "../../src/modules/variables/resolve.js";
 import type { VariableScope, VariableView } from "../../src/modules/variables/variable-types.js";
 
 const CREDENTIAL_NAMES = ["billing-api", "crm", "ads"] as const;
 const KEYS = ["A", "B", "C", ...CREDENTIAL_NAMES.map(credentialVariableName)];
 const SCOPES: VariableScope[] = ["BUILT_IN", "PROJECT", "ENVIRONMENT", "APPLICATION"];
+const NOW = new Date("2026-06-01T00:00:00.000Z");
 const COLUMN: Record<string, string> = { BUILT_IN: "BUILT_IN", PROJECT: "PROJECT", ENVIRONMENT: "ENVIRONMENT", APPLICATION: "SERVICE" };
 
 const variable = fc.record({
@@ -82,7 +83,16 @@ it("agrees with the resolver on keys, unresolved references and winners, credent
         const resolved = resolveVariables(views.map(resolvable), extra);
         const matrix = buildMatrix(
           views,
-          credentials.map((c) => ({ id: `SE-${c.name}`, name: c.name, status: c.status, expired: c.expired })),
+          credentials.map((c) => ({
+            id: `SE-${c.name}`,
+            name: c.name,
+            status: c.status,
+            provider: "oauth2",
+            hasArtifact: true,
+            expiresAt: c.expired ? "2026-01-01T00:00:00.000Z" : null,
+            environmentId: "e",
+          })),
+          NOW,
         );
 
         expect(matrix.rows.map((row) => row.key)).toEqual(Object.keys(resolved.variables));
@@ -100,6 +110,59 @@ it("agrees with the resolver on keys, unresolved references and winners, credent
         expect(deliveredNames.sort()).toEqual(Object.keys(extra).sort());
       },
     ),
+    { numRuns: 300 },
+  );
+});
+
+it("agrees with the resolver on files and aliases: what is interpolated is what is referenced", () => {
+  const kinds = fc.record({
+    key: fc.constantFrom("A", "B", "C"),
+    scope: fc.constantFrom<VariableScope>("PROJECT", "ENVIRONMENT", "APPLICATION"),
+    kind: fc.constantFrom("VALUE", "FILE", "ALIAS"),
+    target: fc.constantFrom("A", "B", "C"),
+    references: fc.uniqueArray(fc.constantFrom("A", "B", "NOBODY"), { maxLength: 2 }),
+    interpolate: fc.boolean(),
+  });
+  fc.assert(
+    fc.property(fc.array(kinds, { maxLength: 8 }), (specs) => {
+      const views: VariableView[] = [];
+      for (const [index, s] of specs.entries()) {
+        const id = `id-${String(index).padStart(3, "0")}`;
+        const value = `V${index}${s.references.map((r) => ` {{${r}}}`).join("")}`;
+        if (s.kind === "ALIAS") {
+          const parent = views.find((other) => other.key === s.target && other.variableType !== "ALIAS");
+          if (parent === undefined) continue;
+          views.push({
+            ...view(id, s.key, s.scope, ""),
+            value: null,
+            variableType: "ALIAS",
+            parent: { ...parent, value: parent.value },
+          });
+        } else {
+          views.push({
+            ...view(id, s.key, s.scope, value),
+            variableType: s.kind === "FILE" ? "FILE" : "VALUE",
+            mountPath: s.kind === "FILE" ? `/m/${index}` : null,
+            enableInterpolationInFile: s.kind === "FILE" ? s.interpolate : null,
+          });
+        }
+      }
+      const resolved = resolveVariables(
+        views.map((v) => ({
+          ...resolvable(v),
+          variableType: v.variableType,
+          value: v.variableType === "ALIAS" ? null : v.value,
+          mountPath: v.mountPath,
+          enableInterpolationInFile: v.enableInterpolationInFile,
+          parentId: v.parent?.id ?? null,
+          parentKey: v.parent?.key ?? null,
+        })),
+      );
+      const matrix = buildMatrix(views, [], NOW);
+      expect(matrix.rows.map((row) => row.key)).toEqual(Object.keys(resolved.variables));
+      expect([...new Set(matrix.rows.flatMap((row) => row.unresolved))].sort()).toEqual(resolved.unresolved);
+      for (const row of matrix.rows) expect(row.unresolved.every((key) => resolved.unresolved.includes(key))).toBe(true);
+    }),
     { numRuns: 300 },
   );
 });

@@ -80,7 +80,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
         response: { 200: VariableMetadata, ...errors },
       },
     },
-    async (request) => context.versions.rollback(principalOf(request), request.params.id, request.body.version),
+    async (request) => context.variables.rollback(principalOf(request), request.params.id, request.body.version),
   );
 
   app.get(
@@ -115,6 +115,6 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
         },
       },
     },
-    async (request) => context.versions.restoreEnvironment(principalOf(request), request.params.id, request.body.at),
+    async (request) => context.variables.restoreEnvironment(principalOf(request), request.params.id, request.body.at),
   );
 };

@@ -2,16 +2,36 @@
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Context } from "../../context.js";
-import { isDelivered } from "../../modules/credentials/credential-mappers.js";
 import { toReactorId } from "../../modules/tree/ids.js";
+import { createMatrixUseCase, MATRIX_COLUMNS, type Matrix, type MatrixCell } from "../../modules/variables/matrix.js";
 import { principalOf } from "../http/principal.js";
-import { buildMatrix } from "./matrix.js";
-import { MATRIX_COLUMNS, MatrixResponse } from "./schemas.js";
+import { MatrixResponse } from "./schemas.js";
 import { loadVariableService, ServiceParams, serviceSummary } from "./services.js";
 import { uiVariablesRoutes } from "./variables-routes.js";
 
+/** The matrix on the wire: credentials named by their Reactor ids (SE…), as every dashboard screen names them. */
+function wireMatrix(matrix: Matrix) {
+  const wireId = (id: string) => toReactorId("credential", id);
+  const wireCell = (cell: MatrixCell | null) =>
+    cell?.credential == null ? cell : { ...cell, credential: { ...cell.credential, id: wireId(cell.credential.id) } };
+  return {
+    unresolved_count: matrix.unresolved_count,
+    credentials: matrix.credentials.map((credential) => ({ ...credential, id: wireId(credential.id) })),
+    rows: matrix.rows.map((row) => ({
+      ...row,
+      cells: {
+        BUILT_IN: wireCell(row.cells.BUILT_IN),
+        PROJECT: wireCell(row.cells.PROJECT),
+        ENVIRONMENT: wireCell(row.cells.ENVIRONMENT),
+        SERVICE: wireCell(row.cells.SERVICE),
+      },
+    })),
+  };
+}
+
 export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   await app.register(uiVariablesRoutes, { context });
+  const matrices = createMatrixUseCase({ variables: context.variables, credentials: context.credentials, now: context.now });
 
   app.get(
     "/api/services/:serviceId/matrix",
@@ -19,25 +39,11 @@ export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app
     async (request: FastifyRequest<{ Params: { serviceId: string } }>): Promise<MatrixResponse> => {
       const actor = principalOf(request);
       const service = await loadVariableService(context, actor, request.params.serviceId);
-      const visible = await context.variables.list(actor, { scope: service.type, id: service.id }, undefined);
-      // The runtime injects LATCH_CREDENTIAL_<NAME> for the environment's succeeded, unexpired credentials.
-      const credentials = await context.credentials.listForEnvironment(actor, service.environmentId);
-      const matrix = buildMatrix(
-        visible,
-        credentials.map((credential) => ({
-          id: toReactorId("credential", credential.id),
-          name: credential.name,
-          status: credential.status,
-          expired: credential.expiresAt !== null && Date.parse(credential.expiresAt) <= context.now().getTime(),
-          delivered: isDelivered(credential, context.now()),
-        })),
-      );
+      const matrix = wireMatrix(await matrices.forService(actor, service));
       return {
         service: serviceSummary(service),
         columns: [...MATRIX_COLUMNS],
-        unresolved_count: matrix.unresolved_count,
-        credentials: matrix.credentials,
-        rows: matrix.rows,
+        ...matrix,
       };
     },
   );

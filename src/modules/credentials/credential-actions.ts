@@ -80,7 +80,7 @@ export function createCredentialActions(deps: ActionDeps) {
   /**
    * A new consent URL for an oauth2-google secret: `pending` as the Reactor guide shows, but the
    * token already issued stays stored, delivered until the new consent succeeds or it expires
-   * (isDelivered in credential-mappers.ts); refreshes stop while the secret is not succeeded.
+   * (isDeliverable in deliverable.ts); refreshes stop while the secret is not succeeded.
    */
   async function newConsent(actor: Principal, current: Credential, action: "retry" | "reauthorize"): Promise<CredentialResult> {
     const { authorization, nonceHash } = deps.authorize(current.id, current.organizationId, current.credentials.scopes);

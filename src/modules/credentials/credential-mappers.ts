@@ -94,21 +94,6 @@ function parseObject(text: string | null): Record<string, unknown> | null {
   }
 }
 
-/**
- * Whether the runtime delivers the credential's artifact now: a succeeded one that has not
- * expired, and also an oauth2-google one whose new consent is pending or failed while the token
- * of the previous consent is still stored and valid (reauthorize never withdraws a working token).
- * The runtime's query (modules/runtime/runtime-service.ts) applies the same rule in SQL.
- */
-export function isDelivered(
-  credential: Pick<Credential, "status" | "provider" | "hasArtifact" | "expiresAt" | "environmentId">,
-  now: Date,
-): boolean {
-  if (credential.environmentId === null || !credential.hasArtifact) return false;
-  if (credential.expiresAt !== null && Date.parse(credential.expiresAt) <= now.getTime()) return false;
-  return credential.status === "succeeded" || credential.provider === "oauth2-google";
-}
-
 /** Drops every field that must never be shown, at any depth (defence in depth for JSON written by others). */
 export function withoutHidden(value: Record<string, unknown>): Record<string, unknown> {
   const result: Record<string, unknown> = {};

@@ -12,7 +12,7 @@ export function createCredentialsStore(db: Db) {
       .select([
         ...VIEW_COLUMNS,
         "environments.mode as environment_mode",
-        // Whether a token is stored, for isDelivered: the ciphertext itself is never read here.
+        // Whether a token is stored, for isDeliverable (deliverable.ts): the ciphertext itself is never read here.
         sql<number>`CASE WHEN credentials.artifact IS NULL THEN 0 ELSE 1 END`.as("has_artifact"),
       ]);
   }

@@ -95,7 +95,7 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
 
   /**
    * A consent that did not complete: the error is recorded, and the token of an earlier consent
-   * (if any) stays stored and delivered until it expires (isDelivered in credential-mappers.ts).
+   * (if any) stays stored and delivered until it expires (isDeliverable in deliverable.ts).
    */
   async function markFailed(credentialId: string, generation: number, details: StatusDetails): Promise<void> {
     await db.transaction().execute(async (tx) => {

@@ -21,6 +21,7 @@ import type { Keyring } from "../../crypto/keyring.js";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { Db } from "../../db/types.js";
 import { cipherRef } from "../credentials/credential-types.js";
+import type { DeliverableCredential } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
 import type { ResolvableVariable } from "../variables/resolve.js";
 import type { VariableScope, VariableType } from "../variables/variable-types.js";
@@ -29,11 +30,11 @@ import type { RuntimeLayer } from "../variables/variables-store.js";
 export type { RuntimeLayer };
 
 /** A credential delivered to an environment, with its current artifact (decrypted). */
-export interface LayerCredential {
+/** A credential of an environment's layer: what isDeliverable reads, and its artifact. */
+export interface LayerCredential extends DeliverableCredential {
   id: string;
   name: string;
   typeOf: string;
-  expiresAt: string | null;
   artifact: string;
 }
 
@@ -245,10 +246,11 @@ export function createLayerCache(deps: {
   async function credentialsOf(environmentId: string): Promise<LayerCredential[]> {
     const rows = await db
       .selectFrom("credentials")
-      .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact"])
+      .select(["id", "organization_id", "name", "type_of", "expires_at", "artifact", "status", "provider"])
       .where("environment_id", "=", environmentId)
-      // isDelivered (credentials/credential-mappers.ts): an oauth2-google token stays delivered,
-      // until it expires, while a new consent is pending or failed.
+      // A prefilter of isDeliverable (credentials/deliverable.ts), which decides when a bundle is
+      // built (expiry moves with the clock, not with the layer's generation): an oauth2-google
+      // token stays delivered, until it expires, while a new consent is pending or failed.
       .where((eb) => eb.or([eb("status", "=", "succeeded"), eb("provider", "=", "oauth2-google")]))
       .where("artifact", "is not", null)
       .execute();
@@ -256,7 +258,17 @@ export function createLayerCache(deps: {
     for (const row of rows) {
       if (row.artifact === null) continue;
       const artifact = await keyring.decrypt(row.organization_id, cipherRef(row.id, "artifact", row.name), row.artifact);
-      out.push({ id: row.id, name: row.name, typeOf: row.type_of, expiresAt: row.expires_at, artifact });
+      out.push({
+        id: row.id,
+        name: row.name,
+        typeOf: row.type_of,
+        expiresAt: row.expires_at,
+        artifact,
+        status: row.status,
+        provider: row.provider,
+        hasArtifact: true,
+        environmentId,
+      });
     }
     // By name, in code: the bundle's bytes must not depend on a database's collation.
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

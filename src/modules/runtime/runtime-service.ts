@@ -16,6 +16,7 @@ import type { TokenAuthRow } from "../access/access-service.js";
 import type { Principal } from "../access/access-types.js";
 import { canSee } from "../access/authorize.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
+import { isDeliverable } from "../credentials/deliverable.js";
 import { toReactorId } from "../tree/ids.js";
 import type { Service } from "../tree/tree-types.js";
 import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
@@ -150,11 +151,11 @@ export function createRuntimeService(deps: {
     }
     const extra: Record<string, string> = {};
     const listed: RuntimeBundle["credentials"] = {};
-    const at = now().getTime();
+    const moment = now();
     let validUntil = Number.POSITIVE_INFINITY;
     for (const credential of environment?.credentials ?? []) {
+      if (!isDeliverable(credential, moment)) continue;
       const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
-      if (expiresAt <= at) continue;
       validUntil = Math.min(validUntil, expiresAt);
       extra[credentialVariableName(credential.name)] = credential.artifact;
       listed[credential.name] = {

@@ -4,13 +4,15 @@
 // interpolation, as Qovery does it (a missing key becomes "", nesting is not expanded).
 import { oneFilePerMountPath } from "./mount-paths.js";
 import { isVisibleFrom, type Placed, type Viewpoint } from "./rules.js";
-import { scopeLevel, type VariableType } from "./variable-types.js";
+import { scopeLevel, type VariableScope, type VariableType } from "./variable-types.js";
 
-export interface ResolvableVariable extends Placed {
+/** What resolution reads of a row: its key, level, type, value and parent (not where it sits). */
+export interface ResolutionInput {
   id: string;
   key: string;
+  scope: VariableScope;
   variableType: VariableType;
-  /** The decrypted value; null for aliases. */
+  /** The decrypted value; null for aliases (and, for an explanation from metadata, for secrets). */
   value: string | null;
   isSecret: boolean;
   mountPath: string | null;
@@ -19,6 +21,9 @@ export interface ResolvableVariable extends Placed {
   /** The aliased or overridden parent's key (its row may be absent from the input). */
   parentKey: string | null;
 }
+
+/** A row as the runtime resolves it: what resolution reads, and where it sits (for visibility). */
+export interface ResolvableVariable extends ResolutionInput, Placed {}
 
 export interface ResolvedFile {
   key: string;
@@ -32,6 +37,46 @@ export interface ResolvedBundle {
   files: ResolvedFile[];
   /** Keys referenced by `{{KEY}}` (or aliased) that this service does not have, sorted. */
   unresolved: string[];
+}
+
+/** The four levels a definition sits at, narrowest last; every service scope is SERVICE. */
+export const RESOLUTION_LEVELS = ["BUILT_IN", "PROJECT", "ENVIRONMENT", "SERVICE"] as const;
+export type ResolutionLevel = (typeof RESOLUTION_LEVELS)[number];
+
+/** One definition of a key that the service sees: a row, or an injected variable (`variable` null). */
+export interface ResolutionCandidate<T extends ResolutionInput = ResolutionInput> {
+  variable: T | null;
+  level: ResolutionLevel;
+}
+
+/**
+ * Why the winner won: it is the only definition; it sits at a narrower level than the next one;
+ * or it shares the next one's level and ranks first there (the smaller id; an injected variable
+ * ranks before any BUILT_IN row).
+ */
+export type WinReason = "only" | "narrowest-scope" | "tie-break";
+
+/** How one key of the bundle was resolved. */
+export interface KeyProvenance<T extends ResolutionInput = ResolutionInput> {
+  key: string;
+  /** Every definition of the key, best first: `candidates[0]` is the winner. */
+  candidates: Array<ResolutionCandidate<T>>;
+  winner: ResolutionCandidate<T>;
+  reason: WinReason;
+  /**
+   * The definition whose value is delivered: the winner, or for an alias the winning non-alias
+   * definition of the key it points to (null when there is none: that key is unresolved).
+   */
+  source: ResolutionCandidate<T> | null;
+  /** `{{KEY}}` references that the delivered value (or file content) interpolates, sorted. */
+  references: string[];
+  /** Referenced or aliased keys that the service does not have, sorted. */
+  unresolved: string[];
+}
+
+export interface ExplainedBundle<T extends ResolutionInput = ResolutionInput> extends ResolvedBundle {
+  /** By key, sorted as `variables`. */
+  provenance: Array<KeyProvenance<T>>;
 }
 
 interface Entry {
@@ -51,8 +96,25 @@ function better(candidate: Entry, current: Entry | undefined): boolean {
   return candidate.rank < current.rank;
 }
 
-/** Resolves the rows one service sees (already filtered and decrypted) plus injected variables. */
-export function resolveVariables(rows: readonly ResolvableVariable[], extra: Readonly<Record<string, string>> = {}): ResolvedBundle {
+function levelOf(scope: VariableScope): ResolutionLevel {
+  return scope === "BUILT_IN" || scope === "PROJECT" || scope === "ENVIRONMENT" ? scope : "SERVICE";
+}
+
+/** Sees each definition as it is offered (its row, null for an injected variable, and its entry). */
+type Witness<T> = (key: string, row: T | null, entry: Entry) => void;
+
+interface Selection {
+  /** The winning non-alias definition of each key: what an alias takes its value from. */
+  base: Map<string, Entry>;
+  /** The winning definition of each key, aliases included. */
+  all: Map<string, Entry>;
+  unresolved: Set<string>;
+  /** The key each alias points to (by the alias's id), when known. */
+  aliasTargets: Map<string, string | undefined>;
+}
+
+/** Chooses one definition per key: the narrowest level wins, ties go to the smaller rank. */
+function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<Record<string, string>>, witness?: Witness<T>): Selection {
   const byId = new Map(rows.map((row) => [row.id, row]));
   const base = new Map<string, Entry>();
   const offer = (target: Map<string, Entry>, key: string, entry: Entry) => {
@@ -61,7 +123,9 @@ export function resolveVariables(rows: readonly ResolvableVariable[], extra: Rea
 
   // Injected variables (credential artifacts) sit at the BUILT_IN level and are never interpolated.
   for (const [key, value] of Object.entries(extra)) {
-    offer(base, key, { level: 0, rank: "", raw: value, interpolate: false, file: null });
+    const entry: Entry = { level: 0, rank: "", raw: value, interpolate: false, file: null };
+    offer(base, key, entry);
+    if (witness !== undefined) witness(key, null, entry);
   }
   for (const row of rows) {
     if (row.variableType === "ALIAS") continue;
@@ -70,31 +134,43 @@ export function resolveVariables(rows: readonly ResolvableVariable[], extra: Rea
     const value = row.value ?? "";
     const interpolate = row.scope !== "BUILT_IN";
     const fileInterpolation = (row.enableInterpolationInFile ?? parent?.enableInterpolationInFile ?? false) === true;
-    offer(base, row.key, {
+    const entry: Entry = {
       level: scopeLevel(row.scope),
       rank: row.id,
       raw: mountPath === null ? value : mountPath,
       interpolate: interpolate && mountPath === null,
       file: mountPath === null ? null : { mountPath, content: value, interpolate: interpolate && fileInterpolation },
-    });
+    };
+    offer(base, row.key, entry);
+    if (witness !== undefined) witness(row.key, row, entry);
   }
 
   const unresolved = new Set<string>();
   const all = new Map(base);
+  const aliasTargets = new Map<string, string | undefined>();
   for (const row of rows) {
     if (row.variableType !== "ALIAS") continue;
     const parentKey = row.parentKey ?? (row.parentId === null ? undefined : byId.get(row.parentId)?.key);
     const target = parentKey === undefined ? undefined : base.get(parentKey);
     if (target === undefined && parentKey !== undefined) unresolved.add(parentKey);
-    offer(all, row.key, {
+    const entry: Entry = {
       level: scopeLevel(row.scope),
       rank: row.id,
       raw: target?.raw ?? "",
       interpolate: target?.interpolate ?? false,
       file: null,
-    });
+    };
+    offer(all, row.key, entry);
+    if (witness !== undefined) {
+      aliasTargets.set(row.id, parentKey);
+      witness(row.key, row, entry);
+    }
   }
+  return { base, all, unresolved, aliasTargets };
+}
 
+/** The bundle from the chosen definitions: one level of `{{KEY}}` interpolation, files apart. */
+function deliver(all: Map<string, Entry>, unresolved: Set<string>): ResolvedBundle {
   // One level: references are replaced by raw values, so a value holding `{{B}}` stays literal.
   const expand = (text: string): string =>
     text.includes("{{")
@@ -125,6 +201,70 @@ export function resolveVariables(rows: readonly ResolvableVariable[], extra: Rea
     }
   }
   return { variables, files: oneFilePerMountPath(files), unresolved: [...unresolved].sort() };
+}
+
+/** Resolves the rows one service sees (already filtered and decrypted) plus injected variables. */
+export function resolveVariables(rows: readonly ResolutionInput[], extra: Readonly<Record<string, string>> = {}): ResolvedBundle {
+  const { all, unresolved } = select(rows, extra);
+  return deliver(all, unresolved);
+}
+
+function referencesIn(text: string): string[] {
+  return text.includes("{{") ? [...text.matchAll(REFERENCE)].map((match) => match[1] as string) : [];
+}
+
+/**
+ * The same resolution with its provenance: for each key, every definition the service sees (best
+ * first), the winner and why, where its value comes from, and what it references. Not on the
+ * runtime path (it records every candidate); the effective-variables matrix is made from it.
+ */
+export function explainResolution<T extends ResolutionInput>(
+  rows: readonly T[],
+  extra: Readonly<Record<string, string>> = {},
+): ExplainedBundle<T> {
+  const candidates = new Map<string, Array<{ candidate: ResolutionCandidate<T>; entry: Entry }>>();
+  const selection = select(rows, extra, (key, row, entry) => {
+    const level = row === null ? "BUILT_IN" : levelOf(row.scope);
+    const list = candidates.get(key);
+    const item = { candidate: { variable: row, level }, entry };
+    if (list === undefined) candidates.set(key, [item]);
+    else list.push(item);
+  });
+  const { base, all, aliasTargets } = selection;
+  const bundle = deliver(all, new Set(selection.unresolved));
+
+  const provenance: Array<KeyProvenance<T>> = [];
+  for (const key of [...all.keys()].sort()) {
+    const offered = (candidates.get(key) ?? []).sort((a, b) => (better(a.entry, b.entry) ? -1 : 1));
+    const [first, second] = offered;
+    if (first === undefined) continue;
+    const entry = all.get(key) as Entry;
+    const references = new Set<string>();
+    if (entry.interpolate) for (const reference of referencesIn(entry.raw)) references.add(reference);
+    if (entry.file?.interpolate === true) for (const reference of referencesIn(entry.file.content)) references.add(reference);
+    const unresolved = new Set([...references].filter((reference) => !all.has(reference)));
+    // Every alias of the key whose target is missing leaves that target unresolved, as in the bundle.
+    for (const { candidate } of offered) {
+      const target = candidate.variable === null ? undefined : aliasTargets.get(candidate.variable.id);
+      if (target !== undefined && !base.has(target)) unresolved.add(target);
+    }
+    let source: ResolutionCandidate<T> | null = first.candidate;
+    if (first.candidate.variable?.variableType === "ALIAS") {
+      const target = aliasTargets.get(first.candidate.variable.id);
+      const won = target === undefined ? undefined : base.get(target);
+      source = (candidates.get(target ?? "") ?? []).find((item) => item.entry === won)?.candidate ?? null;
+    }
+    provenance.push({
+      key,
+      candidates: offered.map((item) => item.candidate),
+      winner: first.candidate,
+      reason: second === undefined ? "only" : second.entry.level !== first.entry.level ? "narrowest-scope" : "tie-break",
+      source,
+      references: [...references].sort(),
+      unresolved: [...unresolved].sort(),
+    });
+  }
+  return { ...bundle, provenance };
 }
 
 /** Filters any set of rows to what one service (or environment) sees, then resolves. */

@@ -41,13 +41,22 @@ export function labelOf(secrecy: SecrecyFilter): string {
   return secrecy === true ? "Secret" : secrecy === false ? "Environment variable" : "Variable";
 }
 
-export function rowScope(row: VariablesTable): ResourceScope {
+/** Where a variable (a live row, or a version of one) sits, for authorization. */
+export function rowScope(
+  row: Pick<VariablesTable, "organization_id" | "project_id" | "environment_id" | "service_id"> & { producer_service_id?: string | null },
+): ResourceScope {
   return {
     organizationId: row.organization_id,
     projectId: row.project_id,
     environmentId: row.environment_id,
-    serviceId: row.service_id ?? row.producer_service_id,
+    serviceId: row.service_id ?? row.producer_service_id ?? null,
   };
+}
+
+/** What a write answers when its transaction hits a unique (conflict) or a foreign key (missing). */
+export interface WriteErrors {
+  conflict?: string;
+  missing?: string;
 }
 
 export function createVariablesCore(deps: VariablesDeps) {
@@ -58,6 +67,7 @@ export function createVariablesCore(deps: VariablesDeps) {
 
   return {
     db,
+    dialect: deps.dialect,
     store,
     keyring,
     history: deps.history,
@@ -153,7 +163,11 @@ export function createVariablesCore(deps: VariablesDeps) {
      * A file's mount path is unique along the same lineages (mount-paths.ts), so a write that
      * places a file also locks (project, mount path), after its keys: one global order, no deadlock.
      */
-    async write<T>(lock: { projectId: string; keys: string[]; mountPaths?: string[] }, work: (tx: Tx) => Promise<T>): Promise<T> {
+    async write<T>(
+      lock: { projectId: string; keys: string[]; mountPaths?: string[] },
+      work: (tx: Tx) => Promise<T>,
+      errors: WriteErrors = {},
+    ): Promise<T> {
       const keys = [...new Set(lock.keys)].sort();
       const mountPaths = [...new Set(lock.mountPaths ?? [])].sort();
       try {
@@ -177,8 +191,12 @@ export function createVariablesCore(deps: VariablesDeps) {
           return work(tx);
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict(keys[0] ?? "");
-        if (isForeignKeyViolation(error)) throw new AppError("NOT_FOUND", "The parent of this variable was deleted meanwhile");
+        if (isUniqueViolation(error)) {
+          throw errors.conflict === undefined ? conflict(keys[0] ?? "") : new AppError("VARIABLE_KEY_CONFLICT", errors.conflict);
+        }
+        if (isForeignKeyViolation(error)) {
+          throw new AppError("NOT_FOUND", errors.missing ?? "The parent of this variable was deleted meanwhile");
+        }
         throw error;
       }
     },

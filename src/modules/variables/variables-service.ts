@@ -5,6 +5,7 @@
 import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TreeStore } from "../tree/tree-store.js";
+import type { VariableVersionReads } from "../versions/variable-version-reads.js";
 import { createBuiltInHooks } from "./builtins.js";
 import { type ResolvableVariable, type ResolvedBundle, resolveVariables } from "./resolve.js";
 import type { VariableType } from "./variable-types.js";
@@ -12,6 +13,7 @@ import { createVariablesCore, type VariablesDeps } from "./variables-core.js";
 import { createImportUseCases } from "./variables-import.js";
 import { createLinkUseCases } from "./variables-links.js";
 import { createPageUseCases } from "./variables-page.js";
+import { createRestoreUseCases } from "./variables-restore.js";
 import type { RuntimeLayer } from "./variables-store.js";
 import { decryptValue, flag, placedOf } from "./variables-views.js";
 import { createWriteUseCases } from "./variables-write.js";
@@ -38,7 +40,13 @@ function toResolvable(row: VariablesTable, value: string | null): ResolvableVari
   };
 }
 
-export function createVariablesService(deps: VariablesDeps & { treeStore: Pick<TreeStore, "findService" | "findEnvironment"> }) {
+export function createVariablesService(
+  deps: VariablesDeps & {
+    treeStore: Pick<TreeStore, "findService" | "findEnvironment">;
+    /** The history reads rollback and restore start from. */
+    versions: Pick<VariableVersionReads, "newest" | "find" | "stateAt">;
+  },
+) {
   const core = createVariablesCore(deps);
   const now = deps.now ?? (() => new Date());
 
@@ -47,6 +55,7 @@ export function createVariablesService(deps: VariablesDeps & { treeStore: Pick<T
     ...createLinkUseCases(core),
     ...createImportUseCases(core),
     ...createPageUseCases(core),
+    ...createRestoreUseCases(core, deps.versions),
 
     /** Tree hooks creating BUILT_IN rows in the same transaction as their producer. */
     treeHooks: createBuiltInHooks({ store: core.store, treeStore: deps.treeStore, keyring: deps.keyring, now }),

@@ -154,6 +154,18 @@ export function createVariablesStore(db: Db) {
       return query.orderBy("created_at").orderBy("id").execute();
     },
 
+    /** The rows of an environment and its services, BUILT_IN excluded, ciphertexts included (versions, restore). */
+    async listInEnvironment(environmentId: string, ex: Executor = db): Promise<VariablesTable[]> {
+      return ex
+        .selectFrom("variables")
+        .selectAll()
+        .where("environment_id", "=", environmentId)
+        .where("scope", "!=", "BUILT_IN")
+        .orderBy("created_at")
+        .orderBy("id")
+        .execute();
+    },
+
     /** Rows by id for a management view, secret rows without their ciphertext. */
     async findShown(ids: string[], ex: Executor = db): Promise<ShownRow[]> {
       if (ids.length === 0) return [];

@@ -1,0 +1,228 @@
+// Use cases: roll a variable back to one of its versions (also a deleted one, within the
+// retention), and restore an environment as it was at a moment. Both write through the variables
+// write path (variables-core.ts `write`): the same rules, the same per-key lock on PostgreSQL, a
+// version and an audit event for every row they change. Values never leave: a version is
+// decrypted and sealed again for the live row.
+import type { Tx, VariablesTable, VariableVersionsTable } from "../../db/types.js";
+import { AppError } from "../../errors.js";
+import type { Permission, Principal } from "../access/access-types.js";
+import { assertAllowed } from "../access/authorize.js";
+import { liveRef, type VariableAction, versionRef } from "../versions/variable-history.js";
+import {
+  type EnvironmentState,
+  metadataOf,
+  parseMoment,
+  type VariableMetadata,
+  type VariableVersionReads,
+} from "../versions/variable-version-reads.js";
+import { mountPathTaken } from "./mount-paths.js";
+import { conflict, rowScope, type VariablesCore, type WriteErrors } from "./variables-core.js";
+
+export interface RestoreChange {
+  id: string;
+  key: string;
+  change: "updated" | "deleted" | "restored";
+}
+
+// The messages these use cases always answered when their transaction hits a constraint.
+const ERRORS: WriteErrors = {
+  conflict: "A variable with one of these keys already exists",
+  missing: "The project, environment, service or parent variable of this version no longer exists",
+};
+
+/** The locks a write of these versions needs: their keys and, for files, their mount paths. */
+function locksOf(projectId: string, versions: Iterable<VariableVersionsTable | VariablesTable>, keys: Iterable<string> = []) {
+  const lock = { projectId, keys: [...keys], mountPaths: [] as string[] };
+  for (const version of versions) {
+    lock.keys.push(version.key);
+    if (version.variable_type === "FILE" && version.mount_path !== null) lock.mountPaths.push(version.mount_path);
+  }
+  return lock;
+}
+
+export function createRestoreUseCases(core: VariablesCore, versions: Pick<VariableVersionReads, "newest" | "find" | "stateAt">) {
+  const { store, keyring, history } = core;
+
+  /** Writes a version's state back (as a new version): updates the live row or re-creates it. */
+  async function apply(
+    tx: Tx,
+    actor: Principal,
+    version: VariableVersionsTable,
+    live: VariablesTable | undefined,
+    action: VariableAction,
+  ): Promise<{ row: VariablesTable; version: number }> {
+    const plain = version.value === null ? null : await keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx);
+    const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
+    const others = (await store.withKeyInLineage(placement, version.key, tx)).filter((other) => other.id !== version.variable_id);
+    if (others.length > 0) throw conflict(version.key);
+    // A restored file must not land on a path another file of the same services took meanwhile.
+    if (version.variable_type === "FILE" && version.mount_path !== null) {
+      const [taken] = (await store.filesAtMountPathInLineage(placement, version.mount_path, tx)).filter(
+        (other) => other.id !== version.variable_id,
+      );
+      if (taken !== undefined) throw mountPathTaken(version.mount_path, taken);
+    }
+    const value =
+      plain === null || version.variable_type === "ALIAS"
+        ? null
+        : await core.encrypt(version.organization_id, version.variable_id, plain, tx);
+    let row: VariablesTable;
+    if (live !== undefined) {
+      const at = core.stamp(live.updated_at);
+      if (live.key !== version.key) await store.renameOverrides(live.id, version.key, at, tx);
+      const changes = {
+        key: version.key,
+        description: version.description,
+        enable_interpolation_in_file: version.enable_interpolation_in_file,
+        value: live.variable_type === "ALIAS" ? live.value : value,
+        updated_at: at,
+      };
+      await store.update(live.id, changes, tx);
+      row = { ...live, ...changes };
+    } else {
+      const at = core.stamp();
+      row = {
+        id: version.variable_id,
+        organization_id: version.organization_id,
+        project_id: version.project_id,
+        environment_id: version.environment_id,
+        service_id: version.service_id,
+        owner_id: version.owner_id,
+        scope: version.scope,
+        variable_type: version.variable_type,
+        key: version.key,
+        value,
+        is_secret: version.is_secret,
+        mount_path: version.mount_path,
+        description: version.description,
+        enable_interpolation_in_file: version.enable_interpolation_in_file,
+        parent_id: version.parent_id,
+        producer_service_id: null,
+        built_in_visibility: null,
+        owned_by: "QOVERY",
+        created_at: at,
+        updated_at: at,
+      };
+      if (version.parent_id !== null && (await store.find(version.parent_id, tx)) === undefined) {
+        throw new AppError(
+          "NOT_FOUND",
+          `The variable ${version.key} aliases or overrides a variable that no longer exists; restore that one first`,
+        );
+      }
+      await store.insert(row, tx);
+    }
+    // Versions after every row change: the audit chain's lock is taken last.
+    if (live !== undefined && live.key !== version.key) await history.renamedOverrides(tx, actor, live.id, action);
+    const number = await history.written(tx, actor, row, action, { from_version: version.version });
+    return { row, version: number };
+  }
+
+  /** Whether the live row already holds a version's state (its value compared in clear, in memory). */
+  async function sameState(tx: Tx, live: VariablesTable, version: VariableVersionsTable): Promise<boolean> {
+    if (
+      live.key !== version.key ||
+      live.description !== version.description ||
+      live.enable_interpolation_in_file !== version.enable_interpolation_in_file
+    ) {
+      return false;
+    }
+    if (live.value === null || version.value === null) return live.value === version.value;
+    const [now, then] = await Promise.all([
+      keyring.decrypt(live.organization_id, liveRef(live.id), live.value, tx),
+      keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx),
+    ]);
+    return now === then;
+  }
+
+  /** An environment's state at `at` and its rows now, read in one executor. */
+  async function environmentThenAndNow(environmentId: string, at: string, tx?: Tx): Promise<[EnvironmentState, VariablesTable[]]> {
+    const live = await store.listInEnvironment(environmentId, tx);
+    return [await versions.stateAt(environmentId, at, live, tx), live];
+  }
+
+  /** A variable's live row or, once deleted, its newest version; checks the actor's permission. */
+  async function locate(
+    actor: Principal,
+    id: string,
+    permission: Permission,
+  ): Promise<{ live: VariablesTable | undefined; placed: VariablesTable | VariableVersionsTable }> {
+    const live = await store.find(id);
+    const placed = live ?? (await versions.newest(id));
+    if (placed === undefined || placed.scope === "BUILT_IN") throw new AppError("NOT_FOUND", "Variable not found");
+    assertAllowed(actor, permission, rowScope(placed), "Variable");
+    return { live, placed };
+  }
+
+  return {
+    /** For the history reads (versions): 404 unless the actor may read or write the variable, live or deleted. */
+    async locate(actor: Principal, id: string, permission: Permission): Promise<void> {
+      await locate(actor, id, permission);
+    },
+
+    async rollback(actor: Principal, variableId: string, number: number): Promise<VariableMetadata> {
+      const { live } = await locate(actor, variableId, "write");
+      const missing = () => new AppError("NOT_FOUND", `Version ${number} of this variable not found (only the last versions are kept)`);
+      // Read before the write for its lock (the key and mount path it brings back); read again
+      // under the lock, where older versions may have been pruned meanwhile.
+      const wanted = await versions.find(variableId, number);
+      if (wanted === undefined) throw missing();
+      const lock = locksOf(wanted.project_id, [wanted], live === undefined ? [] : [live.key]);
+      return core.write(
+        lock,
+        async (tx) => {
+          const target = await versions.find(variableId, number, tx);
+          if (target === undefined) throw missing();
+          const written = await apply(tx, actor, target, await store.find(variableId, tx), "rollback");
+          return metadataOf(written.row, written.version);
+        },
+        ERRORS,
+      );
+    },
+
+    async restoreEnvironment(actor: Principal, environmentId: string, atText: string): Promise<{ at: string; changed: RestoreChange[] }> {
+      const environment = await core.loadOwner(actor, { scope: "ENVIRONMENT", id: environmentId }, "write");
+      const at = parseMoment(atText, "/at");
+      // Every key the restore may write (what it brings back, what it removes) is locked for the
+      // whole transaction, as any write of those keys; the state is read again under the locks.
+      const [before, liveBefore] = await environmentThenAndNow(environmentId, at);
+      const lock = locksOf(environment.projectId, [...before.values(), ...liveBefore]);
+      return core.write(
+        lock,
+        async (tx) => {
+          // The environment's rows are locked before the first history write takes the audit
+          // chain's lock, so no other writer holds a row here while waiting for the chain
+          // (deadlock). SQLite has one writer at a time already.
+          if (core.dialect === "postgres") {
+            await tx.selectFrom("variables").select("id").where("environment_id", "=", environmentId).forUpdate().execute();
+          }
+          const [target, live] = await environmentThenAndNow(environmentId, at, tx);
+          const changes: RestoreChange[] = [];
+          // 1. What did not exist then goes (children first, so their deletion is recorded once).
+          const doomed = live
+            .filter((row) => !target.has(row.id))
+            .sort((a, b) => Number(a.parent_id === null) - Number(b.parent_id === null));
+          for (const row of doomed) {
+            const still = await store.find(row.id, tx);
+            if (still === undefined) continue;
+            assertAllowed(actor, "write", rowScope(still), "Variable");
+            await history.deleted(tx, actor, still, () => store.delete(still.id, tx), "restore");
+            changes.push({ id: still.id, key: still.key, change: "deleted" });
+          }
+          // 2. What changed since goes back; what was deleted since comes back (parents first).
+          const wanted = [...target.values()]
+            .filter((row): row is VariableVersionsTable => "variable_id" in row)
+            .sort((a, b) => Number(a.parent_id !== null) - Number(b.parent_id !== null));
+          for (const version of wanted) {
+            const current = await store.find(version.variable_id, tx);
+            if (current !== undefined && (await sameState(tx, current, version))) continue;
+            assertAllowed(actor, "write", rowScope(version), "Variable");
+            await apply(tx, actor, version, current, "restore");
+            changes.push({ id: version.variable_id, key: version.key, change: current === undefined ? "restored" : "updated" });
+          }
+          return { at, changed: changes };
+        },
+        ERRORS,
+      );
+    },
+  };
+}
