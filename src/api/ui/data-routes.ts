@@ -1,7 +1,7 @@
 // Metadata views the dashboard needs in one call. Each answers through a response schema, an
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { isDelivered } from "../../modules/credentials/credential-mappers.js";
 import { toReactorId } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
@@ -64,7 +64,9 @@ const MatrixResponse = {
   },
 } as const;
 
-export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+export const uiDataRoutes: FastifyPluginAsync<{
+  context: Pick<Services, "credentials" | "now" | "tree" | "variables" | "versions">;
+}> = async (app, { context }) => {
   await app.register(uiVariablesRoutes, { context });
 
   app.get(
