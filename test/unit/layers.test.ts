@@ -51,6 +51,19 @@ it("no file under src/api imports src/db, src/crypto or a *-store module", () =>
   expect(crossings).toEqual([]);
 });
 
+it("no file under src/api takes the whole Context (which holds the storage and the keys): only Services", () => {
+  const wholeContext: string[] = [];
+  for (const file of filesUnder(join(SRC, "api"))) {
+    const source = readFileSync(file, "utf8");
+    for (const match of source.matchAll(/\bimport\s+(?:type\s+)?\{([^}]*)\}\s*from\s*["']([^"']+)["']/g)) {
+      if (resolve(dirname(file), match[2] ?? "") !== join(SRC, "context.js")) continue;
+      const names = (match[1] ?? "").split(",").map((name) => name.replace(/^\s*type\s+/, "").trim());
+      for (const name of names) if (name !== "" && name !== "Services") wholeContext.push(`${relative(ROOT, file)} imports ${name}`);
+    }
+  }
+  expect(wholeContext).toEqual([]);
+});
+
 it("recognises every import form it checks", () => {
   const source = [
     'import type { Db } from "../../db/types.js";',
