@@ -55,7 +55,6 @@ export function toTokenView(row: ApiTokensTable): TokenView {
 
 const UNAUTHENTICATED = "Access token is missing or invalid: send `Authorization: Token <token>` (or `Bearer <token>`)";
 
-
 /** The principal a token row acts as; with `request` when the caller knows the request already. */
 export function toPrincipal(row: TokenAuthRow, request?: RequestMeta): Principal {
   const principal: Principal = {
