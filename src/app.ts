@@ -19,7 +19,7 @@ import { qoveryPlugin } from "./api/qovery/plugin.js";
 import { sendJsonApiError } from "./api/reactor/errors.js";
 import { reactorPlugin } from "./api/reactor/plugin.js";
 import { uiPlugin } from "./api/ui/plugin.js";
-import type { Context } from "./context.js";
+import type { Services } from "./context.js";
 import { AppError } from "./errors.js";
 import { createAccessLogController, lazyChildLogger } from "./logging.js";
 
@@ -56,7 +56,8 @@ function sendRoutingError(error: FastifyError, request: FastifyRequest, reply: F
 type ChildLoggerFactory = NonNullable<NonNullable<Parameters<typeof Fastify>[0]>["childLoggerFactory"]>;
 
 export interface AppOptions {
-  context: Context;
+  /** The services the faces use; never the storage, keys or stores behind them. */
+  context: Services;
   logger?: Logger;
   /** The built dashboard (default: the package's ui/dist). */
   uiDir?: string;
@@ -152,10 +153,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(sendNativeError);
   const routes = createRouteIndex();
   app.addHook("onRoute", (route) => routes.record(route));
-  app.setNotFoundHandler((request, reply) => {
-    const error = unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow));
-    return reply.status(error.status).send({ status: error.status, code: error.code, detail: error.message, request_id: request.id });
-  });
+  app.setNotFoundHandler((request, reply) =>
+    sendNativeError(
+      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
+      request,
+      reply,
+    ),
+  );
 
   await app.register(nativePlugin, { context });
   await app.register(qoveryPlugin, { context, prefix: "/qovery" });

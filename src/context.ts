@@ -15,6 +15,7 @@ import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
 import { createExchangeService, type ExchangeServiceDeps } from "./modules/credentials/engine/exchange-service.js";
+import { createReadiness } from "./modules/health/readiness.js";
 import { createIdentityModule, type IdentityModuleDeps } from "./modules/identity/identity-module.js";
 import { createIntegrityCheck } from "./modules/integrity/integrity-check.js";
 import { createIntegrityService } from "./modules/integrity/integrity-service.js";
@@ -22,6 +23,7 @@ import { labelOfRow } from "./modules/integrity/row-labels.js";
 import { createMetrics } from "./modules/metrics/metrics.js";
 import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
+import { createNotesTreeHooks } from "./modules/notes/notes-tree-hooks.js";
 import { createRuntimeService } from "./modules/runtime/runtime-service.js";
 import { createTreeService, type TreeHooks } from "./modules/tree/tree-service.js";
 import { createTreeStore } from "./modules/tree/tree-store.js";
@@ -49,9 +51,9 @@ export function createContext(options: ContextOptions) {
   const { config, storage, rootKeys } = options;
   const now = options.now ?? (() => new Date());
   const db = storage.db;
-  const runtimeStats = { current: () => ({ hits: 0, misses: 0 }) };
-  const metrics = createMetrics({ db, now, runtimeStats: () => runtimeStats.current() });
-  // A ciphertext that fails to open is counted and logged where it is read, naming the row (never the value).
+  // A ciphertext that fails to open is counted and logged where it is read, naming the row (never
+  // the value). The metrics are built below, once the runtime service they report on exists;
+  // nothing decrypts before createContext returns.
   const keyring = createKeyring({
     db,
     rootKeys,
@@ -100,8 +102,20 @@ export function createContext(options: ContextOptions) {
   const versions = createVersionsService({ db, store: variablesStore, reads: variableVersions, variables, tree });
   // BUILT_IN variables are written inside the transaction that creates their producer.
   hooks.push(variables.treeHooks);
-  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, now });
-  runtimeStats.current = () => runtime.stats;
+  // Workload identities (issue #18): JWT logins and the runtime endpoint's JWT path.
+  const identities = createIdentityModule({
+    db,
+    dialect: storage.dialect,
+    tree: treeStore,
+    audit,
+    throttle: authThrottle,
+    config,
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.identity ?? {}),
+  });
+  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, audit, identities, now });
+  const metrics = createMetrics({ db, now, runtimeStats: () => runtime.stats });
   // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
   const exchange = createExchangeService({
     db,
@@ -144,35 +158,14 @@ export function createContext(options: ContextOptions) {
     audit,
     now,
   });
-  // An environment's deletion detaches its credentials (activated_at cleared).
-  hooks.push(credentials.treeHooks);
-  // Notes have no foreign key (they hang on several kinds of resource): those of a deleted
-  // environment or host, and of anything removed with its project or organization, go in the
-  // same transaction.
-  hooks.push({
-    deleting: async (tx, resource) => notesStore.deleteFor(resource.kind === "host" ? "hosts" : "environments", resource.id, tx),
-    changed: async (tx, scope) => {
-      if (scope.environmentId === undefined && scope.serviceId === undefined) {
-        await notesStore.deleteOrphanedNotes(scope.organizationId, tx);
-      }
-    },
-  });
+  // An environment's deletion detaches its credentials (activated_at cleared); notes go with
+  // what they hang on.
+  hooks.push(credentials.treeHooks, createNotesTreeHooks(notesStore));
 
   // `latch check` and GET /v1/integrity: every ciphertext opened, each bad one listed with its repair.
   const integrityCheck = createIntegrityCheck({ db, keyring });
   const integrity = createIntegrityService({ check: integrityCheck });
-  // Workload identities (issue #18): JWT logins and the runtime endpoint's JWT path.
-  const identities = createIdentityModule({
-    db,
-    dialect: storage.dialect,
-    tree: treeStore,
-    audit,
-    throttle: authThrottle,
-    config,
-    now,
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.identity ?? {}),
-  });
+  const readiness = createReadiness(storage);
 
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
@@ -200,6 +193,7 @@ export function createContext(options: ContextOptions) {
     integrityCheck,
     integrity,
     identities,
+    readiness,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
@@ -214,3 +208,27 @@ export function createContext(options: ContextOptions) {
 }
 
 export type Context = ReturnType<typeof createContext>;
+
+/** What the composition root hands to the faces: services, never their parts (storage, keys, stores). */
+type ServiceName =
+  | "config"
+  | "now"
+  | "tree"
+  | "access"
+  | "authThrottle"
+  | "uiSessions"
+  | "variables"
+  | "metrics"
+  | "runtime"
+  | "exchange"
+  | "credentials"
+  | "notes"
+  | "audit"
+  | "versions"
+  | "integrity"
+  | "readiness";
+
+export type Services = Pick<Context, ServiceName> & {
+  /** The identity module without its store (tests reach it through the Context). */
+  identities: Omit<Context["identities"], "store">;
+};

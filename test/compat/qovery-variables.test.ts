@@ -10,7 +10,7 @@ import {
 } from "qovery-typescript-axios";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { buildTree, canary, expectNoLeak, type Tree } from "../routes/qovery/variables/tree.js";
+import { buildTree, canary, expectNoLeak, type Tree } from "../helpers/tree.js";
 
 describeEachDialect("qovery-typescript-axios against /qovery variables", (dialect) => {
   let h: Harness;

@@ -18,7 +18,7 @@ import {
 } from "qovery-typescript-axios";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { buildTree, type Tree } from "../routes/qovery/variables/tree.js";
+import { buildTree, type Tree } from "../helpers/tree.js";
 
 interface Failure {
   status: number;

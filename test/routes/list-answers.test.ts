@@ -5,7 +5,7 @@
 // request, never by the cache.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { buildTree, type Tree } from "./qovery/variables/tree.js";
+import { buildTree, type Tree } from "../helpers/tree.js";
 
 const JSON_API = "application/vnd.api+json";
 /** What every Reactor request carries besides its token. */

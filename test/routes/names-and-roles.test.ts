@@ -1,10 +1,10 @@
 // Names with control characters are refused on both faces, naming the field (issue #17 item 15),
 // and the Qovery apiToken role ids are documented and listed when one is unknown (item 8).
 import { readFileSync } from "node:fs";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { QOVERY_ROLE_IDS } from "../../src/api/qovery/api-token-routes.js";
-import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { buildTree, type Tree } from "./qovery/variables/tree.js";
+import { describeEachDialect, type Harness } from "../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../helpers/tree.js";
 
 const JSON_API = "application/vnd.api+json";
 const reactorHeaders = { "x-api-key": "names-test", accept: JSON_API, "content-type": JSON_API };
@@ -14,11 +14,9 @@ const BAD_NAMES = ["nul\u0000name", "two\nlines", "esc\u001b[31mred", "del\u007f
 describeEachDialect("names and role ids", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const reactorId = (prefix: string, uuid: string) => `${prefix}${uuid.replace(/-/g, "")}`;
 

@@ -2,10 +2,10 @@
 // a too-deep body is refused before any handler, JSON bodies are typed strictly while query
 // strings and paths still coerce, enum errors list the allowed values, and a UUID in any case
 // names the same row (paths, bodies, query strings; Reactor ids with upper-case hex too).
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../src/api/http/json-body.js";
-import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { buildTree, type Tree } from "./qovery/variables/tree.js";
+import { describeEachDialect, type Harness } from "../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../helpers/tree.js";
 
 const JSON_API = "application/vnd.api+json";
 const reactorHeaders = { "x-api-key": "wire-test", accept: JSON_API, "content-type": JSON_API };
@@ -27,11 +27,9 @@ it("measures nesting in one pass, ignoring brackets inside strings and escaped q
 describeEachDialect("request bodies on every face", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   async function signIn(): Promise<{ cookie: string; csrf: string }> {
     const session = await h.inject({

@@ -1,6 +1,6 @@
 // Serialized answers of the large list routes (the Qovery secret and environmentVariable lists,
 // the Reactor secrets of a property), kept as bytes and valid while the project's bundle
-// generation they were made at is current (src/modules/runtime/generations.ts). Sending bytes
+// generation they were made at is current (src/db/generations.ts). Sending bytes
 // made once per generation instead of reading, decrypting and serializing hundreds of rows per
 // request is what brings these lists near the HTTP cost of their size (bench/README.md, R2/R3).
 //

@@ -69,7 +69,10 @@ export function requestMetaOf(request: FastifyRequest): RequestMeta {
 }
 
 /** The session a request's cookie names, or null when it carries none. */
-export async function sessionOf(deps: SessionAuthDeps, request: FastifyRequest): Promise<{ id: string; session: ActiveSession } | null> {
+export async function sessionOf(
+  deps: Pick<SessionAuthDeps, "config" | "uiSessions">,
+  request: FastifyRequest,
+): Promise<{ id: string; session: ActiveSession } | null> {
   const id = readCookie(request.headers.cookie, sessionCookieName(deps.config));
   if (id === null || id === "") return null;
   return { id, session: await deps.uiSessions.resume(id) };

@@ -2,7 +2,7 @@
 // its organization's events, the instance-admin everyone's (or one organization's).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { AuditEvent } from "./history-schemas.js";
@@ -42,7 +42,7 @@ export const PublicKey = Type.Object({
 });
 
 /** GET /v1/audit/public-key: published without authentication, so anyone holding checkpoints can check them. */
-export const auditPublicKeyRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const auditPublicKeyRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "audit"> }> = async (app, { context }) => {
   app.get(
     "/audit/public-key",
     {
@@ -58,7 +58,7 @@ export const auditPublicKeyRoutes: FastifyPluginAsyncTypebox<{ context: Context 
 
 const OrganizationFilter = Type.Optional(Type.String({ format: "uuid" }));
 
-export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "audit"> }> = async (app, { context }) => {
   app.get(
     "/audit",
     {

@@ -1,12 +1,12 @@
 // /v1/identities (admin, behind the /v1 auth hook) and POST /v1/auth/oidc (no token: the JWT is
 // the credential). Each route validates, calls one identity method and answers.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { requestMetaOf } from "../http/session-auth.js";
 import { identitySchemas } from "./identity-schemas.js";
 
-export const identityRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "identities"> }> = async (app, { context }) => {
   app.post("/identities", { schema: identitySchemas.create }, async (request, reply) => {
     return reply.status(201).send(await context.identities.create(principalOf(request), request.body));
   });
@@ -33,7 +33,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = a
 };
 
 /** Registered outside the /v1 auth hook: the JWT in the body is the credential. */
-export const identityLoginRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const identityLoginRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "identities"> }> = async (app, { context }) => {
   app.post("/auth/oidc", { schema: identitySchemas.login }, async (request, reply) => {
     const login = await context.identities.login(request.body, requestMetaOf(request));
     // The one answer that carries the token: never cached anywhere.

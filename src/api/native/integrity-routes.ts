@@ -2,7 +2,7 @@
 // repair each (the admin face of `latch check`). Names rows, never values.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { NativeError } from "./schemas.js";
@@ -24,7 +24,7 @@ const IntegrityReport = Type.Object({
   ),
 });
 
-export const integrityRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const integrityRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "integrity"> }> = async (app, { context }) => {
   app.get(
     "/integrity",
     {

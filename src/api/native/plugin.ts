@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { Context } from "../../context.js";
-import { migrationsApplied } from "../../db/migrate.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { auditPublicKeyRoutes, auditRoutes } from "./audit-routes.js";
@@ -11,17 +10,29 @@ import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
 import { versionsRoutes } from "./versions-routes.js";
 
-export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+/** The services the native face uses. */
+export type NativeDeps = Pick<
+  Services,
+  | "access"
+  | "audit"
+  | "authThrottle"
+  | "config"
+  | "identities"
+  | "integrity"
+  | "metrics"
+  | "readiness"
+  | "runtime"
+  | "uiSessions"
+  | "variables"
+  | "versions"
+>;
+
+export const nativePlugin: FastifyPluginAsync<{ context: NativeDeps }> = async (app, { context }) => {
   app.get("/healthz", { schema: healthSchemas.healthz }, async () => ({ status: "ok" }));
 
   app.get("/readyz", { schema: healthSchemas.readyz }, async (_request, reply) => {
-    try {
-      const applied = await migrationsApplied(context.storage);
-      if (!applied) return reply.status(503).send({ status: "migrations pending", database: context.storage.dialect });
-      return { status: "ready", database: context.storage.dialect };
-    } catch {
-      return reply.status(503).send({ status: "database unreachable", database: context.storage.dialect });
-    }
+    const report = await context.readiness.check();
+    return report.status === "ready" ? report : reply.status(503).send(report);
   });
 
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());

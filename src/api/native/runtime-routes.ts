@@ -1,13 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
-import { hashToken } from "../../crypto/tokens.js";
-import { tokenFromHeader } from "../../modules/access/access-service.js";
-import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
-import { authenticateIdentityJwt } from "../http/identity-auth.js";
+import type { Services } from "../../context.js";
+import { AppError } from "../../errors.js";
+import { presentedTokenHash, tokenFromHeader } from "../../modules/access/access-service.js";
+import { JWT_REFUSED } from "../../modules/identity/identity-login.js";
+import type { DeliveredBundle, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
-import { authenticateRequest, requestMetaOf } from "../http/session-auth.js";
+import { authenticateRequest, type RequestAuthDeps, requestMetaOf } from "../http/session-auth.js";
 import { NativeError } from "./schemas.js";
 
 const RuntimeBundle = Type.Object({
@@ -21,6 +21,8 @@ const RuntimeBundle = Type.Object({
   unresolved: Type.Array(Type.String()),
 });
 
+export type RuntimeRoutesDeps = RequestAuthDeps & Pick<Services, "runtime">;
+
 /** What Fastify itself sends for a serialized JSON answer. */
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
@@ -32,17 +34,29 @@ function etagMatches(header: string | undefined, etag: string): boolean {
     .some((tag) => tag === etag || tag === "*");
 }
 
+/** Who a runtime request says it is: a workload's JWT for an identity, a presented token's hash, or null (none: the shared path). */
+function callerOf(request: FastifyRequest): RuntimeCaller | null {
+  // Identity seam (issue #18): `Authorization: Bearer <jwt>` with `X-Latch-Identity: <id>`.
+  const identityId = request.headers["x-latch-identity"];
+  if (identityId !== undefined) {
+    if (typeof identityId !== "string") throw new AppError("UNAUTHENTICATED", JWT_REFUSED);
+    // A missing bearer is refused (counted and throttled) like a bad one.
+    return { identityId: identityId.trim(), jwt: tokenFromHeader(request.headers.authorization) ?? "" };
+  }
+  const tokenHash = presentedTokenHash(request.headers.authorization);
+  return tokenHash === null ? null : { tokenHash };
+}
+
 /**
  * The runtime endpoint authenticates itself (registered outside the /v1 auth hook) so that its
- * common case, a poll answered from the bundle cache, costs one database read (the token, the
- * service and the generation in one statement) and is answered from the onRequest hook. The
- * token row is read on every request, so a revocation (through any replica) is refused on the
- * next one. Anything else than that plain success (no Authorization header, unknown/revoked/
- * expired token, another role, another organization, outside the binding, a cache miss) takes
- * the full path: the shared `authenticateRequest` (session cookie, throttle, failure audit),
- * then `runtime.deliver`, which decide and explain every refusal as before.
+ * common case, a poll answered from the bundle cache, costs one database read and is answered
+ * from the onRequest hook: `runtime.answer` decides (modules/runtime). The token row is read on
+ * every request, so a revocation (through any replica) is refused on the next one. A token the
+ * access module refuses, or no token at all, takes the shared `authenticateRequest` (session
+ * cookie, throttle, failure audit), which explains the refusal; a known caller without a cached
+ * answer goes on to the handler, where `runtime.deliver` decides and explains everything else.
  */
-export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDeps }> = async (app, { context }) => {
   function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: DeliveredBundle) {
     // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.
     reply.header("cache-control", "no-store").header("etag", etag);
@@ -54,28 +68,16 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
   }
 
   app.addHook("onRequest", async (request, reply) => {
-    // --- identity seam (issue #18): `Authorization: Bearer <jwt>` with `X-Latch-Identity: <id>`
-    // is a workload's JWT, verified per request (modules/identity); the handler then delivers
-    // through runtime.deliver as for any runtime token (binding, ETag/304, generation check).
-    const identityId = request.headers["x-latch-identity"];
-    if (identityId !== undefined) {
-      request.principal = await authenticateIdentityJwt(context, request, identityId);
-      return;
-    }
-    // --- end identity seam
-    const token = tokenFromHeader(request.headers.authorization);
+    const caller = callerOf(request);
     const { serviceId } = request.params as { serviceId?: unknown };
-    if (token !== null && token.length <= 512 && typeof serviceId === "string") {
-      const hash = hashToken(token);
-      const lookup = await context.runtime.lookupHit(hash, serviceId);
-      const principal = lookup === null ? null : context.access.principalOfRow(lookup.token, hash);
-      const hit = lookup === null || principal === null ? null : context.runtime.cachedFor(principal, lookup);
-      if (hit !== null && principal !== null) {
-        // Answered here: the id matched an existing service (so it is a valid uuid) and
-        // If-None-Match is a plain header, so validation and the handler have nothing to add.
-        request.principal = { ...principal, request: requestMetaOf(request) };
-        context.audit.countDelivery(request.principal, serviceId, "success");
-        return send(request, reply, hit);
+    if (caller !== null && typeof serviceId === "string") {
+      const answer = await context.runtime.answer(caller, serviceId, requestMetaOf(request));
+      // Answered here: the id matched an existing service (so it is a valid uuid) and
+      // If-None-Match is a plain header, so validation and the handler have nothing to add.
+      if (answer.outcome === "hit") return send(request, reply, answer.bundle);
+      if (answer.outcome === "miss") {
+        request.principal = answer.principal;
+        return;
       }
     }
     request.principal = await authenticateRequest(context, request);
@@ -98,18 +100,6 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         response: { 200: RuntimeBundle, 304: Type.Null(), 401: NativeError, 403: NativeError, 404: NativeError },
       },
     },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      let delivered: DeliveredBundle;
-      try {
-        delivered = await context.runtime.deliver(principal, request.params.serviceId);
-      } catch (error) {
-        // Counted, not written here: one audit event per token, service and minute (modules/audit).
-        context.audit.countDelivery(principal, request.params.serviceId, "denied");
-        throw error;
-      }
-      context.audit.countDelivery(principal, request.params.serviceId, "success");
-      return send(request, reply, delivered);
-    },
+    async (request, reply) => send(request, reply, await context.runtime.deliver(principalOf(request), request.params.serviceId)),
   );
 };

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { tokenSchemas } from "./schemas.js";
 
-export const tokenRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const tokenRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "access"> }> = async (app, { context }) => {
   app.post("/tokens", { schema: tokenSchemas.create }, async (request, reply) => {
     const created = await context.access.createToken(principalOf(request), request.body);
     return reply.status(201).send(created);

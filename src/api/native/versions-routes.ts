@@ -3,7 +3,7 @@
 // No value is ever part of these answers.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { VersionView } from "./history-schemas.js";
@@ -26,7 +26,10 @@ const VariableMetadata = Type.Object({
 
 const VariableParams = Type.Object({ id: Type.String({ format: "uuid" }) });
 
-export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "variables" | "versions"> }> = async (
+  app,
+  { context },
+) => {
   app.get(
     "/variables/:id/versions",
     {

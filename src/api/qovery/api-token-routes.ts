@@ -11,7 +11,7 @@
 // The token is in this response only; Latch keeps its SHA-256.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
@@ -61,7 +61,7 @@ const ApiTokenRequest = Type.Object({
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "uuid" }) });
 
-export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "access" | "tree"> }> = async (app, { context }) => {
   app.post(
     "/organization/:organizationId/apiToken",
     {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
 import { toQoveryEnvironment } from "./tree-mappers.js";
@@ -10,7 +10,7 @@ const ProjectParams = Type.Object({ projectId: Type.String({ format: "uuid" }) }
 const EnvironmentParams = Type.Object({ environmentId: Type.String({ format: "uuid" }) });
 const tags = ["qovery:environment"];
 
-export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   app.post(

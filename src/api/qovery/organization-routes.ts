@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
 import { toQoveryOrganization } from "./tree-mappers.js";
@@ -8,7 +8,7 @@ import { OrganizationRequest, OrganizationResponse, OrganizationResponseList } f
 
 const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "uuid" }) });
 
-export const organizationRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const organizationRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   app.post(

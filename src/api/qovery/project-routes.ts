@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import type { Project } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
@@ -12,7 +12,7 @@ const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "
 const ProjectParams = Type.Object({ projectId: Type.String({ format: "uuid" }) });
 const tags = ["qovery:project"];
 
-export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   /** A token restricted to one environment sees that one only, so it counts no other. */

@@ -2,8 +2,8 @@
 // family, generated from one table instead of 60 hand-written handlers. Routes translate only.
 import type { Static, TSchema } from "@sinclair/typebox";
 import { Type } from "@sinclair/typebox";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { Services } from "../../context.js";
 import type { OwnerRef, VariableView } from "../../modules/variables/variable-types.js";
 import { type AnswerCache, createAnswerCache } from "../http/answer-cache.js";
 import { principalOf } from "../http/principal.js";
@@ -103,7 +103,13 @@ type EditBody = Static<typeof SecretEditRequest>;
 type OverrideBody = Static<typeof ValueBody>;
 type AliasBody = Static<typeof KeyBody>;
 
-function registerFamily(app: FastifyInstance, context: Context, family: Family, scope: LegacyScope, answers: AnswerCache): void {
+function registerFamily(
+  app: FastifyInstance,
+  context: Pick<Services, "variables">,
+  family: Family,
+  scope: LegacyScope,
+  answers: AnswerCache,
+): void {
   const { variables } = context;
   const collection = `/${scope.path}/:${scope.param}/${family.segment}`;
   const member = `${collection}/:${family.idParam}`;
@@ -236,9 +242,18 @@ function registerFamily(app: FastifyInstance, context: Context, family: Family, 
   }
 }
 
-export function registerScopedFamily(app: FastifyInstance, context: Context, segment: Family["segment"]): void {
-  const family = segment === "secret" ? SECRET_FAMILY : ENVIRONMENT_VARIABLE_FAMILY;
+function registerScopedFamily(app: FastifyInstance, context: Pick<Services, "variables">, family: Family): void {
   // One cache per family: an owner's secrets and its environment variables are two answers.
   const answers = createAnswerCache();
   for (const scope of LEGACY_SCOPES) registerFamily(app, context, family, scope, answers);
 }
+
+/** §2: the 30 secret endpoints (PROJECT, ENVIRONMENT, APPLICATION, CONTAINER, JOB × 6 operations). */
+export const secretRoutes: FastifyPluginAsync<{ context: Pick<Services, "variables"> }> = async (app, { context }) => {
+  registerScopedFamily(app, context, SECRET_FAMILY);
+};
+
+/** §3: the 30 environmentVariable endpoints and the three per-service imports. */
+export const environmentVariableRoutes: FastifyPluginAsync<{ context: Pick<Services, "variables"> }> = async (app, { context }) => {
+  registerScopedFamily(app, context, ENVIRONMENT_VARIABLE_FAMILY);
+};

@@ -2,7 +2,7 @@
 // environment, read and delete by id. Only the schemas and the wire mapping differ.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type TObject, Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import type { ServiceType } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
@@ -64,7 +64,7 @@ const FAMILIES: Family[] = [
 
 const EnvironmentParams = Type.Object({ environmentId: Type.String({ format: "uuid" }) });
 
-export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   for (const family of FAMILIES) {

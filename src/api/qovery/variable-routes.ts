@@ -3,7 +3,7 @@
 
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { OWNER_SCOPES, type OwnerRef } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
@@ -40,7 +40,7 @@ function noExternalSecret(id: string | null | undefined): void {
   }
 }
 
-export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "variables"> }> = async (app, { context }) => {
   const { variables } = context;
 
   app.get(

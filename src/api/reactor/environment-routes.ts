@@ -2,7 +2,7 @@
 // Creating one here requires relationships.host; one created through Qovery has none (null).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId, toReactorId } from "../../modules/tree/ids.js";
 import { modeOfStage, STAGES, type Stage, stageOfMode } from "../../modules/tree/tree-types.js";
@@ -34,7 +34,7 @@ function refusePassphrase(data: BodyData): void {
   }
 }
 
-export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   app.get(

@@ -2,8 +2,8 @@
 // Notes cannot be edited or deleted; they go with their resource.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
-import type { NoteResourceType } from "../../modules/notes/notes-store.js";
+import type { Services } from "../../context.js";
+import type { NoteResourceType } from "../../modules/notes/notes-types.js";
 import type { ReactorKind } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
 import { documentedBody, NoteCreateBody } from "./body-schemas.js";
@@ -21,7 +21,7 @@ const NOTED: Array<{ type: NoteResourceType; kind: ReactorKind; label: string }>
   { type: "hosts", kind: "host", label: "Host" },
 ];
 
-export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "notes"> }> = async (app, { context }) => {
   const { notes } = context;
 
   for (const { type, kind, label } of NOTED) {

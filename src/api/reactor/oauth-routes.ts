@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { FastifyReply } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { toAppError } from "../http/errors.js";
 
@@ -33,7 +33,7 @@ function page(reply: FastifyReply, status: number, title: string, message: strin
     );
 }
 
-export const oauthRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const oauthRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "exchange"> }> = async (app, { context }) => {
   app.get(
     "/oauth2/callback",
     { config: { reactorPublic: true }, schema: { tags: ["reactor:secrets"], querystring: CallbackQuery } },

@@ -2,13 +2,13 @@
 // companies, properties, hosts, environments, secrets and notes. Routes translate; rules live
 // in modules/. Every response is application/vnd.api+json, errors included.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
 import { useJsonBodyParser } from "../http/json-body.js";
 import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
-import { authenticateRequest } from "../http/session-auth.js";
+import { authenticateRequest, type RequestAuthDeps } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
 import { notesRoutes } from "./notes-routes.js";
@@ -32,7 +32,13 @@ function acceptable(header: string | undefined): boolean {
   return header.split(",").some((range) => ACCEPTABLE.has((range.split(";")[0] ?? "").trim().toLowerCase()));
 }
 
-async function authenticate(context: Context, request: FastifyRequest): Promise<Principal> {
+/** The services the Reactor face uses. */
+export type ReactorDeps = Pick<
+  Services,
+  "access" | "audit" | "authThrottle" | "config" | "credentials" | "exchange" | "notes" | "now" | "tree" | "uiSessions"
+>;
+
+async function authenticate(context: RequestAuthDeps & Pick<Services, "tree">, request: FastifyRequest): Promise<Principal> {
   const principal = await authenticateRequest(context, request);
   const apiKey = request.headers["x-api-key"];
   if (typeof apiKey !== "string" || apiKey.trim() === "") {
@@ -61,7 +67,7 @@ async function authenticate(context: Context, request: FastifyRequest): Promise<
   return principal.role === "instance-admin" ? { ...principal, role: "admin", organizationId } : principal;
 }
 
-export const reactorPlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+export const reactorPlugin: FastifyPluginAsync<{ context: ReactorDeps }> = async (app, { context }) => {
   // The SDK sends `Content-Type: application/vnd.api+json` on GET and DELETE too, without a body:
   // an empty body is none (json-body.ts). Only JSON bodies: anything else (text/plain included) is 415.
   app.removeContentTypeParser(["text/plain"]);

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { emailOf } from "../../modules/notes/notes-service.js";
 import { isUuid, toReactorId } from "../../modules/tree/ids.js";
@@ -50,7 +50,10 @@ function profileId(principal: Principal): string {
   return `UP${hex}`;
 }
 
-export const sdkRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const sdkRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "credentials" | "now" | "tree"> }> = async (
+  app,
+  { context },
+) => {
   const { credentials, tree } = context;
   const empty = (request: Parameters<typeof indexDocument>[0]) =>
     indexDocument(

@@ -4,7 +4,7 @@
 import type { Credential } from "../../modules/credentials/credential-mappers.js";
 import type { CredentialResult } from "../../modules/credentials/credentials-service.js";
 import { emailOf } from "../../modules/notes/notes-service.js";
-import type { Note, NoteResourceType } from "../../modules/notes/notes-store.js";
+import type { Note, NoteResourceType } from "../../modules/notes/notes-types.js";
 import { type ReactorKind, toReactorId } from "../../modules/tree/ids.js";
 import { stageOfMode } from "../../modules/tree/tree-types.js";
 import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";

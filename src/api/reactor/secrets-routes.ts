@@ -2,7 +2,7 @@
 // (plain update or meta.action test / retry / reauthorize), delete, and the related resources.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
 import { createAnswerCache } from "../http/answer-cache.js";
@@ -32,7 +32,7 @@ function environmentOf(data: BodyData): string | null | undefined {
   return rowIdOf;
 }
 
-export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "credentials" | "tree"> }> = async (app, { context }) => {
   const { credentials, tree } = context;
   const answers = createAnswerCache();
 

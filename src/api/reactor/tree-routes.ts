@@ -2,7 +2,7 @@
 // no create); properties are projects, hosts are Reactor-only rows of the tree.
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { PLATFORMS, type Platform } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
@@ -30,7 +30,7 @@ function checkPrivacy(settings: Record<string, unknown>): void {
   }
 }
 
-export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
+export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
   app.get("/companies", { schema: { tags: ["reactor:companies"], response: { 200: many(Company) } } }, async (request) => {

@@ -1,7 +1,7 @@
 // Metadata views the dashboard needs in one call. Each answers through a response schema, an
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { toReactorId } from "../../modules/tree/ids.js";
 import { createMatrixUseCase, MATRIX_COLUMNS, type Matrix, type MatrixCell } from "../../modules/variables/matrix.js";
 import { principalOf } from "../http/principal.js";
@@ -29,7 +29,9 @@ function wireMatrix(matrix: Matrix) {
   };
 }
 
-export const uiDataRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+export const uiDataRoutes: FastifyPluginAsync<{
+  context: Pick<Services, "credentials" | "now" | "tree" | "variables" | "versions">;
+}> = async (app, { context }) => {
   await app.register(uiVariablesRoutes, { context });
   const matrices = createMatrixUseCase({ variables: context.variables, credentials: context.credentials, now: context.now });
 

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { sendNativeError as sendError } from "../http/errors.js";
 import { assertCsrf, assertSameOrigin, sessionCookieName, sessionOf } from "../http/session-auth.js";
@@ -14,7 +14,7 @@ import { uiDataRoutes } from "./data-routes.js";
 import { uiSessionRoutes } from "./session-routes.js";
 
 export interface UiPluginOptions {
-  context: Context;
+  context: Pick<Services, "audit" | "authThrottle" | "config" | "credentials" | "now" | "tree" | "uiSessions" | "variables" | "versions">;
   /** The built app; ui/dist of the package unless given. */
   distDir?: string;
 }

@@ -1,6 +1,6 @@
 // The service a service screen is about: loaded for the reader, refused when it holds no
 // variables, and summarised the same way by every screen's answer.
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import type { Service } from "../../modules/tree/tree-types.js";
@@ -13,7 +13,11 @@ export const ServiceParams = {
 } as const;
 
 /** A service that owns variables (not a database), readable by `actor`. */
-export async function loadVariableService(context: Context, actor: Principal, id: string): Promise<Service & { type: ServiceScope }> {
+export async function loadVariableService(
+  context: Pick<Services, "tree">,
+  actor: Principal,
+  id: string,
+): Promise<Service & { type: ServiceScope }> {
   const service = await context.tree.loadService(actor, id, null, "read");
   if (!isServiceScope(service.type)) throw new AppError("NOT_FOUND", "This service has no variables (a database)");
   return service as Service & { type: ServiceScope };

@@ -2,7 +2,7 @@
 // that only the HttpOnly cookie carries; the page keeps the CSRF token in memory, never in
 // web storage, and asks GET /ui/api/session for it again after a reload.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../modules/access/access-types.js";
 import { SESSION_ABSOLUTE_MS } from "../../modules/access/ui-sessions.js";
@@ -21,7 +21,7 @@ declare module "fastify" {
 }
 
 export interface SessionRoutesOptions {
-  context: Context;
+  context: Pick<Services, "audit" | "authThrottle" | "config" | "uiSessions">;
   cookieName: string;
   assertSameOrigin(request: FastifyRequest): void;
 }

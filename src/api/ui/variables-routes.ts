@@ -3,7 +3,7 @@
 // who changed each row last. The response schema is an allowlist: a secret's value has no field
 // to travel in (value is null for secrets and aliases, as on the Qovery face).
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import type { Context } from "../../context.js";
+import type { Services } from "../../context.js";
 import type { VariableView } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
 import { type VariableRow, VariablesPage } from "./schemas.js";
@@ -54,7 +54,10 @@ function rowOf(
   };
 }
 
-export const uiVariablesRoutes: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
+export const uiVariablesRoutes: FastifyPluginAsync<{ context: Pick<Services, "tree" | "variables" | "versions"> }> = async (
+  app,
+  { context },
+) => {
   app.get(
     "/api/services/:serviceId/variables",
     { schema: { hide: true, params: ServiceParams, querystring: Query, response: { 200: VariablesPage } } },

@@ -7,7 +7,7 @@ import type { AuditService } from "../audit/audit-service.js";
 import { newId } from "../tree/ids.js";
 import { controlCharacterMessage, hasControlCharacter } from "../tree/tree-names.js";
 import type { TreeStore } from "../tree/tree-store.js";
-import type { Principal, Role } from "./access-types.js";
+import type { Principal, RequestMeta, Role } from "./access-types.js";
 import { ROLES } from "./access-types.js";
 import { assertAllowed } from "./authorize.js";
 import type { TokenAuthRow, TokensStore } from "./tokens-store.js";
@@ -55,10 +55,9 @@ export function toTokenView(row: ApiTokensTable): TokenView {
 
 const UNAUTHENTICATED = "Access token is missing or invalid: send `Authorization: Token <token>` (or `Bearer <token>`)";
 
-export type { TokenAuthRow };
-
-export function toPrincipal(row: TokenAuthRow): Principal {
-  return {
+/** The principal a token row acts as; with `request` when the caller knows the request already. */
+export function toPrincipal(row: TokenAuthRow, request?: RequestMeta): Principal {
+  const principal: Principal = {
     tokenId: row.id,
     name: row.name,
     role: row.role as Role,
@@ -67,6 +66,8 @@ export function toPrincipal(row: TokenAuthRow): Principal {
     environmentId: row.environment_id,
     serviceId: row.service_id,
   };
+  if (request !== undefined) principal.request = request;
+  return principal;
 }
 
 /** The token in an `Authorization: Token <t>` or `Bearer <t>` header, or null. */
@@ -74,6 +75,38 @@ export function tokenFromHeader(header: string | undefined): string | null {
   if (header === undefined) return null;
   const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header);
   return match?.[1] ?? null;
+}
+
+/** Longer than any token Latch issues: refused before it is hashed. */
+const MAX_TOKEN_LENGTH = 512;
+
+/** The hash of the token an Authorization header presents (what tokens are looked up by), or null when it presents none. */
+export function presentedTokenHash(header: string | undefined): string | null {
+  const token = tokenFromHeader(header);
+  return token === null || token.length > MAX_TOKEN_LENGTH ? null : hashToken(token);
+}
+
+/**
+ * Whether a token may act at `at`: not revoked, not expired. The one decision every path takes
+ * (each request's authentication, the runtime hit path, dashboard sessions); `at` is passed in so
+ * a caller that also needs the time reads the clock once.
+ */
+export function isUsable(row: Pick<TokenAuthRow, "revoked_at" | "expires_at">, at: Date): boolean {
+  return row.revoked_at === null && (row.expires_at === null || row.expires_at > at.toISOString());
+}
+
+/**
+ * The row read by a presented token's hash admits it: it is that token (the indexed lookup
+ * checked again in constant time) and usable at `at`.
+ */
+export function admits(row: TokenAuthRow, hash: string, at: Date): boolean {
+  return sameHash(row.token_hash, hash) && isUsable(row, at);
+}
+
+/** Why a presented token is refused: unknown, revoked or expired (the message of its 401). */
+function refusalMessage(row: TokenAuthRow | undefined, hash: string): string {
+  if (row === undefined || !sameHash(row.token_hash, hash)) return UNAUTHENTICATED;
+  return row.revoked_at !== null ? "This token has been revoked" : "This token has expired";
 }
 
 export function createAccessService(deps: {
@@ -88,27 +121,11 @@ export function createAccessService(deps: {
   const now = deps.now ?? (() => new Date());
 
   async function authenticate(header: string | undefined): Promise<Principal> {
-    const token = tokenFromHeader(header);
-    if (token === null || token.length > 512) throw new AppError("UNAUTHENTICATED", UNAUTHENTICATED);
-    const hash = hashToken(token);
+    const hash = presentedTokenHash(header);
+    if (hash === null) throw new AppError("UNAUTHENTICATED", UNAUTHENTICATED);
     const row = await tokens.findAuthByHash(hash);
-    if (row === undefined || !sameHash(row.token_hash, hash)) throw new AppError("UNAUTHENTICATED", UNAUTHENTICATED);
-    if (row.revoked_at !== null) throw new AppError("UNAUTHENTICATED", "This token has been revoked");
-    if (row.expires_at !== null && row.expires_at <= now().toISOString()) {
-      throw new AppError("UNAUTHENTICATED", "This token has expired");
-    }
-    return toPrincipal(row);
-  }
-
-  /**
-   * The principal of a token row already read by its hash (the runtime hit path reads it in the
-   * same statement as the service), or null whenever `authenticate` would refuse it: the caller
-   * then takes the full path, which gives the refusal its message, throttle and audit count.
-   */
-  function principalOfRow(row: TokenAuthRow | undefined, hash: string): Principal | null {
-    if (row === undefined || !sameHash(row.token_hash, hash) || row.revoked_at !== null) return null;
-    if (row.expires_at !== null && row.expires_at <= now().toISOString()) return null;
-    return toPrincipal(row);
+    if (row !== undefined && admits(row, hash, now())) return toPrincipal(row);
+    throw new AppError("UNAUTHENTICATED", refusalMessage(row, hash));
   }
 
   async function resolveBinding(
@@ -168,7 +185,6 @@ export function createAccessService(deps: {
 
   return {
     authenticate,
-    principalOfRow,
 
     /** Creates a token; the only moment its secret is returned. */
     async createToken(actor: Principal, input: TokenInput): Promise<TokenView & { token: string }> {
@@ -266,8 +282,6 @@ export function createAccessService(deps: {
         tx,
       );
     },
-
-    db,
   };
 }
 

@@ -6,7 +6,7 @@ import type { Db, Executor, UiSessionsTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AccessService } from "./access-service.js";
-import { toPrincipal } from "./access-service.js";
+import { isUsable, toPrincipal } from "./access-service.js";
 import type { Principal, RequestMeta } from "./access-types.js";
 import type { TokensStore } from "./tokens-store.js";
 
@@ -127,7 +127,7 @@ export function createUiSessionsService(deps: {
         throw new AppError("UNAUTHENTICATED", ENDED);
       }
       const token = await deps.tokens.find(row.token_id);
-      if (token === undefined || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= at.toISOString())) {
+      if (token === undefined || !isUsable(token, at)) {
         await store.delete(idHash);
         throw new AppError("UNAUTHENTICATED", ENDED);
       }

@@ -1,17 +1,9 @@
 // Data access for notes. Notes are written once and never edited; they go with their resource.
 import type { Db, Executor, NotesTable } from "../../db/types.js";
+import { NOTE_TABLES, type Note } from "./notes-types.js";
 
-export interface Note {
-  id: string;
-  organizationId: string;
-  resourceType: string;
-  resourceId: string;
-  text: string;
-  authorDisplayName: string;
-  authorEmail: string;
-  createdAt: string;
-  updatedAt: string;
-}
+// The types live in notes-types.ts (the faces import them without the store); kept importable from here.
+export { NOTE_TABLES, type Note, type NoteResourceType } from "./notes-types.js";
 
 export function toNote(row: NotesTable): Note {
   return {
@@ -26,10 +18,6 @@ export function toNote(row: NotesTable): Note {
     updatedAt: row.updated_at,
   };
 }
-
-/** The resource types notes hang on (Reactor collection names) and the table of each. */
-export const NOTE_TABLES = { secrets: "credentials", properties: "projects", environments: "environments", hosts: "hosts" } as const;
-export type NoteResourceType = keyof typeof NOTE_TABLES;
 
 export function createNotesStore(db: Db) {
   return {

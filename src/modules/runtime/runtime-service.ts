@@ -3,8 +3,8 @@
 // generations of the service's three layers (runtime-layers.ts; bumped by database triggers on
 // every write that changes a layer) with one indexed read, so replicas on one database see each
 // other's writes on their next request. A cached bundle is kept serialized; the hit path
-// (`lookupHit` + `cachedFor`, used by the route) reads the token, the service and the
-// generations in one statement (bench/README.md, R1). A stale bundle is rebuilt once per
+// (`answer`) reads the token, the service and the generations in one statement
+// (bench/README.md, R1). A stale bundle is rebuilt once per
 // generation however many requests ask for it at once (single flight), from layer snapshots
 // that only the changed layer re-reads (bench/README.md, M1 and S2).
 import { createHash } from "node:crypto";
@@ -12,11 +12,13 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { TokenAuthRow } from "../access/access-service.js";
-import type { Principal } from "../access/access-types.js";
+import { admits, toPrincipal } from "../access/access-service.js";
+import type { Principal, RequestMeta } from "../access/access-types.js";
 import { canSee } from "../access/authorize.js";
+import type { AuditService } from "../audit/audit-service.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { isDeliverable } from "../credentials/deliverable.js";
+import type { IdentityModule } from "../identity/identity-module.js";
 import { toReactorId } from "../tree/ids.js";
 import type { Service } from "../tree/tree-types.js";
 import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
@@ -58,12 +60,21 @@ interface CacheEntry extends DeliveredBundle {
   validUntil: number;
 }
 
-/** What the hit path's one statement reads: the token by its hash, the service, its generation. */
-export interface HitLookup {
-  token: TokenAuthRow;
-  service: { id: string; organizationId: string; environmentId: string } | null;
-  generation: string;
-}
+/** Who asks for a bundle: the hash of a presented API token, or a workload's JWT for one of its identities (issue #18). */
+export type RuntimeCaller = { tokenHash: string } | { identityId: string; jwt: string };
+
+/**
+ * What the runtime read decides before any bundle work: `hit`, the current bundle for a caller
+ * that may have it (delivered and counted); `refused`, the token is unknown, revoked or expired
+ * (the face's shared authentication says which, with its failure budget and audit count);
+ * `miss`, the caller is known and `deliver` decides the rest (refusals explained, bundle built).
+ */
+export type RuntimeAnswer =
+  | { outcome: "hit"; principal: Principal; bundle: DeliveredBundle }
+  | { outcome: "miss"; principal: Principal }
+  | { outcome: "refused" };
+
+const REFUSED: RuntimeAnswer = Object.freeze({ outcome: "refused" });
 
 export interface RuntimeStats extends LayerStats {
   hits: number;
@@ -99,9 +110,38 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** A runtime token reaches the service it is bound to, or every service of its environment. */
-function isBoundTo(principal: Principal, service: { id: string; environmentId: string }): boolean {
-  return principal.serviceId !== null ? principal.serviceId === service.id : principal.environmentId === service.environmentId;
+/**
+ * Whether a caller receives a service's values: a runtime token (or identity) of the service's
+ * organization, bound to the service or to its environment. Scalars, not a service object: the
+ * hit path asks with the columns of its one row, allocating nothing.
+ */
+function reaches(principal: Principal, serviceId: string, organizationId: string, environmentId: string): boolean {
+  if (principal.role !== "runtime" || principal.organizationId !== organizationId) return false;
+  return principal.serviceId !== null ? principal.serviceId === serviceId : principal.environmentId === environmentId;
+}
+
+/** Why `deliver` refuses a caller that does not reach the service: as a missing id unless it may see that the service exists. */
+function refusalOf(
+  principal: Principal,
+  service: Pick<Service, "id" | "organizationId" | "projectId" | "environmentId"> | undefined,
+): AppError {
+  const notFound = new AppError("NOT_FOUND", "Service not found");
+  if (service === undefined) return notFound;
+  if (service.organizationId !== principal.organizationId && principal.role !== "instance-admin") return notFound;
+  if (principal.role === "runtime") return notFound;
+  // Scope before role, as everywhere else: a restricted token learns nothing of a service
+  // outside its restriction (404, as a missing id), and 403 only for one it can see.
+  const scope = {
+    organizationId: service.organizationId,
+    projectId: service.projectId,
+    environmentId: service.environmentId,
+    serviceId: service.id,
+  };
+  if (!canSee(principal, scope)) return notFound;
+  return new AppError(
+    "FORBIDDEN",
+    "values are delivered only to runtime tokens; create one bound to this service or its environment (POST /v1/tokens)",
+  );
 }
 
 export function createRuntimeService(deps: {
@@ -110,6 +150,10 @@ export function createRuntimeService(deps: {
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
   variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
+  /** Every delivery is counted (one audit event per caller, service, minute and result). */
+  audit: Pick<AuditService, "countDelivery">;
+  /** The JWT path: verifies, counts, throttles and refuses with one generic 401. */
+  identities: Pick<IdentityModule, "authenticateJwt">;
   now?: () => Date;
 }) {
   const { db } = deps;
@@ -123,9 +167,9 @@ export function createRuntimeService(deps: {
   // The cached services of each environment (the siblings a layer change reaches).
   const byEnvironment = new Map<string, Set<string>>();
 
-  /** A cached bundle still answers: made at the current generation, no artifact in it expired. */
-  function isCurrent(cached: CacheEntry | undefined, generation: string): cached is CacheEntry {
-    return cached !== undefined && cached.generation === generation && cached.validUntil > now().getTime();
+  /** A cached bundle still answers: made at the current generation, no artifact in it expired at `at` (ms). */
+  function isCurrent(cached: CacheEntry | undefined, generation: string, at: number): cached is CacheEntry {
+    return cached !== undefined && cached.generation === generation && cached.validUntil > at;
   }
 
   /**
@@ -280,82 +324,72 @@ export function createRuntimeService(deps: {
   const readSiblings = createSiblingsRead(db);
   const readHit = createHitLookup(db, deps.dialect);
 
+  /** The bundle for a caller, decided in full: refusals explained (404/403), built on a miss. */
+  async function bundleFor(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
+    // The service with its layers' generations, read before the layers' rows
+    // (src/db/generations.ts says why).
+    const found = await readService(serviceId);
+    const service = found?.service;
+    if (service === undefined || !reaches(principal, service.id, service.organizationId, service.environmentId)) {
+      throw refusalOf(principal, service);
+    }
+    const generations = found?.generations ?? [];
+    const cached = cache.get(service.id);
+    if (isCurrent(cached, composeGeneration(...generations), now().getTime())) {
+      stats.hits += 1;
+      return cached;
+    }
+    stats.misses += 1;
+    const { body, etag } = await buildOnce(service, generations);
+    return { body, etag };
+  }
+
   return {
     stats,
 
     /**
-     * The token (by hash), the service and its layers' generations, in one read. Null when no
-     * token has this hash. Decides nothing: see `cachedFor`.
+     * The runtime read's first decision, made before any bundle work. A token: its row, the
+     * service and the layers' generations in one read (hit-lookup.ts); the plain success case (a
+     * usable runtime token reaching the service, its bundle cached at the current generation) is
+     * answered here. A JWT: verified by the identity module (which refuses it itself), then
+     * `deliver` answers. `request` is the request the principal acts in (audit).
      */
-    async lookupHit(tokenHash: string, serviceId: string): Promise<HitLookup | null> {
-      const row = await readHit(tokenHash, serviceId);
-      if (row === undefined) return null;
-      const { s_id, s_organization_id, s_environment_id, gp_generation, ge_generation, gs_generation, ...token } = row;
-      return {
-        token,
-        service:
-          s_id === null || s_organization_id === null || s_environment_id === null
-            ? null
-            : { id: s_id, organizationId: s_organization_id, environmentId: s_environment_id },
-        generation: composeGeneration(gp_generation, ge_generation, gs_generation),
-      };
-    },
-
-    /**
-     * The cached bundle when this request is the plain success case that `deliver` would answer
-     * from its cache: a runtime token of the service's organization, bound to it or to its
-     * environment, and a cached bundle of the current generation. Null otherwise (a refusal or a
-     * miss), and the caller takes `deliver`, which decides and explains.
-     */
-    cachedFor(principal: Principal, lookup: HitLookup): DeliveredBundle | null {
-      const { service, generation } = lookup;
-      if (service === null || principal.role !== "runtime" || service.organizationId !== principal.organizationId) return null;
-      if (!isBoundTo(principal, service)) return null;
-      const cached = cache.get(service.id);
-      if (!isCurrent(cached, generation)) return null;
+    async answer(caller: RuntimeCaller, serviceId: string, request: RequestMeta): Promise<RuntimeAnswer> {
+      if ("jwt" in caller) {
+        return { outcome: "miss", principal: await deps.identities.authenticateJwt(caller.identityId, caller.jwt, request) };
+      }
+      const row = await readHit(caller.tokenHash, serviceId);
+      // One clock read for the token's expiry and the bundle's.
+      const at = now();
+      if (row === undefined || !admits(row, caller.tokenHash, at)) return REFUSED;
+      const principal = toPrincipal(row, request);
+      const { s_id, s_organization_id, s_environment_id } = row;
+      if (s_id === null || s_organization_id === null || s_environment_id === null) return { outcome: "miss", principal };
+      if (!reaches(principal, s_id, s_organization_id, s_environment_id)) return { outcome: "miss", principal };
+      const cached = cache.get(s_id);
+      if (!isCurrent(cached, composeGeneration(row.gp_generation, row.ge_generation, row.gs_generation), at.getTime())) {
+        return { outcome: "miss", principal };
+      }
       stats.hits += 1;
-      return cached;
+      deps.audit.countDelivery(principal, serviceId, "success");
+      return { outcome: "hit", principal, bundle: cached };
     },
 
     /**
-     * The resolved bundle for a runtime token bound to the service or its environment.
-     * Another organization's service, or one outside the binding: 404; any other role: 403.
+     * The resolved bundle for a runtime token (or identity) bound to the service or its
+     * environment, counted for the audit log either way. Another organization's service, or one
+     * outside the binding: 404; any other role: 403.
      */
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
-      // The service with its layers' generations, read before the layers' rows
-      // (src/db/generations.ts says why).
-      const found = await readService(serviceId);
-      const service = found?.service;
-      const sameOrganization = service !== undefined && service.organizationId === principal.organizationId;
-      if (service === undefined || (!sameOrganization && principal.role !== "instance-admin")) {
-        throw new AppError("NOT_FOUND", "Service not found");
+      let delivered: DeliveredBundle;
+      try {
+        delivered = await bundleFor(principal, serviceId);
+      } catch (error) {
+        deps.audit.countDelivery(principal, serviceId, "denied");
+        throw error;
       }
-      if (principal.role !== "runtime") {
-        // Scope before role, as everywhere else: a restricted token learns nothing of a service
-        // outside its restriction (404, as a missing id), and 403 only for one it can see.
-        const scope = {
-          organizationId: service.organizationId,
-          projectId: service.projectId,
-          environmentId: service.environmentId,
-          serviceId: service.id,
-        };
-        if (!canSee(principal, scope)) throw new AppError("NOT_FOUND", "Service not found");
-        throw new AppError(
-          "FORBIDDEN",
-          "values are delivered only to runtime tokens; create one bound to this service or its environment (POST /v1/tokens)",
-        );
-      }
-      if (!isBoundTo(principal, service)) throw new AppError("NOT_FOUND", "Service not found");
-
-      const generations = found?.generations ?? [];
-      const cached = cache.get(service.id);
-      if (isCurrent(cached, composeGeneration(...generations))) {
-        stats.hits += 1;
-        return cached;
-      }
-      stats.misses += 1;
-      const { body, etag } = await buildOnce(service, generations);
-      return { body, etag };
+      deps.audit.countDelivery(principal, serviceId, "success");
+      return delivered;
     },
   };
 }

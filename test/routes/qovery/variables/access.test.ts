@@ -1,8 +1,8 @@
 // Who may do what: member/admin write, viewer lists, runtime gets 403, another organization 404;
 // and no secret value ever leaves through a response, a log line or the database file.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, canary, expectNoLeak, type Tree } from "./tree.js";
+import { expect, it } from "vitest";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { canary, expectNoLeak, type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 describeEachDialect("qovery variables access and secrecy", (dialect) => {
   let h: Harness;
@@ -13,11 +13,9 @@ describeEachDialect("qovery variables access and secrecy", (dialect) => {
     canaries.push(value);
     return value;
   };
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   it("lets a member write, a viewer only list, and refuses a runtime token with 403", async () => {
     const url = `/qovery/job/${t.jobId}/secret`;

@@ -1,8 +1,8 @@
 // BUILT_IN variables: created with their producer, seen per §8's visibility, read-only, gone
 // with their producer; their secret ones never shown.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, type Tree } from "./tree.js";
+import { expect, it } from "vitest";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 interface Item {
   id: string;
@@ -20,11 +20,9 @@ interface Item {
 describeEachDialect("qovery BUILT_IN variables", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const list = async (scope: string, id: string): Promise<Map<string, Item>> => {
     const response = await h.inject({ method: "GET", url: `/qovery/variable?parent_id=${id}&scope=${scope}` });

@@ -1,17 +1,15 @@
 // Create, list, edit and delete through every per-scope endpoint of both families, and the
 // exact response shapes of §5.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, canary, ISO_MS, type Tree } from "./tree.js";
+import { expect, it } from "vitest";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { canary, ISO_MS, type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 describeEachDialect("qovery per-scope secrets and environment variables", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const scopes = () =>
     [

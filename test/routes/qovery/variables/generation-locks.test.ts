@@ -5,7 +5,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, type Tree } from "./tree.js";
+import { buildTree, type Tree } from "../../../helpers/tree.js";
 
 describeEachDialect("qovery variables: the generation bump and concurrent writers", (dialect) => {
   let h: Harness;

@@ -17,7 +17,7 @@ import { createVariablesStore } from "../../../../src/modules/variables/variable
 import { createWriteUseCases, newRow } from "../../../../src/modules/variables/variables-write.js";
 import { createVariableHistory } from "../../../../src/modules/versions/variable-history.js";
 import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, canary, type Tree } from "./tree.js";
+import { buildTree, canary, type Tree } from "../../../helpers/tree.js";
 
 const UNIQUE = 100;
 const DOUBLED = 10;

@@ -1,11 +1,11 @@
 // File variables (issue #17 item 3): a mount path is absolute and normalized, and unique among
 // the file variables one service sees; an override keeps its parent's path, an alias delivers no
 // second file, and the runtime bundle never holds two files at one path.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { newId } from "../../../../src/modules/tree/ids.js";
 import { resolveVariables } from "../../../../src/modules/variables/resolve.js";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, type Tree } from "./tree.js";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 describe("resolution", () => {
   it("never emits two files at one mount path", () => {
@@ -34,11 +34,9 @@ describe("resolution", () => {
 describeEachDialect("qovery file variables: mount paths", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const createVar = (payload: Record<string, unknown>) => h.inject({ method: "POST", url: "/qovery/variable", payload });
   const file = (key: string, mount_path: string, scope: string, parent: string, value = `content of ${key}`) =>

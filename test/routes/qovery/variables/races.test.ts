@@ -2,20 +2,18 @@
 // exists`) must hold when the two requests race on different scopes, where no unique index can
 // catch it. The same for an import racing a create. Run on both engines; on PostgreSQL the
 // requests really run in parallel on separate connections.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, type Tree } from "./tree.js";
+import { expect, it } from "vitest";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 const ROUNDS = 25;
 
 describeEachDialect("qovery variables: racing creates of one key", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   it("lets exactly one of two parallel creates at PROJECT and at ENVIRONMENT scope win; the other gets 409", async () => {
     let bothWon = 0;

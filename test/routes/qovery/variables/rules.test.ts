@@ -1,18 +1,16 @@
 // Every rule of the issue with its status code: keys, sizes, duplicates, overrides, aliases,
 // edits and deletes.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { BODY_LIMIT } from "../../../../src/app.js";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, type Tree } from "./tree.js";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 describeEachDialect("qovery variable rules", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const post = (url: string, payload: unknown) => h.inject({ method: "POST", url: `/qovery${url}`, payload: payload as object });
   const put = (url: string, payload: unknown) => h.inject({ method: "PUT", url: `/qovery${url}`, payload: payload as object });

@@ -1,17 +1,15 @@
 // The unified /variable API (VariableMainCallsApi): HELM and TERRAFORM scopes, list filters,
 // alias and override targets in the body, and import with §7.7's conflict matrix.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
-import { buildTree, canary, expectNoLeak, type Tree } from "./tree.js";
+import { describe, expect, it } from "vitest";
+import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
+import { canary, expectNoLeak, type Tree, useTreeHarness } from "../../../helpers/tree.js";
 
 describeEachDialect("qovery /variable", (dialect) => {
   let h: Harness;
   let t: Tree;
-  beforeAll(async () => {
-    h = await createHarness(dialect);
-    t = await buildTree(h);
+  useTreeHarness(dialect, (bed) => {
+    ({ h, t } = bed);
   });
-  afterAll(async () => h.close());
 
   const create = (payload: Record<string, unknown>) => h.inject({ method: "POST", url: "/qovery/variable", payload });
   const keysOf = async (url: string) =>

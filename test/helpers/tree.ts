@@ -1,8 +1,9 @@
 // Builds an organization with a project, two environments and one service of every type,
 // plus tokens of every role, through the tree service (the same calls the tree routes make).
 import { randomBytes } from "node:crypto";
-import { expect } from "vitest";
-import type { Harness } from "../../../helpers/harness.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { DialectName } from "../../src/db/connect.js";
+import { createHarness, type Harness } from "./harness.js";
 
 export interface Tree {
   orgId: string;
@@ -56,6 +57,20 @@ export async function buildTree(h: Harness): Promise<Tree> {
       envMember: await token("member", { environment_id: env.id }),
     },
   };
+}
+
+/**
+ * The setup the variables suites share: a harness on `dialect` with a built tree before the
+ * suite's tests, closed after them. `use` receives both once they exist (a suite keeps them in
+ * its own variables).
+ */
+export function useTreeHarness(dialect: DialectName, use: (bed: { h: Harness; t: Tree }) => void): void {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await createHarness(dialect);
+    use({ h: harness, t: await buildTree(harness) });
+  });
+  afterAll(async () => harness?.close());
 }
 
 /** A random value that must never appear in a response or a log line. */
