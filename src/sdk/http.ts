@@ -29,6 +29,10 @@ export interface RequestOptions {
   /** Send and accept `application/vnd.api+json` (the Reactor face). */
   jsonApi?: boolean;
   headers?: Record<string, string>;
+  /** This call's per-attempt time limit, e.g. for a long-poll that outlasts the default. */
+  timeoutMs?: number;
+  /** Aborts the call (and its retries) from outside, e.g. when a watcher is told to stop. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse<T> {
@@ -117,9 +121,11 @@ export function createTransport(options: TransportOptions) {
     for (let attempt = 0; attempt < attempts; attempt += 1) {
       let response: Response;
       try {
-        response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        const timeout = AbortSignal.timeout(request.timeoutMs ?? timeoutMs);
+        response = await doFetch(url, { ...init, signal: request.signal ? AbortSignal.any([request.signal, timeout]) : timeout });
       } catch (error) {
         last = new LatchError(CLIENT_ERROR_CODES.NETWORK_ERROR, `Cannot reach ${base}: ${describeNetworkError(error)}`, 0, null);
+        if (request.signal?.aborted) throw last;
         if (attempt + 1 < attempts) await backoff(attempt, null, last.message);
         continue;
       }
