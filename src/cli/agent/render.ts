@@ -137,11 +137,17 @@ function createHandlebars() {
   return handlebars;
 }
 
+/** Handlebars counts columns from 0; editors count from 1. */
+function position(site: string): string {
+  const [line, column] = site.split(":");
+  return `line ${line}, column ${Number(column) + 1}`;
+}
+
 /** Handlebars' own errors, kept only when they are known to hold names and positions. */
 function explain(name: string, error: unknown, sites: CallSites): RenderError {
   if (error instanceof MissingArgument) {
     const argument = error.site === null ? undefined : sites.get(error.site)?.[error.index];
-    const where = error.site === null ? "" : ` (line ${error.site.replace(":", ", column ")})`;
+    const where = error.site === null ? "" : ` (${position(error.site)})`;
     return new RenderError(
       argument === undefined
         ? `template ${name}: a {{${error.helper} …}} argument is missing${where}`
@@ -157,7 +163,7 @@ function explain(name: string, error: unknown, sites: CallSites): RenderError {
   if (missing !== null) {
     const [, key, inside, line, column] = missing;
     const scope = inside === "the bundle" ? "" : ` in ${inside}`;
-    return new RenderError(`template ${name}: missing key "${key}"${scope} (line ${line}, column ${column})`);
+    return new RenderError(`template ${name}: missing key "${key}"${scope} (${position(`${line}:${column}`)})`);
   }
   // "Cannot use 'in' operator to search for 'KEY' in <the value>": a path that goes into a string.
   const intoValue = /^Cannot use 'in' operator to search for '(.*?)' in /s.exec(message);
