@@ -13,6 +13,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLatchClient, type LatchClient } from "../../src/sdk/index.js";
 import { BOOTSTRAP_TOKEN, createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { type OidcIssuer, startOidcIssuer } from "../helpers/oidc-issuer.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/latch.js");
@@ -129,7 +130,8 @@ describeEachDialect("latch agent", (dialect) => {
     admin.variables.create({ key, value, is_secret: isSecret, variable_scope: "JOB", variable_parent_id: serviceId });
 
   beforeAll(async () => {
-    h = await createHarness(dialect);
+    // The identity test's issuer serves its keys on loopback over http.
+    h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "on", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
     url = await h.app.listen({ host: "127.0.0.1", port: 0 });
     admin = createLatchClient({ url, token: BOOTSTRAP_TOKEN, retries: 0 });
     const organizationId = (await admin.tree.listOrganizations())[0]?.id ?? "";
@@ -312,6 +314,58 @@ fs.writeFileSync(out, JSON.stringify({ reads, bad, seen: [...seen] }));`,
       expect(watcher.child.exitCode).toBeNull();
     } finally {
       await relay.close();
+    }
+  });
+
+  it("logs in with an identity's JWT file from the config, and reads the file again to log in after a revocation", {
+    timeout: 90_000,
+  }, async () => {
+    let issuer: OidcIssuer | null = null;
+    try {
+      issuer = await startOidcIssuer({ algorithms: ["ES256"] });
+      const jwts: string[] = [];
+      const freshJwt = async () => {
+        const jwt = await (issuer as OidcIssuer).sign({ sub: "system:serviceaccount:prod:billing", aud: "latch" });
+        jwts.push(jwt);
+        return jwt;
+      };
+      const organizationId = (await admin.tree.listOrganizations())[0]?.id ?? "";
+      const identity = await admin.identities.create({
+        name: "k8s-billing",
+        organization_id: organizationId,
+        service_id: serviceId,
+        issuer: issuer.url,
+        audiences: ["latch"],
+        subject: "system:serviceaccount:prod:billing",
+        // Single-use JWTs: the second login only works if the agent read the rotated file.
+        max_uses_per_jwt: 1,
+      });
+      const jwtFile = join(work, "projected-token");
+      writeFileSync(jwtFile, await freshJwt());
+      const dir = join(work, "identity");
+      const rotating = await setVariable("ROTATING", "one", false);
+      writeFileSync(
+        join(work, "identity.json"),
+        JSON.stringify({
+          url,
+          auth: { identity: identity.id, jwt_file: jwtFile },
+          poll_interval: 1,
+          services: [{ id: serviceId, templates: [{ contents: "{{ROTATING}} {{DB_PASSWORD}}", destination: `${dir}/out` }] }],
+        }),
+      );
+      const watcher = agent(["--config", join(work, "identity.json")], { LATCH_TOKEN: "" });
+      await until(() => read(join(dir, "out")) === `one ${password}`, "the first render", watcher);
+
+      // Kubernetes rotates the projected token; changing the identity revokes the token it issued.
+      writeFileSync(jwtFile, await freshJwt());
+      await admin.identities.update(identity.id, { token_ttl: 600 });
+      await admin.variables.edit(rotating.id, { key: "ROTATING", value: "two" });
+      await until(() => read(join(dir, "out")) === `two ${password}`, "the render after a new login", watcher);
+      expect(watcher.output()).toContain("the server refused the token (HTTP 401); trying again with a new one");
+      for (const jwt of jwts) expect(watcher.output()).not.toContain(jwt);
+      expect(watcher.output()).not.toContain(password);
+    } finally {
+      await issuer?.close();
     }
   });
 
