@@ -3,6 +3,7 @@
 // between two event-loop turns, so it can never land between creating the temp file and the rename.
 import { randomBytes } from "node:crypto";
 import {
+  chmodSync,
   closeSync,
   fchmodSync,
   fsyncSync,
@@ -75,6 +76,11 @@ function fsyncDir(dir: string): void {
 export function writeFileAtomic(destination: string, content: Buffer, mode: number): boolean {
   const state = sameContent(destination, content, mode);
   if (state === "same") return false;
+  if (state === "mode") {
+    // Same bytes, another mode (changed in the config, or by someone): fix the mode in place.
+    chmodSync(destination, mode);
+    return false;
+  }
   const dir = dirname(destination);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const temp = join(dir, `${tempPrefix(destination)}${process.pid}-${randomBytes(6).toString("hex")}.tmp`);
@@ -100,5 +106,5 @@ export function writeFileAtomic(destination: string, content: Buffer, mode: numb
     throw error;
   }
   fsyncDir(dir);
-  return state === "different";
+  return true;
 }
