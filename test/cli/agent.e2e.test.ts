@@ -384,6 +384,23 @@ fs.writeFileSync(out, JSON.stringify({ reads, bad, seen: [...seen] }));`,
     expect(watcher.output()).not.toContain(created.token);
   });
 
+  it("--once exits 1 when a template cannot render, and when the service is outside the token's binding", { timeout: 60_000 }, async () => {
+    writeFileSync(join(work, "broken.tmpl"), "{{NOT_IN_THE_BUNDLE}}");
+    const broken = agent(["--service", serviceId, "--template", `broken.tmpl:${join(work, "broken/out")}`, "--once"]);
+    expect((await broken.exited).code).toBe(1);
+    expect(broken.output()).toContain('template broken.tmpl: missing key "NOT_IN_THE_BUNDLE"');
+    expect(broken.output()).toContain(`service ${serviceId}: not every template was rendered`);
+    expect(existsSync(join(work, "broken/out"))).toBe(false);
+
+    const other = (await admin.tree.createService(environmentId, "JOB", { name: "other" })).id;
+    writeFileSync(join(work, "other.tmpl"), "{{DB_USER}}");
+    const refused = agent(["--service", other, "--template", `other.tmpl:${join(work, "other/out")}`, "--once"]);
+    expect((await refused.exited).code).toBe(1);
+    // Outside the token's binding answers 404, as a missing id does.
+    expect(refused.output()).toContain(`service ${other} was not found (HTTP 404): check the id and the token's binding; the agent stops`);
+    expect(refused.output()).not.toContain(runtimeToken);
+  });
+
   it("exits 0 on SIGTERM and leaves no temp file behind", { timeout: 60_000 }, async () => {
     const dir = join(work, "term");
     writeFileSync(join(work, "term.tmpl"), "{{DB_PASSWORD}}");
