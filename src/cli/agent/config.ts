@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { constants } from "node:os";
 import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { UsageError } from "../errors.js";
+import { DEFAULT_MODE, DEFAULT_POLL_INTERVAL_S, DEFAULT_WAIT_S, MAX_WAIT_S } from "./defaults.js";
 
 export interface TemplateSpec {
   /** How messages name the template: its source file, or the config field of inline contents. */
@@ -37,11 +38,6 @@ export interface AgentConfig {
   /** How often to re-ask a server that answers at once (no watch support), in seconds. */
   pollIntervalS: number;
 }
-
-export const DEFAULT_WAIT_S = 60;
-export const MAX_WAIT_S = 300;
-export const DEFAULT_POLL_INTERVAL_S = 5;
-export const DEFAULT_MODE = 0o600;
 
 /** A config mistake: exit 2, with the file, line and field. */
 export class AgentConfigError extends UsageError {}
@@ -220,7 +216,7 @@ export function parseAgentConfig(file: string, source: string): AgentConfig {
 }
 
 /** Two templates writing one file would fight each other at every change. */
-export function checkDestinations(services: ServiceSpec[], fail: (message: string) => never): void {
+function checkDestinations(services: ServiceSpec[], fail: (message: string) => never): void {
   const seen = new Set<string>();
   for (const service of services) {
     for (const each of service.templates) {

@@ -4,18 +4,8 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { createLatchClient, type LatchClient } from "../../sdk/index.js";
 import type { AgentAuth } from "../agent/agent.js";
-import { runAgent } from "../agent/agent.js";
-import {
-  type AgentConfig,
-  checkDestinations,
-  DEFAULT_MODE,
-  DEFAULT_POLL_INTERVAL_S,
-  DEFAULT_WAIT_S,
-  loadAgentConfig,
-  MAX_WAIT_S,
-  type TemplateSpec,
-} from "../agent/config.js";
-import { createTemplateEngine } from "../agent/render.js";
+import type { AgentConfig, TemplateSpec } from "../agent/config.js";
+import { DEFAULT_MODE, DEFAULT_POLL_INTERVAL_S, DEFAULT_WAIT_S, MAX_WAIT_S } from "../agent/defaults.js";
 import { action, UsageError } from "../errors.js";
 import { createIdentitySession, type JwtOptions, jwtSourceOf } from "../identity-session.js";
 import { note } from "../output.js";
@@ -59,19 +49,29 @@ function templateFlag(value: string): TemplateSpec {
   return { name: source, text, destination: value.slice(colon + 1), mode: DEFAULT_MODE, command: null, signal: null, pidFile: null };
 }
 
-function configOf(flags: AgentFlags): AgentConfig {
+/** Two templates writing one file would fight each other at every change. */
+function checkDestinations(templates: TemplateSpec[]): void {
+  const seen = new Set<string>();
+  for (const each of templates) {
+    if (seen.has(each.destination)) throw new UsageError(`two templates write ${each.destination}`);
+    seen.add(each.destination);
+  }
+}
+
+async function configOf(flags: AgentFlags): Promise<AgentConfig> {
   if (flags.config !== undefined) {
     if (flags.service !== undefined || flags.template.length > 0)
       throw new UsageError("--config takes the services and templates from the file: drop --service and --template");
     if (flags.identity !== undefined) throw new UsageError("with --config, put the identity in the file's auth section");
+    // Loaded on demand: other commands start without the YAML parser and the template engine.
+    const { loadAgentConfig } = await import("../agent/config.js");
     return loadAgentConfig(flags.config);
   }
   if (flags.service === undefined) throw new UsageError("--service ID is required (or --config FILE)");
   if (flags.template.length === 0) throw new UsageError("give at least one --template SRC:DEST (or --config FILE)");
-  const services = [{ id: flags.service, templates: flags.template.map(templateFlag) }];
-  checkDestinations(services, (message) => {
-    throw new UsageError(message);
-  });
+  const templates = flags.template.map(templateFlag);
+  checkDestinations(templates);
+  const services = [{ id: flags.service, templates }];
   return { url: null, auth: { kind: "settings" }, services, waitS: DEFAULT_WAIT_S, pollIntervalS: DEFAULT_POLL_INTERVAL_S };
 }
 
@@ -138,7 +138,7 @@ function authOf(config: AgentConfig, flags: AgentFlags): AgentAuth {
 }
 
 async function agent(flags: AgentFlags): Promise<void> {
-  const config = configOf(flags);
+  const config = await configOf(flags);
   const wait = secondsFlag("--wait", flags.wait, 1, MAX_WAIT_S);
   const poll = secondsFlag("--poll-interval", flags.pollInterval, 1, 3600);
   if (wait !== undefined) config.waitS = wait;
@@ -153,6 +153,7 @@ async function agent(flags: AgentFlags): Promise<void> {
   note(
     `latch agent: ${flags.once ? "rendering" : "watching"} ${config.services.length} service(s), ${templates} template(s)${flags.once ? " once" : ""}`,
   );
+  const [{ runAgent }, { createTemplateEngine }] = await Promise.all([import("../agent/agent.js"), import("../agent/render.js")]);
   try {
     await runAgent({
       config,
