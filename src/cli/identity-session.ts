@@ -92,14 +92,14 @@ export async function loginOnce(source: JwtSource, url?: string): Promise<Identi
 }
 
 /** A client that stays logged in: renewed before expiry, and after a 401 on the next `current()`. */
-export function createIdentitySession(source: JwtSource) {
+export function createIdentitySession(source: JwtSource, url?: string) {
   let login: (IdentityLogin & { url: string }) | null = null;
   let client: LatchClient | null = null;
   return {
     async current(): Promise<{ client: LatchClient; login: IdentityLogin }> {
       if (login === null || client === null || Date.parse(login.expires_at) - Date.now() < RENEW_BEFORE_MS) {
         if (login !== null) note("latch: logging in again with the identity's JWT");
-        login = await loginOnce(source);
+        login = await loginOnce(source, url);
         client = createLatchClient({ url: login.url, token: login.token, userAgent: "latch-cli" });
       }
       return { client, login };

@@ -1,5 +1,6 @@
 // The client side of the `latch` command: everything that talks to a server through the SDK.
 import type { Command } from "commander";
+import { registerAgentCommand } from "./commands/agent.js";
 import { registerAuditCommands } from "./commands/audit.js";
 import { registerCredentialCommands } from "./commands/credentials.js";
 import { registerRuntimeCommands } from "./commands/run.js";
@@ -14,4 +15,5 @@ export function registerClientCommands(program: Command): void {
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
   registerAuditCommands(program);
+  registerAgentCommand(program);
 }

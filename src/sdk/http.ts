@@ -29,6 +29,10 @@ export interface RequestOptions {
   /** Send and accept `application/vnd.api+json` (the Reactor face). */
   jsonApi?: boolean;
   headers?: Record<string, string>;
+  /** This call's per-attempt time limit, e.g. for a long-poll that outlasts the default. */
+  timeoutMs?: number;
+  /** Aborts the call (and its retries) from outside, e.g. when a watcher is told to stop. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse<T> {
@@ -64,6 +68,23 @@ function retryAfterMs(headers: Headers): number | null {
   const raw = headers.get("retry-after");
   if (raw === null || !/^\d+$/.test(raw.trim())) return null;
   return Math.min(Number(raw) * 1000, 30_000);
+}
+
+/**
+ * The signal of one attempt: its time limit, plus the caller's signal when given. Not
+ * AbortSignal.any: that ties every combined signal to the outer one until garbage collection
+ * (a leak on some Node versions), and a watcher's outer signal lives for days.
+ */
+function attemptSignal(limitMs: number, outer: AbortSignal | undefined): { signal: AbortSignal; done(): void } {
+  const timeout = AbortSignal.timeout(limitMs);
+  if (outer === undefined) return { signal: timeout, done: () => {} };
+  const controller = new AbortController();
+  const onOuter = () => controller.abort(outer.reason);
+  const onTimeout = () => controller.abort(timeout.reason);
+  if (outer.aborted) controller.abort(outer.reason);
+  outer.addEventListener("abort", onOuter, { once: true });
+  timeout.addEventListener("abort", onTimeout, { once: true });
+  return { signal: controller.signal, done: () => outer.removeEventListener("abort", onOuter) };
 }
 
 export function createTransport(options: TransportOptions) {
@@ -115,16 +136,24 @@ export function createTransport(options: TransportOptions) {
     const attempts = REPEATABLE.has(method) ? retries + 1 : 1;
     let last: LatchError | null = null;
     for (let attempt = 0; attempt < attempts; attempt += 1) {
+      const limit = attemptSignal(request.timeoutMs ?? timeoutMs, request.signal);
       let response: Response;
       try {
-        response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        response = await doFetch(url, { ...init, signal: limit.signal });
       } catch (error) {
+        limit.done();
         last = new LatchError(CLIENT_ERROR_CODES.NETWORK_ERROR, `Cannot reach ${base}: ${describeNetworkError(error)}`, 0, null);
+        if (request.signal?.aborted) throw last;
         if (attempt + 1 < attempts) await backoff(attempt, null, last.message);
         continue;
       }
       const requestId = response.headers.get("x-request-id");
-      const body = await readBody(response);
+      let body: unknown;
+      try {
+        body = await readBody(response);
+      } finally {
+        limit.done();
+      }
       if ((response.status >= 200 && response.status < 300) || (allow304 && response.status === 304)) {
         if (typeof body === "string") {
           throw new LatchError(

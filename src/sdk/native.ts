@@ -38,13 +38,28 @@ export function createRuntimeApi(http: Transport) {
   return {
     /**
      * Fetches the resolved bundle of a service with a runtime token. Pass the last ETag to get
-     * `{ changed: false }` (a 304) when nothing changed.
+     * `{ changed: false }` (a 304) when nothing changed. With `wait` (seconds) and an ETag, a server
+     * that supports watch holds the request until the bundle changes or the wait ends (then 304);
+     * an older server answers at once, so a caller must not re-ask in a tight loop.
      * @example const r = await client.runtime.bundle(serviceId, { etag }); if (r.changed) apply(r.bundle)
+     * @example const r = await client.runtime.bundle(serviceId, { etag, wait: 60 }) // long-poll
      */
-    async bundle(serviceId: string, options: { etag?: string | null } = {}): Promise<BundleResult> {
+    async bundle(serviceId: string, options: { etag?: string | null; wait?: number; signal?: AbortSignal } = {}): Promise<BundleResult> {
       const headers: Record<string, string> = {};
       if (options.etag) headers["if-none-match"] = options.etag;
-      const response = await http.request<RuntimeBundle>("GET", `/v1/runtime/services/${path(serviceId)}`, { headers }, true);
+      const waiting = options.wait !== undefined && options.etag ? options.wait : undefined;
+      const response = await http.request<RuntimeBundle>(
+        "GET",
+        `/v1/runtime/services/${path(serviceId)}`,
+        {
+          headers,
+          query: { wait: waiting },
+          // The server may hold the request for the whole wait plus its jitter (at most +10%).
+          ...(waiting === undefined ? {} : { timeoutMs: Math.ceil(waiting * 1100) + 30_000 }),
+          ...(options.signal === undefined ? {} : { signal: options.signal }),
+        },
+        true,
+      );
       const etag = response.headers.get("etag") ?? options.etag ?? null;
       if (response.status === 304) return { changed: false, etag };
       return { changed: true, bundle: normaliseBundle(response.body), etag };
