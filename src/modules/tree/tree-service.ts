@@ -181,7 +181,7 @@ export function createTreeService(deps: TreeServiceDeps) {
      * Sets (or clears, with null) the Adobe IMS org id a company stands for: an admin of the
      * organization may; unique per instance (409 naming the field on a clash).
      */
-    async setOrganizationOrgId(actor: Principal, id: string, orgId: unknown): Promise<Organization> {
+    async setOrganizationOrgId(actor: Principal, id: string, orgId: string | null): Promise<Organization> {
       const organization = await loadOrganization(actor, id);
       assertAllowed(actor, "manage", { organizationId: id }, "Organization");
       let canonical: string | null = null;
