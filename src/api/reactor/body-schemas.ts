@@ -40,7 +40,8 @@ function envelope<T extends TProperties>(data: T, description: string): TObject<
     {
       data: Type.Object(data, {
         description: "The JSON:API resource object",
-        ...(creates ? { not: { required: ["id"] } } : {}),
+        // `type: "object"` inside: a `data` that is no object fails its own type check, not this.
+        ...(creates ? { not: { type: "object", required: ["id"] } } : {}),
       }),
     },
     { description },
@@ -70,7 +71,12 @@ const PROPERTY_SETTINGS = {
 const WEB_NEEDS_DOMAINS = {
   if: { properties: { platform: { const: "web" } }, required: ["platform"] },
   // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, in a plain schema object.
-  then: { properties: { domains: { type: "array", minItems: 1 } }, required: ["domains"] },
+  then: {
+    properties: { domains: { type: "array", minItems: 1 } },
+    required: ["domains"],
+    // body-validation.ts words a failure here with it.
+    description: "is required for a web property (at least one domain)",
+  },
 };
 
 export const PropertyCreateBody = envelope(
@@ -112,6 +118,8 @@ export const CompanyUpdateBody = envelope(
             Nullable(
               Type.String({
                 pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
+                // body-validation.ts words a mismatch with the title: "must be <title>".
+                title: "an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null",
                 description:
                   "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
               }),
@@ -164,7 +172,7 @@ const ENVIRONMENT_SETTINGS = {
   path: Type.Optional(NullableString("Library path")),
 };
 /** Latch builds no library archives, so it keeps no archive passphrase: the attribute is refused. */
-const NO_PASSPHRASE = { not: { required: ["archive_passphrase"], description: "Latch builds no library archives" } };
+const NO_PASSPHRASE = { not: { type: "object", required: ["archive_passphrase"], description: "Latch builds no library archives" } };
 
 export const EnvironmentCreateBody = envelope(
   {

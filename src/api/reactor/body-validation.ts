@@ -6,7 +6,10 @@
 // - a `data.type` (or a relationship's `type`) missing or not the collection's is 409, as
 //   JSON:API says; a create that brings `data.id` is 403 (Latch assigns ids); the rest is 422;
 // - a missing `attributes` or `relationships` points at the first member it requires (a create
-//   without attributes lacks its name).
+//   without attributes lacks its name); a relationship without its `data` object points at the
+//   relationship; an update's `data.id` that is not even of the path's kind does not match it (409);
+// - a failure under an `if`/`then` is worded with the `then`'s description, a pattern mismatch
+//   with its schema's title ("must be <title>").
 // A failure inside a union is left to the module: the only unions are a secret's credentials per
 // type_of, whose fields the credentials module checks, listing every problem at once (first-error
 // Ajv can neither tell which type the client meant nor list them all). Ajv evaluates a union
@@ -73,6 +76,9 @@ function typeConflict(pointer: string, expected: unknown): AppError {
   });
 }
 
+const RELATIONSHIP = /^\/data\/relationships\/([^/]+)(\/data)?$/;
+const RELATIONSHIP_ID = /^\/data\/relationships\/([^/]+)\/data\/id$/;
+
 /** The JSON:API error for Ajv's first error, or null when it lies inside a union (see above). */
 export function bodyProblem(issues: readonly AjvIssue[], schema: unknown): AppError | null {
   if (issues.some(isUnionIssue)) return null;
@@ -81,6 +87,29 @@ export function bodyProblem(issues: readonly AjvIssue[], schema: unknown): AppEr
   const at = issue.instancePath;
   const label = labelOf(at);
   const parent = parentOf(schema, issue);
+  const then = /\/then\//.exec(issue.schemaPath) === null ? undefined : nodeAt(schema, issue.schemaPath.replace(/\/then\/.*$/, "/then"));
+  if (typeof then?.description === "string") {
+    const pointer = issue.keyword === "required" ? `${at}/${String(issue.params.missingProperty)}` : at;
+    return invalid(pointer, `${labelOf(pointer)} ${then.description}`);
+  }
+  // A relationship must be {"data": …}: one without it, or whose data is no object, is refused as a whole.
+  const relationship = RELATIONSHIP.exec(at);
+  if (
+    relationship !== null &&
+    ((relationship[2] === undefined && issue.keyword === "required" && issue.params.missingProperty === "data") ||
+      (relationship[2] !== undefined && issue.keyword === "type"))
+  ) {
+    const name = relationship[1] as string;
+    return invalid(`/data/relationships/${name}`, `relationships.${name} must be {"data": {"id", "type"}}`);
+  }
+  if (issue.keyword === "pattern") {
+    if (at === "/data/id") return new AppError("ID_MISMATCH", "data.id does not match the id in the path", { pointer: at });
+    const named = RELATIONSHIP_ID.exec(at);
+    if (named !== null) {
+      const name = named[1] as string;
+      return new AppError("UNPROCESSABLE", `relationships.${name} names no ${name} of this property`, { pointer: at });
+    }
+  }
   switch (issue.keyword) {
     case "required": {
       const missing = String(issue.params.missingProperty);
@@ -126,11 +155,11 @@ export function bodyProblem(issues: readonly AjvIssue[], schema: unknown): AppEr
     }
     case "pattern":
       if (issue.params.pattern === "\\S") return invalid(at, `${label} must not be blank`);
-      return invalid(at, `${label} is not valid${typeof parent?.description === "string" ? ` (${parent.description})` : ""}`);
+      return invalid(at, typeof parent?.title === "string" ? `${label} must be ${parent.title}` : `${label} is not valid`);
     case "maxLength":
       return invalid(at, `${label} must be at most ${String(issue.params.limit)} characters`);
     case "minItems":
-      return invalid(at, `${label} must hold at least ${String(issue.params.limit)}`);
+      return invalid(at, `${label} must hold at least ${String(issue.params.limit)} item(s)`);
     default:
       return invalid(at === "" ? "/data" : at, `${label} ${issue.message ?? "is not valid"}`);
   }

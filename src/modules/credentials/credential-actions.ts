@@ -52,7 +52,7 @@ export function createCredentialActions(deps: ActionDeps) {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
     if (current.provider !== "oauth2" && current.provider !== "oauth2-jwt") {
-      throw new AppError("UNPROCESSABLE", `test is only for oauth2 and oauth2-jwt secrets; this one is ${current.typeOf}`, {
+      throw new AppError("UNPROCESSABLE", `action test is only for oauth2 and oauth2-jwt credentials; this one is ${current.typeOf}`, {
         field: "action",
       });
     }
@@ -69,7 +69,7 @@ export function createCredentialActions(deps: ActionDeps) {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
     if (current.provider !== "oauth2-google") {
-      throw new AppError("UNPROCESSABLE", `reauthorize is only for oauth2-google secrets; this one is ${current.typeOf}`, {
+      throw new AppError("UNPROCESSABLE", `action reauthorize is only for oauth2-google credentials; this one is ${current.typeOf}`, {
         field: "action",
       });
     }
