@@ -72,8 +72,11 @@ export interface CredentialResult {
   testExchange?: Record<string, unknown>;
 }
 
+/** A JSON value, as a credential field holds one (custom_claims may nest). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 /** The credential fields of a type_of, as given (validated per type by credential-validation.ts). */
-export type CredentialFields = Readonly<Record<string, unknown>>;
+export type CredentialFields = Readonly<Record<string, JsonValue>>;
 
 export interface CreateCredentialInput {
   name: string;
