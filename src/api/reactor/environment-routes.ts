@@ -16,7 +16,7 @@ import { ENVIRONMENT_SETTINGS, environmentResource, hostResource, propertyResour
 const IdParams = Type.Object({ id: Type.String() });
 const ENVIRONMENT_FILTERS = ["archive", "created_at", "name", "stage", "token", "updated_at"];
 
-export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Context, "tree"> }> = async (app, { context }) => {
+export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { tree } = context;
 
   app.get(

@@ -22,7 +22,7 @@ const NOTED: Array<{ type: NoteResourceType; kind: ReactorKind; label: string }>
   { type: "hosts", kind: "host", label: "Host" },
 ];
 
-export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Context, "notes"> }> = async (app, { context }) => {
+export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { notes } = context;
 
   for (const { type, kind, label } of NOTED) {

@@ -35,7 +35,7 @@ function environmentOf(relationship: { data: { id: string } | null } | undefined
   return rowIdOf;
 }
 
-export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Context, "credentials" | "tree"> }> = async (app, { context }) => {
+export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { credentials, tree } = context;
   const answers = createAnswerCache();
 

@@ -15,7 +15,7 @@ const COMPANY_FILTERS = ["created_at", "name", "org_id", "updated_at"];
 const PROPERTY_FILTERS = ["created_at", "development", "enabled", "name", "platform", "token", "updated_at"];
 const HOST_FILTERS = ["created_at", "name", "status", "type_of", "updated_at"];
 
-export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Context, "tree"> }> = async (app, { context }) => {
+export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = async (app, { context }) => {
   const { tree } = context;
 
   app.get("/companies", { schema: { tags: ["reactor:companies"], response: { 200: many(Company) } } }, async (request) => {
