@@ -32,15 +32,29 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * What an error says beyond its message. Modules name the input at fault with `field`, never a
+ * wire location: a dotted path in the module's own input terms, snake_case as the native API and
+ * the stored shapes spell them (`name`, `type_of`, `credentials.token_url`, `environment_id`,
+ * `mode`, `action`). Each face maps a field to its own shape: the Reactor face to a JSON:API
+ * `source.pointer` (`credentials.token_url` → `/data/attributes/credentials/token_url`,
+ * `environment_id` → `/data/relationships/environment/data/id`, api/reactor/errors.ts); the
+ * Qovery and native faces show the message, which names the field in words.
+ */
 export interface ErrorDetails {
-  /** JSON pointer into the request body, for the JSON:API face's `source.pointer`. */
+  /** The input member at fault, in the module's terms (see above). */
+  field?: string;
+  /**
+   * A JSON pointer into the request body, set only by a face for a wire-level problem (a body its
+   * schema refuses, a malformed document); modules set `field` instead.
+   */
   pointer?: string;
   /** Name of the query parameter at fault, for `source.parameter`. */
   parameter?: string;
   /** Seconds to wait, for 429. */
   retryAfterS?: number;
-  /** Several problems found at once (each with its pointer); the JSON:API face lists each as one error. */
-  issues?: Array<{ pointer: string; detail: string }>;
+  /** Several problems found at once, each naming its field; the JSON:API face lists each as one error. */
+  issues?: Array<{ field: string; detail: string }>;
   [key: string]: unknown;
 }
 

@@ -1,7 +1,7 @@
 // Walks every route of the three faces, as /openapi.json lists them (a new route is covered
 // without touching this file): path parameters filled with real ids of the right kind (or
 // wrong ones, or another organization's), plausible and broken bodies, query strings.
-// The Reactor routes validate bodies by hand, so their bodies are built from the path.
+// Reactor bodies are built from the path: a JSON:API document of the collection the path names.
 import { randomBytes, randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";

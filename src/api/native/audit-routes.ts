@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
+import { rowIdOfAny } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { AuditEvent } from "./history-schemas.js";
@@ -79,8 +80,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
       },
     },
     async (request) => {
-      const { organization_id: organizationId, ...query } = request.query;
-      return context.audit.list(principalOf(request), { ...query, ...(organizationId === undefined ? {} : { organizationId }) });
+      const { organization_id: organizationId, resource, ...query } = request.query;
+      return context.audit.list(principalOf(request), {
+        ...query,
+        ...(organizationId === undefined ? {} : { organizationId }),
+        // Events name resources by row id; a Reactor id (`SE…`, `PR…`) names the same row.
+        ...(resource === undefined ? {} : { resource: rowIdOfAny(resource) }),
+      });
     },
   );
 

@@ -38,7 +38,12 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
     },
     async (request) => {
       const actor = principalOf(request);
-      const project = await tree.createProject(actor, request.params.organizationId, request.body);
+      // Only the members this face declares: a Qovery project is an edge property with no Reactor settings.
+      const { name, description } = request.body;
+      const project = await tree.createProject(actor, request.params.organizationId, {
+        name,
+        ...(description === undefined ? {} : { description }),
+      });
       return view(actor, project);
     },
   );

@@ -1,24 +1,24 @@
-// Request-body schemas of the Reactor face, for /openapi.json only. The routes validate bodies by
-// hand (document.ts, the modules) to answer JSON:API errors with pointers; these schemas describe
-// the same contract (shared/spec/reactor-api.md) and are attached with `documentedBody`, which
-// changes the generated document and never the validation. test/routes/reactor/openapi-bodies.test.ts
-// checks that a body these schemas accept is accepted by the route and one they refuse is refused.
-import type { SwaggerTransform } from "@fastify/swagger";
-import { type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
+// Request-body schemas of the Reactor face (shared/spec/reactor-api.md): the routes validate their
+// bodies with them (body-validation.ts maps Ajv's errors to JSON:API pointers) and /openapi.json
+// documents them, so the two cannot drift. test/routes/reactor/openapi-bodies.test.ts checks that
+// a body these schemas accept is accepted by the route and one they refuse is refused.
+// Nullable members are one `type: [T, "null"]` schema, not a union: a union is left to the module
+// behind it (body-validation.ts), and the only ones are a secret's credentials per type_of.
+import { type Static, type TObject, type TProperties, type TSchema, Type } from "@sinclair/typebox";
 import { GOOGLE_SCOPES, TYPE_OFS } from "../../modules/credentials/credential-types.js";
 import { MAX_CREDENTIALS_BYTES, MAX_NAME_LENGTH } from "../../modules/credentials/credential-validation.js";
 import { MAX_NOTE_LENGTH } from "../../modules/notes/notes-service.js";
-import { PLATFORMS, STAGES } from "../../modules/tree/tree-types.js";
+import { HOST_TYPES, PLATFORMS, PRIVACY_MODES, STAGES } from "../../modules/tree/tree-types.js";
+import { Nullable } from "../http/schema.js";
 import { JSON_API } from "./errors.js";
 
-/** Attaches a body schema to a route's OpenAPI operation; the route keeps validating by hand. */
-export function documentedBody(body: TSchema): SwaggerTransform {
-  return ({ schema, url }) => ({ schema: { ...schema, body, consumes: [JSON_API, "application/json"] }, url });
+/** What a Reactor route's schema adds for a body: the schema, and the media types /openapi.json lists. */
+export function withBody<T extends TSchema>(body: T) {
+  return { body, consumes: [JSON_API, "application/json"] };
 }
 
 const Enum = <T extends string>(values: readonly T[], description?: string) =>
   Type.Unsafe<T>({ type: "string", enum: [...values], ...(description === undefined ? {} : { description }) });
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** A string with at least one non-blank character (the routes trim before checking). */
 const NonBlank = (description: string, options: { maxLength?: number; writeOnly?: boolean } = {}) =>
   Type.String({ pattern: "\\S", description, ...options });
@@ -28,15 +28,20 @@ const ReactorId = (prefix: string, what: string) => Type.String({ pattern: `^${p
 const Seconds = (description: string) => Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
 const Hidden = (description: string) => NonBlank(`${description} Write-only: never returned, stored encrypted.`, { writeOnly: true });
 
-/** `{data: {type, id?, attributes?, relationships?, meta?}}`; other top-level members are ignored. */
-function envelope(data: TProperties, description: string): TObject {
+/**
+ * `{data: {type, id?, relationships?, meta?, attributes?}}`; other top-level members are ignored.
+ * Relationships and meta come before attributes: Ajv checks members in this order and stops at
+ * the first failure, and a secret's attributes may hold the credentials union left to the module.
+ */
+function envelope<T extends TProperties>(data: T, description: string): TObject<{ data: TObject<T> }> {
   // A create names no id (Latch assigns them; a client-generated id is 403, as JSON:API says).
   const creates = data.id === undefined;
   return Type.Object(
     {
       data: Type.Object(data, {
         description: "The JSON:API resource object",
-        ...(creates ? { not: { required: ["id"] } } : {}),
+        // `type: "object"` inside: a `data` that is no object fails its own type check, not this.
+        ...(creates ? { not: { type: "object", required: ["id"] } } : {}),
       }),
     },
     { description },
@@ -45,7 +50,9 @@ function envelope(data: TProperties, description: string): TObject {
 
 function relationship(prefix: string, type: string, what: string, nullable: boolean) {
   const identifier = Type.Object({ id: ReactorId(prefix, what), type: Type.Literal(type) });
-  return Type.Object({ data: nullable ? Nullable(identifier) : identifier }, { description: `The ${what} (to-one relationship)` });
+  // An object or null as one type list (see the file's head): `properties` apply to the object only.
+  const data = nullable ? Type.Unsafe<Static<typeof identifier> | null>({ ...identifier, type: ["object", "null"] }) : identifier;
+  return Type.Object({ data }, { description: `The ${what} (to-one relationship)` });
 }
 
 const Domains = Type.Array(NonBlank("A domain"), { description: "Required (at least one) for a web property" });
@@ -56,7 +63,7 @@ const PROPERTY_SETTINGS = {
   undefined_vars_return_empty: Type.Optional(Type.Boolean()),
   rule_component_sequencing_enabled: Type.Optional(Type.Boolean()),
   ssl_enabled: Type.Optional(Type.Boolean()),
-  privacy: Type.Optional(Enum(["optin", "optout"])),
+  privacy: Type.Optional(Enum(PRIVACY_MODES)),
   domains: Type.Optional(Domains),
 };
 
@@ -64,7 +71,12 @@ const PROPERTY_SETTINGS = {
 const WEB_NEEDS_DOMAINS = {
   if: { properties: { platform: { const: "web" } }, required: ["platform"] },
   // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, in a plain schema object.
-  then: { properties: { domains: { minItems: 1 } }, required: ["domains"] },
+  then: {
+    properties: { domains: { type: "array", minItems: 1 } },
+    required: ["domains"],
+    // body-validation.ts words a failure here with it.
+    description: "is required for a web property (at least one domain)",
+  },
 };
 
 export const PropertyCreateBody = envelope(
@@ -99,17 +111,23 @@ export const CompanyUpdateBody = envelope(
   {
     id: ReactorId("CO", "The company's (must be the id in the path)"),
     type: Type.Literal("companies"),
-    attributes: Type.Object(
-      {
-        org_id: Nullable(
-          Type.String({
-            pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
-            description:
-              "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
-          }),
-        ),
-      },
-      { additionalProperties: false },
+    attributes: Type.Optional(
+      Type.Object(
+        {
+          org_id: Type.Optional(
+            Nullable(
+              Type.String({
+                pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
+                // body-validation.ts words a mismatch with the title: "must be <title>".
+                title: "an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null",
+                description:
+                  "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
+              }),
+            ),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   "Sets the company's IMS org id (admins only). No other attribute changes.",
@@ -120,7 +138,7 @@ export const HostCreateBody = envelope(
     type: Type.Literal("hosts"),
     attributes: Type.Object({
       name: Name("Host"),
-      type_of: Enum(["akamai", "sftp"], "akamai (managed) or sftp"),
+      type_of: Enum(HOST_TYPES, "akamai (managed) or sftp"),
       server: Type.Optional(NullableString("sftp only")),
       path: Type.Optional(NullableString("sftp only")),
       port: Type.Optional(Type.Number({ description: "sftp only" })),
@@ -137,7 +155,7 @@ export const HostUpdateBody = envelope(
     attributes: Type.Optional(
       Type.Object({
         name: Type.Optional(Name("Host")),
-        type_of: Type.Optional(Enum(["akamai", "sftp"], "Cannot change: when given, it must be the host's type")),
+        type_of: Type.Optional(Enum(HOST_TYPES, "Cannot change: when given, it must be the host's type")),
         server: Type.Optional(NullableString("sftp only")),
         path: Type.Optional(NullableString("sftp only")),
         port: Type.Optional(Type.Number({ description: "sftp only" })),
@@ -154,11 +172,12 @@ const ENVIRONMENT_SETTINGS = {
   path: Type.Optional(NullableString("Library path")),
 };
 /** Latch builds no library archives, so it keeps no archive passphrase: the attribute is refused. */
-const NO_PASSPHRASE = { not: { required: ["archive_passphrase"] } };
+const NO_PASSPHRASE = { not: { type: "object", required: ["archive_passphrase"], description: "Latch builds no library archives" } };
 
 export const EnvironmentCreateBody = envelope(
   {
     type: Type.Literal("environments"),
+    relationships: Type.Object({ host: relationship("HT", "hosts", "host of the same property", false) }),
     attributes: Type.Object(
       {
         name: Name("Environment"),
@@ -167,7 +186,6 @@ export const EnvironmentCreateBody = envelope(
       },
       NO_PASSPHRASE,
     ),
-    relationships: Type.Object({ host: relationship("HT", "hosts", "host of the same property", false) }),
   },
   "Creates an environment on a host of the property. `archive_passphrase` is refused (no library archives are built).",
 );
@@ -231,7 +249,9 @@ const JwtCredentials = closed(
     alg: Type.Literal("RS256"),
     private_key: Hidden("PEM-encoded RSA private key that signs the JWT."),
     sub: Type.Optional(NullableString("JWT subject")),
-    custom_claims: Type.Optional(Nullable(Type.Record(Type.String(), Type.Unknown(), { description: "Extra JWT claims" }))),
+    custom_claims: Type.Optional(
+      Type.Unsafe<Record<string, unknown> | null>({ type: ["object", "null"], description: "Extra JWT claims" }),
+    ),
     token_url: Type.Optional(Nullable(TokenUrl(false))),
     private_key_id: Type.Optional(NullableString("JWT header kid")),
     refresh_offset: Type.Optional(RefreshOffset(1800)),
@@ -269,6 +289,7 @@ const SecretEnvironment = relationship("EN", "environments", "environment of the
 export const SecretCreateBody = envelope(
   {
     type: Type.Literal("secrets"),
+    relationships: Type.Optional(Type.Object({ environment: Type.Optional(SecretEnvironment) })),
     attributes: Type.Object(
       { name: SecretName, type_of: TypeOf, credentials: Type.Object({}, { description: `Fields per type_of. ${CREDENTIALS_NOTE}` }) },
       {
@@ -277,7 +298,6 @@ export const SecretCreateBody = envelope(
         ),
       },
     ),
-    relationships: Type.Optional(Type.Object({ environment: Type.Optional(SecretEnvironment) })),
   },
   "Creates a secret in an edge property; it answers `pending` and the exchange runs in the background. " +
     "`credentials` holds the fields of its type_of (see oneOf). The environment, once set, cannot change.",
@@ -285,10 +305,30 @@ export const SecretCreateBody = envelope(
 
 const SecretId = ReactorId("SE", "The secret's (must be the id in the path)");
 
-const SecretUpdate = envelope(
+/**
+ * PATCH a secret: a plain update (no meta.action), or an action named by meta.action, for which
+ * only attributes.type_of is read. One envelope rather than a union of the two, so that a
+ * refusal points at the member at fault (body-validation.ts).
+ */
+export const SecretUpdateBody = envelope(
   {
     id: SecretId,
     type: Type.Literal("secrets"),
+    relationships: Type.Optional(
+      Type.Object({
+        environment: Type.Optional(SecretEnvironment),
+      }),
+    ),
+    meta: Type.Optional(
+      Type.Object({
+        action: Type.Optional(
+          Enum(
+            ["test", "retry", "reauthorize"] as const,
+            "test: one exchange that changes nothing (oauth2 types); retry: exchange again; reauthorize: a new authorization_url (oauth2-google). Other attributes than type_of are then ignored.",
+          ),
+        ),
+      }),
+    ),
     attributes: Type.Optional(
       Type.Object({
         name: Type.Optional(SecretName),
@@ -296,36 +336,10 @@ const SecretUpdate = envelope(
         credentials: Type.Optional(AnyCredentials),
       }),
     ),
-    relationships: Type.Optional(
-      Type.Object({
-        environment: Type.Optional(SecretEnvironment),
-      }),
-    ),
-    meta: Type.Optional(Type.Object({}, { not: { required: ["action"] } })),
   },
-  "Plain update: new name and/or credentials (an exchange runs again), or an environment for a secret that has none.",
+  "PATCH a secret: a plain update (new name and/or credentials, an exchange runs again; or an environment for a secret that has none), " +
+    "or an action (meta.action test, retry or reauthorize).",
 );
-
-const SecretAction = envelope(
-  {
-    id: SecretId,
-    type: Type.Literal("secrets"),
-    attributes: Type.Optional(
-      Type.Object({ type_of: Type.Optional(Enum(TYPE_OFS, "When given, must be the secret's own type (aliases are equal)")) }),
-    ),
-    meta: Type.Object({
-      action: Enum(
-        ["test", "retry", "reauthorize"],
-        "test: one exchange that changes nothing (oauth2 types); retry: exchange again; reauthorize: a new authorization_url (oauth2-google)",
-      ),
-    }),
-  },
-  "An action on the secret, named by meta.action; other attributes are ignored.",
-);
-
-export const SecretUpdateBody = Type.Union([SecretUpdate, SecretAction], {
-  description: "PATCH a secret: a plain update (no meta.action) or an action (meta.action test, retry or reauthorize).",
-});
 
 export const NoteCreateBody = envelope(
   {

@@ -5,34 +5,16 @@ import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId, toReactorId } from "../../modules/tree/ids.js";
-import { modeOfStage, STAGES, type Stage, stageOfMode } from "../../modules/tree/tree-types.js";
+import { modeOfStage } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import { documentedBody, EnvironmentCreateBody, EnvironmentUpdateBody } from "./body-schemas.js";
-import {
-  attribute,
-  type BodyData,
-  bodyData,
-  indexDocument,
-  linkerOf,
-  relationshipId,
-  requiredString,
-  rowId,
-  settingsFrom,
-} from "./document.js";
+import { EnvironmentCreateBody, EnvironmentUpdateBody, withBody } from "./body-schemas.js";
+import { checkedData } from "./body-validation.js";
+import { indexDocument, linkerOf, pick, rowId } from "./document.js";
 import { Environment, Host, many, maybeOne, one, Property, RelationshipDocument } from "./schemas.js";
 import { ENVIRONMENT_SETTINGS, environmentResource, hostResource, propertyResource, viewOf } from "./tree-mappers.js";
 
 const IdParams = Type.Object({ id: Type.String() });
 const ENVIRONMENT_FILTERS = ["archive", "created_at", "name", "stage", "token", "updated_at"];
-
-/** Archive passphrases would be a secret stored for builds Latch never makes: refused rather than kept. */
-function refusePassphrase(data: BodyData): void {
-  if (data.attributes?.archive_passphrase !== undefined) {
-    throw new AppError("VALIDATION_FAILED", "attributes.archive_passphrase is not supported: Latch builds no library archives", {
-      pointer: "/data/attributes/archive_passphrase",
-    });
-  }
-}
 
 export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
@@ -51,38 +33,25 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
   app.post(
     "/properties/:id/environments",
     {
-      schema: { tags: ["reactor:environments"], params: IdParams, response: { 201: one(Environment) } },
-      config: { swaggerTransform: documentedBody(EnvironmentCreateBody) },
+      schema: { tags: ["reactor:environments"], params: IdParams, ...withBody(EnvironmentCreateBody), response: { 201: one(Environment) } },
+      attachValidation: true,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
       await tree.loadProject(principal, projectId, "read");
-      const data = bodyData(request.body, "environments");
-      const name = requiredString(data, "name");
-      const stage = attribute(data, "stage", "string");
-      if (stage === undefined || !(STAGES as readonly string[]).includes(stage)) {
-        throw new AppError("VALIDATION_FAILED", `attributes.stage is required: one of ${STAGES.join(", ")}`, {
-          pointer: "/data/attributes/stage",
-        });
-      }
-      refusePassphrase(data);
-      const settings = settingsFrom(data, ENVIRONMENT_SETTINGS);
-      const hostId = relationshipId(data, "host", "hosts");
-      if (hostId == null) {
-        throw new AppError("VALIDATION_FAILED", "relationships.host is required: an environment deploys to a host of its property", {
-          pointer: "/data/relationships/host",
-        });
-      }
-      const hostRowId = fromReactorId("host", hostId);
-      if (hostRowId === null) {
+      const { attributes, relationships } = checkedData(request);
+      // On this face an environment deploys to a host of its property (the schema requires one).
+      const given = relationships.host.data;
+      const hostId = given === null ? null : fromReactorId("host", given.id);
+      if (hostId === null) {
         throw new AppError("UNPROCESSABLE", "the host does not exist in this property", { pointer: "/data/relationships/host/data/id" });
       }
       const environment = await tree.createEnvironment(principal, projectId, {
-        name,
-        mode: modeOfStage(stage as Stage),
-        hostId: hostRowId,
-        attributes: settings,
+        name: attributes.name,
+        mode: modeOfStage(attributes.stage),
+        hostId,
+        attributes: pick(attributes, ENVIRONMENT_SETTINGS),
       });
       return reply.status(201).send({ data: environmentResource(environment, linkerOf(request)) });
     },
@@ -100,24 +69,20 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
   app.patch(
     "/environments/:id",
     {
-      schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: one(Environment) } },
-      config: { swaggerTransform: documentedBody(EnvironmentUpdateBody) },
+      schema: { tags: ["reactor:environments"], params: IdParams, ...withBody(EnvironmentUpdateBody), response: { 200: one(Environment) } },
+      attachValidation: true,
     },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("environment", request.params.id, "Environment");
-      const current = await tree.loadEnvironment(principal, id, "manage");
-      const data = bodyData(request.body, "environments", request.params.id);
-      const stage = attribute(data, "stage", "string");
-      if (stage !== undefined && stage !== stageOfMode(current.mode)) {
-        throw new AppError("VALIDATION_FAILED", "attributes.stage cannot change; create another environment", {
-          pointer: "/data/attributes/stage",
-        });
-      }
-      refusePassphrase(data);
-      const name = attribute(data, "name", "string");
-      const settings = settingsFrom(data, ENVIRONMENT_SETTINGS);
-      const environment = await tree.updateEnvironment(principal, id, { ...(name === undefined ? {} : { name }), attributes: settings });
+      await tree.loadEnvironment(principal, id, "manage");
+      const { attributes } = checkedData(request, request.params.id);
+      const environment = await tree.updateEnvironment(principal, id, {
+        ...(attributes?.name === undefined ? {} : { name: attributes.name }),
+        // A stage names the environment's own (the tree refuses a change).
+        ...(attributes?.stage === undefined ? {} : { mode: modeOfStage(attributes.stage) }),
+        attributes: pick(attributes, ENVIRONMENT_SETTINGS),
+      });
       return { data: environmentResource(environment, linkerOf(request)) };
     },
   );

@@ -62,20 +62,36 @@ function wireErrorOf(error: AppError): WireError {
 }
 
 /**
- * Module field names that this face names otherwise: a module says `environment`, a Reactor
- * client sent it as a relationship. Other fields are attributes (`credentials.token_url` →
- * `/data/attributes/credentials/token_url`); `meta.*` and `relationships.*` keep their member.
+ * Module fields (src/errors.ts) that this face names otherwise: a module says `environment_id`,
+ * a Reactor client sent it as a relationship; an environment's `mode` is its `stage` here. Other
+ * fields are attributes (`credentials.token_url` → `/data/attributes/credentials/token_url`).
  */
 const FIELD_WIRE_NAMES: Record<string, string> = {
   environment: "relationships.environment",
+  environment_id: "relationships.environment.data.id",
   host: "relationships.host",
+  host_id: "relationships.host.data.id",
+  mode: "attributes.stage",
+  action: "meta.action",
 };
+
+function wireNameOf(field: string): string {
+  return FIELD_WIRE_NAMES[field] ?? `attributes.${field}`;
+}
 
 /** The JSON:API pointer of a module error's `details.field`. */
 export function pointerOfField(field: string): string {
-  const wire = FIELD_WIRE_NAMES[field] ?? field;
-  const path = wire.split(".").join("/");
-  return wire.startsWith("meta.") || wire.startsWith("relationships.") ? `/data/${path}` : `/data/attributes/${path}`;
+  return `/data/${wireNameOf(field).split(".").join("/")}`;
+}
+
+/**
+ * A module's message names its field as the module does (`mode cannot change`); here it opens
+ * with the member as a Reactor client wrote it (`attributes.stage cannot change`). A relationship
+ * is named without its `data.id`.
+ */
+function labelled(message: string, field: string | undefined): string {
+  if (field === undefined || !message.startsWith(`${field} `)) return message;
+  return `${wireNameOf(field).replace(/\.data\.id$/, "")}${message.slice(field.length)}`;
 }
 
 /**
@@ -91,7 +107,9 @@ const RESOURCE_WIRE_NAMES: Array<[RegExp, string]> = [
   [/\borganizations\b/g, "companies"],
   [/\bOrganization\b/g, "Company"],
   [/\borganization\b/g, "company"],
+  [/\bCredentials\b/g, "Secrets"],
   [/\bCredential\b/g, "Secret"],
+  [/\bcredential\b/g, "secret"],
 ];
 
 export function inReactorWords(message: string): string {
@@ -115,8 +133,11 @@ export interface JsonApiError {
 export function toJsonApiErrors(error: unknown, requestId: string): { status: number; body: { errors: JsonApiError[] } } {
   const appError = toAppError(error);
   // The shared message names application/json; this face takes vnd.api+json as well.
+  const { field } = appError.details;
   const message =
-    appError.code === "UNSUPPORTED_MEDIA_TYPE" ? `Send the body as ${JSON_API} (or application/json)` : inReactorWords(appError.message);
+    appError.code === "UNSUPPORTED_MEDIA_TYPE"
+      ? `Send the body as ${JSON_API} (or application/json)`
+      : inReactorWords(labelled(appError.message, typeof field === "string" ? field : undefined));
   // Reactor's own code for a host an environment still uses.
   const inUseBy = appError.details.inUseBy as { kind?: string; id?: string } | undefined;
   const wire =
@@ -124,19 +145,14 @@ export function toJsonApiErrors(error: unknown, requestId: string): { status: nu
       ? { status: 409, code: "host-in-use", title: "Host In Use" }
       : wireErrorOf(appError);
   const issues = appError.details.issues ?? [];
-  const { field } = appError.details;
+  // A face's own pointer (a body its schema refused) or the module's field, placed in the document.
   const pointer = appError.details.pointer ?? (typeof field === "string" ? pointerOfField(field) : undefined);
-  const entries =
+  const entries: Array<{ detail: string; pointer?: string | undefined; parameter?: string | undefined }> =
     issues.length > 0
-      ? issues.map((issue) => ({
-          detail: inReactorWords(issue.detail),
-          pointer: issue.pointer as string | undefined,
-          parameter: undefined,
-        }))
+      ? issues.map((issue) => ({ detail: inReactorWords(issue.detail), pointer: pointerOfField(issue.field) }))
       : [{ detail: message, pointer, parameter: appError.details.parameter }];
-  // Domain rules point into a plain body (`/name`); on this face the attributes sit under data.
   const errors = entries.map((entry) => {
-    const pointer = entry.pointer === undefined || entry.pointer.startsWith("/data") ? entry.pointer : `/data/attributes${entry.pointer}`;
+    const { pointer } = entry;
     const source = pointer !== undefined ? { pointer } : entry.parameter !== undefined ? { parameter: entry.parameter } : undefined;
     return {
       id: randomUUID(),

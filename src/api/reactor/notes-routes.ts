@@ -6,8 +6,9 @@ import type { Services } from "../../context.js";
 import type { NoteResourceType } from "../../modules/notes/notes-types.js";
 import type { ReactorKind } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
-import { documentedBody, NoteCreateBody } from "./body-schemas.js";
-import { bodyData, indexDocument, linkerOf, rowId } from "./document.js";
+import { NoteCreateBody, withBody } from "./body-schemas.js";
+import { checkedData } from "./body-validation.js";
+import { indexDocument, linkerOf, rowId } from "./document.js";
 import { many, Note, one } from "./schemas.js";
 import { NOTE_FILTERS, noteResource, noteView } from "./secret-mappers.js";
 
@@ -38,16 +39,16 @@ export const notesRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "n
     app.post(
       `/${type}/:id/notes`,
       {
-        schema: { tags: ["reactor:notes"], params: IdParams, response: { 201: one(Note) } },
-        config: { swaggerTransform: documentedBody(NoteCreateBody) },
+        schema: { tags: ["reactor:notes"], params: IdParams, ...withBody(NoteCreateBody), response: { 201: one(Note) } },
+        attachValidation: true,
       },
       async (request, reply) => {
         const principal = principalOf(request);
         const resourceId = rowId(kind, request.params.id, label);
         // The resource first: a missing or foreign one is 404 whatever the body says.
         await notes.assertReadable(principal, type, resourceId);
-        const data = bodyData(request.body, "notes");
-        const note = await notes.create(principal, type, resourceId, data.attributes?.text);
+        const { attributes } = checkedData(request);
+        const note = await notes.create(principal, type, resourceId, attributes.text);
         return reply.status(201).send({ data: noteResource(note, linkerOf(request)) });
       },
     );

@@ -4,11 +4,13 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
+import type { CredentialFields } from "../../modules/credentials/credentials-service.js";
 import { fromReactorId } from "../../modules/tree/ids.js";
 import { createAnswerCache } from "../http/answer-cache.js";
 import { principalOf } from "../http/principal.js";
-import { documentedBody, SecretCreateBody, SecretUpdateBody } from "./body-schemas.js";
-import { type BodyData, bodyData, indexDocument, linkerOf, relationshipId, rowId } from "./document.js";
+import { SecretCreateBody, SecretUpdateBody, withBody } from "./body-schemas.js";
+import { checkedData } from "./body-validation.js";
+import { indexDocument, linkerOf, rowId } from "./document.js";
 import { paginationOf, parseIndexQuery } from "./query.js";
 import { Environment, many, maybeOne, one, Property, Secret } from "./schemas.js";
 import { SECRET_FILTERS, secretResource, secretView } from "./secret-mappers.js";
@@ -17,13 +19,14 @@ import { environmentResource, propertyResource } from "./tree-mappers.js";
 const IdParams = Type.Object({ id: Type.String() });
 
 /**
- * The environment named in a body as a row id: undefined when absent, null for `{data: null}`.
- * An id that is not an environment id cannot name one of the property's environments (422).
+ * The environment a body's relationship names, as a row id: undefined when absent, null for
+ * `{data: null}`. An id that is not an environment id cannot name one of the property's
+ * environments (422; the schema refuses it first).
  */
-function environmentOf(data: BodyData): string | null | undefined {
-  const id = relationshipId(data, "environment", "environments");
-  if (id == null) return id;
-  const rowIdOf = fromReactorId("environment", id);
+function environmentOf(relationship: { data: { id: string } | null } | undefined): string | null | undefined {
+  if (relationship === undefined) return undefined;
+  if (relationship.data === null) return null;
+  const rowIdOf = fromReactorId("environment", relationship.data.id);
   if (rowIdOf === null) {
     throw new AppError("UNPROCESSABLE", "relationships.environment names no environment of this property", {
       pointer: "/data/relationships/environment/data/id",
@@ -79,20 +82,21 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
   app.post(
     "/properties/:id/secrets",
     {
-      schema: { tags: ["reactor:secrets"], params: IdParams, response: { 201: one(Secret) } },
-      config: { swaggerTransform: documentedBody(SecretCreateBody) },
+      schema: { tags: ["reactor:secrets"], params: IdParams, ...withBody(SecretCreateBody), response: { 201: one(Secret) } },
+      attachValidation: true,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
       // The property first: a missing or foreign one is 404 whatever the body says.
       await tree.loadProject(principal, projectId, "read");
-      const data = bodyData(request.body, "secrets");
+      const { attributes, relationships } = checkedData(request);
+      // The credential fields per type_of are the module's to check (body-validation.ts).
       const result = await credentials.create(principal, projectId, {
-        name: data.attributes?.name,
-        typeOf: data.attributes?.type_of,
-        credentials: data.attributes?.credentials,
-        environmentId: environmentOf(data),
+        name: attributes.name,
+        typeOf: attributes.type_of,
+        credentials: attributes.credentials as CredentialFields,
+        environmentId: environmentOf(relationships?.environment),
       });
       return reply.status(201).send({ data: secretResource(result, linkerOf(request)) });
     },
@@ -106,25 +110,24 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
   app.patch(
     "/secrets/:id",
     {
-      schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: one(Secret) } },
-      config: { swaggerTransform: documentedBody(SecretUpdateBody) },
+      schema: { tags: ["reactor:secrets"], params: IdParams, ...withBody(SecretUpdateBody), response: { 200: one(Secret) } },
+      attachValidation: true,
     },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("credential", request.params.id, "Secret");
       await credentials.load(principal, id, "read");
-      const data = bodyData(request.body, "secrets", request.params.id);
-      const action = data.meta?.action;
-      const typeOf = data.attributes?.type_of;
+      const { attributes, relationships, meta } = checkedData(request, request.params.id);
+      const typeOf = attributes?.type_of;
       const result =
-        action === undefined
+        meta?.action === undefined
           ? await credentials.update(principal, id, {
-              typeOf,
-              name: data.attributes?.name,
-              credentials: data.attributes?.credentials,
-              environmentId: environmentOf(data),
+              ...(typeOf === undefined ? {} : { typeOf }),
+              ...(attributes?.name === undefined ? {} : { name: attributes.name }),
+              ...(attributes?.credentials === undefined ? {} : { credentials: attributes.credentials as CredentialFields }),
+              environmentId: environmentOf(relationships?.environment),
             })
-          : await credentials.runAction(principal, id, action, typeOf);
+          : await credentials.runAction(principal, id, meta.action, typeOf);
       return { data: secretResource(result, linkerOf(request)) };
     },
   );

@@ -6,29 +6,21 @@ import { type Environment, type Host, type Organization, type Project, stageOfMo
 import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
 import type { FilterableRecord } from "./query.js";
 
-/** Property attributes a client may set and gets back as given (stored in projects.attributes). */
-export const PROPERTY_SETTINGS = {
-  development: "boolean",
-  enabled: "boolean",
-  undefined_vars_return_empty: "boolean",
-  rule_component_sequencing_enabled: "boolean",
-  ssl_enabled: "boolean",
-  privacy: "string",
-  domains: "string-array",
-} as const;
+/** The attributes each resource keeps as its settings (their types are in body-schemas.ts). */
+export const PROPERTY_SETTINGS = [
+  "development",
+  "enabled",
+  "undefined_vars_return_empty",
+  "rule_component_sequencing_enabled",
+  "ssl_enabled",
+  "privacy",
+  "domains",
+] as const;
 
-export const ENVIRONMENT_SETTINGS = {
-  archive: "boolean",
-  include_debug_library: "boolean",
-  path: "string",
-} as const;
+/** An environment's settings (an archive_passphrase is refused: the schema says so, the tree module too). */
+export const ENVIRONMENT_SETTINGS = ["archive", "include_debug_library", "path"] as const;
 
-export const HOST_SETTINGS = {
-  server: "string",
-  path: "string",
-  port: "number",
-  username: "string",
-} as const;
+export const HOST_SETTINGS = ["server", "path", "port", "username"] as const;
 
 function setting<T>(attributes: Record<string, unknown>, name: string, fallback: T): T {
   const value = attributes[name];

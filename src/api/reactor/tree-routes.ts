@@ -3,18 +3,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
-import { AppError } from "../../errors.js";
-import { PLATFORMS, type Platform } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import {
-  CompanyUpdateBody,
-  documentedBody,
-  HostCreateBody,
-  HostUpdateBody,
-  PropertyCreateBody,
-  PropertyUpdateBody,
-} from "./body-schemas.js";
-import { attribute, bodyData, indexDocument, linkerOf, requiredString, rowId, settingsFrom } from "./document.js";
+import { CompanyUpdateBody, HostCreateBody, HostUpdateBody, PropertyCreateBody, PropertyUpdateBody, withBody } from "./body-schemas.js";
+import { checkedData } from "./body-validation.js";
+import { indexDocument, linkerOf, pick, rowId } from "./document.js";
 import { Company, Host, many, one, Property } from "./schemas.js";
 import { companyResource, HOST_SETTINGS, hostResource, PROPERTY_SETTINGS, propertyResource, viewOf } from "./tree-mappers.js";
 
@@ -22,13 +14,6 @@ const IdParams = Type.Object({ id: Type.String() });
 const COMPANY_FILTERS = ["created_at", "name", "org_id", "updated_at"];
 const PROPERTY_FILTERS = ["created_at", "development", "enabled", "name", "platform", "token", "updated_at"];
 const HOST_FILTERS = ["created_at", "name", "status", "type_of", "updated_at"];
-const HOST_TYPES = ["akamai", "sftp"];
-
-function checkPrivacy(settings: Record<string, unknown>): void {
-  if (settings.privacy !== undefined && settings.privacy !== "optin" && settings.privacy !== "optout") {
-    throw new AppError("VALIDATION_FAILED", 'attributes.privacy must be "optin" or "optout"', { pointer: "/data/attributes/privacy" });
-  }
-}
 
 export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
@@ -52,24 +37,16 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
   app.patch(
     "/companies/:id",
     {
-      schema: { tags: ["reactor:companies"], params: IdParams, response: { 200: one(Company) } },
-      config: { swaggerTransform: documentedBody(CompanyUpdateBody) },
+      schema: { tags: ["reactor:companies"], params: IdParams, ...withBody(CompanyUpdateBody), response: { 200: one(Company) } },
+      attachValidation: true,
     },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("organization", request.params.id, "Company");
-      await tree.loadOrganization(principal, id);
-      const data = bodyData(request.body, "companies", request.params.id);
-      const other = Object.keys(data.attributes ?? {}).find((name) => name !== "org_id");
-      if (other !== undefined) {
-        throw new AppError("VALIDATION_FAILED", `attributes.${other} cannot change here; only attributes.org_id can`, {
-          pointer: `/data/attributes/${other}`,
-        });
-      }
+      const current = await tree.loadOrganization(principal, id);
+      const data = checkedData(request, request.params.id);
       const orgId = data.attributes?.org_id;
-      if (orgId === undefined) {
-        return { data: companyResource(await tree.loadOrganization(principal, id), linkerOf(request)) };
-      }
+      if (orgId === undefined) return { data: companyResource(current, linkerOf(request)) };
       return { data: companyResource(await tree.setOrganizationOrgId(principal, id, orgId), linkerOf(request)) };
     },
   );
@@ -89,29 +66,19 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
   app.post(
     "/companies/:id/properties",
     {
-      schema: { tags: ["reactor:properties"], params: IdParams, response: { 201: one(Property) } },
-      config: { swaggerTransform: documentedBody(PropertyCreateBody) },
+      schema: { tags: ["reactor:properties"], params: IdParams, ...withBody(PropertyCreateBody), response: { 201: one(Property) } },
+      attachValidation: true,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const organizationId = rowId("organization", request.params.id, "Company");
       await tree.loadOrganization(principal, organizationId);
-      const data = bodyData(request.body, "properties");
-      const name = requiredString(data, "name");
-      const platform = attribute(data, "platform", "string");
-      if (platform === undefined || !(PLATFORMS as readonly string[]).includes(platform)) {
-        throw new AppError("VALIDATION_FAILED", `attributes.platform is required: one of ${PLATFORMS.join(", ")}`, {
-          pointer: "/data/attributes/platform",
-        });
-      }
-      const settings = settingsFrom(data, PROPERTY_SETTINGS);
-      checkPrivacy(settings);
-      if (platform === "web" && (!Array.isArray(settings.domains) || settings.domains.length === 0)) {
-        throw new AppError("VALIDATION_FAILED", "attributes.domains is required for a web property (at least one domain)", {
-          pointer: "/data/attributes/domains",
-        });
-      }
-      const project = await tree.createProject(principal, organizationId, { name, platform: platform as Platform, attributes: settings });
+      const { attributes } = checkedData(request);
+      const project = await tree.createProject(principal, organizationId, {
+        name: attributes.name,
+        platform: attributes.platform,
+        attributes: pick(attributes, PROPERTY_SETTINGS),
+      });
       return reply.status(201).send({ data: propertyResource(project, linkerOf(request), principal) });
     },
   );
@@ -129,27 +96,19 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
   app.patch(
     "/properties/:id",
     {
-      schema: { tags: ["reactor:properties"], params: IdParams, response: { 200: one(Property) } },
-      config: { swaggerTransform: documentedBody(PropertyUpdateBody) },
+      schema: { tags: ["reactor:properties"], params: IdParams, ...withBody(PropertyUpdateBody), response: { 200: one(Property) } },
+      attachValidation: true,
     },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("project", request.params.id, "Property");
-      const current = await tree.loadProject(principal, id, "manage");
-      const data = bodyData(request.body, "properties", request.params.id);
-      const platform = attribute(data, "platform", "string");
-      if (platform !== undefined && platform !== current.platform) {
-        throw new AppError("VALIDATION_FAILED", "attributes.platform cannot change", { pointer: "/data/attributes/platform" });
-      }
-      const name = attribute(data, "name", "string");
-      const settings = settingsFrom(data, PROPERTY_SETTINGS);
-      checkPrivacy(settings);
-      if (current.platform === "web" && Array.isArray(settings.domains) && settings.domains.length === 0) {
-        throw new AppError("VALIDATION_FAILED", "attributes.domains must keep at least one domain for a web property", {
-          pointer: "/data/attributes/domains",
-        });
-      }
-      const project = await tree.updateProject(principal, id, { ...(name === undefined ? {} : { name }), attributes: settings });
+      await tree.loadProject(principal, id, "manage");
+      const { attributes } = checkedData(request, request.params.id);
+      const project = await tree.updateProject(principal, id, {
+        ...(attributes?.name === undefined ? {} : { name: attributes.name }),
+        ...(attributes?.platform === undefined ? {} : { platform: attributes.platform }),
+        attributes: pick(attributes, PROPERTY_SETTINGS),
+      });
       return { data: propertyResource(project, linkerOf(request), principal) };
     },
   );
@@ -183,24 +142,20 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
   app.post(
     "/properties/:id/hosts",
     {
-      schema: { tags: ["reactor:hosts"], params: IdParams, response: { 201: one(Host) } },
-      config: { swaggerTransform: documentedBody(HostCreateBody) },
+      schema: { tags: ["reactor:hosts"], params: IdParams, ...withBody(HostCreateBody), response: { 201: one(Host) } },
+      attachValidation: true,
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
       await tree.loadProject(principal, projectId, "read");
-      const data = bodyData(request.body, "hosts");
-      const name = requiredString(data, "name");
-      const typeOf = attribute(data, "type_of", "string");
-      if (typeOf === undefined || !HOST_TYPES.includes(typeOf)) {
-        throw new AppError("VALIDATION_FAILED", `attributes.type_of is required: one of ${HOST_TYPES.join(", ")}`, {
-          pointer: "/data/attributes/type_of",
-        });
-      }
-      // SFTP connection fields are kept as given; an encrypted_private_key is not stored (Latch never deploys there).
-      const settings = typeOf === "sftp" ? settingsFrom(data, HOST_SETTINGS) : {};
-      const host = await tree.createHost(principal, projectId, { name, typeOf, attributes: settings });
+      const { attributes } = checkedData(request);
+      // An encrypted_private_key is not among the settings: Latch never deploys to the host.
+      const host = await tree.createHost(principal, projectId, {
+        name: attributes.name,
+        typeOf: attributes.type_of,
+        attributes: pick(attributes, HOST_SETTINGS),
+      });
       return reply.status(201).send({ data: hostResource(host, linkerOf(request)) });
     },
   );
@@ -213,23 +168,19 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
   app.patch(
     "/hosts/:id",
     {
-      schema: { tags: ["reactor:hosts"], params: IdParams, response: { 200: one(Host) } },
-      config: { swaggerTransform: documentedBody(HostUpdateBody) },
+      schema: { tags: ["reactor:hosts"], params: IdParams, ...withBody(HostUpdateBody), response: { 200: one(Host) } },
+      attachValidation: true,
     },
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("host", request.params.id, "Host");
-      const current = await tree.loadHost(principal, id, "manage");
-      const data = bodyData(request.body, "hosts", request.params.id);
-      const typeOf = attribute(data, "type_of", "string");
-      if (typeOf !== undefined && typeOf !== current.typeOf) {
-        throw new AppError("VALIDATION_FAILED", "attributes.type_of cannot change; create another host", {
-          pointer: "/data/attributes/type_of",
-        });
-      }
-      const name = attribute(data, "name", "string");
-      const settings = current.typeOf === "sftp" ? settingsFrom(data, HOST_SETTINGS) : {};
-      const host = await tree.updateHost(principal, id, { ...(name === undefined ? {} : { name }), attributes: settings });
+      await tree.loadHost(principal, id, "manage");
+      const { attributes } = checkedData(request, request.params.id);
+      const host = await tree.updateHost(principal, id, {
+        ...(attributes?.name === undefined ? {} : { name: attributes.name }),
+        ...(attributes?.type_of === undefined ? {} : { typeOf: attributes.type_of }),
+        attributes: pick(attributes, HOST_SETTINGS),
+      });
       return { data: hostResource(host, linkerOf(request)) };
     },
   );

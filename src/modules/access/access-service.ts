@@ -155,7 +155,7 @@ export function createAccessService(deps: {
   function checkShape(input: TokenInput): Role {
     const role = input.role as Role;
     if (!ROLES.includes(role) || role === "instance-admin") {
-      throw new AppError("VALIDATION_FAILED", "role must be one of admin, member, viewer, runtime", { pointer: "/role" });
+      throw new AppError("VALIDATION_FAILED", "role must be one of admin, member, viewer, runtime", { field: "role" });
     }
     const named = [input.project_id, input.environment_id, input.service_id].filter((value) => value != null).length;
     if (role === "runtime") {
@@ -170,16 +170,15 @@ export function createAccessService(deps: {
     if (input.expires_at != null) {
       const at = Date.parse(input.expires_at);
       if (Number.isNaN(at) || !/^\d{4}-\d\d-\d\dT/.test(input.expires_at)) {
-        throw new AppError("VALIDATION_FAILED", "expires_at must be an ISO-8601 date-time", { pointer: "/expires_at" });
+        throw new AppError("VALIDATION_FAILED", "expires_at must be an ISO-8601 date-time", { field: "expires_at" });
       }
-      if (at <= now().getTime()) throw new AppError("VALIDATION_FAILED", "expires_at must be in the future", { pointer: "/expires_at" });
+      if (at <= now().getTime()) throw new AppError("VALIDATION_FAILED", "expires_at must be in the future", { field: "expires_at" });
     }
     const name = input.name.trim();
     if (name === "" || name.length > 255) {
-      throw new AppError("VALIDATION_FAILED", "name must be 1 to 255 characters", { pointer: "/name" });
+      throw new AppError("VALIDATION_FAILED", "name must be 1 to 255 characters", { field: "name" });
     }
-    if (hasControlCharacter(name))
-      throw new AppError("VALIDATION_FAILED", controlCharacterMessage("name"), { pointer: "/name", field: "name" });
+    if (hasControlCharacter(name)) throw new AppError("VALIDATION_FAILED", controlCharacterMessage("name"), { field: "name" });
     return role;
   }
 
@@ -191,7 +190,7 @@ export function createAccessService(deps: {
       const organizationId = input.organization_id ?? actor.organizationId;
       if (organizationId === null) {
         throw new AppError("VALIDATION_FAILED", "organization_id is required for a token created by the instance-admin", {
-          pointer: "/organization_id",
+          field: "organization_id",
         });
       }
       const organization = await tree.findOrganization(organizationId);

@@ -5,7 +5,7 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
-import { fromReactorId, isUuid, REACTOR_PREFIX, type ReactorKind } from "../tree/ids.js";
+import { isUuid } from "../tree/ids.js";
 import { type CountInput, createAuditBatcher } from "./audit-batcher.js";
 import { GENESIS_HASH, toAuditEventView } from "./audit-chain.js";
 import { createChainKeys } from "./audit-chain-keys.js";
@@ -26,6 +26,7 @@ export interface AuditServiceDeps {
 
 export interface AuditQuery {
   organizationId?: string;
+  /** The row id of the resource (a face turns the ids it shows, such as Reactor's, into it). */
   resource?: string;
   actor?: string;
   action?: string;
@@ -78,16 +79,6 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
     // fall through
   }
   throw badQuery("cursor", "cursor is not one this server gave out");
-}
-
-/** Events name resources by row id; a Reactor id (`SE…`, `PR…`, …) names the same row. */
-function rowIdOf(resource: string): string {
-  if (isUuid(resource)) return resource.toLowerCase();
-  for (const kind of Object.keys(REACTOR_PREFIX) as ReactorKind[]) {
-    const id = fromReactorId(kind, resource);
-    if (id !== null) return id;
-  }
-  return resource;
 }
 
 /** The organizations whose log an actor may read: admin of its own, the instance-admin any. */
@@ -161,7 +152,7 @@ export function createAuditService(deps: AuditServiceDeps) {
       const limit = Math.min(Math.max(query.limit ?? DEFAULT_LIMIT, 1), MAX_LIMIT);
       let select = db.selectFrom("audit_events").selectAll();
       if (organizationId !== null) select = select.where("organization_id", "=", organizationId);
-      if (query.resource !== undefined) select = select.where("resource_id", "=", rowIdOf(query.resource));
+      if (query.resource !== undefined) select = select.where("resource_id", "=", query.resource);
       if (query.actor !== undefined)
         select = select.where("actor_token_id", "=", isUuid(query.actor) ? query.actor.toLowerCase() : query.actor);
       if (query.action !== undefined) {

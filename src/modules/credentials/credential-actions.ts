@@ -6,6 +6,7 @@ import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Permission, Principal } from "../access/access-types.js";
 import type { Credential } from "./credential-mappers.js";
+import type { TypeOf } from "./credential-types.js";
 import type { Authorization, CredentialResult, CredentialsServiceDeps } from "./credentials-service.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
@@ -13,22 +14,20 @@ import { enqueueExchange } from "./exchange-queue.js";
 export const ACTIONS = ["test", "retry", "reauthorize"] as const;
 export type CredentialAction = (typeof ACTIONS)[number];
 
-const ACTION_POINTER = "/data/meta/action";
-
 interface ActionDeps extends Pick<CredentialsServiceDeps, "testExchange" | "history"> {
   db: Db;
   store: CredentialsStore;
   now: () => Date;
   load(actor: Principal, id: string, permission: Permission): Promise<Credential>;
   reload(id: string): Promise<Credential>;
-  checkTypeOf(credential: Credential, typeOf: unknown): void;
+  checkTypeOf(credential: Credential, typeOf: TypeOf | undefined): void;
   authorize(id: string, organizationId: string, scopes: unknown): { authorization: Authorization; nonceHash: string };
 }
 
 export function createCredentialActions(deps: ActionDeps) {
   const { db, store, now, load, reload, checkTypeOf } = deps;
 
-  async function retry(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+  async function retry(actor: Principal, id: string, typeOf: TypeOf | undefined): Promise<CredentialResult> {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
     // Retrying a Google secret means asking for consent again: there is nothing to exchange without it.
@@ -49,12 +48,12 @@ export function createCredentialActions(deps: ActionDeps) {
     return { credential: await reload(id) };
   }
 
-  async function test(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+  async function test(actor: Principal, id: string, typeOf: TypeOf | undefined): Promise<CredentialResult> {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
     if (current.provider !== "oauth2" && current.provider !== "oauth2-jwt") {
-      throw new AppError("UNPROCESSABLE", `test is only for oauth2 and oauth2-jwt secrets; this one is ${current.typeOf}`, {
-        field: "meta.action",
+      throw new AppError("UNPROCESSABLE", `action test is only for oauth2 and oauth2-jwt credentials; this one is ${current.typeOf}`, {
+        field: "action",
       });
     }
     // Any status: a failed secret is where a diagnostic helps most (a documented extension of
@@ -66,12 +65,12 @@ export function createCredentialActions(deps: ActionDeps) {
     return { credential: await reload(id), testExchange: result.report };
   }
 
-  async function reauthorize(actor: Principal, id: string, typeOf: unknown): Promise<CredentialResult> {
+  async function reauthorize(actor: Principal, id: string, typeOf: TypeOf | undefined): Promise<CredentialResult> {
     const current = await load(actor, id, "write");
     checkTypeOf(current, typeOf);
     if (current.provider !== "oauth2-google") {
-      throw new AppError("UNPROCESSABLE", `reauthorize is only for oauth2-google secrets; this one is ${current.typeOf}`, {
-        pointer: ACTION_POINTER,
+      throw new AppError("UNPROCESSABLE", `action reauthorize is only for oauth2-google credentials; this one is ${current.typeOf}`, {
+        field: "action",
       });
     }
     return newConsent(actor, current, "reauthorize");
@@ -105,8 +104,8 @@ export function createCredentialActions(deps: ActionDeps) {
   }
 
   return {
-    /** Runs a Reactor PATCH action; an unknown one is 422. */
-    async runAction(actor: Principal, id: string, action: unknown, typeOf: unknown): Promise<CredentialResult> {
+    /** Runs an action on a credential; `typeOf`, when given, must name its type. An unknown action is 422. */
+    async runAction(actor: Principal, id: string, action: CredentialAction, typeOf?: TypeOf): Promise<CredentialResult> {
       switch (action) {
         case "retry":
           return retry(actor, id, typeOf);
@@ -115,7 +114,7 @@ export function createCredentialActions(deps: ActionDeps) {
         case "reauthorize":
           return reauthorize(actor, id, typeOf);
         default:
-          throw new AppError("UNPROCESSABLE", `meta.action must be one of ${ACTIONS.join(", ")}`, { pointer: ACTION_POINTER });
+          throw new AppError("UNPROCESSABLE", `action must be one of ${ACTIONS.join(", ")}`, { field: "action" });
       }
     },
   };

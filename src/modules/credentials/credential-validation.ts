@@ -1,12 +1,11 @@
 // Validation of a credential's `credentials` object for its type, before anything is stored.
-// Every problem is reported at once, each with its JSON pointer. Messages name fields and never
-// quote a value: a token_url may carry user info, a hidden field is a secret.
+// Every problem is reported at once, each naming its field (`credentials.client_secret`; a face
+// maps it to its own shape, src/errors.ts). Messages name fields and never quote a value: a token_url may carry user info, a hidden field is a secret.
 import { createPrivateKey } from "node:crypto";
 import { AppError } from "../../errors.js";
 import { controlCharacterMessage, hasControlCharacter } from "../tree/tree-names.js";
 import { CREDENTIAL_FIELDS, type FieldSpec, GOOGLE_SCOPES, type Provider } from "./credential-types.js";
 
-export const CREDENTIALS_POINTER = "/data/attributes/credentials";
 /** A credentials object larger than this is refused (a PEM key is a few KiB). */
 export const MAX_CREDENTIALS_BYTES = 64 * 1024;
 export const MAX_NAME_LENGTH = 255;
@@ -24,7 +23,7 @@ export interface ValidationOptions {
 }
 
 interface Issue {
-  pointer: string;
+  field: string;
   detail: string;
 }
 
@@ -66,33 +65,32 @@ export function tokenUrlProblem(value: string, options: ValidationOptions): stri
 /**
  * Validates `credentials` for a provider and splits it into shown and hidden fields. Throws
  * UNPROCESSABLE listing every problem (a missing field, a wrong type, an unknown field, a bad
- * token_url) with a pointer such as /data/attributes/credentials/client_secret.
+ * token_url), each with its field, such as `credentials.client_secret`.
  */
 export function validateCredentials(
   provider: Provider,
   typeOf: string,
-  credentials: unknown,
+  credentials: Readonly<Record<string, unknown>>,
   options: ValidationOptions,
 ): SplitCredentials {
+  // A JavaScript caller may still pass anything: the type is checked, not trusted.
   if (!isPlainObject(credentials)) {
-    throw new AppError("UNPROCESSABLE", "attributes.credentials is required and must be an object", { pointer: CREDENTIALS_POINTER });
+    throw new AppError("UNPROCESSABLE", "credentials is required and must be an object", { field: "credentials" });
   }
   if (Buffer.byteLength(JSON.stringify(credentials), "utf8") > MAX_CREDENTIALS_BYTES) {
-    throw new AppError("UNPROCESSABLE", `attributes.credentials must be at most ${MAX_CREDENTIALS_BYTES} bytes`, {
-      pointer: CREDENTIALS_POINTER,
-    });
+    throw new AppError("UNPROCESSABLE", `credentials must be at most ${MAX_CREDENTIALS_BYTES} bytes`, { field: "credentials" });
   }
-  const given = { ...credentials };
+  const given: Record<string, unknown> = { ...credentials };
   const issues: Issue[] = [];
   const specs = CREDENTIAL_FIELDS[provider];
-  const pointer = (name: string) => `${CREDENTIALS_POINTER}/${name}`;
+  const fieldOf = (name: string) => `credentials.${name}`;
 
   // oauth2's 2021 name for token_url; kept as given so it is echoed back under the same name.
   const urlField =
     provider === "oauth2" && given.token_url === undefined && given.authorization_url !== undefined ? "authorization_url" : "token_url";
   if (provider === "oauth2" && given.token_url !== undefined && given.authorization_url !== undefined) {
     issues.push({
-      pointer: pointer("authorization_url"),
+      field: fieldOf("authorization_url"),
       detail: "credentials.authorization_url is the old name of token_url; give one of them",
     });
   }
@@ -106,28 +104,28 @@ export function validateCredentials(
     const name = spec.name === "token_url" ? urlField : spec.name;
     const value = given[name];
     if (value === undefined || value === null) {
-      if (spec.required) issues.push({ pointer: pointer(name), detail: `credentials.${name} is required for type_of ${typeOf}` });
+      if (spec.required) issues.push({ field: fieldOf(name), detail: `credentials.${name} is required for type_of ${typeOf}` });
       continue;
     }
     const problem = kindProblem(spec, value);
     if (problem !== null) {
-      issues.push({ pointer: pointer(name), detail: `credentials.${name} ${problem}` });
+      issues.push({ field: fieldOf(name), detail: `credentials.${name} ${problem}` });
       continue;
     }
     const extra = fieldProblem(provider, spec.name, value, options);
     if (extra !== null) {
-      issues.push({ pointer: pointer(name), detail: `credentials.${name} ${extra}` });
+      issues.push({ field: fieldOf(name), detail: `credentials.${name} ${extra}` });
       continue;
     }
     (spec.hidden ? hidden : shown)[name] = value;
   }
   for (const name of Object.keys(given)) {
-    if (!known.has(name)) issues.push({ pointer: pointer(name), detail: `credentials.${name} is not a field of type_of ${typeOf}` });
+    if (!known.has(name)) issues.push({ field: fieldOf(name), detail: `credentials.${name} is not a field of type_of ${typeOf}` });
   }
 
   if (issues.length > 0) {
     const first = issues[0] as Issue;
-    throw new AppError("UNPROCESSABLE", first.detail, { pointer: first.pointer, issues });
+    throw new AppError("UNPROCESSABLE", first.detail, { field: first.field, issues });
   }
   return { shown, hidden };
 }
@@ -170,18 +168,13 @@ function privateKeyProblem(pem: string): string | null {
 }
 
 /** A credential name: 1 to 255 characters after trimming. */
-export function validName(name: unknown): string {
-  if (typeof name !== "string" || name.trim() === "") {
-    throw new AppError("UNPROCESSABLE", "attributes.name is required", { pointer: "/data/attributes/name" });
-  }
+export function validName(name: string): string {
+  const details = { field: "name" };
+  if (typeof name !== "string" || name.trim() === "") throw new AppError("UNPROCESSABLE", "name is required", details);
   const trimmed = name.trim();
   if (trimmed.length > MAX_NAME_LENGTH) {
-    throw new AppError("UNPROCESSABLE", `attributes.name must be at most ${MAX_NAME_LENGTH} characters`, {
-      pointer: "/data/attributes/name",
-    });
+    throw new AppError("UNPROCESSABLE", `name must be at most ${MAX_NAME_LENGTH} characters`, details);
   }
-  if (hasControlCharacter(trimmed)) {
-    throw new AppError("UNPROCESSABLE", controlCharacterMessage("attributes.name"), { pointer: "/data/attributes/name", field: "name" });
-  }
+  if (hasControlCharacter(trimmed)) throw new AppError("UNPROCESSABLE", controlCharacterMessage("name"), details);
   return trimmed;
 }

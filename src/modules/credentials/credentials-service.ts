@@ -20,7 +20,7 @@ import type { CredentialHistory } from "../versions/credential-history.js";
 import type { CreationLimit } from "./creation-limit.js";
 import { createCredentialActions } from "./credential-actions.js";
 import type { Credential } from "./credential-mappers.js";
-import { cipherRef, credentialVariableName, type Provider, providerOf, TYPE_OFS } from "./credential-types.js";
+import { cipherRef, credentialVariableName, type Provider, providerOf, TYPE_OFS, type TypeOf } from "./credential-types.js";
 import { validateCredentials, validName } from "./credential-validation.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
@@ -72,23 +72,29 @@ export interface CredentialResult {
   testExchange?: Record<string, unknown>;
 }
 
+/** A JSON value, as a credential field holds one (custom_claims may nest). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** The credential fields of a type_of, as given (validated per type by credential-validation.ts). */
+export type CredentialFields = Readonly<Record<string, JsonValue>>;
+
 export interface CreateCredentialInput {
-  name: unknown;
-  typeOf: unknown;
-  credentials: unknown;
+  name: string;
+  typeOf: TypeOf;
+  credentials: CredentialFields;
   /** Row id of the environment, null or absent for none. */
   environmentId?: string | null;
 }
 
 export interface UpdateCredentialInput {
-  typeOf?: unknown;
-  name?: unknown;
-  credentials?: unknown;
+  /** When given, must name the credential's own type (aliases are equal): a type never changes. */
+  typeOf?: TypeOf;
+  name?: string;
+  /** Replaced whole, hidden fields included. */
+  credentials?: CredentialFields;
   /** undefined: unchanged; null: none (refused once set); an id: attach (only when none is set). */
   environmentId?: string | null;
 }
-
-const ENVIRONMENT_POINTER = "/data/relationships/environment/data/id";
 
 export function scopeOf(credential: Pick<Credential, "organizationId" | "projectId" | "environmentId">) {
   return { organizationId: credential.organizationId, projectId: credential.projectId, environmentId: credential.environmentId };
@@ -131,7 +137,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
     } catch (error) {
       if (isUniqueViolation(error)) throw notUnique(name);
       if (isForeignKeyViolation(error)) {
-        throw new AppError("UNPROCESSABLE", "The property or environment was deleted meanwhile", { pointer: ENVIRONMENT_POINTER });
+        throw new AppError("UNPROCESSABLE", "The property or environment was deleted meanwhile", { field: "environment_id" });
       }
       throw error;
     }
@@ -141,17 +147,13 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
     return new AppError(
       "NOT_UNIQUE",
       `the 'name' property must be unique: another secret in this property is named '${name}' or has the same ${credentialVariableName(name)} variable name`,
-      { pointer: "/data/attributes/name" },
+      { field: "name" },
     );
   }
 
-  function providerFor(typeOf: unknown): Provider {
+  function providerFor(typeOf: TypeOf): Provider {
     const provider = typeof typeOf === "string" ? providerOf(typeOf) : null;
-    if (provider === null) {
-      throw new AppError("UNPROCESSABLE", `attributes.type_of must be one of ${TYPE_OFS.join(", ")}`, {
-        pointer: "/data/attributes/type_of",
-      });
-    }
+    if (provider === null) throw new AppError("UNPROCESSABLE", `type_of must be one of ${TYPE_OFS.join(", ")}`, { field: "type_of" });
     return provider;
   }
 
@@ -159,9 +161,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
   async function environmentIn(project: Pick<Project, "id">, environmentId: string): Promise<Environment> {
     const environment = await treeStore.findEnvironment(environmentId);
     if (environment === undefined || environment.projectId !== project.id) {
-      throw new AppError("UNPROCESSABLE", "relationships.environment names no environment of this property", {
-        pointer: ENVIRONMENT_POINTER,
-      });
+      throw new AppError("UNPROCESSABLE", "environment_id names no environment of this project", { field: "environment_id" });
     }
     return environment;
   }
@@ -181,16 +181,14 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
   }
 
   /** A type_of in an update or action must name the secret's own type (aliases are equal). */
-  function checkTypeOf(credential: Credential, typeOf: unknown): void {
+  function checkTypeOf(credential: Credential, typeOf: TypeOf | undefined): void {
     if (typeOf === undefined) return;
     const provider = typeof typeOf === "string" ? providerOf(typeOf) : null;
     if (provider !== credential.provider) {
       throw new AppError(
         "UNPROCESSABLE",
-        `attributes.type_of does not match this secret, which is ${credential.typeOf}; a secret's type cannot change`,
-        {
-          pointer: "/data/attributes/type_of",
-        },
+        `type_of does not match this credential, which is ${credential.typeOf}; a credential's type cannot change`,
+        { field: "type_of" },
       );
     }
   }
@@ -274,7 +272,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       }
       const name = validName(input.name);
       const provider = providerFor(input.typeOf);
-      const typeOf = input.typeOf as string;
+      const typeOf = input.typeOf;
       const { shown, hidden } = validateCredentials(provider, typeOf, input.credentials, { allowHttp: deps.config.outboundAllowHttp });
       // After the checks, so a refused or invalid request spends nothing.
       deps.creationLimit?.take(project.organizationId);
@@ -348,8 +346,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
         if (current.environmentId !== null) {
           throw new AppError(
             "UNPROCESSABLE",
-            "A secret's environment cannot change once set; create another secret for the other environment",
-            { pointer: "/data/relationships/environment" },
+            "A credential's environment cannot change once set; create another credential for the other environment",
+            { field: "environment" },
           );
         }
         if (input.environmentId !== null) {

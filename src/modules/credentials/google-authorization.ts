@@ -143,7 +143,7 @@ export function createGoogleAuthorization(deps: GoogleAuthorizationDeps) {
       nonceHash: string;
     } {
       if (config.googleClientId === null || config.googleClientSecret === null) {
-        throw new AppError("UNPROCESSABLE", googleNotConfigured().details.detail, { pointer: "/data/attributes/type_of" });
+        throw new AppError("UNPROCESSABLE", googleNotConfigured().details.detail, { field: "type_of" });
       }
       const expiresAt = new Date(now().getTime() + AUTHORIZATION_URL_LIFETIME_MS);
       const nonce = randomBytes(32).toString("base64url");

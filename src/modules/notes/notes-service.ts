@@ -49,16 +49,12 @@ export function createNotesService(deps: NotesServiceDeps) {
       return store.listFor(resourceType, resourceId);
     },
 
-    async create(actor: Principal, resourceType: string, resourceId: string, text: unknown): Promise<Note> {
+    async create(actor: Principal, resourceType: string, resourceId: string, text: string): Promise<Note> {
       const resource = await loaderOf(resourceType)(actor, resourceId, "write");
-      if (typeof text !== "string" || text.trim() === "") {
-        throw new AppError("UNPROCESSABLE", "attributes.text is required", { pointer: "/data/attributes/text" });
-      }
+      if (typeof text !== "string" || text.trim() === "") throw new AppError("UNPROCESSABLE", "text is required", { field: "text" });
       // Unicode characters, not UTF-16 units: an emoji counts once.
       if ([...text].length > MAX_NOTE_LENGTH) {
-        throw new AppError("UNPROCESSABLE", `attributes.text must be at most ${MAX_NOTE_LENGTH} characters`, {
-          pointer: "/data/attributes/text",
-        });
+        throw new AppError("UNPROCESSABLE", `text must be at most ${MAX_NOTE_LENGTH} characters`, { field: "text" });
       }
       const at = now().toISOString();
       const row = {

@@ -36,6 +36,19 @@ export function fromReactorId(kind: ReactorKind, id: string): string | null {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/**
+ * The row UUID an id names on any face: a UUID (any case) or a Reactor id of any kind (`SE…`,
+ * `PR…`); anything else is returned as given (it names no row).
+ */
+export function rowIdOfAny(id: string): string {
+  if (isUuid(id)) return id.toLowerCase();
+  for (const kind of Object.keys(REACTOR_PREFIX) as ReactorKind[]) {
+    const rowId = fromReactorId(kind, id);
+    if (rowId !== null) return rowId;
+  }
+  return id;
+}
+
 /** Qovery's short id: "Z" + the first 8 hex digits of the UUID, upper-cased for keys. */
 export function shortId(uuid: string): string {
   return `Z${uuid.slice(0, 8).toUpperCase()}`;

@@ -7,9 +7,10 @@ import { canSee } from "../access/authorize.js";
 import type { TokensStore } from "../access/tokens-store.js";
 import { newId, newResourceToken } from "./ids.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
+import { checkEnvironmentSettings, checkModeUnchanged } from "./tree-rules.js";
 import type { TreeHooks } from "./tree-service.js";
 import type { TreeStore } from "./tree-store.js";
-import type { Environment, EnvironmentMode, Project, Service, ServiceType } from "./tree-types.js";
+import type { Environment, EnvironmentMode, EnvironmentSettings, Project, Service, ServiceType } from "./tree-types.js";
 
 type Permission = "read" | "write" | "manage";
 
@@ -52,14 +53,15 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
         mode: EnvironmentMode;
         clusterId?: string | null;
         hostId?: string | null;
-        attributes?: Record<string, unknown>;
+        attributes?: EnvironmentSettings;
       },
     ): Promise<Environment> {
       const project = await loadProject(actor, projectId, "manage");
+      checkEnvironmentSettings(input.attributes);
       if (input.hostId != null) {
         const host = await store.findHost(input.hostId);
         if (host === undefined || host.projectId !== projectId) {
-          throw new AppError("UNPROCESSABLE", "the host does not exist in this property", { pointer: "/data/relationships/host/data/id" });
+          throw new AppError("UNPROCESSABLE", "the host does not exist in this project", { field: "host_id" });
         }
       }
       const name = validName(input.name, "Environment");
@@ -93,9 +95,12 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
     async updateEnvironment(
       actor: Principal,
       id: string,
-      changes: { name?: string; attributes?: Record<string, unknown> },
+      changes: { name?: string; mode?: EnvironmentMode; attributes?: EnvironmentSettings },
     ): Promise<Environment> {
       const environment = await loadEnvironment(actor, id, "manage");
+      // `mode`, when given, must keep the environment's stage: an environment never changes stage.
+      checkModeUnchanged(environment, changes.mode);
+      checkEnvironmentSettings(changes.attributes);
       const name = changes.name === undefined ? environment.name : validName(changes.name, "Environment");
       const conflict = `Environment name '${name}' is already taken in this project`;
       return write(conflict, async (tx) => {

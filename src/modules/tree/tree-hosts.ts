@@ -5,9 +5,10 @@ import { AppError } from "../../errors.js";
 import type { Principal } from "../access/access-types.js";
 import { newId } from "./ids.js";
 import { validName } from "./tree-names.js";
+import { checkHostType, checkHostTypeUnchanged, hostSettings } from "./tree-rules.js";
 import type { TreeHooks } from "./tree-service.js";
 import type { TreeStore } from "./tree-store.js";
-import type { Host, Project } from "./tree-types.js";
+import type { Host, HostSettings, HostType, Project } from "./tree-types.js";
 
 type Permission = "read" | "write" | "manage";
 
@@ -51,10 +52,13 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
     async createHost(
       actor: Principal,
       projectId: string,
-      input: { name: string; typeOf: string; attributes?: Record<string, unknown> },
+      input: { name: string; typeOf: HostType; attributes?: HostSettings },
     ): Promise<Host> {
       const project = await loadProject(actor, projectId, "manage");
       const name = validName(input.name, "Host");
+      checkHostType(input.typeOf);
+      // SFTP connection fields are kept as given; an akamai host keeps none (Latch never deploys there).
+      const attributes = hostSettings(input.typeOf, input.attributes);
       return db.transaction().execute(async (tx) => {
         const at = now().toISOString();
         const row = {
@@ -63,7 +67,7 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
           project_id: projectId,
           name,
           type_of: input.typeOf,
-          attributes: JSON.stringify(input.attributes ?? {}),
+          attributes: JSON.stringify(attributes),
           created_at: at,
           updated_at: at,
         };
@@ -74,15 +78,21 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
     },
 
     /** Renames a host or changes its settings (merged over the stored ones); its type cannot change. */
-    async updateHost(actor: Principal, id: string, changes: { name?: string; attributes?: Record<string, unknown> }): Promise<Host> {
+    async updateHost(
+      actor: Principal,
+      id: string,
+      changes: { name?: string; typeOf?: HostType; attributes?: HostSettings },
+    ): Promise<Host> {
       const host = await loadHost(actor, id, "manage");
+      checkHostTypeUnchanged(host, changes.typeOf);
       const name = changes.name === undefined ? host.name : validName(changes.name, "Host");
+      const settings = hostSettings(host.typeOf, changes.attributes);
       return db.transaction().execute(async (tx) => {
         await store.updateHost(
           id,
           {
             name,
-            attributes: JSON.stringify({ ...host.attributes, ...(changes.attributes ?? {}) }),
+            attributes: JSON.stringify({ ...host.attributes, ...settings }),
             updated_at: now().toISOString(),
           },
           tx,

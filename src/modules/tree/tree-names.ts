@@ -29,7 +29,7 @@ export function controlCharacterMessage(field: string): string {
 
 export function validName(name: string, what: string): string {
   const trimmed = name.trim();
-  const details = { pointer: "/name", field: "name" };
+  const details = { field: "name" };
   if (trimmed === "") throw new AppError("VALIDATION_FAILED", `${what} name must not be empty`, details);
   if (trimmed.length > 255) throw new AppError("VALIDATION_FAILED", `${what} name must be at most 255 characters`, details);
   if (hasControlCharacter(trimmed)) throw new AppError("VALIDATION_FAILED", `${what} ${controlCharacterMessage("name")}`, details);

@@ -12,6 +12,7 @@ import { isUuid, newId, newResourceToken } from "./ids.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
 import { createHostUseCases } from "./tree-hosts.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
+import { checkNewProject, checkProjectChanges } from "./tree-rules.js";
 import type { TreeStore } from "./tree-store.js";
 import {
   canonicalImsOrgId,
@@ -20,6 +21,7 @@ import {
   type Organization,
   type Platform,
   type Project,
+  type ProjectSettings,
   type Service,
   type ServiceType,
 } from "./tree-types.js";
@@ -179,7 +181,7 @@ export function createTreeService(deps: TreeServiceDeps) {
      * Sets (or clears, with null) the Adobe IMS org id a company stands for: an admin of the
      * organization may; unique per instance (409 naming the field on a clash).
      */
-    async setOrganizationOrgId(actor: Principal, id: string, orgId: unknown): Promise<Organization> {
+    async setOrganizationOrgId(actor: Principal, id: string, orgId: string | null): Promise<Organization> {
       const organization = await loadOrganization(actor, id);
       assertAllowed(actor, "manage", { organizationId: id }, "Organization");
       let canonical: string | null = null;
@@ -244,11 +246,12 @@ export function createTreeService(deps: TreeServiceDeps) {
     async createProject(
       actor: Principal,
       organizationId: string,
-      input: { name: string; description?: string | null; platform?: Platform; attributes?: Record<string, unknown> },
+      input: { name: string; description?: string | null; platform?: Platform; attributes?: ProjectSettings },
     ): Promise<Project> {
       await loadOrganization(actor, organizationId);
       assertAllowed(actor, "manage", { organizationId }, "Organization");
       const name = validName(input.name, "Project");
+      const platform = checkNewProject(input.platform, input.attributes ?? {});
       const conflict = `Project name '${name}' is already taken in this organization`;
       return write(conflict, async (tx) => {
         if (await store.projectNameTaken(organizationId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
@@ -259,7 +262,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           name,
           name_lower: name.toLowerCase(),
           description: input.description ?? null,
-          platform: input.platform ?? "edge",
+          platform,
           token: newResourceToken(),
           attributes: JSON.stringify(input.attributes ?? {}),
           created_at: at,
@@ -277,9 +280,11 @@ export function createTreeService(deps: TreeServiceDeps) {
     async updateProject(
       actor: Principal,
       id: string,
-      changes: { name?: string; description?: string | null; attributes?: Record<string, unknown> },
+      changes: { name?: string; description?: string | null; platform?: Platform; attributes?: ProjectSettings },
     ): Promise<Project> {
       const project = await loadProject(actor, id, "manage");
+      // `platform` may be given (a client echoing the project back) but never changes.
+      checkProjectChanges(project, changes.platform, changes.attributes ?? {});
       const name = changes.name === undefined ? project.name : validName(changes.name, "Project");
       const conflict = `Project name '${name}' is already taken in this organization`;
       return write(conflict, async (tx) => {

@@ -10,6 +10,41 @@ export type Stage = (typeof STAGES)[number];
 export const PLATFORMS = ["web", "mobile", "edge"] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
+/** Where a Reactor-style host deploys: Adobe-managed (akamai) or the customer's SFTP server. */
+export const HOST_TYPES = ["akamai", "sftp"] as const;
+export type HostType = (typeof HOST_TYPES)[number];
+
+export const PRIVACY_MODES = ["optin", "optout"] as const;
+
+/** A project's settings (Reactor property attributes); the rules in tree-rules.ts. */
+export interface ProjectSettings {
+  development?: boolean;
+  enabled?: boolean;
+  undefined_vars_return_empty?: boolean;
+  rule_component_sequencing_enabled?: boolean;
+  ssl_enabled?: boolean;
+  privacy?: (typeof PRIVACY_MODES)[number];
+  /** At least one for a web project. */
+  domains?: string[];
+}
+
+/** An environment's settings (Reactor environment attributes). */
+export interface EnvironmentSettings {
+  archive?: boolean;
+  include_debug_library?: boolean;
+  path?: string | null;
+  /** Always refused: Latch builds no library archives, so it keeps no passphrase for them. */
+  archive_passphrase?: string;
+}
+
+/** An sftp host's connection settings; an akamai host keeps none. */
+export interface HostSettings {
+  server?: string | null;
+  path?: string | null;
+  port?: number;
+  username?: string | null;
+}
+
 /** Qovery mode → Reactor stage (DEVELOPMENT and PREVIEW are both development). */
 export function stageOfMode(mode: string): Stage {
   switch (mode) {

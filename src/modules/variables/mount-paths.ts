@@ -9,7 +9,6 @@ import type { ResolvedFile } from "./resolve.js";
 /** The 409 of a file variable whose mount path another one the same services see already uses. */
 export function mountPathTaken(mountPath: string, other: Pick<VariablesTable, "key" | "scope">): AppError {
   return new AppError("CONFLICT", `mount_path ${mountPath} is already used by the file variable ${other.key} (${other.scope})`, {
-    pointer: "/mount_path",
     field: "mount_path",
     conflictingKey: other.key,
   });

@@ -9,8 +9,9 @@ export const MAX_VALUE_BYTES = 1024 * 1024;
 
 const KEY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function violation(message: string, pointer?: string): AppError {
-  return new AppError("VARIABLE_RULE_VIOLATION", message, pointer === undefined ? {} : { pointer });
+/** A broken rule, naming the field at fault (src/errors.ts). */
+function violation(message: string, field?: string): AppError {
+  return new AppError("VARIABLE_RULE_VIOLATION", message, field === undefined ? {} : { field });
 }
 
 /** The reserved prefix a key starts with (compared case-insensitively), or null. */
@@ -22,31 +23,31 @@ export function reservedPrefix(key: string): "QOVERY_" | "LATCH_" | null {
 }
 
 /** Throws a 400 naming the broken rule; keys are case-sensitive and kept as given. */
-export function checkKey(key: string, pointer = "/key"): void {
-  if (key.length === 0) throw violation("key is required and must not be empty", pointer);
-  if (key.length > MAX_KEY_LENGTH) throw violation(`key must be at most ${MAX_KEY_LENGTH} characters`, pointer);
+export function checkKey(key: string, field = "key"): void {
+  if (key.length === 0) throw violation("key is required and must not be empty", field);
+  if (key.length > MAX_KEY_LENGTH) throw violation(`key must be at most ${MAX_KEY_LENGTH} characters`, field);
   if (!KEY_PATTERN.test(key)) {
-    throw violation("key must contain only letters, digits and _, and must not start with a digit", pointer);
+    throw violation("key must contain only letters, digits and _, and must not start with a digit", field);
   }
   const reserved = reservedPrefix(key);
-  if (reserved === "QOVERY_") throw violation("key must not start with QOVERY_: that prefix is reserved for BUILT_IN variables", pointer);
-  if (reserved === "LATCH_") throw violation("key must not start with LATCH_: that prefix is reserved for Latch's own variables", pointer);
+  if (reserved === "QOVERY_") throw violation("key must not start with QOVERY_: that prefix is reserved for BUILT_IN variables", field);
+  if (reserved === "LATCH_") throw violation("key must not start with LATCH_: that prefix is reserved for Latch's own variables", field);
 }
 
 export function checkDescription(description: string | null | undefined): void {
   if (description != null && description.length > MAX_DESCRIPTION_LENGTH) {
-    throw violation(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, "/description");
+    throw violation(`description must be at most ${MAX_DESCRIPTION_LENGTH} characters`, "description");
   }
 }
 
-export function checkValue(value: string | null | undefined, pointer = "/value"): void {
+export function checkValue(value: string | null | undefined, field = "value"): void {
   if (value != null && Buffer.byteLength(value, "utf8") > MAX_VALUE_BYTES) {
-    throw violation(`value must be at most 1 MiB (${MAX_VALUE_BYTES} bytes)`, pointer);
+    throw violation(`value must be at most 1 MiB (${MAX_VALUE_BYTES} bytes)`, field);
   }
   // No process environment, C string or dotenv file can carry NUL: a value holding one would be
   // cut short or dropped where it is used. Binary content belongs in a file variable, base64-encoded.
   if (value?.includes("\0")) {
-    throw violation("value must not contain the NUL character (U+0000); store binary content base64-encoded", pointer);
+    throw violation("value must not contain the NUL character (U+0000); store binary content base64-encoded", field);
   }
 }
 
@@ -60,14 +61,14 @@ export const MAX_MOUNT_PATH_LENGTH = 4096;
  */
 export function checkMountPath(mountPath: string | null | undefined): void {
   if (mountPath == null) return;
-  const pointer = "/mount_path";
-  if (mountPath.trim() === "") throw violation("mount_path must not be empty for a file variable; omit it or send null", pointer);
-  if (mountPath.length > MAX_MOUNT_PATH_LENGTH) throw violation(`mount_path must be at most ${MAX_MOUNT_PATH_LENGTH} characters`, pointer);
-  if (!mountPath.startsWith("/")) throw violation("mount_path must be an absolute path (start with /)", pointer);
-  if (/\p{Cc}/u.test(mountPath)) throw violation("mount_path must not contain control characters", pointer);
+  const field = "mount_path";
+  if (mountPath.trim() === "") throw violation("mount_path must not be empty for a file variable; omit it or send null", field);
+  if (mountPath.length > MAX_MOUNT_PATH_LENGTH) throw violation(`mount_path must be at most ${MAX_MOUNT_PATH_LENGTH} characters`, field);
+  if (!mountPath.startsWith("/")) throw violation("mount_path must be an absolute path (start with /)", field);
+  if (/\p{Cc}/u.test(mountPath)) throw violation("mount_path must not contain control characters", field);
   const segments = mountPath.slice(1).split("/");
   if (segments.some((segment) => segment === "" || segment === "." || segment === "..")) {
-    throw violation("mount_path must be normalized: no empty, . or .. segment (no //, no trailing /)", pointer);
+    throw violation("mount_path must be normalized: no empty, . or .. segment (no //, no trailing /)", field);
   }
 }
 

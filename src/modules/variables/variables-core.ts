@@ -33,8 +33,9 @@ export function conflict(key: string): AppError {
   return new AppError("VARIABLE_KEY_CONFLICT", `Variable already exists: ${key}`);
 }
 
-export function ruleViolation(message: string, pointer?: string): AppError {
-  return new AppError("VARIABLE_RULE_VIOLATION", message, pointer === undefined ? {} : { pointer });
+/** A broken rule, naming the field at fault when there is one (src/errors.ts). */
+export function ruleViolation(message: string, field?: string): AppError {
+  return new AppError("VARIABLE_RULE_VIOLATION", message, field === undefined ? {} : { field });
 }
 
 export function labelOf(secrecy: SecrecyFilter): string {

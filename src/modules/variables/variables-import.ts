@@ -40,8 +40,8 @@ function refusal(
   if (reservedPrefix(entry.name) === "QOVERY_")
     return skip("RESERVED_NAME", "names starting with QOVERY_ are reserved for BUILT_IN variables");
   try {
-    checkKey(entry.name, `/vars/${index}/name`);
-    checkValue(entry.value, `/vars/${index}/value`);
+    checkKey(entry.name, `vars.${index}.name`);
+    checkValue(entry.value, `vars.${index}.value`);
   } catch (error) {
     return skip(reservedPrefix(entry.name) === null ? "INVALID" : "RESERVED_NAME", (error as AppError).message);
   }

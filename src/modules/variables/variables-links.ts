@@ -54,7 +54,7 @@ export function createLinkUseCases(core: VariablesCore) {
       const owner = await core.loadOwner(actor, target, "write");
       const parent = await loadParent(parentId, owner, secrecy, "override");
       // An override exists to hold a value: without one it would blank its parent at runtime.
-      if (input.value == null) throw ruleViolation("value is required: an override holds the value that replaces its parent's", "/value");
+      if (input.value == null) throw ruleViolation("value is required: an override holds the value that replaces its parent's", "value");
       const value = input.value;
       if (parent.variable_type !== "VALUE" && parent.variable_type !== "FILE") {
         throw ruleViolation(`Only a VALUE or FILE variable can be overridden; this one is ${parent.variable_type}`);

@@ -119,18 +119,18 @@ export function createWriteUseCases(core: VariablesCore) {
       if (row.variable_type === "BUILT_IN") throw ruleViolation("A BUILT_IN variable cannot be edited");
       const parent = row.parent_id === null ? undefined : await store.find(row.parent_id);
       if (input.isSecret != null && input.isSecret !== (row.is_secret === 1)) {
-        throw ruleViolation("is_secret cannot change; delete the variable and create it again", "/is_secret");
+        throw ruleViolation("is_secret cannot change; delete the variable and create it again", "is_secret");
       }
       if (input.scope != null && input.scope !== row.scope) {
-        throw ruleViolation("scope cannot change; delete the variable and create it again with the right scope", "/scope");
+        throw ruleViolation("scope cannot change; delete the variable and create it again with the right scope", "scope");
       }
       const mountPath = row.mount_path ?? parent?.mount_path ?? null;
-      if (input.mountPath != null && input.mountPath !== mountPath) throw ruleViolation("mount_path cannot change", "/mount_path");
+      if (input.mountPath != null && input.mountPath !== mountPath) throw ruleViolation("mount_path cannot change", "mount_path");
       if (row.variable_type === "OVERRIDE" && input.key !== row.key) {
-        throw ruleViolation("The key of an override cannot change: it is its parent's key", "/key");
+        throw ruleViolation("The key of an override cannot change: it is its parent's key", "key");
       }
       if (row.variable_type === "ALIAS" && input.value != null && input.value !== parent?.key) {
-        throw ruleViolation("The value of an alias cannot change: an alias has its parent's value", "/value");
+        throw ruleViolation("The value of an alias cannot change: an alias has its parent's value", "value");
       }
       if (input.key !== row.key) checkKey(input.key);
       checkValue(input.value);

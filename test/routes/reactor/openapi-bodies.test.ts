@@ -1,5 +1,5 @@
 // /openapi.json documents the request body of every Reactor route that takes one, and the document
-// agrees with the routes' own (hand-written) validation: a body the documented schema accepts is
+// agrees with the routes' validation (the same schemas, plus the modules' rules): a body the documented schema accepts is
 // accepted by the route, and one it refuses is refused with a JSON:API 4xx. The schemas are
 // compiled from the served document itself, so what a client generator would read is what is tested.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
