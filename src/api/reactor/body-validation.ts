@@ -87,7 +87,8 @@ export function bodyProblem(issues: readonly AjvIssue[], schema: unknown): AppEr
   const at = issue.instancePath;
   const label = labelOf(at);
   const parent = parentOf(schema, issue);
-  const then = /\/then\//.exec(issue.schemaPath) === null ? undefined : nodeAt(schema, issue.schemaPath.replace(/\/then\/.*$/, "/then"));
+  const thenAt = issue.schemaPath.indexOf("/then/");
+  const then = thenAt === -1 ? undefined : nodeAt(schema, issue.schemaPath.slice(0, thenAt + "/then".length));
   if (typeof then?.description === "string") {
     const pointer = issue.keyword === "required" ? `${at}/${String(issue.params.missingProperty)}` : at;
     return invalid(pointer, `${labelOf(pointer)} ${then.description}`);

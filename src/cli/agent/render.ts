@@ -159,9 +159,9 @@ function explain(name: string, error: unknown, sites: CallSites): RenderError {
     return new RenderError(`template ${name}: {{${error.helper}${argument === undefined ? "" : ` ${argument}`}}} ${error.problem}`);
   }
   const message = error instanceof Error ? error.message : "";
-  const missing = /^"(.*)" not defined in (.*) - (\d+):(\d+)$/s.exec(message);
+  const missing = missingKeyOf(message);
   if (missing !== null) {
-    const [, key, inside, line, column] = missing;
+    const { key, inside, line, column } = missing;
     const scope = inside === "the bundle" ? "" : ` in ${inside}`;
     return new RenderError(`template ${name}: missing key "${key}"${scope} (${position(`${line}:${column}`)})`);
   }
@@ -203,4 +203,18 @@ export function createTemplateEngine(): TemplateEngine {
       };
     },
   };
+}
+
+/**
+ * Handlebars' strict-mode message `"KEY" not defined in <where> - <line>:<column>`, taken apart
+ * with index searches (a regular expression with two `(.*)` groups is polynomial on a crafted message).
+ */
+function missingKeyOf(message: string): { key: string; inside: string; line: string; column: string } | null {
+  const marker = '" not defined in ';
+  const at = message.indexOf(marker);
+  const dash = message.lastIndexOf(" - ");
+  if (!message.startsWith('"') || at === -1 || dash < at + marker.length) return null;
+  const place = /^(\d+):(\d+)$/.exec(message.slice(dash + 3));
+  if (place === null) return null;
+  return { key: message.slice(1, at), inside: message.slice(at + marker.length, dash), line: place[1] ?? "", column: place[2] ?? "" };
 }
