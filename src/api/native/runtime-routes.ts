@@ -8,6 +8,7 @@ import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
 import { authenticateIdentityJwt } from "../http/identity-auth.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, requestMetaOf } from "../http/session-auth.js";
+import { answerOrWait, etagMatches, waitOf } from "./runtime-watch.js";
 import { NativeError } from "./schemas.js";
 
 const RuntimeBundle = Type.Object({
@@ -23,14 +24,6 @@ const RuntimeBundle = Type.Object({
 
 /** What Fastify itself sends for a serialized JSON answer. */
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header
-    .split(",")
-    .map((tag) => tag.trim().replace(/^W\//, ""))
-    .some((tag) => tag === etag || tag === "*");
-}
 
 /**
  * The runtime endpoint authenticates itself (registered outside the /v1 auth hook) so that its
@@ -53,7 +46,15 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
     return reply.header("content-type", JSON_CONTENT_TYPE).send(body as never);
   }
 
+  // Shutdown: parked watches end now with 304 and Connection: close (runtime-watch.ts).
+  app.addHook("preClose", (done) => {
+    context.watch.close();
+    done();
+  });
+
   app.addHook("onRequest", async (request, reply) => {
+    // Watch (issue #19): `?wait=` is checked first, so a bad one is refused on every path.
+    const wait = waitOf(request);
     // --- identity seam (issue #18): `Authorization: Bearer <jwt>` with `X-Latch-Identity: <id>`
     // is a workload's JWT, verified per request (modules/identity); the handler then delivers
     // through runtime.deliver as for any runtime token (binding, ETag/304, generation check).
@@ -75,7 +76,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         // If-None-Match is a plain header, so validation and the handler have nothing to add.
         request.principal = { ...principal, request: requestMetaOf(request) };
         context.audit.countDelivery(request.principal, serviceId, "success");
-        return send(request, reply, hit);
+        return answerOrWait(context, request, reply, { principal: request.principal, serviceId, delivered: hit, wait }, send);
       }
     }
     request.principal = await authenticateRequest(context, request);
@@ -88,6 +89,14 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         tags: ["runtime"],
         description: "The resolved variables, files and credentials of one service, for a runtime token bound to it or its environment.",
         params: Type.Object({ serviceId: Type.String({ format: "uuid" }) }),
+        querystring: Type.Object({
+          wait: Type.Optional(
+            Type.String({
+              description:
+                "Watch: with If-None-Match, hold the request until the bundle changes (200) or this many seconds pass (304); at most 300, empty means 60.",
+            }),
+          ),
+        }),
         headers: Type.Object({
           "if-none-match": Type.Optional(Type.String()),
           // Identity seam (issue #18): with `Authorization: Bearer <jwt>`, the workload identity to verify it against.
@@ -109,7 +118,8 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: Context }> = as
         throw error;
       }
       context.audit.countDelivery(principal, request.params.serviceId, "success");
-      return send(request, reply, delivered);
+      const wait = waitOf(request);
+      return answerOrWait(context, request, reply, { principal, serviceId: request.params.serviceId, delivered, wait }, send);
     },
   );
 };
