@@ -29,6 +29,10 @@ export interface RequestOptions {
   /** Send and accept `application/vnd.api+json` (the Reactor face). */
   jsonApi?: boolean;
   headers?: Record<string, string>;
+  /** This call's timeout instead of the transport's (a long-poll waits longer than a plain call). */
+  timeoutMs?: number;
+  /** Aborts the call (and its retries). */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse<T> {
@@ -117,8 +121,10 @@ export function createTransport(options: TransportOptions) {
     for (let attempt = 0; attempt < attempts; attempt += 1) {
       let response: Response;
       try {
-        response = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+        const timeout = AbortSignal.timeout(request.timeoutMs ?? timeoutMs);
+        response = await doFetch(url, { ...init, signal: request.signal ? AbortSignal.any([timeout, request.signal]) : timeout });
       } catch (error) {
+        if (request.signal?.aborted) throw error;
         last = new LatchError(CLIENT_ERROR_CODES.NETWORK_ERROR, `Cannot reach ${base}: ${describeNetworkError(error)}`, 0, null);
         if (attempt + 1 < attempts) await backoff(attempt, null, last.message);
         continue;

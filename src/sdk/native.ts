@@ -38,13 +38,26 @@ export function createRuntimeApi(http: Transport) {
   return {
     /**
      * Fetches the resolved bundle of a service with a runtime token. Pass the last ETag to get
-     * `{ changed: false }` (a 304) when nothing changed.
+     * `{ changed: false }` (a 304) when nothing changed. With `wait` (seconds, at most 300) and an
+     * ETag, the call is a watch: it returns when the bundle changes or after about `wait` seconds.
      * @example const r = await client.runtime.bundle(serviceId, { etag }); if (r.changed) apply(r.bundle)
      */
-    async bundle(serviceId: string, options: { etag?: string | null } = {}): Promise<BundleResult> {
+    async bundle(serviceId: string, options: { etag?: string | null; wait?: number; signal?: AbortSignal } = {}): Promise<BundleResult> {
       const headers: Record<string, string> = {};
       if (options.etag) headers["if-none-match"] = options.etag;
-      const response = await http.request<RuntimeBundle>("GET", `/v1/runtime/services/${path(serviceId)}`, { headers }, true);
+      // Watch: with an ETag, the server holds the call until the bundle changes or `wait` seconds
+      // (±10%) pass; the call's own timeout leaves room for that.
+      const watching = options.wait !== undefined && options.wait > 0 && Boolean(options.etag);
+      const response = await http.request<RuntimeBundle>(
+        "GET",
+        `/v1/runtime/services/${path(serviceId)}`,
+        {
+          headers,
+          ...(watching ? { query: { wait: options.wait }, timeoutMs: (options.wait ?? 0) * 1100 + 15_000 } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        true,
+      );
       const etag = response.headers.get("etag") ?? options.etag ?? null;
       if (response.status === 304) return { changed: false, etag };
       return { changed: true, bundle: normaliseBundle(response.body), etag };
