@@ -131,7 +131,7 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
     let first = true;
     const connect = async (): Promise<void> => {
       if (stopped) return;
-      const next = new Client({ connectionString: url, application_name: "latch-change-feed" });
+      const next = new Client({ connectionString: url, application_name: `latch-change-feed:${process.pid}` });
       let dropped = false;
       const drop = (error?: unknown) => {
         if (dropped) return;
