@@ -302,3 +302,47 @@ describeEachDialect("watch: GET /v1/runtime/services/{id}?wait=", (dialect) => {
     expect(response.headers.connection).toBe("close");
   });
 });
+
+describeEachDialect("watch: held requests and the overload guard", (dialect) => {
+  let h: Harness;
+  let serviceId: string;
+  let runtime: string;
+
+  beforeAll(async () => {
+    h = await createHarness(dialect, { LATCH_MAX_IN_FLIGHT: "2", LATCH_WATCH_MAX_PER_TOKEN: "10" });
+    const orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
+    const projectId = (await h.inject({ method: "POST", url: `/qovery/organization/${orgId}/project`, payload: { name: "o" } })).json().id;
+    const environmentId = (
+      await h.inject({ method: "POST", url: `/qovery/project/${projectId}/environment`, payload: { name: "e", mode: "PRODUCTION" } })
+    ).json().id;
+    serviceId = (
+      await h.inject({ method: "POST", url: `/qovery/environment/${environmentId}/job`, payload: { name: "j", healthchecks: {} } })
+    ).json().id;
+    runtime = (
+      await h.inject({
+        method: "POST",
+        url: "/v1/tokens",
+        payload: { name: "rt", role: "runtime", organization_id: orgId, service_id: serviceId },
+      })
+    ).json().token;
+  });
+  afterAll(async () => h.close());
+
+  it("does not count held watches as requests in flight: with LATCH_MAX_IN_FLIGHT=2, 4 watches wait and other requests still pass", async () => {
+    const headers = { authorization: `Token ${runtime}` };
+    const first = await h.app.inject({ method: "GET", url: `/v1/runtime/services/${serviceId}`, headers });
+    const etag = String(first.headers.etag);
+    const held = [];
+    for (let i = 0; i < 4; i += 1) {
+      const before = h.context.watch.stats.waiters;
+      held.push(
+        h.app.inject({ method: "GET", url: `/v1/runtime/services/${serviceId}?wait=2`, headers: { ...headers, "if-none-match": etag } }),
+      );
+      for (let n = 0; n < 300 && h.context.watch.stats.waiters <= before; n += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(h.context.watch.stats.waiters).toBe(4);
+    const plain = await h.app.inject({ method: "GET", url: `/v1/runtime/services/${serviceId}`, headers });
+    expect(plain.statusCode).toBe(200);
+    expect((await Promise.all(held)).map((answer) => answer.statusCode)).toEqual([304, 304, 304, 304]);
+  });
+});

@@ -1,0 +1,81 @@
+// P2's load generator (bench/watch.ts): one process holding a share of the watches, each a
+// plain HTTP/1.1 request on its own socket. Started with an IPC channel; receives its targets,
+// opens them in ramps (a burst of thousands of connects overflows the listen backlog), retries
+// a refused one until the parent says the write is coming, then reports when each was answered.
+import http from "node:http";
+
+interface Target {
+  serviceId: string;
+  token: string;
+  etag: string;
+}
+interface Start {
+  type: "start";
+  url: string;
+  targets: Target[];
+  waitS: number;
+  rampSize: number;
+  rampGapMs: number;
+}
+export interface Answer {
+  status: number;
+  /** ms since the epoch, high resolution. */
+  at: number;
+  changed: boolean;
+  /** Answered (or failed) before the parent marked the write. */
+  early: boolean;
+  error: string | null;
+}
+
+const send = (message: unknown) => process.send?.(message);
+const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+const now = () => performance.timeOrigin + performance.now();
+let marked = false;
+
+function watch(start: Start, target: Target, done: (answer: Answer) => void): void {
+  const url = new URL(`${start.url}/v1/runtime/services/${target.serviceId}?wait=${start.waitS}`);
+  const retry = (why: string) => {
+    // Before the write, a refused watch is set-up noise: open it again. After, it is an error.
+    if (!marked) setTimeout(() => watch(start, target, done), 200);
+    else done({ status: 0, at: now(), changed: false, early: false, error: why });
+  };
+  const request = http.request(
+    url,
+    { agent, headers: { authorization: `Token ${target.token}`, "if-none-match": target.etag } },
+    (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => {
+        const status = response.statusCode ?? 0;
+        if (!marked && status === 503) return retry("503");
+        done({ status, at: now(), changed: response.headers.etag !== target.etag, early: !marked, error: null });
+      });
+      response.on("error", (error) => retry(error.message));
+    },
+  );
+  request.on("error", (error) => retry(error.message));
+  request.end();
+}
+
+process.on("message", (message: Start | { type: "mark" } | { type: "exit" }) => {
+  if (message.type === "mark") {
+    marked = true;
+    return;
+  }
+  if (message.type === "exit") process.exit(0);
+  const start = message;
+  const answers: Answer[] = [];
+  const finish = (answer: Answer) => {
+    answers.push(answer);
+    if (answers.length === start.targets.length) send({ type: "done", answers });
+  };
+  let index = 0;
+  const ramp = () => {
+    const end = Math.min(index + start.rampSize, start.targets.length);
+    for (; index < end; index += 1) watch(start, start.targets[index] as Target, finish);
+    if (index < start.targets.length) setTimeout(ramp, start.rampGapMs);
+    else send({ type: "sent", count: start.targets.length });
+  };
+  ramp();
+});
+send({ type: "ready" });
