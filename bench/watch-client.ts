@@ -57,14 +57,20 @@ function watch(start: Start, target: Target, done: (answer: Answer) => void): vo
   request.end();
 }
 
-process.on("message", (message: Start | { type: "mark" } | { type: "exit" }) => {
+let answers: Answer[] = [];
+process.on("message", (message: Start | { type: "mark" } | { type: "exit" } | { type: "report" }) => {
   if (message.type === "mark") {
     marked = true;
     return;
   }
+  if (message.type === "report") {
+    // The parent gave up waiting: what came back so far.
+    send({ type: "done", answers, partial: true });
+    return;
+  }
   if (message.type === "exit") process.exit(0);
   const start = message;
-  const answers: Answer[] = [];
+  answers = [];
   const finish = (answer: Answer) => {
     answers.push(answer);
     if (answers.length === start.targets.length) send({ type: "done", answers });
