@@ -294,17 +294,27 @@ export function createWatchHub(deps: {
         if (set?.size === 0) byToken.delete(principal.tokenId);
       };
 
-      let entry: Entry | null;
+      let entry: Entry | null = null;
       try {
-        entry = await entryFor(serviceId);
-        if (entry !== null && entry.current.bundle.etag !== etag) {
-          // The request's own read saw another bundle than the entry: one of them is behind.
-          await refresh(entry);
-          if (entries.get(serviceId) !== entry) entry = await entryFor(serviceId);
+        // Until the entry found is still the service's live entry once this waiter resumes: while
+        // it waited, another waiter's departure or a refresh may have dropped an entry nobody
+        // waited on yet, and a waiter parked on a dropped entry would hear of no change. From the
+        // last check to parking below nothing awaits.
+        for (let attempt = 0; attempt < 100; attempt += 1) {
+          entry = await entryFor(serviceId);
+          if (entry !== null && entry.current.bundle.etag !== etag) {
+            // The request's own read saw another bundle than the entry: one of them is behind.
+            await refresh(entry);
+          }
+          if (entry === null || entries.get(serviceId) === entry) break;
         }
       } catch (error) {
         unadmit();
         throw error;
+      }
+      if (entry !== null && entries.get(serviceId) !== entry) {
+        unadmit();
+        throw new AppError("OVERLOADED", "The watch could not be registered; retry", { retryAfterS: 1 });
       }
       if (entry === null || !isBound(principal, entry.current.service)) {
         unadmit();
