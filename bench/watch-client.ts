@@ -32,6 +32,10 @@ const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INF
 const now = () => performance.timeOrigin + performance.now();
 let marked = false;
 
+/** Connects under way: a new watch is opened only while fewer than `rampSize` are (see ramp). */
+let connecting = 0;
+let connected = 0;
+
 function watch(start: Start, target: Target, done: (answer: Answer) => void): void {
   const url = new URL(`${start.url}/v1/runtime/services/${target.serviceId}?wait=${start.waitS}`);
   const retry = (why: string) => {
@@ -53,7 +57,24 @@ function watch(start: Start, target: Target, done: (answer: Answer) => void): vo
       response.on("error", (error) => retry(error.message));
     },
   );
-  request.on("error", (error) => retry(error.message));
+  connecting += 1;
+  let counted = true;
+  const settled = () => {
+    if (!counted) return;
+    counted = false;
+    connecting -= 1;
+  };
+  request.on("socket", (socket) => {
+    socket.once("connect", () => {
+      settled();
+      connected += 1;
+    });
+    socket.once("close", settled);
+  });
+  request.on("error", (error) => {
+    settled();
+    retry(error.message);
+  });
   request.end();
 }
 
@@ -75,11 +96,15 @@ process.on("message", (message: Start | { type: "mark" } | { type: "exit" } | { 
     answers.push(answer);
     if (answers.length === start.targets.length) send({ type: "done", answers });
   };
+  // A burst of thousands of connects overflows the server's listen backlog, and a dropped SYN is
+  // retried by the kernel after 1, 3, 7, 15, 31 s: a watch could then arrive after the write.
+  // At most `rampSize` connects are under way at once, and "sent" means every socket connected.
   let index = 0;
   const ramp = () => {
-    const end = Math.min(index + start.rampSize, start.targets.length);
-    for (; index < end; index += 1) watch(start, start.targets[index] as Target, finish);
-    if (index < start.targets.length) setTimeout(ramp, start.rampGapMs);
+    for (; index < start.targets.length && connecting < start.rampSize; index += 1) {
+      watch(start, start.targets[index] as Target, finish);
+    }
+    if (index < start.targets.length || connected < start.targets.length) setTimeout(ramp, start.rampGapMs);
     else send({ type: "sent", count: start.targets.length });
   };
   ramp();
