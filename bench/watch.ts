@@ -9,7 +9,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, type Running, rssMb, sleep } from "./lib/processes.js";
+import { freePort, ROOT, type Running, rssMb, sleep, startProcess } from "./lib/processes.js";
 import { type Dialect, freshStorage } from "./lib/storage.js";
 import { createBenchToken, openBench } from "./seed.js";
 import { type Row, type Suite, startLatch } from "./targets.js";
@@ -93,7 +93,24 @@ export async function p2(suite: Suite, db: Dialect, PER_SERVICE = 100): Promise<
       LATCH_WATCH_MAX_PER_TOKEN: String(PER_SERVICE),
       LATCH_LOG_LEVEL: suite.options.logLevel ?? "warn",
     };
-    for (let i = 0; i < replicas; i += 1) servers.push(await startLatch(suite, storage, env));
+    // BENCH_P2_PROFILE=<dir>: a CPU profile of each server, written when it stops.
+    const profile = process.env.BENCH_P2_PROFILE;
+    for (let i = 0; i < replicas; i += 1) {
+      if (profile === undefined) servers.push(await startLatch(suite, storage, env));
+      else {
+        const port = await freePort();
+        servers.push(
+          await startProcess({
+            script: suite.builds.main,
+            args: ["serve"],
+            nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profile}`],
+            env: { ...storage.env, LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port), LATCH_WORKERS: "off", ...env },
+            port,
+            readyPath: "/readyz",
+          }),
+        );
+      }
+    }
     const first = servers[0] as Running;
 
     const targets: Array<{ serviceId: string; token: string; etag: string }> = [];
