@@ -238,6 +238,7 @@ describeEachDialect("watch: GET /v1/runtime/services/{id}?wait=", (dialect) => {
     const refused = await get(null, jobB, runtime, etag, "3");
     expect(refused.statusCode).toBe(429);
     expect(refused.json().detail).toMatch(/maximum of 3 waiting requests/);
+    expect(refused.headers["retry-after"]).toBe("5");
     // Another token is not held back by this one.
     const other = await get(null, jobB, otherRuntime, etag, "1");
     expect(other.statusCode).not.toBe(429);
