@@ -25,8 +25,8 @@ const bundle = (etag: string, generation: string): CurrentBundle => ({
   bundle: { body: Buffer.from(`{"v":${JSON.stringify(etag)}}`), etag },
 });
 
-function setUp() {
-  let current = bundle('"one"', "1.1.1");
+function setUp(first = bundle('"one"', "1.1.1")) {
+  let current = first;
   let gate: Promise<void> = Promise.resolve();
   const runtimeListeners: Array<(batch: ChangeBatch) => void> = [];
   const store: WatchStore = {
@@ -53,6 +53,10 @@ function setUp() {
   });
   return {
     hub,
+    /** The next read answers this, without any change event. */
+    set(next: CurrentBundle) {
+      current = next;
+    },
     change(next: CurrentBundle, scope: string) {
       current = next;
       for (const listener of runtimeListeners) listener([scope]);
@@ -108,5 +112,16 @@ describe("watch hub", () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     change(bundle('"one"', "1.2.1"), "env");
     expect((await waiting).kind).toBe("timeout");
+  });
+
+  it("re-reads a watched bundle when a credential artifact in it expires, with no write", async () => {
+    const expiring = { ...bundle('"one"', "1.1.1"), validUntil: Date.now() + 100 };
+    const { hub, set } = setUp(expiring);
+    const waiting = hub.wait({ principal, serviceId: "svc", etag: '"one"', waitMs: 5_000 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // What the runtime builds once the artifact has expired: the bundle without it.
+    set(bundle('"without-the-token"', "1.1.1"));
+    const outcome = await waiting;
+    expect(outcome.kind === "changed" ? outcome.bundle.etag : outcome.kind).toBe('"without-the-token"');
   });
 });
