@@ -58,6 +58,12 @@ export interface Config {
   overloadRetryAfterS: number;
   /** Log each successful runtime delivery and probe (/healthz, /readyz, /metrics) at info; otherwise at debug. */
   logPolls: boolean;
+  /** Watch (`?wait=`): parked requests at most in this process, of one organization, of one token (past one: 429). */
+  watchMax: number;
+  watchMaxPerOrganization: number;
+  watchMaxPerToken: number;
+  /** SQLite: how often (ms) the change feed reads the change counters (another process's writes arrive within it). */
+  changePollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -223,6 +229,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxEventLoopDelayMs: int(env, "LATCH_MAX_EVENT_LOOP_DELAY_MS", 200, 0, 60_000),
     overloadRetryAfterS: int(env, "LATCH_OVERLOAD_RETRY_AFTER_S", 1, 1, 3600),
     logPolls: bool(env, "LATCH_LOG_POLLS", false),
+    watchMax: int(env, "LATCH_WATCH_MAX", 10_000, 0, 1_000_000),
+    watchMaxPerOrganization: int(env, "LATCH_WATCH_MAX_PER_ORGANIZATION", 5_000, 0, 1_000_000),
+    watchMaxPerToken: int(env, "LATCH_WATCH_MAX_PER_TOKEN", 500, 0, 1_000_000),
+    changePollMs: int(env, "LATCH_CHANGE_POLL_MS", 250, 10, 10_000),
   };
   if (config.rootKey !== null && config.rootKeyFile !== null) {
     throw new ConfigError("LATCH_ROOT_KEY_FILE", "to be unset when LATCH_ROOT_KEY is set (choose one)");

@@ -11,6 +11,7 @@ import { bootstrap } from "./modules/access/bootstrap.js";
 import { createTokensStore } from "./modules/access/tokens-store.js";
 import { createUiSessionsService } from "./modules/access/ui-sessions.js";
 import { createAuditService } from "./modules/audit/audit-service.js";
+import { createChangeFeed } from "./modules/changes/change-feed.js";
 import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
@@ -25,6 +26,8 @@ import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
 import { createNotesTreeHooks } from "./modules/notes/notes-tree-hooks.js";
 import { createRuntimeService } from "./modules/runtime/runtime-service.js";
+import { createWatchHub } from "./modules/runtime/watch.js";
+import { createWatchStore } from "./modules/runtime/watch-store.js";
 import { createTreeService, type TreeHooks } from "./modules/tree/tree-service.js";
 import { createTreeStore } from "./modules/tree/tree-store.js";
 import { createVariablesService } from "./modules/variables/variables-service.js";
@@ -116,6 +119,23 @@ export function createContext(options: ContextOptions) {
   });
   const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, audit, identities, now });
   const metrics = createMetrics({ db, now, runtimeStats: () => runtime.stats });
+  // Watch (issue #19): the change feed (started by the first waiter) and the parked requests.
+  const changes = createChangeFeed({
+    db,
+    dialect: storage.dialect,
+    databaseUrl: config.databaseUrl,
+    pollMs: config.changePollMs,
+    recheckMs: 30_000,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const watch = createWatchHub({
+    runtime,
+    feed: changes,
+    store: createWatchStore(db),
+    limits: { maxWaiters: config.watchMax, perOrganization: config.watchMaxPerOrganization, perToken: config.watchMaxPerToken },
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
   const exchange = createExchangeService({
     db,
@@ -185,6 +205,8 @@ export function createContext(options: ContextOptions) {
     variables,
     metrics,
     runtime,
+    changes,
+    watch,
     exchange,
     credentials,
     notes,
@@ -198,6 +220,8 @@ export function createContext(options: ContextOptions) {
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
     async close(): Promise<void> {
+      watch.close();
+      await changes.stop();
       await exchange.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
@@ -226,7 +250,8 @@ type ServiceName =
   | "audit"
   | "versions"
   | "integrity"
-  | "readiness";
+  | "readiness"
+  | "watch";
 
 export type Services = Pick<Context, ServiceName> & {
   /** The identity module without its store (tests reach it through the Context). */

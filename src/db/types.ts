@@ -211,6 +211,12 @@ export interface RuntimeGenerationsTable {
   generation: string | number;
 }
 
+/** SQLite only (migration 0059): counters bumped by triggers, read by the change feed's poll. */
+export interface ChangeCountersTable {
+  name: "runtime" | "tokens";
+  seq: number;
+}
+
 /** A dashboard session: the cookie holds a random id, the row only its SHA-256. */
 export interface UiSessionsTable {
   id_hash: string;
@@ -379,6 +385,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   bundle_generations: BundleGenerationsTable;
   runtime_generations: RuntimeGenerationsTable;
+  change_counters: ChangeCountersTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;
   notes: NotesTable;

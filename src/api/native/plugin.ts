@@ -25,6 +25,7 @@ export type NativeDeps = Pick<
   | "uiSessions"
   | "variables"
   | "versions"
+  | "watch"
 >;
 
 export const nativePlugin: FastifyPluginAsync<{ context: NativeDeps }> = async (app, { context }) => {

@@ -76,6 +76,16 @@ export type RuntimeAnswer =
 
 const REFUSED: RuntimeAnswer = Object.freeze({ outcome: "refused" });
 
+/** A service's bundle as the watch hub follows it. */
+export interface CurrentBundle {
+  service: { id: string; organizationId: string; projectId: string; environmentId: string };
+  /** The three layers' generations it was made at (composeGeneration). */
+  generation: string;
+  /** When its first credential artifact expires (ms since epoch; Infinity for none). */
+  validUntil: number;
+  bundle: DeliveredBundle;
+}
+
 export interface RuntimeStats extends LayerStats {
   hits: number;
   misses: number;
@@ -373,6 +383,33 @@ export function createRuntimeService(deps: {
       stats.hits += 1;
       deps.audit.countDelivery(principal, serviceId, "success");
       return { outcome: "hit", principal, bundle: cached };
+    },
+
+    /**
+     * The service's current bundle, with where it sits and the generation it was made at, for
+     * the watch hub (watch.ts): no principal, the waiters were authorized when they arrived.
+     * One read (the service and its generations), then the cache or the single-flight build:
+     * however many waiters a change wakes, the service's bundle is built once. Null when the
+     * service no longer exists.
+     */
+    async current(serviceId: string): Promise<CurrentBundle | null> {
+      const found = await readService(serviceId);
+      if (found === undefined) return null;
+      const { service, generations } = found;
+      const generation = composeGeneration(...generations);
+      const cached = cache.get(service.id);
+      const entry = isCurrent(cached, generation, now().getTime()) ? cached : await buildOnce(service, generations);
+      return {
+        service: {
+          id: service.id,
+          organizationId: service.organizationId,
+          projectId: service.projectId,
+          environmentId: service.environmentId,
+        },
+        generation,
+        validUntil: entry.validUntil,
+        bundle: { body: entry.body, etag: entry.etag },
+      };
     },
 
     /**
