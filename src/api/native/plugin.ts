@@ -10,6 +10,7 @@ import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
 import { versionsRoutes } from "./versions-routes.js";
+import { webhookRoutes } from "./webhooks-routes.js";
 
 export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app, { context }) => {
   app.get("/healthz", { schema: healthSchemas.healthz }, async () => ({ status: "ok" }));
@@ -48,6 +49,7 @@ export const nativePlugin: FastifyPluginAsync<{ context: Context }> = async (app
       await v1.register(auditRoutes, { context });
       await v1.register(integrityRoutes, { context });
       await v1.register(identityRoutes, { context });
+      await v1.register(webhookRoutes, { context });
     },
     { prefix: "/v1" },
   );

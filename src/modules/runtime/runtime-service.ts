@@ -320,6 +320,18 @@ export function createRuntimeService(deps: {
      * The resolved bundle for a runtime token bound to the service or its environment.
      * Another organization's service, or one outside the binding: 404; any other role: 403.
      */
+    /**
+     * The current bundle ETag of a service, null when it is gone. No principal: for modules that
+     * compare bundles on their own authority (webhooks' bundle.changed); the bundle never leaves.
+     */
+    async currentEtag(serviceId: string): Promise<string | null> {
+      const found = await readService(serviceId);
+      if (found === undefined) return null;
+      const cached = cache.get(serviceId);
+      if (isCurrent(cached, composeGeneration(...found.generations))) return cached.etag;
+      return (await buildOnce(found.service, found.generations)).etag;
+    },
+
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
       // The service with its layers' generations, read before the layers' rows
       // (src/db/generations.ts says why).
