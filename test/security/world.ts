@@ -28,7 +28,7 @@ export interface World {
   variableAt: Record<VariableScope, string>;
   credentials: Record<string, string>;
   noteId: string;
-  /** A webhook on the project, every event (its endpoint is the token server: never delivered here). */
+  /** A webhook on the project (its endpoint is a closed loopback port: a delivery only fails). */
   webhookId: string;
   /** A viewer token the walk may revoke (DELETE /v1/tokens/{id}). */
   tokenId: string;
@@ -221,7 +221,7 @@ export async function seedWorld(
     tokenId: (await call(h, t, "POST", "/v1/tokens", { name: "victim", role: "viewer" })).id,
     webhookId: (
       await call(h, t, "POST", "/v1/webhooks", {
-        url: `${tokenServer.url}/hook-${label}`,
+        url: `http://127.0.0.1:9/hook-${label}`,
         events: ["bundle.changed", "variable.created", "variable.updated", "variable.deleted", "credential.refreshed"],
         project_id: projectId,
       })
