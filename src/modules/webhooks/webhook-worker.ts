@@ -56,6 +56,8 @@ export function retryDelayMs(attempts: number): number {
 
 interface Outcome {
   ok: boolean;
+  /** The endpoint was failing before this attempt (a success clears it). */
+  wasFailing: boolean;
   status: number | null;
   body: string | null;
   error: string | null;
@@ -99,6 +101,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       });
       return {
         ok: response.status >= 200 && response.status < 300,
+        wasFailing: webhook.failing_since !== null,
         status: response.status,
         body: response.body.subarray(0, RESPONSE_KEEP_BYTES).toString("utf8"),
         error: response.status >= 200 && response.status < 300 ? null : `the endpoint answered ${response.status}`,
@@ -108,6 +111,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       const message = isOutboundError(error) ? error.message : "the delivery failed";
       return {
         ok: false,
+        wasFailing: webhook.failing_since !== null,
         status: isOutboundError(error) ? (error.httpStatus ?? null) : null,
         body: null,
         error: message,
@@ -122,11 +126,28 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       outcome = await send(job);
     } catch (error) {
       logger.error({ webhookId: job.webhook_id, deliveryId: job.id, err: { name: (error as Error).name } }, "webhook delivery crashed");
-      outcome = { ok: false, status: null, body: null, error: "an internal error stopped the delivery", durationMs: 0 };
+      outcome = { ok: false, wasFailing: true, status: null, body: null, error: "an internal error stopped the delivery", durationMs: 0 };
     }
     if (outcome === "gone") return;
     const at = now();
     const iso = at.toISOString();
+    const done = { lease_owner: null, lease_expires_at: null, updated_at: iso };
+    if (outcome !== "disabled" && outcome.ok) {
+      // The common case in one statement (P3): the log entry and the end of the lease, if this
+      // worker still holds it (a lease it lost is someone else's delivery now: write nothing).
+      const logged = { response_status: outcome.status, response_body: outcome.body, duration_ms: outcome.durationMs, last_error: null };
+      const written = await db
+        .updateTable("webhook_deliveries")
+        .set({ ...done, ...logged, status: "succeeded", delivered_at: iso })
+        .where("id", "=", job.id)
+        .where("lease_owner", "=", workerId)
+        .where("status", "=", "pending")
+        .executeTakeFirst();
+      if (Number(written.numUpdatedRows) > 0 && outcome.wasFailing) {
+        await db.updateTable("webhooks").set({ failing_since: null }).where("id", "=", job.webhook_id).execute();
+      }
+      return;
+    }
     const disabledNow = await db.transaction().execute(async (tx) => {
       // Still this worker's (a lease it lost is someone else's delivery now: write nothing).
       const held = await tx
@@ -138,7 +159,6 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         .returning("id")
         .executeTakeFirst();
       if (held === undefined) return false;
-      const done = { lease_owner: null, lease_expires_at: null, updated_at: iso };
       if (outcome === "disabled") {
         await tx
           .updateTable("webhook_deliveries")
