@@ -80,7 +80,12 @@ export function createContext(options: ContextOptions) {
   const webhooksNow = options.webhooks?.now ?? now;
   const webhookDebounceMs = options.webhooks?.debounceMs ?? BUNDLE_DEBOUNCE_MS;
   const webhookNudge = { current: () => {} };
-  const webhookOutbox = createWebhookOutbox({ now: webhooksNow, debounceMs: webhookDebounceMs, onEnqueued: () => webhookNudge.current() });
+  const webhookOutbox = createWebhookOutbox({
+    db,
+    now: webhooksNow,
+    debounceMs: webhookDebounceMs,
+    onEnqueued: () => webhookNudge.current(),
+  });
   const variableHistory = createVariableHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const treeStore = createTreeStore(db);

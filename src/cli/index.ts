@@ -6,6 +6,7 @@ import { registerRuntimeCommands } from "./commands/run.js";
 import { registerTokenCommands } from "./commands/tokens.js";
 import { registerTreeCommands } from "./commands/tree.js";
 import { registerVariableCommands } from "./commands/vars.js";
+import { registerWebhookCommands } from "./commands/webhooks.js";
 
 export function registerClientCommands(program: Command): void {
   registerTokenCommands(program);
@@ -14,4 +15,5 @@ export function registerClientCommands(program: Command): void {
   registerCredentialCommands(program);
   registerRuntimeCommands(program);
   registerAuditCommands(program);
+  registerWebhookCommands(program);
 }
