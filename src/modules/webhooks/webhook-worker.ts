@@ -241,6 +241,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     }
   }
 
+  let polling: Promise<unknown> | null = null;
   const pool = createJobPool<PoolCandidate, WebhookDeliveriesTable>({
     queue: {
       async candidates(limit) {
@@ -260,7 +261,17 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     maxPerSecond: 0,
     leaseMs,
     pollMs: deps.pollMs ?? 1_000,
-    ...(deps.onPoll ? { onPoll: deps.onPoll } : {}),
+    // The poll work (bundle checks can build many bundles) runs beside the deliveries, never
+    // before them: a large check must not hold back the leasing of due deliveries.
+    onPoll: async () => {
+      if (deps.onPoll === undefined || polling !== null) return;
+      polling = deps
+        .onPoll()
+        .catch((error: unknown) => logger.error({ err: { name: (error as Error).name } }, "webhook poll work failed"))
+        .finally(() => {
+          polling = null;
+        });
+    },
     logger,
   });
 
@@ -279,7 +290,10 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     },
     nudge: () => pool.nudge(),
     start: () => pool.start(),
-    stop: () => pool.stop(),
+    async stop(): Promise<void> {
+      await pool.stop();
+      await polling;
+    },
   };
 }
 
