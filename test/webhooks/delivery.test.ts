@@ -2,6 +2,7 @@
 // retries with backoff until the endpoint recovers, the 2 s debounce of bundle.changed (and
 // nothing for a write that leaves the bundle byte-identical), and the 24 h disable.
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
+import { fromReactorId, toReactorId } from "../../src/modules/tree/ids.js";
 import { verifyWebhook, WebhookSignatureError } from "../../src/sdk/index.js";
 import { describeEachDialect } from "../helpers/harness.js";
 import { type Bed, createBed, type Receiver, startReceiver } from "./bed.js";
@@ -91,8 +92,9 @@ describeEachDialect("webhooks: delivery", (dialect) => {
   it("debounces bundle.changed: a burst of writes within 2 s gives one event, a no-op write none", async () => {
     await bed.createWebhook({ url: receiver.url, events: ["bundle.changed"], service_id: bed.serviceA });
     await bed.drain(); // the baseline: the bundles as they are now
-    const created = await bed.ok("POST", `/qovery/job/${bed.serviceA}/secret`, { key: "BURST", value: "b0" });
-    for (let i = 1; i <= 4; i++) await bed.ok("PUT", `/qovery/job/${bed.serviceA}/secret/${created.id}`, { key: "BURST", value: `b${i}` });
+    const created = await bed.ok("POST", `/qovery/job/${bed.serviceA}/secret`, { key: "BURST", value: "burst-value-0" });
+    for (let i = 1; i <= 4; i++)
+      await bed.ok("PUT", `/qovery/job/${bed.serviceA}/secret/${created.id}`, { key: "BURST", value: `burst-value-${i}` });
     await bed.drain();
     expect(receiver.received).toHaveLength(0); // still within the 2 s window
     bed.clock.advance(2_100);
@@ -100,10 +102,10 @@ describeEachDialect("webhooks: delivery", (dialect) => {
     expect(receiver.received.map((r) => JSON.parse(r.body).type)).toEqual(["bundle.changed"]);
     const event = JSON.parse(receiver.received[0]?.body as string);
     expect(event.service.id).toBe(bed.serviceA);
-    expect(receiver.received[0]?.body).not.toMatch(/b[0-4]"/);
+    expect(receiver.received[0]?.body).not.toContain("burst-value");
 
     // The same value written again: the bundle is byte-identical, nothing is sent.
-    await bed.ok("PUT", `/qovery/job/${bed.serviceA}/secret/${created.id}`, { key: "BURST", value: "b4" });
+    await bed.ok("PUT", `/qovery/job/${bed.serviceA}/secret/${created.id}`, { key: "BURST", value: "burst-value-4" });
     bed.clock.advance(2_100);
     await bed.drain();
     expect(receiver.received).toHaveLength(1);
@@ -183,5 +185,40 @@ describeEachDialect("webhooks: delivery", (dialect) => {
     bed.clock.advance(61_000);
     await bed.drain();
     expect(receiver.received.filter((r) => JSON.parse(r.body).type === "token.expiring")).toHaveLength(1);
+  });
+
+  it("announces a credential Latch will not renew once, N days before it expires", async () => {
+    await bed.createWebhook({ url: receiver.url, events: ["credential.expiring"], project_id: bed.projectId });
+    const reactor = { accept: "application/vnd.api+json", "content-type": "application/vnd.api+json", "x-api-key": "webhooks" };
+    const created = await bed.h.inject({
+      method: "POST",
+      url: `/reactor/properties/${toReactorId("project", bed.projectId)}/secrets`,
+      headers: reactor,
+      payload: {
+        data: {
+          type: "secrets",
+          attributes: { name: "legacy-api", type_of: "token", credentials: { token: "expiring-token-value" } },
+          relationships: { environment: { data: { id: toReactorId("environment", bed.environmentId), type: "environments" } } },
+        },
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    const credentialId = created.json().data.id as string;
+    for (let tick = 0; tick < 5; tick++) if ((await bed.h.context.exchange.runDue()).ran === 0) break;
+    // As after a refresh that was given up: an expiry ahead, no refresh planned.
+    const expiresAt = new Date(bed.clock.now().getTime() + 2 * 86_400_000).toISOString();
+    await bed.h.context.db
+      .updateTable("credentials")
+      .set({ expires_at: expiresAt, refresh_at: null })
+      .where("id", "=", fromReactorId("credential", credentialId) as string)
+      .execute();
+    bed.clock.advance(61_000);
+    await bed.drain();
+    bed.clock.advance(61_000);
+    await bed.drain();
+    const expiring = receiver.received.map((r) => JSON.parse(r.body)).filter((event) => event.type === "credential.expiring");
+    expect(expiring).toHaveLength(1);
+    expect(expiring[0].credential).toMatchObject({ id: credentialId, name: "legacy-api", expires_at: expiresAt });
+    expect(JSON.stringify(receiver.received)).not.toContain("expiring-token-value");
   });
 });
