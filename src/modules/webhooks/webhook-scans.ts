@@ -192,15 +192,13 @@ export function createWebhookScans(deps: WebhookScansDeps) {
   async function scanExpiring(): Promise<number> {
     const at = now();
     const until = new Date(at.getTime() + deps.expiringDays * 86_400_000).toISOString();
-    const wants = (type: string) => (eb: any) =>
-      eb.exists(
-        eb
-          .selectFrom("webhooks as w")
-          .select("w.id")
-          .whereRef("w.organization_id", "=", "organization_id")
-          .where("w.disabled_at", "is", null)
-          .where("w.events", "like", `%"${type}"%`),
-      );
+    // Only organizations with an enabled webhook for the event (most have none).
+    const subscribed = (type: string) =>
+      db
+        .selectFrom("webhooks as w")
+        .select("w.organization_id")
+        .where("w.disabled_at", "is", null)
+        .where("w.events", "like", `%"${type}"%`);
     let announced = 0;
     const credentials = await db
       .selectFrom("credentials")
@@ -208,7 +206,7 @@ export function createWebhookScans(deps: WebhookScansDeps) {
       .where("expires_at", ">", at.toISOString())
       .where("expires_at", "<=", until)
       .where((eb) => eb.or([eb("refresh_at", "is", null), eb("refresh_status", "=", "failed")]))
-      .where(wants("credential.expiring"))
+      .where("organization_id", "in", subscribed("credential.expiring"))
       .where((eb) =>
         eb.not(
           eb.exists(
@@ -254,7 +252,7 @@ export function createWebhookScans(deps: WebhookScansDeps) {
       .where("identity_id", "is", null)
       .where("expires_at", ">", at.toISOString())
       .where("expires_at", "<=", until)
-      .where(wants("token.expiring"))
+      .where("organization_id", "in", subscribed("token.expiring"))
       .where((eb) =>
         eb.not(
           eb.exists(
