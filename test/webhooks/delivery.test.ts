@@ -221,4 +221,24 @@ describeEachDialect("webhooks: delivery", (dialect) => {
     expect(expiring[0].credential).toMatchObject({ id: credentialId, name: "legacy-api", expires_at: expiresAt });
     expect(JSON.stringify(receiver.received)).not.toContain("expiring-token-value");
   });
+
+  it("enqueues nothing for a write no webhook wants (another scope, another event, none at all)", async () => {
+    const count = async (table: "webhook_deliveries" | "webhook_bundle_checks") =>
+      Number(
+        (
+          await bed.h.context.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll<number>().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await count("webhook_deliveries");
+    await bed.ok("POST", `/qovery/job/${bed.serviceB}/secret`, { key: "NOBODY_1", value: "v" });
+    await bed.createWebhook({ url: receiver.url, events: ["variable.deleted"], service_id: bed.serviceA });
+    await bed.drain();
+    await bed.ok("POST", `/qovery/job/${bed.serviceA}/secret`, { key: "NOBODY_2", value: "v" });
+    await bed.ok("POST", `/qovery/job/${bed.serviceB}/secret`, { key: "NOBODY_3", value: "v" });
+    expect(await count("webhook_deliveries")).toBe(before);
+    expect(await count("webhook_bundle_checks")).toBe(0);
+  });
 });
