@@ -195,7 +195,6 @@ export function createContext(options: ContextOptions) {
 
   const webhooks = createWebhooksModule({
     db,
-    dialect: storage.dialect,
     keyring,
     tree: treeStore,
     audit,

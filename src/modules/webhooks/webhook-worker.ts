@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { Keyring } from "../../crypto/keyring.js";
-import type { DialectName } from "../../db/connect.js";
 import type { Db, WebhookDeliveriesTable } from "../../db/types.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { SYSTEM_ACTOR } from "../audit/audit-types.js";
@@ -24,7 +23,6 @@ export interface WorkerLogger {
 
 export interface WebhookWorkerDeps {
   db: Db;
-  dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
   audit: Pick<AuditService, "record">;
   http: Pick<OutboundClient, "send">;
@@ -75,7 +73,7 @@ function hostOf(url: string): string | null {
 }
 
 export function createWebhookWorker(deps: WebhookWorkerDeps) {
-  const { db, dialect, keyring, http, now } = deps;
+  const { db, keyring, http, now } = deps;
   const logger = deps.logger ?? silent;
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const leaseMs = deps.leaseMs ?? 60_000;
@@ -248,8 +246,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         const rows = await findDeliveryCandidates(db, { now: now(), perWebhook: limit.perTenant, total: limit.total });
         return rows.map((row) => ({ id: row.id, tenant: row.organizationId, target: hostOf(row.url), turn: row.turn }));
       },
-      lease: (picked) =>
-        leaseDeliveries(db, dialect, { owner: workerId, now: now(), leaseMs, ids: picked.map((candidate) => candidate.id) }),
+      lease: (picked) => leaseDeliveries(db, { owner: workerId, now: now(), leaseMs, ids: picked.map((candidate) => candidate.id) }),
       renew: (ids) => renewDeliveryLeases(db, { owner: workerId, now: now(), leaseMs, ids }),
       run: runDelivery,
       idOf: (job) => job.id,
@@ -286,7 +283,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     /** Leases due deliveries without running them (tests: a worker that dies). */
     lease: async (limit = deps.concurrency) => {
       const rows = await findDeliveryCandidates(db, { now: now(), perWebhook: limit, total: limit });
-      return leaseDeliveries(db, dialect, { owner: workerId, now: now(), leaseMs, ids: rows.map((row) => row.id) });
+      return leaseDeliveries(db, { owner: workerId, now: now(), leaseMs, ids: rows.map((row) => row.id) });
     },
     nudge: () => pool.nudge(),
     start: () => pool.start(),

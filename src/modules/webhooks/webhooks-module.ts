@@ -2,7 +2,6 @@
 // histories write into, and the delivery worker (started by serve / worker, or one tick at a
 // time for tests and the benchmark), sharing one SSRF-guarded outbound client.
 import type { Keyring } from "../../crypto/keyring.js";
-import type { DialectName } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { createOutboundClient, type OutboundOptions } from "../outbound/outbound-client.js";
@@ -29,7 +28,6 @@ export interface WebhooksOverrides {
 
 export interface WebhooksModuleDeps {
   db: Db;
-  dialect: DialectName;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeStore, "findProject" | "findEnvironment" | "findService">;
   audit: Pick<AuditService, "record">;
@@ -71,7 +69,6 @@ export function createWebhooksModule(deps: WebhooksModuleDeps) {
   function workerFor(logger?: WorkerLogger) {
     worker ??= createWebhookWorker({
       db: deps.db,
-      dialect: deps.dialect,
       keyring: deps.keyring,
       audit: deps.audit,
       http,
