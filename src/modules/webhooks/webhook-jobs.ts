@@ -3,7 +3,6 @@
 // never runs in two workers at once, across replicas; a worker that dies leaves a lease that
 // expires and another worker sends the delivery again (at least once).
 import { sql } from "kysely";
-import type { DialectName } from "../../db/connect.js";
 import type { Executor, WebhookDeliveriesTable } from "../../db/types.js";
 
 export interface DeliveryCandidate {
@@ -41,26 +40,20 @@ export async function findDeliveryCandidates(
 
 export async function leaseDeliveries(
   db: Executor,
-  dialect: DialectName,
   input: { owner: string; now: Date; leaseMs: number; ids: string[] },
 ): Promise<WebhookDeliveriesTable[]> {
   if (input.ids.length === 0) return [];
   const at = input.now.toISOString();
   const until = new Date(input.now.getTime() + input.leaseMs).toISOString();
-  let free = db
-    .selectFrom("webhook_deliveries")
-    .select("id")
-    .where("id", "in", input.ids)
-    .where("status", "=", "pending")
-    .where("run_at", "<=", at)
-    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]));
-  // PostgreSQL: rows another worker is leasing are skipped, not waited for; the repeated
-  // condition makes the UPDATE a compare-and-set on both engines.
-  if (dialect === "postgres") free = free.forUpdate().skipLocked();
+  // One compare-and-set on the ids themselves (the primary key): a row another worker leased
+  // meanwhile fails the repeated lease condition and is left out. On PostgreSQL a row another
+  // worker is updating right now is waited for (one short statement) and then re-checked.
+  // Unlike credential jobs, no `FOR UPDATE SKIP LOCKED` subquery: its plan made each lease take
+  // ~11 ms on PostgreSQL and leasing the bottleneck of P3 (bench/README.md).
   return db
     .updateTable("webhook_deliveries")
     .set({ lease_owner: input.owner, lease_expires_at: until, attempts: sql<number>`attempts + 1`, updated_at: at })
-    .where("id", "in", free)
+    .where("id", "in", input.ids)
     .where("status", "=", "pending")
     .where("run_at", "<=", at)
     .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]))
