@@ -10,8 +10,9 @@ import type { Dialect } from "./lib/storage.js";
 import { m1 } from "./mixed.js";
 import { e1, type Options, type Row, r1, r2, r3, type Suite, s1, w1 } from "./targets.js";
 import { p2 } from "./watch.js";
+import { p3 } from "./webhooks.js";
 
-const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2", "A1", "A2", "P2"] as const;
+const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2", "A1", "A2", "P2", "P3"] as const;
 type TargetId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -39,7 +40,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,M1,S2,A1,A2,P2] [--db sqlite|postgres] [--duration 10] [--runs 3]",
+      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,M1,S2,A1,A2,P2,P3] [--db sqlite|postgres] [--duration 10] [--runs 3]",
       "                 [--connections 50] [--warmup 2] [--log-level <level>] [--log-polls] [--pg-url postgres://…]",
       "                 [--s2-sizes 1000,10000,100000]",
       "                 [--s1-services 10000] [--s1-per-service 100] [--e1-count 10000] [--p2-per-service 100] [--no-write]",
@@ -120,6 +121,7 @@ const runners: Record<TargetId, () => Promise<Row[]>> = {
   A1: () => a1(suite, db),
   A2: () => a2(suite, db),
   P2: () => p2(suite, db, Math.round(positive("p2-per-service", values["p2-per-service"]))),
+  P3: () => p3(suite, db),
   M1: () => m1(suite, db),
   S2: () =>
     s2(

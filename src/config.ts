@@ -29,6 +29,11 @@ export interface Config {
   exchangeConcurrency: number;
   exchangePerOrganization: number;
   exchangePerHost: number;
+  /** LATCH_WEBHOOK_EXPIRING_DAYS: credential.expiring / token.expiring fire this many days ahead. */
+  webhookExpiringDays: number;
+  /** LATCH_WEBHOOK_CONCURRENCY / _PER_HOST: deliveries in flight per worker, and to one host. */
+  webhookConcurrency: number;
+  webhookPerHost: number;
   /** Credentials one organization may create per minute in one process (0: no limit). */
   credentialCreatesPerMinute: number;
   publicUrl: string;
@@ -209,6 +214,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     exchangeConcurrency: int(env, "LATCH_EXCHANGE_CONCURRENCY", 32, 1, 10_000),
     exchangePerOrganization: int(env, "LATCH_EXCHANGE_PER_ORGANIZATION", 8, 1, 10_000),
     exchangePerHost: int(env, "LATCH_EXCHANGE_PER_HOST", 4, 1, 10_000),
+    webhookExpiringDays: int(env, "LATCH_WEBHOOK_EXPIRING_DAYS", 7, 1, 365),
+    webhookConcurrency: int(env, "LATCH_WEBHOOK_CONCURRENCY", 32, 1, 10_000),
+    webhookPerHost: int(env, "LATCH_WEBHOOK_PER_HOST", 4, 1, 10_000),
     credentialCreatesPerMinute: int(env, "LATCH_CREDENTIAL_CREATES_PER_MINUTE", 600, 0, 1_000_000),
     publicUrl: url(env, "LATCH_PUBLIC_URL", `${scheme}://${hostForUrl}:${port}`, ["http", "https"]),
     outboundAllowHttp: bool(env, "LATCH_OUTBOUND_ALLOW_HTTP", false),

@@ -36,6 +36,8 @@ import { createCredentialHistory } from "./modules/versions/credential-history.j
 import { createVariableHistory } from "./modules/versions/variable-history.js";
 import { createVariableVersionReads } from "./modules/versions/variable-version-reads.js";
 import { createVersionsService } from "./modules/versions/versions-service.js";
+import { BUNDLE_DEBOUNCE_MS, createWebhookOutbox } from "./modules/webhooks/webhook-outbox.js";
+import { createWebhooksModule, type WebhooksOverrides } from "./modules/webhooks/webhooks-module.js";
 
 export interface ContextOptions {
   config: Config;
@@ -48,6 +50,8 @@ export interface ContextOptions {
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
   /** Identity key fetch overrides (tests: an injected resolver, a short deadline). */
   identity?: Pick<IdentityModuleDeps, "outbound">;
+  /** Webhook overrides (tests: a controllable clock, the debounce, an injected resolver or connector). */
+  webhooks?: WebhooksOverrides;
 }
 
 export function createContext(options: ContextOptions) {
@@ -78,8 +82,18 @@ export function createContext(options: ContextOptions) {
     onError: (error) =>
       options.logger?.error({ err: error }, "audit log: a background write failed; the events stay queued and are retried"),
   });
-  const variableHistory = createVariableHistory({ keyring, audit, config, now });
-  const credentialHistory = createCredentialHistory({ keyring, audit, config, now });
+  // Webhooks (issue #19): the histories write their outbox rows in the change's transaction.
+  const webhooksNow = options.webhooks?.now ?? now;
+  const webhookDebounceMs = options.webhooks?.debounceMs ?? BUNDLE_DEBOUNCE_MS;
+  const webhookNudge = { current: () => {} };
+  const webhookOutbox = createWebhookOutbox({
+    db,
+    now: webhooksNow,
+    debounceMs: webhookDebounceMs,
+    onEnqueued: () => webhookNudge.current(),
+  });
+  const variableHistory = createVariableHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
+  const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const treeStore = createTreeStore(db);
   const tokensStore = createTokensStore(db);
   const hooks: TreeHooks[] = [];
@@ -187,6 +201,21 @@ export function createContext(options: ContextOptions) {
   const integrity = createIntegrityService({ check: integrityCheck });
   const readiness = createReadiness(storage);
 
+  const webhooks = createWebhooksModule({
+    db,
+    keyring,
+    tree: treeStore,
+    audit,
+    runtime,
+    outbox: webhookOutbox,
+    config,
+    now: webhooksNow,
+    debounceMs: webhookDebounceMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.webhooks ? { overrides: options.webhooks } : {}),
+  });
+  webhookNudge.current = () => webhooks.nudge();
+
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
 
@@ -216,6 +245,7 @@ export function createContext(options: ContextOptions) {
     integrity,
     identities,
     readiness,
+    webhooks,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
@@ -223,6 +253,7 @@ export function createContext(options: ContextOptions) {
       watch.close();
       await changes.stop();
       await exchange.stop();
+      await webhooks.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
       metrics.close();
@@ -251,7 +282,8 @@ type ServiceName =
   | "versions"
   | "integrity"
   | "readiness"
-  | "watch";
+  | "watch"
+  | "webhooks";
 
 export type Services = Pick<Context, ServiceName> & {
   /** The identity module without its store (tests reach it through the Context). */

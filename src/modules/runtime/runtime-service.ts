@@ -417,6 +417,18 @@ export function createRuntimeService(deps: {
      * environment, counted for the audit log either way. Another organization's service, or one
      * outside the binding: 404; any other role: 403.
      */
+    /**
+     * The current bundle ETag of a service, null when it is gone. No principal: for modules that
+     * compare bundles on their own authority (webhooks' bundle.changed); the bundle never leaves.
+     */
+    async currentEtag(serviceId: string): Promise<string | null> {
+      const found = await readService(serviceId);
+      if (found === undefined) return null;
+      const cached = cache.get(serviceId);
+      if (isCurrent(cached, composeGeneration(...found.generations), now().getTime())) return cached.etag;
+      return (await buildOnce(found.service, found.generations)).etag;
+    },
+
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
       let delivered: DeliveredBundle;
       try {
