@@ -9,8 +9,10 @@ import { renderTable, writeReport } from "./lib/report.js";
 import type { Dialect } from "./lib/storage.js";
 import { m1 } from "./mixed.js";
 import { e1, type Options, type Row, r1, r2, r3, type Suite, s1, w1 } from "./targets.js";
+import { p2 } from "./watch.js";
+import { p3 } from "./webhooks.js";
 
-const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2", "A1", "A2"] as const;
+const ALL = ["R1", "R2", "R3", "W1", "S1", "E1", "P1", "M1", "S2", "A1", "A2", "P2", "P3"] as const;
 type TargetId = (typeof ALL)[number];
 
 const { values } = parseArgs({
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     "s1-services": { type: "string", default: "10000" },
     "s1-per-service": { type: "string", default: "100" },
     "e1-count": { type: "string", default: "10000" },
+    "p2-per-service": { type: "string", default: "100" },
     "no-write": { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -37,10 +40,10 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,M1,S2,A1,A2] [--db sqlite|postgres] [--duration 10] [--runs 3]",
+      "npm run bench -- [--only R1,R2,R3,W1,S1,E1,P1,M1,S2,A1,A2,P2,P3] [--db sqlite|postgres] [--duration 10] [--runs 3]",
       "                 [--connections 50] [--warmup 2] [--log-level <level>] [--log-polls] [--pg-url postgres://…]",
       "                 [--s2-sizes 1000,10000,100000]",
-      "                 [--s1-services 10000] [--s1-per-service 100] [--e1-count 10000] [--no-write]",
+      "                 [--s1-services 10000] [--s1-per-service 100] [--e1-count 10000] [--p2-per-service 100] [--no-write]",
       "",
     ].join("\n"),
   );
@@ -117,6 +120,8 @@ const runners: Record<TargetId, () => Promise<Row[]>> = {
   P1: async () => [...(await r1(suite, "postgres", "P1 R1")), ...(await w1(suite, "postgres", "P1 W1"))],
   A1: () => a1(suite, db),
   A2: () => a2(suite, db),
+  P2: () => p2(suite, db, Math.round(positive("p2-per-service", values["p2-per-service"]))),
+  P3: () => p3(suite, db),
   M1: () => m1(suite, db),
   S2: () =>
     s2(

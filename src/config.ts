@@ -29,6 +29,11 @@ export interface Config {
   exchangeConcurrency: number;
   exchangePerOrganization: number;
   exchangePerHost: number;
+  /** LATCH_WEBHOOK_EXPIRING_DAYS: credential.expiring / token.expiring fire this many days ahead. */
+  webhookExpiringDays: number;
+  /** LATCH_WEBHOOK_CONCURRENCY / _PER_HOST: deliveries in flight per worker, and to one host. */
+  webhookConcurrency: number;
+  webhookPerHost: number;
   /** Credentials one organization may create per minute in one process (0: no limit). */
   credentialCreatesPerMinute: number;
   publicUrl: string;
@@ -58,6 +63,12 @@ export interface Config {
   overloadRetryAfterS: number;
   /** Log each successful runtime delivery and probe (/healthz, /readyz, /metrics) at info; otherwise at debug. */
   logPolls: boolean;
+  /** Watch (`?wait=`): parked requests at most in this process, of one organization, of one token (past one: 429). */
+  watchMax: number;
+  watchMaxPerOrganization: number;
+  watchMaxPerToken: number;
+  /** SQLite: how often (ms) the change feed reads the change counters (another process's writes arrive within it). */
+  changePollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -203,6 +214,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     exchangeConcurrency: int(env, "LATCH_EXCHANGE_CONCURRENCY", 32, 1, 10_000),
     exchangePerOrganization: int(env, "LATCH_EXCHANGE_PER_ORGANIZATION", 8, 1, 10_000),
     exchangePerHost: int(env, "LATCH_EXCHANGE_PER_HOST", 4, 1, 10_000),
+    webhookExpiringDays: int(env, "LATCH_WEBHOOK_EXPIRING_DAYS", 7, 1, 365),
+    webhookConcurrency: int(env, "LATCH_WEBHOOK_CONCURRENCY", 32, 1, 10_000),
+    webhookPerHost: int(env, "LATCH_WEBHOOK_PER_HOST", 4, 1, 10_000),
     credentialCreatesPerMinute: int(env, "LATCH_CREDENTIAL_CREATES_PER_MINUTE", 600, 0, 1_000_000),
     publicUrl: url(env, "LATCH_PUBLIC_URL", `${scheme}://${hostForUrl}:${port}`, ["http", "https"]),
     outboundAllowHttp: bool(env, "LATCH_OUTBOUND_ALLOW_HTTP", false),
@@ -223,6 +237,10 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     maxEventLoopDelayMs: int(env, "LATCH_MAX_EVENT_LOOP_DELAY_MS", 200, 0, 60_000),
     overloadRetryAfterS: int(env, "LATCH_OVERLOAD_RETRY_AFTER_S", 1, 1, 3600),
     logPolls: bool(env, "LATCH_LOG_POLLS", false),
+    watchMax: int(env, "LATCH_WATCH_MAX", 10_000, 0, 1_000_000),
+    watchMaxPerOrganization: int(env, "LATCH_WATCH_MAX_PER_ORGANIZATION", 5_000, 0, 1_000_000),
+    watchMaxPerToken: int(env, "LATCH_WATCH_MAX_PER_TOKEN", 500, 0, 1_000_000),
+    changePollMs: int(env, "LATCH_CHANGE_POLL_MS", 250, 10, 10_000),
   };
   if (config.rootKey !== null && config.rootKeyFile !== null) {
     throw new ConfigError("LATCH_ROOT_KEY_FILE", "to be unset when LATCH_ROOT_KEY is set (choose one)");

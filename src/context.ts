@@ -11,6 +11,7 @@ import { bootstrap } from "./modules/access/bootstrap.js";
 import { createTokensStore } from "./modules/access/tokens-store.js";
 import { createUiSessionsService } from "./modules/access/ui-sessions.js";
 import { createAuditService } from "./modules/audit/audit-service.js";
+import { createChangeFeed } from "./modules/changes/change-feed.js";
 import { createCreationLimit } from "./modules/credentials/creation-limit.js";
 import { createCredentialsService } from "./modules/credentials/credentials-service.js";
 import { createCredentialsStore } from "./modules/credentials/credentials-store.js";
@@ -25,6 +26,8 @@ import { createNotesService } from "./modules/notes/notes-service.js";
 import { createNotesStore } from "./modules/notes/notes-store.js";
 import { createNotesTreeHooks } from "./modules/notes/notes-tree-hooks.js";
 import { createRuntimeService } from "./modules/runtime/runtime-service.js";
+import { createWatchHub } from "./modules/runtime/watch.js";
+import { createWatchStore } from "./modules/runtime/watch-store.js";
 import { createTreeService, type TreeHooks } from "./modules/tree/tree-service.js";
 import { createTreeStore } from "./modules/tree/tree-store.js";
 import { createVariablesService } from "./modules/variables/variables-service.js";
@@ -33,6 +36,8 @@ import { createCredentialHistory } from "./modules/versions/credential-history.j
 import { createVariableHistory } from "./modules/versions/variable-history.js";
 import { createVariableVersionReads } from "./modules/versions/variable-version-reads.js";
 import { createVersionsService } from "./modules/versions/versions-service.js";
+import { BUNDLE_DEBOUNCE_MS, createWebhookOutbox } from "./modules/webhooks/webhook-outbox.js";
+import { createWebhooksModule, type WebhooksOverrides } from "./modules/webhooks/webhooks-module.js";
 
 export interface ContextOptions {
   config: Config;
@@ -45,6 +50,8 @@ export interface ContextOptions {
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
   /** Identity key fetch overrides (tests: an injected resolver, a short deadline). */
   identity?: Pick<IdentityModuleDeps, "outbound">;
+  /** Webhook overrides (tests: a controllable clock, the debounce, an injected resolver or connector). */
+  webhooks?: WebhooksOverrides;
 }
 
 export function createContext(options: ContextOptions) {
@@ -75,8 +82,18 @@ export function createContext(options: ContextOptions) {
     onError: (error) =>
       options.logger?.error({ err: error }, "audit log: a background write failed; the events stay queued and are retried"),
   });
-  const variableHistory = createVariableHistory({ keyring, audit, config, now });
-  const credentialHistory = createCredentialHistory({ keyring, audit, config, now });
+  // Webhooks (issue #19): the histories write their outbox rows in the change's transaction.
+  const webhooksNow = options.webhooks?.now ?? now;
+  const webhookDebounceMs = options.webhooks?.debounceMs ?? BUNDLE_DEBOUNCE_MS;
+  const webhookNudge = { current: () => {} };
+  const webhookOutbox = createWebhookOutbox({
+    db,
+    now: webhooksNow,
+    debounceMs: webhookDebounceMs,
+    onEnqueued: () => webhookNudge.current(),
+  });
+  const variableHistory = createVariableHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
+  const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const treeStore = createTreeStore(db);
   const tokensStore = createTokensStore(db);
   const hooks: TreeHooks[] = [];
@@ -116,6 +133,23 @@ export function createContext(options: ContextOptions) {
   });
   const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, audit, identities, now });
   const metrics = createMetrics({ db, now, runtimeStats: () => runtime.stats });
+  // Watch (issue #19): the change feed (started by the first waiter) and the parked requests.
+  const changes = createChangeFeed({
+    db,
+    dialect: storage.dialect,
+    databaseUrl: config.databaseUrl,
+    pollMs: config.changePollMs,
+    recheckMs: 30_000,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  const watch = createWatchHub({
+    runtime,
+    feed: changes,
+    store: createWatchStore(db),
+    limits: { maxWaiters: config.watchMax, perOrganization: config.watchMaxPerOrganization, perToken: config.watchMaxPerToken },
+    now,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   // Credential exchanges: workers (started by serve / worker), the test action, Google consent.
   const exchange = createExchangeService({
     db,
@@ -167,6 +201,21 @@ export function createContext(options: ContextOptions) {
   const integrity = createIntegrityService({ check: integrityCheck });
   const readiness = createReadiness(storage);
 
+  const webhooks = createWebhooksModule({
+    db,
+    keyring,
+    tree: treeStore,
+    audit,
+    runtime,
+    outbox: webhookOutbox,
+    config,
+    now: webhooksNow,
+    debounceMs: webhookDebounceMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.webhooks ? { overrides: options.webhooks } : {}),
+  });
+  webhookNudge.current = () => webhooks.nudge();
+
   // Flushes counted events every second and streams LATCH_AUDIT_FILE; stopped by close().
   audit.start();
 
@@ -185,6 +234,8 @@ export function createContext(options: ContextOptions) {
     variables,
     metrics,
     runtime,
+    changes,
+    watch,
     exchange,
     credentials,
     notes,
@@ -194,11 +245,15 @@ export function createContext(options: ContextOptions) {
     integrity,
     identities,
     readiness,
+    webhooks,
     /** Registered by modules that react to tree changes (BUILT_IN variables, caches). */
     treeHooks: hooks,
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
     async close(): Promise<void> {
+      watch.close();
+      await changes.stop();
       await exchange.stop();
+      await webhooks.stop();
       // The last counted runtime deliveries and failed authentications, and the audit file.
       await audit.stop();
       metrics.close();
@@ -226,7 +281,9 @@ type ServiceName =
   | "audit"
   | "versions"
   | "integrity"
-  | "readiness";
+  | "readiness"
+  | "watch"
+  | "webhooks";
 
 export type Services = Pick<Context, ServiceName> & {
   /** The identity module without its store (tests reach it through the Context). */

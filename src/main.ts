@@ -90,6 +90,7 @@ program
     }
     const { context } = opened;
     context.exchange.start(logger);
+    context.webhooks.start(logger);
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       process.once(signal, () => {
         logger.info({ signal }, "shutting down: finishing the exchanges in flight");

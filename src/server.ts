@@ -96,7 +96,10 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
   warmUpSchemas(app).catch((error: unknown) => logger.error({ err: error }, "a route schema does not compile"));
   logger.info({ url, database: context.storage.dialect }, "latch is listening");
   // LATCH_WORKERS=off leaves exchanges to separate `latch worker` processes.
-  if (config.workers) context.exchange.start(logger);
+  if (config.workers) {
+    context.exchange.start(logger);
+    context.webhooks.start(logger);
+  }
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -105,6 +108,7 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
         // Stop accepting, let in-flight requests finish, then close the database.
         await app.close();
         await context.exchange.stop();
+        await context.webhooks.stop();
         await context.close();
       })();
       return closing;

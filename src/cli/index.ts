@@ -7,6 +7,7 @@ import { registerRuntimeCommands } from "./commands/run.js";
 import { registerTokenCommands } from "./commands/tokens.js";
 import { registerTreeCommands } from "./commands/tree.js";
 import { registerVariableCommands } from "./commands/vars.js";
+import { registerWebhookCommands } from "./commands/webhooks.js";
 
 export function registerClientCommands(program: Command): void {
   registerTokenCommands(program);
@@ -16,4 +17,5 @@ export function registerClientCommands(program: Command): void {
   registerRuntimeCommands(program);
   registerAuditCommands(program);
   registerAgentCommand(program);
+  registerWebhookCommands(program);
 }

@@ -211,6 +211,12 @@ export interface RuntimeGenerationsTable {
   generation: string | number;
 }
 
+/** SQLite only (migration 0059): counters bumped by triggers, read by the change feed's poll. */
+export interface ChangeCountersTable {
+  name: "runtime" | "tokens";
+  seq: number;
+}
+
 /** A dashboard session: the cookie holds a random id, the row only its SHA-256. */
 export interface UiSessionsTable {
   id_hash: string;
@@ -369,6 +375,79 @@ export interface IdentityJwtUsesTable {
   expires_at: string;
 }
 
+/** A webhook endpoint (issue #19): its signing secret is sealed (it must be recovered to sign). */
+export interface WebhooksTable {
+  id: string;
+  organization_id: string;
+  project_id: string;
+  environment_id: string | null;
+  service_id: string | null;
+  url: string;
+  /** JSON array of the event types it receives. */
+  events: string;
+  description: string | null;
+  /** Ciphertext of the signing secret (AAD: webhooks, id, secret). */
+  secret: Buffer;
+  disabled_at: string | null;
+  disabled_reason: string | null;
+  /** Since when every delivery attempt failed; null after a success. */
+  failing_since: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One event for one webhook: the outbox row, the leased job and the delivery log entry. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  organization_id: string;
+  event_id: string;
+  event_type: string;
+  /** The exact JSON body sent (ids, names, keys, versions; never a value). */
+  payload: string;
+  /** pending | succeeded | failed */
+  status: string;
+  attempts: number;
+  run_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  response_status: number | null;
+  /** At most 1 KB of the last answer. */
+  response_body: string | null;
+  duration_ms: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+/** A pending `bundle.changed` check of one webhook's services (the 2 s debounce). */
+export interface WebhookBundleChecksTable {
+  webhook_id: string;
+  organization_id: string;
+  due_at: string;
+  claimed_until: string | null;
+  /** 1: a write came in while the check ran; run it again. */
+  rearm: number;
+  /** 1: only record the current ETags (a new webhook), emit nothing. */
+  baseline: number;
+  actor_token_id: string | null;
+  actor_name: string;
+}
+
+export interface WebhookBundleEtagsTable {
+  webhook_id: string;
+  service_id: string;
+  etag: string;
+}
+
+/** An expiry already announced (credential.expiring, token.expiring): once per subject and expiry. */
+export interface WebhookExpiryNoticesTable {
+  subject_id: string;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   organizations: OrganizationsTable;
   org_keys: OrgKeysTable;
@@ -379,6 +458,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   bundle_generations: BundleGenerationsTable;
   runtime_generations: RuntimeGenerationsTable;
+  change_counters: ChangeCountersTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;
   notes: NotesTable;
@@ -394,6 +474,11 @@ export interface Database {
   sealed_keys: SealedKeysTable;
   identities: IdentitiesTable;
   identity_jwt_uses: IdentityJwtUsesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_bundle_checks: WebhookBundleChecksTable;
+  webhook_bundle_etags: WebhookBundleEtagsTable;
+  webhook_expiry_notices: WebhookExpiryNoticesTable;
 }
 
 export type Db = Kysely<Database>;

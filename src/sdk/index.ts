@@ -6,12 +6,23 @@ import { createRuntimeApi, createTokensApi } from "./native.js";
 import { createTreeApi } from "./tree.js";
 import type { IdentityLogin } from "./types.js";
 import { createVariablesApi } from "./variables.js";
+import { createWebhooksApi } from "./webhooks.js";
 
 export { reactorId } from "./credentials.js";
 export { CLIENT_ERROR_CODES, LatchError } from "./errors.js";
 export type { TransportOptions as LatchClientOptions } from "./http.js";
 export type { LoginWithJwtOptions } from "./identities.js";
 export * from "./types.js";
+export {
+  verifyWebhook,
+  WEBHOOK_EVENT_TYPES,
+  type Webhook,
+  type WebhookDelivery,
+  type WebhookEvent,
+  type WebhookInput,
+  type WebhookPatch,
+  WebhookSignatureError,
+} from "./webhooks.js";
 
 export type LatchClient = ReturnType<typeof createLatchClient>;
 
@@ -30,6 +41,7 @@ export function createLatchClient(options: TransportOptions) {
     variables: createVariablesApi(http),
     credentials: createCredentialsApi(http),
     identities: createIdentitiesApi(http),
+    webhooks: createWebhooksApi(http),
 
     /**
      * Checks that the server answers (no token needed).

@@ -171,13 +171,14 @@ describe("latch CLI end to end [sqlite]", { timeout: 90_000 }, () => {
     expect(await running.result).toMatchObject({ code: null, signal: "SIGTERM" });
   });
 
-  it("--watch restarts the command when the bundle changes", async () => {
+  it("--watch restarts the command when the bundle changes, through a watch (not the --interval)", async () => {
     const running = user.start(
       [
         "run",
         "--watch",
+        // Only the delay after an error: a change arrives through the held request, long before.
         "--interval",
-        "1",
+        "60",
         "--service",
         jobId,
         "--",
@@ -199,13 +200,58 @@ describe("latch CLI end to end [sqlite]", { timeout: 90_000 }, () => {
     await waitFor("GREETING=bonjour");
     const admin = createLatchClient({ url: server.url, token: server.adminToken });
     const greeting = (await admin.variables.list({ scope: "ENVIRONMENT", id: environmentId })).find((v) => v.key === "GREETING");
+    const edited = performance.now();
     await admin.variables.edit(greeting?.id ?? "", { key: "GREETING", value: "hola" });
     await waitFor("GREETING=hola");
+    // A restart (stop, start a node process) on a loaded machine; a poll would have taken 60 s.
+    expect(performance.now() - edited).toBeLessThan(20_000);
     running.process.kill("SIGTERM");
     const result = await running.result;
     expect(result.stderr).toContain("the bundle changed; restarting the command");
     expect(result.stdout).toBe("GREETING=bonjour\nGREETING=hola\n");
     await admin.variables.edit(greeting?.id ?? "", { key: "GREETING", value: "bonjour" });
+  });
+
+  it("--watch --on-change signal:HUP rewrites the files and signals the command, which keeps running", async () => {
+    const script = `
+      const fs = require("node:fs");
+      process.on("SIGHUP", () => console.log("HUP GREETING=" + process.env.GREETING + " CONFIG=" + fs.readFileSync(process.env.CONFIG, "utf8").trim()));
+      console.log("ready");
+      setInterval(() => {}, 1000);`;
+    const running = user.start(["run", "--watch", "--on-change", "signal:HUP", "--service", jobId, "--", "node", "-e", script], {
+      env: { LATCH_TOKEN: runtimeToken },
+    });
+    const waitFor = (text: string) =>
+      new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (running.stdout().includes(text)) {
+            clearInterval(poll);
+            resolve();
+          }
+        }, 50);
+      });
+    await waitFor("ready");
+    const replaced = canary();
+    const configFile = join(user.home, "config-2.json");
+    writeFileSync(configFile, `{"key":"${replaced}"}\n`);
+    const args = ["vars", "set", "CONFIG", "--secret", "--service", jobId, "--mount-path", "/etc/app/config.json", "--from-file"];
+    ok(await user.run([...args, configFile]));
+    await waitFor(`HUP GREETING=bonjour CONFIG={"key":"${replaced}"}`);
+    running.process.kill("SIGTERM");
+    const result = await running.result;
+    expect(result.stderr).toContain("sending SIGHUP to the command");
+    // One process from start to end: signalled, not restarted.
+    expect(result.stdout.match(/ready/g)).toHaveLength(1);
+    const original = join(user.home, "config.json");
+    ok(await user.run([...args, original]));
+  });
+
+  it("--on-change refuses anything but restart, none or signal:NAME", async () => {
+    const refused = await user.run(["run", "--watch", "--on-change", "signal:NOPE", "--service", jobId, "--", "true"], {
+      env: { LATCH_TOKEN: runtimeToken },
+    });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("--on-change must be restart, none or signal:NAME");
   });
 
   it("creates a credential from JSON on stdin, waits for its exchange, and never prints the hidden field", async () => {

@@ -74,7 +74,7 @@ export async function createHarness(
   dialect: DialectName,
   env: Record<string, string> = {},
   /** Context overrides (identity key fetches: an injected resolver, a short deadline). */
-  overrides: Pick<ContextOptions, "identity"> = {},
+  overrides: Pick<ContextOptions, "identity" | "webhooks"> = {},
 ): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), "latch-test-"));
   let databaseUrl: string | null = null;

@@ -88,6 +88,7 @@ const NATIVE_ID: Record<string, (world: World) => string> = {
   services: (world) => world.services.application,
   variables: (world) => world.secretAt.project,
   tokens: (world) => world.tokenId,
+  webhooks: (world) => world.webhookId,
 };
 
 export interface Filler {

@@ -28,6 +28,8 @@ export interface World {
   variableAt: Record<VariableScope, string>;
   credentials: Record<string, string>;
   noteId: string;
+  /** A webhook on the project (its endpoint is a closed loopback port: a delivery only fails). */
+  webhookId: string;
   /** A viewer token the walk may revoke (DELETE /v1/tokens/{id}). */
   tokenId: string;
   /** The file secret's canary, delivered as a file. */
@@ -217,6 +219,13 @@ export async function seedWorld(
     credentials,
     noteId,
     tokenId: (await call(h, t, "POST", "/v1/tokens", { name: "victim", role: "viewer" })).id,
+    webhookId: (
+      await call(h, t, "POST", "/v1/webhooks", {
+        url: `http://127.0.0.1:9/hook-${label}`,
+        events: ["bundle.changed", "variable.created", "variable.updated", "variable.deleted", "credential.refreshed"],
+        project_id: projectId,
+      })
+    ).id,
     fileCanary: file,
     runtimeApp,
     runtimeJob,

@@ -7,7 +7,9 @@
 // tells the load balancer to send traffic elsewhere.
 //
 // In flight: from the request's first hook until its response is finished or its connection
-// closed. A parked watch request (issue #19) will have to leave this count while it waits.
+// closed. A parked watch request (issue #19) leaves this count when it parks (`leaveInFlight`):
+// an idle waiter does no work, and 1,000 of them must not refuse every other request. Waiters
+// are bounded by their own caps instead (LATCH_WATCH_MAX*, modules/runtime/watch.ts).
 //
 // Lag: the median event-loop delay over the last second (perf_hooks.monitorEventLoopDelay).
 // Not `@fastify/under-pressure`'s check, which takes the mean over its window: one long
@@ -15,7 +17,7 @@
 // for a whole window, while the median moves only when most ticks of the second were late — a
 // loop that is really behind.
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../../errors.js";
 
 export interface OverloadOptions {
@@ -34,6 +36,14 @@ function isExempt(url: string): boolean {
   return url === "/healthz" || url.startsWith("/healthz?");
 }
 const LAG_WINDOW_MS = 1000;
+
+/** Each counted request's release, called once (a parked waiter early, any request at its close). */
+const releases = new WeakMap<FastifyRequest, () => void>();
+
+/** A request that parks (a watch) stops counting as in flight; idempotent. */
+export function leaveInFlight(request: FastifyRequest): void {
+  releases.get(request)?.();
+}
 const MIN_SAMPLES = 5;
 
 export async function registerOverloadGuard(app: FastifyInstance, options: OverloadOptions): Promise<void> {
@@ -42,9 +52,6 @@ export async function registerOverloadGuard(app: FastifyInstance, options: Overl
 
   if (maxInFlight > 0) {
     let inFlight = 0;
-    const release = () => {
-      inFlight -= 1;
-    };
     app.addHook("onRequest", (request, reply, done) => {
       if (isExempt(request.url)) return done();
       if (inFlight >= maxInFlight) {
@@ -52,6 +59,13 @@ export async function registerOverloadGuard(app: FastifyInstance, options: Overl
         return done(refusal("too many requests in progress"));
       }
       inFlight += 1;
+      let counted = true;
+      const release = () => {
+        if (!counted) return;
+        counted = false;
+        inFlight -= 1;
+      };
+      releases.set(request, release);
       // 'close' follows both a finished response and a connection dropped before it.
       reply.raw.once("close", release);
       done();

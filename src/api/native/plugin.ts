@@ -9,6 +9,7 @@ import { runtimeRoutes } from "./runtime-routes.js";
 import { healthSchemas } from "./schemas.js";
 import { tokenRoutes } from "./tokens-routes.js";
 import { versionsRoutes } from "./versions-routes.js";
+import { webhookRoutes } from "./webhooks-routes.js";
 
 /** The services the native face uses. */
 export type NativeDeps = Pick<
@@ -25,6 +26,8 @@ export type NativeDeps = Pick<
   | "uiSessions"
   | "variables"
   | "versions"
+  | "watch"
+  | "webhooks"
 >;
 
 export const nativePlugin: FastifyPluginAsync<{ context: NativeDeps }> = async (app, { context }) => {
@@ -59,6 +62,7 @@ export const nativePlugin: FastifyPluginAsync<{ context: NativeDeps }> = async (
       await v1.register(auditRoutes, { context });
       await v1.register(integrityRoutes, { context });
       await v1.register(identityRoutes, { context });
+      await v1.register(webhookRoutes, { context });
     },
     { prefix: "/v1" },
   );

@@ -8,6 +8,7 @@ import { JWT_REFUSED } from "../../modules/identity/identity-login.js";
 import type { DeliveredBundle, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, type RequestAuthDeps, requestMetaOf } from "../http/session-auth.js";
+import { answerOrWait, etagMatches, waitOf } from "./runtime-watch.js";
 import { NativeError } from "./schemas.js";
 
 const RuntimeBundle = Type.Object({
@@ -21,18 +22,10 @@ const RuntimeBundle = Type.Object({
   unresolved: Type.Array(Type.String()),
 });
 
-export type RuntimeRoutesDeps = RequestAuthDeps & Pick<Services, "runtime">;
+export type RuntimeRoutesDeps = RequestAuthDeps & Pick<Services, "runtime" | "watch">;
 
 /** What Fastify itself sends for a serialized JSON answer. */
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  return header
-    .split(",")
-    .map((tag) => tag.trim().replace(/^W\//, ""))
-    .some((tag) => tag === etag || tag === "*");
-}
 
 /** Who a runtime request says it is: a workload's JWT for an identity, a presented token's hash, or null (none: the shared path). */
 function callerOf(request: FastifyRequest): RuntimeCaller | null {
@@ -67,14 +60,25 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
     return reply.header("content-type", JSON_CONTENT_TYPE).send(body as never);
   }
 
+  // Shutdown: parked watches end now with 304 and Connection: close (runtime-watch.ts).
+  app.addHook("preClose", (done) => {
+    context.watch.close();
+    done();
+  });
+
   app.addHook("onRequest", async (request, reply) => {
+    // Watch (issue #19): `?wait=` is checked first, so a bad one is refused on every path.
+    const wait = waitOf(request);
     const caller = callerOf(request);
     const { serviceId } = request.params as { serviceId?: unknown };
     if (caller !== null && typeof serviceId === "string") {
       const answer = await context.runtime.answer(caller, serviceId, requestMetaOf(request));
       // Answered here: the id matched an existing service (so it is a valid uuid) and
       // If-None-Match is a plain header, so validation and the handler have nothing to add.
-      if (answer.outcome === "hit") return send(request, reply, answer.bundle);
+      if (answer.outcome === "hit") {
+        request.principal = answer.principal;
+        return answerOrWait(context, request, reply, { principal: answer.principal, serviceId, delivered: answer.bundle, wait }, send);
+      }
       if (answer.outcome === "miss") {
         request.principal = answer.principal;
         return;
@@ -90,6 +94,14 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
         tags: ["runtime"],
         description: "The resolved variables, files and credentials of one service, for a runtime token bound to it or its environment.",
         params: Type.Object({ serviceId: Type.String({ format: "uuid" }) }),
+        querystring: Type.Object({
+          wait: Type.Optional(
+            Type.String({
+              description:
+                "Watch: with If-None-Match, hold the request until the bundle changes (200) or this many seconds pass (304); at most 300, empty means 60.",
+            }),
+          ),
+        }),
         headers: Type.Object({
           "if-none-match": Type.Optional(Type.String()),
           // Identity seam (issue #18): with `Authorization: Bearer <jwt>`, the workload identity to verify it against.
@@ -100,6 +112,16 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
         response: { 200: RuntimeBundle, 304: Type.Null(), 401: NativeError, 403: NativeError, 404: NativeError },
       },
     },
-    async (request, reply) => send(request, reply, await context.runtime.deliver(principalOf(request), request.params.serviceId)),
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const delivered = await context.runtime.deliver(principal, request.params.serviceId);
+      return answerOrWait(
+        context,
+        request,
+        reply,
+        { principal, serviceId: request.params.serviceId, delivered, wait: waitOf(request) },
+        send,
+      );
+    },
   );
 };

@@ -1,7 +1,8 @@
 // `latch run` and `latch export`: what a workload does with a runtime token (LATCH_TOKEN).
 import { chmodSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import type { Command } from "commander";
-import type { BundleResult, LatchClient, RuntimeBundle } from "../../sdk/index.js";
+import type { LatchClient, RuntimeBundle } from "../../sdk/index.js";
 import { LatchError } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action, UsageError } from "../errors.js";
@@ -18,6 +19,23 @@ interface RunOptions extends JwtOptions {
   override: boolean;
   watch?: boolean;
   interval: string;
+  onChange: string;
+}
+
+/** Seconds one watch request waits on the server (issue #19) before it is made again. */
+const WATCH_WAIT_S = 60;
+
+/** What `--watch` does when the bundle changes. */
+type OnChange = { kind: "restart" } | { kind: "none" } | { kind: "signal"; signal: NodeJS.Signals };
+
+export function parseOnChange(raw: string): OnChange {
+  if (raw === "restart" || raw === "none") return { kind: raw };
+  const match = /^signal:(?:SIG)?([A-Z0-9]+)$/i.exec(raw);
+  const name = match?.[1] === undefined ? undefined : `SIG${match[1].toUpperCase()}`;
+  if (name === undefined || !(name in constants.signals)) {
+    throw new UsageError("--on-change must be restart, none or signal:NAME (e.g. signal:HUP)");
+  }
+  return { kind: "signal", signal: name as NodeJS.Signals };
 }
 
 function warnAbout(bundle: RuntimeBundle): void {
@@ -80,6 +98,7 @@ async function run(command: string[], options: RunOptions): Promise<void> {
   if (cmd === undefined) throw new UsageError("give the command to run after --, e.g. latch run --service ID -- node app.js");
   const intervalMs = Number(options.interval) * 1000;
   if (!Number.isFinite(intervalMs) || intervalMs < 1000) throw new UsageError("--interval must be at least 1 second");
+  const onChange = parseOnChange(options.onChange);
   const source = clientSource(options);
   const serviceId = await source.service();
   let { bundle, etag } = await fetchBundle(await source.current(), serviceId);
@@ -90,29 +109,67 @@ async function run(command: string[], options: RunOptions): Promise<void> {
   let exit: Exit;
   try {
     current = startChild(cmd, args, prepare(dir, bundle, options.override));
-    for (;;) {
-      const child: Child = current;
-      const outcome = options.watch ? await Promise.race([child.exited, sleep(intervalMs)]) : await child.exited;
-      if (outcome !== "tick") {
-        exit = outcome;
-        break;
+    if (!options.watch) exit = await current.exited;
+    else {
+      for (;;) {
+        const child: Child = current;
+        const stop = new AbortController();
+        const started = Date.now();
+        // Watch: the server holds the request until the bundle changes or the wait ends (304).
+        const fetched = source
+          .current()
+          .then((client) => client.runtime.bundle(serviceId, { etag, wait: WATCH_WAIT_S, signal: stop.signal }))
+          .then(
+            (result) => ({ kind: "result" as const, result }),
+            (error: unknown) => ({ kind: "error" as const, error }),
+          );
+        const outcome = await Promise.race([child.exited.then((ended) => ({ kind: "exit" as const, ended })), fetched]);
+        if (outcome.kind === "exit") {
+          stop.abort();
+          exit = outcome.ended;
+          break;
+        }
+        if (outcome.kind === "error") {
+          const error = outcome.error;
+          // A revoked or expired token: log in again (with a freshly read JWT) on the next try.
+          if (error instanceof LatchError && error.status === 401) source.refused();
+          note(
+            `latch: could not watch the bundle (${(error as Error).message}); keeping the running command, retrying in ${options.interval} s`,
+          );
+          const waited = await Promise.race([child.exited, sleep(intervalMs)]);
+          if (waited !== "tick") {
+            exit = waited;
+            break;
+          }
+          continue;
+        }
+        const { result } = outcome;
+        etag = result.etag;
+        if (!result.changed) {
+          // A server that does not hold watches answers 304 at once: do not spin.
+          const early = 1000 - (Date.now() - started);
+          if (early > 0) await sleep(early);
+          continue;
+        }
+        bundle = result.bundle;
+        if (onChange.kind === "none") {
+          note("latch: the bundle changed (--on-change none: the command keeps its environment and files)");
+          continue;
+        }
+        if (onChange.kind === "signal") {
+          // Files can change under a running process; its environment cannot.
+          emptyDir(dir);
+          writeFiles(dir, bundle.files);
+          warnAbout(bundle);
+          note(`latch: the bundle changed; files updated, sending ${onChange.signal} to the command (its environment is unchanged)`);
+          child.process.kill(onChange.signal);
+          continue;
+        }
+        note("latch: the bundle changed; restarting the command");
+        await stopChild(child);
+        emptyDir(dir);
+        current = startChild(cmd, args, prepare(dir, bundle, options.override));
       }
-      let result: BundleResult;
-      try {
-        result = await (await source.current()).runtime.bundle(serviceId, { etag });
-      } catch (error) {
-        // A revoked or expired token: log in again (with a freshly read JWT) on the next tick.
-        if (error instanceof LatchError && error.status === 401) source.refused();
-        note(`latch: could not re-fetch the bundle (${(error as Error).message}); keeping the running command`);
-        continue;
-      }
-      etag = result.etag;
-      if (!result.changed) continue;
-      bundle = result.bundle;
-      note("latch: the bundle changed; restarting the command");
-      await stopChild(child);
-      emptyDir(dir);
-      current = startChild(cmd, args, prepare(dir, bundle, options.override));
     }
   } finally {
     stopForwarding();
@@ -132,8 +189,13 @@ export function registerRuntimeCommands(program: Command): void {
     .option("--jwt-env <variable>", "with --identity: the environment variable holding the JWT")
     .option("--files-dir <dir>", "write file variables here (created 0700, removed afterwards) instead of a temp dir")
     .option("--no-override", "let the inherited environment win over the bundle")
-    .option("--watch", "re-fetch the bundle every --interval seconds and restart the command when it changes")
-    .option("--interval <seconds>", "how often --watch re-fetches", "5")
+    .option("--watch", "watch the bundle (the server holds each request until it changes) and act on a change (--on-change)")
+    .option(
+      "--on-change <action>",
+      "with --watch: restart (SIGTERM, wait, start again), signal:NAME (update the files, send NAME) or none",
+      "restart",
+    )
+    .option("--interval <seconds>", "with --watch: how long to wait before watching again after an error", "5")
     .argument("<command...>", "the command and its arguments")
     .action(action(async (command: string[], options: RunOptions) => run(command, options)));
 

@@ -15,6 +15,8 @@ import * as m0053 from "./0053-company-org-id.js";
 import * as m0054 from "./0054-environments-host-index.js";
 import * as m0055 from "./0055-identities.js";
 import * as m0056 from "./0056-runtime-generations.js";
+import * as m0057 from "./0057-webhooks.js";
+import * as m0059 from "./0059-change-feed.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -35,4 +37,6 @@ export const migrations: Record<string, FrozenMigration> = {
   "0054-environments-host-index": m0054,
   "0055-identities": m0055,
   "0056-runtime-generations": m0056,
+  "0057-webhooks": m0057,
+  "0059-change-feed": m0059,
 };

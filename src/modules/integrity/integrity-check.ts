@@ -1,6 +1,6 @@
 // `latch check` and GET /v1/integrity: opens every ciphertext Latch keeps (organization data
 // keys, variable values and their versions, credentials' hidden fields, artifacts and refresh
-// tokens and their versions, audit keys, the audit chain and signing keys) and lists each one
+// tokens and their versions, webhook signing secrets, audit keys, the audit chain and signing keys) and lists each one
 // that fails, with how to repair it. It reads the tables of several modules on purpose: it is
 // the one place that knows every sealed column (add a new one here). Values are opened and
 // dropped, never returned. Paged by id (PAGE rows a query), so a large database yields between
@@ -244,6 +244,28 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
             rollback_to: null,
           }),
         );
+      }
+
+      // Webhook signing secrets (issue #19): sealed, since they must be recovered to sign.
+      for await (const row of pages((after) =>
+        db
+          .selectFrom("webhooks")
+          .select(["id", "organization_id", "url", "secret"])
+          .where("id", ">", after)
+          .orderBy("id")
+          .limit(PAGE)
+          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
+          .execute(),
+      )) {
+        await opens(row.organization_id, { table: "webhooks", id: row.id, field: "secret" }, Buffer.from(row.secret), async () => ({
+          table: "webhooks",
+          row_id: row.id,
+          field: "secret",
+          organization_id: row.organization_id,
+          what: `the signing secret of webhook ${row.id} (${new URL(row.url).host})`,
+          repair: "PATCH /v1/webhooks/{id} with rotate_secret: true (and give the receiver the new secret), or delete the webhook",
+          rollback_to: null,
+        }));
       }
 
       const auditKeys = await db

@@ -76,6 +76,16 @@ export type RuntimeAnswer =
 
 const REFUSED: RuntimeAnswer = Object.freeze({ outcome: "refused" });
 
+/** A service's bundle as the watch hub follows it. */
+export interface CurrentBundle {
+  service: { id: string; organizationId: string; projectId: string; environmentId: string };
+  /** The three layers' generations it was made at (composeGeneration). */
+  generation: string;
+  /** When its first credential artifact expires (ms since epoch; Infinity for none). */
+  validUntil: number;
+  bundle: DeliveredBundle;
+}
+
 export interface RuntimeStats extends LayerStats {
   hits: number;
   misses: number;
@@ -376,10 +386,49 @@ export function createRuntimeService(deps: {
     },
 
     /**
+     * The service's current bundle, with where it sits and the generation it was made at, for
+     * the watch hub (watch.ts): no principal, the waiters were authorized when they arrived.
+     * One read (the service and its generations), then the cache or the single-flight build:
+     * however many waiters a change wakes, the service's bundle is built once. Null when the
+     * service no longer exists.
+     */
+    async current(serviceId: string): Promise<CurrentBundle | null> {
+      const found = await readService(serviceId);
+      if (found === undefined) return null;
+      const { service, generations } = found;
+      const generation = composeGeneration(...generations);
+      const cached = cache.get(service.id);
+      const entry = isCurrent(cached, generation, now().getTime()) ? cached : await buildOnce(service, generations);
+      return {
+        service: {
+          id: service.id,
+          organizationId: service.organizationId,
+          projectId: service.projectId,
+          environmentId: service.environmentId,
+        },
+        generation,
+        validUntil: entry.validUntil,
+        bundle: { body: entry.body, etag: entry.etag },
+      };
+    },
+
+    /**
      * The resolved bundle for a runtime token (or identity) bound to the service or its
      * environment, counted for the audit log either way. Another organization's service, or one
      * outside the binding: 404; any other role: 403.
      */
+    /**
+     * The current bundle ETag of a service, null when it is gone. No principal: for modules that
+     * compare bundles on their own authority (webhooks' bundle.changed); the bundle never leaves.
+     */
+    async currentEtag(serviceId: string): Promise<string | null> {
+      const found = await readService(serviceId);
+      if (found === undefined) return null;
+      const cached = cache.get(serviceId);
+      if (isCurrent(cached, composeGeneration(...found.generations), now().getTime())) return cached.etag;
+      return (await buildOnce(found.service, found.generations)).etag;
+    },
+
     async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
       let delivered: DeliveredBundle;
       try {

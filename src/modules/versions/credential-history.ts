@@ -6,6 +6,7 @@ import type { CredentialsTable, Executor } from "../../db/types.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import { newId } from "../tree/ids.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 
 export interface CredentialChange {
   /** The hidden fields changed (create, update, delete): keep them, sealed, in the version. */
@@ -36,6 +37,8 @@ export function createCredentialHistory(deps: {
   audit: Pick<AuditService, "record">;
   config: { versionsKeep: number };
   now: () => Date;
+  /** The webhook outbox, written in the same transaction (before the audit event, which locks the chain head). */
+  webhooks?: Pick<WebhookOutbox, "credentialChanged">;
 }) {
   const { keyring, audit, config, now } = deps;
 
@@ -83,6 +86,7 @@ export function createCredentialHistory(deps: {
         .where("version", "<=", version - config.versionsKeep)
         .execute();
     }
+    await deps.webhooks?.credentialChanged(ex, actor, row, action, change.result ?? "success", version);
     await audit.record(ex, actor, {
       organizationId: row.organization_id,
       action: `credential.${action}`,

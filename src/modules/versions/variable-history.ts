@@ -7,6 +7,7 @@ import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/t
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import { newId } from "../tree/ids.js";
+import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
 
@@ -15,6 +16,8 @@ export interface VariableHistoryDeps {
   audit: Pick<AuditService, "record">;
   config: { versionsKeep: number };
   now: () => Date;
+  /** The webhook outbox, written in the same transaction (before the audit event, which locks the chain head). */
+  webhooks?: Pick<WebhookOutbox, "variableChanged">;
 }
 
 export const versionRef = (id: string) => ({ table: "variable_versions", id, field: "value" });
@@ -90,6 +93,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     version: number,
     details: Record<string, unknown>,
   ): Promise<void> {
+    await deps.webhooks?.variableChanged(ex, actor, row, action, version);
     await audit.record(ex, actor, {
       organizationId: row.organization_id,
       action: `variable.${action}`,

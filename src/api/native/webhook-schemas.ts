@@ -1,0 +1,112 @@
+import { Type } from "@sinclair/typebox";
+import { WEBHOOK_EVENTS } from "../../modules/webhooks/webhook-types.js";
+import { Nullable } from "../http/schema.js";
+import { NativeError } from "./schemas.js";
+
+const errorResponses = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
+
+export const WebhookView = Type.Object({
+  id: Type.String({ format: "uuid" }),
+  organization_id: Type.String(),
+  project_id: Type.String(),
+  environment_id: Nullable(Type.String()),
+  service_id: Nullable(Type.String()),
+  url: Type.String(),
+  events: Type.Array(Type.String()),
+  description: Nullable(Type.String()),
+  enabled: Type.Boolean(),
+  disabled_at: Nullable(Type.String()),
+  disabled_reason: Nullable(Type.String()),
+  failing_since: Nullable(Type.String()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+});
+
+const Secret = Type.String({
+  description: 'The signing secret, shown once. Latch-Signature is t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>.',
+});
+
+const fields = {
+  url: Type.String({ minLength: 1, maxLength: 2048 }),
+  events: Type.Array(Type.String({ enum: [...WEBHOOK_EVENTS] } as never), {
+    minItems: 1,
+    maxItems: WEBHOOK_EVENTS.length,
+    uniqueItems: true,
+  }),
+  description: Nullable(Type.String({ maxLength: 1024 })),
+};
+
+export const WebhookCreate = Type.Object({
+  url: fields.url,
+  events: fields.events,
+  project_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  environment_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  service_id: Type.Optional(Nullable(Type.String({ format: "uuid" }))),
+  description: Type.Optional(fields.description),
+});
+
+export const WebhookPatch = Type.Object({
+  url: Type.Optional(fields.url),
+  events: Type.Optional(fields.events),
+  description: Type.Optional(fields.description),
+  enabled: Type.Optional(Type.Boolean({ description: "true re-enables an endpoint disabled after 24 h of failures." })),
+  rotate_secret: Type.Optional(Type.Boolean({ description: "true: a new signing secret, answered once in `secret`." })),
+});
+
+const DeliveryView = Type.Object({
+  id: Type.String(),
+  event_id: Type.String(),
+  event_type: Type.String(),
+  status: Type.String({ enum: ["pending", "succeeded", "failed"] } as never),
+  attempts: Type.Integer(),
+  response_status: Nullable(Type.Integer()),
+  response_body: Nullable(Type.String({ description: "The first 1 KB of the endpoint's last answer." })),
+  duration_ms: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  created_at: Type.String(),
+  updated_at: Type.String(),
+  delivered_at: Nullable(Type.String()),
+  next_attempt_at: Nullable(Type.String()),
+});
+
+const Id = Type.Object({ id: Type.String({ format: "uuid" }) });
+
+export const webhookSchemas = {
+  create: {
+    tags: ["webhooks"],
+    body: WebhookCreate,
+    response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Secret })]), ...errorResponses, 422: NativeError },
+  },
+  list: {
+    tags: ["webhooks"],
+    querystring: Type.Object({
+      organization_id: Type.Optional(Type.String({ format: "uuid" })),
+      project_id: Type.Optional(Type.String({ format: "uuid" })),
+    }),
+    response: { 200: Type.Object({ results: Type.Array(WebhookView) }), ...errorResponses },
+  },
+  get: { tags: ["webhooks"], params: Id, response: { 200: WebhookView, ...errorResponses } },
+  update: {
+    tags: ["webhooks"],
+    params: Id,
+    body: WebhookPatch,
+    response: { 200: Type.Composite([WebhookView, Type.Object({ secret: Type.Optional(Secret) })]), ...errorResponses },
+  },
+  delete: { tags: ["webhooks"], params: Id, response: { 204: Type.Null(), ...errorResponses } },
+  test: {
+    tags: ["webhooks"],
+    description: "Enqueues a webhook.test event for this endpoint; its outcome shows in the delivery log.",
+    params: Id,
+    response: { 202: Type.Object({ delivery_id: Type.String(), event_id: Type.String() }), ...errorResponses },
+  },
+  deliveries: {
+    tags: ["webhooks"],
+    params: Id,
+    querystring: Type.Object({
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+      status: Type.Optional(Type.String({ enum: ["pending", "succeeded", "failed"] } as never)),
+      before: Type.Optional(Type.String({ format: "date-time", description: "Deliveries created before this time (paging)." })),
+    }),
+    response: { 200: Type.Object({ results: Type.Array(DeliveryView) }), ...errorResponses },
+  },
+};
