@@ -3,9 +3,9 @@
 // row, and into the event only as HMACs.
 import type { Keyring } from "../../crypto/keyring.js";
 import type { CredentialsTable, Executor } from "../../db/types.js";
+import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
-import { newId } from "../tree/ids.js";
 
 export interface CredentialChange {
   /** The hidden fields changed (create, update, delete): keep them, sealed, in the version. */
