@@ -1,8 +1,8 @@
 // Where an R3 / R2 request's time goes, in-process (no sockets): the route through app.inject,
 // the store's page and count reads, and the serialization of the answer.
 import { buildApp } from "../src/app.js";
+import { fromReactorId } from "../src/kernel/ids.js";
 import { createCredentialsStore } from "../src/modules/credentials/credentials-store.js";
-import { fromReactorId } from "../src/modules/tree/ids.js";
 import { freshStorage } from "./lib/storage.js";
 import { openBench, seedJob, seedProperty } from "./seed.js";
 

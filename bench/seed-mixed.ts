@@ -3,7 +3,7 @@
 // batched into the table, each value sealed per row by the keyring with its own AAD, as seed.ts
 // does for S1; credentials as the exchange engine leaves them after a success.
 import type { VariablesTable } from "../src/db/types.js";
-import { newId, toReactorId } from "../src/modules/tree/ids.js";
+import { newId, toReactorId } from "../src/kernel/ids.js";
 import { type Bench, createBenchToken, insertCredentials } from "./seed.js";
 
 interface Owner {

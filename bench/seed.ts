@@ -7,9 +7,9 @@
 import { parseConfig } from "../src/config.js";
 import type { Context } from "../src/context.js";
 import type { CredentialsTable, Executor, VariablesTable } from "../src/db/types.js";
-import type { Principal } from "../src/modules/access/access-types.js";
+import { newId, toReactorId } from "../src/kernel/ids.js";
+import type { Principal } from "../src/kernel/principal.js";
 import { cipherRef, credentialVariableName } from "../src/modules/credentials/credential-types.js";
-import { newId, toReactorId } from "../src/modules/tree/ids.js";
 import type { ServiceType } from "../src/modules/tree/tree-types.js";
 import { openContext } from "../src/server.js";
 

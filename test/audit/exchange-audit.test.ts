@@ -4,7 +4,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { fromReactorId } from "../../src/modules/tree/ids.js";
+import { fromReactorId } from "../../src/kernel/ids.js";
 import { describeEachDialect } from "../helpers/harness.js";
 import { canary, createEdgeTree, drainExchanges, type ReactorSuite, secretBody, startReactor } from "../routes/reactor/fixtures.js";
 

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createContext } from "../../src/context.js";
 import { loadRootKeys } from "../../src/crypto/root-key.js";
 import { connect } from "../../src/db/connect.js";
+import { fromReactorId } from "../../src/kernel/ids.js";
 import { createExchangeEngine } from "../../src/modules/credentials/engine/exchange-engine.js";
 import { MAX_EXCHANGE_ATTEMPTS, REFRESH_ATTEMPTS } from "../../src/modules/credentials/engine/refresh-policy.js";
-import { fromReactorId } from "../../src/modules/tree/ids.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { pickSeed, type RecordingTokenServer, type Reply, seededRandom, startRecordingTokenServer } from "./support.js";
 

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { fromReactorId } from "../../src/modules/tree/ids.js";
+import { fromReactorId } from "../../src/kernel/ids.js";
 import { type RunningLatch, startLatch } from "../helpers/process.js";
 import { call, createTree, killHard, oauth2SecretBody, secretValue, signalServer, sleep, startRecordingTokenServer } from "./support.js";
 

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createContext } from "../../src/context.js";
 import { loadRootKeys } from "../../src/crypto/root-key.js";
 import { connect } from "../../src/db/connect.js";
-import type { Principal } from "../../src/modules/access/access-types.js";
+import type { Principal } from "../../src/kernel/principal.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";
 

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import Database from "better-sqlite3";
-import { fromReactorId } from "../../src/modules/tree/ids.js";
+import { fromReactorId } from "../../src/kernel/ids.js";
 
 /** mulberry32: small, fast and good enough to pick kill moments and fault kinds. */
 export function seededRandom(seed: number): () => number {

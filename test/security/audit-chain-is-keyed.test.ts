@@ -5,8 +5,8 @@
 // and their switch point is recorded and authenticated (moving it or deleting the key is a break).
 import { createHash, verify } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { newId } from "../../src/kernel/ids.js";
 import { eventHash, GENESIS_HASH } from "../../src/modules/audit/audit-chain.js";
-import { newId } from "../../src/modules/tree/ids.js";
 import { createCliUser } from "../helpers/cli.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { adminTokenFor, call } from "./world.js";

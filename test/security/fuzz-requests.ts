@@ -4,7 +4,7 @@
 // Nothing here can make Latch send traffic: the `test` action (the one route that dials a
 // token endpoint) is never generated, and the suite runs no exchange worker.
 import fc from "fast-check";
-import { toReactorId } from "../../src/modules/tree/ids.js";
+import { toReactorId } from "../../src/kernel/ids.js";
 import {
   type Filler,
   fillPath,

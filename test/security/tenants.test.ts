@@ -4,7 +4,7 @@
 // own error shape, on every route but the few that are public on purpose.
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { toReactorId } from "../../src/modules/tree/ids.js";
+import { toReactorId } from "../../src/kernel/ids.js";
 import { CanarySet } from "../helpers/canaries.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { startTokenServer, type TokenServer } from "../helpers/token-server.js";

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import { expect } from "vitest";
-import { toReactorId } from "../../src/modules/tree/ids.js";
+import { toReactorId } from "../../src/kernel/ids.js";
 import type { Harness } from "../helpers/harness.js";
 import { SERVICE_BODIES } from "../routes/qovery/tree-fixtures.js";
 import { REACTOR, SERVICE_KINDS, type ServiceKind, VARIABLE_SCOPES, type VariableScope, type World } from "./world.js";

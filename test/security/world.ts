@@ -3,7 +3,7 @@
 // scope, a database whose BUILT_IN password Latch generates, and one credential of every type,
 // exchanged against a real token server on 127.0.0.1 whose tokens are canaries too.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { toReactorId } from "../../src/modules/tree/ids.js";
+import { toReactorId } from "../../src/kernel/ids.js";
 import type { CanarySet } from "../helpers/canaries.js";
 import type { Harness } from "../helpers/harness.js";
 import type { TokenServer } from "../helpers/token-server.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Permission, Principal, ResourceScope, Role } from "../../src/modules/access/access-types.js";
-import { assertAllowed, canSee } from "../../src/modules/access/authorize.js";
+import { assertAllowed, canSee } from "../../src/kernel/authorize.js";
+import type { Permission, Principal, ResourceScope, Role } from "../../src/kernel/principal.js";
 
 const ORG = "org-1";
 const OTHER = "org-2";

@@ -3,7 +3,7 @@
 // src/errors.ts) instead of a JSON:API pointer: only a face knows where a field sits on its wire.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError } from "../../src/errors.js";
-import type { Principal } from "../../src/modules/access/access-types.js";
+import type { Principal } from "../../src/kernel/principal.js";
 import { checkKey } from "../../src/modules/variables/rules.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 

@@ -2,7 +2,7 @@
 // one service share one entry; a waiter that leaves before any other has parked must not leave
 // the others parked on an entry no change reaches any more.
 import { describe, expect, it } from "vitest";
-import type { Principal } from "../../src/modules/access/access-types.js";
+import type { Principal } from "../../src/kernel/principal.js";
 import type { ChangeBatch } from "../../src/modules/changes/change-feed.js";
 import type { CurrentBundle } from "../../src/modules/runtime/runtime-service.js";
 import { createWatchHub, type WatchOutcome } from "../../src/modules/runtime/watch.js";

@@ -2,7 +2,7 @@
 // retries with backoff until the endpoint recovers, the 2 s debounce of bundle.changed (and
 // nothing for a write that leaves the bundle byte-identical), and the 24 h disable.
 import { afterAll, beforeAll, beforeEach, expect, it } from "vitest";
-import { fromReactorId, toReactorId } from "../../src/modules/tree/ids.js";
+import { fromReactorId, toReactorId } from "../../src/kernel/ids.js";
 import { verifyWebhook, WebhookSignatureError } from "../../src/sdk/index.js";
 import { describeEachDialect } from "../helpers/harness.js";
 import { type Bed, createBed, type Receiver, startReceiver } from "./bed.js";

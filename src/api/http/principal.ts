@@ -1,6 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 
 declare module "fastify" {
   interface FastifyRequest {

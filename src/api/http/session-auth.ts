@@ -5,8 +5,8 @@
 import type { FastifyRequest } from "fastify";
 import type { Config } from "../../config.js";
 import { AppError } from "../../errors.js";
+import type { Principal, RequestMeta } from "../../kernel/principal.js";
 import type { AccessService } from "../../modules/access/access-service.js";
-import type { Principal, RequestMeta } from "../../modules/access/access-types.js";
 import type { AuthThrottle } from "../../modules/access/auth-throttle.js";
 import { type ActiveSession, sameText, type UiSessionsService } from "../../modules/access/ui-sessions.js";
 import type { AuditService } from "../../modules/audit/audit-service.js";

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
-import { rowIdOfAny } from "../../modules/tree/ids.js";
+import { rowIdOfAny } from "../../kernel/ids.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { AuditEvent } from "./history-schemas.js";

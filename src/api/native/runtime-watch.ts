@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { DeliveredBundle } from "../../modules/runtime/runtime-service.js";
 import { leaveInFlight } from "../http/overload.js";
 

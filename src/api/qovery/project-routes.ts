@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { Project } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";

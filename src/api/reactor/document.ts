@@ -2,7 +2,7 @@
 // request's host, resource identifiers, relationships, index documents, and the settings a body sets.
 import type { FastifyRequest } from "fastify";
 import { AppError } from "../../errors.js";
-import { fromReactorId, type ReactorKind } from "../../modules/tree/ids.js";
+import { fromReactorId, type ReactorKind } from "../../kernel/ids.js";
 import { applyIndexQuery, type FilterableRecord, parseIndexQuery } from "./query.js";
 
 export const RESOURCE_TYPE: Record<ReactorKind, string> = {

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
-import { fromReactorId, toReactorId } from "../../modules/tree/ids.js";
+import { fromReactorId, toReactorId } from "../../kernel/ids.js";
 import { modeOfStage } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
 import { EnvironmentCreateBody, EnvironmentUpdateBody, withBody } from "./body-schemas.js";

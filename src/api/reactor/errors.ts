@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { AppError, ErrorCode } from "../../errors.js";
-import { toReactorId } from "../../modules/tree/ids.js";
+import { toReactorId } from "../../kernel/ids.js";
 import { beginErrorReply, toAppError } from "../http/errors.js";
 
 export const JSON_API = "application/vnd.api+json";

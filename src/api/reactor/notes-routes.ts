@@ -3,8 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
+import type { ReactorKind } from "../../kernel/ids.js";
 import type { NoteResourceType } from "../../modules/notes/notes-types.js";
-import type { ReactorKind } from "../../modules/tree/ids.js";
 import { principalOf } from "../http/principal.js";
 import { NoteCreateBody, withBody } from "./body-schemas.js";
 import { checkedData } from "./body-validation.js";

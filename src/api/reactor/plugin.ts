@@ -4,8 +4,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../../modules/access/access-types.js";
-import { fromReactorId } from "../../modules/tree/ids.js";
+import { fromReactorId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import { useJsonBodyParser } from "../http/json-body.js";
 import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
 import { authenticateRequest, type RequestAuthDeps } from "../http/session-auth.js";

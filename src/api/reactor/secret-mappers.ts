@@ -1,11 +1,12 @@
 // Credentials and notes → Reactor `secrets` and `notes` resources. Only the shown credential
 // fields leave (the domain view holds no ciphertext); meta carries status details and, in the
 // one response that made them, the oauth2-google consent URL or a test exchange's answer.
+
+import { type ReactorKind, toReactorId } from "../../kernel/ids.js";
 import type { Credential } from "../../modules/credentials/credential-mappers.js";
-import type { CredentialResult } from "../../modules/credentials/credentials-service.js";
+import type { CredentialResult } from "../../modules/credentials/credentials-service-types.js";
 import { emailOf } from "../../modules/notes/notes-service.js";
 import type { Note, NoteResourceType } from "../../modules/notes/notes-types.js";
-import { type ReactorKind, toReactorId } from "../../modules/tree/ids.js";
 import { stageOfMode } from "../../modules/tree/tree-types.js";
 import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
 import type { FilterableRecord } from "./query.js";

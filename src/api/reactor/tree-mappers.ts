@@ -1,7 +1,8 @@
 // Tree rows → Reactor resources (companies, properties, hosts, environments). The same rows
 // the Qovery face shows: a Qovery project is an edge property, a mode shows as its stage.
-import type { Principal } from "../../modules/access/access-types.js";
-import { toReactorId } from "../../modules/tree/ids.js";
+
+import { toReactorId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import { type Environment, type Host, type Organization, type Project, stageOfMode } from "../../modules/tree/tree-types.js";
 import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
 import type { FilterableRecord } from "./query.js";

@@ -2,7 +2,7 @@
 // allowlist: keys, scopes, types and states only, never a value.
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { Services } from "../../context.js";
-import { toReactorId } from "../../modules/tree/ids.js";
+import { toReactorId } from "../../kernel/ids.js";
 import { createMatrixUseCase, MATRIX_COLUMNS, type Matrix, type MatrixCell } from "../../modules/variables/matrix.js";
 import { principalOf } from "../http/principal.js";
 import { MatrixResponse } from "./schemas.js";

@@ -2,7 +2,7 @@
 // variables, and summarised the same way by every screen's answer.
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { Service } from "../../modules/tree/tree-types.js";
 import { isServiceScope, type ServiceScope } from "../../modules/variables/variable-types.js";
 

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../../modules/access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import { SESSION_ABSOLUTE_MS } from "../../modules/access/ui-sessions.js";
 import { principalOf } from "../http/principal.js";
 import { requestMetaOf, sessionOf } from "../http/session-auth.js";

@@ -3,13 +3,13 @@
 import { generateToken, hashToken, sameHash } from "../../crypto/tokens.js";
 import type { ApiTokensTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import { assertAllowed } from "../../kernel/authorize.js";
+import { newId } from "../../kernel/ids.js";
+import type { Principal, RequestMeta, Role } from "../../kernel/principal.js";
+import { ROLES } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { newId } from "../tree/ids.js";
 import { controlCharacterMessage, hasControlCharacter } from "../tree/tree-names.js";
 import type { TreeStore } from "../tree/tree-store.js";
-import type { Principal, RequestMeta, Role } from "./access-types.js";
-import { ROLES } from "./access-types.js";
-import { assertAllowed } from "./authorize.js";
 import type { TokenAuthRow, TokensStore } from "./tokens-store.js";
 
 export interface TokenInput {

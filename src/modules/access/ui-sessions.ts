@@ -4,10 +4,10 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Db, Executor, UiSessionsTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import type { Principal, RequestMeta } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AccessService } from "./access-service.js";
 import { isUsable, toPrincipal } from "./access-service.js";
-import type { Principal, RequestMeta } from "./access-types.js";
 import type { TokensStore } from "./tokens-store.js";
 
 export const SESSION_IDLE_MS = 30 * 60 * 1000;

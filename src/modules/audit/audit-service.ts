@@ -4,8 +4,8 @@
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { isUuid } from "../tree/ids.js";
+import { isUuid } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import { type CountInput, createAuditBatcher } from "./audit-batcher.js";
 import { GENESIS_HASH, toAuditEventView } from "./audit-chain.js";
 import { createChainKeys } from "./audit-chain-keys.js";

@@ -1,6 +1,6 @@
 // Audit events as the service records and shows them. Values never appear here: an event that
 // concerns a value carries its HMAC under the organization's audit key (see audit-keys.ts).
-import type { RequestMeta } from "../access/access-types.js";
+import type { RequestMeta } from "../../kernel/principal.js";
 
 /** Who did it: a token (a Principal fits), or the system (the exchange engine) with no token. */
 export interface AuditActor {

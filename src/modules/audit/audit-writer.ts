@@ -3,7 +3,7 @@
 // organization until they commit, so call `record` last in a transaction (after the change).
 import { PostgresAdapter, type QueryCreator } from "kysely";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
-import { newId } from "../tree/ids.js";
+import { newId } from "../../kernel/ids.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
 import type { ChainKeys } from "./audit-chain-keys.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";

@@ -4,18 +4,22 @@
 // new consent succeeds or it expires). Each checks that `type_of`, if given, names the secret's type.
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Permission, Principal } from "../access/access-types.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
+import type { CredentialHistory } from "../versions/credential-history.js";
 import type { Credential } from "./credential-mappers.js";
 import type { TypeOf } from "./credential-types.js";
-import type { Authorization, CredentialResult, CredentialsServiceDeps } from "./credentials-service.js";
+import type { Authorization, CredentialResult, TestExchangeResult } from "./credentials-service-types.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
 
 export const ACTIONS = ["test", "retry", "reauthorize"] as const;
 export type CredentialAction = (typeof ACTIONS)[number];
 
-interface ActionDeps extends Pick<CredentialsServiceDeps, "testExchange" | "history"> {
+/** The narrow core the actions run on, given by credentials-service.ts (which composes them). */
+interface ActionDeps {
   db: Db;
+  testExchange: ((credentialId: string) => Promise<TestExchangeResult>) | null;
+  history: Pick<CredentialHistory, "changed" | "tested">;
   store: CredentialsStore;
   now: () => Date;
   load(actor: Principal, id: string, permission: Permission): Promise<Credential>;

@@ -9,11 +9,12 @@ import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
 import { generationOf } from "../../db/generations.js";
 import type { CredentialsTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Permission, Principal } from "../access/access-types.js";
-import { assertAllowed, canSee } from "../access/authorize.js";
+import { assertAllowed, canSeeCredential } from "../../kernel/authorize.js";
+import { newId } from "../../kernel/ids.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
 import type { NotesStore } from "../notes/notes-store.js";
-import { newId } from "../tree/ids.js";
-import type { TreeHooks, TreeService } from "../tree/tree-service.js";
+import type { TreeHooks } from "../tree/tree-hooks.js";
+import type { TreeService } from "../tree/tree-service.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Project } from "../tree/tree-types.js";
 import type { CredentialHistory } from "../versions/credential-history.js";
@@ -22,23 +23,16 @@ import { createCredentialActions } from "./credential-actions.js";
 import type { Credential } from "./credential-mappers.js";
 import { cipherRef, credentialVariableName, type Provider, providerOf, TYPE_OFS, type TypeOf } from "./credential-types.js";
 import { validateCredentials, validName } from "./credential-validation.js";
+import type {
+  Authorization,
+  CreateCredentialInput,
+  CredentialResult,
+  GoogleAuthorizer,
+  TestExchangeResult,
+  UpdateCredentialInput,
+} from "./credentials-service-types.js";
 import type { CredentialsStore } from "./credentials-store.js";
 import { enqueueExchange } from "./exchange-queue.js";
-
-/** The oauth2-google consent URL maker (src/modules/credentials/google-authorization.ts). */
-export interface GoogleAuthorizer {
-  authorizationUrl(credential: { id: string; organizationId: string; scopes: string[] }): {
-    url: string;
-    expiresAt: Date;
-    nonceHash: string;
-  };
-}
-
-/** What a test exchange answers (src/modules/credentials/engine/test-exchange.ts), tokens already redacted. */
-export interface TestExchangeResult {
-  ok: boolean;
-  report: Record<string, unknown>;
-}
 
 export interface CredentialsServiceDeps {
   db: Db;
@@ -60,57 +54,8 @@ export interface CredentialsServiceDeps {
   now?: () => Date;
 }
 
-/** A one-time oauth2-google consent URL, returned only in the response that made it. */
-export interface Authorization {
-  url: string;
-  expiresAt: string;
-}
-
-export interface CredentialResult {
-  credential: Credential;
-  authorization?: Authorization;
-  testExchange?: Record<string, unknown>;
-}
-
-/** A JSON value, as a credential field holds one (custom_claims may nest). */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** The credential fields of a type_of, as given (validated per type by credential-validation.ts). */
-export type CredentialFields = Readonly<Record<string, JsonValue>>;
-
-export interface CreateCredentialInput {
-  name: string;
-  typeOf: TypeOf;
-  credentials: CredentialFields;
-  /** Row id of the environment, null or absent for none. */
-  environmentId?: string | null;
-}
-
-export interface UpdateCredentialInput {
-  /** When given, must name the credential's own type (aliases are equal): a type never changes. */
-  typeOf?: TypeOf;
-  name?: string;
-  /** Replaced whole, hidden fields included. */
-  credentials?: CredentialFields;
-  /** undefined: unchanged; null: none (refused once set); an id: attach (only when none is set). */
-  environmentId?: string | null;
-}
-
 export function scopeOf(credential: Pick<Credential, "organizationId" | "projectId" | "environmentId">) {
   return { organizationId: credential.organizationId, projectId: credential.projectId, environmentId: credential.environmentId };
-}
-
-/**
- * Whether the actor sees the credential at all. A token restricted to an environment (or a
- * service) sees only the credentials of that environment: one that belongs to no environment is
- * the property's, outside the restriction, as another environment's would be.
- */
-export function canSeeCredential(
-  actor: Principal,
-  credential: Pick<Credential, "organizationId" | "projectId" | "environmentId">,
-): boolean {
-  if (credential.environmentId === null && (actor.environmentId !== null || actor.serviceId !== null)) return false;
-  return canSee(actor, scopeOf(credential));
 }
 
 export function createCredentialsService(deps: CredentialsServiceDeps) {

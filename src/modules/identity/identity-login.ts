@@ -7,10 +7,10 @@
 import { generateToken, hashToken } from "../../crypto/tokens.js";
 import type { IdentitiesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal, RequestMeta } from "../access/access-types.js";
+import { isUuid, newId } from "../../kernel/ids.js";
+import type { Principal, RequestMeta } from "../../kernel/principal.js";
 import type { AuthThrottle } from "../access/auth-throttle.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { isUuid, newId } from "../tree/ids.js";
 import type { IdentityStore } from "./identity-store.js";
 import { type IdentityLogin, JwtRefusal } from "./identity-types.js";
 import type { VerifiedJwt, Verifier } from "./verifier.js";

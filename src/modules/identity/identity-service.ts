@@ -3,10 +3,10 @@
 // granted under rules that no longer hold, and every replica reads the token row per request.
 import type { Db, IdentitiesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { assertAllowed, canSee } from "../access/authorize.js";
+import { assertAllowed, canSee } from "../../kernel/authorize.js";
+import { newId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { newId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { IdentityStore } from "./identity-store.js";
 import { type IdentityInput, type IdentityPatch, type IdentityView, keySourceOf, toIdentityView } from "./identity-types.js";

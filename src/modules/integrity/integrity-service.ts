@@ -2,7 +2,7 @@
 // instance-admin one organization or all. One check per scope runs at a time: callers asking
 // while it runs share its answer, so repeated calls cannot stack full scans of the database.
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { IntegrityCheck, IntegrityReport } from "./integrity-check.js";
 
 function scopeOf(actor: Principal, requested: string | undefined): string | null {

@@ -3,9 +3,9 @@
 // needs read on it, writing one needs write. The author is the calling token's name.
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Permission, Principal } from "../access/access-types.js";
+import { newId } from "../../kernel/ids.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { newId } from "../tree/ids.js";
 import type { Note, NotesStore } from "./notes-store.js";
 
 export const MAX_NOTE_LENGTH = 512;

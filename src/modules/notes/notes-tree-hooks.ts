@@ -1,7 +1,7 @@
 // Notes have no foreign key (they hang on several kinds of resource): those of a deleted
 // environment or host, and of anything removed with its project or organization, go in the
 // same transaction as the deletion.
-import type { TreeHooks } from "../tree/tree-service.js";
+import type { TreeHooks } from "../tree/tree-hooks.js";
 import type { NotesStore } from "./notes-store.js";
 
 export function createNotesTreeHooks(store: Pick<NotesStore, "deleteFor" | "deleteOrphanedNotes">): TreeHooks {

@@ -8,9 +8,9 @@
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
+import { toReactorId } from "../../kernel/ids.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { isDeliverable } from "../credentials/deliverable.js";
-import { toReactorId } from "../tree/ids.js";
 import type { Service } from "../tree/tree-types.js";
 import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
 import {

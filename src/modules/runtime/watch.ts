@@ -15,7 +15,7 @@
 // Bounded (config, README "Watch"): waiters at most per token, per organization and in all;
 // past one of them a new wait is refused 429 at once, so one tenant cannot hold every socket.
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { ChangeBatch, ChangeFeed } from "../changes/change-feed.js";
 import { composeGeneration } from "./runtime-layers.js";
 import type { CurrentBundle, DeliveredBundle, RuntimeService } from "./runtime-service.js";

@@ -2,13 +2,12 @@
 // (which composes them) to keep each file to one concern.
 import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { canSee } from "../access/authorize.js";
-import type { TokensStore } from "../access/tokens-store.js";
-import { newId, newResourceToken } from "./ids.js";
+import { canSee } from "../../kernel/authorize.js";
+import { newId, newResourceToken } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
+import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import { checkEnvironmentSettings, checkModeUnchanged } from "./tree-rules.js";
-import type { TreeHooks } from "./tree-service.js";
 import type { TreeStore } from "./tree-store.js";
 import type { Environment, EnvironmentMode, EnvironmentSettings, Project, Service, ServiceType } from "./tree-types.js";
 
@@ -17,7 +16,7 @@ type Permission = "read" | "write" | "manage";
 export interface EnvironmentUseCaseDeps {
   db: Db;
   store: TreeStore;
-  tokens: Pick<TokensStore, "revokeBoundTo">;
+  tokens: BoundTokens;
   hooks: TreeHooks[];
   now: () => Date;
   audited(

@@ -2,11 +2,11 @@
 // A host is where a property's environments deploy; one in use by an environment cannot go.
 import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { newId } from "./ids.js";
+import { newId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
+import type { TreeHooks } from "./tree-hooks.js";
 import { validName } from "./tree-names.js";
 import { checkHostType, checkHostTypeUnchanged, hostSettings } from "./tree-rules.js";
-import type { TreeHooks } from "./tree-service.js";
 import type { TreeStore } from "./tree-store.js";
 import type { Host, HostSettings, HostType, Project } from "./tree-types.js";
 

@@ -4,12 +4,12 @@ import type { Keyring } from "../../crypto/keyring.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { assertAllowed, canSee } from "../access/authorize.js";
-import type { TokensStore } from "../access/tokens-store.js";
+import { assertAllowed, canSee } from "../../kernel/authorize.js";
+import { isUuid, newId, newResourceToken } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
-import { isUuid, newId, newResourceToken } from "./ids.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
+import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { createHostUseCases } from "./tree-hosts.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import { checkNewProject, checkProjectChanges } from "./tree-rules.js";
@@ -26,23 +26,10 @@ import {
   type ServiceType,
 } from "./tree-types.js";
 
-/**
- * Other modules react to tree changes inside the same transaction (BUILT_IN variables are
- * created with their producer; caches learn that something changed).
- */
-export interface TreeHooks {
-  environmentCreated?(tx: Tx, environment: Environment): Promise<void>;
-  serviceCreated?(tx: Tx, service: Service): Promise<void>;
-  /** Before an environment or host row is deleted, in the deleting transaction (the rows that name it are still there). */
-  deleting?(tx: Tx, resource: { kind: "environment" | "host"; id: string; organizationId: string }): Promise<void>;
-  /** After any write below an organization, still inside its transaction. */
-  changed?(tx: Tx, scope: { organizationId: string; projectId?: string; environmentId?: string; serviceId?: string }): Promise<void>;
-}
-
 export interface TreeServiceDeps {
   db: Db;
   store: TreeStore;
-  tokens: Pick<TokensStore, "revokeBoundTo">;
+  tokens: BoundTokens;
   keyring: Pick<Keyring, "createOrgKey" | "forget">;
   hooks?: TreeHooks[];
   /** Every change writes its audit event in its own transaction. */

@@ -4,8 +4,8 @@
 import { randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Tx, VariablesTable } from "../../db/types.js";
-import { newId, shortId } from "../tree/ids.js";
-import type { TreeHooks } from "../tree/tree-service.js";
+import { newId, shortId } from "../../kernel/ids.js";
+import type { TreeHooks } from "../tree/tree-hooks.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Service } from "../tree/tree-types.js";
 import type { BuiltInVisibility } from "./variable-types.js";

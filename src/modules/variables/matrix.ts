@@ -9,7 +9,7 @@
 // that isDeliverable (credentials/deliverable.ts) accepts: so does the matrix, which shows them
 // in the BUILT_IN column. A credential that is not delivered gives no variable, so a reference
 // to its name stays unresolved, as at run time.
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { type DeliverableCredential, isDeliverable } from "../credentials/deliverable.js";
 import { explainResolution, RESOLUTION_LEVELS, type ResolutionCandidate, type ResolutionInput, type ResolutionLevel } from "./resolve.js";

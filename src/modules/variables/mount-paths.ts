@@ -4,7 +4,6 @@
 
 import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { ResolvedFile } from "./resolve.js";
 
 /** The 409 of a file variable whose mount path another one the same services see already uses. */
 export function mountPathTaken(mountPath: string, other: Pick<VariablesTable, "key" | "scope">): AppError {
@@ -18,9 +17,9 @@ export function mountPathTaken(mountPath: string, other: Pick<VariablesTable, "k
  * The delivery-side guard: of several files at one mount path, the first in key order is kept
  * (the bundle's files are sorted by key), so a bundle never holds two files at one path.
  */
-export function oneFilePerMountPath(files: ResolvedFile[]): ResolvedFile[] {
+export function oneFilePerMountPath<File extends { mount_path: string }>(files: File[]): File[] {
   const seen = new Set<string>();
-  const kept: ResolvedFile[] = [];
+  const kept: File[] = [];
   for (const file of files) {
     if (seen.has(file.mount_path)) continue;
     seen.add(file.mount_path);

@@ -7,7 +7,7 @@
 
 import type { Executor, VariablesTable } from "../../db/types.js";
 import type { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
 import {
   type ImportInput,

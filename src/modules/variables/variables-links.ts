@@ -1,7 +1,7 @@
 // Use cases: override a variable (same key, new value, strictly lower scope) and alias one
 // (new key, the parent's value, same or lower scope).
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkValue, isBelow, isVisibleFrom } from "./rules.js";
 import {

@@ -2,7 +2,7 @@
 // read as metadata (plain ciphertexts included, secret rows without theirs) and sorted by key,
 // but only the page's rows are decrypted and turned into views, so 2,000 variables cost one
 // query and fifty decryptions. BUILT_IN rows come apart: they are read-only and few.
-import type { Principal } from "../access/access-types.js";
+import type { Principal } from "../../kernel/principal.js";
 import { type OwnerRef, scopeLevel, type VariableScope, type VariableView } from "./variable-types.js";
 import type { VariablesCore } from "./variables-core.js";
 import type { ShownRow } from "./variables-store.js";

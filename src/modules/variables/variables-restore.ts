@@ -5,8 +5,8 @@
 // decrypted and sealed again for the live row.
 import type { Tx, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Permission, Principal } from "../access/access-types.js";
-import { assertAllowed } from "../access/authorize.js";
+import { assertAllowed } from "../../kernel/authorize.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
 import { liveRef, type VariableAction, versionRef } from "../versions/variable-history.js";
 import {
   type EnvironmentState,

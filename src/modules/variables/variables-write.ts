@@ -1,8 +1,8 @@
 // Use cases: list, create, edit and delete a variable.
 import { generationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
-import type { Principal } from "../access/access-types.js";
-import { newId } from "../tree/ids.js";
+import { newId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkMountPath, checkValue } from "./rules.js";
 import {

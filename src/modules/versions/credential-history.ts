@@ -3,9 +3,9 @@
 // row, and into the event only as HMACs.
 import type { Keyring } from "../../crypto/keyring.js";
 import type { CredentialsTable, Executor } from "../../db/types.js";
+import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
-import { newId } from "../tree/ids.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 
 export interface CredentialChange {

@@ -4,9 +4,9 @@
 // carries only the value's HMAC. Only the last `versionsKeep` versions of a variable are kept.
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
+import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
-import { newId } from "../tree/ids.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";

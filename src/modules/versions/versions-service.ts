@@ -1,21 +1,20 @@
 // Versions: the history of a variable or a credential, who last changed each variable, and an
 // environment's variables as they were at a moment. Read-only: rollback and point-in-time restore
 // write through the variables write path (variables/variables-restore.ts).
-import type { Db } from "../../db/types.js";
+import type { Db, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Permission, Principal } from "../access/access-types.js";
-import { assertAllowed } from "../access/authorize.js";
-import { canSeeCredential } from "../credentials/credentials-service.js";
-import { fromReactorId, isUuid } from "../tree/ids.js";
+import { assertAllowed, canSeeCredential } from "../../kernel/authorize.js";
+import { fromReactorId, isUuid } from "../../kernel/ids.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
 import type { TreeService } from "../tree/tree-service.js";
-import type { VariablesStore } from "../variables/variables-store.js";
 import { metadataOf, parseMoment, type VariableMetadata, type VariableVersionReads } from "./variable-version-reads.js";
 
 export type { VariableMetadata } from "./variable-version-reads.js";
 
 export interface VersionsServiceDeps {
   db: Db;
-  store: Pick<VariablesStore, "listInEnvironment">;
+  /** The variables store (modules/variables, which imports this module): an environment's live rows. */
+  store: { listInEnvironment(environmentId: string): Promise<VariablesTable[]> };
   reads: Pick<VariableVersionReads, "stateAt">;
   /** 404 unless the actor may read the variable, live or deleted (variables-restore.ts). */
   variables: { locate(actor: Principal, id: string, permission: Permission): Promise<void> };

@@ -5,8 +5,8 @@
 // read of the `webhooks_organization` index (bench/README.md, W1).
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { CredentialsTable, Db, Executor, VariablesTable, WebhooksTable } from "../../db/types.js";
+import { newId, toReactorId } from "../../kernel/ids.js";
 import type { AuditActor } from "../audit/audit-types.js";
-import { newId, toReactorId } from "../tree/ids.js";
 import { eventsOf, type Named, scopesOverlap, type WebhookPayload } from "./webhook-types.js";
 
 /** A burst of writes within this window gives one `bundle.changed` per service. */

@@ -5,7 +5,7 @@
 // - once a minute, the expiry scan (`credential.expiring`, `token.expiring`, each once per
 //   expiry, however many replicas scan) and the pruning of the delivery log.
 import type { Db, Executor } from "../../db/types.js";
-import { newId, toReactorId } from "../tree/ids.js";
+import { newId, toReactorId } from "../../kernel/ids.js";
 import type { WebhookOutbox } from "./webhook-outbox.js";
 import { namesOf } from "./webhook-outbox.js";
 import { eventsOf, scopesOverlap, type WebhookPayload } from "./webhook-types.js";

@@ -4,11 +4,11 @@
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db, WebhooksTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import type { Principal } from "../access/access-types.js";
-import { assertAllowed, canSee } from "../access/authorize.js";
+import { assertAllowed, canSee } from "../../kernel/authorize.js";
+import { newId } from "../../kernel/ids.js";
+import type { Principal } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { checkAddress, parseAddress } from "../outbound/address-policy.js";
-import { newId } from "../tree/ids.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import { namesOf, type WebhookOutbox } from "./webhook-outbox.js";
 import { newWebhookSecret } from "./webhook-signing.js";

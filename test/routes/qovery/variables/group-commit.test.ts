@@ -11,7 +11,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { openSqlite } from "../../../../src/db/connect.js";
 import { AppError } from "../../../../src/errors.js";
-import type { Principal } from "../../../../src/modules/access/access-types.js";
+import type { Principal } from "../../../../src/kernel/principal.js";
 import { createVariablesCore } from "../../../../src/modules/variables/variables-core.js";
 import { createVariablesStore } from "../../../../src/modules/variables/variables-store.js";
 import { createWriteUseCases, newRow } from "../../../../src/modules/variables/variables-write.js";

@@ -2,7 +2,7 @@
 // the file variables one service sees; an override keeps its parent's path, an alias delivers no
 // second file, and the runtime bundle never holds two files at one path.
 import { describe, expect, it } from "vitest";
-import { newId } from "../../../../src/modules/tree/ids.js";
+import { newId } from "../../../../src/kernel/ids.js";
 import { resolveVariables } from "../../../../src/modules/variables/resolve.js";
 import { describeEachDialect, type Harness } from "../../../helpers/harness.js";
 import { type Tree, useTreeHarness } from "../../../helpers/tree.js";

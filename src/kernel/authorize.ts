@@ -1,8 +1,8 @@
 // Pure authorization rules. Another organization's resource, or one outside a token's
 // restriction, is "not found" (404), exactly as a missing one; a visible resource the token
 // lacks the right for is "forbidden" (403).
-import { AppError } from "../../errors.js";
-import type { Permission, Principal, ResourceScope } from "./access-types.js";
+import { AppError } from "../errors.js";
+import type { Permission, Principal, ResourceScope } from "./principal.js";
 
 type Placement = "inside" | "ancestor" | "outside";
 
@@ -64,4 +64,22 @@ export function assertAllowed(principal: Principal, permission: Permission, scop
 /** Whether the principal may at least read the resource (for filtering lists). */
 export function canSee(principal: Principal, scope: ResourceScope): boolean {
   return principal.role !== "runtime" && placement(principal, scope) !== "outside";
+}
+
+/**
+ * Whether the actor sees the credential at all. A token restricted to an environment (or a
+ * service) sees only the credentials of that environment: one that belongs to no environment is
+ * the property's, outside the restriction, as another environment's would be. Here rather than
+ * in modules/credentials so that the versions module (below it) applies it to a deleted one's history.
+ */
+export function canSeeCredential(
+  actor: Principal,
+  credential: { organizationId: string; projectId: string; environmentId: string | null },
+): boolean {
+  if (credential.environmentId === null && (actor.environmentId !== null || actor.serviceId !== null)) return false;
+  return canSee(actor, {
+    organizationId: credential.organizationId,
+    projectId: credential.projectId,
+    environmentId: credential.environmentId,
+  });
 }

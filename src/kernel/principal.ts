@@ -1,3 +1,6 @@
+// The shared kernel (src/kernel) holds what every module speaks of and nothing else: who is
+// calling (this file), what that caller may touch (authorize.ts) and row ids (ids.ts). It imports
+// no module, so any module can import it without a cycle (test/unit/import-graph.test.ts).
 export const ROLES = ["instance-admin", "admin", "member", "viewer", "runtime"] as const;
 export type Role = (typeof ROLES)[number];
 
