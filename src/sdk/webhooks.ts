@@ -1,5 +1,7 @@
 // Webhooks (/v1/webhooks) and the receiver's side: verifyWebhook checks a Latch-Signature.
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Static } from "@sinclair/typebox";
+import type { WebhookCreate, WebhookDeliveryView, WebhookPatch as WebhookPatchSchema, WebhookView } from "../api/native/webhook-schemas.js";
 import type { Transport } from "./http.js";
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -14,55 +16,12 @@ export const WEBHOOK_EVENT_TYPES = [
   "token.expiring",
 ] as const;
 
-export interface Webhook {
-  id: string;
-  organization_id: string;
-  project_id: string;
-  environment_id: string | null;
-  service_id: string | null;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabled_at: string | null;
-  disabled_reason: string | null;
-  failing_since: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface WebhookInput {
-  url: string;
-  events: string[];
-  project_id?: string;
-  environment_id?: string;
-  service_id?: string;
-  description?: string | null;
-}
-
-export interface WebhookPatch {
-  url?: string;
-  events?: string[];
-  description?: string | null;
-  enabled?: boolean;
-  rotate_secret?: boolean;
-}
-
-export interface WebhookDelivery {
-  id: string;
-  event_id: string;
-  event_type: string;
-  status: "pending" | "succeeded" | "failed";
-  attempts: number;
-  response_status: number | null;
-  response_body: string | null;
-  duration_ms: number | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  delivered_at: string | null;
-  next_attempt_at: string | null;
-}
+/** A webhook as the server answers it (its TypeBox declaration, read as a type only). */
+export type Webhook = Static<typeof WebhookView>;
+/** What `create` sends; `update` sends a WebhookPatch. */
+export type WebhookInput = Static<typeof WebhookCreate>;
+export type WebhookPatch = Static<typeof WebhookPatchSchema>;
+export type WebhookDelivery = Static<typeof WebhookDeliveryView>;
 
 /** The body Latch POSTs: names and ids, never a value. */
 export interface WebhookEvent {

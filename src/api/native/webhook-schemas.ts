@@ -53,11 +53,11 @@ export const WebhookPatch = Type.Object({
   rotate_secret: Type.Optional(Type.Boolean({ description: "true: a new signing secret, answered once in `secret`." })),
 });
 
-const DeliveryView = Type.Object({
+export const WebhookDeliveryView = Type.Object({
   id: Type.String(),
   event_id: Type.String(),
   event_type: Type.String(),
-  status: Type.String({ enum: ["pending", "succeeded", "failed"] } as never),
+  status: Type.Unsafe<"pending" | "succeeded" | "failed">({ type: "string", enum: ["pending", "succeeded", "failed"] }),
   attempts: Type.Integer(),
   response_status: Nullable(Type.Integer()),
   response_body: Nullable(Type.String({ description: "The first 1 KB of the endpoint's last answer." })),
@@ -107,6 +107,6 @@ export const webhookSchemas = {
       status: Type.Optional(Type.String({ enum: ["pending", "succeeded", "failed"] } as never)),
       before: Type.Optional(Type.String({ format: "date-time", description: "Deliveries created before this time (paging)." })),
     }),
-    response: { 200: Type.Object({ results: Type.Array(DeliveryView) }), ...errorResponses },
+    response: { 200: Type.Object({ results: Type.Array(WebhookDeliveryView) }), ...errorResponses },
   },
 };

@@ -90,7 +90,7 @@ export interface DeliveryView {
   id: string;
   event_id: string;
   event_type: string;
-  status: string;
+  status: "pending" | "succeeded" | "failed";
   attempts: number;
   response_status: number | null;
   response_body: string | null;
@@ -107,7 +107,8 @@ export function toDeliveryView(row: WebhookDeliveriesTable): DeliveryView {
     id: row.id,
     event_id: row.event_id,
     event_type: row.event_type,
-    status: row.status,
+    // The column holds only these three: the delivery writers set nothing else.
+    status: row.status as DeliveryView["status"],
     attempts: Number(row.attempts),
     response_status: row.response_status === null ? null : Number(row.response_status),
     response_body: row.response_body,
