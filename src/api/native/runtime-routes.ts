@@ -67,8 +67,6 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
   });
 
   app.addHook("onRequest", async (request, reply) => {
-    // Watch (issue #19): `?wait=` is checked first, so a bad one is refused on every path.
-    const wait = waitOf(request);
     const caller = callerOf(request);
     const { serviceId } = request.params as { serviceId?: unknown };
     if (caller !== null && typeof serviceId === "string") {
@@ -77,6 +75,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
       // If-None-Match is a plain header, so validation and the handler have nothing to add.
       if (answer.outcome === "hit") {
         request.principal = answer.principal;
+        // Watch (issue #19): `?wait=` is read once the caller is known to reach the service, so an
+        // unknown token still gets 401 and another tenant's id 404, whatever the query says.
+        const wait = waitOf(request);
         return answerOrWait(context, request, reply, { principal: answer.principal, serviceId, delivered: answer.bundle, wait }, send);
       }
       if (answer.outcome === "miss") {
@@ -115,13 +116,9 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
     async (request, reply) => {
       const principal = principalOf(request);
       const delivered = await context.runtime.deliver(principal, request.params.serviceId);
-      return answerOrWait(
-        context,
-        request,
-        reply,
-        { principal, serviceId: request.params.serviceId, delivered, wait: waitOf(request) },
-        send,
-      );
+      // After deliver's refusals (401/403/404), as on the hit path.
+      const wait = waitOf(request);
+      return answerOrWait(context, request, reply, { principal, serviceId: request.params.serviceId, delivered, wait }, send);
     },
   );
 };
