@@ -84,7 +84,7 @@ describe("latch backup and restore (SQLite)", () => {
     } finally {
       expect(await restored.stop()).toBe(0);
     }
-  });
+  }, 90_000); // four processes start in turn: a loaded machine takes far longer than the 30 s default
 
   it("refuses a file that is not a Latch backup, and a restore with the wrong root key says which key it needs", async () => {
     const junk = join(temp(), "junk.db");
