@@ -71,11 +71,11 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
     },
   );
 
-  app.delete("/environments/:id", removeById("reactor:environments"), async (request, reply) => {
-    // The foreign key clears the environment link of its secrets; they stay and can be attached again.
-    await tree.deleteEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"));
-    return reply.status(204).send();
-  });
+  // The foreign key clears the environment link of its secrets; they stay and can be attached again.
+  app.delete(
+    "/environments/:id",
+    removeById("reactor:environments", "environment", "Environment", (principal, id) => tree.deleteEnvironment(principal, id)),
+  );
 
   app.get("/environments/:id/host", onId("reactor:environments", { 200: maybeOne(Host) }), async (request) => {
     const principal = principalOf(request);

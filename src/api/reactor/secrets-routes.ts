@@ -108,10 +108,10 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
     return { data: secretResource(result, linkerOf(request)) };
   });
 
-  app.delete("/secrets/:id", removeById("reactor:secrets"), async (request, reply) => {
-    await credentials.delete(principalOf(request), rowId("credential", request.params.id, "Secret"));
-    return reply.status(204).send();
-  });
+  app.delete(
+    "/secrets/:id",
+    removeById("reactor:secrets", "credential", "Secret", (principal, id) => credentials.delete(principal, id)),
+  );
 
   app.get("/secrets/:id/property", onId("reactor:secrets", { 200: one(Property) }), async (request) => {
     const principal = principalOf(request);

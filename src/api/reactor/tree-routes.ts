@@ -81,10 +81,10 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
     return { data: propertyResource(project, linkerOf(request), principal) };
   });
 
-  app.delete("/properties/:id", removeById("reactor:properties"), async (request, reply) => {
-    await tree.deleteProject(principalOf(request), rowId("project", request.params.id, "Property"));
-    return reply.status(204).send();
-  });
+  app.delete(
+    "/properties/:id",
+    removeById("reactor:properties", "project", "Property", (principal, id) => tree.deleteProject(principal, id)),
+  );
 
   app.get("/properties/:id/company", onId("reactor:companies", { 200: one(Company) }), async (request) => {
     const principal = principalOf(request);
@@ -130,11 +130,11 @@ export const treeRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tr
     return { data: hostResource(host, linkerOf(request)) };
   });
 
-  app.delete("/hosts/:id", removeById("reactor:hosts"), async (request, reply) => {
-    // 409 host-in-use while an environment deploys to it.
-    await tree.deleteHost(principalOf(request), rowId("host", request.params.id, "Host"));
-    return reply.status(204).send();
-  });
+  // 409 host-in-use while an environment deploys to it.
+  app.delete(
+    "/hosts/:id",
+    removeById("reactor:hosts", "host", "Host", (principal, id) => tree.deleteHost(principal, id)),
+  );
 
   app.get("/hosts/:id/property", onId("reactor:hosts", { 200: one(Property) }), async (request) => {
     const principal = principalOf(request);
