@@ -85,6 +85,22 @@ async function waitAndReport(
   return final;
 }
 
+/** After an exchange started: with --wait, waits for its end and reports it; else prints it (JSON) or a note. */
+async function followExchange(
+  client: LatchClient,
+  credential: Credential,
+  options: { wait?: boolean; json?: boolean },
+  timeout: number,
+  started: string,
+): Promise<void> {
+  if (options.wait) {
+    await waitAndReport(client, credential, timeout, options.json);
+    return;
+  }
+  if (options.json) printJson(credential);
+  else note(`${started} ${credential.name} (${credential.status}).`);
+}
+
 function showAuthorizationUrl(credential: Credential): void {
   const url = credential.meta.authorization_url;
   if (typeof url === "string")
@@ -167,12 +183,8 @@ export function registerCredentialCommands(program: Command): void {
           });
           showAuthorizationUrl(created);
           if (!options.json) print(created.id);
-          if (options.wait && type !== "oauth2-google") {
-            await waitAndReport(client, created, timeout, options.json);
-            return;
-          }
-          if (options.json) printJson(created);
-          else note(`Created ${created.name} (${created.status}).`);
+          // An oauth2-google exchange waits for the consent at the URL above: nothing to wait for here.
+          await followExchange(client, created, { wait: options.wait && type !== "oauth2-google", json: options.json }, timeout, "Created");
         },
       ),
     );
@@ -229,12 +241,7 @@ export function registerCredentialCommands(program: Command): void {
           else showAuthorizationUrl(credential);
           return;
         }
-        if (options.wait) {
-          await waitAndReport(client, credential, timeout, options.json);
-          return;
-        }
-        if (options.json) printJson(credential);
-        else note(`Retrying ${credential.name} (${credential.status}).`);
+        await followExchange(client, credential, options, timeout, "Retrying");
       }),
     );
 
