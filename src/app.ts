@@ -8,7 +8,7 @@ import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Logger } from "pino";
 import { sendNativeError } from "./api/http/errors.js";
-import { createRouteIndex, unmatchedRouteError } from "./api/http/method-not-allowed.js";
+import { answerErrorsWith } from "./api/http/method-not-allowed.js";
 import "./api/http/principal.js";
 import { useJsonBodyParser } from "./api/http/json-body.js";
 import { createLazySchemas } from "./api/http/lazy-schemas.js";
@@ -150,16 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   // Errors outside the faces (native routes, unknown paths) use the native shape; a known path
   // asked with another method is 405 with Allow.
-  app.setErrorHandler(sendNativeError);
-  const routes = createRouteIndex();
-  app.addHook("onRoute", (route) => routes.record(route));
-  app.setNotFoundHandler((request, reply) =>
-    sendNativeError(
-      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
-      request,
-      reply,
-    ),
-  );
+  answerErrorsWith(app, sendNativeError);
 
   await app.register(nativePlugin, { context });
   await app.register(qoveryPlugin, { context, prefix: "/qovery" });

@@ -19,6 +19,19 @@ function describe(error: unknown): string {
   return String(error);
 }
 
+/** On SIGTERM or SIGINT: logs what it finishes, closes, and exits 0 (1 when closing fails). */
+function closeOnSignal(logger: { info(details: object, message: string): void }, finishing: string, close: () => Promise<unknown>): void {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, `shutting down: ${finishing}`);
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => fail(`shutdown failed: ${describe(error)}`),
+      );
+    });
+  }
+}
+
 function config() {
   try {
     return parseConfig(process.env);
@@ -45,15 +58,7 @@ program
     } catch (error) {
       fail(`cannot start: ${describe(error)}`);
     }
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, "shutting down: finishing in-flight requests");
-        server.close().then(
-          () => process.exit(0),
-          (error: unknown) => fail(`shutdown failed: ${describe(error)}`),
-        );
-      });
-    }
+    closeOnSignal(logger, "finishing in-flight requests", () => server.close());
   });
 
 program
@@ -91,15 +96,7 @@ program
     const { context } = opened;
     context.exchange.start(logger);
     context.webhooks.start(logger);
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.once(signal, () => {
-        logger.info({ signal }, "shutting down: finishing the exchanges in flight");
-        context.close().then(
-          () => process.exit(0),
-          (error: unknown) => fail(`shutdown failed: ${describe(error)}`),
-        );
-      });
-    }
+    closeOnSignal(logger, "finishing the exchanges in flight", () => context.close());
   });
 
 program

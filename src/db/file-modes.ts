@@ -16,13 +16,9 @@ function tighten(path: string, mode: number): void {
   }
 }
 
-/** Creates the file (empty) 0600 when missing; makes an existing one 0600. */
-export function ensurePrivateFile(path: string): void {
-  if (existsSync(path)) {
-    if ((statSync(path).mode & 0o777) !== PRIVATE_FILE) tighten(path, PRIVATE_FILE);
-    return;
-  }
-  const fd = openSync(path, "a", PRIVATE_FILE);
+/** Opens the file with `flags`, creating it 0600 (fchmod: the umask cannot loosen it), and closes it. */
+function touchPrivate(path: string, flags: "a" | "wx"): void {
+  const fd = openSync(path, flags, PRIVATE_FILE);
   try {
     fchmodSync(fd, PRIVATE_FILE);
   } finally {
@@ -30,14 +26,18 @@ export function ensurePrivateFile(path: string): void {
   }
 }
 
+/** Creates the file (empty) 0600 when missing; makes an existing one 0600. */
+export function ensurePrivateFile(path: string): void {
+  if (existsSync(path)) {
+    if ((statSync(path).mode & 0o777) !== PRIVATE_FILE) tighten(path, PRIVATE_FILE);
+    return;
+  }
+  touchPrivate(path, "a");
+}
+
 /** Creates a new file 0600, refusing one that exists (EEXIST): for copies that must not overwrite. */
 export function createPrivateFile(path: string): void {
-  const fd = openSync(path, "wx", PRIVATE_FILE);
-  try {
-    fchmodSync(fd, PRIVATE_FILE);
-  } finally {
-    closeSync(fd);
-  }
+  touchPrivate(path, "wx");
 }
 
 /** Creates the directory (and its missing parents) 0700; an existing one is left as it is. */

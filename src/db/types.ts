@@ -283,24 +283,27 @@ export interface AuditOutboxTable {
 }
 
 /** The state of a variable after one write; values as ciphertext sealed for this row. */
-export interface VariableVersionsTable {
+export interface VariableVersionsTable
+  extends Pick<
+    VariablesTable,
+    | "organization_id"
+    | "project_id"
+    | "environment_id"
+    | "service_id"
+    | "owner_id"
+    | "scope"
+    | "variable_type"
+    | "key"
+    | "value"
+    | "is_secret"
+    | "mount_path"
+    | "description"
+    | "enable_interpolation_in_file"
+    | "parent_id"
+  > {
   id: string;
   variable_id: string;
   version: number;
-  organization_id: string;
-  project_id: string;
-  environment_id: string | null;
-  service_id: string | null;
-  owner_id: string;
-  scope: string;
-  variable_type: string;
-  key: string;
-  value: Buffer | null;
-  is_secret: number;
-  mount_path: string | null;
-  description: string | null;
-  enable_interpolation_in_file: number | null;
-  parent_id: string | null;
   /** 1: the variable was deleted by this write (the other fields keep its last state). */
   deleted: number;
   action: string;

@@ -83,3 +83,17 @@ export function canSeeCredential(
     environmentId: credential.environmentId,
   });
 }
+
+/**
+ * The organization an admin-only reading (audit log, integrity check) covers: an admin's own
+ * (another one is not found), any or all for the instance-admin (null: all); `what` names the
+ * reading in the FORBIDDEN message.
+ */
+export function adminOrganizationScope(actor: Principal, requested: string | undefined, what: string): string | null {
+  if (actor.role === "instance-admin") return requested ?? null;
+  if (actor.role !== "admin" || actor.organizationId === null) {
+    throw new AppError("FORBIDDEN", `${what} needs an admin token`);
+  }
+  if (requested !== undefined && requested !== actor.organizationId) throw new AppError("NOT_FOUND", "Organization not found");
+  return actor.organizationId;
+}

@@ -2,9 +2,7 @@
 import { createTransport, type Transport, type TransportOptions } from "./http.js";
 import type { Identity, IdentityInput, IdentityLogin, IdentityPatch } from "./types.js";
 
-function path(segment: string): string {
-  return encodeURIComponent(segment);
-}
+const p = encodeURIComponent;
 
 export function createIdentitiesApi(http: Transport) {
   return {
@@ -25,21 +23,21 @@ export function createIdentitiesApi(http: Transport) {
     },
     /** @example const identity = await client.identities.get(id) */
     async get(id: string): Promise<Identity> {
-      return (await http.request<Identity>("GET", `/v1/identities/${path(id)}`)).body;
+      return (await http.request<Identity>("GET", `/v1/identities/${p(id)}`)).body;
     },
     /**
      * Changes an identity; anything but a new name revokes the tokens it issued.
      * @example await client.identities.update(id, { enabled: false })
      */
     async update(id: string, patch: IdentityPatch): Promise<Identity & { tokens_revoked: number }> {
-      return (await http.request<Identity & { tokens_revoked: number }>("PATCH", `/v1/identities/${path(id)}`, { body: patch })).body;
+      return (await http.request<Identity & { tokens_revoked: number }>("PATCH", `/v1/identities/${p(id)}`, { body: patch })).body;
     },
     /**
      * Deletes an identity and revokes every token it issued.
      * @example await client.identities.delete(id)
      */
     async delete(id: string): Promise<void> {
-      await http.request("DELETE", `/v1/identities/${path(id)}`);
+      await http.request("DELETE", `/v1/identities/${p(id)}`);
     },
   };
 }

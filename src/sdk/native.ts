@@ -2,9 +2,7 @@
 import type { Transport } from "./http.js";
 import type { BundleResult, CreatedToken, RuntimeBundle, Token, TokenInput } from "./types.js";
 
-function path(segment: string): string {
-  return encodeURIComponent(segment);
-}
+const p = encodeURIComponent;
 
 export function createTokensApi(http: Transport) {
   return {
@@ -29,7 +27,7 @@ export function createTokensApi(http: Transport) {
      * @example await client.tokens.revoke("0b6f…")
      */
     async revoke(id: string): Promise<void> {
-      await http.request("DELETE", `/v1/tokens/${path(id)}`);
+      await http.request("DELETE", `/v1/tokens/${p(id)}`);
     },
   };
 }
@@ -50,7 +48,7 @@ export function createRuntimeApi(http: Transport) {
       const waiting = options.wait !== undefined && options.etag ? options.wait : undefined;
       const response = await http.request<RuntimeBundle>(
         "GET",
-        `/v1/runtime/services/${path(serviceId)}`,
+        `/v1/runtime/services/${p(serviceId)}`,
         {
           headers,
           query: { wait: waiting },

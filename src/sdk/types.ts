@@ -1,61 +1,30 @@
 // Wire shapes the SDK reads and sends, as the server documents them (shared/spec/*.md, /openapi.json).
 // What the server answers is its own TypeBox declaration (src/api/*/…schemas.ts), imported as types
 // only: `import type` is erased from the built JS, so the SDK never loads server code at run time
-// (test/sdk/wire-imports.test.ts proves it). What the SDK sends keeps its documented interfaces here;
+// (test/sdk/wire-imports.test.ts proves it). What the SDK sends is the module's input type where the
+// module takes the wire's names (tokens, identities), else a documented interface here;
 // test/sdk/wire-shapes.test.ts fails to type-check when one drifts from the server's request schema.
 import type { Static } from "@sinclair/typebox";
 import type { IdentityView, identitySchemas } from "../api/native/identity-schemas.js";
 import type { TokenCreated, TokenView } from "../api/native/schemas.js";
 import type { EnvironmentResponse, OrganizationResponse, ProjectResponse } from "../api/qovery/tree-schemas.js";
 import type { VariableImport, VariableResponse } from "../api/qovery/variable-schemas.js";
+import type { TokenInput as ModuleTokenInput } from "../modules/access/access-service.js";
+import type { IdentityInput, IdentityPatch } from "../modules/identity/identity-types.js";
 
 // ---- native /v1 ------------------------------------------------------------------------------
 
 export type TokenRole = "admin" | "member" | "viewer" | "runtime";
 
-export interface TokenInput {
-  name: string;
-  role: TokenRole;
-  description?: string | null;
-  organization_id?: string | null;
-  project_id?: string | null;
-  environment_id?: string | null;
-  service_id?: string | null;
-  /** ISO-8601 date-time in the future. */
-  expires_at?: string | null;
-}
+/** ISO-8601 `expires_at` in the future; the role one of TokenRole. */
+export type TokenInput = Omit<ModuleTokenInput, "role"> & { role: TokenRole };
 
 export type Token = Static<typeof TokenView>;
 
 /** A new token; `token` is the secret, shown only in this answer. */
 export type CreatedToken = Static<typeof TokenCreated>;
 
-export interface IdentityInput {
-  name: string;
-  organization_id?: string | null;
-  /** Exactly one of service_id and environment_id. */
-  service_id?: string | null;
-  environment_id?: string | null;
-  /** Compared exactly with the JWT's iss. */
-  issuer: string;
-  /** The JWT's aud must contain one of them. */
-  audiences: string[];
-  /** An exact value or a glob (`*` = any run of characters), e.g. `repo:acme/api:ref:refs/heads/main`. */
-  subject: string;
-  /** Where the keys come from; none of the three: `<issuer>/.well-known/openid-configuration`. */
-  jwks_uri?: string | null;
-  jwks?: { keys: Array<Record<string, unknown>> } | null;
-  public_key_pem?: string | null;
-  /** Claim (dotted path for nested claims) → exact value or glob; all must match. */
-  claims?: Record<string, string> | null;
-  /** Seconds (60 to 43 200); default 900. */
-  token_ttl?: number | null;
-  /** 1 makes a JWT single-use by its jti; default unlimited. */
-  max_uses_per_jwt?: number | null;
-  enabled?: boolean;
-}
-
-export type IdentityPatch = Partial<Omit<IdentityInput, "organization_id">>;
+export type { IdentityInput, IdentityPatch };
 
 export type Identity = Static<typeof IdentityView>;
 

@@ -2,7 +2,7 @@
 // route a face registers; its not-found handler asks which methods the request's path has.
 // Matching walks the route patterns segment by segment (`:param` is any one segment, `*` the
 // rest): run only for requests that matched no route, over a few hundred patterns.
-import type { RouteOptions } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from "fastify";
 import { AppError } from "../../errors.js";
 
 interface Pattern {
@@ -61,4 +61,24 @@ export function unmatchedRouteError(index: RouteIndex, method: string, url: stri
     return new AppError("METHOD_NOT_ALLOWED", `${method} is not allowed on ${path}; it answers ${allowed.join(", ")}`);
   }
   return new AppError("ROUTE_NOT_FOUND", `No route ${method} ${path}`);
+}
+
+/**
+ * Sends every error of a face (its scope of `app`) through `send`, the face's error shape: a thrown
+ * one, and a request no route matched (405 with Allow on a known path, else 404).
+ */
+export function answerErrorsWith(
+  app: FastifyInstance,
+  send: (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply,
+): void {
+  app.setErrorHandler((error, request, reply) => send(error, request, reply));
+  const routes = createRouteIndex();
+  app.addHook("onRoute", (route) => routes.record(route));
+  app.setNotFoundHandler((request, reply) =>
+    send(
+      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
+      request,
+      reply,
+    ),
+  );
 }

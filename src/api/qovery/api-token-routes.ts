@@ -15,7 +15,7 @@ import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
-import { qoveryErrorResponses } from "./errors.js";
+import { qoverySchema } from "./route-schema.js";
 import { ApiTokenCreated } from "./tree-schemas.js";
 
 export const QOVERY_ROLE_IDS = {
@@ -64,15 +64,12 @@ const OrganizationParams = Type.Object({ organizationId: Type.String({ format: "
 export const apiTokenRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "access" | "tree"> }> = async (app, { context }) => {
   app.post(
     "/organization/:organizationId/apiToken",
-    {
-      schema: {
-        operationId: "createOrganizationApiToken",
-        tags: ["qovery:organization"],
-        params: OrganizationParams,
-        body: ApiTokenRequest,
-        response: { 201: ApiTokenCreated, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema(
+      "createOrganizationApiToken",
+      ["qovery:organization"],
+      { params: OrganizationParams, body: ApiTokenRequest },
+      { 201: ApiTokenCreated },
+    ),
     async (request, reply) => {
       // Scope before validation: another organization's id answers 404 whatever the role_id says.
       await context.tree.loadOrganization(principalOf(request), request.params.organizationId);

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
-import { qoveryErrorResponses } from "./errors.js";
+import { qoverySchema } from "./route-schema.js";
 import { toQoveryEnvironment } from "./tree-mappers.js";
 import { DeleteQuery, EnvironmentRequest, EnvironmentResponse, EnvironmentResponseList } from "./tree-schemas.js";
 
@@ -15,15 +15,7 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
 
   app.post(
     "/project/:projectId/environment",
-    {
-      schema: {
-        operationId: "createEnvironment",
-        tags,
-        params: ProjectParams,
-        body: EnvironmentRequest,
-        response: { 201: EnvironmentResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("createEnvironment", tags, { params: ProjectParams, body: EnvironmentRequest }, { 201: EnvironmentResponse }),
     async (request, reply) => {
       const environment = await tree.createEnvironment(principalOf(request), request.params.projectId, {
         name: request.body.name,
@@ -36,14 +28,7 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
 
   app.get(
     "/project/:projectId/environment",
-    {
-      schema: {
-        operationId: "listEnvironment",
-        tags,
-        params: ProjectParams,
-        response: { 200: EnvironmentResponseList, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("listEnvironment", tags, { params: ProjectParams }, { 200: EnvironmentResponseList }),
     async (request) => ({
       results: (await tree.listEnvironments(principalOf(request), request.params.projectId)).map(toQoveryEnvironment),
     }),
@@ -51,29 +36,14 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
 
   app.get(
     "/environment/:environmentId",
-    {
-      schema: {
-        operationId: "getEnvironment",
-        tags,
-        params: EnvironmentParams,
-        response: { 200: EnvironmentResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("getEnvironment", tags, { params: EnvironmentParams }, { 200: EnvironmentResponse }),
     async (request) => toQoveryEnvironment(await tree.loadEnvironment(principalOf(request), request.params.environmentId, "read")),
   );
 
   // `skipReconcile` is accepted and has no effect: Latch deploys nothing it would reconcile.
   app.delete(
     "/environment/:environmentId",
-    {
-      schema: {
-        operationId: "deleteEnvironment",
-        tags,
-        params: EnvironmentParams,
-        querystring: DeleteQuery,
-        response: { 204: Type.Null(), ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("deleteEnvironment", tags, { params: EnvironmentParams, querystring: DeleteQuery }, { 204: Type.Null() }),
     async (request, reply) => {
       await tree.deleteEnvironment(principalOf(request), request.params.environmentId);
       return reply.status(204).send(null);

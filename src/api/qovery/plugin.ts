@@ -2,7 +2,7 @@
 // shared/spec/qovery-api.md). Routes translate; rules live in modules/.
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../../context.js";
-import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
+import { answerErrorsWith } from "../http/method-not-allowed.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { apiTokenRoutes } from "./api-token-routes.js";
 import { environmentRoutes } from "./environment-routes.js";
@@ -17,17 +17,8 @@ import { variableRoutes } from "./variable-routes.js";
 export type QoveryDeps = Pick<Services, "access" | "audit" | "authThrottle" | "config" | "tree" | "uiSessions" | "variables">;
 
 export const qoveryPlugin: FastifyPluginAsync<{ context: QoveryDeps }> = async (app, { context }) => {
-  app.setErrorHandler((error, request, reply) => sendQoveryError(error, request, reply));
   // A path this face has, asked with another method, is 405 with Allow; an unknown path 404.
-  const routes = createRouteIndex();
-  app.addHook("onRoute", (route) => routes.record(route));
-  app.setNotFoundHandler((request, reply) =>
-    sendQoveryError(
-      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
-      request,
-      reply,
-    ),
-  );
+  answerErrorsWith(app, sendQoveryError);
   app.addHook("onRequest", async (request) => {
     request.principal = await authenticateRequest(context, request);
   });

@@ -4,7 +4,7 @@ import type { Services } from "../../context.js";
 import type { Principal } from "../../kernel/principal.js";
 import type { Project } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import { qoveryErrorResponses } from "./errors.js";
+import { qoverySchema } from "./route-schema.js";
 import { toQoveryProject } from "./tree-mappers.js";
 import { ProjectRequest, ProjectResponse, ProjectResponseList } from "./tree-schemas.js";
 
@@ -27,15 +27,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
   // The real API answers 200 (not 201) to a project creation; the client accepts either.
   app.post(
     "/organization/:organizationId/project",
-    {
-      schema: {
-        operationId: "createProject",
-        tags,
-        params: OrganizationParams,
-        body: ProjectRequest,
-        response: { 200: ProjectResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("createProject", tags, { params: OrganizationParams, body: ProjectRequest }, { 200: ProjectResponse }),
     async (request) => {
       const actor = principalOf(request);
       // Only the members this face declares: a Qovery project is an edge property with no Reactor settings.
@@ -50,14 +42,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
 
   app.get(
     "/organization/:organizationId/project",
-    {
-      schema: {
-        operationId: "listProject",
-        tags,
-        params: OrganizationParams,
-        response: { 200: ProjectResponseList, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("listProject", tags, { params: OrganizationParams }, { 200: ProjectResponseList }),
     async (request) => {
       const actor = principalOf(request);
       const projects = await tree.listProjects(actor, request.params.organizationId);
@@ -65,18 +50,14 @@ export const projectRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
     },
   );
 
-  app.get(
-    "/project/:projectId",
-    { schema: { operationId: "getProject", tags, params: ProjectParams, response: { 200: ProjectResponse, ...qoveryErrorResponses } } },
-    async (request) => {
-      const actor = principalOf(request);
-      return view(actor, await tree.loadProject(actor, request.params.projectId, "read"));
-    },
-  );
+  app.get("/project/:projectId", qoverySchema("getProject", tags, { params: ProjectParams }, { 200: ProjectResponse }), async (request) => {
+    const actor = principalOf(request);
+    return view(actor, await tree.loadProject(actor, request.params.projectId, "read"));
+  });
 
   app.delete(
     "/project/:projectId",
-    { schema: { operationId: "deleteProject", tags, params: ProjectParams, response: { 204: Type.Null(), ...qoveryErrorResponses } } },
+    qoverySchema("deleteProject", tags, { params: ProjectParams }, { 204: Type.Null() }),
     async (request, reply) => {
       await tree.deleteProject(principalOf(request), request.params.projectId);
       return reply.status(204).send(null);

@@ -5,7 +5,7 @@ import { type TObject, Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import type { ServiceType } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import { qoveryErrorResponses } from "./errors.js";
+import { qoverySchema } from "./route-schema.js";
 import { specFromRequest, toQoveryService } from "./service-mappers.js";
 import {
   ApplicationRequest,
@@ -78,15 +78,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
 
     app.post(
       `/environment/:environmentId/${family.path}`,
-      {
-        schema: {
-          operationId: family.operations.create,
-          tags,
-          params: EnvironmentParams,
-          body: family.request,
-          response: { 201: family.response, ...qoveryErrorResponses },
-        },
-      },
+      qoverySchema(family.operations.create, tags, { params: EnvironmentParams, body: family.request }, { 201: family.response }),
       async (request, reply) => {
         const body = request.body as Record<string, unknown> & { name: string };
         const service = await tree.createService(principalOf(request), request.params.environmentId, family.type, {
@@ -99,9 +91,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
 
     app.get(
       `/environment/:environmentId/${family.path}`,
-      {
-        schema: { operationId: family.operations.list, tags, params: EnvironmentParams, response: { 200: List, ...qoveryErrorResponses } },
-      },
+      qoverySchema(family.operations.list, tags, { params: EnvironmentParams }, { 200: List }),
       async (request) => ({
         results: (await tree.listServices(principalOf(request), request.params.environmentId, family.type)).map(toQoveryService),
       }),
@@ -109,14 +99,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
 
     app.get(
       `/${family.path}/:${idParam}`,
-      {
-        schema: {
-          operationId: family.operations.get,
-          tags,
-          params: ServiceParams,
-          response: { 200: family.response, ...qoveryErrorResponses },
-        },
-      },
+      qoverySchema(family.operations.get, tags, { params: ServiceParams }, { 200: family.response }),
       async (request) => toQoveryService(await tree.loadService(principalOf(request), serviceId(request.params), family.type, "read")),
     );
 
@@ -124,15 +107,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
     // have no effect: Latch runs nothing that would need reconciling.
     app.delete(
       `/${family.path}/:${idParam}`,
-      {
-        schema: {
-          operationId: family.operations.delete,
-          tags,
-          params: ServiceParams,
-          querystring: DeleteQuery,
-          response: { 204: Type.Null(), ...qoveryErrorResponses },
-        },
-      },
+      qoverySchema(family.operations.delete, tags, { params: ServiceParams, querystring: DeleteQuery }, { 204: Type.Null() }),
       async (request, reply) => {
         await tree.deleteService(principalOf(request), serviceId(request.params), family.type);
         return reply.status(204).send(null);

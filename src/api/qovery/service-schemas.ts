@@ -19,6 +19,15 @@ const GitRepositoryRequest = Type.Object({
   git_token_id: Type.Optional(Nullable(Type.String())),
 });
 
+/** The git source of a Helm chart or Terraform files: no provider; the spec lets only Helm's token id be null. */
+const GitSource = <T extends TSchema>(tokenId: T) =>
+  Type.Object({
+    url: Type.String({ minLength: 1 }),
+    branch: Type.Optional(Type.String()),
+    root_path: Type.Optional(Type.String()),
+    git_token_id: Type.Optional(tokenId),
+  });
+
 const Healthcheck = Type.Object({
   readiness_probe: Type.Optional(Nullable(Loose)),
   liveness_probe: Type.Optional(Nullable(Loose)),
@@ -128,14 +137,7 @@ export const HelmRequest = Type.Object({
   auto_preview: Type.Optional(Nullable(Type.Boolean())),
   auto_deploy: Type.Boolean(),
   source: Type.Object({
-    git_repository: Type.Optional(
-      Type.Object({
-        url: Type.String({ minLength: 1 }),
-        branch: Type.Optional(Type.String()),
-        root_path: Type.Optional(Type.String()),
-        git_token_id: Type.Optional(Nullable(Type.String())),
-      }),
-    ),
+    git_repository: Type.Optional(GitSource(Nullable(Type.String()))),
     helm_repository: Type.Optional(
       Type.Object({
         repository: Type.Optional(Nullable(Type.String())),
@@ -165,14 +167,7 @@ export const TerraformRequest = Type.Object({
     terraform_action: literals(["DEFAULT", "PLAN", "NOOP"]),
   }),
   terraform_files_source: Type.Object({
-    git_repository: Type.Optional(
-      Type.Object({
-        url: Type.String({ minLength: 1 }),
-        branch: Type.Optional(Type.String()),
-        root_path: Type.Optional(Type.String()),
-        git_token_id: Type.Optional(Type.String()),
-      }),
-    ),
+    git_repository: Type.Optional(GitSource(Type.String())),
   }),
   terraform_variables_source: Type.Object({
     tf_var_file_paths: Strings,

@@ -7,7 +7,7 @@ import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { OWNER_SCOPES, type OwnerRef } from "../../modules/variables/variable-types.js";
 import { principalOf } from "../http/principal.js";
-import { qoveryErrorResponses } from "./errors.js";
+import { qoverySchema } from "./route-schema.js";
 import { IMPORT_BODY_LIMIT } from "./scoped-variable-routes.js";
 import { toEditInput, toVariableImport, toVariableResponse } from "./variable-mappers.js";
 import {
@@ -45,14 +45,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.get(
     "/variable",
-    {
-      schema: {
-        operationId: "listVariables",
-        tags,
-        querystring: VariableListQuery,
-        response: { 200: VariableResponseList, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("listVariables", tags, { querystring: VariableListQuery }, { 200: VariableResponseList }),
     async (request) => {
       const { parent_id, scope, is_secret } = request.query;
       const views = await variables.list(principalOf(request), ownerRef(scope, parent_id, "scope"), is_secret);
@@ -62,9 +55,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.post(
     "/variable",
-    {
-      schema: { operationId: "createVariable", tags, body: VariableRequest, response: { 201: VariableResponse, ...qoveryErrorResponses } },
-    },
+    qoverySchema("createVariable", tags, { body: VariableRequest }, { 201: VariableResponse }),
     async (request, reply) => {
       const body = request.body;
       noExternalSecret(body.secret_manager_access_id);
@@ -84,13 +75,12 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
     "/variable/import",
     {
       bodyLimit: IMPORT_BODY_LIMIT,
-      schema: {
-        operationId: "importEnvironmentVariables",
+      ...qoverySchema(
+        "importEnvironmentVariables",
         tags,
-        querystring: VariableImportQuery,
-        body: VariableImportRequest,
-        response: { 201: VariableImport, ...qoveryErrorResponses },
-      },
+        { querystring: VariableImportQuery, body: VariableImportRequest },
+        { 201: VariableImport },
+      ),
     },
     async (request, reply) => {
       const { service_id, service_type } = request.query;
@@ -104,15 +94,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.put(
     "/variable/:variableId",
-    {
-      schema: {
-        operationId: "editVariable",
-        tags,
-        params: VariableParams,
-        body: VariableEditRequest,
-        response: { 200: VariableResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("editVariable", tags, { params: VariableParams, body: VariableEditRequest }, { 200: VariableResponse }),
     async (request) => {
       const body = request.body;
       noExternalSecret(body.secret_manager_access_id);
@@ -123,7 +105,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.delete(
     "/variable/:variableId",
-    { schema: { operationId: "deleteVariable", tags, params: VariableParams, response: { 204: Type.Null(), ...qoveryErrorResponses } } },
+    qoverySchema("deleteVariable", tags, { params: VariableParams }, { 204: Type.Null() }),
     async (request, reply) => {
       await variables.remove(principalOf(request), request.params.variableId, null, undefined);
       return reply.status(204).send(null);
@@ -132,15 +114,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.post(
     "/variable/:variableId/alias",
-    {
-      schema: {
-        operationId: "createVariableAlias",
-        tags,
-        params: VariableParams,
-        body: VariableAliasRequest,
-        response: { 201: VariableResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("createVariableAlias", tags, { params: VariableParams, body: VariableAliasRequest }, { 201: VariableResponse }),
     async (request, reply) => {
       const body = request.body;
       const target = ownerRef(body.alias_scope, body.alias_parent_id, "alias_scope");
@@ -155,15 +129,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
 
   app.post(
     "/variable/:variableId/override",
-    {
-      schema: {
-        operationId: "createVariableOverride",
-        tags,
-        params: VariableParams,
-        body: VariableOverrideRequest,
-        response: { 201: VariableResponse, ...qoveryErrorResponses },
-      },
-    },
+    qoverySchema("createVariableOverride", tags, { params: VariableParams, body: VariableOverrideRequest }, { 201: VariableResponse }),
     async (request, reply) => {
       const body = request.body;
       const target = ownerRef(body.override_scope, body.override_parent_id, "override_scope");

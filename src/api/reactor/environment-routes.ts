@@ -1,41 +1,32 @@
 // Environments: the Qovery face's environments, with `stage` for `mode` and a Reactor host.
 // Creating one here requires relationships.host; one created through Qovery has none (null).
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { fromReactorId, toReactorId } from "../../kernel/ids.js";
 import { modeOfStage } from "../../modules/tree/tree-types.js";
 import { principalOf } from "../http/principal.js";
-import { EnvironmentCreateBody, EnvironmentUpdateBody, withBody } from "./body-schemas.js";
+import { EnvironmentCreateBody, EnvironmentUpdateBody } from "./body-schemas.js";
 import { checkedData } from "./body-validation.js";
-import { indexDocument, linkerOf, pick, rowId } from "./document.js";
+import { linkerOf, pick, rowId } from "./document.js";
+import { onId, onIdWithBody, removeById } from "./route-options.js";
 import { Environment, Host, many, maybeOne, one, Property, RelationshipDocument } from "./schemas.js";
-import { ENVIRONMENT_SETTINGS, environmentResource, hostResource, propertyResource, viewOf } from "./tree-mappers.js";
+import { ENVIRONMENT_SETTINGS, environmentResource, hostResource, propertyResource, treeIndex } from "./tree-mappers.js";
 
-const IdParams = Type.Object({ id: Type.String() });
 const ENVIRONMENT_FILTERS = ["archive", "created_at", "name", "stage", "token", "updated_at"];
 
 export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "tree"> }> = async (app, { context }) => {
   const { tree } = context;
 
-  app.get(
-    "/properties/:id/environments",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: many(Environment) } } },
-    async (request) => {
-      const linker = linkerOf(request);
-      const environments = await tree.listEnvironments(principalOf(request), rowId("project", request.params.id, "Property"));
-      const resources = environments.map((environment) => environmentResource(environment, linker));
-      return indexDocument(request, resources, viewOf, ENVIRONMENT_FILTERS, (resource) => resource);
-    },
-  );
+  app.get("/properties/:id/environments", onId("reactor:environments", { 200: many(Environment) }), async (request) => {
+    const linker = linkerOf(request);
+    const environments = await tree.listEnvironments(principalOf(request), rowId("project", request.params.id, "Property"));
+    return treeIndex(request, environments, ENVIRONMENT_FILTERS, (environment) => environmentResource(environment, linker));
+  });
 
   app.post(
     "/properties/:id/environments",
-    {
-      schema: { tags: ["reactor:environments"], params: IdParams, ...withBody(EnvironmentCreateBody), response: { 201: one(Environment) } },
-      attachValidation: true,
-    },
+    onIdWithBody("reactor:environments", EnvironmentCreateBody, { 201: one(Environment) }),
     async (request, reply) => {
       const principal = principalOf(request);
       const projectId = rowId("project", request.params.id, "Property");
@@ -57,21 +48,14 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
     },
   );
 
-  app.get(
-    "/environments/:id",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: one(Environment) } } },
-    async (request) => {
-      const environment = await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
-      return { data: environmentResource(environment, linkerOf(request)) };
-    },
-  );
+  app.get("/environments/:id", onId("reactor:environments", { 200: one(Environment) }), async (request) => {
+    const environment = await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
+    return { data: environmentResource(environment, linkerOf(request)) };
+  });
 
   app.patch(
     "/environments/:id",
-    {
-      schema: { tags: ["reactor:environments"], params: IdParams, ...withBody(EnvironmentUpdateBody), response: { 200: one(Environment) } },
-      attachValidation: true,
-    },
+    onIdWithBody("reactor:environments", EnvironmentUpdateBody, { 200: one(Environment) }),
     async (request) => {
       const principal = principalOf(request);
       const id = rowId("environment", request.params.id, "Environment");
@@ -87,46 +71,34 @@ export const environmentRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Servic
     },
   );
 
-  app.delete("/environments/:id", { schema: { tags: ["reactor:environments"], params: IdParams } }, async (request, reply) => {
-    // The foreign key clears the environment link of its secrets; they stay and can be attached again.
-    await tree.deleteEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"));
-    return reply.status(204).send();
+  // The foreign key clears the environment link of its secrets; they stay and can be attached again.
+  app.delete(
+    "/environments/:id",
+    removeById("reactor:environments", "environment", "Environment", (principal, id) => tree.deleteEnvironment(principal, id)),
+  );
+
+  app.get("/environments/:id/host", onId("reactor:environments", { 200: maybeOne(Host) }), async (request) => {
+    const principal = principalOf(request);
+    const environment = await tree.loadEnvironment(principal, rowId("environment", request.params.id, "Environment"), "read");
+    if (environment.hostId === null) return { data: null };
+    return { data: hostResource(await tree.loadHost(principal, environment.hostId, "read"), linkerOf(request)) };
   });
 
-  app.get(
-    "/environments/:id/host",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: maybeOne(Host) } } },
-    async (request) => {
-      const principal = principalOf(request);
-      const environment = await tree.loadEnvironment(principal, rowId("environment", request.params.id, "Environment"), "read");
-      if (environment.hostId === null) return { data: null };
-      return { data: hostResource(await tree.loadHost(principal, environment.hostId, "read"), linkerOf(request)) };
-    },
-  );
+  app.get("/environments/:id/relationships/host", onId("reactor:environments", { 200: RelationshipDocument }), async (request) => {
+    const environment = await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
+    const linker = linkerOf(request);
+    return {
+      data: environment.hostId === null ? null : { id: toReactorId("host", environment.hostId), type: "hosts" },
+      links: {
+        self: linker.url(`/environments/${request.params.id}/relationships/host`),
+        related: linker.url(`/environments/${request.params.id}/host`),
+      },
+    };
+  });
 
-  app.get(
-    "/environments/:id/relationships/host",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: RelationshipDocument } } },
-    async (request) => {
-      const environment = await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
-      const linker = linkerOf(request);
-      return {
-        data: environment.hostId === null ? null : { id: toReactorId("host", environment.hostId), type: "hosts" },
-        links: {
-          self: linker.url(`/environments/${request.params.id}/relationships/host`),
-          related: linker.url(`/environments/${request.params.id}/host`),
-        },
-      };
-    },
-  );
-
-  app.get(
-    "/environments/:id/property",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: one(Property) } } },
-    async (request) => {
-      const principal = principalOf(request);
-      const environment = await tree.loadEnvironment(principal, rowId("environment", request.params.id, "Environment"), "read");
-      return { data: propertyResource(await tree.loadProject(principal, environment.projectId, "read"), linkerOf(request), principal) };
-    },
-  );
+  app.get("/environments/:id/property", onId("reactor:environments", { 200: one(Property) }), async (request) => {
+    const principal = principalOf(request);
+    const environment = await tree.loadEnvironment(principal, rowId("environment", request.params.id, "Environment"), "read");
+    return { data: propertyResource(await tree.loadProject(principal, environment.projectId, "read"), linkerOf(request), principal) };
+  });
 };

@@ -7,7 +7,7 @@ import { AppError } from "../../errors.js";
 import { fromReactorId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { useJsonBodyParser } from "../http/json-body.js";
-import { createRouteIndex, unmatchedRouteError } from "../http/method-not-allowed.js";
+import { answerErrorsWith } from "../http/method-not-allowed.js";
 import { authenticateRequest, type RequestAuthDeps } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
@@ -73,17 +73,8 @@ export const reactorPlugin: FastifyPluginAsync<{ context: ReactorDeps }> = async
   app.removeContentTypeParser(["text/plain"]);
   useJsonBodyParser(app, ["application/json", JSON_API]);
 
-  app.setErrorHandler((error, request, reply) => sendJsonApiError(error, request, reply));
   // A path this face has, asked with another method, is 405 with Allow; an unknown path 404.
-  const routes = createRouteIndex();
-  app.addHook("onRoute", (route) => routes.record(route));
-  app.setNotFoundHandler((request, reply) =>
-    sendJsonApiError(
-      unmatchedRouteError(routes, request.method, request.url, (allow) => reply.header("allow", allow)),
-      request,
-      reply,
-    ),
-  );
+  answerErrorsWith(app, sendJsonApiError);
 
   app.addHook("onRequest", async (request) => {
     if (request.routeOptions.config?.reactorPublic === true) return;

@@ -11,9 +11,9 @@ import type { Principal } from "../../kernel/principal.js";
 import { emailOf } from "../../modules/notes/notes-service.js";
 import { principalOf } from "../http/principal.js";
 import { indexDocument, linkerOf, RESOURCE_TYPE, type Resource, rowId } from "./document.js";
+import { onId } from "./route-options.js";
 import { many, maybeOne, one } from "./schemas.js";
 
-const IdParams = Type.Object({ id: Type.String() });
 const Free = Type.Record(Type.String(), Type.Unknown());
 const Relationships = Type.Record(Type.String(), Free);
 const Anything = (title: string) =>
@@ -64,33 +64,21 @@ export const sdkRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "cre
       (item) => item,
     );
 
-  app.get(
-    "/secrets/:id/data_elements",
-    { schema: { tags: ["reactor:secrets"], params: IdParams, response: { 200: many(Anything("data_elements")) } } },
-    async (request) => {
-      // No data element can reference a secret here: Latch keeps none.
-      await credentials.get(principalOf(request), rowId("credential", request.params.id, "Secret"));
-      return empty(request);
-    },
-  );
+  app.get("/secrets/:id/data_elements", onId("reactor:secrets", { 200: many(Anything("data_elements")) }), async (request) => {
+    // No data element can reference a secret here: Latch keeps none.
+    await credentials.get(principalOf(request), rowId("credential", request.params.id, "Secret"));
+    return empty(request);
+  });
 
-  app.get(
-    "/environments/:id/library",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: maybeOne(Anything("libraries")) } } },
-    async (request) => {
-      await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
-      return { data: null };
-    },
-  );
+  app.get("/environments/:id/library", onId("reactor:environments", { 200: maybeOne(Anything("libraries")) }), async (request) => {
+    await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
+    return { data: null };
+  });
 
-  app.get(
-    "/environments/:id/builds",
-    { schema: { tags: ["reactor:environments"], params: IdParams, response: { 200: many(Anything("builds")) } } },
-    async (request) => {
-      await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
-      return empty(request);
-    },
-  );
+  app.get("/environments/:id/builds", onId("reactor:environments", { 200: many(Anything("builds")) }), async (request) => {
+    await tree.loadEnvironment(principalOf(request), rowId("environment", request.params.id, "Environment"), "read");
+    return empty(request);
+  });
 
   app.get("/profile", { schema: { tags: ["reactor:profile"], response: { 200: one(Profile) } } }, async (request) => {
     const principal = principalOf(request);

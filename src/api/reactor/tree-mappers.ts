@@ -1,10 +1,11 @@
 // Tree rows → Reactor resources (companies, properties, hosts, environments). The same rows
 // the Qovery face shows: a Qovery project is an edge property, a mode shows as its stage.
 
+import type { FastifyRequest } from "fastify";
 import { toReactorId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { type Environment, type Host, type Organization, type Project, stageOfMode } from "../../modules/tree/tree-types.js";
-import { type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
+import { indexDocument, type Linker, RESOURCE_TYPE, type Resource } from "./document.js";
 import type { FilterableRecord } from "./query.js";
 
 /** The attributes each resource keeps as its settings (their types are in body-schemas.ts). */
@@ -174,4 +175,14 @@ export function viewOf(resource: Resource<Record<string, unknown>>): FilterableR
     if (value === null || typeof value === "string" || typeof value === "number" || typeof value === "boolean") record[name] = value;
   }
   return record;
+}
+
+/** An index of tree resources: filtered, sorted and paged on their attributes (viewOf). */
+export function treeIndex<T>(
+  request: FastifyRequest,
+  items: T[],
+  filterable: readonly string[],
+  toResource: (item: T) => Resource<Record<string, unknown>>,
+) {
+  return indexDocument(request, items.map(toResource), viewOf, filterable, (resource) => resource);
 }

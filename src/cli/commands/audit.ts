@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import { createTransport } from "../../sdk/http.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
 import { prompt, readStdin } from "../input.js";
-import { print, printJson, printList } from "../output.js";
+import { type Column, print, printJson, printList } from "../output.js";
 import { loadSettings } from "../settings.js";
 
 interface ChainBreak {
@@ -35,6 +35,14 @@ interface AuditEvent {
   result: string;
   count: number;
 }
+
+/** What both the list and the lookup show of an event. */
+const EVENT_COLUMNS: Column<AuditEvent>[] = [
+  { title: "time", value: (event) => event.created_at },
+  { title: "action", value: (event) => event.action },
+  { title: "resource", value: (event) => `${event.resource.type} ${event.resource.id ?? "-"}` },
+  { title: "actor", value: (event) => event.actor.name },
+];
 
 function transport() {
   const settings = loadSettings();
@@ -160,13 +168,7 @@ export function registerAuditCommands(program: Command): void {
           } while (cursor !== null && events.length < wanted);
           printList(
             events,
-            [
-              { title: "time", value: (event) => event.created_at },
-              { title: "action", value: (event) => event.action },
-              { title: "resource", value: (event) => `${event.resource.type} ${event.resource.id ?? "-"}` },
-              { title: "actor", value: (event) => event.actor.name },
-              { title: "result", value: (event) => (event.count > 1 ? `${event.result} ×${event.count}` : event.result) },
-            ],
+            [...EVENT_COLUMNS, { title: "result", value: (event) => (event.count > 1 ? `${event.result} ×${event.count}` : event.result) }],
             { ...(options.json ? { json: true } : {}), empty: "no audit events" },
           );
         },
@@ -185,16 +187,7 @@ export function registerAuditCommands(program: Command): void {
         if (value === "") throw new UsageError("no value: pipe it on stdin or type it at the prompt");
         const body = { value, ...(options.org === undefined ? {} : { organization_id: options.org }) };
         const { results } = (await transport().request<{ results: AuditEvent[] }>("POST", "/v1/audit/lookup", { body })).body;
-        printList(
-          results,
-          [
-            { title: "time", value: (event) => event.created_at },
-            { title: "action", value: (event) => event.action },
-            { title: "resource", value: (event) => `${event.resource.type} ${event.resource.id ?? "-"}` },
-            { title: "actor", value: (event) => event.actor.name },
-          ],
-          { ...(options.json ? { json: true } : {}), empty: "no event concerns this value" },
-        );
+        printList(results, EVENT_COLUMNS, { ...(options.json ? { json: true } : {}), empty: "no event concerns this value" });
       }),
     );
 }

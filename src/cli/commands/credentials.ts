@@ -6,6 +6,7 @@ import { clientFromSettings } from "../client.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
 import { prompt, readJsonInput } from "../input.js";
 import { note, paint, print, printJson, printList, spinner, statusColour, table } from "../output.js";
+import { addIdCommand, listAction } from "./command-kit.js";
 
 const TYPES: CredentialType[] = ["token", "simple-http", "oauth2", "oauth2-client_credentials", "oauth2-jwt", "oauth2-google"];
 
@@ -84,6 +85,22 @@ async function waitAndReport(
   return final;
 }
 
+/** After an exchange started: with --wait, waits for its end and reports it; else prints it (JSON) or a note. */
+async function followExchange(
+  client: LatchClient,
+  credential: Credential,
+  options: { wait?: boolean; json?: boolean },
+  timeout: number,
+  started: string,
+): Promise<void> {
+  if (options.wait) {
+    await waitAndReport(client, credential, timeout, options.json);
+    return;
+  }
+  if (options.json) printJson(credential);
+  else note(`${started} ${credential.name} (${credential.status}).`);
+}
+
 function showAuthorizationUrl(credential: Credential): void {
   const url = credential.meta.authorization_url;
   if (typeof url === "string")
@@ -109,25 +126,25 @@ export function registerCredentialCommands(program: Command): void {
     .option("--status <status>", "only pending, succeeded or failed")
     .option("--json", "print JSON")
     .action(
-      action(async (options: { project?: string; env?: string; status?: string; json?: boolean }) => {
-        if ((options.project === undefined) === (options.env === undefined)) throw new UsageError("name exactly one of --project or --env");
-        const owner = options.project !== undefined ? { projectId: options.project } : { environmentId: options.env as string };
-        const filter = options.status !== undefined ? { status: `EQ ${options.status}` } : undefined;
-        const rows = await clientFromSettings().credentials.list(owner, { filter });
-        printList(
-          rows,
-          [
-            { title: "id", value: (c) => c.id },
-            { title: "name", value: (c) => c.name },
-            { title: "type", value: (c) => c.type_of },
-            { title: "status", value: (c) => c.status, colour: (c) => statusColour(c.status) },
-            { title: "stage", value: (c) => c.stage },
-            { title: "expires", value: (c) => c.expires_at },
-            { title: "refresh", value: (c) => c.refresh_at },
-          ],
-          { json: options.json, empty: "No credentials." },
-        );
-      }),
+      listAction(
+        (client, options: { project?: string; env?: string; status?: string; json?: boolean }) => {
+          if ((options.project === undefined) === (options.env === undefined))
+            throw new UsageError("name exactly one of --project or --env");
+          const owner = options.project !== undefined ? { projectId: options.project } : { environmentId: options.env as string };
+          const filter = options.status !== undefined ? { status: `EQ ${options.status}` } : undefined;
+          return client.credentials.list(owner, { filter });
+        },
+        [
+          { title: "id", value: (c) => c.id },
+          { title: "name", value: (c) => c.name },
+          { title: "type", value: (c) => c.type_of },
+          { title: "status", value: (c) => c.status, colour: (c) => statusColour(c.status) },
+          { title: "stage", value: (c) => c.stage },
+          { title: "expires", value: (c) => c.expires_at },
+          { title: "refresh", value: (c) => c.refresh_at },
+        ],
+        "No credentials.",
+      ),
     );
 
   credentials
@@ -166,12 +183,8 @@ export function registerCredentialCommands(program: Command): void {
           });
           showAuthorizationUrl(created);
           if (!options.json) print(created.id);
-          if (options.wait && type !== "oauth2-google") {
-            await waitAndReport(client, created, timeout, options.json);
-            return;
-          }
-          if (options.json) printJson(created);
-          else note(`Created ${created.name} (${created.status}).`);
+          // An oauth2-google exchange waits for the consent at the URL above: nothing to wait for here.
+          await followExchange(client, created, { wait: options.wait && type !== "oauth2-google", json: options.json }, timeout, "Created");
         },
       ),
     );
@@ -228,12 +241,7 @@ export function registerCredentialCommands(program: Command): void {
           else showAuthorizationUrl(credential);
           return;
         }
-        if (options.wait) {
-          await waitAndReport(client, credential, timeout, options.json);
-          return;
-        }
-        if (options.json) printJson(credential);
-        else note(`Retrying ${credential.name} (${credential.status}).`);
+        await followExchange(client, credential, options, timeout, "Retrying");
       }),
     );
 
@@ -276,15 +284,7 @@ export function registerCredentialCommands(program: Command): void {
       }),
     );
 
-  credentials
-    .command("rm <id>")
-    .description("delete a credential at once")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().credentials.remove(id);
-        note(`Deleted credential ${id}.`);
-      }),
-    );
+  addIdCommand(credentials, "rm <id>", "delete a credential at once", (client, id) => client.credentials.remove(id), "Deleted credential");
 
   credentials
     .command("note <id> [text]")

@@ -5,8 +5,9 @@ import { clientFromSettings } from "../client.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
 import { type JwtOptions, jwtSourceOf, loginOnce } from "../identity-session.js";
 import { prompt, readStdin } from "../input.js";
-import { note, print, printJson, printList, statusColour } from "../output.js";
+import { note, print, printJson, statusColour } from "../output.js";
 import { saveSettings } from "../settings.js";
+import { addIdCommand, listAction } from "./command-kit.js";
 
 const ROLES: TokenRole[] = ["admin", "member", "viewer", "runtime"];
 
@@ -143,31 +144,20 @@ export function registerTokenCommands(program: Command): void {
     .description("list tokens (never their secrets)")
     .option("--json", "print JSON")
     .action(
-      action(async (options: { json?: boolean }) => {
-        const rows = await clientFromSettings().tokens.list();
-        printList(
-          rows,
-          [
-            { title: "id", value: (t) => t.id },
-            { title: "name", value: (t) => t.name },
-            { title: "role", value: (t) => t.role },
-            { title: "bound to", value: boundTo },
-            { title: "expires", value: (t) => t.expires_at },
-            { title: "status", value: (t) => tokenStatus(t), colour: (t) => statusColour(tokenStatus(t)) },
-          ],
-          { json: options.json, empty: "No tokens." },
-        );
-      }),
+      listAction(
+        (client, _options: { json?: boolean }) => client.tokens.list(),
+        [
+          { title: "id", value: (t) => t.id },
+          { title: "name", value: (t) => t.name },
+          { title: "role", value: (t) => t.role },
+          { title: "bound to", value: boundTo },
+          { title: "expires", value: (t) => t.expires_at },
+          { title: "status", value: (t) => tokenStatus(t), colour: (t) => statusColour(tokenStatus(t)) },
+        ],
+        "No tokens.",
+      ),
     );
-  tokens
-    .command("revoke <id>")
-    .description("revoke a token at once")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().tokens.revoke(id);
-        note(`Revoked token ${id}.`);
-      }),
-    );
+  addIdCommand(tokens, "revoke <id>", "revoke a token at once", (client, id) => client.tokens.revoke(id), "Revoked token");
 }
 
 /** `text` without the slashes it ends with (a loop: `/\/+$/` is quadratic on a long run of slashes). */

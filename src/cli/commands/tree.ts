@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { LatchClient } from "../../sdk/index.js";
-import { SERVICE_TYPES, type ServiceType } from "../../sdk/types.js";
+import { type Environment, type Organization, type Project, SERVICE_TYPES, type Service, type ServiceType } from "../../sdk/types.js";
 import { clientFromSettings } from "../client.js";
 import { action, UsageError } from "../errors.js";
-import { note, print, printJson, printList } from "../output.js";
+import { type Column, note, print, printJson } from "../output.js";
+import { addIdCommand, listAction } from "./command-kit.js";
 
 interface JsonOption {
   json?: boolean;
@@ -19,6 +20,16 @@ export function printCreated(what: string, created: { id: string; name?: string 
   }
   print(created.id);
   note(`Created ${what}${created.name ? ` ${created.name}` : ""}.`);
+}
+
+/** A tree node's list: id, name, one column of its own, and when it was created. */
+function nodeColumns<T extends { id: string; name: string; created_at: string }>(own: Column<T>): Column<T>[] {
+  return [
+    { title: "id", value: (row) => row.id },
+    { title: "name", value: (row) => row.name },
+    own,
+    { title: "created", value: (row) => row.created_at },
+  ];
 }
 
 /** The organization to act in: the one given, or the only one the token sees. */
@@ -42,19 +53,11 @@ export function registerTreeCommands(program: Command): void {
     .description("list the organizations this token sees")
     .option("--json", "print JSON")
     .action(
-      action(async (options: JsonOption) => {
-        const rows = await clientFromSettings().tree.listOrganizations();
-        printList(
-          rows,
-          [
-            { title: "id", value: (o) => o.id },
-            { title: "name", value: (o) => o.name },
-            { title: "plan", value: (o) => o.plan },
-            { title: "created", value: (o) => o.created_at },
-          ],
-          { json: options.json, empty: "No organizations." },
-        );
-      }),
+      listAction(
+        (client, _options: JsonOption) => client.tree.listOrganizations(),
+        nodeColumns<Organization>({ title: "plan", value: (o) => o.plan }),
+        "No organizations.",
+      ),
     );
   orgs
     .command("create <name>")
@@ -68,15 +71,6 @@ export function registerTreeCommands(program: Command): void {
         printCreated("organization", created, options.json);
       }),
     );
-  orgs
-    .command("delete <id>")
-    .description("delete an organization and everything in it")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().tree.deleteOrganization(id);
-        note(`Deleted organization ${id}.`);
-      }),
-    );
 
   const projects = program.command("projects").description("projects");
   projects
@@ -85,20 +79,11 @@ export function registerTreeCommands(program: Command): void {
     .option("--org <id>", "organization id (default: the only one this token sees)")
     .option("--json", "print JSON")
     .action(
-      action(async (options: JsonOption & { org?: string }) => {
-        const client = clientFromSettings();
-        const rows = await client.tree.listProjects(await organizationOrOnly(client, options.org));
-        printList(
-          rows,
-          [
-            { title: "id", value: (p) => p.id },
-            { title: "name", value: (p) => p.name },
-            { title: "environments", value: (p) => String(p.associated_environments_count ?? "") },
-            { title: "created", value: (p) => p.created_at },
-          ],
-          { json: options.json, empty: "No projects." },
-        );
-      }),
+      listAction(
+        async (client, options: JsonOption & { org?: string }) => client.tree.listProjects(await organizationOrOnly(client, options.org)),
+        nodeColumns<Project>({ title: "environments", value: (p) => String(p.associated_environments_count ?? "") }),
+        "No projects.",
+      ),
     );
   projects
     .command("create <name>")
@@ -113,15 +98,6 @@ export function registerTreeCommands(program: Command): void {
         printCreated("project", await client.tree.createProject(organizationId, { name, description: options.description }), options.json);
       }),
     );
-  projects
-    .command("delete <id>")
-    .description("delete a project with its environments, services and variables")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().tree.deleteProject(id);
-        note(`Deleted project ${id}.`);
-      }),
-    );
 
   const envs = program.command("envs").description("environments");
   envs
@@ -130,19 +106,11 @@ export function registerTreeCommands(program: Command): void {
     .requiredOption("--project <id>", "project id")
     .option("--json", "print JSON")
     .action(
-      action(async (options: JsonOption & { project: string }) => {
-        const rows = await clientFromSettings().tree.listEnvironments(options.project);
-        printList(
-          rows,
-          [
-            { title: "id", value: (e) => e.id },
-            { title: "name", value: (e) => e.name },
-            { title: "mode", value: (e) => e.mode },
-            { title: "created", value: (e) => e.created_at },
-          ],
-          { json: options.json, empty: "No environments." },
-        );
-      }),
+      listAction(
+        (client, options: JsonOption & { project: string }) => client.tree.listEnvironments(options.project),
+        nodeColumns<Environment>({ title: "mode", value: (e) => e.mode }),
+        "No environments.",
+      ),
     );
   envs
     .command("create <name>")
@@ -156,15 +124,6 @@ export function registerTreeCommands(program: Command): void {
         printCreated("environment", created, options.json);
       }),
     );
-  envs
-    .command("delete <id>")
-    .description("delete an environment with its services and variables")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().tree.deleteEnvironment(id);
-        note(`Deleted environment ${id}.`);
-      }),
-    );
 
   const services = program.command("services").description("services (application, container, job, helm, terraform, database)");
   services
@@ -174,20 +133,12 @@ export function registerTreeCommands(program: Command): void {
     .option("--type <type>", "only this type")
     .option("--json", "print JSON")
     .action(
-      action(async (options: JsonOption & { env: string; type?: string }) => {
-        const type = options.type === undefined ? undefined : parseServiceType(options.type);
-        const rows = await clientFromSettings().tree.listServices(options.env, type);
-        printList(
-          rows,
-          [
-            { title: "id", value: (s) => s.id },
-            { title: "name", value: (s) => s.name },
-            { title: "type", value: (s) => s.type.toLowerCase() },
-            { title: "created", value: (s) => s.created_at },
-          ],
-          { json: options.json, empty: "No services." },
-        );
-      }),
+      listAction(
+        (client, options: JsonOption & { env: string; type?: string }) =>
+          client.tree.listServices(options.env, options.type === undefined ? undefined : parseServiceType(options.type)),
+        nodeColumns<Service>({ title: "type", value: (s) => s.type.toLowerCase() }),
+        "No services.",
+      ),
     );
   services
     .command("create <name>")
@@ -211,6 +162,13 @@ export function registerTreeCommands(program: Command): void {
         printCreated(type.toLowerCase(), created, options.json);
       }),
     );
+  // Deleting a node takes everything below it; each command says so.
+  const deletes: Array<[Command, string, (client: LatchClient, id: string) => Promise<unknown>, string]> = [
+    [orgs, "delete an organization and everything in it", (client, id) => client.tree.deleteOrganization(id), "organization"],
+    [projects, "delete a project with its environments, services and variables", (client, id) => client.tree.deleteProject(id), "project"],
+    [envs, "delete an environment with its services and variables", (client, id) => client.tree.deleteEnvironment(id), "environment"],
+  ];
+  for (const [group, description, remove, noun] of deletes) addIdCommand(group, "delete <id>", description, remove, `Deleted ${noun}`);
   services
     .command("delete <id>")
     .description("delete a service and its variables")

@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db, Executor } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import { createCommittedKeys } from "./committed-keys.js";
 
 export interface ChainKey {
   key: Buffer;
@@ -22,9 +23,6 @@ const idOf = (chainId: string) => `${PURPOSE}:${chainId}`;
 
 export function createChainKeys(deps: { db: Db; keyring: Pick<Keyring, "sealKey" | "openKey">; now: () => Date }) {
   const { db, keyring, now } = deps;
-  // Only keys known to be committed are cached (see audit-keys.ts for the same reasoning).
-  const cache = new Map<string, ChainKey>();
-  const creatingTransaction = new Map<string, Executor>();
 
   /** The chain's key, or null when it has none; DATA_INTEGRITY when the row or its binding was changed. */
   async function read(chainId: string, ex: Executor = db): Promise<ChainKey | null> {
@@ -47,6 +45,8 @@ export function createChainKeys(deps: { db: Db; keyring: Pick<Keyring, "sealKey"
       .execute();
   }
 
+  const keys = createCommittedKeys<ChainKey>({ read, missing: (chainId) => `the audit chain key of ${chainId} could not be created` });
+
   return {
     read,
 
@@ -55,21 +55,7 @@ export function createChainKeys(deps: { db: Db; keyring: Pick<Keyring, "sealKey"
      * locked): created, keyed from `seq`, when the chain has none yet.
      */
     async keyFor(chainId: string, seq: number, ex: Executor): Promise<ChainKey> {
-      const cached = cache.get(chainId);
-      if (cached !== undefined) return cached;
-      const existing = await read(chainId, ex);
-      if (existing !== null) {
-        if (creatingTransaction.get(chainId) !== ex) {
-          creatingTransaction.delete(chainId);
-          cache.set(chainId, existing);
-        }
-        return existing;
-      }
-      creatingTransaction.set(chainId, ex);
-      await create(chainId, seq, ex);
-      const stored = await read(chainId, ex);
-      if (stored === null) throw new Error(`the audit chain key of ${chainId} could not be created`);
-      return stored;
+      return keys.keyFor(chainId, ex, () => create(chainId, seq, ex));
     },
 
     /**

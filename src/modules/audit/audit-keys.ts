@@ -5,17 +5,12 @@
 import { createHmac, randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db, Executor } from "../../db/types.js";
+import { createCommittedKeys } from "./committed-keys.js";
 
 const ref = (organizationId: string) => ({ table: "audit_keys", id: organizationId, field: "sealed_key" });
 
 export function createAuditKeys(deps: { db: Db; keyring: Pick<Keyring, "encrypt" | "decrypt">; now: () => Date }) {
   const { db, keyring, now } = deps;
-  // Only keys known to be committed are cached: a key created inside a transaction that rolls
-  // back must not outlive it. A row seen from another transaction than the one that created it
-  // is committed (no engine shows another transaction's uncommitted rows).
-  const cache = new Map<string, Buffer>();
-  const creatingTransaction = new Map<string, Executor>();
-
   async function read(organizationId: string, ex: Executor): Promise<Buffer | null> {
     const row = await ex.selectFrom("audit_keys").select("sealed_key").where("organization_id", "=", organizationId).executeTakeFirst();
     if (row === undefined) return null;
@@ -23,46 +18,25 @@ export function createAuditKeys(deps: { db: Db; keyring: Pick<Keyring, "encrypt"
     return Buffer.from(encoded, "base64");
   }
 
+  async function create(organizationId: string, ex: Executor): Promise<void> {
+    const sealed = await keyring.encrypt(organizationId, ref(organizationId), randomBytes(32).toString("base64"), ex);
+    await ex
+      .insertInto("audit_keys")
+      .values({ organization_id: organizationId, sealed_key: sealed, created_at: now().toISOString() })
+      .onConflict((oc) => oc.column("organization_id").doNothing())
+      .execute();
+  }
+
+  const keys = createCommittedKeys<Buffer>({ read, missing: () => "the audit key could not be created" });
+
   return {
     /** The key, created on first use in the caller's transaction (a concurrent creator wins, we read its key). */
-    async keyFor(organizationId: string, ex: Executor): Promise<Buffer> {
-      const cached = cache.get(organizationId);
-      if (cached !== undefined) return cached;
-      const existing = await read(organizationId, ex);
-      if (existing !== null) {
-        if (creatingTransaction.get(organizationId) !== ex) {
-          creatingTransaction.delete(organizationId);
-          cache.set(organizationId, existing);
-        }
-        return existing;
-      }
-      creatingTransaction.set(organizationId, ex);
-      const sealed = await keyring.encrypt(organizationId, ref(organizationId), randomBytes(32).toString("base64"), ex);
-      await ex
-        .insertInto("audit_keys")
-        .values({ organization_id: organizationId, sealed_key: sealed, created_at: now().toISOString() })
-        .onConflict((oc) => oc.column("organization_id").doNothing())
-        .execute();
-      const stored = await read(organizationId, ex);
-      if (stored === null) throw new Error("the audit key could not be created");
-      return stored;
-    },
+    keyFor: (organizationId: string, ex: Executor): Promise<Buffer> => keys.keyFor(organizationId, ex, () => create(organizationId, ex)),
 
     /** The key if the organization has one (read-only; lookups never create one). */
-    async existingKey(organizationId: string): Promise<Buffer | null> {
-      const cached = cache.get(organizationId);
-      if (cached !== undefined) return cached;
-      const key = await read(organizationId, db);
-      if (key !== null) {
-        creatingTransaction.delete(organizationId);
-        cache.set(organizationId, key);
-      }
-      return key;
-    },
+    existingKey: (organizationId: string): Promise<Buffer | null> => keys.existing(organizationId, db),
 
-    forget(organizationId: string): void {
-      cache.delete(organizationId);
-    },
+    forget: (organizationId: string): void => keys.forget(organizationId),
   };
 }
 

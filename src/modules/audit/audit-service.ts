@@ -4,6 +4,7 @@
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import { adminOrganizationScope } from "../../kernel/authorize.js";
 import { isUuid } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { type CountInput, createAuditBatcher } from "./audit-batcher.js";
@@ -83,12 +84,7 @@ function decodeCursor(cursor: string): { createdAt: string; id: string } {
 
 /** The organizations whose log an actor may read: admin of its own, the instance-admin any. */
 function readableOrganization(actor: Principal, requested: string | undefined): string | null {
-  if (actor.role === "instance-admin") return requested ?? null;
-  if (actor.role !== "admin" || actor.organizationId === null) {
-    throw new AppError("FORBIDDEN", "the audit log needs an admin token");
-  }
-  if (requested !== undefined && requested !== actor.organizationId) throw new AppError("NOT_FOUND", "Organization not found");
-  return actor.organizationId;
+  return adminOrganizationScope(actor, requested, "the audit log");
 }
 
 export function createAuditService(deps: AuditServiceDeps) {

@@ -16,16 +16,24 @@ export interface JwkSet {
 export interface IdentityInput {
   name: string;
   organization_id?: string | null;
+  /** Exactly one of service_id and environment_id. */
   service_id?: string | null;
   environment_id?: string | null;
+  /** Compared exactly with the JWT's iss. */
   issuer: string;
+  /** The JWT's aud must contain one of them. */
   audiences: string[];
+  /** An exact value or a glob (`*` = any run of characters), e.g. `repo:acme/api:ref:refs/heads/main`. */
   subject: string;
+  /** Where the keys come from; none of the three: `<issuer>/.well-known/openid-configuration`. */
   jwks_uri?: string | null;
   jwks?: JwkSet | null;
   public_key_pem?: string | null;
+  /** Claim (dotted path for nested claims) → exact value or glob; all must match. */
   claims?: Record<string, string> | null;
+  /** Seconds (60 to 43 200); default 900. */
   token_ttl?: number | null;
+  /** 1 makes a JWT single-use by its jti; default unlimited. */
   max_uses_per_jwt?: number | null;
   enabled?: boolean;
 }

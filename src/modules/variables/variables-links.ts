@@ -1,5 +1,6 @@
 // Use cases: override a variable (same key, new value, strictly lower scope) and alias one
 // (new key, the parent's value, same or lower scope).
+import type { Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { Principal } from "../../kernel/principal.js";
 import { mountPathTaken } from "./mount-paths.js";
@@ -43,6 +44,40 @@ export function createLinkUseCases(core: VariablesCore) {
     return parent;
   }
 
+  /**
+   * Writes a new override or alias of `parent` (its secrecy, its id; no mount path of its own),
+   * with its first version and audit event.
+   */
+  async function insertLinked(
+    actor: Principal,
+    owner: Owner,
+    parent: VariablesTable,
+    kind: "override" | "alias",
+    key: string,
+    input: { description?: string | null; enableInterpolationInFile?: boolean | null },
+    value: string | null,
+    tx: Tx,
+  ): Promise<VariableView> {
+    const row = await newRow(
+      core,
+      owner,
+      {
+        variable_type: kind === "override" ? "OVERRIDE" : "ALIAS",
+        key,
+        is_secret: parent.is_secret,
+        mount_path: null,
+        description: input.description ?? null,
+        enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
+        parent_id: parent.id,
+      },
+      value,
+      tx,
+    );
+    await store.insert(row, tx);
+    await core.history.written(tx, actor, row, kind);
+    return core.view(row, tx);
+  }
+
   return {
     async override(
       actor: Principal,
@@ -80,25 +115,8 @@ export function createLinkUseCases(core: VariablesCore) {
           const other = (await store.filesAtMountPathInLineage(owner, mountPath, tx)).find((row) => row.id !== parent.id);
           if (other !== undefined) throw mountPathTaken(mountPath, other);
         }
-        const row = await newRow(
-          core,
-          owner,
-          {
-            variable_type: "OVERRIDE",
-            key: parent.key,
-            is_secret: parent.is_secret,
-            // An override of a file is a file; its mount path stays on the parent.
-            mount_path: null,
-            description: input.description ?? null,
-            enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
-            parent_id: parent.id,
-          },
-          value,
-          tx,
-        );
-        await store.insert(row, tx);
-        await core.history.written(tx, actor, row, "override");
-        return core.view(row, tx);
+        // An override of a file is a file; its mount path stays on the parent.
+        return insertLinked(actor, owner, parent, "override", parent.key, input, value, tx);
       });
     },
 
@@ -110,24 +128,7 @@ export function createLinkUseCases(core: VariablesCore) {
       checkDescription(input.description);
       return core.write({ projectId: owner.projectId, keys: [input.key] }, async (tx) => {
         if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
-        const row = await newRow(
-          core,
-          owner,
-          {
-            variable_type: "ALIAS",
-            key: input.key,
-            is_secret: parent.is_secret,
-            mount_path: null,
-            description: input.description ?? null,
-            enable_interpolation_in_file: toFlag(input.enableInterpolationInFile),
-            parent_id: parent.id,
-          },
-          null,
-          tx,
-        );
-        await store.insert(row, tx);
-        await core.history.written(tx, actor, row, "alias");
-        return core.view(row, tx);
+        return insertLinked(actor, owner, parent, "alias", input.key, input, null, tx);
       });
     },
   };

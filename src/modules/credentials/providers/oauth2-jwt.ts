@@ -4,7 +4,7 @@
 import { createPrivateKey, type KeyObject, randomUUID, sign } from "node:crypto";
 import { tokenUrlOf } from "./oauth2.js";
 import { type CredentialProvider, type ExchangeFailure, failure } from "./provider-types.js";
-import { applyLifetime, lifetimeRule, optionFields, refreshOffsetOf, requestToken, secondsOf } from "./token-endpoint.js";
+import { accessTokenOutcome, applyLifetime, lifetimeRule, optionFields, refreshOffsetOf, requestToken } from "./token-endpoint.js";
 
 const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -90,15 +90,6 @@ export const oauth2JwtProvider: CredentialProvider = {
       rejectedHint: "check private_key, private_key_id, iss, sub, aud and the options",
     });
     if (!answer.ok) return answer;
-    const expiresIn = secondsOf(answer.json.expires_in);
-    if (expiresIn === null) {
-      return {
-        ...failure("Token endpoint answer has no expires_in", "the token endpoint answered 200 without a positive expires_in", 200),
-        response: answer.json,
-      };
-    }
-    const lifetime = applyLifetime(expiresIn, offset, lifetimeRule("oauth2-jwt", context), context.now);
-    if ("ok" in lifetime) return { ...lifetime, response: answer.json };
-    return { ok: true, artifact: answer.accessToken, ...lifetime, response: answer.json };
+    return accessTokenOutcome(answer, offset, "oauth2-jwt", context);
   },
 };

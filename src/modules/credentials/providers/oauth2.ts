@@ -2,7 +2,7 @@
 // the `options` pairs sent along (scope, audience, …). The access token is the artifact.
 
 import { type CredentialProvider, failure } from "./provider-types.js";
-import { applyLifetime, lifetimeRule, optionFields, refreshOffsetOf, requestToken, secondsOf } from "./token-endpoint.js";
+import { accessTokenOutcome, optionFields, refreshOffsetOf, requestToken } from "./token-endpoint.js";
 
 /** token_url, or its 2021 name authorization_url. */
 export function tokenUrlOf(shown: Record<string, unknown>): string | null {
@@ -30,15 +30,6 @@ export const oauth2Provider: CredentialProvider = {
     };
     const answer = await requestToken(context, url, form, { rejectedHint: "check client_id, client_secret and the options" });
     if (!answer.ok) return answer;
-    const expiresIn = secondsOf(answer.json.expires_in);
-    if (expiresIn === null) {
-      return {
-        ...failure("Token endpoint answer has no expires_in", "the token endpoint answered 200 without a positive expires_in", 200),
-        response: answer.json,
-      };
-    }
-    const lifetime = applyLifetime(expiresIn, offset, lifetimeRule("oauth2", context), context.now);
-    if ("ok" in lifetime) return { ...lifetime, response: answer.json };
-    return { ok: true, artifact: answer.accessToken, ...lifetime, response: answer.json };
+    return accessTokenOutcome(answer, offset, "oauth2", context);
   },
 };

@@ -3,7 +3,7 @@
 // the OAuth error code, what was missing) and never quote the answer's body.
 import { describeUrl, isOutboundError, type OutboundError } from "../../outbound/outbound-errors.js";
 import { DEFAULT_REFRESH_OFFSET_S, type Provider } from "../credential-types.js";
-import { type CredentialMaterial, type ExchangeContext, type ExchangeFailure, failure } from "./provider-types.js";
+import { type CredentialMaterial, type ExchangeContext, type ExchangeFailure, type ExchangeOutcome, failure } from "./provider-types.js";
 
 export interface TokenAnswer {
   ok: true;
@@ -180,6 +180,28 @@ export function applyLifetime(
   }
   const expiresAt = new Date(now.getTime() + Math.round(lifetimeS * 1000));
   return { expiresAt, refreshAt: new Date(expiresAt.getTime() - refreshOffsetS * 1000) };
+}
+
+/**
+ * A token endpoint's 200 answer as the exchange's outcome: its access token is the artifact, its
+ * positive expires_in the lifetime (checked against the provider's rule); the answer goes along.
+ */
+export function accessTokenOutcome(
+  answer: TokenAnswer,
+  refreshOffsetS: number,
+  provider: Provider,
+  context: ExchangeContext,
+): ExchangeOutcome {
+  const expiresIn = secondsOf(answer.json.expires_in);
+  if (expiresIn === null) {
+    return {
+      ...failure("Token endpoint answer has no expires_in", "the token endpoint answered 200 without a positive expires_in", 200),
+      response: answer.json,
+    };
+  }
+  const lifetime = applyLifetime(expiresIn, refreshOffsetS, lifetimeRule(provider, context), context.now);
+  if ("ok" in lifetime) return { ...lifetime, response: answer.json };
+  return { ok: true, artifact: answer.accessToken, ...lifetime, response: answer.json };
 }
 
 /** The `options` pairs as form fields; values that are not scalars are sent as JSON text. */
