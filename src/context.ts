@@ -140,6 +140,7 @@ export function createContext(options: ContextOptions) {
     dialect: storage.dialect,
     databaseUrl: config.databaseUrl,
     pollMs: config.changePollMs,
+    ...(storage.onCommit ? { onCommit: storage.onCommit } : {}),
     recheckMs: 30_000,
     ...(options.logger ? { logger: options.logger } : {}),
   });

@@ -26,6 +26,12 @@ export interface Storage {
   location: string;
   /** The raw better-sqlite3 handle (backup API, integrity checks); null on PostgreSQL. */
   sqlite: SQLite.Database | null;
+  /**
+   * SQLite: calls `listener` after each transaction this process commits (the change feed reads
+   * its counters then instead of at its next interval, P2); returns the unsubscribe. Absent on
+   * PostgreSQL, where the triggers notify.
+   */
+  onCommit?(listener: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -147,10 +153,18 @@ function withNamedStatements(pool: pg.Pool): PostgresPool {
  * nothing is serialised that was not already.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
+  /** Told after every COMMIT of this process (Storage.onCommit). */
+  readonly commitListeners = new Set<() => void>();
+
   override createDriver(): Driver {
     const driver = super.createDriver();
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    };
+    const commit = driver.commitTransaction.bind(driver);
+    driver.commitTransaction = async (connection: DatabaseConnection) => {
+      await commit(connection);
+      for (const listener of this.commitListeners) listener();
     };
     return driver;
   }
@@ -175,6 +189,17 @@ export function connect(options: ConnectOptions): Storage {
   ensurePrivateDir(options.dataDir);
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(handle) }) });
-  return { db, dialect: "sqlite", location: file, sqlite: handle, close: () => db.destroy() };
+  const dialect = new ImmediateSqliteDialect({ database: withStatementCache(handle) });
+  const db = new Kysely<Database>({ dialect });
+  return {
+    db,
+    dialect: "sqlite",
+    location: file,
+    sqlite: handle,
+    onCommit(listener) {
+      dialect.commitListeners.add(listener);
+      return () => dialect.commitListeners.delete(listener);
+    },
+    close: () => db.destroy(),
+  };
 }

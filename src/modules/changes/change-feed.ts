@@ -38,6 +38,8 @@ export interface ChangeFeedDeps {
   databaseUrl: string | null;
   /** SQLite: how often the counters are read. */
   pollMs: number;
+  /** SQLite: this process's commits, after which the counters are read at once (Storage.onCommit). */
+  onCommit?(listener: () => void): () => void;
   /** PostgreSQL: how often everything watched is re-checked even without a notification. */
   recheckMs: number;
   logger?: { warn(object: object, message: string): void; info(object: object, message: string): void };
@@ -53,6 +55,8 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
   let started = false;
   let stopped = false;
   const timers = new Set<NodeJS.Timeout>();
+  /** Unsubscribes run at stop (the commit listener). */
+  const stopHooks = new Set<() => void>();
 
   function emit(listeners: Set<Listener>, batch: ChangeBatch): void {
     for (const listener of listeners) {
@@ -103,7 +107,39 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
 
   function startSqlite(): void {
     let last: Record<string, number> | null = null;
-    every(deps.pollMs, async () => {
+    let reading = false;
+    let again = false;
+    let soon = false;
+    // One read at a time; a commit during a read asks for one more, many commits for one read.
+    async function poll(): Promise<void> {
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      try {
+        do {
+          again = false;
+          await read();
+        } while (again && !stopped);
+      } finally {
+        reading = false;
+      }
+    }
+    // A write committed by this process is seen on the next turn rather than at the next interval
+    // (P2); the interval still catches other processes and writes outside a transaction.
+    const unsubscribe = deps.onCommit?.(() => {
+      if (soon || stopped) return;
+      soon = true;
+      setImmediate(() => {
+        soon = false;
+        void poll();
+      });
+    });
+    if (unsubscribe) stopHooks.add(unsubscribe);
+    every(deps.pollMs, poll);
+
+    async function read(): Promise<void> {
       try {
         const rows = await deps.db.selectFrom("change_counters").select(["name", "seq"]).execute();
         const seen = Object.fromEntries(rows.map((row) => [row.name, Number(row.seq)]));
@@ -121,7 +157,7 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
       } catch (error) {
         deps.logger?.warn({ err: error }, "change feed: reading the change counters failed; retried at the next interval");
       }
-    });
+    }
   }
 
   let client: pg.Client | null = null;
@@ -215,6 +251,8 @@ export function createChangeFeed(deps: ChangeFeedDeps) {
         clearTimeout(timer);
       }
       timers.clear();
+      for (const unsubscribe of stopHooks) unsubscribe();
+      stopHooks.clear();
       const open = client;
       client = null;
       if (open !== null) {
