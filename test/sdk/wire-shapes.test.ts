@@ -9,6 +9,7 @@ import type { TokenRequest } from "../../src/api/native/schemas.js";
 import type { VariableEditRequest, VariableImportRequest, VariableRequest } from "../../src/api/qovery/variable-schemas.js";
 import { API_VARIABLE_SCOPES } from "../../src/api/qovery/variable-schemas.js";
 import { SERVICE_TYPES as SERVER_SERVICE_TYPES } from "../../src/modules/tree/tree-types.js";
+import { WEBHOOK_EVENTS } from "../../src/modules/webhooks/webhook-types.js";
 import {
   type IdentityInput,
   type IdentityPatch,
@@ -19,6 +20,7 @@ import {
   type VariableImportInput,
   type VariableInput,
 } from "../../src/sdk/types.js";
+import { WEBHOOK_EVENT_TYPES } from "../../src/sdk/webhooks.js";
 
 describe("the SDK's wire shapes match the server's", () => {
   it("sends request bodies the server's schemas declare", () => {
@@ -35,5 +37,9 @@ describe("the SDK's wire shapes match the server's", () => {
   it("lists the same variable scopes and service types as the server", () => {
     expect([...VARIABLE_SCOPES]).toEqual([...API_VARIABLE_SCOPES]);
     expect([...SERVICE_TYPES].sort()).toEqual([...SERVER_SERVICE_TYPES].sort());
+  });
+
+  it("lists the same webhook event types as the server (the SDK needs the list at run time)", () => {
+    expect([...WEBHOOK_EVENT_TYPES]).toEqual([...WEBHOOK_EVENTS]);
   });
 });
