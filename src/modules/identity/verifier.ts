@@ -2,6 +2,14 @@
 // algorithms only: `none` and every HMAC algorithm are refused before any key is looked at, so
 // a JWT "signed" with the public key as an HMAC secret (the classic confusion) never verifies.
 // Each refusal is a JwtRefusal with its reason, for the audit log; callers answer one generic 401.
+//
+// Verdicts (bench/README.md, A2): a JWT sent on every runtime read would cost an RSA or ECDSA
+// check each time. A successful verification is kept, by the SHA-256 of the identity's id and
+// version and of the JWT (never the JWT itself), for as long as the JWT stays acceptable (its exp
+// or iat + 24 h, plus the leeway) and only while the issuer's key set is the very one it was
+// checked with: an identity edit, a refetched key set (a rotation, a removed key) or the JWT's
+// end sends it through jose again. Refusals are never kept. Single use (`max_uses_per_jwt`) is
+// counted by the caller on every use, kept verdict or not.
 import { createHash } from "node:crypto";
 import { decodeProtectedHeader, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { IdentitiesTable } from "../../db/types.js";
@@ -17,6 +25,8 @@ export const MAX_JWT_AGE_S = 24 * 60 * 60;
 export const MAX_JWT_LENGTH = 16 * 1024;
 /** Keys tried when a JWT names no kid and several keys of its type could have signed it. */
 const MAX_CANDIDATES = 4;
+/** Verdicts kept per process at most (the oldest go first). */
+export const MAX_VERDICTS = 10_000;
 
 export interface VerifiedJwt {
   payload: JWTPayload;
@@ -70,6 +80,17 @@ function matchesIdentity(identity: IdentitiesTable, payload: JWTPayload): void {
 }
 
 export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchForUnknownKid">; now: () => Date }) {
+  const verdicts = new Map<string, { getKey: KeyGetter; verified: VerifiedJwt }>();
+
+  function keep(key: string, getKey: KeyGetter, verified: VerifiedJwt): void {
+    verdicts.delete(key);
+    if (verdicts.size >= MAX_VERDICTS) {
+      const oldest = verdicts.keys().next().value;
+      if (oldest !== undefined) verdicts.delete(oldest);
+    }
+    verdicts.set(key, { getKey, verified });
+  }
+
   async function verifyWith(jwt: string, getKey: KeyGetter, options: JWTVerifyOptions): Promise<JWTPayload> {
     try {
       return (await jwtVerify(jwt, getKey, options)).payload;
@@ -110,16 +131,25 @@ export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchF
         requiredClaims: ["exp", "iat", "sub"],
         currentDate: deps.now(),
       };
+      const verdictKey = createHash("sha256").update(`${identity.id}\u0000${identity.updated_at}\u0000${jwt}`).digest("base64url");
       let payload: JWTPayload;
+      let checkedWith: KeyGetter;
       try {
         const { getKey } = await deps.keys.keysOf(source);
+        const kept = verdicts.get(verdictKey);
+        if (kept !== undefined) {
+          if (kept.getKey === getKey && deps.now().getTime() < kept.verified.acceptableUntil) return kept.verified;
+          verdicts.delete(verdictKey);
+        }
+        checkedWith = getKey;
         try {
           payload = await verifyWith(jwt, getKey, options);
         } catch (error) {
           if ((error as { code?: string }).code !== "ERR_JWKS_NO_MATCHING_KEY") throw error;
           // An unknown kid: perhaps the issuer rotated its keys. One refetch a minute at most.
           if (!(await deps.keys.refetchForUnknownKid(source))) throw new JwtRefusal("unknown_kid");
-          payload = await verifyWith(jwt, (await deps.keys.keysOf(source)).getKey, options);
+          checkedWith = (await deps.keys.keysOf(source)).getKey;
+          payload = await verifyWith(jwt, checkedWith, options);
         }
       } catch (error) {
         throw refusalOf(error);
@@ -131,7 +161,9 @@ export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchF
         typeof payload.jti === "string" && payload.jti !== ""
           ? createHash("sha256").update(`${identity.issuer}\u0000${payload.jti}`).digest("hex")
           : null;
-      return { payload, useKey, acceptableUntil: Math.min(exp, iatLimit) + CLOCK_LEEWAY_S * 1000 };
+      const verified = { payload, useKey, acceptableUntil: Math.min(exp, iatLimit) + CLOCK_LEEWAY_S * 1000 };
+      keep(verdictKey, checkedWith, verified);
+      return verified;
     },
   };
 }
