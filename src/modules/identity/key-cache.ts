@@ -1,6 +1,7 @@
 // Where the public keys of an identity's issuer come from, and how long they are kept. Each
 // replica keeps its own cache; what is cached is the key set with jose's imported keys (so a
-// verification with a cached key costs one signature check), never a JWT or a verdict.
+// verification with a cached key costs one signature check), never a JWT (the verifier keeps
+// verdicts by hash, bound to the key set they were checked with: verifier.ts).
 //
 // Remote keys (jwks_uri, or the jwks_uri of <issuer>/.well-known/openid-configuration) are
 // fetched through the SSRF-guarded outbound client, kept for the answer's Cache-Control max-age
