@@ -17,7 +17,7 @@ describe("identity verdicts", () => {
   });
   afterAll(async () => issuer?.close());
 
-  function world(jwksUri: string) {
+  function world(jwksUri: string, maxVerdictBytes?: number) {
     let at = Date.now();
     const outbound = createOutboundClient({ allowHttp: true, allowCidrs: ["127.0.0.1/32"], timeoutMs: 2_000 });
     const real = createKeyCache({ outbound, now: () => at });
@@ -40,7 +40,7 @@ describe("identity verdicts", () => {
         return { ...set, getKey: getter };
       },
     };
-    const verifier = createVerifier({ keys, now: () => new Date(at) });
+    const verifier = createVerifier({ keys, now: () => new Date(at), ...(maxVerdictBytes === undefined ? {} : { maxVerdictBytes }) });
     const identity: IdentitiesTable = {
       id: "i",
       organization_id: "o",
@@ -65,6 +65,7 @@ describe("identity verdicts", () => {
     return {
       identity,
       lookups: () => lookups,
+      kept: () => verifier.keptVerdicts(),
       advance: (ms: number) => {
         at += ms;
       },
@@ -135,5 +136,17 @@ describe("identity verdicts", () => {
       issuer.keys.unshift(old);
       issuer.removeKey(fresh.kid);
     }
+  });
+
+  it("keeps verdicts within a byte budget, however large the JWTs an issuer signs", async () => {
+    const budget = 100_000;
+    const w = world(`${issuer.jwksUrl}?t=verdict-bytes`, budget);
+    const padding = "x".repeat(9_000);
+    for (let i = 0; i < 20; i += 1) {
+      expect(await w.verify(await issuer.sign({ sub: `big-${i}`, padding }, { now: w.now() }))).toBe("ok");
+      expect(w.kept().bytes).toBeLessThanOrEqual(budget);
+    }
+    expect(w.kept().count).toBeGreaterThan(0);
+    expect(w.kept().count).toBeLessThan(20);
   });
 });

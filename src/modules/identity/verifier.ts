@@ -25,8 +25,9 @@ export const MAX_JWT_AGE_S = 24 * 60 * 60;
 export const MAX_JWT_LENGTH = 16 * 1024;
 /** Keys tried when a JWT names no kid and several keys of its type could have signed it. */
 const MAX_CANDIDATES = 4;
-/** Verdicts kept per process at most (the oldest go first). */
+/** Verdicts kept per process at most (the oldest go first), and the bytes of their JWTs in all. */
 export const MAX_VERDICTS = 10_000;
+export const MAX_VERDICT_BYTES = 16 * 1024 * 1024;
 
 export interface VerifiedJwt {
   payload: JWTPayload;
@@ -79,16 +80,34 @@ function matchesIdentity(identity: IdentitiesTable, payload: JWTPayload): void {
   }
 }
 
-export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchForUnknownKid">; now: () => Date }) {
-  const verdicts = new Map<string, { getKey: KeyGetter; verified: VerifiedJwt }>();
+export function createVerifier(deps: {
+  keys: Pick<KeyCache, "keysOf" | "refetchForUnknownKid">;
+  now: () => Date;
+  /** Tests: a smaller budget for kept verdicts than MAX_VERDICT_BYTES. */
+  maxVerdictBytes?: number;
+}) {
+  const maxVerdictBytes = deps.maxVerdictBytes ?? MAX_VERDICT_BYTES;
+  // Bounded by count and by the size of the JWTs they came from (a kept payload is at most that
+  // big), so large JWTs from one issuer cannot grow the process past MAX_VERDICT_BYTES.
+  const verdicts = new Map<string, { getKey: KeyGetter; verified: VerifiedJwt; bytes: number }>();
+  let keptBytes = 0;
 
-  function keep(key: string, getKey: KeyGetter, verified: VerifiedJwt): void {
+  function forget(key: string): void {
+    const entry = verdicts.get(key);
+    if (entry === undefined) return;
     verdicts.delete(key);
-    if (verdicts.size >= MAX_VERDICTS) {
+    keptBytes -= entry.bytes;
+  }
+
+  function keep(key: string, getKey: KeyGetter, verified: VerifiedJwt, bytes: number): void {
+    forget(key);
+    while (verdicts.size > 0 && (verdicts.size >= MAX_VERDICTS || keptBytes + bytes > maxVerdictBytes)) {
       const oldest = verdicts.keys().next().value;
-      if (oldest !== undefined) verdicts.delete(oldest);
+      if (oldest === undefined) break;
+      forget(oldest);
     }
-    verdicts.set(key, { getKey, verified });
+    verdicts.set(key, { getKey, verified, bytes });
+    keptBytes += bytes;
   }
 
   async function verifyWith(jwt: string, getKey: KeyGetter, options: JWTVerifyOptions): Promise<JWTPayload> {
@@ -111,6 +130,11 @@ export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchF
   }
 
   return {
+    /** How many verdicts are kept, and the bytes of their JWTs. */
+    keptVerdicts(): { count: number; bytes: number } {
+      return { count: verdicts.size, bytes: keptBytes };
+    },
+
     /** The JWT's claims when it is valid for this identity; a JwtRefusal otherwise. */
     async verify(identity: IdentitiesTable, jwt: string): Promise<VerifiedJwt> {
       if (jwt.length > MAX_JWT_LENGTH) throw new JwtRefusal("malformed");
@@ -139,7 +163,7 @@ export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchF
         const kept = verdicts.get(verdictKey);
         if (kept !== undefined) {
           if (kept.getKey === getKey && deps.now().getTime() < kept.verified.acceptableUntil) return kept.verified;
-          verdicts.delete(verdictKey);
+          forget(verdictKey);
         }
         checkedWith = getKey;
         try {
@@ -162,7 +186,7 @@ export function createVerifier(deps: { keys: Pick<KeyCache, "keysOf" | "refetchF
           ? createHash("sha256").update(`${identity.issuer}\u0000${payload.jti}`).digest("hex")
           : null;
       const verified = { payload, useKey, acceptableUntil: Math.min(exp, iatLimit) + CLOCK_LEEWAY_S * 1000 };
-      keep(verdictKey, checkedWith, verified);
+      keep(verdictKey, checkedWith, verified, jwt.length);
       return verified;
     },
   };
