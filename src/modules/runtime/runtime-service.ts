@@ -119,6 +119,32 @@ export function createRuntimeService(deps: {
     return { body, etag };
   }
 
+  /**
+   * The service's current bundle, with where it sits and the generation it was made at, for
+   * the watch hub (watch.ts): no principal, the waiters were authorized when they arrived.
+   * One read (the service and its generations), then the cache or the single-flight build:
+   * however many waiters a change wakes, the service's bundle is built once. Null when the
+   * service no longer exists.
+   */
+  async function current(serviceId: string): Promise<CurrentBundle | null> {
+    const found = await readService(serviceId);
+    if (found === undefined) return null;
+    const { service, generations } = found;
+    const generation = composeGeneration(...generations);
+    const entry = await bundles.entry(service, generations);
+    return {
+      service: {
+        id: service.id,
+        organizationId: service.organizationId,
+        projectId: service.projectId,
+        environmentId: service.environmentId,
+      },
+      generation,
+      validUntil: entry.validUntil,
+      bundle: { body: entry.body, etag: entry.etag },
+    };
+  }
+
   return {
     stats,
 
@@ -148,40 +174,14 @@ export function createRuntimeService(deps: {
       return { outcome: "hit", principal, bundle: cached };
     },
 
-    /**
-     * The service's current bundle, with where it sits and the generation it was made at, for
-     * the watch hub (watch.ts): no principal, the waiters were authorized when they arrived.
-     * One read (the service and its generations), then the cache or the single-flight build:
-     * however many waiters a change wakes, the service's bundle is built once. Null when the
-     * service no longer exists.
-     */
-    async current(serviceId: string): Promise<CurrentBundle | null> {
-      const found = await readService(serviceId);
-      if (found === undefined) return null;
-      const { service, generations } = found;
-      const generation = composeGeneration(...generations);
-      const entry = await bundles.entry(service, generations);
-      return {
-        service: {
-          id: service.id,
-          organizationId: service.organizationId,
-          projectId: service.projectId,
-          environmentId: service.environmentId,
-        },
-        generation,
-        validUntil: entry.validUntil,
-        bundle: { body: entry.body, etag: entry.etag },
-      };
-    },
+    current,
 
     /**
      * The current bundle ETag of a service, null when it is gone. No principal: for modules that
      * compare bundles on their own authority (webhooks' bundle.changed); the bundle never leaves.
      */
     async currentEtag(serviceId: string): Promise<string | null> {
-      const found = await readService(serviceId);
-      if (found === undefined) return null;
-      return (await bundles.entry(found.service, found.generations)).etag;
+      return (await current(serviceId))?.bundle.etag ?? null;
     },
 
     /**
