@@ -87,8 +87,13 @@ function attemptSignal(limitMs: number, outer: AbortSignal | undefined): { signa
   return { signal: controller.signal, done: () => outer.removeEventListener("abort", onOuter) };
 }
 
+/** A server URL as the transport calls it: without the slashes it ends with. */
+export function baseUrlOf(url: string): string {
+  return url.replace(/(?<!\/)\/+$/, "");
+}
+
 export function createTransport(options: TransportOptions) {
-  const base = options.url.replace(/(?<!\/)\/+$/, "");
+  const base = baseUrlOf(options.url);
   const retries = options.retries ?? 3;
   const retryDelayMs = options.retryDelayMs ?? 250;
   const timeoutMs = options.timeoutMs ?? 30_000;

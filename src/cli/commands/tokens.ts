@@ -1,5 +1,6 @@
 // `latch login` and `latch tokens create|list|revoke`.
 import type { Command } from "commander";
+import { baseUrlOf } from "../../sdk/http.js";
 import { createLatchClient, type LatchClient, LatchError, type Token, type TokenRole } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
@@ -48,7 +49,7 @@ function checkedUrl(given: string): string {
     throw new UsageError("--url must be an absolute http:// or https:// URL");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError("--url must be an http:// or https:// URL");
-  return withoutTrailingSlashes(url.toString());
+  return baseUrlOf(url.toString());
 }
 
 export function registerTokenCommands(program: Command): void {
@@ -158,11 +159,4 @@ export function registerTokenCommands(program: Command): void {
       ),
     );
   addIdCommand(tokens, "revoke <id>", "revoke a token at once", (client, id) => client.tokens.revoke(id), "Revoked token");
-}
-
-/** `text` without the slashes it ends with (a loop: `/\/+$/` is quadratic on a long run of slashes). */
-function withoutTrailingSlashes(text: string): string {
-  let end = text.length;
-  while (end > 0 && text.charCodeAt(end - 1) === 0x2f) end -= 1;
-  return text.slice(0, end);
 }
