@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { LightMyRequestResponse } from "fastify";
 import type { ContextOptions } from "../../src/context.js";
 import type { DialectName } from "../../src/db/connect.js";
+import type { IdentitiesTable } from "../../src/db/types.js";
 import { createHarness, type Harness } from "../helpers/harness.js";
 import { type Algorithm, type OidcIssuer, startOidcIssuer } from "../helpers/oidc-issuer.js";
 
@@ -93,5 +94,30 @@ export async function createBed(
       await h.close();
       await issuer.close();
     },
+  };
+}
+
+/** An identity row as the store holds it, for the verifier's own tests: any subject, audience "latch". */
+export function identityRow(issuerUrl: string, jwksUri: string | null, updatedAt = ""): IdentitiesTable {
+  return {
+    id: "i",
+    organization_id: "o",
+    project_id: "p",
+    environment_id: "e",
+    service_id: "s",
+    name: "n",
+    name_lower: "n",
+    issuer: issuerUrl,
+    audiences: JSON.stringify(["latch"]),
+    subject: "*",
+    claims: "{}",
+    jwks_uri: jwksUri,
+    jwks: null,
+    public_key_pem: null,
+    token_ttl_s: 900,
+    max_uses_per_jwt: null,
+    disabled_at: null,
+    created_at: updatedAt,
+    updated_at: updatedAt,
   };
 }

@@ -2,12 +2,12 @@
 // client: Cache-Control within [5 min, 24 h], a removed key stops working once the set expires,
 // and a failed refresh keeps the last good set until it is 24 h old.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { IdentitiesTable } from "../../src/db/types.js";
 import { JwtRefusal } from "../../src/modules/identity/identity-types.js";
 import { createKeyCache, keysTtlMs } from "../../src/modules/identity/key-cache.js";
 import { createVerifier } from "../../src/modules/identity/verifier.js";
 import { createOutboundClient } from "../../src/modules/outbound/outbound-client.js";
 import { type OidcIssuer, startOidcIssuer } from "../helpers/oidc-issuer.js";
+import { identityRow } from "./bed.js";
 
 describe("identity key cache", () => {
   let issuer: OidcIssuer;
@@ -21,27 +21,7 @@ describe("identity key cache", () => {
     const outbound = createOutboundClient({ allowHttp: true, allowCidrs: ["127.0.0.1/32"], timeoutMs: 2_000 });
     const keys = createKeyCache({ outbound, now: () => at });
     const verifier = createVerifier({ keys, now: () => new Date(at) });
-    const identity: IdentitiesTable = {
-      id: "i",
-      organization_id: "o",
-      project_id: "p",
-      environment_id: "e",
-      service_id: "s",
-      name: "n",
-      name_lower: "n",
-      issuer: issuer.url,
-      audiences: JSON.stringify(["latch"]),
-      subject: "*",
-      claims: "{}",
-      jwks_uri: jwksUri,
-      jwks: null,
-      public_key_pem: null,
-      token_ttl_s: 900,
-      max_uses_per_jwt: null,
-      disabled_at: null,
-      created_at: "",
-      updated_at: "",
-    };
+    const identity = identityRow(issuer.url, jwksUri);
     return {
       advance: (ms: number) => {
         at += ms;

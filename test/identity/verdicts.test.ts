@@ -9,6 +9,7 @@ import { createKeyCache, type KeyGetter, type KeySource } from "../../src/module
 import { createVerifier } from "../../src/modules/identity/verifier.js";
 import { createOutboundClient } from "../../src/modules/outbound/outbound-client.js";
 import { type OidcIssuer, startOidcIssuer } from "../helpers/oidc-issuer.js";
+import { identityRow } from "./bed.js";
 
 describe("identity verdicts", () => {
   let issuer: OidcIssuer;
@@ -41,27 +42,7 @@ describe("identity verdicts", () => {
       },
     };
     const verifier = createVerifier({ keys, now: () => new Date(at), ...(maxVerdictBytes === undefined ? {} : { maxVerdictBytes }) });
-    const identity: IdentitiesTable = {
-      id: "i",
-      organization_id: "o",
-      project_id: "p",
-      environment_id: "e",
-      service_id: "s",
-      name: "n",
-      name_lower: "n",
-      issuer: issuer.url,
-      audiences: JSON.stringify(["latch"]),
-      subject: "*",
-      claims: "{}",
-      jwks_uri: jwksUri,
-      jwks: null,
-      public_key_pem: null,
-      token_ttl_s: 900,
-      max_uses_per_jwt: null,
-      disabled_at: null,
-      created_at: "2026-12-03T00:00:00.000Z",
-      updated_at: "2026-12-03T00:00:00.000Z",
-    };
+    const identity = identityRow(issuer.url, jwksUri, "2026-12-03T00:00:00.000Z");
     return {
       identity,
       lookups: () => lookups,
