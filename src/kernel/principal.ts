@@ -15,6 +15,11 @@ export interface Principal {
   projectId: string | null;
   environmentId: string | null;
   serviceId: string | null;
+  /**
+   * When the credential stops authenticating (a token's `expires_at`), as stored; null or absent:
+   * no end. A watch ends its wait with 401 then (modules/runtime/watch.ts).
+   */
+  expiresAt?: string | null;
   /** The request this principal acts in, for the audit log (set by the faces' auth helper). */
   request?: RequestMeta;
 }

@@ -65,6 +65,7 @@ export function toPrincipal(row: TokenAuthRow, request?: RequestMeta): Principal
     projectId: row.project_id,
     environmentId: row.environment_id,
     serviceId: row.service_id,
+    expiresAt: row.expires_at,
   };
   if (request !== undefined) principal.request = request;
   return principal;

@@ -258,6 +258,9 @@ export function createWatchHub(deps: {
     }): Promise<WatchOutcome> {
       const { principal, serviceId, etag } = input;
       if (closed) return { kind: "closing" };
+      // A token that expires while it waits ends its wait with 401 then, as a revoked one does.
+      const untilExpiryMs = principal.expiresAt == null ? Number.POSITIVE_INFINITY : Date.parse(principal.expiresAt) - now().getTime();
+      if (!(untilExpiryMs > 0)) return { kind: "revoked" };
       const organization = principal.organizationId ?? "";
       const retry = { retryAfterS: 5 };
       if (admitted >= limits.maxWaiters) {
@@ -348,7 +351,11 @@ export function createWatchHub(deps: {
         };
         const onAbort = () => placeholder.settle({ kind: "aborted" });
         input.signal?.addEventListener("abort", onAbort, { once: true });
-        placeholder.timer = setTimeout(() => placeholder.settle({ kind: "timeout" }), Math.min(input.waitMs, MAX_TIMER_MS));
+        const expiresFirst = untilExpiryMs < input.waitMs;
+        placeholder.timer = setTimeout(
+          () => placeholder.settle({ kind: expiresFirst ? "revoked" : "timeout" }),
+          Math.min(expiresFirst ? untilExpiryMs : input.waitMs, MAX_TIMER_MS),
+        );
         parked.waiters.add(placeholder);
         stats.waiters += 1;
       });

@@ -231,6 +231,24 @@ describeEachDialect("watch: GET /v1/runtime/services/{id}?wait=", (dialect) => {
     expect(response.body).not.toContain(token.token);
   });
 
+  it("ends the wait with 401 when its token expires while it waits, not at the end of the wait", async () => {
+    const expiresAt = new Date(Date.now() + 2_500).toISOString();
+    const token = await ok("POST", "/v1/tokens", {
+      name: "rt-expiring",
+      role: "runtime",
+      organization_id: orgId,
+      service_id: jobA,
+      expires_at: expiresAt,
+    });
+    const { answer } = await park(jobA, { token: token.token, wait: "30" });
+    const response = await answer;
+    expect(response.statusCode).toBe(401);
+    // Answered at the token's expiry (2.5 s after its creation), far from the 30 s wait's end.
+    expect(response.ms).toBeLessThan(15_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(response.body).not.toContain(token.token);
+  });
+
   it("bounds the waiters of one token: past LATCH_WATCH_MAX_PER_TOKEN a wait is refused 429 at once", async () => {
     const parked = [];
     for (let i = 0; i < 3; i += 1) parked.push(await park(jobB, { wait: "3" }));
