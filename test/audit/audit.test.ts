@@ -172,6 +172,34 @@ describeEachDialect("audit log", (dialect) => {
     console.log(`aggregated: ${deliveries.length} runtime event(s) for 5 deliveries, ${failed.length} failed-auth event(s)`);
   });
 
+  it("writes a flush of more counted events than one transaction holds, each with its count, and the chain stays intact", async () => {
+    const principal = {
+      tokenId: runtimeId,
+      name: "fleet",
+      role: "runtime" as const,
+      organizationId: orgId,
+      projectId: null,
+      environmentId: null,
+      serviceId: null,
+      request: { id: "fleet", sourceAddress: "127.0.0.9", userAgent: null },
+    };
+    // 250 services polled twice each in one minute: 250 buckets, more than one flush transaction's 100.
+    const services = Array.from({ length: 250 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`);
+    for (const serviceId of [...services, ...services]) h.context.audit.countDelivery(principal, serviceId, "success");
+    await h.context.audit.flush();
+    const written = await h.context.db
+      .selectFrom("audit_events")
+      .select(["resource_id", "count"])
+      .where("action", "=", "runtime.deliver")
+      .where("source_address", "=", "127.0.0.9")
+      .execute();
+    const byService = new Map<string, number>();
+    for (const row of written) byService.set(String(row.resource_id), (byService.get(String(row.resource_id)) ?? 0) + Number(row.count));
+    expect(byService.size).toBe(250);
+    expect([...byService.values()].every((count) => count === 2)).toBe(true);
+    expect((await ok("GET", `/v1/audit/verify?organization_id=${orgId}`)).intact).toBe(true);
+  });
+
   it("finds the events that touched a value without storing it", async () => {
     const [first, second] = [value("lookup1"), value("lookup2")];
     const secret = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "LOOKED_UP", value: first });

@@ -22,6 +22,8 @@ interface Bucket extends CountInput {
 }
 
 export const FLUSH_INTERVAL_MS = 1_000;
+/** Counted events written per flush transaction. */
+const BUCKETS_PER_TRANSACTION = 100;
 
 export function createAuditBatcher(deps: { db: Db; writer: AuditWriter; now: () => Date; onError?: (error: unknown) => void }) {
   const { db, writer, now } = deps;
@@ -30,19 +32,37 @@ export function createAuditBatcher(deps: { db: Db; writer: AuditWriter; now: () 
   let flushing: Promise<void> = Promise.resolve();
 
   async function writeAll(batch: Map<string, Bucket>): Promise<void> {
-    for (const bucket of batch.values()) {
-      await db.transaction().execute((tx) =>
-        writer.record(tx, bucket.actor, {
-          organizationId: bucket.organizationId,
-          action: bucket.action,
-          resourceType: bucket.resourceType,
-          resourceId: bucket.resourceId,
-          result: bucket.result,
-          count: bucket.count,
-          details: { minute: bucket.minute },
-        }),
-      );
+    // A few short transactions rather than one per bucket: a fleet of tokens polling makes one
+    // bucket each per minute, and each transaction holds the one SQLite connection (M1, E1).
+    const buckets = [...batch.values()];
+    for (let start = 0; start < buckets.length; start += BUCKETS_PER_TRANSACTION) {
+      const chunk = buckets.slice(start, start + BUCKETS_PER_TRANSACTION);
+      await db.transaction().execute(async (tx) => {
+        for (const bucket of chunk) {
+          await writer.record(tx, bucket.actor, {
+            organizationId: bucket.organizationId,
+            action: bucket.action,
+            resourceType: bucket.resourceType,
+            resourceId: bucket.resourceId,
+            result: bucket.result,
+            count: bucket.count,
+            details: { minute: bucket.minute },
+          });
+        }
+      });
     }
+  }
+
+  // The minute a count falls in, formatted once per minute rather than once per request (R1).
+  let minuteStartMs = Number.NaN;
+  let minuteLabel = "";
+  function minuteOf(at: Date): string {
+    const ms = at.getTime();
+    if (!(ms >= minuteStartMs && ms < minuteStartMs + 60_000)) {
+      minuteStartMs = ms - (ms % 60_000);
+      minuteLabel = `${new Date(minuteStartMs).toISOString().slice(0, 16)}:00.000Z`;
+    }
+    return minuteLabel;
   }
 
   function flush(): Promise<void> {
@@ -58,9 +78,9 @@ export function createAuditBatcher(deps: { db: Db; writer: AuditWriter; now: () 
 
   return {
     count(input: CountInput): void {
-      const minute = `${now().toISOString().slice(0, 16)}:00.000Z`;
+      const minute = minuteOf(now());
       const source = input.actor.request?.sourceAddress ?? "";
-      const key = [input.organizationId, input.action, input.result, input.actor.tokenId, input.resourceId, minute, source].join("|");
+      const key = `${input.organizationId}|${input.action}|${input.result}|${input.actor.tokenId}|${input.resourceId}|${minute}|${source}`;
       const bucket = buckets.get(key);
       if (bucket === undefined) buckets.set(key, { ...input, minute, count: 1 });
       else bucket.count += 1;
