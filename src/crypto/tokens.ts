@@ -12,9 +12,14 @@ export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
 }
 
-/** Constant-time comparison of two hex SHA-256 digests. */
+/**
+ * Constant-time comparison of two hex SHA-256 digests. Both strings must be whole hex of the
+ * same length: Buffer.from stops at the first character that is not hex (or at an odd one), so
+ * a longer string would otherwise compare equal to its prefix.
+ */
 export function sameHash(a: string, b: string): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
   const left = Buffer.from(a, "hex");
   const right = Buffer.from(b, "hex");
-  return left.length === right.length && left.length > 0 && timingSafeEqual(left, right);
+  return left.length * 2 === a.length && right.length * 2 === b.length && timingSafeEqual(left, right);
 }
