@@ -60,9 +60,15 @@ export function ratioOf(suite: Suite, result: LoadResult): number {
   return result.rps / suite.baseline.rps;
 }
 
-export async function startLatch(suite: Suite, storage: FreshStorage, env: Record<string, string> = {}): Promise<Running> {
+export async function startLatch(
+  suite: Suite,
+  storage: FreshStorage,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<Running> {
   const port = await freePort();
   return startProcess({
+    nodeArgs,
     script: suite.builds.main,
     args: ["serve"],
     env: {
@@ -405,11 +411,14 @@ export async function e1(suite: Suite, db: Dialect): Promise<Row[]> {
     } finally {
       await idleServer.stop();
     }
-    const server = await startLatch(suite, storage, {
-      LATCH_WORKERS: "on",
-      LATCH_OUTBOUND_ALLOW_HTTP: "on",
-      LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
-    });
+    // BENCH_E1_PROFILE=<dir>: a CPU profile of the server under the storm, written when it stops.
+    const profileDir = process.env.BENCH_E1_PROFILE;
+    const server = await startLatch(
+      suite,
+      storage,
+      { LATCH_WORKERS: "on", LATCH_OUTBOUND_ALLOW_HTTP: "on", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" },
+      profileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+    );
     const started = performance.now();
     const startedIso = new Date().toISOString();
     let busy: LoadResult;

@@ -165,6 +165,44 @@ describe("outbound client against real loopback listeners", () => {
     expect(allowed.requests.at(-1)?.headers.host).toBe(`token.example.test:${allowed.port}`);
   });
 
+  it("keeps a connection for the next request to the same checked address, and follows (and checks) a DNS change", async () => {
+    const other = await startTokenServer({ host: "127.0.0.3" });
+    try {
+      let answer = "127.0.0.1";
+      const resolver: Resolver = async () => [{ address: answer, family: 4 }];
+      const dialled: string[] = [];
+      const real = buildConnector({ timeout: 500 });
+      const recording: Connector = (options, callback) => {
+        dialled.push(options.hostname);
+        real(options, callback);
+      };
+      const pooled = client({ resolve: resolver, connector: recording, allowCidrs: ["127.0.0.1/32", "127.0.0.3/32"] });
+      const url = `http://token.example.test:${allowed.port}/token`;
+      const before = allowed.requests.length;
+      for (let i = 0; i < 6; i += 1) expect((await pooled.postForm(url, { n: String(i) })).status).toBe(200);
+      expect(allowed.requests.length - before).toBe(6);
+      // Six requests, at most two handshakes (undici may open a second connection while the
+      // first answer's end is being processed); without the pool it was one per request.
+      expect(dialled.length).toBeLessThanOrEqual(2);
+      expect(new Set(dialled)).toEqual(new Set(["127.0.0.1"]));
+      const kept = dialled.length;
+
+      // The name now resolves elsewhere: the kept connection to the old address is not used.
+      answer = "127.0.0.3";
+      expect((await pooled.postForm(`http://token.example.test:${other.port}/token`, {})).status).toBe(200);
+      expect(other.requests).toHaveLength(1);
+      expect(dialled.slice(kept)).toEqual(["127.0.0.3"]);
+
+      // And to a refused address: refused before any connection, kept ones included.
+      answer = "10.0.0.1";
+      await expect(pooled.postForm(url, {})).rejects.toMatchObject({ failure: "address" });
+      expect(allowed.requests.length - before).toBe(6);
+      expect(dialled.slice(kept)).toEqual(["127.0.0.3"]);
+    } finally {
+      await other.close();
+    }
+  });
+
   it.each([
     { behaviour: { kind: "hang" } as const, failure: "timeout", says: /did not answer within 0\.5 s/ },
     { behaviour: { kind: "huge" } as const, failure: "too-large", says: /more than 1048576 bytes/ },

@@ -152,10 +152,52 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** Pinned agents kept for reuse at most; the least recently used one is closed past it. */
+export const MAX_POOLED_AGENTS = 64;
+/** An idle kept-alive connection is closed after this long (or sooner when the server says so: undici reads its Keep-Alive hint). */
+const KEEP_ALIVE_MS = 2_000;
+
 export function createOutboundClient(options: OutboundOptions) {
   const timeoutMs = options.timeoutMs ?? OUTBOUND_TIMEOUT_MS;
   const maxBytes = options.maxBytes ?? OUTBOUND_MAX_BYTES;
   const baseConnector: Connector = options.connector ?? buildConnector({ timeout: timeoutMs });
+
+  // Connections are kept alive and reused, per origin and per checked address: an agent's
+  // connector can only reach the address it was made for, and a request uses the agent of the
+  // address its own check resolved just before, so reuse never skips a check or follows a DNS
+  // change. One TCP (and TLS) handshake per endpoint instead of one per request: a refresh storm
+  // of one token endpoint costs a connect and a close per token otherwise (bench E1).
+  const agents = new Map<string, Agent>();
+
+  function agentFor(target: CheckedTarget): Agent {
+    const hostIsName = parseAddress(target.url.hostname) === null;
+    const key = `${target.url.origin}|${target.address}`;
+    const kept = agents.get(key);
+    if (kept !== undefined) {
+      // Most recently used last (Map keeps insertion order).
+      agents.delete(key);
+      agents.set(key, kept);
+      return kept;
+    }
+    const pinned: Connector = (connectOptions, callback) => {
+      baseConnector({ ...connectOptions, hostname: target.address, ...(hostIsName ? { servername: target.url.hostname } : {}) }, callback);
+    };
+    const agent = new Agent({
+      connect: pinned,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: KEEP_ALIVE_MS,
+      keepAliveMaxTimeout: KEEP_ALIVE_MS,
+    });
+    agents.set(key, agent);
+    if (agents.size > MAX_POOLED_AGENTS) {
+      const [oldestKey, oldest] = agents.entries().next().value as [string, Agent];
+      agents.delete(oldestKey);
+      // In-flight requests on it finish; only its idle connections go now.
+      oldest.close().catch(() => {});
+    }
+    return agent;
+  }
 
   async function send(input: OutboundRequest): Promise<OutboundResponse> {
     const controller = new AbortController();
@@ -163,21 +205,11 @@ export function createOutboundClient(options: OutboundOptions) {
     const timer = setTimeout(() => {
       controller.abort(new OutboundError("timeout", `${where} did not answer within ${timeoutMs / 1000} s`));
     }, timeoutMs);
-    let agent: Agent | null = null;
     try {
       const target = await raceAbort(checkTarget(input.url, options), controller.signal);
       where = describeUrl(target.url);
-      const hostIsName = parseAddress(target.url.hostname) === null;
-      // One agent per request: its connector can only reach the address that was checked.
-      const pinned: Connector = (connectOptions, callback) => {
-        baseConnector(
-          { ...connectOptions, hostname: target.address, ...(hostIsName ? { servername: target.url.hostname } : {}) },
-          callback,
-        );
-      };
-      agent = new Agent({ connect: pinned, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connections: 1 });
       const response = await request(target.url, {
-        dispatcher: agent,
+        dispatcher: agentFor(target),
         method: input.method,
         headers: { "user-agent": "latch", accept: "application/json", ...(input.headers ?? {}) },
         ...(input.body === undefined ? {} : { body: input.body }),
@@ -213,7 +245,6 @@ export function createOutboundClient(options: OutboundOptions) {
       throw new OutboundError("connect", `could not reach ${where}${why}; check the URL and that the server accepts connections`);
     } finally {
       clearTimeout(timer);
-      if (agent !== null) agent.destroy().catch(() => {});
     }
   }
 
