@@ -46,7 +46,7 @@ export interface ContextOptions {
   rootKeys: RootKeys;
   now?: () => Date;
   /** Where background work logs: audit batcher and file failures, and the exchange engine by default. */
-  logger?: Pick<Logger, "info" | "warn" | "error">;
+  logger?: Pick<Logger, "debug" | "info" | "warn" | "error">;
   /** Exchange engine overrides (tests: a short outbound timeout, an injected resolver). */
   exchange?: Pick<ExchangeServiceDeps, "outbound" | "engine">;
   /** Identity key fetch overrides (tests: an injected resolver, a short deadline). */
