@@ -144,6 +144,7 @@ try {
       `\ninclusive time by function (top 60):\n${top(inclusive, 60)}\n`,
   );
 } finally {
-  rmSync(profDir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_PROFILE === undefined) rmSync(profDir, { recursive: true, force: true });
+  else process.stdout.write(`profile kept in ${profDir}\n`);
   await storage.drop();
 }
