@@ -68,8 +68,8 @@ const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 /**
  * A request's logger that becomes pino's child only when the request logs at an enabled level.
  * Fastify makes a child per request, and pino runs the wildcard redaction paths above over the
- * child's bindings (the request id) when it makes one: more than most requests' own work at the
- * default bench level, `warn`, where nothing of a successful request is logged (bench/README.md).
+ * child's bindings (the request id) when it makes one: more than a cached poll's own work when
+ * nothing of it is logged, as at the defaults (bench/README.md, R1 and "Performance mechanisms").
  * Lines, bindings and redaction are those of the child it stands for.
  */
 class LazyRequestLogger {

@@ -1,17 +1,23 @@
-// Hot reads built and compiled by Kysely once, at start. Building and compiling a query costs as
-// much as the indexed read it runs (bench/README.md, R1), so the few statements every request
-// makes (the token by its hash, the service or project it names, a project's bundle generation,
-// the runtime hit) are compiled once with stand-in parameters that each call replaces by its
-// values. On PostgreSQL they are also named prepared statements (`preparedStatement`): explicit
-// column lists only.
+// Latch's one coalesced prepared read: hot reads compiled once, prepared per connection, and
+// shared by the requests of one event-loop turn (bench/README.md, "Performance mechanisms").
 //
-// Outside a transaction, identical reads (same statement, same values) asked in the same turn of
-// the event loop are run once, after the turn's requests are parsed, and every caller gets the
-// rows: under load, many requests carry the same token or name the same service. Each caller
-// still reads the database as of a moment after it asked, as a read of its own would. The rows
-// are shared between those callers: read them, never change them.
+// Compiled once (R1): building and compiling a query with Kysely costs as much as the indexed
+// read it runs, so the few statements every request makes (the token by its hash, the service or
+// project it names, a project's generation, the runtime hit) are compiled once with stand-in
+// parameters that each call replaces by its values. On PostgreSQL they are also named prepared
+// statements (`preparedStatement`, prepared-statements.ts): explicit column lists only.
+//
+// Coalesced per turn (R1, P1): outside a transaction, the reads asked in one turn of the event
+// loop are gathered and run once the turn's requests are parsed; identical asks (same statement,
+// same values) share one read and every asker gets its rows: under load, many requests carry the
+// same token or name the same service. A read gathers its distinct asks either one statement each
+// (`compiledRead`) or all in one statement over arrays (`coalescedRead` with its own runner: the
+// runtime hit on PostgreSQL, one round trip for a turn's polls). Each asker still reads the
+// database as of a moment after it asked, as a read of its own would — a token revoked through
+// another replica before the ask is seen. In a transaction a read runs there, alone, so it sees
+// the transaction's own writes. Shared rows are read-only for their askers.
 import type { CompiledQuery } from "kysely";
-import { preparedStatement } from "./connect.js";
+import { preparedStatement } from "./prepared-statements.js";
 import type { Executor } from "./types.js";
 
 /** A stand-in parameter: a value no caller can send (it starts with a NUL). */
@@ -19,16 +25,87 @@ export function standIn(name: string): string {
   return `\u0000${name}`;
 }
 
-export type CompiledRead<Row, Names extends string> = (ex: Executor, values: Record<Names, unknown>) => Promise<readonly Row[]>;
-
-interface Waiting<Row> {
-  resolve(rows: readonly Row[]): void;
+interface Waiting<Result> {
+  resolve(result: Result): void;
   reject(error: unknown): void;
 }
 
+interface Gathered<Ask, Result> {
+  ask: Ask;
+  waiting: Waiting<Result>[];
+}
+
+export interface CoalescedReadOptions<Ask, Result> {
+  /** Asks with the same key are one read, answered once to all who asked. */
+  key(ask: Ask): string;
+  /**
+   * Runs distinct asks on `ex`: one promise per ask, in their order. A rejected promise fails only
+   * the askers of that ask.
+   */
+  run(ex: Executor, asks: Ask[]): Array<Promise<Result>>;
+  /** At most this many distinct asks in one run; more start another run in the same turn. */
+  maxBatch?: number;
+}
+
+/** The per-turn coalescing of reads outside a transaction (see the top of this file). */
+export function coalescedRead<Ask, Result>(options: CoalescedReadOptions<Ask, Result>): (ex: Executor, ask: Ask) => Promise<Result> {
+  const maxBatch = options.maxBatch ?? Number.POSITIVE_INFINITY;
+  // Per database handle: the asks of this turn, by key.
+  const pending = new WeakMap<Executor, Map<string, Gathered<Ask, Result>>>();
+
+  function flush(ex: Executor): void {
+    const asked = pending.get(ex);
+    if (asked === undefined) return;
+    pending.delete(ex);
+    const gathered = [...asked.values()];
+    const results = options.run(
+      ex,
+      gathered.map((one) => one.ask),
+    );
+    gathered.forEach(({ waiting }, index) => {
+      const result = results[index] ?? Promise.reject(new Error("coalescedRead: a run answered fewer asks than it was given"));
+      result.then(
+        (value) => {
+          for (const waiter of waiting) waiter.resolve(value);
+        },
+        (error: unknown) => {
+          for (const waiter of waiting) waiter.reject(error);
+        },
+      );
+    });
+  }
+
+  return (ex, ask) => {
+    if (ex.isTransaction) {
+      const [alone] = options.run(ex, [ask]);
+      return alone ?? Promise.reject(new Error("coalescedRead: a run answered no ask"));
+    }
+    return new Promise<Result>((resolve, reject) => {
+      let asked = pending.get(ex);
+      if (asked === undefined) {
+        asked = new Map();
+        pending.set(ex, asked);
+        // After the I/O callbacks of this turn: every request parsed in it has asked.
+        setImmediate(() => flush(ex));
+      }
+      const key = options.key(ask);
+      const same = asked.get(key);
+      if (same !== undefined) same.waiting.push({ resolve, reject });
+      else {
+        asked.set(key, { ask, waiting: [{ resolve, reject }] });
+        // A full batch runs at once; the turn's scheduled flush takes what comes after it.
+        if (asked.size >= maxBatch) flush(ex);
+      }
+    });
+  };
+}
+
+export type CompiledRead<Row, Names extends string> = (ex: Executor, values: Record<Names, unknown>) => Promise<readonly Row[]>;
+
 /**
  * `query` compiled with `standIn(name)` values for each of `names`; the result runs it with the
- * given values. Parameters that are not stand-ins (constants of the query) are kept.
+ * given values, coalesced per turn, one statement per distinct set of values. Parameters that are
+ * not stand-ins (constants of the query) are kept.
  */
 export function compiledRead<Row, Names extends string>(
   statementName: string,
@@ -42,42 +119,9 @@ export function compiledRead<Row, Names extends string>(
       const slot = slots[index];
       return slot === null || slot === undefined ? value : values[slot];
     });
-  const run = async (ex: Executor, parameters: unknown[]): Promise<readonly Row[]> =>
-    (await ex.executeQuery<Row>({ ...query, sql, parameters })).rows;
-
-  // Per database handle: the reads asked this turn, by their parameters.
-  const pending = new WeakMap<Executor, Map<string, { parameters: unknown[]; waiting: Waiting<Row>[] }>>();
-
-  function flush(ex: Executor): void {
-    const asked = pending.get(ex);
-    pending.delete(ex);
-    for (const { parameters, waiting } of asked?.values() ?? []) {
-      run(ex, parameters).then(
-        (rows) => {
-          for (const waiter of waiting) waiter.resolve(rows);
-        },
-        (error: unknown) => {
-          for (const waiter of waiting) waiter.reject(error);
-        },
-      );
-    }
-  }
-
-  return (ex, values) => {
-    const parameters = parametersOf(values);
-    // In a transaction a read must see the transaction's own writes: it runs there, alone.
-    if (ex.isTransaction) return run(ex, parameters);
-    return new Promise<readonly Row[]>((resolve, reject) => {
-      let asked = pending.get(ex);
-      if (asked === undefined) {
-        asked = new Map();
-        pending.set(ex, asked);
-        setImmediate(() => flush(ex));
-      }
-      const key = JSON.stringify(parameters);
-      const same = asked.get(key);
-      if (same !== undefined) same.waiting.push({ resolve, reject });
-      else asked.set(key, { parameters, waiting: [{ resolve, reject }] });
-    });
-  };
+  const read = coalescedRead<unknown[], readonly Row[]>({
+    key: (parameters) => JSON.stringify(parameters),
+    run: (ex, asks) => asks.map(async (parameters) => (await ex.executeQuery<Row>({ ...query, sql, parameters })).rows),
+  });
+  return (ex, values) => read(ex, parametersOf(values));
 }

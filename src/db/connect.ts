@@ -2,19 +2,10 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  PostgresDialect,
-  type PostgresPool,
-  type PostgresPoolClient,
-  type SqliteDatabase,
-  SqliteDialect,
-} from "kysely";
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type pg from "pg";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
+import { withNamedStatements, withStatementCache } from "./prepared-statements.js";
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -72,76 +63,6 @@ export function openSqlite(file: string): SQLite.Database {
   handle.pragma("wal_autocheckpoint = 10000");
   handle.pragma("journal_size_limit = 67108864");
   return handle;
-}
-
-/** Statements longer than this (bulk inserts) are prepared each time rather than kept. */
-const CACHEABLE_SQL_LENGTH = 4096;
-const CACHED_STATEMENTS = 500;
-
-/**
- * Kysely's SQLite driver prepares every statement on every call, and preparing costs more than
- * the primary-key read it then runs (bench/README.md, R1). Statements are kept by SQL text and
- * reused; one still iterating (a stream) is never handed out twice. Bounded, short SQL only.
- */
-export function withStatementCache(handle: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => handle.close(),
-    prepare(sql: string) {
-      const cached = cache.get(sql);
-      if (cached !== undefined && !cached.busy) return cached;
-      const statement = handle.prepare(sql);
-      if (cached === undefined && sql.length <= CACHEABLE_SQL_LENGTH) {
-        if (cache.size >= CACHED_STATEMENTS) {
-          const oldest = cache.keys().next().value;
-          if (oldest !== undefined) cache.delete(oldest);
-        }
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
-
-/** SQL that starts with this comment names a statement PostgreSQL keeps prepared per connection. */
-const NAMED = /^\/\* prepared:([a-z0-9_-]{1,40}) \*\//;
-
-/** Opts one hot statement into PostgreSQL's prepared statements: `sql` is returned marked. */
-export function preparedStatement(name: string, sql: string): string {
-  return `/* prepared:${name} */ ${sql}`;
-}
-
-/**
- * Kysely's PostgreSQL driver sends every query unnamed, so the server parses and plans it each
- * time; for the runtime hit path that doubles the database's work (bench/README.md, P1). A
- * statement marked by `preparedStatement` is sent named instead: parsed once per pooled
- * connection, then only bound and executed. Opt-in and for explicit column lists only: a
- * prepared `select *` would fail ("cached plan must not change result type") after another
- * process's migration adds a column. On SQLite the marker is a plain comment.
- */
-function withNamedStatements(pool: pg.Pool): PostgresPool {
-  const wrapped = new WeakMap<pg.PoolClient, PostgresPoolClient>();
-  return {
-    end: () => pool.end(),
-    async connect() {
-      const client = await pool.connect();
-      let wrapper = wrapped.get(client);
-      if (wrapper === undefined) {
-        wrapper = {
-          // Both overloads (SQL text and parameters, or a cursor) pass through unchanged.
-          query: ((first: string | pg.Submittable, parameters?: unknown[]) => {
-            if (typeof first !== "string") return client.query(first);
-            const name = NAMED.exec(first)?.[1];
-            if (name !== undefined) return client.query({ name, text: first, values: parameters ?? [] });
-            return client.query(first, parameters);
-          }) as unknown as PostgresPoolClient["query"],
-          release: () => client.release(),
-        };
-        wrapped.set(client, wrapper);
-      }
-      return wrapper;
-    },
-  };
 }
 
 /**

@@ -1,20 +1,24 @@
-// compiledRead (src/db/compiled.ts): hot reads compiled once; outside a transaction, identical
-// reads asked in the same event-loop turn run once and share their rows. What callers rely on:
-// every caller gets the rows a read of its own would have given, never older than its ask; a
-// read inside a transaction sees that transaction's writes; a failure reaches every caller.
+// compiledRead and coalescedRead (src/db/compiled.ts, the one coalesced prepared read): hot reads
+// compiled once; outside a transaction, the reads asked in the same event-loop turn are gathered,
+// identical ones run once and share their rows. What callers rely on: every caller gets the rows a
+// read of its own would have given, never older than its ask; a read inside a transaction runs
+// there, alone, and sees that transaction's writes; a failure reaches every caller of that read
+// and no other. Both engines.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KyselyPlugin } from "kysely";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { compiledRead, standIn } from "../../src/db/compiled.js";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { coalescedRead, compiledRead, standIn } from "../../src/db/compiled.js";
 import { connect, type Storage } from "../../src/db/connect.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
-import type { Db } from "../../src/db/types.js";
+import type { Db, Executor } from "../../src/db/types.js";
+import { createPostgresDatabase, describeEachDialect } from "../helpers/harness.js";
 
-describe("compiledRead", () => {
+describeEachDialect("compiledRead", (dialect) => {
   let dir: string;
   let storage: Storage;
+  let drop: (() => Promise<void>) | null = null;
   let db: Db;
   let executions = 0;
   // Counts the statements the database really ran (Kysely calls transformResult once for each).
@@ -28,13 +32,20 @@ describe("compiledRead", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "latch-compiled-"));
-    storage = connect({ databaseUrl: null, dataDir: dir });
+    let databaseUrl: string | null = null;
+    if (dialect === "postgres") {
+      const created = await createPostgresDatabase();
+      databaseUrl = created.url;
+      drop = created.drop;
+    }
+    storage = connect({ databaseUrl, dataDir: dir, poolSize: 2 });
     await migrateToLatest(storage);
     db = storage.db.withPlugin(counter);
     await db.insertInto("bundle_generations").values({ project_id: "p1", generation: 1 }).execute();
   });
   afterAll(async () => {
     await storage.db.destroy();
+    await drop?.();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,5 +100,58 @@ describe("compiledRead", () => {
     } finally {
       await db.schema.alterTable("bundle_generations_away").renameTo("bundle_generations").execute();
     }
+  });
+
+  // A read with its own runner, as the runtime hit on PostgreSQL: every run is recorded, and an
+  // ask of "bad" fails.
+  function recordingRead(maxBatch?: number) {
+    const runs: Array<{ transaction: boolean; asks: string[] }> = [];
+    const read = coalescedRead<string, string>({
+      key: (ask) => ask,
+      ...(maxBatch === undefined ? {} : { maxBatch }),
+      run(ex: Executor, asks) {
+        runs.push({ transaction: ex.isTransaction, asks: [...asks] });
+        return asks.map((ask) => (ask === "bad" ? Promise.reject(new Error(`no ${ask}`)) : Promise.resolve(`rows of ${ask}`)));
+      },
+    });
+    return { read, runs };
+  }
+
+  it("gives a turn's distinct asks to one run, each asker its own answer", async () => {
+    const { read, runs } = recordingRead();
+    const asks = Array.from({ length: 30 }, (_, index) => `k${index % 5}`);
+    const answers = await Promise.all(asks.map((ask) => read(db, ask)));
+    expect(answers).toEqual(asks.map((ask) => `rows of ${ask}`));
+    expect(runs).toEqual([{ transaction: false, asks: ["k0", "k1", "k2", "k3", "k4"] }]);
+  });
+
+  it("starts another run once a batch is full, and answers every ask", async () => {
+    const { read, runs } = recordingRead(3);
+    const asks = ["a", "b", "a", "c", "d", "e", "f", "g", "d"];
+    const answers = await Promise.all(asks.map((ask) => read(db, ask)));
+    expect(answers).toEqual(asks.map((ask) => `rows of ${ask}`));
+    // The second "d" came after its batch had started: it is read again, as of after its ask.
+    expect(runs.map((run) => run.asks)).toEqual([
+      ["a", "b", "c"],
+      ["d", "e", "f"],
+      ["g", "d"],
+    ]);
+  });
+
+  it("fails only the askers of a failed read", async () => {
+    const { read } = recordingRead();
+    const results = await Promise.allSettled(["good", "bad", "good", "bad"].map((ask) => read(db, ask)));
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
+  });
+
+  it("runs each ask of a transaction alone, in that transaction", async () => {
+    const { read, runs } = recordingRead();
+    await db.transaction().execute(async (tx) => {
+      expect(await Promise.all([read(tx, "x"), read(tx, "x")])).toEqual(["rows of x", "rows of x"]);
+    });
+    expect(runs).toEqual([
+      { transaction: true, asks: ["x"] },
+      { transaction: true, asks: ["x"] },
+    ]);
   });
 });

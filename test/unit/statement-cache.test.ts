@@ -2,7 +2,7 @@
 // while it is still iterating, and long SQL (bulk inserts) is not kept.
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { withStatementCache } from "../../src/db/connect.js";
+import { withStatementCache } from "../../src/db/prepared-statements.js";
 
 describe("withStatementCache", () => {
   const handles: SQLite.Database[] = [];

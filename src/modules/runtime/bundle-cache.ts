@@ -4,10 +4,12 @@
 // their next request. A stale bundle is rebuilt once per generation however many requests ask
 // for it at once (single flight), from layer snapshots that only the changed layer re-reads, and
 // the environment's other cached bundles are rebuilt from the layers it opened
-// (bench/README.md, M1 and S2). It decides nothing about who may read: runtime-service.ts does.
+// (bench/README.md, M1 and S2). Kept in the one generation cache (kernel/generation-cache.ts),
+// at most 10,000 services (R1, S1). It decides nothing about who may read: runtime-service.ts does.
 import { createHash } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
+import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { toReactorId } from "../../kernel/ids.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { isDeliverable } from "../credentials/deliverable.js";
@@ -91,19 +93,30 @@ export function createBundleCache(deps: {
   now: () => Date;
 }) {
   const { db, now } = deps;
-  const cache = new Map<string, CacheEntry>();
+  // The cached services of each environment (the siblings a layer change reaches).
+  const byEnvironment = new Map<string, Set<string>>();
+  const cache = createGenerationCache<CacheEntry>({
+    maxEntries: MAX_CACHED_SERVICES,
+    onKeep(serviceId, entry) {
+      let siblings = byEnvironment.get(entry.environmentId);
+      if (siblings === undefined) {
+        siblings = new Set();
+        byEnvironment.set(entry.environmentId, siblings);
+      }
+      siblings.add(serviceId);
+    },
+    onForget(serviceId, entry) {
+      const siblings = byEnvironment.get(entry.environmentId);
+      siblings?.delete(serviceId);
+      if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
+    },
+  });
   const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
   const readService = createServiceRead(db);
-  // Bundles being built, by service: one build per service and generation.
-  const flights = new Map<string, { generation: string; promise: Promise<CacheEntry> }>();
-  // The cached services of each environment (the siblings a layer change reaches).
-  const byEnvironment = new Map<string, Set<string>>();
 
-  /** A cached bundle still answers: made at the current generation, no artifact in it expired at `at` (ms). */
-  function isCurrent(cached: CacheEntry | undefined, generation: string, at: number): cached is CacheEntry {
-    return cached !== undefined && cached.generation === generation && cached.validUntil > at;
-  }
+  /** A cached bundle still answers at `at` (ms): no artifact in it has expired. */
+  const unexpiredAt = (at: number) => (entry: CacheEntry) => entry.validUntil > at;
 
   /**
    * The bundle from the service's layers at their generations (read before). Credentials of the
@@ -166,56 +179,6 @@ export function createBundleCache(deps: {
     return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
   }
 
-  function remember(serviceId: string, entry: CacheEntry): void {
-    forget(serviceId);
-    if (cache.size >= MAX_CACHED_SERVICES) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) forget(oldest);
-    }
-    cache.set(serviceId, entry);
-    let siblings = byEnvironment.get(entry.environmentId);
-    if (siblings === undefined) {
-      siblings = new Set();
-      byEnvironment.set(entry.environmentId, siblings);
-    }
-    siblings.add(serviceId);
-  }
-
-  function forget(serviceId: string): void {
-    const entry = cache.get(serviceId);
-    if (entry === undefined) return;
-    cache.delete(serviceId);
-    const siblings = byEnvironment.get(entry.environmentId);
-    siblings?.delete(serviceId);
-    if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
-  }
-
-  /** The build of this service at this generation: the one under way, or a new one. */
-  function buildOnce(service: BundleService, generations: string[]): Promise<CacheEntry> {
-    const generation = composeGeneration(...generations);
-    const flight = flights.get(service.id);
-    if (flight !== undefined && flight.generation === generation) return flight.promise;
-    return startFlight(service.id, generation, build(service, generations));
-  }
-
-  /** Registers a build: requests for this service and generation wait for it; its result is cached. */
-  function startFlight(serviceId: string, generation: string, promise: Promise<CacheEntry>): Promise<CacheEntry> {
-    const started = { generation, promise };
-    flights.set(serviceId, started);
-    promise.then(
-      (entry) => {
-        // A build of a newer generation started meanwhile: it files its own bundle.
-        if (flights.get(serviceId) !== started) return;
-        flights.delete(serviceId);
-        remember(serviceId, entry);
-      },
-      () => {
-        if (flights.get(serviceId) === started) flights.delete(serviceId);
-      },
-    );
-    return promise;
-  }
-
   /**
    * After a project or environment layer changed, the other services of the environment whose
    * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
@@ -225,7 +188,7 @@ export function createBundleCache(deps: {
    * pass, as they would in the polls' own builds.
    */
   function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
-    const previous = cache.get(service.id)?.generation;
+    const previous = cache.generationOf(service.id);
     const upper = composeGeneration(generations[0], generations[1]);
     // Only the service's own layer moved (or it was never cached): its siblings are unchanged.
     if (previous === undefined || previous.startsWith(`${upper}.`)) return;
@@ -240,9 +203,9 @@ export function createBundleCache(deps: {
         if (sibling.projectId !== service.projectId || sibling.environmentId !== service.environmentId) continue;
         const siblingGenerations = [generations[0] ?? "0", generations[1] ?? "0", sibling.generation];
         const generation = composeGeneration(...siblingGenerations);
-        if (cache.get(sibling.id)?.generation === generation || flights.get(sibling.id)?.generation === generation) continue;
+        if (cache.has(sibling.id, generation)) continue;
         const settle = deferred<CacheEntry>();
-        startFlight(sibling.id, generation, settle.promise);
+        cache.start(sibling.id, generation, settle.promise);
         plan.push({ sibling, generations: siblingGenerations, settle });
       }
       for (const { sibling, generations: siblingGenerations, settle } of plan) {
@@ -262,13 +225,12 @@ export function createBundleCache(deps: {
     readService,
     /** The cached bundle of a service if it is current: made at `generation`, nothing in it expired at `at` (ms). */
     cached(serviceId: string, generation: string, at: number): CacheEntry | null {
-      const entry = cache.get(serviceId);
-      return isCurrent(entry, generation, at) ? entry : null;
+      const entry = cache.get(serviceId, generation);
+      return entry !== undefined && entry.validUntil > at ? entry : null;
     },
     /** The bundle of a service at these generations: the cached one, or the single-flight build. */
-    async entry(service: BundleService, generations: string[]): Promise<CacheEntry> {
-      const entry = cache.get(service.id);
-      return isCurrent(entry, composeGeneration(...generations), now().getTime()) ? entry : buildOnce(service, generations);
+    entry(service: BundleService, generations: string[]): Promise<CacheEntry> {
+      return cache.obtain(service.id, composeGeneration(...generations), () => build(service, generations), unexpiredAt(now().getTime()));
     },
   };
 }

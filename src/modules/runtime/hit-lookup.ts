@@ -1,16 +1,16 @@
 // The runtime hit path's one read: the token by its hash, the service, and the generations of
-// its three layers (runtime-layers.ts; bench/README.md, R1 and P1).
+// its three layers (runtime-layers.ts; bench/README.md, R1 and P1). Coalesced per event-loop turn
+// by src/db/compiled.ts like every hot read; the engines differ only in how a turn's distinct
+// (token, service) pairs are read.
 //
-// SQLite: one statement per request, compiled once; it runs in-process in microseconds.
+// SQLite: one statement per distinct pair, compiled once; it runs in-process in microseconds.
 // PostgreSQL: every read is a round trip to the server, and under load many polls arrive in the
-// same turn of the event loop. Those are read together, in one statement over arrays (`unnest`),
-// sent once the turn's requests are parsed: one round trip instead of one each, and identical
-// (token, service) pairs — pods of one service polling with one token — read once. Each request
-// still gets the rows as of a moment after it arrived, so a revocation committed before it
-// arrived is seen, exactly as with a read of its own.
+// same turn: their distinct pairs are read in one statement over arrays (`unnest`), one round trip
+// instead of one each (P1).
 import { CompiledQuery } from "kysely";
-import { compiledRead, standIn } from "../../db/compiled.js";
-import { type DialectName, preparedStatement } from "../../db/connect.js";
+import { coalescedRead, compiledRead, standIn } from "../../db/compiled.js";
+import type { DialectName } from "../../db/connect.js";
+import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Db } from "../../db/types.js";
 import { TOKEN_AUTH_COLUMNS, type TokenAuthRow } from "../access/tokens-store.js";
 
@@ -72,53 +72,25 @@ export function createHitLookup(db: Db, dialect: DialectName): ReadHit {
   return async (tokenHash, serviceId) => (await read(db, { hash: tokenHash, service: serviceId }))[0];
 }
 
-interface Waiting {
-  resolve(row: HitRow | undefined): void;
-  reject(error: unknown): void;
+interface Pair {
+  tokenHash: string;
+  serviceId: string;
 }
 
 function batchedLookup(db: Db): ReadHit {
-  // Pairs waiting for the next statement, by "hash service"; each with everyone who asked.
-  let pending = new Map<string, { tokenHash: string; serviceId: string; waiting: Waiting[] }>();
-  let scheduled = false;
-
-  async function run(batch: typeof pending): Promise<void> {
-    const pairs = [...batch.values()];
-    try {
-      const { rows } = await db.executeQuery(
-        CompiledQuery.raw(BATCH_SQL, [pairs.map((pair) => pair.tokenHash), pairs.map((pair) => pair.serviceId)]),
-      );
-      const found = new Map<number, HitRow>();
-      for (const { n, ...row } of rows as Array<HitRow & { n: string | number }>) found.set(Number(n) - 1, row);
-      pairs.forEach((pair, index) => {
-        for (const waiting of pair.waiting) waiting.resolve(found.get(index));
-      });
-    } catch (error) {
-      for (const pair of pairs) for (const waiting of pair.waiting) waiting.reject(error);
-    }
-  }
-
-  function flush(): void {
-    const batch = pending;
-    pending = new Map();
-    // A full batch flushes early; the turn's scheduled flush then takes what came after it.
-    if (batch.size > 0) void run(batch);
-  }
-
-  return (tokenHash, serviceId) =>
-    new Promise<HitRow | undefined>((resolve, reject) => {
-      const key = `${tokenHash} ${serviceId}`;
-      const pair = pending.get(key);
-      if (pair !== undefined) pair.waiting.push({ resolve, reject });
-      else pending.set(key, { tokenHash, serviceId, waiting: [{ resolve, reject }] });
-      if (pending.size >= MAX_BATCH) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        // After the I/O callbacks of this turn: every request parsed in it is in the batch.
-        setImmediate(() => {
-          scheduled = false;
-          flush();
+  const read = coalescedRead<Pair, HitRow | undefined>({
+    key: (pair) => `${pair.tokenHash} ${pair.serviceId}`,
+    maxBatch: MAX_BATCH,
+    run(ex, pairs) {
+      const rows = ex
+        .executeQuery(CompiledQuery.raw(BATCH_SQL, [pairs.map((pair) => pair.tokenHash), pairs.map((pair) => pair.serviceId)]))
+        .then(({ rows }) => {
+          const found = new Map<number, HitRow>();
+          for (const { n, ...row } of rows as Array<HitRow & { n: string | number }>) found.set(Number(n) - 1, row);
+          return found;
         });
-      }
-    });
+      return pairs.map((_, index) => rows.then((found) => found.get(index)));
+    },
+  });
+  return (tokenHash, serviceId) => read(db, { tokenHash, serviceId });
 }

@@ -14,12 +14,14 @@
 // stays in memory outside the serialized bundles (those were already cached); these snapshots
 // are no easier to read than the database rows beside the organization keys the keyring holds.
 //
-// Concurrent requests for a layer at one generation wait for one read (single flight).
+// Concurrent requests for a layer at one generation wait for one read (single flight). Kept in
+// the one generation cache (kernel/generation-cache.ts), 64 MiB (bench/README.md, M1 and S2).
 import { randomBytes } from "node:crypto";
 import { open, seal } from "../../crypto/envelope.js";
 import type { Keyring } from "../../crypto/keyring.js";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { Db } from "../../db/types.js";
+import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { cipherRef } from "../credentials/credential-types.js";
 import type { DeliverableCredential } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
@@ -236,10 +238,9 @@ export function createLayerCache(deps: {
   const maxBytes = deps.maxBytes ?? LAYER_CACHE_BYTES;
   // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
   const snapshotKey = randomBytes(32);
-  const entries = new Map<string, { generation: string; sealed: Buffer }>();
-  const flights = new Map<string, { generation: string; promise: Promise<Buffer> }>();
+  // Sealed snapshots in the one generation cache (kernel/generation-cache.ts), by layer.
+  const snapshots = createGenerationCache<Buffer>({ maxBytes, sizeOf: (sealed) => sealed.length });
   const stats: LayerStats = { layerBuilds: 0, layerHits: 0, decrypts: 0 };
-  let bytes = 0;
 
   const aad = (id: string, generation: string) => Buffer.from(`latch:runtime-layer:${id}:${generation}`, "utf8");
 
@@ -282,22 +283,6 @@ export function createLayerCache(deps: {
     return seal(snapshotKey, pack({ variables: rows, credentials }), aad(id, generation));
   }
 
-  function remember(id: string, generation: string, sealed: Buffer): void {
-    const old = entries.get(id);
-    if (old !== undefined) {
-      entries.delete(id);
-      bytes -= old.sealed.length;
-    }
-    if (sealed.length > maxBytes) return;
-    for (const [oldest, entry] of entries) {
-      if (bytes + sealed.length <= maxBytes) break;
-      entries.delete(oldest);
-      bytes -= entry.sealed.length;
-    }
-    entries.set(id, { generation, sealed });
-    bytes += sealed.length;
-  }
-
   return {
     stats,
 
@@ -307,31 +292,10 @@ export function createLayerCache(deps: {
      */
     async get(layer: RuntimeLayer, generation: string): Promise<LayerContent> {
       const id = `${layer.kind}:${layer.id}`;
-      const entry = entries.get(id);
-      if (entry !== undefined && entry.generation === generation) {
-        stats.layerHits += 1;
-        entries.delete(id);
-        entries.set(id, entry);
-        return unpack(open(snapshotKey, entry.sealed, aad(id, generation), "a runtime layer snapshot"));
-      }
-      let flight = flights.get(id);
-      if (flight === undefined || flight.generation !== generation) {
-        const started = { generation, promise: build(layer, id, generation) };
-        flight = started;
-        flights.set(id, started);
-        started.promise.then(
-          (sealed) => {
-            // A read of a newer generation started meanwhile: it files its own snapshot.
-            if (flights.get(id) !== started) return;
-            flights.delete(id);
-            remember(id, generation, sealed);
-          },
-          () => {
-            if (flights.get(id) === started) flights.delete(id);
-          },
-        );
-      }
-      return unpack(open(snapshotKey, await flight.promise, aad(id, generation), "a runtime layer snapshot"));
+      const kept = snapshots.get(id, generation);
+      if (kept !== undefined) stats.layerHits += 1;
+      const sealed = kept ?? (await snapshots.obtain(id, generation, () => build(layer, id, generation)));
+      return unpack(open(snapshotKey, sealed, aad(id, generation), "a runtime layer snapshot"));
     },
   };
 }
