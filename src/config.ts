@@ -8,6 +8,10 @@ export interface Config {
   dataDir: string;
   /** postgres://… switches storage to PostgreSQL; null means embedded SQLite in dataDir. */
   databaseUrl: string | null;
+  /** PostgreSQL connections of the main pool (LATCH_DATABASE_POOL). */
+  databasePoolSize: number;
+  /** PostgreSQL connections kept for the runtime polls' reads (LATCH_DATABASE_READ_POOL; 0: shared with the main pool). */
+  databaseReadPoolSize: number;
   rootKey: Buffer | null;
   rootKeyFile: string | null;
   oldRootKeys: Buffer[];
@@ -200,6 +204,9 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     port,
     dataDir: resolve(cwd, text(env, "LATCH_DATA_DIR") ?? ".latch"),
     databaseUrl,
+    // The same defaults as db/connect.ts gives a caller that names none.
+    databasePoolSize: int(env, "LATCH_DATABASE_POOL", 10, 1, 1_000),
+    databaseReadPoolSize: int(env, "LATCH_DATABASE_READ_POOL", 4, 0, 1_000),
     rootKey: rootKeyText === null ? null : key("LATCH_ROOT_KEY", rootKeyText),
     rootKeyFile: text(env, "LATCH_ROOT_KEY_FILE"),
     oldRootKeys: list(env, "LATCH_OLD_ROOT_KEYS").map((item) => key("LATCH_OLD_ROOT_KEYS", item)),

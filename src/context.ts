@@ -132,7 +132,16 @@ export function createContext(options: ContextOptions) {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.identity ?? {}),
   });
-  const runtime = createRuntimeService({ db, dialect: storage.dialect, keyring, variables, audit, identities, now });
+  const runtime = createRuntimeService({
+    db,
+    readDb: storage.readDb,
+    dialect: storage.dialect,
+    keyring,
+    variables,
+    audit,
+    identities,
+    now,
+  });
   const metrics = createMetrics({ db, now, runtimeStats: () => runtime.stats });
   // Watch (issue #19): the change feed (started by the first waiter) and the parked requests.
   const changes = createChangeFeed({

@@ -19,7 +19,12 @@ export interface Opened {
 
 /** Connects, migrates, verifies that the root key unwraps the stored data keys. */
 export async function openContext(config: Config, options: { generateKey?: boolean; logger?: Logger } = {}): Promise<Opened> {
-  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+    readPoolSize: config.databaseReadPoolSize,
+  });
   try {
     await migrateToLatest(storage);
     // Read before a key is generated: a database that already holds wrapped data keys never gets a new one.

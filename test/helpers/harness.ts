@@ -96,7 +96,7 @@ export async function createHarness(
     ...(databaseUrl === null ? {} : { DATABASE_URL: databaseUrl }),
     ...env,
   });
-  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 4 });
+  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 4, readPoolSize: 1 });
   await migrateToLatest(storage);
   const logs: string[] = [];
   const sink = new Writable({
@@ -143,7 +143,7 @@ export async function createHarness(
 
 /** A second server instance on the same database and root key, as another replica would be. */
 export async function createReplica(h: Harness): Promise<{ app: FastifyInstance; context: Context; close(): Promise<void> }> {
-  const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 2 });
+  const storage = connect({ databaseUrl: h.config.databaseUrl, dataDir: h.config.dataDir, poolSize: 2, readPoolSize: 1 });
   const context = createContext({ config: h.config, storage, rootKeys: loadRootKeys(h.config) });
   await context.keyring.verify();
   const app = await buildApp({ context });

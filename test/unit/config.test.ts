@@ -22,6 +22,8 @@ describe("parseConfig", () => {
       port: 8080,
       dataDir: resolve("/srv", ".latch"),
       databaseUrl: null,
+      databasePoolSize: 10,
+      databaseReadPoolSize: 4,
       rootKey: null,
       rootKeyFile: null,
       oldRootKeys: [],

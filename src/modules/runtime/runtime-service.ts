@@ -83,6 +83,8 @@ function refusalOf(
 
 export function createRuntimeService(deps: {
   db: Db;
+  /** Where the hit path's read runs: Storage.readDb (PostgreSQL: a pool of its own); default `db`. */
+  readDb?: Db;
   /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
@@ -97,7 +99,7 @@ export function createRuntimeService(deps: {
   const now = deps.now ?? (() => new Date());
   const bundles = createBundleCache({ db, keyring: deps.keyring, variables: deps.variables, now });
   const { stats, readService } = bundles;
-  const readHit = createHitLookup(db, deps.dialect);
+  const readHit = createHitLookup(deps.readDb ?? db, deps.dialect);
 
   /** The bundle for a caller, decided in full: refusals explained (404/403), built on a miss. */
   async function bundleFor(principal: Principal, serviceId: string): Promise<DeliveredBundle> {

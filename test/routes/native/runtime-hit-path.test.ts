@@ -197,6 +197,32 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     }
   });
 
+  it.skipIf(dialect !== "postgres")(
+    "on PostgreSQL, answers a poll while writers hold every connection of the main pool (the polls' own read pool)",
+    async () => {
+      const { token } = await runtimeToken({ service_id: jobB });
+      expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
+      // Every connection of the main pool (the harness gives it 4) held in a transaction for 3 s.
+      let held = true;
+      const holders = Array.from({ length: 4 }, () =>
+        h.context.storage.db.transaction().execute(async (tx) => {
+          await sql`select pg_sleep(3)`.execute(tx);
+        }),
+      );
+      const released = Promise.all(holders).then(() => {
+        held = false;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const poll = await bundle(jobB, token);
+      // Answered while the writers still held the main pool: it did not wait for a connection there.
+      const answeredWhileHeld = held;
+      await released;
+      expect(poll.statusCode).toBe(200);
+      expect(poll.json().variables.DB_URL).toBe(secret);
+      expect(answeredWhileHeld).toBe(true);
+    },
+  );
+
   it("never writes the value into a log line", () => {
     expect(h.logs.join("\n")).not.toContain(secret);
   });
