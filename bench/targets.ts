@@ -60,6 +60,17 @@ export function ratioOf(suite: Suite, result: LoadResult): number {
   return result.rps / suite.baseline.rps;
 }
 
+/** BENCH_SERVER_ENV="K=V,K2=V2": settings given to every Latch server of a run (trials of a setting, never a default). */
+function trialEnv(): Record<string, string> {
+  const given = process.env.BENCH_SERVER_ENV ?? "";
+  return Object.fromEntries(
+    given
+      .split(",")
+      .filter((pair) => pair.includes("="))
+      .map((pair) => [pair.slice(0, pair.indexOf("=")).trim(), pair.slice(pair.indexOf("=") + 1).trim()]),
+  );
+}
+
 export async function startLatch(
   suite: Suite,
   storage: FreshStorage,
@@ -79,6 +90,7 @@ export async function startLatch(
       ...(suite.options.logPolls ? { LATCH_LOG_POLLS: "on" } : {}),
       LATCH_WORKERS: "off",
       ...env,
+      ...trialEnv(),
     },
     port,
     readyPath: "/readyz",
