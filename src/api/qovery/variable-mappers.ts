@@ -78,28 +78,6 @@ export function toSecret(view: VariableView): Static<typeof Secret> {
   };
 }
 
-export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
-  const parent = view.parent === null ? null : parentWithValue(view.parent);
-  return {
-    id: view.id,
-    created_at: view.createdAt,
-    updated_at: view.updatedAt,
-    key: view.key,
-    value: shownValue(view),
-    mount_path: view.mountPath,
-    description: view.description,
-    enable_interpolation_in_file: view.enableInterpolationInFile,
-    overridden_variable: view.variableType === "OVERRIDE" ? parent : null,
-    aliased_variable: view.variableType === "ALIAS" ? parent : null,
-    scope: view.scope,
-    variable_type: view.variableType,
-    service_id: view.serviceId,
-    service_name: view.serviceName,
-    service_type: view.serviceType,
-    owned_by: view.ownedBy,
-  };
-}
-
 export function toVariableResponse(view: VariableView): Static<typeof VariableResponse> {
   const parent = view.parent === null ? null : parentWithValue(view.parent);
   return {
@@ -122,6 +100,14 @@ export function toVariableResponse(view: VariableView): Static<typeof VariableRe
     enable_interpolation_in_file: view.enableInterpolationInFile,
     secret_manager_access_id: null,
   };
+}
+
+/**
+ * The per-scope EnvironmentVariable model is the unified VariableResponse without `is_secret` and
+ * `secret_manager_access_id`: its response schema (an allowlist) leaves those two out.
+ */
+export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
+  return toVariableResponse(view);
 }
 
 export function toVariableImport(result: ImportResult): Static<typeof VariableImport> {
