@@ -6,7 +6,7 @@ import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
-import { VersionView } from "./history-schemas.js";
+import { CredentialVersionView, VersionView } from "./history-schemas.js";
 import { NativeError } from "./schemas.js";
 
 const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError, 409: NativeError };
@@ -51,19 +51,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
         description: "The versions of a credential (its uuid or Reactor SE… id), newest first: names and statuses, never a credential.",
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: {
-          200: Type.Object({
-            results: Type.Array(
-              Type.Object({
-                version: Type.Integer(),
-                created_at: Type.String(),
-                actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
-                action: Type.String(),
-                name: Type.String(),
-                status: Type.String(),
-                deleted: Type.Boolean(),
-              }),
-            ),
-          }),
+          200: Type.Object({ results: Type.Array(CredentialVersionView) }),
           ...errors,
         },
       },
