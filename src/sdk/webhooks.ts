@@ -2,6 +2,7 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Static } from "@sinclair/typebox";
 import type { WebhookCreate, WebhookDeliveryView, WebhookPatch as WebhookPatchSchema, WebhookView } from "../api/native/webhook-schemas.js";
+import type { WebhookPayload } from "../modules/webhooks/webhook-types.js";
 import type { Transport } from "./http.js";
 
 export const WEBHOOK_EVENT_TYPES = [
@@ -23,20 +24,8 @@ export type WebhookInput = Static<typeof WebhookCreate>;
 export type WebhookPatch = Static<typeof WebhookPatchSchema>;
 export type WebhookDelivery = Static<typeof WebhookDeliveryView>;
 
-/** The body Latch POSTs: names and ids, never a value. */
-export interface WebhookEvent {
-  id: string;
-  type: string;
-  created_at: string;
-  organization: { id: string; name: string | null };
-  project: { id: string; name: string | null } | null;
-  environment: { id: string; name: string | null } | null;
-  service: { id: string; name: string | null } | null;
-  variable?: { id: string; key: string; scope: string; is_secret: boolean; version: number };
-  credential?: { id: string; name: string; type_of: string; status: string; version: number | null; expires_at: string | null };
-  token?: { id: string; name: string; expires_at: string };
-  actor: { token_id: string | null; name: string };
-}
+/** The body Latch POSTs: names and ids, never a value (the server's declaration, read as a type only). */
+export type WebhookEvent = WebhookPayload;
 
 export class WebhookSignatureError extends Error {
   constructor(message: string) {

@@ -7,9 +7,7 @@ import { rowIdOfAny } from "../../kernel/ids.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
 import { AuditEvent } from "./history-schemas.js";
-import { NativeError } from "./schemas.js";
-
-const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
+import { nativeErrors } from "./schemas.js";
 
 const VerifyReport = Type.Object({
   intact: Type.Boolean(),
@@ -76,7 +74,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
           cursor: Type.Optional(Type.String()),
           limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
         }),
-        response: { 200: Type.Object({ results: Type.Array(AuditEvent), next_cursor: Nullable(Type.String()) }), ...errors },
+        response: { 200: Type.Object({ results: Type.Array(AuditEvent), next_cursor: Nullable(Type.String()) }), ...nativeErrors },
       },
     },
     async (request) => {
@@ -97,7 +95,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
         tags: ["audit"],
         description: "The events that concern a value, found by its HMAC under the organization's audit key.",
         body: Type.Object({ value: Type.String({ minLength: 1, maxLength: 1_000_000 }), organization_id: OrganizationFilter }),
-        response: { 200: Type.Object({ results: Type.Array(AuditEvent) }), ...errors },
+        response: { 200: Type.Object({ results: Type.Array(AuditEvent) }), ...nativeErrors },
       },
     },
     async (request) => ({
@@ -113,7 +111,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
         description:
           "A signed checkpoint of one audit chain (an admin's organization; the instance-admin's `organization_id`, or the instance chain): its event count and head hash now. `signature` is Ed25519 (base64) over the UTF-8 bytes of `payload`, verifiable with the key at GET /v1/audit/public-key alone.",
         querystring: Type.Object({ organization_id: OrganizationFilter }),
-        response: { 200: Checkpoint, ...errors },
+        response: { 200: Checkpoint, ...nativeErrors },
       },
     },
     async (request) => context.audit.checkpoint(principalOf(request), request.query.organization_id),
@@ -126,7 +124,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
         tags: ["audit"],
         description: "Walks the hash chains and reports the first break.",
         querystring: Type.Object({ organization_id: OrganizationFilter }),
-        response: { 200: VerifyReport, ...errors },
+        response: { 200: VerifyReport, ...nativeErrors },
       },
     },
     async (request) => context.audit.verify(principalOf(request), request.query.organization_id),

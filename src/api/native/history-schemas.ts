@@ -4,13 +4,16 @@
 import { type Static, Type } from "@sinclair/typebox";
 import { Nullable } from "../http/schema.js";
 
+/** Who made a change: the token (null once deleted, or for the system) and its name then. */
+const Actor = Type.Object({ token_id: Nullable(Type.String()), name: Type.String() });
+
 export const AuditEvent = Type.Object({
   id: Type.String(),
   chain_id: Type.String(),
   seq: Type.Integer(),
   organization_id: Nullable(Type.String()),
   created_at: Type.String(),
-  actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
+  actor: Actor,
   action: Type.String(),
   resource: Type.Object({ type: Type.String(), id: Nullable(Type.String()) }),
   request_id: Nullable(Type.String()),
@@ -24,13 +27,21 @@ export const AuditEvent = Type.Object({
 });
 export type AuditEvent = Static<typeof AuditEvent>;
 
+/** What every version says (a variable's or a credential's): its number, when, who and what. */
+const versionFields = { version: Type.Integer(), created_at: Type.String(), actor: Actor, action: Type.String() };
+
 export const VersionView = Type.Object({
-  version: Type.Integer(),
-  created_at: Type.String(),
-  actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
-  action: Type.String(),
+  ...versionFields,
   key: Type.String(),
   description: Nullable(Type.String()),
   deleted: Type.Boolean(),
 });
 export type VersionView = Static<typeof VersionView>;
+
+/** A credential's version: names and statuses, never a credential. */
+export const CredentialVersionView = Type.Object({
+  ...versionFields,
+  name: Type.String(),
+  status: Type.String(),
+  deleted: Type.Boolean(),
+});

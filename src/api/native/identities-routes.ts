@@ -5,6 +5,7 @@ import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { requestMetaOf } from "../http/session-auth.js";
 import { identitySchemas } from "./identity-schemas.js";
+import { placementFilter } from "./schemas.js";
 
 export const identityRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "identities"> }> = async (app, { context }) => {
   app.post("/identities", { schema: identitySchemas.create }, async (request, reply) => {
@@ -12,10 +13,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
   });
 
   app.get("/identities", { schema: identitySchemas.list }, async (request) => ({
-    results: await context.identities.list(principalOf(request), {
-      ...(request.query.organization_id === undefined ? {} : { organizationId: request.query.organization_id }),
-      ...(request.query.project_id === undefined ? {} : { projectId: request.query.project_id }),
-    }),
+    results: await context.identities.list(principalOf(request), placementFilter(request.query)),
   }));
 
   app.get("/identities/:id", { schema: identitySchemas.get }, async (request) =>

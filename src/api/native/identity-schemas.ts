@@ -1,8 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { Nullable } from "../http/schema.js";
-import { NativeError } from "./schemas.js";
-
-const errorResponses = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
+import { NativeError, nativeErrors, PlacementQuery, UuidParams } from "./schemas.js";
 
 const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 }) });
 const Claims = Type.Record(Type.String(), Type.String({ maxLength: 1024 }));
@@ -68,26 +66,21 @@ export const IdentityCreate = Type.Object({
 
 export const IdentityPatch = Type.Partial(Type.Object(fields));
 
-const Id = Type.Object({ id: Type.String({ format: "uuid" }) });
-
 export const identitySchemas = {
-  create: { tags: ["identities"], body: IdentityCreate, response: { 201: IdentityView, ...errorResponses, 409: NativeError } },
+  create: { tags: ["identities"], body: IdentityCreate, response: { 201: IdentityView, ...nativeErrors, 409: NativeError } },
   list: {
     tags: ["identities"],
-    querystring: Type.Object({
-      organization_id: Type.Optional(Type.String({ format: "uuid" })),
-      project_id: Type.Optional(Type.String({ format: "uuid" })),
-    }),
-    response: { 200: Type.Object({ results: Type.Array(IdentityView) }), ...errorResponses },
+    querystring: PlacementQuery,
+    response: { 200: Type.Object({ results: Type.Array(IdentityView) }), ...nativeErrors },
   },
-  get: { tags: ["identities"], params: Id, response: { 200: IdentityView, ...errorResponses } },
+  get: { tags: ["identities"], params: UuidParams, response: { 200: IdentityView, ...nativeErrors } },
   update: {
     tags: ["identities"],
-    params: Id,
+    params: UuidParams,
     body: IdentityPatch,
-    response: { 200: Type.Composite([IdentityView, Type.Object({ tokens_revoked: Type.Integer() })]), ...errorResponses, 409: NativeError },
+    response: { 200: Type.Composite([IdentityView, Type.Object({ tokens_revoked: Type.Integer() })]), ...nativeErrors, 409: NativeError },
   },
-  delete: { tags: ["identities"], params: Id, response: { 204: Type.Null(), ...errorResponses } },
+  delete: { tags: ["identities"], params: UuidParams, response: { 204: Type.Null(), ...nativeErrors } },
   login: {
     tags: ["identities"],
     security: [],

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
+import { registerRoutes } from "../http/route-plugins.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { auditPublicKeyRoutes, auditRoutes } from "./audit-routes.js";
 import { identityLoginRoutes, identityRoutes } from "./identities-routes.js";
@@ -57,12 +58,7 @@ export const nativePlugin: FastifyPluginAsync<{ context: NativeDeps }> = async (
       v1.addHook("onRequest", async (request) => {
         request.principal = await authenticateRequest(context, request);
       });
-      await v1.register(tokenRoutes, { context });
-      await v1.register(versionsRoutes, { context });
-      await v1.register(auditRoutes, { context });
-      await v1.register(integrityRoutes, { context });
-      await v1.register(identityRoutes, { context });
-      await v1.register(webhookRoutes, { context });
+      await registerRoutes(v1, context, [tokenRoutes, versionsRoutes, auditRoutes, integrityRoutes, identityRoutes, webhookRoutes]);
     },
     { prefix: "/v1" },
   );

@@ -1,4 +1,4 @@
-import { Type } from "@sinclair/typebox";
+import { type Static, Type } from "@sinclair/typebox";
 import { Nullable } from "../http/schema.js";
 
 export const NativeError = Type.Object(
@@ -11,12 +11,30 @@ export const NativeError = Type.Object(
   { $id: "NativeError" },
 );
 
-const errorResponses = {
+/** The error answers every /v1 route may give. */
+export const nativeErrors = {
   400: NativeError,
   401: NativeError,
   403: NativeError,
   404: NativeError,
 };
+
+/** A path's `{id}`: a uuid. */
+export const UuidParams = Type.Object({ id: Type.String({ format: "uuid" }) });
+
+/** An admin listing's filter by place (identities, webhooks). */
+export const PlacementQuery = Type.Object({
+  organization_id: Type.Optional(Type.String({ format: "uuid" })),
+  project_id: Type.Optional(Type.String({ format: "uuid" })),
+});
+
+/** PlacementQuery as the modules' filter: a field not given stays absent. */
+export function placementFilter(query: Static<typeof PlacementQuery>): { organizationId?: string; projectId?: string } {
+  return {
+    ...(query.organization_id === undefined ? {} : { organizationId: query.organization_id }),
+    ...(query.project_id === undefined ? {} : { projectId: query.project_id }),
+  };
+}
 
 export const healthSchemas = {
   healthz: {
@@ -66,15 +84,15 @@ export const tokenSchemas = {
   create: {
     tags: ["tokens"],
     body: TokenRequest,
-    response: { 201: TokenCreated, ...errorResponses },
+    response: { 201: TokenCreated, ...nativeErrors },
   },
   list: {
     tags: ["tokens"],
-    response: { 200: Type.Object({ results: Type.Array(TokenView) }), ...errorResponses },
+    response: { 200: Type.Object({ results: Type.Array(TokenView) }), ...nativeErrors },
   },
   revoke: {
     tags: ["tokens"],
-    params: Type.Object({ id: Type.String({ format: "uuid" }) }),
-    response: { 204: Type.Null(), ...errorResponses },
+    params: UuidParams,
+    response: { 204: Type.Null(), ...nativeErrors },
   },
 };

@@ -6,10 +6,10 @@ import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
-import { VersionView } from "./history-schemas.js";
-import { NativeError } from "./schemas.js";
+import { CredentialVersionView, VersionView } from "./history-schemas.js";
+import { NativeError, nativeErrors, UuidParams } from "./schemas.js";
 
-const errors = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError, 409: NativeError };
+const errors = { ...nativeErrors, 409: NativeError };
 
 const VariableMetadata = Type.Object({
   id: Type.String(),
@@ -24,8 +24,6 @@ const VariableMetadata = Type.Object({
   version: Nullable(Type.Integer()),
 });
 
-const VariableParams = Type.Object({ id: Type.String({ format: "uuid" }) });
-
 export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "variables" | "versions"> }> = async (
   app,
   { context },
@@ -36,7 +34,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
       schema: {
         tags: ["versions"],
         description: "The versions of a variable, newest first, without values.",
-        params: VariableParams,
+        params: UuidParams,
         response: { 200: Type.Object({ results: Type.Array(VersionView) }), ...errors },
       },
     },
@@ -51,19 +49,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
         description: "The versions of a credential (its uuid or Reactor SE… id), newest first: names and statuses, never a credential.",
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
         response: {
-          200: Type.Object({
-            results: Type.Array(
-              Type.Object({
-                version: Type.Integer(),
-                created_at: Type.String(),
-                actor: Type.Object({ token_id: Nullable(Type.String()), name: Type.String() }),
-                action: Type.String(),
-                name: Type.String(),
-                status: Type.String(),
-                deleted: Type.Boolean(),
-              }),
-            ),
-          }),
+          200: Type.Object({ results: Type.Array(CredentialVersionView) }),
           ...errors,
         },
       },
@@ -77,7 +63,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
       schema: {
         tags: ["versions"],
         description: "Writes a version's state back as a new version (also restores a deleted variable). Answers metadata only.",
-        params: VariableParams,
+        params: UuidParams,
         // Versions are 32-bit integers in both databases; a larger number is a 400, not a driver error.
         body: Type.Object({ version: Type.Integer({ minimum: 1, maximum: 2_147_483_647 }) }),
         response: { 200: VariableMetadata, ...errors },
@@ -92,7 +78,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
       schema: {
         tags: ["versions"],
         description: "The variables of an environment and its services as they were at a moment (metadata only).",
-        params: VariableParams,
+        params: UuidParams,
         querystring: Type.Object({ at: Type.String({ minLength: 1 }) }),
         response: { 200: Type.Object({ at: Type.String(), results: Type.Array(VariableMetadata) }), ...errors },
       },
@@ -107,7 +93,7 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
       schema: {
         tags: ["versions"],
         description: "Restores every variable of an environment and its services to a moment, in one transaction.",
-        params: VariableParams,
+        params: UuidParams,
         body: Type.Object({ at: Type.String({ minLength: 1 }) }),
         response: {
           200: Type.Object({

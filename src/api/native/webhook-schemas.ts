@@ -1,9 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { WEBHOOK_EVENTS } from "../../modules/webhooks/webhook-types.js";
 import { Nullable } from "../http/schema.js";
-import { NativeError } from "./schemas.js";
-
-const errorResponses = { 400: NativeError, 401: NativeError, 403: NativeError, 404: NativeError };
+import { NativeError, nativeErrors, PlacementQuery, UuidParams } from "./schemas.js";
 
 export const WebhookView = Type.Object({
   id: Type.String({ format: "uuid" }),
@@ -69,44 +67,39 @@ export const WebhookDeliveryView = Type.Object({
   next_attempt_at: Nullable(Type.String()),
 });
 
-const Id = Type.Object({ id: Type.String({ format: "uuid" }) });
-
 export const webhookSchemas = {
   create: {
     tags: ["webhooks"],
     body: WebhookCreate,
-    response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Secret })]), ...errorResponses, 422: NativeError },
+    response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Secret })]), ...nativeErrors, 422: NativeError },
   },
   list: {
     tags: ["webhooks"],
-    querystring: Type.Object({
-      organization_id: Type.Optional(Type.String({ format: "uuid" })),
-      project_id: Type.Optional(Type.String({ format: "uuid" })),
-    }),
-    response: { 200: Type.Object({ results: Type.Array(WebhookView) }), ...errorResponses },
+    querystring: PlacementQuery,
+    response: { 200: Type.Object({ results: Type.Array(WebhookView) }), ...nativeErrors },
   },
-  get: { tags: ["webhooks"], params: Id, response: { 200: WebhookView, ...errorResponses } },
+  get: { tags: ["webhooks"], params: UuidParams, response: { 200: WebhookView, ...nativeErrors } },
   update: {
     tags: ["webhooks"],
-    params: Id,
+    params: UuidParams,
     body: WebhookPatch,
-    response: { 200: Type.Composite([WebhookView, Type.Object({ secret: Type.Optional(Secret) })]), ...errorResponses },
+    response: { 200: Type.Composite([WebhookView, Type.Object({ secret: Type.Optional(Secret) })]), ...nativeErrors },
   },
-  delete: { tags: ["webhooks"], params: Id, response: { 204: Type.Null(), ...errorResponses } },
+  delete: { tags: ["webhooks"], params: UuidParams, response: { 204: Type.Null(), ...nativeErrors } },
   test: {
     tags: ["webhooks"],
     description: "Enqueues a webhook.test event for this endpoint; its outcome shows in the delivery log.",
-    params: Id,
-    response: { 202: Type.Object({ delivery_id: Type.String(), event_id: Type.String() }), ...errorResponses },
+    params: UuidParams,
+    response: { 202: Type.Object({ delivery_id: Type.String(), event_id: Type.String() }), ...nativeErrors },
   },
   deliveries: {
     tags: ["webhooks"],
-    params: Id,
+    params: UuidParams,
     querystring: Type.Object({
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
       status: Type.Optional(Type.String({ enum: ["pending", "succeeded", "failed"] } as never)),
       before: Type.Optional(Type.String({ format: "date-time", description: "Deliveries created before this time (paging)." })),
     }),
-    response: { 200: Type.Object({ results: Type.Array(WebhookDeliveryView) }), ...errorResponses },
+    response: { 200: Type.Object({ results: Type.Array(WebhookDeliveryView) }), ...nativeErrors },
   },
 };

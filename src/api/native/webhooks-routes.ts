@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
+import { placementFilter } from "./schemas.js";
 import { webhookSchemas } from "./webhook-schemas.js";
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "webhooks"> }> = async (app, { context }) => {
@@ -12,10 +13,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
   });
 
   app.get("/webhooks", { schema: webhookSchemas.list }, async (request) => ({
-    results: await context.webhooks.list(principalOf(request), {
-      ...(request.query.organization_id === undefined ? {} : { organizationId: request.query.organization_id }),
-      ...(request.query.project_id === undefined ? {} : { projectId: request.query.project_id }),
-    }),
+    results: await context.webhooks.list(principalOf(request), placementFilter(request.query)),
   }));
 
   app.get("/webhooks/:id", { schema: webhookSchemas.get }, async (request) =>

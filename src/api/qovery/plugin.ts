@@ -3,6 +3,7 @@
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../../context.js";
 import { answerErrorsWith } from "../http/method-not-allowed.js";
+import { registerRoutes } from "../http/route-plugins.js";
 import { authenticateRequest } from "../http/session-auth.js";
 import { apiTokenRoutes } from "./api-token-routes.js";
 import { environmentRoutes } from "./environment-routes.js";
@@ -22,12 +23,14 @@ export const qoveryPlugin: FastifyPluginAsync<{ context: QoveryDeps }> = async (
   app.addHook("onRequest", async (request) => {
     request.principal = await authenticateRequest(context, request);
   });
-  await app.register(organizationRoutes, { context });
-  await app.register(apiTokenRoutes, { context });
-  await app.register(projectRoutes, { context });
-  await app.register(environmentRoutes, { context });
-  await app.register(serviceRoutes, { context });
-  await app.register(secretRoutes, { context });
-  await app.register(environmentVariableRoutes, { context });
-  await app.register(variableRoutes, { context });
+  await registerRoutes(app, context, [
+    organizationRoutes,
+    apiTokenRoutes,
+    projectRoutes,
+    environmentRoutes,
+    serviceRoutes,
+    secretRoutes,
+    environmentVariableRoutes,
+    variableRoutes,
+  ]);
 };

@@ -8,7 +8,7 @@ import type { OwnerRef, VariableView } from "../../modules/variables/variable-ty
 import { type AnswerCache, createAnswerCache } from "../http/answer-cache.js";
 import { principalOf } from "../http/principal.js";
 import { qoveryErrorResponses } from "./errors.js";
-import { toEditInput, toEnvironmentVariable, toSecret, toVariableImport } from "./variable-mappers.js";
+import { toAliasInput, toEditInput, toEnvironmentVariable, toOverrideInput, toSecret, toVariableImport } from "./variable-mappers.js";
 import {
   EnvironmentVariable,
   EnvironmentVariableEditRequest,
@@ -55,8 +55,22 @@ interface Family {
   createBody: TSchema;
   editBody: TSchema;
   map(view: VariableView): unknown;
-  /** operationIds: the list op is plural for secrets and singular for variables (a Qovery quirk). */
-  operations(name: string): { list: string; create: string; edit: string; delete: string; override: string; alias: string };
+  /** The noun of its operationIds (`create${scope}${noun}`), and its list op's (plural for secrets, singular for variables: a Qovery quirk). */
+  noun: "Secret" | "EnvironmentVariable";
+  listNoun: "Secrets" | "EnvironmentVariable";
+}
+
+/** A family's six operationIds under one scope (`createProjectSecretAlias`, `listJobEnvironmentVariable`, …). */
+function operationsOf(family: Family, name: string) {
+  const noun = `${name}${family.noun}`;
+  return {
+    list: `list${name}${family.listNoun}`,
+    create: `create${noun}`,
+    edit: `edit${noun}`,
+    delete: `delete${noun}`,
+    override: `create${noun}Override`,
+    alias: `create${noun}Alias`,
+  };
 }
 
 const SECRET_FAMILY: Family = {
@@ -68,14 +82,8 @@ const SECRET_FAMILY: Family = {
   createBody: SecretRequest,
   editBody: SecretEditRequest,
   map: toSecret,
-  operations: (name) => ({
-    list: `list${name}Secrets`,
-    create: `create${name}Secret`,
-    edit: `edit${name}Secret`,
-    delete: `delete${name}Secret`,
-    override: `create${name}SecretOverride`,
-    alias: `create${name}SecretAlias`,
-  }),
+  noun: "Secret",
+  listNoun: "Secrets",
 };
 
 const ENVIRONMENT_VARIABLE_FAMILY: Family = {
@@ -87,14 +95,8 @@ const ENVIRONMENT_VARIABLE_FAMILY: Family = {
   createBody: EnvironmentVariableRequest,
   editBody: EnvironmentVariableEditRequest,
   map: toEnvironmentVariable,
-  operations: (name) => ({
-    list: `list${name}EnvironmentVariable`,
-    create: `create${name}EnvironmentVariable`,
-    edit: `edit${name}EnvironmentVariable`,
-    delete: `delete${name}EnvironmentVariable`,
-    override: `create${name}EnvironmentVariableOverride`,
-    alias: `create${name}EnvironmentVariableAlias`,
-  }),
+  noun: "EnvironmentVariable",
+  listNoun: "EnvironmentVariable",
 };
 
 type Params = Record<string, string>;
@@ -113,7 +115,7 @@ function registerFamily(
   const { variables } = context;
   const collection = `/${scope.path}/:${scope.param}/${family.segment}`;
   const member = `${collection}/:${family.idParam}`;
-  const ops = family.operations(scope.name);
+  const ops = operationsOf(family, scope.name);
   const tags = [`qovery:${family.segment}`];
   const owner = (request: FastifyRequest): OwnerRef => ({ scope: scope.scope, id: (request.params as Params)[scope.param] as string });
   const variableId = (request: FastifyRequest): string => (request.params as Params)[family.idParam] as string;
@@ -194,11 +196,13 @@ function registerFamily(
     },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body as OverrideBody;
-      const view = await variables.override(principalOf(request), variableId(request), owner(request), family.isSecret, {
-        value: body.value,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-      });
+      const view = await variables.override(
+        principalOf(request),
+        variableId(request),
+        owner(request),
+        family.isSecret,
+        toOverrideInput(body),
+      );
       return reply.status(201).send(family.map(view));
     },
   });
@@ -209,11 +213,7 @@ function registerFamily(
     schema: { operationId: ops.alias, tags, params: memberParams, body: KeyBody, response: { 201: family.item, ...qoveryErrorResponses } },
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const body = request.body as AliasBody;
-      const view = await variables.alias(principalOf(request), variableId(request), owner(request), family.isSecret, {
-        key: body.key,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-      });
+      const view = await variables.alias(principalOf(request), variableId(request), owner(request), family.isSecret, toAliasInput(body));
       return reply.status(201).send(family.map(view));
     },
   });

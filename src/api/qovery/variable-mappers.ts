@@ -1,7 +1,14 @@
 // Views → Qovery wire shapes (§5). Explicit nulls everywhere, variable_type always present,
 // and a secret's value never: the Secret model has none, the others carry null.
 import type { Static } from "@sinclair/typebox";
-import type { EditInput, ImportResult, ParentView, VariableView } from "../../modules/variables/variable-types.js";
+import type {
+  AliasInput,
+  EditInput,
+  ImportResult,
+  OverrideInput,
+  ParentView,
+  VariableView,
+} from "../../modules/variables/variable-types.js";
 import type { EnvironmentVariable, Secret, VariableImport, VariableResponse } from "./variable-schemas.js";
 
 /** An edit request's body (every family's PUT and the unified one share these fields) → the edit. */
@@ -23,6 +30,18 @@ export function toEditInput(body: {
     isSecret: body.is_secret,
     scope: body.scope,
   };
+}
+
+type LinkFields = { description?: string | null; enable_interpolation_in_file?: boolean | null };
+
+/** An override request's body (per-scope and unified) → the override. */
+export function toOverrideInput(body: LinkFields & { value?: string | null }): OverrideInput {
+  return { value: body.value, description: body.description, enableInterpolationInFile: body.enable_interpolation_in_file };
+}
+
+/** An alias request's body (per-scope and unified) → the alias. */
+export function toAliasInput(body: LinkFields & { key: string }): AliasInput {
+  return { key: body.key, description: body.description, enableInterpolationInFile: body.enable_interpolation_in_file };
 }
 
 /** What a response shows as `value`: null for a secret; for a plain alias, its parent's key (§7.4). */
@@ -78,28 +97,6 @@ export function toSecret(view: VariableView): Static<typeof Secret> {
   };
 }
 
-export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
-  const parent = view.parent === null ? null : parentWithValue(view.parent);
-  return {
-    id: view.id,
-    created_at: view.createdAt,
-    updated_at: view.updatedAt,
-    key: view.key,
-    value: shownValue(view),
-    mount_path: view.mountPath,
-    description: view.description,
-    enable_interpolation_in_file: view.enableInterpolationInFile,
-    overridden_variable: view.variableType === "OVERRIDE" ? parent : null,
-    aliased_variable: view.variableType === "ALIAS" ? parent : null,
-    scope: view.scope,
-    variable_type: view.variableType,
-    service_id: view.serviceId,
-    service_name: view.serviceName,
-    service_type: view.serviceType,
-    owned_by: view.ownedBy,
-  };
-}
-
 export function toVariableResponse(view: VariableView): Static<typeof VariableResponse> {
   const parent = view.parent === null ? null : parentWithValue(view.parent);
   return {
@@ -122,6 +119,14 @@ export function toVariableResponse(view: VariableView): Static<typeof VariableRe
     enable_interpolation_in_file: view.enableInterpolationInFile,
     secret_manager_access_id: null,
   };
+}
+
+/**
+ * The per-scope EnvironmentVariable model is the unified VariableResponse without `is_secret` and
+ * `secret_manager_access_id`: its response schema (an allowlist) leaves those two out.
+ */
+export function toEnvironmentVariable(view: VariableView): Static<typeof EnvironmentVariable> {
+  return toVariableResponse(view);
 }
 
 export function toVariableImport(result: ImportResult): Static<typeof VariableImport> {

@@ -9,7 +9,7 @@ import { OWNER_SCOPES, type OwnerRef } from "../../modules/variables/variable-ty
 import { principalOf } from "../http/principal.js";
 import { qoverySchema } from "./route-schema.js";
 import { IMPORT_BODY_LIMIT } from "./scoped-variable-routes.js";
-import { toEditInput, toVariableImport, toVariableResponse } from "./variable-mappers.js";
+import { toAliasInput, toEditInput, toOverrideInput, toVariableImport, toVariableResponse } from "./variable-mappers.js";
 import {
   VariableAliasRequest,
   VariableEditRequest,
@@ -118,11 +118,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
     async (request, reply) => {
       const body = request.body;
       const target = ownerRef(body.alias_scope, body.alias_parent_id, "alias_scope");
-      const view = await variables.alias(principalOf(request), request.params.variableId, target, undefined, {
-        key: body.key,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-      });
+      const view = await variables.alias(principalOf(request), request.params.variableId, target, undefined, toAliasInput(body));
       return reply.status(201).send(toVariableResponse(view));
     },
   );
@@ -133,11 +129,7 @@ export const variableRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
     async (request, reply) => {
       const body = request.body;
       const target = ownerRef(body.override_scope, body.override_parent_id, "override_scope");
-      const view = await variables.override(principalOf(request), request.params.variableId, target, undefined, {
-        value: body.value,
-        description: body.description,
-        enableInterpolationInFile: body.enable_interpolation_in_file,
-      });
+      const view = await variables.override(principalOf(request), request.params.variableId, target, undefined, toOverrideInput(body));
       return reply.status(201).send(toVariableResponse(view));
     },
   );

@@ -8,6 +8,7 @@ import { fromReactorId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { useJsonBodyParser } from "../http/json-body.js";
 import { answerErrorsWith } from "../http/method-not-allowed.js";
+import { registerRoutes } from "../http/route-plugins.js";
 import { authenticateRequest, type RequestAuthDeps } from "../http/session-auth.js";
 import { environmentRoutes } from "./environment-routes.js";
 import { JSON_API, sendJsonApiError } from "./errors.js";
@@ -89,10 +90,5 @@ export const reactorPlugin: FastifyPluginAsync<{ context: ReactorDeps }> = async
     return payload;
   });
 
-  await app.register(treeRoutes, { context });
-  await app.register(environmentRoutes, { context });
-  await app.register(secretsRoutes, { context });
-  await app.register(notesRoutes, { context });
-  await app.register(oauthRoutes, { context });
-  await app.register(sdkRoutes, { context });
+  await registerRoutes(app, context, [treeRoutes, environmentRoutes, secretsRoutes, notesRoutes, oauthRoutes, sdkRoutes]);
 };

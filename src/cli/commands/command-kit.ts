@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { LatchClient } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action } from "../errors.js";
-import { type Column, note, printList } from "../output.js";
+import { type Column, note, printJson, printList } from "../output.js";
 
 /** `<group> <usage>` taking one id: one SDK call, then a note `<done> <id>.` on stderr. */
 export function addIdCommand(
@@ -21,6 +21,30 @@ export function addIdCommand(
       action(async (id: string) => {
         await run(clientFromSettings(), id);
         note(`${done} ${id}.`);
+      }),
+    );
+}
+
+/**
+ * `<group> <usage>` taking one id and --json: one SDK call, then its answer shown by `show`, or
+ * printed as JSON with --json.
+ */
+export function addIdShowCommand<T>(
+  group: Command,
+  usage: string,
+  description: string,
+  load: (client: LatchClient, id: string) => Promise<T>,
+  show: (answer: T, id: string) => void,
+): Command {
+  return group
+    .command(usage)
+    .description(description)
+    .option("--json", "print JSON")
+    .action(
+      action(async (id: string, options: { json?: boolean }) => {
+        const answer = await load(clientFromSettings(), id);
+        if (options.json) return printJson(answer);
+        show(answer, id);
       }),
     );
 }

@@ -6,7 +6,7 @@ import { clientFromSettings } from "../client.js";
 import { action, CommandFailed, UsageError } from "../errors.js";
 import { prompt, readJsonInput } from "../input.js";
 import { note, paint, print, printJson, printList, spinner, statusColour, table } from "../output.js";
-import { addIdCommand, listAction } from "./command-kit.js";
+import { addIdCommand, addIdShowCommand, listAction } from "./command-kit.js";
 
 const TYPES: CredentialType[] = ["token", "simple-http", "oauth2", "oauth2-client_credentials", "oauth2-jwt", "oauth2-google"];
 
@@ -113,6 +113,34 @@ function parseTimeout(value: string): number {
   return seconds;
 }
 
+/** `latch credentials show`: every field but the hidden ones, as a table. */
+function showCredential(credential: Credential): void {
+  const rows: Array<[string, string]> = [
+    ["id", credential.id],
+    ["name", credential.name],
+    ["type", credential.type_of],
+    ["status", paint(statusColour(credential.status) ?? "bold", credential.status)],
+    ["environment", credential.environment_id ?? "-"],
+    ["stage", credential.stage ?? "-"],
+    ["activated", credential.activated_at ?? "-"],
+    ["expires", credential.expires_at ?? "-"],
+    ["refresh", credential.refresh_at ?? "-"],
+    ["refresh status", typeof credential.meta.refresh_status === "string" ? credential.meta.refresh_status : "-"],
+    ...Object.entries(credential.credentials).map(([field, value]): [string, string] => [
+      `credentials.${field}`,
+      typeof value === "string" ? value : JSON.stringify(value),
+    ]),
+  ];
+  const reason = failureReason(credential);
+  if (reason !== "") rows.push(["failure", reason]);
+  print(
+    table(rows, [
+      { title: "field", value: (row) => row[0] },
+      { title: "value", value: (row) => row[1] },
+    ]),
+  );
+}
+
 export function registerCredentialCommands(program: Command): void {
   const credentials = program
     .command("credentials")
@@ -189,40 +217,13 @@ export function registerCredentialCommands(program: Command): void {
       ),
     );
 
-  credentials
-    .command("show <id>")
-    .description("show a credential (hidden fields are never shown)")
-    .option("--json", "print JSON")
-    .action(
-      action(async (id: string, options: { json?: boolean }) => {
-        const credential = await clientFromSettings().credentials.get(id);
-        if (options.json) return printJson(credential);
-        const rows: Array<[string, string]> = [
-          ["id", credential.id],
-          ["name", credential.name],
-          ["type", credential.type_of],
-          ["status", paint(statusColour(credential.status) ?? "bold", credential.status)],
-          ["environment", credential.environment_id ?? "-"],
-          ["stage", credential.stage ?? "-"],
-          ["activated", credential.activated_at ?? "-"],
-          ["expires", credential.expires_at ?? "-"],
-          ["refresh", credential.refresh_at ?? "-"],
-          ["refresh status", typeof credential.meta.refresh_status === "string" ? credential.meta.refresh_status : "-"],
-          ...Object.entries(credential.credentials).map(([field, value]): [string, string] => [
-            `credentials.${field}`,
-            typeof value === "string" ? value : JSON.stringify(value),
-          ]),
-        ];
-        const reason = failureReason(credential);
-        if (reason !== "") rows.push(["failure", reason]);
-        print(
-          table(rows, [
-            { title: "field", value: (row) => row[0] },
-            { title: "value", value: (row) => row[1] },
-          ]),
-        );
-      }),
-    );
+  addIdShowCommand(
+    credentials,
+    "show <id>",
+    "show a credential (hidden fields are never shown)",
+    (client, id) => client.credentials.get(id),
+    showCredential,
+  );
 
   credentials
     .command("retry <id>")
@@ -272,17 +273,13 @@ export function registerCredentialCommands(program: Command): void {
       }),
     );
 
-  credentials
-    .command("reauthorize <id>")
-    .description("make a new authorization URL (oauth2-google)")
-    .option("--json", "print JSON")
-    .action(
-      action(async (id: string, options: { json?: boolean }) => {
-        const credential = await clientFromSettings().credentials.act(id, "reauthorize");
-        if (options.json) return printJson(credential);
-        showAuthorizationUrl(credential);
-      }),
-    );
+  addIdShowCommand(
+    credentials,
+    "reauthorize <id>",
+    "make a new authorization URL (oauth2-google)",
+    (client, id) => client.credentials.act(id, "reauthorize"),
+    showAuthorizationUrl,
+  );
 
   addIdCommand(credentials, "rm <id>", "delete a credential at once", (client, id) => client.credentials.remove(id), "Deleted credential");
 

@@ -4,6 +4,7 @@ import { WEBHOOK_EVENT_TYPES, type Webhook } from "../../sdk/index.js";
 import { clientFromSettings } from "../client.js";
 import { action, UsageError } from "../errors.js";
 import { note, print, printJson, printList, statusColour } from "../output.js";
+import { addIdCommand, addIdShowCommand } from "./command-kit.js";
 
 function scopeOf(hook: Webhook): string {
   if (hook.service_id !== null) return `service ${hook.service_id}`;
@@ -101,37 +102,21 @@ export function registerWebhookCommands(program: Command): void {
         );
       }),
     );
-  webhooks
-    .command("get <id>")
-    .description("show a webhook")
-    .option("--json", "print JSON")
-    .action(
-      action(async (id: string, options: { json?: boolean }) => {
-        const hook = await clientFromSettings().webhooks.get(id);
-        if (options.json) return printJson(hook);
-        showWebhook(hook);
-      }),
-    );
-  webhooks
-    .command("delete <id>")
-    .description("delete a webhook and its delivery log")
-    .action(
-      action(async (id: string) => {
-        await clientFromSettings().webhooks.delete(id);
-        note(`Deleted webhook ${id}.`);
-      }),
-    );
-  webhooks
-    .command("test <id>")
-    .description("send a webhook.test event; see its outcome with `latch webhooks deliveries`")
-    .option("--json", "print JSON")
-    .action(
-      action(async (id: string, options: { json?: boolean }) => {
-        const queued = await clientFromSettings().webhooks.test(id);
-        if (options.json) return printJson(queued);
-        note(`Queued test delivery ${queued.delivery_id}; \`latch webhooks deliveries ${id}\` shows how it went.`);
-      }),
-    );
+  addIdShowCommand(webhooks, "get <id>", "show a webhook", (client, id) => client.webhooks.get(id), showWebhook);
+  addIdCommand(
+    webhooks,
+    "delete <id>",
+    "delete a webhook and its delivery log",
+    (client, id) => client.webhooks.delete(id),
+    "Deleted webhook",
+  );
+  addIdShowCommand(
+    webhooks,
+    "test <id>",
+    "send a webhook.test event; see its outcome with `latch webhooks deliveries`",
+    (client, id) => client.webhooks.test(id),
+    (queued, id) => note(`Queued test delivery ${queued.delivery_id}; \`latch webhooks deliveries ${id}\` shows how it went.`),
+  );
   webhooks
     .command("deliveries <id>")
     .description("the delivery log of a webhook, newest first")

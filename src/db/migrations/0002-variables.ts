@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { variableColumns } from "./shared-columns.js";
 
 // Scoped variables: secrets and plain variables are one kind of row with `is_secret`.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
@@ -7,22 +8,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
   await db.schema
     .createTable("variables")
     .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-    .addColumn("environment_id", "text", (c) => c.references("environments.id").onDelete("cascade"))
-    .addColumn("service_id", "text", (c) => c.references("services.id").onDelete("cascade"))
-    // The project, environment or service owning the row (the producer for BUILT_IN ones):
-    // a key is unique per owner, which also makes "one override per parent per owner" hold.
-    .addColumn("owner_id", "text", (c) => c.notNull())
-    .addColumn("scope", "text", (c) => c.notNull())
-    .addColumn("variable_type", "text", (c) => c.notNull())
-    .addColumn("key", "text", (c) => c.notNull())
-    // Ciphertext of the value; null for aliases, which read their parent's value.
-    .addColumn("value", bytes)
-    .addColumn("is_secret", "integer", (c) => c.notNull())
-    .addColumn("mount_path", "text")
-    .addColumn("description", "text")
-    .addColumn("enable_interpolation_in_file", "integer")
+    .$call(variableColumns(bytes))
     // Deleting a variable deletes its aliases and overrides in the same statement.
     .addColumn("parent_id", "text", (c) => c.references("variables.id").onDelete("cascade"))
     .addColumn("producer_service_id", "text", (c) => c.references("services.id").onDelete("cascade"))

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { variableColumns, versionColumns } from "./shared-columns.js";
 
 // Versions of variables and credentials. A version is the state after a write (a delete records
 // the last state with deleted = 1, so a deleted variable can be restored). Values are ciphertexts
@@ -12,25 +13,9 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("variable_id", "text", (c) => c.notNull())
     .addColumn("version", "integer", (c) => c.notNull())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-    .addColumn("environment_id", "text", (c) => c.references("environments.id").onDelete("cascade"))
-    .addColumn("service_id", "text", (c) => c.references("services.id").onDelete("cascade"))
-    .addColumn("owner_id", "text", (c) => c.notNull())
-    .addColumn("scope", "text", (c) => c.notNull())
-    .addColumn("variable_type", "text", (c) => c.notNull())
-    .addColumn("key", "text", (c) => c.notNull())
-    .addColumn("value", bytes)
-    .addColumn("is_secret", "integer", (c) => c.notNull())
-    .addColumn("mount_path", "text")
-    .addColumn("description", "text")
-    .addColumn("enable_interpolation_in_file", "integer")
+    .$call(variableColumns(bytes))
     .addColumn("parent_id", "text")
-    .addColumn("deleted", "integer", (c) => c.notNull())
-    .addColumn("action", "text", (c) => c.notNull())
-    .addColumn("actor_token_id", "text")
-    .addColumn("actor_name", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
+    .$call(versionColumns)
     .addUniqueConstraint("variable_versions_number", ["variable_id", "version"])
     .execute();
   await db.schema.createIndex("variable_versions_environment").on("variable_versions").columns(["environment_id", "created_at"]).execute();
@@ -49,11 +34,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     // null when the hidden fields did not change in this version (a status change).
     .addColumn("secret_credentials", bytes)
     .addColumn("status", "text", (c) => c.notNull())
-    .addColumn("deleted", "integer", (c) => c.notNull())
-    .addColumn("action", "text", (c) => c.notNull())
-    .addColumn("actor_token_id", "text")
-    .addColumn("actor_name", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
+    .$call(versionColumns)
     .addUniqueConstraint("credential_versions_number", ["credential_id", "version"])
     .execute();
   await db.schema.createIndex("credential_versions_project").on("credential_versions").column("project_id").execute();

@@ -14,22 +14,22 @@ import { type Kysely, sql } from "kysely";
 // SQLite: no notifications across processes. Two counters in one small table, bumped in the
 // writing transaction; each process reads them (one indexed read per interval, whatever the
 // number of waiters) and, when one moved, re-checks the generations or tokens it watches.
+/** A PostgreSQL trigger function that notifies `channel` with one id of the row (ids only). */
+function notifier(name: string, channel: string, id: "NEW.scope_id" | "OLD.id") {
+  return sql`
+      CREATE FUNCTION ${sql.raw(name)}() RETURNS trigger AS $$
+      BEGIN
+        PERFORM pg_notify('${sql.raw(channel)}', ${sql.raw(id)});
+        RETURN NULL;
+      END $$ LANGUAGE plpgsql`;
+}
+
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
   if (dialect === "postgres") {
-    await sql`
-      CREATE FUNCTION latch_notify_runtime_change() RETURNS trigger AS $$
-      BEGIN
-        PERFORM pg_notify('latch_runtime_changes', NEW.scope_id);
-        RETURN NULL;
-      END $$ LANGUAGE plpgsql`.execute(db);
+    await notifier("latch_notify_runtime_change", "latch_runtime_changes", "NEW.scope_id").execute(db);
     await sql`CREATE TRIGGER runtime_generations_notify AFTER INSERT OR UPDATE ON runtime_generations
       FOR EACH ROW EXECUTE FUNCTION latch_notify_runtime_change()`.execute(db);
-    await sql`
-      CREATE FUNCTION latch_notify_token_change() RETURNS trigger AS $$
-      BEGIN
-        PERFORM pg_notify('latch_token_changes', OLD.id);
-        RETURN NULL;
-      END $$ LANGUAGE plpgsql`.execute(db);
+    await notifier("latch_notify_token_change", "latch_token_changes", "OLD.id").execute(db);
     await sql`CREATE TRIGGER api_tokens_notify AFTER UPDATE OR DELETE ON api_tokens
       FOR EACH ROW EXECUTE FUNCTION latch_notify_token_change()`.execute(db);
     await sql`CREATE TRIGGER identities_notify AFTER UPDATE OR DELETE ON identities

@@ -5,6 +5,8 @@
 // the one place that knows every sealed column (add a new one here). Values are opened and
 // dropped, never returned. Paged by id (PAGE rows a query), so a large database yields between
 // pages instead of holding the event loop.
+
+import { type SelectQueryBuilder, sql } from "kysely";
 import type { CipherRef } from "../../crypto/envelope.js";
 import type { IntegrityFailure, Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
@@ -74,8 +76,17 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         return true;
       }
 
-      /** Opens one ciphertext; false when it fails (reported unless its data key is the fault). */
-      async function opens(organization: string, ref: CipherRef, sealed: Buffer, describe: () => Promise<BadCiphertext>): Promise<boolean> {
+      /**
+       * Opens one ciphertext; false when it fails (reported, under the row and field it was
+       * sealed for, unless its data key is the fault). `describe` says what the row is and how to
+       * repair it.
+       */
+      async function opens(
+        organization: string,
+        ref: CipherRef,
+        sealed: Buffer,
+        describe: () => Promise<Pick<BadCiphertext, "what" | "repair" | "rollback_to">>,
+      ): Promise<boolean> {
         checked += 1;
         if (deadOrganizations.has(organization)) return false;
         try {
@@ -84,15 +95,19 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         } catch (error) {
           if (deadKey(error, organization)) return false;
           if (!isAppError(error) || error.code !== "DATA_INTEGRITY") throw error;
-          report(await describe());
+          report({ table: ref.table, row_id: ref.id, field: ref.field, organization_id: organization, ...(await describe()) });
           return false;
         }
       }
 
-      async function* pages<Row extends { id: string }>(load: (after: string) => Promise<Row[]>): AsyncGenerator<Row> {
+      /** The rows `query` selects, of the organization asked for (or all), PAGE at a time in id order. */
+      async function* pages<DB, TB extends keyof DB, Row extends { id: string }>(
+        query: SelectQueryBuilder<DB, TB, Row>,
+      ): AsyncGenerator<Row> {
+        const scoped = query.$if(organizationId !== null, (q) => q.where(sql.ref("organization_id"), "=", organizationId as string));
         let after = "";
         for (;;) {
-          const rows = await load(after);
+          const rows = await scoped.where(sql.ref("id"), ">", after).orderBy(sql.ref("id")).limit(PAGE).execute();
           yield* rows;
           if (rows.length < PAGE) return;
           after = (rows[rows.length - 1] as Row).id;
@@ -137,25 +152,13 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         return null;
       }
 
-      for await (const row of pages((after) =>
-        db
-          .selectFrom("variables")
-          .select(["id", "organization_id", "key", "value", "is_secret"])
-          .where("value", "is not", null)
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(PAGE)
-          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
-          .execute(),
+      for await (const row of pages(
+        db.selectFrom("variables").select(["id", "organization_id", "key", "value", "is_secret"]).where("value", "is not", null),
       )) {
         await opens(row.organization_id, { table: "variables", id: row.id, field: "value" }, row.value as Buffer, async () => {
           const good = await newestGoodVersion(row.id, row.organization_id);
           const kind = row.is_secret === 1 ? "secret" : "variable";
           return {
-            table: "variables",
-            row_id: row.id,
-            field: "value",
-            organization_id: row.organization_id,
             what: `${kind} ${row.key}`,
             repair:
               good === null
@@ -166,22 +169,13 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         });
       }
 
-      for await (const row of pages((after) =>
+      for await (const row of pages(
         db
           .selectFrom("variable_versions")
           .select(["id", "organization_id", "variable_id", "version", "key", "value"])
-          .where("value", "is not", null)
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(PAGE)
-          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
-          .execute(),
+          .where("value", "is not", null),
       )) {
         await opens(row.organization_id, { table: "variable_versions", id: row.id, field: "value" }, row.value as Buffer, async () => ({
-          table: "variable_versions",
-          row_id: row.id,
-          field: "value",
-          organization_id: row.organization_id,
           what: `version ${row.version} of variable ${row.key} (${row.variable_id})`,
           repair: "an old version: nothing serves it, but it cannot be rolled back to; roll back to another version if you need one",
           rollback_to: null,
@@ -194,24 +188,13 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         artifact: "retry its exchange (`latch credentials retry`, or meta.action retry): a new artifact replaces the bad one",
         refresh_token: "reauthorize it (`latch credentials reauthorize`): the consent stores a new refresh token",
       };
-      for await (const row of pages((after) =>
-        db
-          .selectFrom("credentials")
-          .select(["id", "organization_id", "name", "secret_credentials", "artifact", "refresh_token"])
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(PAGE)
-          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
-          .execute(),
+      for await (const row of pages(
+        db.selectFrom("credentials").select(["id", "organization_id", "name", "secret_credentials", "artifact", "refresh_token"]),
       )) {
         for (const field of ["secret_credentials", "artifact", "refresh_token"] as const) {
           const sealed = row[field];
           if (sealed === null) continue;
           await opens(row.organization_id, { table: "credentials", id: row.id, field }, sealed, async () => ({
-            table: "credentials",
-            row_id: row.id,
-            field,
-            organization_id: row.organization_id,
             what: `credential ${row.name}`,
             repair: credentialRepair[field] as string,
             rollback_to: null,
@@ -219,26 +202,17 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
         }
       }
 
-      for await (const row of pages((after) =>
+      for await (const row of pages(
         db
           .selectFrom("credential_versions")
           .select(["id", "organization_id", "credential_id", "version", "name", "secret_credentials"])
-          .where("secret_credentials", "is not", null)
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(PAGE)
-          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
-          .execute(),
+          .where("secret_credentials", "is not", null),
       )) {
         await opens(
           row.organization_id,
           { table: "credential_versions", id: row.id, field: "secret_credentials" },
           row.secret_credentials as Buffer,
           async () => ({
-            table: "credential_versions",
-            row_id: row.id,
-            field: "secret_credentials",
-            organization_id: row.organization_id,
             what: `version ${row.version} of credential ${row.name} (${row.credential_id})`,
             repair: "an old version: nothing serves it; the live credential is checked on its own row",
             rollback_to: null,
@@ -247,21 +221,8 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
       }
 
       // Webhook signing secrets (issue #19): sealed, since they must be recovered to sign.
-      for await (const row of pages((after) =>
-        db
-          .selectFrom("webhooks")
-          .select(["id", "organization_id", "url", "secret"])
-          .where("id", ">", after)
-          .orderBy("id")
-          .limit(PAGE)
-          .$if(organizationId !== null, (q) => q.where("organization_id", "=", organizationId as string))
-          .execute(),
-      )) {
+      for await (const row of pages(db.selectFrom("webhooks").select(["id", "organization_id", "url", "secret"]))) {
         await opens(row.organization_id, { table: "webhooks", id: row.id, field: "secret" }, Buffer.from(row.secret), async () => ({
-          table: "webhooks",
-          row_id: row.id,
-          field: "secret",
-          organization_id: row.organization_id,
           what: `the signing secret of webhook ${row.id} (${new URL(row.url).host})`,
           repair: "PATCH /v1/webhooks/{id} with rotate_secret: true (and give the receiver the new secret), or delete the webhook",
           rollback_to: null,
@@ -280,10 +241,6 @@ export function createIntegrityCheck(deps: { db: Db; keyring: Pick<Keyring, "dec
           { table: "audit_keys", id: row.organization_id, field: "sealed_key" },
           Buffer.from(row.sealed_key),
           async () => ({
-            table: "audit_keys",
-            row_id: row.organization_id,
-            field: "sealed_key",
-            organization_id: row.organization_id,
             what: `the audit lookup key of organization ${row.organization_id}`,
             repair: "restore the audit_keys row from a backup: without it `latch audit lookup` finds nothing for this organization",
             rollback_to: null,

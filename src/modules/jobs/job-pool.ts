@@ -19,6 +19,17 @@
 //   this worker); a capped candidate is skipped, not waited for;
 // - `maxPerSecond` paces starts with a small burst (a token bucket), whatever the concurrency.
 
+/** The subset of a pino logger a worker uses; it only ever logs ids, kinds and status titles. */
+export interface JobLogger {
+  debug(object: Record<string, unknown>, message: string): void;
+  info(object: Record<string, unknown>, message: string): void;
+  warn(object: Record<string, unknown>, message: string): void;
+  error(object: Record<string, unknown>, message: string): void;
+}
+
+/** The logger of a worker started without one. */
+export const silentLogger: JobLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
 /** What the queue offers: one due, unleased job, ranked within its tenant. */
 export interface PoolCandidate {
   id: string;

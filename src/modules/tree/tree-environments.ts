@@ -1,6 +1,6 @@
 // Environments and services: the tree's use cases below a project, split from tree-service.ts
 // (which composes them) to keep each file to one concern.
-import type { Db, Tx } from "../../db/types.js";
+import type { Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { canSee } from "../../kernel/authorize.js";
 import { newId, newResourceToken } from "../../kernel/ids.js";
@@ -8,27 +8,13 @@ import type { Principal } from "../../kernel/principal.js";
 import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import { checkEnvironmentSettings, checkModeUnchanged } from "./tree-rules.js";
-import type { TreeStore } from "./tree-store.js";
-import type { Environment, EnvironmentMode, EnvironmentSettings, Project, Service, ServiceType } from "./tree-types.js";
+import type { Environment, EnvironmentMode, EnvironmentSettings, Service, ServiceType } from "./tree-types.js";
+import type { Permission, TreeUseCaseDeps } from "./tree-use-cases.js";
 
-type Permission = "read" | "write" | "manage";
-
-export interface EnvironmentUseCaseDeps {
-  db: Db;
-  store: TreeStore;
+export interface EnvironmentUseCaseDeps extends TreeUseCaseDeps {
   tokens: BoundTokens;
-  hooks: TreeHooks[];
-  now: () => Date;
-  audited(
-    tx: Tx,
-    actor: Principal,
-    organizationId: string,
-    action: string,
-    resource: { type: string; id: string; name?: string },
-  ): Promise<void>;
   changed(tx: Tx, scope: Parameters<NonNullable<TreeHooks["changed"]>>[1]): Promise<void>;
   write<T>(conflict: string, work: (tx: Tx) => Promise<T>): Promise<T>;
-  loadProject(actor: Principal, id: string, permission: Permission): Promise<Project>;
   loadEnvironment(actor: Principal, id: string, permission: Permission): Promise<Environment>;
   loadService(actor: Principal, id: string, type: ServiceType | null, permission: Permission): Promise<Service>;
 }

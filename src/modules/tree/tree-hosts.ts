@@ -1,30 +1,15 @@
 // Reactor hosts: the tree's use cases for them, split from tree-service.ts (which composes them).
 // A host is where a property's environments deploy; one in use by an environment cannot go.
-import type { Db, Tx } from "../../db/types.js";
+import type { Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { newId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
-import type { TreeHooks } from "./tree-hooks.js";
 import { validName } from "./tree-names.js";
 import { checkHostType, checkHostTypeUnchanged, hostSettings } from "./tree-rules.js";
-import type { TreeStore } from "./tree-store.js";
-import type { Host, HostSettings, HostType, Project } from "./tree-types.js";
+import type { Host, HostSettings, HostType } from "./tree-types.js";
+import type { Permission, TreeUseCaseDeps } from "./tree-use-cases.js";
 
-type Permission = "read" | "write" | "manage";
-
-export interface HostUseCaseDeps {
-  db: Db;
-  store: TreeStore;
-  hooks: TreeHooks[];
-  now: () => Date;
-  audited(
-    tx: Tx,
-    actor: Principal,
-    organizationId: string,
-    action: string,
-    resource: { type: string; id: string; name?: string },
-  ): Promise<void>;
-  loadProject(actor: Principal, id: string, permission: Permission): Promise<Project>;
+export interface HostUseCaseDeps extends TreeUseCaseDeps {
   loadHost(actor: Principal, id: string, permission: Permission): Promise<Host>;
 }
 

@@ -109,6 +109,25 @@ const PROJECT_COLUMNS = [
   "updated_at",
 ] as const satisfies readonly (keyof ProjectsTable)[];
 
+/** A level of the tree whose names are unique among siblings (case-insensitively), and its parent column. */
+type NamedLevel =
+  | { table: "projects"; parent: "organization_id" }
+  | { table: "environments"; parent: "project_id" }
+  | { table: "services"; parent: "environment_id" };
+
+/** Whether a sibling under `parentId` (other than `exceptId`) already has this name, ignoring case. */
+async function siblingNameTaken(
+  ex: Executor,
+  level: NamedLevel,
+  parentId: string,
+  name: string,
+  exceptId: string | null,
+): Promise<boolean> {
+  let query = ex.selectFrom(level.table).select("id").where(level.parent, "=", parentId).where("name_lower", "=", name.toLowerCase());
+  if (exceptId !== null) query = query.where("id", "!=", exceptId);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
 export function createTreeStore(db: Db) {
   // Read by nearly every request that names a service or a project: compiled once, with their
   // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
@@ -176,13 +195,7 @@ export function createTreeStore(db: Db) {
       return rows.map(toProject);
     },
     async projectNameTaken(organizationId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
-      let query = ex
-        .selectFrom("projects")
-        .select("id")
-        .where("organization_id", "=", organizationId)
-        .where("name_lower", "=", name.toLowerCase());
-      if (exceptId !== null) query = query.where("id", "!=", exceptId);
-      return (await query.executeTakeFirst()) !== undefined;
+      return siblingNameTaken(ex, { table: "projects", parent: "organization_id" }, organizationId, name, exceptId);
     },
     async insertProject(row: ProjectsTable, ex: Executor = db): Promise<void> {
       await ex.insertInto("projects").values(row).execute();
@@ -253,13 +266,7 @@ export function createTreeStore(db: Db) {
       return rows.map(toEnvironment);
     },
     async environmentNameTaken(projectId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
-      let query = ex
-        .selectFrom("environments")
-        .select("id")
-        .where("project_id", "=", projectId)
-        .where("name_lower", "=", name.toLowerCase());
-      if (exceptId !== null) query = query.where("id", "!=", exceptId);
-      return (await query.executeTakeFirst()) !== undefined;
+      return siblingNameTaken(ex, { table: "environments", parent: "project_id" }, projectId, name, exceptId);
     },
     async insertEnvironment(row: EnvironmentsTable, ex: Executor = db): Promise<void> {
       await ex.insertInto("environments").values(row).execute();
@@ -281,13 +288,7 @@ export function createTreeStore(db: Db) {
       return (await query.orderBy("created_at").orderBy("id").execute()).map(toService);
     },
     async serviceNameTaken(environmentId: string, name: string, ex: Executor = db): Promise<boolean> {
-      const row = await ex
-        .selectFrom("services")
-        .select("id")
-        .where("environment_id", "=", environmentId)
-        .where("name_lower", "=", name.toLowerCase())
-        .executeTakeFirst();
-      return row !== undefined;
+      return siblingNameTaken(ex, { table: "services", parent: "environment_id" }, environmentId, name, null);
     },
     async insertService(row: ServicesTable, ex: Executor = db): Promise<void> {
       await ex.insertInto("services").values(row).execute();

@@ -7,6 +7,7 @@ import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
+import { type Lineage, nextVersion, pruneVersions, versionStampColumns } from "./version-lineage.js";
 
 export interface CredentialChange {
   /** The hidden fields changed (create, update, delete): keep them, sealed, in the version. */
@@ -18,6 +19,7 @@ export interface CredentialChange {
   values?: Array<string | null | undefined>;
 }
 
+const LINEAGE: Lineage = { table: "credential_versions", item: "credential_id" };
 const liveRef = (id: string) => ({ table: "credentials", id, field: "secret_credentials" });
 const versionRef = (id: string) => ({ table: "credential_versions", id, field: "secret_credentials" });
 
@@ -53,12 +55,7 @@ export function createCredentialHistory(deps: {
       change.secrets === true && row.secret_credentials !== null
         ? await keyring.decrypt(row.organization_id, liveRef(row.id), row.secret_credentials, ex)
         : null;
-    const last = await ex
-      .selectFrom("credential_versions")
-      .select((eb) => eb.fn.max("version").as("version"))
-      .where("credential_id", "=", row.id)
-      .executeTakeFirst();
-    const version = Number(last?.version ?? 0) + 1;
+    const version = await nextVersion(ex, LINEAGE, row.id);
     const id = newId();
     await ex
       .insertInto("credential_versions")
@@ -72,20 +69,10 @@ export function createCredentialHistory(deps: {
         public_credentials: row.public_credentials,
         secret_credentials: hidden === null ? null : await keyring.encrypt(row.organization_id, versionRef(id), hidden, ex),
         status: row.status,
-        deleted: change.deleted === true ? 1 : 0,
-        action,
-        actor_token_id: actor.tokenId,
-        actor_name: actor.name,
-        created_at: now().toISOString(),
+        ...versionStampColumns(actor, action, change.deleted === true, now()),
       })
       .execute();
-    if (version > config.versionsKeep) {
-      await ex
-        .deleteFrom("credential_versions")
-        .where("credential_id", "=", row.id)
-        .where("version", "<=", version - config.versionsKeep)
-        .execute();
-    }
+    await pruneVersions(ex, LINEAGE, row.id, version, config.versionsKeep);
     await deps.webhooks?.credentialChanged(ex, actor, row, action, change.result ?? "success", version);
     await audit.record(ex, actor, {
       organizationId: row.organization_id,

@@ -8,6 +8,7 @@ import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
+import { type Lineage, nextVersion, pruneVersions, versionStampColumns } from "./version-lineage.js";
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
 
@@ -20,6 +21,7 @@ export interface VariableHistoryDeps {
   webhooks?: Pick<WebhookOutbox, "variableChanged">;
 }
 
+const LINEAGE: Lineage = { table: "variable_versions", item: "variable_id" };
 export const versionRef = (id: string) => ({ table: "variable_versions", id, field: "value" });
 export const liveRef = (id: string) => ({ table: "variables", id, field: "value" });
 
@@ -40,14 +42,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     first = false,
   ): Promise<number> {
     // A variable created in this transaction has no version yet: no need to look.
-    const last = first
-      ? undefined
-      : await ex
-          .selectFrom("variable_versions")
-          .select((eb) => eb.fn.max("version").as("version"))
-          .where("variable_id", "=", row.id)
-          .executeTakeFirst();
-    const version = Number(last?.version ?? 0) + 1;
+    const version = first ? 1 : await nextVersion(ex, LINEAGE, row.id);
     const id = newId();
     const entry: VariableVersionsTable = {
       id,
@@ -67,20 +62,10 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       description: row.description,
       enable_interpolation_in_file: row.enable_interpolation_in_file,
       parent_id: row.parent_id,
-      deleted: deleted ? 1 : 0,
-      action,
-      actor_token_id: actor.tokenId,
-      actor_name: actor.name,
-      created_at: now().toISOString(),
+      ...versionStampColumns(actor, action, deleted, now()),
     };
     await ex.insertInto("variable_versions").values(entry).execute();
-    if (version > config.versionsKeep) {
-      await ex
-        .deleteFrom("variable_versions")
-        .where("variable_id", "=", row.id)
-        .where("version", "<=", version - config.versionsKeep)
-        .execute();
-    }
+    await pruneVersions(ex, LINEAGE, row.id, version, config.versionsKeep);
     return version;
   }
 

@@ -21,24 +21,40 @@ export interface VersionsServiceDeps {
   tree: Pick<TreeService, "loadEnvironment">;
 }
 
-export interface VersionView {
+/** What every version says (a variable's or a credential's): its number, when, who, what, and whether it deleted. */
+interface VersionStamp {
   version: number;
   created_at: string;
   actor: { token_id: string | null; name: string };
   action: string;
-  key: string;
-  description: string | null;
   deleted: boolean;
 }
 
-export interface CredentialVersionView {
-  version: number;
-  created_at: string;
-  actor: { token_id: string | null; name: string };
-  action: string;
+export interface VersionView extends VersionStamp {
+  key: string;
+  description: string | null;
+}
+
+export interface CredentialVersionView extends VersionStamp {
   name: string;
   status: string;
-  deleted: boolean;
+}
+
+function versionStamp(row: {
+  version: number | string;
+  created_at: string;
+  actor_token_id: string | null;
+  actor_name: string;
+  action: string;
+  deleted: number;
+}): VersionStamp {
+  return {
+    version: Number(row.version),
+    created_at: row.created_at,
+    actor: { token_id: row.actor_token_id, name: row.actor_name },
+    action: row.action,
+    deleted: row.deleted === 1,
+  };
 }
 
 export function createVersionsService(deps: VersionsServiceDeps) {
@@ -68,15 +84,7 @@ export function createVersionsService(deps: VersionsServiceDeps) {
       };
       if (scope === undefined || !canSeeCredential(actor, scope)) throw new AppError("NOT_FOUND", "Secret not found");
       assertAllowed(actor, "read", scope, "Secret");
-      return rows.map((row) => ({
-        version: Number(row.version),
-        created_at: row.created_at,
-        actor: { token_id: row.actor_token_id, name: row.actor_name },
-        action: row.action,
-        name: row.name,
-        status: row.status,
-        deleted: row.deleted === 1,
-      }));
+      return rows.map((row) => ({ ...versionStamp(row), name: row.name, status: row.status }));
     },
 
     async list(actor: Principal, variableId: string): Promise<VersionView[]> {
@@ -87,15 +95,7 @@ export function createVersionsService(deps: VersionsServiceDeps) {
         .where("variable_id", "=", variableId)
         .orderBy("version", "desc")
         .execute();
-      return rows.map((row) => ({
-        version: Number(row.version),
-        created_at: row.created_at,
-        actor: { token_id: row.actor_token_id, name: row.actor_name },
-        action: row.action,
-        key: row.key,
-        description: row.description,
-        deleted: row.deleted === 1,
-      }));
+      return rows.map((row) => ({ ...versionStamp(row), key: row.key, description: row.description }));
     },
 
     /**

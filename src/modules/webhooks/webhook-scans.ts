@@ -4,6 +4,7 @@
 //   bundle really changed (a write that left a bundle byte-identical emits nothing);
 // - once a minute, the expiry scan (`credential.expiring`, `token.expiring`, each once per
 //   expiry, however many replicas scan) and the pruning of the delivery log.
+import { type SqlBool, sql } from "kysely";
 import type { Db, Executor } from "../../db/types.js";
 import { newId, toReactorId } from "../../kernel/ids.js";
 import type { WebhookOutbox } from "./webhook-outbox.js";
@@ -140,18 +141,29 @@ export function createWebhookScans(deps: WebhookScansDeps) {
     return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /** An expiring credential or token as the expiry scan selects it (organization and expiry set). */
+  interface ExpiringRow {
+    id: string;
+    organization_id: string | null;
+    project_id: string | null;
+    environment_id: string | null;
+    service_id?: string | null;
+    expires_at: string | null;
+  }
+
   async function announce(
-    subject: {
-      id: string;
-      organizationId: string;
-      projectId: string | null;
-      environmentId: string | null;
-      serviceId: string | null;
-      expiresAt: string;
-    },
+    row: ExpiringRow,
     type: "credential.expiring" | "token.expiring",
     data: Partial<WebhookPayload>,
   ): Promise<boolean> {
+    const subject = {
+      id: row.id,
+      organizationId: row.organization_id as string,
+      projectId: row.project_id,
+      environmentId: row.environment_id,
+      serviceId: row.service_id ?? null,
+      expiresAt: row.expires_at as string,
+    };
     return db.transaction().execute(async (tx) => {
       const hooks = (await deps.outbox.hooksOf(tx, subject.organizationId)).filter(
         (hook) =>
@@ -192,57 +204,41 @@ export function createWebhookScans(deps: WebhookScansDeps) {
   async function scanExpiring(): Promise<number> {
     const at = now();
     const until = new Date(at.getTime() + deps.expiringDays * 86_400_000).toISOString();
-    // Only organizations with an enabled webhook for the event (most have none).
-    const subscribed = (type: string) =>
-      db
+    /**
+     * A row of `table` (credentials, api_tokens) expiring within the window, in an organization
+     * with an enabled webhook for `type` (most have none), not yet announced for this expiry.
+     */
+    const dueForNotice = (table: "credentials" | "api_tokens", type: "credential.expiring" | "token.expiring") => {
+      const subscribed = db
         .selectFrom("webhooks as w")
         .select("w.organization_id")
         .where("w.disabled_at", "is", null)
         .where("w.events", "like", `%"${type}"%`);
+      const expiresAt = sql.ref(`${table}.expires_at`);
+      return sql<SqlBool>`${expiresAt} > ${at.toISOString()} and ${expiresAt} <= ${until}
+        and ${sql.ref(`${table}.organization_id`)} in (${subscribed})
+        and not exists (
+          select n.subject_id from webhook_expiry_notices as n
+          where n.subject_id = ${sql.ref(`${table}.id`)} and n.expires_at = ${expiresAt})`;
+    };
     let announced = 0;
     const credentials = await db
       .selectFrom("credentials")
       .select(["id", "organization_id", "project_id", "environment_id", "name", "type_of", "status", "expires_at"])
-      .where("expires_at", ">", at.toISOString())
-      .where("expires_at", "<=", until)
       .where((eb) => eb.or([eb("refresh_at", "is", null), eb("refresh_status", "=", "failed")]))
-      .where("organization_id", "in", subscribed("credential.expiring"))
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("webhook_expiry_notices as n")
-              .select("n.subject_id")
-              .whereRef("n.subject_id", "=", "credentials.id")
-              .whereRef("n.expires_at", "=", "credentials.expires_at"),
-          ),
-        ),
-      )
+      .where(dueForNotice("credentials", "credential.expiring"))
       .limit(SUBJECTS_PER_SCAN)
       .execute();
     for (const row of credentials) {
-      const expiresAt = row.expires_at as string;
-      const subject = {
-        id: row.id,
-        organizationId: row.organization_id,
-        projectId: row.project_id,
-        environmentId: row.environment_id,
-        serviceId: null,
-        expiresAt,
+      const credential = {
+        id: toReactorId("credential", row.id),
+        name: row.name,
+        type_of: row.type_of,
+        status: row.status,
+        version: null,
+        expires_at: row.expires_at as string,
       };
-      if (
-        await announce(subject, "credential.expiring", {
-          credential: {
-            id: toReactorId("credential", row.id),
-            name: row.name,
-            type_of: row.type_of,
-            status: row.status,
-            version: null,
-            expires_at: expiresAt,
-          },
-        })
-      )
-        announced += 1;
+      if (await announce(row, "credential.expiring", { credential })) announced += 1;
     }
     const tokens = await db
       .selectFrom("api_tokens")
@@ -250,33 +246,12 @@ export function createWebhookScans(deps: WebhookScansDeps) {
       .where("organization_id", "is not", null)
       .where("revoked_at", "is", null)
       .where("identity_id", "is", null)
-      .where("expires_at", ">", at.toISOString())
-      .where("expires_at", "<=", until)
-      .where("organization_id", "in", subscribed("token.expiring"))
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("webhook_expiry_notices as n")
-              .select("n.subject_id")
-              .whereRef("n.subject_id", "=", "api_tokens.id")
-              .whereRef("n.expires_at", "=", "api_tokens.expires_at"),
-          ),
-        ),
-      )
+      .where(dueForNotice("api_tokens", "token.expiring"))
       .limit(SUBJECTS_PER_SCAN)
       .execute();
     for (const row of tokens) {
-      const expiresAt = row.expires_at as string;
-      const subject = {
-        id: row.id,
-        organizationId: row.organization_id as string,
-        projectId: row.project_id,
-        environmentId: row.environment_id,
-        serviceId: row.service_id,
-        expiresAt,
-      };
-      if (await announce(subject, "token.expiring", { token: { id: row.id, name: row.name, expires_at: expiresAt } })) announced += 1;
+      const token = { id: row.id, name: row.name, expires_at: row.expires_at as string };
+      if (await announce(row, "token.expiring", { token })) announced += 1;
     }
     return announced;
   }

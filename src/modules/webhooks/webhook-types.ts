@@ -41,23 +41,6 @@ export function scopesOverlap(
   return true;
 }
 
-export interface WebhookView {
-  id: string;
-  organization_id: string;
-  project_id: string;
-  environment_id: string | null;
-  service_id: string | null;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabled_at: string | null;
-  disabled_reason: string | null;
-  failing_since: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
 export function eventsOf(row: Pick<WebhooksTable, "events">): string[] {
   try {
     const parsed: unknown = JSON.parse(row.events);
@@ -67,7 +50,12 @@ export function eventsOf(row: Pick<WebhooksTable, "events">): string[] {
   }
 }
 
-export function toWebhookView(row: WebhooksTable): WebhookView {
+/**
+ * A webhook as the API answers it. The wire shape is declared once, by its TypeBox schema
+ * (api/native/webhook-schemas.ts `WebhookView`, which the SDK reads): this mapper's type is
+ * inferred, and the typed /v1/webhooks routes stop compiling if it no longer matches the schema.
+ */
+export function toWebhookView(row: WebhooksTable) {
   return {
     id: row.id,
     organization_id: row.organization_id,
@@ -85,30 +73,16 @@ export function toWebhookView(row: WebhooksTable): WebhookView {
     updated_at: row.updated_at,
   };
 }
+export type WebhookView = ReturnType<typeof toWebhookView>;
 
-export interface DeliveryView {
-  id: string;
-  event_id: string;
-  event_type: string;
-  status: "pending" | "succeeded" | "failed";
-  attempts: number;
-  response_status: number | null;
-  response_body: string | null;
-  duration_ms: number | null;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-  delivered_at: string | null;
-  next_attempt_at: string | null;
-}
-
-export function toDeliveryView(row: WebhookDeliveriesTable): DeliveryView {
+/** One delivery as the API answers it: declared once, by api/native/webhook-schemas.ts `WebhookDeliveryView` (as above). */
+export function toDeliveryView(row: WebhookDeliveriesTable) {
   return {
     id: row.id,
     event_id: row.event_id,
     event_type: row.event_type,
     // The column holds only these three: the delivery writers set nothing else.
-    status: row.status as DeliveryView["status"],
+    status: row.status as "pending" | "succeeded" | "failed",
     attempts: Number(row.attempts),
     response_status: row.response_status === null ? null : Number(row.response_status),
     response_body: row.response_body,
@@ -120,6 +94,7 @@ export function toDeliveryView(row: WebhookDeliveriesTable): DeliveryView {
     next_attempt_at: row.status === "pending" ? row.run_at : null,
   };
 }
+export type DeliveryView = ReturnType<typeof toDeliveryView>;
 
 export interface Named {
   id: string;

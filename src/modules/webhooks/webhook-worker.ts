@@ -9,17 +9,11 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { Db, WebhookDeliveriesTable } from "../../db/types.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { SYSTEM_ACTOR } from "../audit/audit-types.js";
-import { createJobPool, type PoolCandidate } from "../jobs/job-pool.js";
+import { createJobPool, type JobLogger, type PoolCandidate, silentLogger } from "../jobs/job-pool.js";
 import type { OutboundClient } from "../outbound/outbound-client.js";
 import { isOutboundError } from "../outbound/outbound-errors.js";
 import { findDeliveryCandidates, leaseDeliveries, renewDeliveryLeases } from "./webhook-jobs.js";
 import { SIGNATURE_HEADER, signatureHeader } from "./webhook-signing.js";
-
-export interface WorkerLogger {
-  info(object: Record<string, unknown>, message: string): void;
-  warn(object: Record<string, unknown>, message: string): void;
-  error(object: Record<string, unknown>, message: string): void;
-}
 
 export interface WebhookWorkerDeps {
   db: Db;
@@ -27,7 +21,7 @@ export interface WebhookWorkerDeps {
   audit: Pick<AuditService, "record">;
   http: Pick<OutboundClient, "send">;
   now: () => Date;
-  logger?: WorkerLogger;
+  logger?: JobLogger;
   workerId?: string;
   leaseMs?: number;
   pollMs?: number;
@@ -62,8 +56,6 @@ interface Outcome {
   durationMs: number;
 }
 
-const silent: WorkerLogger = { info() {}, warn() {}, error() {} };
-
 function hostOf(url: string): string | null {
   try {
     return new URL(url).host.toLowerCase();
@@ -74,7 +66,7 @@ function hostOf(url: string): string | null {
 
 export function createWebhookWorker(deps: WebhookWorkerDeps) {
   const { db, keyring, http, now } = deps;
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const leaseMs = deps.leaseMs ?? 60_000;
 

@@ -4,11 +4,12 @@
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import type { AuditService } from "../audit/audit-service.js";
+import type { JobLogger } from "../jobs/job-pool.js";
 import { createOutboundClient, type OutboundOptions } from "../outbound/outbound-client.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { WebhookOutbox } from "./webhook-outbox.js";
 import { createWebhookScans } from "./webhook-scans.js";
-import { createWebhookWorker, type WorkerLogger } from "./webhook-worker.js";
+import { createWebhookWorker } from "./webhook-worker.js";
 import { createWebhookService } from "./webhooks-service.js";
 
 /** A delivery that takes longer than this fails (and is retried): a slow endpoint holds one slot for this long at most. */
@@ -42,7 +43,7 @@ export interface WebhooksModuleDeps {
   };
   now: () => Date;
   debounceMs: number;
-  logger?: WorkerLogger;
+  logger?: JobLogger;
   overrides?: WebhooksOverrides;
 }
 
@@ -66,7 +67,7 @@ export function createWebhooksModule(deps: WebhooksModuleDeps) {
     onEnqueued: () => nudge(),
   });
   let worker: ReturnType<typeof createWebhookWorker> | null = null;
-  function workerFor(logger?: WorkerLogger) {
+  function workerFor(logger?: JobLogger) {
     worker ??= createWebhookWorker({
       db: deps.db,
       keyring: deps.keyring,
@@ -104,7 +105,7 @@ export function createWebhooksModule(deps: WebhooksModuleDeps) {
     scans,
     /** The worker (tests: lease without running, run one delivery). */
     worker: () => workerFor(),
-    start(logger?: WorkerLogger): void {
+    start(logger?: JobLogger): void {
       if (started) return;
       started = true;
       workerFor(logger).start();

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import type { Keyring } from "../../../crypto/keyring.js";
 import type { DialectName } from "../../../db/connect.js";
 import type { Db } from "../../../db/types.js";
-import { createJobPool, type PoolCandidate } from "../../jobs/job-pool.js";
+import { createJobPool, type JobLogger, type PoolCandidate, silentLogger } from "../../jobs/job-pool.js";
 import type { OutboundClient } from "../../outbound/outbound-client.js";
 import type { CredentialHistory } from "../../versions/credential-history.js";
 import { PROVIDER_IMPLEMENTATIONS } from "../providers/index.js";
@@ -21,14 +21,6 @@ import { findCandidates, type LeasedJob, leaseJobsById, renewLeases, scheduleDue
 import { writeOutcome } from "./outcome-writer.js";
 import { MAX_EXCHANGE_ATTEMPTS, REFRESH_ATTEMPTS } from "./refresh-policy.js";
 
-/** The subset of a pino logger the engine uses; it only ever logs ids, kinds and status titles. */
-export interface EngineLogger {
-  debug(object: Record<string, unknown>, message: string): void;
-  info(object: Record<string, unknown>, message: string): void;
-  warn(object: Record<string, unknown>, message: string): void;
-  error(object: Record<string, unknown>, message: string): void;
-}
-
 export interface ExchangeEngineDeps {
   db: Db;
   dialect: DialectName;
@@ -36,7 +28,7 @@ export interface ExchangeEngineDeps {
   config: ProviderConfig;
   http: Pick<OutboundClient, "postForm">;
   now: () => Date;
-  logger?: EngineLogger;
+  logger?: JobLogger;
   /** Told of every exchange or refresh outcome (the metrics counter). */
   onOutcome?: (provider: string, kind: string, outcome: "succeeded" | "failed" | "stale") => void;
   workerId?: string;
@@ -67,11 +59,9 @@ export const DEFAULT_CONCURRENCY = 32;
 export const DEFAULT_PER_ORGANIZATION = 8;
 export const DEFAULT_PER_HOST = 4;
 
-const silent: EngineLogger = { debug() {}, info() {}, warn() {}, error() {} };
-
 export function createExchangeEngine(deps: ExchangeEngineDeps) {
   const { db, dialect, keyring, config, http, now } = deps;
-  const logger = deps.logger ?? silent;
+  const logger = deps.logger ?? silentLogger;
   const workerId = deps.workerId ?? `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const pollMs = deps.pollMs ?? DEFAULT_POLL_MS;

@@ -5,10 +5,11 @@ import type { Keyring } from "../../../crypto/keyring.js";
 import type { RootKeys } from "../../../crypto/root-key.js";
 import type { DialectName } from "../../../db/connect.js";
 import type { Db } from "../../../db/types.js";
+import type { JobLogger } from "../../jobs/job-pool.js";
 import { createOutboundClient, type OutboundOptions } from "../../outbound/outbound-client.js";
 import type { CredentialHistory } from "../../versions/credential-history.js";
 import { createGoogleAuthorization } from "../google-authorization.js";
-import { createExchangeEngine, type EngineLogger, type ExchangeEngineDeps } from "./exchange-engine.js";
+import { createExchangeEngine, type ExchangeEngineDeps } from "./exchange-engine.js";
 import { testExchange } from "./test-exchange.js";
 
 export interface ExchangeServiceDeps {
@@ -25,7 +26,7 @@ export interface ExchangeServiceDeps {
   /** Versions and audit events of exchange outcomes and consent callbacks. */
   history?: Pick<CredentialHistory, "changed">;
   /** The engine's log when `start` names none (one-off ticks: `runDue`, tests). */
-  logger?: EngineLogger;
+  logger?: JobLogger;
 }
 
 export function createExchangeService(deps: ExchangeServiceDeps) {
@@ -37,7 +38,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
   });
   let engine: ReturnType<typeof createExchangeEngine> | null = null;
 
-  function engineFor(logger?: EngineLogger) {
+  function engineFor(logger?: JobLogger) {
     engine ??= createExchangeEngine({
       db,
       dialect,
@@ -69,7 +70,7 @@ export function createExchangeService(deps: ExchangeServiceDeps) {
       ...(deps.history ? { history: deps.history } : {}),
     }),
     /** Starts the exchange workers of this process (serve, worker). */
-    start(logger?: EngineLogger): void {
+    start(logger?: JobLogger): void {
       engineFor(logger).start();
     },
     async stop(): Promise<void> {
