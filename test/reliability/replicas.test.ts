@@ -60,6 +60,8 @@ describe.skipIf(!available)("two replicas on one PostgreSQL database [postgres]"
       LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32",
       LATCH_OAUTH2_MIN_LIFETIME_S: "0",
       LATCH_OAUTH2_MIN_REFRESH_GAP_S: "0",
+      // A successful refresh logs at debug: the split between the replicas is read from those lines.
+      LATCH_LOG_LEVEL: "debug",
     };
     // One after the other: the first migrates and bootstraps, the second finds it done.
     a = await startLatch(env);
