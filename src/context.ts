@@ -109,6 +109,7 @@ export function createContext(options: ContextOptions) {
   const variables = createVariablesService({
     db,
     dialect: storage.dialect,
+    ...(storage.groupCommit ? { groupCommit: storage.groupCommit } : {}),
     store: variablesStore,
     keyring,
     tree,
@@ -124,6 +125,7 @@ export function createContext(options: ContextOptions) {
   const identities = createIdentityModule({
     db,
     dialect: storage.dialect,
+    ...(storage.groupCommit ? { groupCommit: storage.groupCommit } : {}),
     tree: treeStore,
     audit,
     throttle: authThrottle,

@@ -15,6 +15,7 @@ import {
 } from "kysely";
 import type pg from "pg";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
+import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -32,6 +33,11 @@ export interface Storage {
    * PostgreSQL, where the triggers notify.
    */
   onCommit?(listener: () => void): () => void;
+  /**
+   * SQLite: one write transaction shared by the works that arrive together, each in its own
+   * savepoint (group-commit.ts). Absent on PostgreSQL: each write runs its own transaction.
+   */
+  groupCommit?: GroupCommit;
   close(): Promise<void>;
 }
 
@@ -200,6 +206,7 @@ export function connect(options: ConnectOptions): Storage {
       dialect.commitListeners.add(listener);
       return () => dialect.commitListeners.delete(listener);
     },
+    groupCommit: createGroupCommit(db),
     close: () => db.destroy(),
   };
 }
