@@ -19,7 +19,13 @@ export interface Opened {
 
 /** Connects, migrates, verifies that the root key unwraps the stored data keys. */
 export async function openContext(config: Config, options: { generateKey?: boolean; logger?: Logger } = {}): Promise<Opened> {
-  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const storage = connect({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    checkpointInBackground: true,
+    onCheckpointError: (message) =>
+      options.logger?.warn({ detail: message }, "background WAL checkpoints stopped; commits checkpoint on their own"),
+  });
   try {
     await migrateToLatest(storage);
     // Read before a key is generated: a database that already holds wrapped data keys never gets a new one.

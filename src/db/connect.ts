@@ -14,6 +14,7 @@ import {
   SqliteDialect,
 } from "kysely";
 import type pg from "pg";
+import { startCheckpointer } from "./checkpointer.js";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import type { Database, Db } from "./types.js";
@@ -46,6 +47,13 @@ export interface ConnectOptions {
   dataDir: string;
   /** Pool size on PostgreSQL. */
   poolSize?: number;
+  /**
+   * SQLite: copy the WAL back into the database from a worker thread instead of on the event
+   * loop (checkpointer.ts, A1 and W1's p99). The server sets it; short commands need not.
+   */
+  checkpointInBackground?: boolean;
+  /** Told when the background checkpointer fails (it costs speed only: the server's own checkpoint remains). */
+  onCheckpointError?: (message: string) => void;
 }
 
 export function redactUrl(url: string): string {
@@ -197,6 +205,9 @@ export function connect(options: ConnectOptions): Storage {
   const handle = openSqlite(file);
   const dialect = new ImmediateSqliteDialect({ database: withStatementCache(handle) });
   const db = new Kysely<Database>({ dialect });
+  const checkpointer = options.checkpointInBackground
+    ? startCheckpointer(file, options.onCheckpointError ? { onError: options.onCheckpointError } : {})
+    : null;
   return {
     db,
     dialect: "sqlite",
@@ -207,6 +218,9 @@ export function connect(options: ConnectOptions): Storage {
       return () => dialect.commitListeners.delete(listener);
     },
     groupCommit: createGroupCommit(db),
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }
