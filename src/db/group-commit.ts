@@ -1,22 +1,18 @@
 // Group commit, a capability of SQLite storage (Storage.groupCommit). A commit is one WAL append
 // of every page the transaction touched (a variable write: its row and indexes, the version, the
 // audit event and its chain head, the bundle generation; a workload login: the token row and its
-// four indexes); works that arrive together share one transaction, and so one append, instead of
-// paying one each (bench/README.md, W1 and A1). Each work still runs on its own: inside a
-// SAVEPOINT, so a work that fails takes its rows, versions and audit events with it and rejects
-// only its caller. A success is acknowledged only after the COMMIT that holds it.
-//
-// Fewer appends also mean fewer WAL frames per write, so the checkpoint that copies the WAL back
-// into the database (a synchronous step of ~35 ms every 10,000 frames, on the event loop) comes
-// about three times less often per write: A1's p99 was that checkpoint (bench/README.md, "Group
-// commit as a storage capability").
+// indexes); works that arrive together share one transaction, and so one append, instead of
+// paying one each (bench/README.md: W1, 968 -> 1,686 creates/s; A1, fewer WAL pages per login,
+// so fewer checkpoints per login, and more logins/s). Each work still runs on its own:
+// inside a SAVEPOINT, so a work that fails takes its rows, versions and audit events with it and
+// rejects only its caller. A success is acknowledged only after the COMMIT that holds it.
 //
 // SQLite only: the process has one connection and BEGIN IMMEDIATE already serialises its
 // writers, so running queued works one after another in one transaction changes no ordering. Not
-// offered on PostgreSQL (measured and reasoned in bench/README.md, same section): the server
-// already shares one WAL flush between concurrent commits, and one transaction holding several
-// works' locks (per-key advisory locks, the bundle generation and audit chain head rows) to its
-// end could take them in an order another replica's group takes the other way round.
+// offered on PostgreSQL (bench/README.md, "Group commit as a storage capability"): grouping there
+// did not pay in P1 W1, and one transaction holding several works' locks to its end (per-key
+// advisory locks, then the generation and audit chain head rows each work updates) could take
+// them in an order another replica's group takes the other way round.
 //
 // A work must be safe to run after other works in the same transaction. In-memory state a work
 // touches inside its transaction, checked for savepoint rollbacks (which do not undo memory): the
