@@ -125,7 +125,6 @@ export function createContext(options: ContextOptions) {
   const identities = createIdentityModule({
     db,
     dialect: storage.dialect,
-    ...(storage.groupCommit ? { groupCommit: storage.groupCommit } : {}),
     tree: treeStore,
     audit,
     throttle: authThrottle,

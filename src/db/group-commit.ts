@@ -1,9 +1,10 @@
 // Group commit, a capability of SQLite storage (Storage.groupCommit). A commit is one WAL append
 // of every page the transaction touched (a variable write: its row and indexes, the version, the
-// audit event and its chain head, the bundle generation; a workload login: the token row and its
-// indexes); works that arrive together share one transaction, and so one append, instead of
-// paying one each (bench/README.md: W1, 968 -> 1,686 creates/s; A1, fewer WAL pages per login,
-// so fewer checkpoints per login, and more logins/s). Each work still runs on its own:
+// audit event and its chain head, the bundle generation); works that arrive together share one
+// transaction, and so one append, instead of paying one each (bench/README.md, W1: 968 -> 1,686
+// creates/s). Workload logins (A1) do not use it: their p99 was the WAL checkpoint
+// (checkpointer.ts), and grouping their token inserts changed neither their p99 nor their rate
+// beyond the noise (bench/README.md, "Group commit as a storage capability"). Each work still runs on its own:
 // inside a SAVEPOINT, so a work that fails takes its rows, versions and audit events with it and
 // rejects only its caller. A success is acknowledged only after the COMMIT that holds it.
 //

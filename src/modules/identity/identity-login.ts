@@ -5,7 +5,6 @@
 // spend the address's failure budget and answer 429 once it is spent, else one generic 401 that
 // never says which check failed. A valid JWT is never refused by the throttle.
 import { generateToken, hashToken } from "../../crypto/tokens.js";
-import type { GroupCommit } from "../../db/group-commit.js";
 import type { IdentitiesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { isUuid, newId } from "../../kernel/ids.js";
@@ -33,8 +32,6 @@ type Refused = { identity: IdentitiesTable | null; refusal: JwtRefusal };
 
 export function createIdentityLogin(deps: {
   store: IdentityStore;
-  /** SQLite: the issued token's insert shares a commit with the logins of the same turn (A1). */
-  groupCommit?: Pick<GroupCommit, "run">;
   verifier: Pick<Verifier, "verify">;
   throttle: Pick<AuthThrottle, "assertAllowed" | "recordFailure">;
   audit: Pick<AuditService, "count">;
@@ -126,25 +123,24 @@ export function createIdentityLogin(deps: {
       const at = now();
       const expiresAt = new Date(at.getTime() + identity.token_ttl_s * 1000).toISOString();
       const tokenId = newId();
-      const row = {
-        id: tokenId,
-        organization_id: identity.organization_id,
-        name: `identity:${identity.name}`.slice(0, 255),
-        description: null,
-        role: "runtime",
-        token_hash: hashToken(token),
-        project_id: identity.project_id,
-        environment_id: identity.environment_id,
-        service_id: identity.service_id,
-        expires_at: expiresAt,
-        revoked_at: null,
-        created_at: at.toISOString(),
-        identity_id: identity.id,
-      };
-      // The answer (the token) is given only after the COMMIT that holds its row.
-      const inserted = await (deps.groupCommit === undefined
-        ? store.insertIssuedToken(row, identity.updated_at)
-        : deps.groupCommit.run((tx) => store.insertIssuedToken(row, identity.updated_at, tx)));
+      const inserted = await store.insertIssuedToken(
+        {
+          id: tokenId,
+          organization_id: identity.organization_id,
+          name: `identity:${identity.name}`.slice(0, 255),
+          description: null,
+          role: "runtime",
+          token_hash: hashToken(token),
+          project_id: identity.project_id,
+          environment_id: identity.environment_id,
+          service_id: identity.service_id,
+          expires_at: expiresAt,
+          revoked_at: null,
+          created_at: at.toISOString(),
+          identity_id: identity.id,
+        },
+        identity.updated_at,
+      );
       // Deleted, disabled or changed since it was read: refused like a login to a disabled identity.
       if (!inserted) refuse("identity.login", { identity, refusal: new JwtRefusal("identity_disabled", "changed-during-login") }, request);
       // Counted (one event per identity, minute and address), like runtime deliveries: a fleet

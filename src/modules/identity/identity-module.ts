@@ -2,7 +2,6 @@
 // service and the login. Key fetches use their own outbound client (same SSRF policy as every
 // outbound call) with tighter limits than token requests: a JWK set is small and wanted fast.
 import type { DialectName } from "../../db/connect.js";
-import type { GroupCommit } from "../../db/group-commit.js";
 import type { Db } from "../../db/types.js";
 import type { AuthThrottle } from "../access/auth-throttle.js";
 import type { AuditService } from "../audit/audit-service.js";
@@ -20,8 +19,6 @@ export const KEYS_MAX_BYTES = 256 * 1024;
 export interface IdentityModuleDeps {
   db: Db;
   dialect: DialectName;
-  /** The storage's group commit (SQLite): a login's token row shares a commit with the others of its turn. */
-  groupCommit?: GroupCommit;
   tree: Pick<TreeStore, "findOrganization" | "findEnvironment" | "findService">;
   audit: Pick<AuditService, "record" | "count">;
   throttle: Pick<AuthThrottle, "assertAllowed" | "recordFailure">;
@@ -55,7 +52,6 @@ export function createIdentityModule(deps: IdentityModuleDeps) {
   const service = createIdentityService({ db: deps.db, store, tree: deps.tree, audit: deps.audit, config: deps.config, now });
   const login = createIdentityLogin({
     store,
-    ...(deps.groupCommit ? { groupCommit: deps.groupCommit } : {}),
     verifier,
     throttle: deps.throttle,
     audit: deps.audit,

@@ -80,9 +80,9 @@ export function createIdentityStore(db: Db, dialect: DialectName) {
      * insert nothing, so no token escapes the revocation that came with it. On PostgreSQL the
      * identity row is read FOR SHARE: a concurrent delete waits for this insert, then revokes it.
      */
-    async insertIssuedToken(row: ApiTokensTable & { identity_id: string }, identityUpdatedAt: string, ex: Executor = db): Promise<boolean> {
+    async insertIssuedToken(row: ApiTokensTable & { identity_id: string }, identityUpdatedAt: string): Promise<boolean> {
       const columns = Object.keys(row) as Array<keyof ApiTokensTable>;
-      const result = await ex
+      const result = await db
         .insertInto("api_tokens")
         .columns(columns)
         .expression((eb) => {
