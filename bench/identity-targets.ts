@@ -17,7 +17,7 @@ interface IdentityFixture {
   jwt: string;
 }
 
-async function seedIdentity(bench: Bench, label: string): Promise<IdentityFixture> {
+export async function seedIdentity(bench: Bench, label: string): Promise<IdentityFixture> {
   const r1 = await seedR1(bench, label);
   const { publicKey, privateKey } = await generateKeyPair("RS256");
   const jwk = { ...(await exportJWK(publicKey)), kid: "bench-1", alg: "RS256", use: "sig" };

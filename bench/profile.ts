@@ -1,9 +1,10 @@
 // Profiles one read target: seeds it, starts the server under `node --cpu-prof`, loads it for a
 // few seconds, stops it, and prints the top self-time functions and the top files.
-// Usage: tsx bench/profile.ts [R1|R2|R3|W1] [seconds] [--db postgres]
+// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres]
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seedIdentity } from "./identity-targets.js";
 import { runLoad } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { type Dialect, freshStorage } from "./lib/storage.js";
@@ -28,6 +29,12 @@ try {
       mixed = await seedMixed(bench);
       path = "/";
       headers = {};
+    } else if (target === "A1") {
+      const f = await seedIdentity(bench, "a1");
+      path = "/v1/auth/oidc";
+      headers = { "content-type": "application/json" };
+      const login = JSON.stringify({ identity_id: f.identityId, jwt: f.jwt });
+      body = () => login;
     } else if (target === "R1") {
       const f = await seedR1(bench);
       path = `/v1/runtime/services/${f.serviceId}`;
@@ -69,7 +76,7 @@ try {
       : await runLoad({
           url: `${server.url}${path}`,
           headers,
-          connections: target === "W1" ? 16 : 50,
+          connections: target === "W1" || target === "A1" ? 16 : 50,
           durationS: seconds,
           ...(body === undefined ? {} : { method: "POST" as const, body }),
         });

@@ -109,6 +109,7 @@ export function createContext(options: ContextOptions) {
   const variables = createVariablesService({
     db,
     dialect: storage.dialect,
+    ...(storage.groupCommit ? { groupCommit: storage.groupCommit } : {}),
     store: variablesStore,
     keyring,
     tree,

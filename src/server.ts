@@ -24,6 +24,9 @@ export async function openContext(config: Config, options: { generateKey?: boole
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     readPoolSize: config.databaseReadPoolSize,
+    checkpointInBackground: true,
+    onCheckpointError: (message) =>
+      options.logger?.warn({ detail: message }, "background WAL checkpoints stopped; commits checkpoint on their own"),
   });
   try {
     await migrateToLatest(storage);

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type pg from "pg";
+import { startCheckpointer } from "./checkpointer.js";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
+import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { withNamedStatements, withStatementCache } from "./prepared-statements.js";
 import type { Database, Db } from "./types.js";
 
@@ -34,6 +36,11 @@ export interface Storage {
    * PostgreSQL, where the triggers notify.
    */
   onCommit?(listener: () => void): () => void;
+  /**
+   * SQLite: one write transaction shared by the works that arrive together, each in its own
+   * savepoint (group-commit.ts). Absent on PostgreSQL: each write runs its own transaction.
+   */
+  groupCommit?: GroupCommit;
   close(): Promise<void>;
 }
 
@@ -44,6 +51,13 @@ export interface ConnectOptions {
   poolSize?: number;
   /** The read pool's size on PostgreSQL (LATCH_DATABASE_READ_POOL); 0: reads share the main pool. */
   readPoolSize?: number;
+  /**
+   * SQLite: copy the WAL back into the database from a worker thread instead of on the event
+   * loop (checkpointer.ts, A1 and W1's p99). The server sets it; short commands need not.
+   */
+  checkpointInBackground?: boolean;
+  /** Told when the background checkpointer fails (it costs speed only: the server's own checkpoint remains). */
+  onCheckpointError?: (message: string) => void;
 }
 
 export function redactUrl(url: string): string {
@@ -135,6 +149,9 @@ export function connect(options: ConnectOptions): Storage {
   const handle = openSqlite(file);
   const dialect = new ImmediateSqliteDialect({ database: withStatementCache(handle) });
   const db = new Kysely<Database>({ dialect });
+  const checkpointer = options.checkpointInBackground
+    ? startCheckpointer(file, options.onCheckpointError ? { onError: options.onCheckpointError } : {})
+    : null;
   return {
     db,
     readDb: db,
@@ -145,6 +162,10 @@ export function connect(options: ConnectOptions): Storage {
       dialect.commitListeners.add(listener);
       return () => dialect.commitListeners.delete(listener);
     },
-    close: () => db.destroy(),
+    groupCommit: createGroupCommit(db),
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
   };
 }

@@ -5,13 +5,13 @@ import { sql } from "kysely";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
+import type { GroupCommit, GroupCommitStats } from "../../db/group-commit.js";
 import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
 import type { TreeService } from "../tree/tree-service.js";
 import type { VariableHistory } from "../versions/variable-history.js";
-import { createGroupCommit, type GroupCommitStats } from "./group-commit.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
 import type { ShownRow, VariablesStore } from "./variables-store.js";
@@ -21,6 +21,8 @@ export interface VariablesDeps {
   db: Db;
   /** PostgreSQL writers take per-key advisory locks (see `write`). */
   dialect: DialectName;
+  /** The storage's group commit (SQLite); absent: each write runs its own transaction. */
+  groupCommit?: GroupCommit;
   store: VariablesStore;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
@@ -63,8 +65,8 @@ export interface WriteErrors {
 export function createVariablesCore(deps: VariablesDeps) {
   const { db, store, keyring, tree } = deps;
   const clock = deps.now ?? (() => new Date());
-  // SQLite writes share commits (group-commit.ts); PostgreSQL's run one transaction each.
-  const group = deps.dialect === "sqlite" ? createGroupCommit(db) : null;
+  // SQLite writes share commits (db/group-commit.ts, W1); PostgreSQL's run one transaction each.
+  const group = deps.groupCommit ?? null;
 
   return {
     db,
@@ -160,7 +162,7 @@ export function createVariablesCore(deps: VariablesDeps) {
      * insert must not interleave with another writer of the same key: on PostgreSQL each key of
      * the project is an advisory transaction lock, taken in a fixed order so two imports cannot
      * deadlock; on SQLite every write transaction already holds the database's write lock, and
-     * writes that arrive together share one transaction, each in its own savepoint (group-commit.ts).
+     * writes that arrive together share one transaction, each in its own savepoint (db/group-commit.ts).
      * A file's mount path is unique along the same lineages (mount-paths.ts), so a write that
      * places a file also locks (project, mount path), after its keys: one global order, no deadlock.
      */
@@ -202,7 +204,7 @@ export function createVariablesCore(deps: VariablesDeps) {
       }
     },
 
-    /** How many writes shared a commit (SQLite); null on PostgreSQL, which does not group. */
+    /** How many writes shared a commit (SQLite, all the storage's grouped works); null on PostgreSQL, which does not group. */
     groupCommitStats(): GroupCommitStats | null {
       return group === null ? null : group.stats();
     },

@@ -1,23 +1,29 @@
-// Group commit for SQLite variable writes. A commit is one WAL append of every page the
-// transaction touched (the variable row and its indexes, the version, the audit event and its
-// chain head, the bundle generation); writes that arrive together share one transaction, and so
-// one append, instead of paying one each (bench/README.md, W1). Each work still runs on its own:
+// Group commit, a capability of SQLite storage (Storage.groupCommit). A commit is one WAL append
+// of every page the transaction touched (a variable write: its row and indexes, the version, the
+// audit event and its chain head, the bundle generation); works that arrive together share one
+// transaction, and so one append, instead of paying one each (bench/README.md, W1: 968 -> 1,686
+// creates/s). Workload logins (A1) do not use it: their p99 was the WAL checkpoint
+// (checkpointer.ts), and grouping their token inserts changed neither their p99 nor their rate
+// beyond the noise (bench/README.md, "Group commit as a storage capability"). Each work still runs on its own:
 // inside a SAVEPOINT, so a work that fails takes its rows, versions and audit events with it and
 // rejects only its caller. A success is acknowledged only after the COMMIT that holds it.
 //
 // SQLite only: the process has one connection and BEGIN IMMEDIATE already serialises its
-// writers, so running queued works one after another in one transaction changes no ordering. On
-// PostgreSQL the per-key advisory locks are held to the end of the transaction: one transaction
-// taking several works' keys in arrival order could deadlock with another replica's group.
+// writers, so running queued works one after another in one transaction changes no ordering. Not
+// offered on PostgreSQL (bench/README.md, "Group commit as a storage capability"): grouping there
+// did not pay in P1 W1, and one transaction holding several works' locks to its end (per-key
+// advisory locks, then the generation and audit chain head rows each work updates) could take
+// them in an order another replica's group takes the other way round.
 //
-// In-memory state a work touches inside its transaction, checked for savepoint rollbacks (which
-// do not undo memory): the audit chain head lives only in `audit_heads` (no cache); the audit key
-// cache keeps only keys read by another transaction than the one that created them, and all the
-// works of a group share one transaction; the keyring caches organization data keys, which no
-// variable write creates; runtime bundles and their generations are read through `db`, which on
-// SQLite waits for the transaction's connection, so nothing uncommitted is ever seen there.
+// A work must be safe to run after other works in the same transaction. In-memory state a work
+// touches inside its transaction, checked for savepoint rollbacks (which do not undo memory): the
+// audit chain head lives only in `audit_heads` (no cache); the audit key cache keeps only keys
+// read by another transaction than the one that created them, and all the works of a group share
+// one transaction; the keyring caches organization data keys, which no grouped write creates;
+// runtime bundles and their generations are read through `db`, which on SQLite waits for the
+// transaction's connection, so nothing uncommitted is ever seen there.
 import { sql } from "kysely";
-import type { Db, Tx } from "../../db/types.js";
+import type { Db, Tx } from "./types.js";
 
 /** Bounds a group so the last work's wait (and the write lock's hold) stays short. */
 export const MAX_GROUP_WORKS = 64;
