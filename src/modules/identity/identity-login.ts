@@ -167,7 +167,7 @@ export function createIdentityLogin(deps: {
     async authenticateJwt(identityId: string, jwt: string, request: RequestMeta): Promise<Principal> {
       const outcome = await accept(isUuid(identityId) ? await store.find(identityId.toLowerCase()) : undefined, jwt);
       if ("refusal" in outcome) refuse("identity.authenticate", outcome, request);
-      const { identity } = outcome;
+      const { identity, verified } = outcome;
       return {
         tokenId: identity.id,
         name: `identity:${identity.name}`,
@@ -176,6 +176,8 @@ export function createIdentityLogin(deps: {
         projectId: identity.project_id,
         environmentId: identity.environment_id,
         serviceId: identity.service_id,
+        // A watch held with this JWT ends when the JWT stops being acceptable (its exp, with leeway).
+        expiresAt: new Date(verified.acceptableUntil).toISOString(),
         request,
       };
     },
