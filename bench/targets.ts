@@ -388,6 +388,23 @@ interface TokenStats {
   duplicates: number;
 }
 
+/** E1's R1 load under the storm is measured in chunks of this many seconds. */
+const E1_CHUNK_S = 5;
+
+/** Chunks of one load as one result: requests over their time; the chunks' median p50 and worst p99. */
+function combineChunks(chunks: LoadResult[], chunkS: number): LoadResult {
+  const sorted = (values: number[]) => [...values].sort((x, y) => x - y);
+  const p50s = sorted(chunks.map((chunk) => chunk.p50));
+  return {
+    rps: chunks.reduce((sum, chunk) => sum + chunk.rps * chunkS, 0) / (chunks.length * chunkS),
+    p50: p50s[Math.floor(p50s.length / 2)] ?? Number.NaN,
+    p99: Math.max(...chunks.map((chunk) => chunk.p99)),
+    ok: chunks.reduce((sum, chunk) => sum + chunk.ok, 0),
+    non2xx: chunks.reduce((sum, chunk) => sum + chunk.non2xx, 0),
+    errors: chunks.reduce((sum, chunk) => sum + chunk.errors, 0),
+  };
+}
+
 /**
  * E1: 10,000 oauth2 credentials due at once, refreshed by the server's own workers against a
  * local token server, while R1 load runs; R1's idle rate is measured first with workers off.
@@ -435,22 +452,34 @@ export async function e1(suite: Suite, db: Dialect): Promise<Row[]> {
     const startedIso = new Date().toISOString();
     let busy: LoadResult;
     let stats: TokenStats = { total: 0, clients: 0, duplicates: 0 };
-    let doneAtS: number | null = null;
+    let doneAtS = null as number | null;
     try {
       const stats$ = async () => (await (await fetch(`${tokenServer.url}/stats`)).json()) as TokenStats;
-      // R1 under the refresh storm: as long as the storm lasts, at most 60 s.
-      const loadSpec = { ...r1Spec(suite, server, fixture), durationS: Math.min(60, Math.max(o.durationS, 10)) };
-      const loading = runLoad(loadSpec);
-      const watchUntil = performance.now() + 90_000;
-      while (performance.now() < watchUntil) {
-        stats = await stats$();
-        if (stats.clients >= count) {
-          doneAtS ??= (performance.now() - started) / 1000;
-          break;
+      // R1 under the refresh storm: as long as the storm lasts (at most 60 s), from the server's
+      // start, in chunks of E1_CHUNK_S; a chunk counts when the storm was still running at its
+      // end (the storm's first seconds, with the server's own start-up, included). A fixed 10 s
+      // window measured mostly the start-up: 44% there against 54% over 30 s (bench/README.md).
+      let stormDone = false;
+      const watching = (async () => {
+        const watchUntil = performance.now() + 90_000;
+        while (performance.now() < watchUntil) {
+          stats = await stats$();
+          if (stats.clients >= count) {
+            doneAtS ??= (performance.now() - started) / 1000;
+            break;
+          }
+          await sleep(250);
         }
-        await sleep(250);
+        stormDone = true;
+      })();
+      const chunks: LoadResult[] = [];
+      const loadUntil = performance.now() + 60_000;
+      while (!stormDone && performance.now() < loadUntil) {
+        const chunk = await runLoad({ ...r1Spec(suite, server, fixture), durationS: E1_CHUNK_S });
+        if (!stormDone || chunks.length === 0) chunks.push(chunk);
       }
-      busy = await loading;
+      await watching;
+      busy = combineChunks(chunks, E1_CHUNK_S);
       // Late duplicates would show a few seconds after the last first request.
       await sleep(2000);
       stats = await stats$();
@@ -481,7 +510,7 @@ export async function e1(suite: Suite, db: Dialect): Promise<Row[]> {
         what: `${count.toLocaleString("en")} oauth2 credentials due at once; R1 load meanwhile`,
         db,
         connections: o.connections,
-        plan: `1×${o.durationS}s idle, then ${Math.min(60, Math.max(o.durationS, 10))}s under refresh`,
+        plan: `1×${o.durationS}s idle, then the storm's length (≤ 60 s) under refresh, in ${E1_CHUNK_S} s chunks`,
         result: busy,
         ratio: ratioOf(suite, busy),
         target: "all refreshed ≤ 60 s, one token request each, R1 ≥ 50% of idle",
