@@ -1,23 +1,11 @@
-// A2 in-process: the cost of one runtime read with a JWT bearer against the same read with a
-// runtime token (R1's hit path), through app.inject, sequentially, in one process. A ratio of CPU
-// per request that the machine's load distorts far less than autocannon runs (bench/README.md).
-// Usage: npx tsx bench/identity-breakdown.ts [requests]
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { buildApp } from "../src/app.js";
-import { openBench, seedR1 } from "./seed.js";
+import { inProcessStorage, openBench, seedR1 } from "./seed.js";
 
 const count = Number(process.argv[2] ?? "3000");
-const dataDir = mkdtempSync(join(tmpdir(), "latch-a2-"));
-const storage = {
-  dataDir,
-  databaseUrl: null,
-  rootKey: randomBytes(32).toString("base64"),
-  bootstrapToken: `bench-${randomBytes(24).toString("hex")}`,
-};
+const storage = inProcessStorage("a2");
+const { dataDir } = storage;
 const bench = await openBench(storage);
 try {
   const r1 = await seedR1(bench, "a2b");

@@ -1,25 +1,11 @@
-// Issue #15 item 8: what each performance mechanism of R1 and R2 is worth, as process CPU per
-// request through app.inject in one process — a figure the shared machine's load distorts far less
-// than autocannon's req/s. Run it from a checkout with the mechanism and from one without (a copy
-// with that mechanism taken out) and compare. Requests go in waves of `wave` at once, as under
-// autocannon's 50 connections, so reads asked in one turn can be shared (R1), or one at a time.
-// Usage: npx tsx bench/mechanisms.ts [requests per case] [wave]
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { buildApp } from "../src/app.js";
-import { openBench, seedJob, seedR1 } from "./seed.js";
+import { inProcessStorage, openBench, seedJob, seedR1 } from "./seed.js";
 
 const count = Number(process.argv[2] ?? "6000");
 const wave = Number(process.argv[3] ?? "50");
-const dataDir = mkdtempSync(join(tmpdir(), "latch-mechanisms-"));
-const storage = {
-  dataDir,
-  databaseUrl: null,
-  rootKey: randomBytes(32).toString("base64"),
-  bootstrapToken: `bench-${randomBytes(24).toString("hex")}`,
-};
+const storage = inProcessStorage("mechanisms");
+const { dataDir } = storage;
 const bench = await openBench(storage);
 try {
   const r1 = await seedR1(bench, "mech");

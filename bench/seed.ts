@@ -4,6 +4,10 @@
 // Small fixtures go through the services (rules, BUILT_INs, triggers all apply); the large ones
 // (S1's million variables, R3's and E1's ten thousand credentials) are batched straight into the
 // tables in a few large transactions, each value still encrypted per row with its own AAD.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseConfig } from "../src/config.js";
 import type { Context } from "../src/context.js";
 import type { CredentialsTable, Executor, VariablesTable } from "../src/db/types.js";
@@ -18,6 +22,16 @@ export interface BenchStorage {
   databaseUrl: string | null;
   rootKey: string;
   bootstrapToken: string;
+}
+
+/** A throwaway SQLite data dir with its own root key and bootstrap token, for in-process benches. */
+export function inProcessStorage(label: string): BenchStorage {
+  return {
+    dataDir: mkdtempSync(join(tmpdir(), `latch-${label}-`)),
+    databaseUrl: null,
+    rootKey: randomBytes(32).toString("base64"),
+    bootstrapToken: `bench-${randomBytes(24).toString("hex")}`,
+  };
 }
 
 export interface Bench {
