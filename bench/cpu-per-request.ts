@@ -5,7 +5,7 @@
 // (before and after, in the same sitting). The load generator's own CPU is not counted.
 // Usage: tsx bench/cpu-per-request.ts [seconds] [runs] [--distinct]
 import { readFileSync } from "node:fs";
-import { type LoadSpec, runLoad } from "./lib/load.js";
+import { type LoadSpec, median, runLoad } from "./lib/load.js";
 import { buildServer, freePort, type Running, startProcess } from "./lib/processes.js";
 import { freshStorage } from "./lib/storage.js";
 import { openBench, seedR1 } from "./seed.js";
@@ -33,9 +33,9 @@ async function perRequest(server: Running, spec: LoadSpec): Promise<string> {
     figures.push((used / (result.ok + result.non2xx)) * 1e6);
     rates.push(result.rps);
   }
-  const middle = [...figures].sort((a, b) => a - b)[Math.floor(figures.length / 2)];
+  const middle = median(figures);
   const runsText = figures.map((f, i) => `${f.toFixed(1)} µs at ${rates[i]?.toFixed(0)} req/s`).join(", ");
-  return `${middle?.toFixed(1)} µs/request (runs in order: ${runsText})`;
+  return `${middle.toFixed(1)} µs/request (runs in order: ${runsText})`;
 }
 
 const builds = buildServer();

@@ -1,6 +1,6 @@
 // The targets of issue #7. Each one seeds a fresh database through bench/seed.ts, starts the
 // server as its own process, loads it with autocannon from this process and returns table rows.
-import { type LoadResult, type LoadSpec, measure, measurePaired, runLoad } from "./lib/load.js";
+import { type LoadResult, type LoadSpec, measure, measurePaired, median, runLoad } from "./lib/load.js";
 import { freePort, type Running, sampleRss, sleep, startProcess } from "./lib/processes.js";
 import { type Dialect, type FreshStorage, freshStorage } from "./lib/storage.js";
 import { type Bench, openBench, seedBulk, seedDueOauth2, seedJob, seedProperty, seedR1 } from "./seed.js";
@@ -393,11 +393,9 @@ const E1_CHUNK_S = 5;
 
 /** Chunks of one load as one result: requests over their time; the chunks' median p50 and worst p99. */
 function combineChunks(chunks: LoadResult[], chunkS: number): LoadResult {
-  const sorted = (values: number[]) => [...values].sort((x, y) => x - y);
-  const p50s = sorted(chunks.map((chunk) => chunk.p50));
   return {
     rps: chunks.reduce((sum, chunk) => sum + chunk.rps * chunkS, 0) / (chunks.length * chunkS),
-    p50: p50s[Math.floor(p50s.length / 2)] ?? Number.NaN,
+    p50: median(chunks.map((chunk) => chunk.p50)),
     p99: Math.max(...chunks.map((chunk) => chunk.p99)),
     ok: chunks.reduce((sum, chunk) => sum + chunk.ok, 0),
     non2xx: chunks.reduce((sum, chunk) => sum + chunk.non2xx, 0),

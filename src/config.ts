@@ -174,6 +174,10 @@ function trustProxy(env: Env, name: string): boolean | string[] {
   });
 }
 
+/** PostgreSQL connections per process: the main pool, and the runtime polls' read pool (db/connect.ts). */
+export const DEFAULT_DATABASE_POOL = 10;
+export const DEFAULT_DATABASE_READ_POOL = 4;
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
@@ -204,9 +208,8 @@ export function parseConfig(env: Env, cwd: string = process.cwd()): Config {
     port,
     dataDir: resolve(cwd, text(env, "LATCH_DATA_DIR") ?? ".latch"),
     databaseUrl,
-    // The same defaults as db/connect.ts gives a caller that names none.
-    databasePoolSize: int(env, "LATCH_DATABASE_POOL", 10, 1, 1_000),
-    databaseReadPoolSize: int(env, "LATCH_DATABASE_READ_POOL", 4, 0, 1_000),
+    databasePoolSize: int(env, "LATCH_DATABASE_POOL", DEFAULT_DATABASE_POOL, 1, 1_000),
+    databaseReadPoolSize: int(env, "LATCH_DATABASE_READ_POOL", DEFAULT_DATABASE_READ_POOL, 0, 1_000),
     rootKey: rootKeyText === null ? null : key("LATCH_ROOT_KEY", rootKeyText),
     rootKeyFile: text(env, "LATCH_ROOT_KEY_FILE"),
     oldRootKeys: list(env, "LATCH_OLD_ROOT_KEYS").map((item) => key("LATCH_OLD_ROOT_KEYS", item)),

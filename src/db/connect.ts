@@ -4,6 +4,7 @@ import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, PostgresDialect, SqliteDialect } from "kysely";
 import type pg from "pg";
+import { DEFAULT_DATABASE_POOL, DEFAULT_DATABASE_READ_POOL } from "../config.js";
 import { startCheckpointer } from "./checkpointer.js";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
@@ -11,10 +12,6 @@ import { withNamedStatements, withStatementCache } from "./prepared-statements.j
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
-
-/** PostgreSQL connections per process: the main pool, and the runtime polls' read pool. */
-export const DEFAULT_POOL_SIZE = 10;
-export const DEFAULT_READ_POOL_SIZE = 4;
 
 export interface Storage {
   db: Db;
@@ -129,8 +126,8 @@ export function connect(options: ConnectOptions): Storage {
       pool.on("error", () => {});
       return new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
     };
-    const db = open(options.poolSize ?? DEFAULT_POOL_SIZE);
-    const readPoolSize = options.readPoolSize ?? DEFAULT_READ_POOL_SIZE;
+    const db = open(options.poolSize ?? DEFAULT_DATABASE_POOL);
+    const readPoolSize = options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL;
     const readDb = readPoolSize > 0 ? open(readPoolSize) : db;
     return {
       db,
