@@ -2,7 +2,7 @@
 // plain HTTP/1.1 request on its own socket. Started with an IPC channel; receives its targets,
 // opens them in ramps (a burst of thousands of connects overflows the listen backlog), retries
 // a refused one until the parent says the write is coming, then reports when each was answered.
-import http from "node:http";
+import net from "node:net";
 
 interface Target {
   serviceId: string;
@@ -28,7 +28,6 @@ export interface Answer {
 }
 
 const send = (message: unknown) => process.send?.(message);
-const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
 const now = () => performance.timeOrigin + performance.now();
 let marked = false;
 
@@ -36,27 +35,46 @@ let marked = false;
 let connecting = 0;
 let connected = 0;
 
+/** The status, ETag and body length of a response head, or null while it is incomplete. */
+function headOf(data: Buffer): { status: number; etag: string | null; length: number; bodyAt: number } | null {
+  const end = data.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const lines = data.subarray(0, end).toString("latin1").split("\r\n");
+  const status = Number((lines[0] ?? "").split(" ")[1]);
+  let etag: string | null = null;
+  let length = 0;
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(":");
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === "etag") etag = line.slice(colon + 1).trim();
+    else if (name === "content-length") length = Number(line.slice(colon + 1).trim());
+  }
+  return { status, etag, length, bodyAt: end + 4 };
+}
+
+/**
+ * One watch: a plain HTTP/1.1 request written on its own TCP socket and its answer read with a
+ * minimal parser (status line, ETag, Content-Length), as a load generator does (wrk, autocannon):
+ * node:http's client cost the four clients twice the server's CPU over the wake (bench/README.md,
+ * P2), on the two cores they share with the server. The socket is kept alive, as the SDK's
+ * watches are: the answer is complete when its Content-Length bytes arrived.
+ */
 function watch(start: Start, target: Target, done: (answer: Answer) => void): void {
-  const url = new URL(`${start.url}/v1/runtime/services/${target.serviceId}?wait=${start.waitS}`);
+  const url = new URL(start.url);
+  const request = Buffer.from(
+    `GET /v1/runtime/services/${target.serviceId}?wait=${start.waitS} HTTP/1.1\r\nHost: ${url.host}\r\n` +
+      `Authorization: Token ${target.token}\r\nIf-None-Match: ${target.etag}\r\nConnection: keep-alive\r\n\r\n`,
+    "latin1",
+  );
+  let finished = false;
   const retry = (why: string) => {
+    if (finished) return;
+    finished = true;
+    socket.destroy();
     // Before the write, a refused watch is set-up noise: open it again. After, it is an error.
     if (!marked) setTimeout(() => watch(start, target, done), 200);
     else done({ status: 0, at: now(), changed: false, early: false, error: why });
   };
-  const request = http.request(
-    url,
-    { agent, headers: { authorization: `Token ${target.token}`, "if-none-match": target.etag } },
-    (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => {
-        const status = response.statusCode ?? 0;
-        if (!marked && status === 503) return retry("503");
-        done({ status, at: now(), changed: response.headers.etag !== target.etag, early: !marked, error: null });
-      });
-      response.on("error", (error) => retry(error.message));
-    },
-  );
   connecting += 1;
   let counted = true;
   const settled = () => {
@@ -64,18 +82,29 @@ function watch(start: Start, target: Target, done: (answer: Answer) => void): vo
     counted = false;
     connecting -= 1;
   };
-  request.on("socket", (socket) => {
-    socket.once("connect", () => {
-      settled();
-      connected += 1;
-    });
-    socket.once("close", settled);
+  const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => {
+    settled();
+    connected += 1;
+    socket.write(request);
   });
-  request.on("error", (error) => {
+  let received: Buffer = Buffer.alloc(0);
+  socket.on("data", (chunk: Buffer) => {
+    received = received.length === 0 ? chunk : Buffer.concat([received, chunk]);
+    const head = headOf(received);
+    if (head === null || received.length - head.bodyAt < head.length) return;
+    if (!marked && head.status === 503) return retry("503");
+    finished = true;
+    // Left open (a watcher polls again on it); closed when the process exits.
+    done({ status: head.status, at: now(), changed: head.etag !== target.etag, early: !marked, error: null });
+  });
+  socket.on("error", (error) => {
     settled();
     retry(error.message);
   });
-  request.end();
+  socket.on("close", () => {
+    settled();
+    retry("closed before an answer");
+  });
 }
 
 let answers: Answer[] = [];
