@@ -187,6 +187,33 @@ describeEachDialect("webhooks: delivery", (dialect) => {
     expect(receiver.received.filter((r) => JSON.parse(r.body).type === "token.expiring")).toHaveLength(1);
   });
 
+  it("announces every expiring token once, even when more expire than one scan reads", async () => {
+    await bed.createWebhook({ url: receiver.url, events: ["token.expiring"], project_id: bed.projectId });
+    const expiresAt = new Date(bed.clock.now().getTime() + 86_400_000).toISOString();
+    // One scan reads 200 subjects: the ones already announced must not take the next scan's room.
+    const created = new Set<string>();
+    for (let i = 0; i < 205; i++) {
+      const token = await bed.ok("POST", "/v1/tokens", {
+        name: `batch-${i}`,
+        role: "viewer",
+        organization_id: bed.orgId,
+        expires_at: expiresAt,
+      });
+      created.add(token.id as string);
+    }
+    const announced = () =>
+      receiver.received
+        .map((r) => JSON.parse(r.body))
+        .filter((event) => event.type === "token.expiring" && created.has(event.token.id))
+        .map((event) => event.token.id as string);
+    for (let scan = 0; scan < 3; scan++) {
+      bed.clock.advance(61_000);
+      await bed.drain();
+    }
+    expect(new Set(announced()).size).toBe(205);
+    expect(announced()).toHaveLength(205);
+  });
+
   it("announces a credential Latch will not renew once, N days before it expires", async () => {
     await bed.createWebhook({ url: receiver.url, events: ["credential.expiring"], project_id: bed.projectId });
     const reactor = { accept: "application/vnd.api+json", "content-type": "application/vnd.api+json", "x-api-key": "webhooks" };
