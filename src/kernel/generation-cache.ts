@@ -98,6 +98,16 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
       return entries.get(key)?.generation;
     },
 
+    /**
+     * The value kept for `key` at whatever generation, current or not, without touching its
+     * recency: never an answer, only where a build may start from when it checks every piece it
+     * takes against the rows it reads (runtime-layers.ts: a layer's unchanged ciphertexts).
+     */
+    latest(key: string): { generation: string; value: Value } | undefined {
+      const entry = entries.get(key);
+      return entry === undefined ? undefined : { generation: entry.generation, value: entry.value };
+    },
+
     /** Whether a value of `key` at `generation` is kept or being built. */
     has(key: string, generation: string): boolean {
       return entries.get(key)?.generation === generation || flights.get(key)?.generation === generation;

@@ -14,16 +14,16 @@ import { toReactorId } from "../../kernel/ids.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { isDeliverable } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
-import { type ResolvableVariable, resolveForViewpoint } from "../variables/resolve.js";
+import { resolveForViewpoint } from "../variables/resolve.js";
 import {
   composeGeneration,
   createLayerCache,
   createServiceRead,
   createSiblingsRead,
   type LayerContent,
+  type LayerReader,
   type LayerStats,
   layersOf,
-  type RuntimeLayer,
 } from "./runtime-layers.js";
 
 export interface RuntimeBundle {
@@ -86,12 +86,7 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-export function createBundleCache(deps: {
-  db: Db;
-  keyring: Pick<Keyring, "decrypt">;
-  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
-  now: () => Date;
-}) {
+export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt">; variables: LayerReader; now: () => Date }) {
   const { db, now } = deps;
   // The cached services of each environment (the siblings a layer change reaches).
   const byEnvironment = new Map<string, Set<string>>();

@@ -25,8 +25,8 @@ import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { cipherRef } from "../credentials/credential-types.js";
 import type { DeliverableCredential } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
-import type { ResolvableVariable } from "../variables/resolve.js";
 import type { VariableScope, VariableType } from "../variables/variable-types.js";
+import type { LayerRow } from "../variables/variables-service.js";
 import type { RuntimeLayer } from "../variables/variables-store.js";
 
 export type { RuntimeLayer };
@@ -41,7 +41,7 @@ export interface LayerCredential extends DeliverableCredential {
 }
 
 export interface LayerContent {
-  variables: ResolvableVariable[];
+  variables: LayerRow[];
   /** Only in an environment's layer. */
   credentials: LayerCredential[];
 }
@@ -182,6 +182,7 @@ type Row = [
   string,
   string | null,
   string | null,
+  string | null,
 ];
 
 function pack(content: LayerContent): Buffer {
@@ -200,6 +201,7 @@ function pack(content: LayerContent): Buffer {
     v.scope,
     v.builtInVisibility,
     v.producerServiceId,
+    v.cipher,
   ]);
   return Buffer.from(JSON.stringify([rows, content.credentials]), "utf8");
 }
@@ -222,18 +224,19 @@ function unpack(bytes: Buffer): LayerContent {
       environmentId: r[9],
       serviceId: r[10],
       scope: r[11] as VariableScope,
-      builtInVisibility: r[12] as ResolvableVariable["builtInVisibility"],
+      builtInVisibility: r[12] as LayerRow["builtInVisibility"],
       producerServiceId: r[13],
+      cipher: r[14],
     })),
   };
 }
 
-export function createLayerCache(deps: {
-  db: Db;
-  keyring: Pick<Keyring, "decrypt">;
-  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
-  maxBytes?: number;
-}) {
+/** How the layer cache reads a layer's rows (variables-service.ts): only what changed since `previous` is decrypted. */
+export interface LayerReader {
+  readLayer(layer: RuntimeLayer, previous?: ReadonlyMap<string, LayerRow>): Promise<{ rows: LayerRow[]; decrypted: number }>;
+}
+
+export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt">; variables: LayerReader; maxBytes?: number }) {
   const { db, keyring, variables } = deps;
   const maxBytes = deps.maxBytes ?? LAYER_CACHE_BYTES;
   // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
@@ -275,11 +278,19 @@ export function createLayerCache(deps: {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
+  /** The layer's rows as its last snapshot holds them (any generation), by id: what a new read need not decrypt again. */
+  function previousRows(id: string): Map<string, LayerRow> | undefined {
+    const kept = snapshots.latest(id);
+    if (kept === undefined) return undefined;
+    const content = unpack(open(snapshotKey, kept.value, aad(id, kept.generation), "a runtime layer snapshot"));
+    return new Map(content.variables.map((row) => [row.id, row]));
+  }
+
   async function build(layer: RuntimeLayer, id: string, generation: string): Promise<Buffer> {
-    const rows = await variables.readLayer(layer);
+    const { rows, decrypted } = await variables.readLayer(layer, previousRows(id));
     const credentials = layer.kind === "environment" ? await credentialsOf(layer.id) : [];
     stats.layerBuilds += 1;
-    stats.decrypts += rows.filter((row) => row.value !== null).length + credentials.length;
+    stats.decrypts += decrypted + credentials.length;
     return seal(snapshotKey, pack({ variables: rows, credentials }), aad(id, generation));
   }
 

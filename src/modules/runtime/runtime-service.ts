@@ -14,10 +14,9 @@ import { admits, toPrincipal } from "../access/access-service.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { IdentityModule } from "../identity/identity-module.js";
 import type { Service } from "../tree/tree-types.js";
-import type { ResolvableVariable } from "../variables/resolve.js";
 import { createBundleCache, type DeliveredBundle } from "./bundle-cache.js";
 import { createHitLookup } from "./hit-lookup.js";
-import { composeGeneration, type RuntimeLayer } from "./runtime-layers.js";
+import { composeGeneration, type LayerReader } from "./runtime-layers.js";
 
 export type { DeliveredBundle, RuntimeBundle, RuntimeStats } from "./bundle-cache.js";
 
@@ -88,7 +87,7 @@ export function createRuntimeService(deps: {
   /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
-  variables: { readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> };
+  variables: LayerReader;
   /** Every delivery is counted (one audit event per caller, service, minute and result). */
   audit: Pick<AuditService, "countDelivery">;
   /** The JWT path: verifies, counts, throttles and refuses with one generic 401. */

@@ -8,14 +8,14 @@ import type { TreeStore } from "../tree/tree-store.js";
 import type { VariableVersionReads } from "../versions/variable-version-reads.js";
 import { createBuiltInHooks } from "./builtins.js";
 import { type ResolvableVariable, type ResolvedBundle, resolveVariables } from "./resolve.js";
-import type { VariableType } from "./variable-types.js";
+import type { VariableScope, VariableType } from "./variable-types.js";
 import { createVariablesCore, type VariablesDeps } from "./variables-core.js";
 import { createImportUseCases } from "./variables-import.js";
 import { createLinkUseCases } from "./variables-links.js";
 import { createPageUseCases } from "./variables-page.js";
 import { createRestoreUseCases } from "./variables-restore.js";
 import type { RuntimeLayer } from "./variables-store.js";
-import { decryptValue, flag, placedOf } from "./variables-views.js";
+import { decryptValue, flag } from "./variables-views.js";
 import { createWriteUseCases } from "./variables-write.js";
 
 /** Rows per read of a runtime layer, and decrypts between two turns of the event loop. */
@@ -24,10 +24,35 @@ const DECRYPT_SLICE = 500;
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * A runtime layer's row, decrypted, with the fingerprint of what it was decrypted from: its
+ * organization and ciphertext (null for an alias). A later read of the layer that finds the same
+ * fingerprint on the same row takes the value it already holds instead of decrypting it again.
+ */
+export interface LayerRow extends ResolvableVariable {
+  cipher: string | null;
+}
+
+/** What a row was decrypted from: the ciphertext under its organization's key, bound to the row. */
+function fingerprintOf(row: VariablesTable): string | null {
+  return row.value === null ? null : `${row.organization_id}:${row.value.toString("base64")}`;
+}
+
 /** A row as resolution takes it; an alias's parent key is found by `resolveVariables` among the rows. */
 function toResolvable(row: VariablesTable, value: string | null): ResolvableVariable {
+  const { cipher: _, ...resolvable } = toLayerRow(row, value, null);
+  return resolvable;
+}
+
+/** A layer row, as one object literal (spreads per row cost as much as the layer's read, M1). */
+function toLayerRow(row: VariablesTable, value: string | null, cipher: string | null): LayerRow {
   return {
-    ...placedOf(row),
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    serviceId: row.service_id,
+    scope: row.scope as VariableScope,
+    builtInVisibility: row.built_in_visibility as LayerRow["builtInVisibility"],
+    producerServiceId: row.producer_service_id,
     id: row.id,
     key: row.key,
     variableType: row.variable_type as VariableType,
@@ -37,6 +62,7 @@ function toResolvable(row: VariablesTable, value: string | null): ResolvableVari
     enableInterpolationInFile: flag(row.enable_interpolation_in_file),
     parentId: row.parent_id,
     parentKey: null,
+    cipher,
   };
 }
 
@@ -69,17 +95,31 @@ export function createVariablesService(
      * The rows of one runtime layer, decrypted, for the runtime delivery (no actor: it calls this
      * after its own authorization). Read by pages and decrypted in slices, handing the event loop
      * back between them, so a large layer is never one long synchronous step (issue #14).
+     *
+     * `previous` is the same layer as an earlier read gave it: a row whose fingerprint (its
+     * organization and ciphertext, byte for byte) is the one read then has the value read then,
+     * so only the rows a write changed are decrypted again (bench/README.md, M1). A changed,
+     * moved or tampered ciphertext has another fingerprint and is decrypted, and checked, anew.
      */
-    async readLayer(layer: RuntimeLayer): Promise<ResolvableVariable[]> {
-      const out: ResolvableVariable[] = [];
+    async readLayer(layer: RuntimeLayer, previous?: ReadonlyMap<string, LayerRow>): Promise<{ rows: LayerRow[]; decrypted: number }> {
+      const out: LayerRow[] = [];
+      let decrypted = 0;
       let afterId: string | null = null;
       for (;;) {
         const rows = await core.store.listLayer(layer, afterId, LAYER_PAGE);
         for (const [index, row] of rows.entries()) {
           if (index > 0 && index % DECRYPT_SLICE === 0) await yieldToEventLoop();
-          out.push(toResolvable(row, await decryptValue(core.keyring, row)));
+          const cipher = fingerprintOf(row);
+          const before = cipher === null ? undefined : previous?.get(row.id);
+          let value: string | null;
+          if (before !== undefined && before.cipher === cipher) value = before.value;
+          else {
+            value = await decryptValue(core.keyring, row);
+            if (value !== null) decrypted += 1;
+          }
+          out.push(toLayerRow(row, value, cipher));
         }
-        if (rows.length < LAYER_PAGE) return out;
+        if (rows.length < LAYER_PAGE) return { rows: out, decrypted };
         afterId = (rows[rows.length - 1] as VariablesTable).id;
         await yieldToEventLoop();
       }
