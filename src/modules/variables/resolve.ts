@@ -115,7 +115,14 @@ interface Selection {
 
 /** Chooses one definition per key: the narrowest level wins, ties go to the smaller rank. */
 function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<Record<string, string>>, witness?: Witness<T>): Selection {
-  const byId = new Map(rows.map((row) => [row.id, row]));
+  // Rows by id, for parents (overrides, aliases): made only when a row has one (most bundles have none, M1).
+  let rowsById: Map<string, T> | undefined;
+  const byId = {
+    get(id: string): T | undefined {
+      rowsById ??= new Map(rows.map((row) => [row.id, row]));
+      return rowsById.get(id);
+    },
+  };
   const base = new Map<string, Entry>();
   const offer = (target: Map<string, Entry>, key: string, entry: Entry) => {
     if (better(entry, target.get(key))) target.set(key, entry);
