@@ -245,6 +245,19 @@ export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt
   const snapshots = createGenerationCache<Buffer>({ maxBytes, sizeOf: (sealed) => sealed.length });
   const stats: LayerStats = { layerBuilds: 0, layerHits: 0, decrypts: 0 };
 
+  // Layers opened in this turn of the event loop, by id: the builds that resume in it share them.
+  // Forgotten at the next turn, so no opened layer outlives the builds that use it (the bundles
+  // they make are what is kept, as bytes).
+  const opened = new Map<string, { generation: string; content: LayerContent }>();
+  function openedNow(id: string, generation: string): LayerContent | undefined {
+    const entry = opened.get(id);
+    return entry !== undefined && entry.generation === generation ? entry.content : undefined;
+  }
+  function keepForThisTurn(id: string, generation: string, content: LayerContent): void {
+    if (opened.size === 0) setImmediate(() => opened.clear());
+    opened.set(id, { generation, content });
+  }
+
   const aad = (id: string, generation: string) => Buffer.from(`latch:runtime-layer:${id}:${generation}`, "utf8");
 
   async function credentialsOf(environmentId: string): Promise<LayerCredential[]> {
@@ -300,13 +313,22 @@ export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt
     /**
      * The layer's rows at `generation` (read by the caller before anything else): its snapshot,
      * or the read under way for that generation, or a new read that later callers wait for.
+     * Builds that resume in one turn of the event loop (the polls that found one write's new
+     * generation, M1) share one opening of it.
      */
     async get(layer: RuntimeLayer, generation: string): Promise<LayerContent> {
       const id = `${layer.kind}:${layer.id}`;
+      const shared = openedNow(id, generation);
+      if (shared !== undefined) return shared;
       const kept = snapshots.get(id, generation);
-      if (kept !== undefined) stats.layerHits += 1;
       const sealed = kept ?? (await snapshots.obtain(id, generation, () => build(layer, id, generation)));
-      return unpack(open(snapshotKey, sealed, aad(id, generation), "a runtime layer snapshot"));
+      // Another build may have opened it while this one waited for the read.
+      const meanwhile = openedNow(id, generation);
+      if (meanwhile !== undefined) return meanwhile;
+      if (kept !== undefined) stats.layerHits += 1;
+      const content = unpack(open(snapshotKey, sealed, aad(id, generation), "a runtime layer snapshot"));
+      keepForThisTurn(id, generation, content);
+      return content;
     },
   };
 }
