@@ -11,6 +11,7 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { toReactorId } from "../../kernel/ids.js";
+import { createTurns } from "../../kernel/turns.js";
 import { credentialVariableName } from "../credentials/credential-types.js";
 import { isDeliverable } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
@@ -107,6 +108,7 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
     },
   });
   const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
+  const turns = createTurns();
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
   const readService = createServiceRead(db);
 
@@ -134,44 +136,49 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
     if (shared === undefined && project !== undefined && environment !== undefined) {
       refreshSiblings(service, generations, { project, environment });
     }
-    const extra: Record<string, string> = {};
-    const listed: RuntimeBundle["credentials"] = {};
-    const moment = now();
-    let validUntil = Number.POSITIVE_INFINITY;
-    for (const credential of environment?.credentials ?? []) {
-      if (!isDeliverable(credential, moment)) continue;
-      const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
-      validUntil = Math.min(validUntil, expiresAt);
-      extra[credentialVariableName(credential.name)] = credential.artifact;
-      listed[credential.name] = {
-        id: toReactorId("credential", credential.id),
-        type_of: credential.typeOf,
-        expires_at: credential.expiresAt,
+    // Resolving and serializing is a synchronous step of about a millisecond, run in a turn of the
+    // event loop with a budget, so the polls that all found one write's new generation do not
+    // hold it for the sum of theirs (M1: 80-150 ms before; kernel/turns.ts).
+    return turns.run(() => {
+      const extra: Record<string, string> = {};
+      const listed: RuntimeBundle["credentials"] = {};
+      const moment = now();
+      let validUntil = Number.POSITIVE_INFINITY;
+      for (const credential of environment?.credentials ?? []) {
+        if (!isDeliverable(credential, moment)) continue;
+        const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
+        validUntil = Math.min(validUntil, expiresAt);
+        extra[credentialVariableName(credential.name)] = credential.artifact;
+        listed[credential.name] = {
+          id: toReactorId("credential", credential.id),
+          type_of: credential.typeOf,
+          expires_at: credential.expiresAt,
+        };
+      }
+      const rows = [...(project?.variables ?? []), ...(environment?.variables ?? []), ...(own?.variables ?? [])];
+      const resolved = resolveForViewpoint(
+        rows,
+        { projectId: service.projectId, environmentId: service.environmentId, serviceId: service.id },
+        extra,
+      );
+      const bundle: RuntimeBundle = {
+        service: { id: service.id, name: service.name, type: service.type },
+        variables: resolved.variables,
+        files: resolved.files.map((file) => ({
+          key: file.key,
+          mount_path: file.mount_path,
+          content_base64: Buffer.from(file.content, "utf8").toString("base64"),
+        })),
+        credentials: listed,
+        unresolved: resolved.unresolved,
       };
-    }
-    const rows = [...(project?.variables ?? []), ...(environment?.variables ?? []), ...(own?.variables ?? [])];
-    const resolved = resolveForViewpoint(
-      rows,
-      { projectId: service.projectId, environmentId: service.environmentId, serviceId: service.id },
-      extra,
-    );
-    const bundle: RuntimeBundle = {
-      service: { id: service.id, name: service.name, type: service.type },
-      variables: resolved.variables,
-      files: resolved.files.map((file) => ({
-        key: file.key,
-        mount_path: file.mount_path,
-        content_base64: Buffer.from(file.content, "utf8").toString("base64"),
-      })),
-      credentials: listed,
-      unresolved: resolved.unresolved,
-    };
-    // JSON.stringify gives what the route's response schema would (the bundle is built in the
-    // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
-    const body = Buffer.from(JSON.stringify(bundle), "utf8");
-    const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-    stats.rebuilds += 1;
-    return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
+      // JSON.stringify gives what the route's response schema would (the bundle is built in the
+      // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
+      const body = Buffer.from(JSON.stringify(bundle), "utf8");
+      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
+      stats.rebuilds += 1;
+      return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
+    });
   }
 
   /**
@@ -179,8 +186,8 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
    * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
    * first one, instead of each opening them again on its next poll (bench/README.md, M1). Their
    * flights are registered at once, so their polls wait for these builds rather than start their
-   * own; the builds run one per turn of the event loop. The opened layers live as long as this
-   * pass, as they would in the polls' own builds.
+   * own; the builds' synchronous steps run in budgeted turns of the event loop (kernel/turns.ts).
+   * The opened layers live as long as this pass, as they would in the polls' own builds.
    */
   function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
     const previous = cache.generationOf(service.id);
@@ -203,8 +210,8 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
         cache.start(sibling.id, generation, settle.promise);
         plan.push({ sibling, generations: siblingGenerations, settle });
       }
+      // Their synchronous steps are spread over turns of the event loop (build() runs them there).
       for (const { sibling, generations: siblingGenerations, settle } of plan) {
-        await new Promise<void>((resolve) => setImmediate(resolve));
         build(sibling, siblingGenerations, shared).then(settle.resolve, settle.reject);
       }
     })().catch(() => {

@@ -1,0 +1,53 @@
+// Turns of the event loop for synchronous steps (issue #14, M1: a write made every poll of an
+// environment rebuild its bundle in one microtask drain, holding the loop 80-150 ms while
+// /healthz, writes and cache hits waited). A step of a few milliseconds given to `run` is run in
+// a turn of the loop (a setImmediate callback) with the steps queued before it, until the turn
+// has spent its budget; the rest wait for the next turn, after the loop has polled for I/O. So
+// steps never stack into one long task, and a burst of them is still done in few turns. First
+// come, first served.
+export interface Turns {
+  /** Runs `step` in a coming turn of the event loop; its result or its error. */
+  run<T>(step: () => T): Promise<T>;
+  /** Steps waiting for a turn. */
+  waiting(): number;
+}
+
+/** Milliseconds of steps one turn runs at most (a step started under it may end past it). */
+export const TURN_BUDGET_MS = 4;
+
+export function createTurns(options: { budgetMs?: number } = {}): Turns {
+  const budgetMs = options.budgetMs ?? TURN_BUDGET_MS;
+  const queue: Array<() => void> = [];
+  let scheduled = false;
+
+  function next(): void {
+    scheduled = false;
+    const started = performance.now();
+    do (queue.shift() as () => void)();
+    while (queue.length > 0 && performance.now() - started < budgetMs);
+    // An immediate queued while the check phase runs waits for the next iteration of the loop,
+    // after its poll for I/O.
+    if (queue.length > 0) schedule();
+  }
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(next);
+  }
+
+  return {
+    run<T>(step: () => T): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push(() => {
+          try {
+            resolve(step());
+          } catch (error) {
+            reject(error);
+          }
+        });
+        schedule();
+      });
+    },
+    waiting: () => queue.length,
+  };
+}
