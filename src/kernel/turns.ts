@@ -15,16 +15,17 @@ export interface Turns {
 /** Milliseconds of steps one turn runs at most (a step started under it may end past it). */
 export const TURN_BUDGET_MS = 4;
 
-export function createTurns(options: { budgetMs?: number } = {}): Turns {
+export function createTurns(options: { budgetMs?: number; clock?: () => number } = {}): Turns {
   const budgetMs = options.budgetMs ?? TURN_BUDGET_MS;
+  const clock = options.clock ?? (() => performance.now());
   const queue: Array<() => void> = [];
   let scheduled = false;
 
   function next(): void {
     scheduled = false;
-    const started = performance.now();
+    const started = clock();
     do (queue.shift() as () => void)();
-    while (queue.length > 0 && performance.now() - started < budgetMs);
+    while (queue.length > 0 && clock() - started < budgetMs);
     // An immediate queued while the check phase runs waits for the next iteration of the loop,
     // after its poll for I/O.
     if (queue.length > 0) schedule();

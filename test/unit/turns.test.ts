@@ -1,48 +1,46 @@
 // Turns of the event loop for synchronous steps (src/kernel/turns.ts): steps never stack into one
 // long task past the turn's budget; a timer that falls due meanwhile runs between two turns; the
-// steps run in the order they came, and a step's error reaches its caller only.
+// steps run in the order they came, and a step's error reaches its caller only. The steps' time
+// is a clock they move (a real step's length varies with the machine's load); the first also
+// waits 2 ms of real time, so that its timer is due at the next turn.
 import { describe, expect, it } from "vitest";
 import { createTurns } from "../../src/kernel/turns.js";
 
-function busy(ms: number): void {
-  const until = performance.now() + ms;
-  while (performance.now() < until) {
-    // a synchronous step, as a bundle's resolution is
-  }
+/** Steps that each take `ms` on the turns' clock, the first of them setting a timer. */
+async function runSteps(count: number, ms: number): Promise<string[]> {
+  let now = 0;
+  const turns = createTurns({ budgetMs: 4, clock: () => now });
+  const order: string[] = [];
+  const done = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      turns.run(() => {
+        if (i === 0) {
+          setTimeout(() => order.push("timer"), 0);
+          // Long enough in real time for the timer to be due at the loop's next timers phase.
+          const until = performance.now() + 2;
+          while (performance.now() < until) {}
+        }
+        order.push(String(i));
+        now += ms;
+        return i;
+      }),
+    ),
+  );
+  expect(done).toEqual(Array.from({ length: count }, (_, i) => i));
+  expect(turns.waiting()).toBe(0);
+  return order;
 }
 
 describe("turns", () => {
   it("runs a step past the budget alone in its turn: a timer due meanwhile runs before the next", async () => {
-    const turns = createTurns({ budgetMs: 4 });
-    const order: string[] = [];
-    const step = (name: string) =>
-      turns.run(() => {
-        if (name === "a") setTimeout(() => order.push("timer"), 0);
-        order.push(name);
-        busy(5);
-        return name;
-      });
-    // (With the four steps run in one drain of promises, the timer runs after all of them: seen failing.)
-    expect(await Promise.all(["a", "b", "c", "d"].map(step))).toEqual(["a", "b", "c", "d"]);
-    expect(order).toEqual(["a", "timer", "b", "c", "d"]);
-    expect(turns.waiting()).toBe(0);
+    // (With the steps run in one drain of promises, the timer runs after all of them: seen failing.)
+    expect(await runSteps(4, 5)).toEqual(["0", "timer", "1", "2", "3"]);
   });
 
   it("runs short steps together in one turn, up to its budget", async () => {
-    const turns = createTurns({ budgetMs: 4 });
-    const order: string[] = [];
-    const steps = Array.from({ length: 12 }, (_, i) =>
-      turns.run(() => {
-        if (i === 0) setTimeout(() => order.push("timer"), 0);
-        order.push(String(i));
-        busy(1);
-      }),
-    );
-    await Promise.all(steps);
-    const timerAt = order.indexOf("timer");
-    // Not one step per turn (12 turns), nor all twelve in one: the first turn ran about four.
-    expect(timerAt).toBeGreaterThanOrEqual(3);
-    expect(timerAt).toBeLessThanOrEqual(6);
+    const order = await runSteps(12, 1);
+    // Four steps of 1 ms fill the first turn's 4 ms; the timer runs before the fifth.
+    expect(order.indexOf("timer")).toBe(4);
     expect(order.filter((entry) => entry !== "timer")).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
   });
 
