@@ -2,17 +2,10 @@
 // service can compose several of them in one transaction.
 import type { Insertable, Selectable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
+import { inCreationOrder } from "../../db/order.js";
 import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
+import { parseJsonObject } from "../../kernel/json-object.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
-
-function parseJson(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 export function toOrganization(row: Selectable<OrganizationsTable>): Organization {
   return {
@@ -34,7 +27,7 @@ export function toProject(row: ProjectsTable): Project {
     description: row.description,
     platform: row.platform as Platform,
     token: row.token,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -47,7 +40,7 @@ export function toHost(row: HostsTable): Host {
     projectId: row.project_id,
     name: row.name,
     typeOf: row.type_of,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -63,7 +56,7 @@ export function toEnvironment(row: EnvironmentsTable): Environment {
     mode: row.mode as EnvironmentMode,
     clusterId: row.cluster_id,
     token: row.token,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -77,7 +70,7 @@ export function toService(row: ServicesTable): Service {
     environmentId: row.environment_id,
     type: row.type as ServiceType,
     name: row.name,
-    spec: parseJson(row.spec),
+    spec: parseJsonObject(row.spec),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -148,7 +141,7 @@ export function createTreeStore(db: Db) {
       return row && toOrganization(row);
     },
     async listOrganizations(ids: string[] | null, ex: Executor = db): Promise<Organization[]> {
-      let query = ex.selectFrom("organizations").selectAll().orderBy("created_at").orderBy("id");
+      let query = ex.selectFrom("organizations").selectAll().$call(inCreationOrder());
       if (ids !== null) {
         if (ids.length === 0) return [];
         query = query.where("id", "in", ids);
@@ -189,8 +182,7 @@ export function createTreeStore(db: Db) {
         .selectFrom("projects")
         .selectAll()
         .where("organization_id", "=", organizationId)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .execute();
       return rows.map(toProject);
     },
@@ -220,13 +212,7 @@ export function createTreeStore(db: Db) {
       return row && toHost(row);
     },
     async listHosts(projectId: string, ex: Executor = db): Promise<Host[]> {
-      const rows = await ex
-        .selectFrom("hosts")
-        .selectAll()
-        .where("project_id", "=", projectId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
+      const rows = await ex.selectFrom("hosts").selectAll().where("project_id", "=", projectId).$call(inCreationOrder()).execute();
       return rows.map(toHost);
     },
     async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
@@ -244,8 +230,7 @@ export function createTreeStore(db: Db) {
         .selectFrom("environments")
         .selectAll()
         .where("host_id", "=", hostId)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .limit(1)
         .executeTakeFirst();
       return row && toEnvironment(row);
@@ -256,13 +241,7 @@ export function createTreeStore(db: Db) {
       return row && toEnvironment(row);
     },
     async listEnvironments(projectId: string, ex: Executor = db): Promise<Environment[]> {
-      const rows = await ex
-        .selectFrom("environments")
-        .selectAll()
-        .where("project_id", "=", projectId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
+      const rows = await ex.selectFrom("environments").selectAll().where("project_id", "=", projectId).$call(inCreationOrder()).execute();
       return rows.map(toEnvironment);
     },
     async environmentNameTaken(projectId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
@@ -285,7 +264,7 @@ export function createTreeStore(db: Db) {
     async listServices(environmentId: string, type: ServiceType | null, ex: Executor = db): Promise<Service[]> {
       let query = ex.selectFrom("services").selectAll().where("environment_id", "=", environmentId);
       if (type !== null) query = query.where("type", "=", type);
-      return (await query.orderBy("created_at").orderBy("id").execute()).map(toService);
+      return (await query.$call(inCreationOrder()).execute()).map(toService);
     },
     async serviceNameTaken(environmentId: string, name: string, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "services", parent: "environment_id" }, environmentId, name, null);
