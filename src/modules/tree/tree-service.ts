@@ -6,7 +6,7 @@ import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed, canSee } from "../../kernel/authorize.js";
 import { isUuid, newId, newResourceToken } from "../../kernel/ids.js";
-import type { Principal } from "../../kernel/principal.js";
+import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
 import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
@@ -84,53 +84,40 @@ export function createTreeService(deps: TreeServiceDeps) {
     return organization;
   }
 
-  async function loadProject(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Project> {
+  /** A node that exists (its scope is known) and that the actor may act on; else "<label> not found" or assertAllowed's refusal. */
+  function allowed<T>(actor: Principal, permission: Permission, label: string, node: T | undefined, scope: ResourceScope | undefined): T {
+    if (node === undefined || scope === undefined) throw new AppError("NOT_FOUND", `${label} not found`);
+    assertAllowed(actor, permission, scope, label);
+    return node;
+  }
+
+  async function loadProject(actor: Principal, id: string, permission: Permission): Promise<Project> {
     const project = await store.findProject(id);
-    if (project === undefined) throw new AppError("NOT_FOUND", "Project not found");
-    assertAllowed(actor, permission, { organizationId: project.organizationId, projectId: project.id }, "Project");
-    return project;
+    return allowed(actor, permission, "Project", project, project && { organizationId: project.organizationId, projectId: project.id });
   }
 
-  async function loadEnvironment(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Environment> {
-    const environment = await store.findEnvironment(id);
-    if (environment === undefined) throw new AppError("NOT_FOUND", "Environment not found");
-    assertAllowed(
-      actor,
-      permission,
-      { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: environment.id },
-      "Environment",
-    );
-    return environment;
+  async function loadEnvironment(actor: Principal, id: string, permission: Permission): Promise<Environment> {
+    const found = await store.findEnvironment(id);
+    const scope = found && { organizationId: found.organizationId, projectId: found.projectId, environmentId: found.id };
+    return allowed(actor, permission, "Environment", found, scope);
   }
 
-  async function loadService(
-    actor: Principal,
-    id: string,
-    type: ServiceType | null,
-    permission: "read" | "write" | "manage",
-  ): Promise<Service> {
-    const service = await store.findService(id);
-    const label = type === null ? "Service" : SERVICE_LABEL[type];
-    if (service === undefined || (type !== null && service.type !== type)) throw new AppError("NOT_FOUND", `${label} not found`);
-    assertAllowed(
-      actor,
-      permission,
-      {
-        organizationId: service.organizationId,
-        projectId: service.projectId,
-        environmentId: service.environmentId,
-        serviceId: service.id,
-      },
-      label,
-    );
-    return service;
+  /** A service of any type (`type` null) or of that type only: one of another type is not found. */
+  async function loadService(actor: Principal, id: string, type: ServiceType | null, permission: Permission): Promise<Service> {
+    const found = await store.findService(id);
+    const service = type === null || found?.type === type ? found : undefined;
+    const scope = service && {
+      organizationId: service.organizationId,
+      projectId: service.projectId,
+      environmentId: service.environmentId,
+      serviceId: service.id,
+    };
+    return allowed(actor, permission, type === null ? "Service" : SERVICE_LABEL[type], service, scope);
   }
 
-  async function loadHost(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Host> {
+  async function loadHost(actor: Principal, id: string, permission: Permission): Promise<Host> {
     const host = await store.findHost(id);
-    if (host === undefined) throw new AppError("NOT_FOUND", "Host not found");
-    assertAllowed(actor, permission, { organizationId: host.organizationId, projectId: host.projectId }, "Host");
-    return host;
+    return allowed(actor, permission, "Host", host, host && { organizationId: host.organizationId, projectId: host.projectId });
   }
 
   return {
