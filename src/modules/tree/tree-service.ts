@@ -25,6 +25,7 @@ import {
   type Service,
   type ServiceType,
 } from "./tree-types.js";
+import { updatedNamedColumns } from "./tree-use-cases.js";
 
 export interface TreeServiceDeps {
   db: Db;
@@ -63,10 +64,16 @@ export function createTreeService(deps: TreeServiceDeps) {
     for (const hook of hooks) await hook.changed?.(tx, scope);
   }
 
-  /** Runs a write; a unique-constraint race on a name becomes the same 409 as the pre-check. */
-  async function write<T>(conflict: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs a write that gives a node a name no sibling may have: `taken` checks it in the
+   * transaction (409 `conflict`), and a unique-constraint race on the name is the same 409.
+   */
+  async function writeNamed<T>(conflict: string, taken: (tx: Tx) => Promise<boolean>, work: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await db.transaction().execute(work);
+      return await db.transaction().execute(async (tx) => {
+        if (await taken(tx)) throw new AppError("NAME_TAKEN", conflict);
+        return work(tx);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", conflict);
       throw error;
@@ -142,9 +149,8 @@ export function createTreeService(deps: TreeServiceDeps) {
         throw new AppError("FORBIDDEN", "only the instance-admin token can create organizations");
       }
       const name = validName(input.name, "Organization");
-      const conflict = `Organization name '${name}' is already taken`;
-      return write(conflict, async (tx) => {
-        if (await store.organizationNameTaken(name, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.organizationNameTaken(name, tx);
+      return writeNamed(`Organization name '${name}' is already taken`, taken, async (tx) => {
         const organization = await insertOrganization(tx, { name, plan: input.plan, description: input.description ?? null });
         await audited(tx, actor, organization.id, "organization.create", { type: "organization", id: organization.id, name });
         return organization;
@@ -226,9 +232,8 @@ export function createTreeService(deps: TreeServiceDeps) {
       assertAllowed(actor, "manage", { organizationId }, "Organization");
       const name = validName(input.name, "Project");
       const platform = checkNewProject(input.platform, input.attributes ?? {});
-      const conflict = `Project name '${name}' is already taken in this organization`;
-      return write(conflict, async (tx) => {
-        if (await store.projectNameTaken(organizationId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.projectNameTaken(organizationId, name, null, tx);
+      return writeNamed(`Project name '${name}' is already taken in this organization`, taken, async (tx) => {
         const at = now().toISOString();
         const row = {
           id: newId(),
@@ -260,22 +265,10 @@ export function createTreeService(deps: TreeServiceDeps) {
       // `platform` may be given (a client echoing the project back) but never changes.
       checkProjectChanges(project, changes.platform, changes.attributes ?? {});
       const name = changes.name === undefined ? project.name : validName(changes.name, "Project");
-      const conflict = `Project name '${name}' is already taken in this organization`;
-      return write(conflict, async (tx) => {
-        if (name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx))) {
-          throw new AppError("NAME_TAKEN", conflict);
-        }
-        await store.updateProject(
-          id,
-          {
-            name,
-            name_lower: name.toLowerCase(),
-            description: changes.description === undefined ? project.description : changes.description,
-            attributes: JSON.stringify({ ...project.attributes, ...(changes.attributes ?? {}) }),
-            updated_at: now().toISOString(),
-          },
-          tx,
-        );
+      const taken = async (tx: Tx) => name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx));
+      return writeNamed(`Project name '${name}' is already taken in this organization`, taken, async (tx) => {
+        const description = changes.description === undefined ? project.description : changes.description;
+        await store.updateProject(id, { ...updatedNamedColumns(name, project.attributes, changes.attributes, now()), description }, tx);
         await changed(tx, { organizationId: project.organizationId, projectId: id });
         await audited(tx, actor, project.organizationId, "project.update", { type: "project", id, name });
         return (await store.findProject(id, tx)) as Project;
@@ -297,7 +290,19 @@ export function createTreeService(deps: TreeServiceDeps) {
     },
 
     ...createHostUseCases({ db, store, hooks, now, audited, loadProject, loadHost }),
-    ...createEnvironmentUseCases({ db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService }),
+    ...createEnvironmentUseCases({
+      db,
+      store,
+      tokens,
+      hooks,
+      now,
+      audited,
+      changed,
+      writeNamed,
+      loadProject,
+      loadEnvironment,
+      loadService,
+    }),
   };
 
   async function insertOrganization(tx: Tx, input: { name: string; plan: string; description: string | null }): Promise<Organization> {
