@@ -67,7 +67,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertEnvironment(row, tx);
+        await store.insert("environments", row, tx);
         const environment = (await store.findEnvironment(row.id, tx)) as Environment;
         for (const hook of hooks) await hook.environmentCreated?.(tx, environment);
         await changed(tx, { organizationId: project.organizationId, projectId, environmentId: row.id });
@@ -88,7 +88,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       const name = changes.name === undefined ? environment.name : validName(changes.name, "Environment");
       const taken = async (tx: Tx) => name !== environment.name && (await store.environmentNameTaken(environment.projectId, name, id, tx));
       return writeNamed(`Environment name '${name}' is already taken in this project`, taken, async (tx) => {
-        await store.updateEnvironment(id, updatedNamedColumns(name, environment.attributes, changes.attributes, now()), tx);
+        await store.update("environments", id, updatedNamedColumns(name, environment.attributes, changes.attributes, now()), tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
         await audited(tx, actor, environment.organizationId, "environment.update", { type: "environment", id, name });
         return (await store.findEnvironment(id, tx)) as Environment;
@@ -100,7 +100,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
         for (const hook of hooks) await hook.deleting?.(tx, { kind: "environment", id, organizationId: environment.organizationId });
-        await store.deleteEnvironment(id, tx);
+        await store.remove("environments", id, tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
         await audited(tx, actor, environment.organizationId, "environment.delete", { type: "environment", id, name: environment.name });
       });
@@ -142,7 +142,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertService(row, tx);
+        await store.insert("services", row, tx);
         const service = (await store.findService(row.id, tx)) as Service;
         for (const hook of hooks) await hook.serviceCreated?.(tx, service);
         await changed(tx, {
@@ -160,7 +160,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       const service = await loadService(actor, id, type, "manage");
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ serviceId: id }, now().toISOString(), tx);
-        await store.deleteService(id, tx);
+        await store.remove("services", id, tx);
         await changed(tx, {
           organizationId: service.organizationId,
           projectId: service.projectId,

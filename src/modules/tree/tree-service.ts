@@ -180,7 +180,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           if (canonical !== null && (await store.findOrganizationByOrgId(canonical, tx)) !== undefined) {
             throw new AppError("CONFLICT", conflict, { field: "org_id" });
           }
-          await store.updateOrganization(id, { org_id: canonical, updated_at: now().toISOString() }, tx);
+          await store.update("organizations", id, { org_id: canonical, updated_at: now().toISOString() }, tx);
           await audited(tx, actor, id, "organization.update", { type: "organization", id, name: organization.name });
           return (await store.findOrganization(id, tx)) as Organization;
         });
@@ -210,7 +210,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       }
       await db.transaction().execute(async (tx) => {
         // Cascades: projects, environments, services, keys and the organization's tokens.
-        await store.deleteOrganization(id, tx);
+        await store.remove("organizations", id, tx);
         await changed(tx, { organizationId: id });
         await audited(tx, actor, id, "organization.delete", { type: "organization", id });
       });
@@ -247,7 +247,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertProject(row, tx);
+        await store.insert("projects", row, tx);
         await changed(tx, { organizationId, projectId: row.id });
         await audited(tx, actor, organizationId, "project.create", { type: "project", id: row.id, name });
         const created = await store.findProject(row.id, tx);
@@ -268,7 +268,12 @@ export function createTreeService(deps: TreeServiceDeps) {
       const taken = async (tx: Tx) => name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx));
       return writeNamed(`Project name '${name}' is already taken in this organization`, taken, async (tx) => {
         const description = changes.description === undefined ? project.description : changes.description;
-        await store.updateProject(id, { ...updatedNamedColumns(name, project.attributes, changes.attributes, now()), description }, tx);
+        await store.update(
+          "projects",
+          id,
+          { ...updatedNamedColumns(name, project.attributes, changes.attributes, now()), description },
+          tx,
+        );
         await changed(tx, { organizationId: project.organizationId, projectId: id });
         await audited(tx, actor, project.organizationId, "project.update", { type: "project", id, name });
         return (await store.findProject(id, tx)) as Project;
@@ -279,7 +284,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       const project = await loadProject(actor, id, "manage");
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ projectId: id }, now().toISOString(), tx);
-        await store.deleteProject(id, tx);
+        await store.remove("projects", id, tx);
         await changed(tx, { organizationId: project.organizationId, projectId: id });
         await audited(tx, actor, project.organizationId, "project.delete", { type: "project", id, name: project.name });
       });
@@ -316,7 +321,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       created_at: at,
       updated_at: at,
     };
-    await store.insertOrganization(row, tx);
+    await store.insert("organizations", row, tx);
     await keyring.createOrgKey(row.id, tx);
     return (await store.findOrganization(row.id, tx)) as Organization;
   }

@@ -1,9 +1,18 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
-import type { Insertable, Selectable } from "kysely";
+import type { Insertable, Selectable, Updateable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import { inCreationOrder } from "../../db/order.js";
-import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
+import type {
+  Database,
+  Db,
+  EnvironmentsTable,
+  Executor,
+  HostsTable,
+  OrganizationsTable,
+  ProjectsTable,
+  ServicesTable,
+} from "../../db/types.js";
 import { parseJsonObject } from "../../kernel/json-object.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
 
@@ -121,6 +130,9 @@ async function siblingNameTaken(
   return (await query.executeTakeFirst()) !== undefined;
 }
 
+/** The tables of the tree's levels: each row is addressed by its `id`. */
+export type LevelTable = "organizations" | "projects" | "hosts" | "environments" | "services";
+
 export function createTreeStore(db: Db) {
   // Read by nearly every request that names a service or a project: compiled once, with their
   // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
@@ -136,6 +148,24 @@ export function createTreeStore(db: Db) {
   );
 
   return {
+    /** Inserts a row of one level of the tree. */
+    async insert<T extends LevelTable>(table: T, row: Insertable<Database[T]>, ex: Executor = db): Promise<void> {
+      await ex.insertInto(table).values(row).execute();
+    },
+    /** Updates the row of one level of the tree with this id. */
+    async update<T extends LevelTable>(table: T, id: string, changes: Updateable<Database[T]>, ex: Executor = db): Promise<void> {
+      // Widened to the union: Kysely resolves `id` on it (every level has one), not on a type parameter.
+      await ex
+        .updateTable(table as LevelTable)
+        .set(changes)
+        .where("id", "=", id)
+        .execute();
+    },
+    /** Deletes the row of one level of the tree with this id (the foreign keys cascade below it). */
+    async remove(table: LevelTable, id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom(table).where("id", "=", id).execute();
+    },
+
     async findOrganization(id: string, ex: Executor = db): Promise<Organization | undefined> {
       const row = await ex.selectFrom("organizations").selectAll().where("id", "=", id).executeTakeFirst();
       return row && toOrganization(row);
@@ -156,21 +186,12 @@ export function createTreeStore(db: Db) {
       const row = await ex.selectFrom("organizations").selectAll().where("org_id", "=", orgId).executeTakeFirst();
       return row && toOrganization(row);
     },
-    async updateOrganization(id: string, changes: { org_id?: string | null; updated_at: string }, ex: Executor = db): Promise<void> {
-      await ex.updateTable("organizations").set(changes).where("id", "=", id).execute();
-    },
-    async insertOrganization(row: Insertable<OrganizationsTable>, ex: Executor = db): Promise<void> {
-      await ex.insertInto("organizations").values(row).execute();
-    },
     async countOrganizations(ex: Executor = db): Promise<number> {
       const row = await ex
         .selectFrom("organizations")
         .select((eb) => eb.fn.countAll().as("n"))
         .executeTakeFirstOrThrow();
       return Number(row.n);
-    },
-    async deleteOrganization(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("organizations").where("id", "=", id).execute();
     },
 
     async findProject(id: string, ex: Executor = db): Promise<Project | undefined> {
@@ -189,15 +210,6 @@ export function createTreeStore(db: Db) {
     async projectNameTaken(organizationId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "projects", parent: "organization_id" }, organizationId, name, exceptId);
     },
-    async insertProject(row: ProjectsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("projects").values(row).execute();
-    },
-    async updateProject(id: string, changes: Partial<ProjectsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("projects").set(changes).where("id", "=", id).execute();
-    },
-    async deleteProject(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("projects").where("id", "=", id).execute();
-    },
     async countEnvironments(projectId: string, ex: Executor = db): Promise<number> {
       const row = await ex
         .selectFrom("environments")
@@ -214,15 +226,6 @@ export function createTreeStore(db: Db) {
     async listHosts(projectId: string, ex: Executor = db): Promise<Host[]> {
       const rows = await ex.selectFrom("hosts").selectAll().where("project_id", "=", projectId).$call(inCreationOrder()).execute();
       return rows.map(toHost);
-    },
-    async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("hosts").values(row).execute();
-    },
-    async updateHost(id: string, changes: Partial<HostsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("hosts").set(changes).where("id", "=", id).execute();
-    },
-    async deleteHost(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("hosts").where("id", "=", id).execute();
     },
     /** One environment deploying to the host (the oldest), if any. */
     async findEnvironmentUsingHost(hostId: string, ex: Executor = db): Promise<Environment | undefined> {
@@ -247,15 +250,6 @@ export function createTreeStore(db: Db) {
     async environmentNameTaken(projectId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "environments", parent: "project_id" }, projectId, name, exceptId);
     },
-    async insertEnvironment(row: EnvironmentsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("environments").values(row).execute();
-    },
-    async updateEnvironment(id: string, changes: Partial<EnvironmentsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("environments").set(changes).where("id", "=", id).execute();
-    },
-    async deleteEnvironment(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("environments").where("id", "=", id).execute();
-    },
 
     async findService(id: string, ex: Executor = db): Promise<Service | undefined> {
       const row = (await readService(ex, { id }))[0];
@@ -268,12 +262,6 @@ export function createTreeStore(db: Db) {
     },
     async serviceNameTaken(environmentId: string, name: string, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "services", parent: "environment_id" }, environmentId, name, null);
-    },
-    async insertService(row: ServicesTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("services").values(row).execute();
-    },
-    async deleteService(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("services").where("id", "=", id).execute();
     },
   };
 }
