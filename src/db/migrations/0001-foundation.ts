@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import {
   bytesType,
   createIndex,
-  idColumn,
+  createTableWithId,
   optionalText,
   projectColumns,
   requiredText,
@@ -11,9 +11,7 @@ import {
 } from "./shared-columns.js";
 
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("organizations")
-    .$call(idColumn)
+  await createTableWithId(db, "organizations")
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("name_lower", "text", (c) => c.notNull().unique())
     .addColumn("plan", "text", (c) => c.notNull())
@@ -27,9 +25,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .$call(wrappedKeyColumns(bytesType(dialect)))
     .execute();
 
-  await db.schema
-    .createTable("projects")
-    .$call(idColumn)
+  await createTableWithId(db, "projects")
     .addColumn("organization_id", "text", (c) => c.notNull().references("organizations.id").onDelete("cascade"))
     .$call(requiredText("name", "name_lower"))
     .addColumn("description", "text")
@@ -38,18 +34,14 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .addUniqueConstraint("projects_org_name", ["organization_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("hosts")
-    .$call(idColumn)
+  await createTableWithId(db, "hosts")
     .$call(projectColumns)
     .$call(requiredText("name", "type_of", "attributes"))
     .$call(timestamps)
     .execute();
   await createIndex(db, "hosts", "hosts_project", ["project_id"]);
 
-  await db.schema
-    .createTable("environments")
-    .$call(idColumn)
+  await createTableWithId(db, "environments")
     .$call(projectColumns)
     .addColumn("host_id", "text", (c) => c.references("hosts.id").onDelete("set null"))
     .$call(requiredText("name", "name_lower", "mode"))
@@ -59,9 +51,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .addUniqueConstraint("environments_project_name", ["project_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("services")
-    .$call(idColumn)
+  await createTableWithId(db, "services")
     .$call(requiredText("organization_id", "project_id"))
     .addColumn("environment_id", "text", (c) => c.notNull().references("environments.id").onDelete("cascade"))
     .$call(requiredText("type", "name", "name_lower", "spec"))
@@ -69,9 +59,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .addUniqueConstraint("services_environment_name", ["environment_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("api_tokens")
-    .$call(idColumn)
+  await createTableWithId(db, "api_tokens")
     .addColumn("organization_id", "text", (c) => c.references("organizations.id").onDelete("cascade"))
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("description", "text")

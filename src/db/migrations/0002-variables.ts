@@ -1,11 +1,9 @@
 import type { Kysely } from "kysely";
-import { bytesType, createIndex, idColumn, timestamps, variableColumns } from "./shared-columns.js";
+import { bytesType, createIndex, createTableWithId, timestamps, variableColumns } from "./shared-columns.js";
 
 // Scoped variables: secrets and plain variables are one kind of row with `is_secret`.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("variables")
-    .$call(idColumn)
+  await createTableWithId(db, "variables")
     .$call(variableColumns(bytesType(dialect)))
     // Deleting a variable deletes its aliases and overrides in the same statement.
     .addColumn("parent_id", "text", (c) => c.references("variables.id").onDelete("cascade"))

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import {
   bytesType,
   createIndex,
-  idColumn,
+  createTableWithId,
   leaseColumns,
   optionalText,
   projectColumns,
@@ -13,9 +13,7 @@ import {
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
   const bytes = bytesType(dialect);
 
-  await db.schema
-    .createTable("credentials")
-    .$call(idColumn)
+  await createTableWithId(db, "credentials")
     .$call(projectColumns)
     // Deleting an environment clears the link; the credential stays and may be attached again.
     .addColumn("environment_id", "text", (c) => c.references("environments.id").onDelete("set null"))
@@ -51,9 +49,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     .execute();
   await createIndex(db, "credential_jobs", "credential_jobs_due", ["run_at"]);
 
-  await db.schema
-    .createTable("notes")
-    .$call(idColumn)
+  await createTableWithId(db, "notes")
     .$call(requiredText("organization_id", "resource_type", "resource_id", "text", "author_display_name", "author_email"))
     .$call(timestamps)
     .execute();

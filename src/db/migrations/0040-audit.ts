@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { actorColumns, bytesType, createIndex, idColumn, optionalText, requiredText } from "./shared-columns.js";
+import { actorColumns, bytesType, createIndex, createTableWithId, optionalText, requiredText } from "./shared-columns.js";
 
 // The audit log: one hash chain per organization (chain_id; "instance" for events outside any
 // organization, such as a failed authentication with an unknown token). audit_heads holds each
@@ -7,9 +7,7 @@ import { actorColumns, bytesType, createIndex, idColumn, optionalText, requiredT
 // one chain (a row lock on PostgreSQL) and lets verify notice a removed tail. Events have no
 // foreign keys: they outlive what they describe.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("audit_events")
-    .$call(idColumn)
+  await createTableWithId(db, "audit_events")
     .addColumn("chain_id", "text", (c) => c.notNull())
     .addColumn("seq", "integer", (c) => c.notNull())
     .addColumn("organization_id", "text")

@@ -1,5 +1,13 @@
 import type { Kysely } from "kysely";
-import { bytesType, createIndex, idColumn, projectColumns, requiredText, variableColumns, versionColumns } from "./shared-columns.js";
+import {
+  bytesType,
+  createIndex,
+  createTableWithId,
+  projectColumns,
+  requiredText,
+  variableColumns,
+  versionColumns,
+} from "./shared-columns.js";
 
 // Versions of variables and credentials. A version is the state after a write (a delete records
 // the last state with deleted = 1, so a deleted variable can be restored). Values are ciphertexts
@@ -8,9 +16,7 @@ import { bytesType, createIndex, idColumn, projectColumns, requiredText, variabl
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
   const bytes = bytesType(dialect);
 
-  await db.schema
-    .createTable("variable_versions")
-    .$call(idColumn)
+  await createTableWithId(db, "variable_versions")
     .addColumn("variable_id", "text", (c) => c.notNull())
     .addColumn("version", "integer", (c) => c.notNull())
     .$call(variableColumns(bytes))
@@ -22,9 +28,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
   await createIndex(db, "variable_versions", "variable_versions_service", ["service_id"]);
   await createIndex(db, "variable_versions", "variable_versions_project", ["project_id"]);
 
-  await db.schema
-    .createTable("credential_versions")
-    .$call(idColumn)
+  await createTableWithId(db, "credential_versions")
     .addColumn("credential_id", "text", (c) => c.notNull())
     .addColumn("version", "integer", (c) => c.notNull())
     .$call(projectColumns)

@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { createIndex, idColumn, optionalText, requiredText, scopeColumns, timestamps } from "./shared-columns.js";
+import { createIndex, createTableWithId, optionalText, requiredText, scopeColumns, timestamps } from "./shared-columns.js";
 
 // Workload identities (issue #18): a workload trades a JWT its platform gives it for a short-lived
 // runtime token. The tokens are ordinary api_tokens rows with the identity that issued them, so
@@ -7,9 +7,7 @@ import { createIndex, idColumn, optionalText, requiredText, scopeColumns, timest
 // revokes them by identity_id. identity_jwt_uses counts the uses of a JWT (by a hash of its
 // iss and jti) for identities that limit them, in the database so every replica sees them.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema
-    .createTable("identities")
-    .$call(idColumn)
+  await createTableWithId(db, "identities")
     .$call(scopeColumns("required"))
     .$call(requiredText("name", "name_lower", "issuer", "audiences", "subject", "claims"))
     .$call(optionalText("jwks_uri", "jwks", "public_key_pem"))

@@ -3,7 +3,7 @@ import {
   actorColumns,
   bytesType,
   createIndex,
-  idColumn,
+  createTableWithId,
   leaseColumns,
   optionalText,
   requiredText,
@@ -16,9 +16,7 @@ import {
 // jobs), the debounced bundle checks behind `bundle.changed`, and the expiry notices that make
 // `credential.expiring` / `token.expiring` fire once per expiry.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("webhooks")
-    .$call(idColumn)
+  await createTableWithId(db, "webhooks")
     .$call(scopeColumns("optional"))
     .$call(requiredText("url", "events"))
     .addColumn("description", "text")
@@ -29,9 +27,7 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
   // The per-write lookup ("does any webhook of this organization want this?") reads this index only.
   await createIndex(db, "webhooks", "webhooks_organization", ["organization_id", "disabled_at"]);
 
-  await db.schema
-    .createTable("webhook_deliveries")
-    .$call(idColumn)
+  await createTableWithId(db, "webhook_deliveries")
     .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.id").onDelete("cascade"))
     .$call(requiredText("organization_id", "event_id", "event_type", "payload", "status"))
     .addColumn("attempts", "integer", (c) => c.notNull())

@@ -50,6 +50,11 @@ export function idColumn(table: Table): Table {
   return table.addColumn("id", "text", (c) => c.primaryKey());
 }
 
+/** `CREATE TABLE name (id text primary key, …)`: a table whose rows are addressed by an `id`. */
+export function createTableWithId(db: Kysely<any>, name: string): Table {
+  return db.schema.createTable(name).$call(idColumn);
+}
+
 /** NOT NULL text columns (ids, names, JSON, ISO times), in the order given. */
 export function requiredText(...names: string[]) {
   return (table: Table): Table => names.reduce((t, name) => t.addColumn(name, "text", (c) => c.notNull()), table);
