@@ -97,23 +97,16 @@ class LazyRequestLogger {
   set level(level: string) {
     this.#real().level = level;
   }
-  fatal(...args: unknown[]): void {
-    this.#log("fatal", args);
-  }
-  error(...args: unknown[]): void {
-    this.#log("error", args);
-  }
-  warn(...args: unknown[]): void {
-    this.#log("warn", args);
-  }
-  info(...args: unknown[]): void {
-    this.#log("info", args);
-  }
-  debug(...args: unknown[]): void {
-    this.#log("debug", args);
-  }
-  trace(...args: unknown[]): void {
-    this.#log("trace", args);
+  // One method per level (fatal … trace), each writing only when its level is enabled.
+  static {
+    for (const level of LEVELS) {
+      (LazyRequestLogger.prototype as unknown as Record<string, LogMethod>)[level] = function (
+        this: LazyRequestLogger,
+        ...args: unknown[]
+      ) {
+        this.#log(level, args);
+      };
+    }
   }
   silent(): void {}
   child(bindings: Record<string, unknown>, options?: Record<string, unknown>): Logger {

@@ -40,6 +40,29 @@ function config() {
   }
 }
 
+/**
+ * Runs a long-lived command (the server, the workers): `start` opens it with the configuration
+ * and a logger (a failure is "cannot start: …", exit 1); SIGTERM or SIGINT then closes it.
+ */
+async function runUntilSignal(
+  finishing: string,
+  start: (
+    server: Awaited<ReturnType<typeof serverModule>>,
+    cfg: ReturnType<typeof config>,
+    logger: ReturnType<typeof createLogger>,
+  ) => Promise<{ close(): Promise<unknown> }>,
+): Promise<void> {
+  const cfg = config();
+  const logger = createLogger(cfg.logLevel);
+  let running: { close(): Promise<unknown> };
+  try {
+    running = await start(await serverModule(), cfg, logger);
+  } catch (error) {
+    fail(`cannot start: ${describe(error)}`);
+  }
+  closeOnSignal(logger, finishing, () => running.close());
+}
+
 const program = new Command()
   .name("latch")
   .description("Self-hosted secrets service")
@@ -49,17 +72,7 @@ const program = new Command()
 program
   .command("serve")
   .description("run the API server (and the exchange workers unless LATCH_WORKERS=off)")
-  .action(async () => {
-    const cfg = config();
-    const logger = createLogger(cfg.logLevel);
-    let server: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["serve"]>>;
-    try {
-      server = await (await serverModule()).serve(cfg, logger);
-    } catch (error) {
-      fail(`cannot start: ${describe(error)}`);
-    }
-    closeOnSignal(logger, "finishing in-flight requests", () => server.close());
-  });
+  .action(() => runUntilSignal("finishing in-flight requests", (server, cfg, logger) => server.serve(cfg, logger)));
 
 program
   .command("init")
@@ -84,20 +97,14 @@ program
 program
   .command("worker")
   .description("run only the credential exchange workers (no API); any number can share one database")
-  .action(async () => {
-    const cfg = config();
-    const logger = createLogger(cfg.logLevel);
-    let opened: Awaited<ReturnType<Awaited<ReturnType<typeof serverModule>>["openContext"]>>;
-    try {
-      opened = await (await serverModule()).openContext(cfg, { generateKey: false, logger });
-    } catch (error) {
-      fail(`cannot start: ${describe(error)}`);
-    }
-    const { context } = opened;
-    context.exchange.start(logger);
-    context.webhooks.start(logger);
-    closeOnSignal(logger, "finishing the exchanges in flight", () => context.close());
-  });
+  .action(() =>
+    runUntilSignal("finishing the exchanges in flight", async (server, cfg, logger) => {
+      const { context } = await server.openContext(cfg, { generateKey: false, logger });
+      context.exchange.start(logger);
+      context.webhooks.start(logger);
+      return context;
+    }),
+  );
 
 program
   .command("backup")

@@ -13,6 +13,17 @@ import type {
 const p = encodeURIComponent;
 
 export function createVariablesApi(http: Transport) {
+  /** An override or an alias of the variable `id`, made at `scope` / `parentId`: the body names them `<kind>_scope`, `<kind>_parent_id`. */
+  async function link(
+    kind: "override" | "alias",
+    id: string,
+    own: { value: string } | { key: string },
+    input: { scope: VariableScope; parentId: string; description?: string | null },
+  ): Promise<Variable> {
+    const body = { ...own, [`${kind}_scope`]: input.scope, [`${kind}_parent_id`]: input.parentId, description: input.description };
+    return (await http.request<Variable>("POST", `/qovery/variable/${p(id)}/${kind}`, { body })).body;
+  }
+
   return {
     /**
      * Lists every variable visible from a parent (its own and those of higher scopes); secret
@@ -56,8 +67,7 @@ export function createVariablesApi(http: Transport) {
       id: string,
       input: { value: string; scope: VariableScope; parentId: string; description?: string | null },
     ): Promise<Variable> {
-      const body = { value: input.value, override_scope: input.scope, override_parent_id: input.parentId, description: input.description };
-      return (await http.request<Variable>("POST", `/qovery/variable/${p(id)}/override`, { body })).body;
+      return link("override", id, { value: input.value }, input);
     },
 
     /**
@@ -68,8 +78,7 @@ export function createVariablesApi(http: Transport) {
       id: string,
       input: { key: string; scope: VariableScope; parentId: string; description?: string | null },
     ): Promise<Variable> {
-      const body = { key: input.key, alias_scope: input.scope, alias_parent_id: input.parentId, description: input.description };
-      return (await http.request<Variable>("POST", `/qovery/variable/${p(id)}/alias`, { body })).body;
+      return link("alias", id, { key: input.key }, input);
     },
 
     /**

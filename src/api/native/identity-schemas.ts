@@ -1,6 +1,6 @@
 import { Type } from "@sinclair/typebox";
 import { Nullable } from "../http/schema.js";
-import { NativeError, nativeErrors, PlacementQuery, UuidParams } from "./schemas.js";
+import { NativeError, nativeErrors, placedResourceSchemas, placementFields, UuidParams } from "./schemas.js";
 
 const Jwks = Type.Object({ keys: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 50 }) });
 const Claims = Type.Record(Type.String(), Type.String({ maxLength: 1024 }));
@@ -8,10 +8,7 @@ const Claims = Type.Record(Type.String(), Type.String({ maxLength: 1024 }));
 export const IdentityView = Type.Object({
   id: Type.String({ format: "uuid" }),
   name: Type.String(),
-  organization_id: Type.String(),
-  project_id: Type.String(),
-  environment_id: Nullable(Type.String()),
-  service_id: Nullable(Type.String()),
+  ...placementFields,
   issuer: Type.String(),
   audiences: Type.Array(Type.String()),
   subject: Type.String(),
@@ -68,19 +65,13 @@ export const IdentityPatch = Type.Partial(Type.Object(fields));
 
 export const identitySchemas = {
   create: { tags: ["identities"], body: IdentityCreate, response: { 201: IdentityView, ...nativeErrors, 409: NativeError } },
-  list: {
-    tags: ["identities"],
-    querystring: PlacementQuery,
-    response: { 200: Type.Object({ results: Type.Array(IdentityView) }), ...nativeErrors },
-  },
-  get: { tags: ["identities"], params: UuidParams, response: { 200: IdentityView, ...nativeErrors } },
+  ...placedResourceSchemas("identities", IdentityView),
   update: {
     tags: ["identities"],
     params: UuidParams,
     body: IdentityPatch,
     response: { 200: Type.Composite([IdentityView, Type.Object({ tokens_revoked: Type.Integer() })]), ...nativeErrors, 409: NativeError },
   },
-  delete: { tags: ["identities"], params: UuidParams, response: { 204: Type.Null(), ...nativeErrors } },
   login: {
     tags: ["identities"],
     security: [],

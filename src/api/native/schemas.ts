@@ -1,4 +1,4 @@
-import { type Static, Type } from "@sinclair/typebox";
+import { type Static, type TSchema, Type } from "@sinclair/typebox";
 import { Nullable } from "../http/schema.js";
 
 export const NativeError = Type.Object(
@@ -28,11 +28,28 @@ export const PlacementQuery = Type.Object({
   project_id: Type.Optional(Type.String({ format: "uuid" })),
 });
 
+/** Where an identity or a webhook is placed in the tree, as its view shows it. */
+export const placementFields = {
+  organization_id: Type.String(),
+  project_id: Type.String(),
+  environment_id: Nullable(Type.String()),
+  service_id: Nullable(Type.String()),
+};
+
 /** PlacementQuery as the modules' filter: a field not given stays absent. */
 export function placementFilter(query: Static<typeof PlacementQuery>): { organizationId?: string; projectId?: string } {
   return {
     ...(query.organization_id === undefined ? {} : { organizationId: query.organization_id }),
     ...(query.project_id === undefined ? {} : { projectId: query.project_id }),
+  };
+}
+
+/** The list (by place), get and delete schemas of an admin resource placed in the tree and addressed by uuid (identities, webhooks). */
+export function placedResourceSchemas<View extends TSchema>(tag: string, view: View) {
+  return {
+    list: { tags: [tag], querystring: PlacementQuery, response: { 200: Type.Object({ results: Type.Array(view) }), ...nativeErrors } },
+    get: { tags: [tag], params: UuidParams, response: { 200: view, ...nativeErrors } },
+    delete: { tags: [tag], params: UuidParams, response: { 204: Type.Null(), ...nativeErrors } },
   };
 }
 

@@ -1,14 +1,11 @@
 import { Type } from "@sinclair/typebox";
 import { WEBHOOK_EVENTS } from "../../modules/webhooks/webhook-types.js";
 import { Nullable } from "../http/schema.js";
-import { NativeError, nativeErrors, PlacementQuery, UuidParams } from "./schemas.js";
+import { NativeError, nativeErrors, placedResourceSchemas, placementFields, UuidParams } from "./schemas.js";
 
 export const WebhookView = Type.Object({
   id: Type.String({ format: "uuid" }),
-  organization_id: Type.String(),
-  project_id: Type.String(),
-  environment_id: Nullable(Type.String()),
-  service_id: Nullable(Type.String()),
+  ...placementFields,
   url: Type.String(),
   events: Type.Array(Type.String()),
   description: Nullable(Type.String()),
@@ -73,19 +70,13 @@ export const webhookSchemas = {
     body: WebhookCreate,
     response: { 201: Type.Composite([WebhookView, Type.Object({ secret: Secret })]), ...nativeErrors, 422: NativeError },
   },
-  list: {
-    tags: ["webhooks"],
-    querystring: PlacementQuery,
-    response: { 200: Type.Object({ results: Type.Array(WebhookView) }), ...nativeErrors },
-  },
-  get: { tags: ["webhooks"], params: UuidParams, response: { 200: WebhookView, ...nativeErrors } },
+  ...placedResourceSchemas("webhooks", WebhookView),
   update: {
     tags: ["webhooks"],
     params: UuidParams,
     body: WebhookPatch,
     response: { 200: Type.Composite([WebhookView, Type.Object({ secret: Type.Optional(Secret) })]), ...nativeErrors },
   },
-  delete: { tags: ["webhooks"], params: UuidParams, response: { 204: Type.Null(), ...nativeErrors } },
   test: {
     tags: ["webhooks"],
     description: "Enqueues a webhook.test event for this endpoint; its outcome shows in the delivery log.",

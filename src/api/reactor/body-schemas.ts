@@ -48,6 +48,24 @@ function envelope<T extends TProperties>(data: T, description: string): TObject<
   );
 }
 
+/** An update's body: the resource's id (it must be the path's), its type, and the attributes that change, if any. */
+function updateEnvelope<Kind extends string, A extends TSchema>(
+  prefix: string,
+  type: Kind,
+  what: string,
+  attributes: A,
+  description: string,
+) {
+  return envelope(
+    {
+      id: ReactorId(prefix, `The ${what}'s (must be the id in the path)`),
+      type: Type.Literal(type),
+      attributes: Type.Optional(attributes),
+    },
+    description,
+  );
+}
+
 function relationship(prefix: string, type: string, what: string, nullable: boolean) {
   const identifier = Type.Object({ id: ReactorId(prefix, what), type: Type.Literal(type) });
   // An object or null as one type list (see the file's head): `properties` apply to the object only.
@@ -90,48 +108,50 @@ export const PropertyCreateBody = envelope(
   "Creates a property. `name` and `platform` are required; `domains` too for a web property.",
 );
 
-export const PropertyUpdateBody = envelope(
-  {
-    id: ReactorId("PR", "The property's (must be the id in the path)"),
-    type: Type.Literal("properties"),
-    attributes: Type.Optional(
-      Type.Object({
-        name: Type.Optional(Name("Property")),
-        platform: Type.Optional(Enum(PLATFORMS, "Cannot change: when given, it must be the property's platform")),
-        ...PROPERTY_SETTINGS,
-      }),
-    ),
-  },
+export const PropertyUpdateBody = updateEnvelope(
+  "PR",
+  "properties",
+  "property",
+  Type.Object({
+    name: Type.Optional(Name("Property")),
+    platform: Type.Optional(Enum(PLATFORMS, "Cannot change: when given, it must be the property's platform")),
+    ...PROPERTY_SETTINGS,
+  }),
   "Updates a property: only the attributes given change. A web property keeps at least one domain.",
 );
 
 const NullableString = (description: string) => Nullable(Type.String({ description }));
 
-export const CompanyUpdateBody = envelope(
-  {
-    id: ReactorId("CO", "The company's (must be the id in the path)"),
-    type: Type.Literal("companies"),
-    attributes: Type.Optional(
-      Type.Object(
-        {
-          org_id: Type.Optional(
-            Nullable(
-              Type.String({
-                pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
-                // body-validation.ts words a mismatch with the title: "must be <title>".
-                title: "an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null",
-                description:
-                  "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
-              }),
-            ),
-          ),
-        },
-        { additionalProperties: false },
+export const CompanyUpdateBody = updateEnvelope(
+  "CO",
+  "companies",
+  "company",
+  Type.Object(
+    {
+      org_id: Type.Optional(
+        Nullable(
+          Type.String({
+            pattern: "^[0-9A-Za-z]{1,64}@[Aa][Dd][Oo][Bb][Ee][Oo][Rr][Gg]$",
+            // body-validation.ts words a mismatch with the title: "must be <title>".
+            title: "an Adobe IMS org id such as 0123456789ABCDEF01234567@AdobeOrg, or null",
+            description:
+              "The Adobe IMS org id this company replaces (…@AdobeOrg), unique per instance; x-gw-ims-org-id then picks the company by it. null clears it.",
+          }),
+        ),
       ),
-    ),
-  },
+    },
+    { additionalProperties: false },
+  ),
   "Sets the company's IMS org id (admins only). No other attribute changes.",
 );
+
+/** An sftp host's connection settings, kept as given; an akamai host takes none. */
+const HOST_SETTINGS = {
+  server: Type.Optional(NullableString("sftp only")),
+  path: Type.Optional(NullableString("sftp only")),
+  port: Type.Optional(Type.Number({ description: "sftp only" })),
+  username: Type.Optional(NullableString("sftp only")),
+};
 
 export const HostCreateBody = envelope(
   {
@@ -139,30 +159,21 @@ export const HostCreateBody = envelope(
     attributes: Type.Object({
       name: Name("Host"),
       type_of: Enum(HOST_TYPES, "akamai (managed) or sftp"),
-      server: Type.Optional(NullableString("sftp only")),
-      path: Type.Optional(NullableString("sftp only")),
-      port: Type.Optional(Type.Number({ description: "sftp only" })),
-      username: Type.Optional(NullableString("sftp only")),
+      ...HOST_SETTINGS,
     }),
   },
   "Creates a host. The sftp connection fields are kept as given; an sftp private key is not stored.",
 );
 
-export const HostUpdateBody = envelope(
-  {
-    id: ReactorId("HT", "The host's (must be the id in the path)"),
-    type: Type.Literal("hosts"),
-    attributes: Type.Optional(
-      Type.Object({
-        name: Type.Optional(Name("Host")),
-        type_of: Type.Optional(Enum(HOST_TYPES, "Cannot change: when given, it must be the host's type")),
-        server: Type.Optional(NullableString("sftp only")),
-        path: Type.Optional(NullableString("sftp only")),
-        port: Type.Optional(Type.Number({ description: "sftp only" })),
-        username: Type.Optional(NullableString("sftp only")),
-      }),
-    ),
-  },
+export const HostUpdateBody = updateEnvelope(
+  "HT",
+  "hosts",
+  "host",
+  Type.Object({
+    name: Type.Optional(Name("Host")),
+    type_of: Type.Optional(Enum(HOST_TYPES, "Cannot change: when given, it must be the host's type")),
+    ...HOST_SETTINGS,
+  }),
   "Updates a host: only the attributes given change; type_of cannot change.",
 );
 
@@ -190,21 +201,18 @@ export const EnvironmentCreateBody = envelope(
   "Creates an environment on a host of the property. `archive_passphrase` is refused (no library archives are built).",
 );
 
-export const EnvironmentUpdateBody = envelope(
-  {
-    id: ReactorId("EN", "The environment's (must be the id in the path)"),
-    type: Type.Literal("environments"),
-    attributes: Type.Optional(
-      Type.Object(
-        {
-          name: Type.Optional(Name("Environment")),
-          stage: Type.Optional(Enum(STAGES, "Cannot change: when given, it must be the environment's stage")),
-          ...ENVIRONMENT_SETTINGS,
-        },
-        NO_PASSPHRASE,
-      ),
-    ),
-  },
+export const EnvironmentUpdateBody = updateEnvelope(
+  "EN",
+  "environments",
+  "environment",
+  Type.Object(
+    {
+      name: Type.Optional(Name("Environment")),
+      stage: Type.Optional(Enum(STAGES, "Cannot change: when given, it must be the environment's stage")),
+      ...ENVIRONMENT_SETTINGS,
+    },
+    NO_PASSPHRASE,
+  ),
   "Updates an environment: only the attributes given change; `stage` cannot change.",
 );
 

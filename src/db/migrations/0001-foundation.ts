@@ -1,102 +1,72 @@
 import type { Kysely } from "kysely";
+import {
+  bytesType,
+  createIndex,
+  createTableWithId,
+  optionalText,
+  projectColumns,
+  requiredText,
+  timestamps,
+  wrappedKeyColumns,
+} from "./shared-columns.js";
 
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  const bytes = dialect === "postgres" ? "bytea" : "blob";
-
-  await db.schema
-    .createTable("organizations")
-    .addColumn("id", "text", (c) => c.primaryKey())
+  await createTableWithId(db, "organizations")
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("name_lower", "text", (c) => c.notNull().unique())
     .addColumn("plan", "text", (c) => c.notNull())
     .addColumn("description", "text")
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(timestamps)
     .execute();
 
   await db.schema
     .createTable("org_keys")
     .addColumn("organization_id", "text", (c) => c.primaryKey().references("organizations.id").onDelete("cascade"))
-    .addColumn("wrapped_key", bytes, (c) => c.notNull())
-    .addColumn("root_key_id", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("rewrapped_at", "text")
+    .$call(wrappedKeyColumns(bytesType(dialect)))
     .execute();
 
-  await db.schema
-    .createTable("projects")
-    .addColumn("id", "text", (c) => c.primaryKey())
+  await createTableWithId(db, "projects")
     .addColumn("organization_id", "text", (c) => c.notNull().references("organizations.id").onDelete("cascade"))
-    .addColumn("name", "text", (c) => c.notNull())
-    .addColumn("name_lower", "text", (c) => c.notNull())
+    .$call(requiredText("name", "name_lower"))
     .addColumn("description", "text")
-    .addColumn("platform", "text", (c) => c.notNull())
-    .addColumn("token", "text", (c) => c.notNull())
-    .addColumn("attributes", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(requiredText("platform", "token", "attributes"))
+    .$call(timestamps)
     .addUniqueConstraint("projects_org_name", ["organization_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("hosts")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-    .addColumn("name", "text", (c) => c.notNull())
-    .addColumn("type_of", "text", (c) => c.notNull())
-    .addColumn("attributes", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+  await createTableWithId(db, "hosts")
+    .$call(projectColumns)
+    .$call(requiredText("name", "type_of", "attributes"))
+    .$call(timestamps)
     .execute();
-  await db.schema.createIndex("hosts_project").on("hosts").column("project_id").execute();
+  await createIndex(db, "hosts", "hosts_project", ["project_id"]);
 
-  await db.schema
-    .createTable("environments")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+  await createTableWithId(db, "environments")
+    .$call(projectColumns)
     .addColumn("host_id", "text", (c) => c.references("hosts.id").onDelete("set null"))
-    .addColumn("name", "text", (c) => c.notNull())
-    .addColumn("name_lower", "text", (c) => c.notNull())
-    .addColumn("mode", "text", (c) => c.notNull())
+    .$call(requiredText("name", "name_lower", "mode"))
     .addColumn("cluster_id", "text")
-    .addColumn("token", "text", (c) => c.notNull())
-    .addColumn("attributes", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(requiredText("token", "attributes"))
+    .$call(timestamps)
     .addUniqueConstraint("environments_project_name", ["project_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("services")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull())
+  await createTableWithId(db, "services")
+    .$call(requiredText("organization_id", "project_id"))
     .addColumn("environment_id", "text", (c) => c.notNull().references("environments.id").onDelete("cascade"))
-    .addColumn("type", "text", (c) => c.notNull())
-    .addColumn("name", "text", (c) => c.notNull())
-    .addColumn("name_lower", "text", (c) => c.notNull())
-    .addColumn("spec", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(requiredText("type", "name", "name_lower", "spec"))
+    .$call(timestamps)
     .addUniqueConstraint("services_environment_name", ["environment_id", "name_lower"])
     .execute();
 
-  await db.schema
-    .createTable("api_tokens")
-    .addColumn("id", "text", (c) => c.primaryKey())
+  await createTableWithId(db, "api_tokens")
     .addColumn("organization_id", "text", (c) => c.references("organizations.id").onDelete("cascade"))
     .addColumn("name", "text", (c) => c.notNull())
     .addColumn("description", "text")
     .addColumn("role", "text", (c) => c.notNull())
     .addColumn("token_hash", "text", (c) => c.notNull().unique())
-    .addColumn("project_id", "text")
-    .addColumn("environment_id", "text")
-    .addColumn("service_id", "text")
-    .addColumn("expires_at", "text")
-    .addColumn("revoked_at", "text")
+    .$call(optionalText("project_id", "environment_id", "service_id", "expires_at", "revoked_at"))
     .addColumn("created_at", "text", (c) => c.notNull())
     .execute();
-  await db.schema.createIndex("api_tokens_org").on("api_tokens").column("organization_id").execute();
+  await createIndex(db, "api_tokens", "api_tokens_org", ["organization_id"]);
 }

@@ -1,73 +1,57 @@
 import type { Kysely } from "kysely";
+import {
+  bytesType,
+  createIndex,
+  createTableWithId,
+  leaseColumns,
+  optionalText,
+  projectColumns,
+  requiredText,
+  timestamps,
+} from "./shared-columns.js";
 
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  const bytes = dialect === "postgres" ? "bytea" : "blob";
+  const bytes = bytesType(dialect);
 
-  await db.schema
-    .createTable("credentials")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+  await createTableWithId(db, "credentials")
+    .$call(projectColumns)
     // Deleting an environment clears the link; the credential stays and may be attached again.
     .addColumn("environment_id", "text", (c) => c.references("environments.id").onDelete("set null"))
-    .addColumn("name", "text", (c) => c.notNull())
-    // LATCH_CREDENTIAL_<NAME> form (upper-cased, non-alphanumerics as _): unique per property.
-    .addColumn("variable_name", "text", (c) => c.notNull())
-    .addColumn("type_of", "text", (c) => c.notNull())
-    .addColumn("provider", "text", (c) => c.notNull())
-    .addColumn("public_credentials", "text", (c) => c.notNull())
+    // variable_name: LATCH_CREDENTIAL_<NAME> form (upper-cased, non-alphanumerics as _), unique per property.
+    .$call(requiredText("name", "variable_name", "type_of", "provider", "public_credentials"))
     .addColumn("secret_credentials", bytes)
     .addColumn("artifact", bytes)
     .addColumn("refresh_token", bytes)
     .addColumn("status", "text", (c) => c.notNull())
-    .addColumn("status_details", "text")
-    .addColumn("refresh_status", "text")
-    .addColumn("refresh_status_details", "text")
-    .addColumn("activated_at", "text")
-    .addColumn("expires_at", "text")
-    .addColumn("refresh_at", "text")
-    .addColumn("authorization_nonce", "text")
-    .addColumn("authorization_url_expires_at", "text")
+    .$call(optionalText("status_details", "refresh_status", "refresh_status_details", "activated_at", "expires_at", "refresh_at"))
+    .$call(optionalText("authorization_nonce", "authorization_url_expires_at"))
     .addColumn("generation", "integer", (c) => c.notNull().defaultTo(1))
-    .addColumn("created_by_name", "text")
-    .addColumn("updated_by_name", "text")
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(optionalText("created_by_name", "updated_by_name"))
+    .$call(timestamps)
     .addUniqueConstraint("credentials_project_variable_name", ["project_id", "variable_name"])
     .execute();
-  await db.schema.createIndex("credentials_environment").on("credentials").column("environment_id").execute();
-  await db.schema.createIndex("credentials_project_created").on("credentials").columns(["project_id", "created_at", "id"]).execute();
-  await db.schema.createIndex("credentials_refresh_due").on("credentials").columns(["status", "refresh_at"]).execute();
+  await createIndex(db, "credentials", "credentials_environment", ["environment_id"]);
+  await createIndex(db, "credentials", "credentials_project_created", ["project_id", "created_at", "id"]);
+  await createIndex(db, "credentials", "credentials_refresh_due", ["status", "refresh_at"]);
 
   // At most one job per credential: enqueueing again replaces what is due and bumps the
   // generation, so a worker holding an older lease knows its result is stale.
   await db.schema
     .createTable("credential_jobs")
     .addColumn("credential_id", "text", (c) => c.primaryKey().references("credentials.id").onDelete("cascade"))
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("kind", "text", (c) => c.notNull())
+    .$call(requiredText("organization_id", "kind"))
     .addColumn("generation", "integer", (c) => c.notNull())
     .addColumn("run_at", "text", (c) => c.notNull())
     .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
-    .addColumn("lease_owner", "text")
-    .addColumn("lease_expires_at", "text")
+    .$call(leaseColumns)
     .addColumn("last_error", "text")
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(timestamps)
     .execute();
-  await db.schema.createIndex("credential_jobs_due").on("credential_jobs").columns(["run_at"]).execute();
+  await createIndex(db, "credential_jobs", "credential_jobs_due", ["run_at"]);
 
-  await db.schema
-    .createTable("notes")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("resource_type", "text", (c) => c.notNull())
-    .addColumn("resource_id", "text", (c) => c.notNull())
-    .addColumn("text", "text", (c) => c.notNull())
-    .addColumn("author_display_name", "text", (c) => c.notNull())
-    .addColumn("author_email", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+  await createTableWithId(db, "notes")
+    .$call(requiredText("organization_id", "resource_type", "resource_id", "text", "author_display_name", "author_email"))
+    .$call(timestamps)
     .execute();
-  await db.schema.createIndex("notes_resource").on("notes").columns(["resource_id", "created_at"]).execute();
+  await createIndex(db, "notes", "notes_resource", ["resource_id", "created_at"]);
 }

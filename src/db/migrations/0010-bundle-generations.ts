@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { createGenerationTable } from "./shared-columns.js";
 
 // A generation number per project, bumped by triggers on every write that can change what a
 // service in that project receives at run time (its variables, credentials, services,
@@ -8,11 +9,7 @@ import { type Kysely, sql } from "kysely";
 const TABLES = ["variables", "credentials", "services", "environments"] as const;
 
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("bundle_generations")
-    .addColumn("project_id", "text", (c) => c.primaryKey())
-    .addColumn("generation", "bigint", (c) => c.notNull())
-    .execute();
+  await createGenerationTable(db, "bundle_generations", "project_id");
 
   if (dialect === "postgres") {
     await sql`

@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import { bytesType, createTableWithId, requiredText, wrappedKeyColumns } from "./shared-columns.js";
 
 // Instance-level keys sealed directly by the root key (like org_keys, and re-wrapped with them by
 // `latch keys rotate`): the per-chain audit HMAC keys ("audit-chain:<chain id>") and the audit
@@ -6,15 +7,8 @@ import type { Kysely } from "kysely";
 // data): a chain key's chain id and the sequence number its keyed segment starts at, a signing
 // key's public half, so neither can be changed without the root key.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  const bytes = dialect === "postgres" ? "bytea" : "blob";
-  await db.schema
-    .createTable("sealed_keys")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("purpose", "text", (c) => c.notNull())
-    .addColumn("binding", "text", (c) => c.notNull())
-    .addColumn("wrapped_key", bytes, (c) => c.notNull())
-    .addColumn("root_key_id", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("rewrapped_at", "text")
+  await createTableWithId(db, "sealed_keys")
+    .$call(requiredText("purpose", "binding"))
+    .$call(wrappedKeyColumns(bytesType(dialect)))
     .execute();
 }

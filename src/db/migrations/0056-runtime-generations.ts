@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { createGenerationTable, createIndex } from "./shared-columns.js";
 
 // Runtime generations, one per scope a bundle is made of (issue #14). The project's bundle
 // generation (0010) moves on every write anywhere in the project, so one edit made every service
@@ -55,14 +56,10 @@ const COLUMNS: Record<keyof typeof LAYER_OF, string[]> = {
 };
 
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  await db.schema
-    .createTable("runtime_generations")
-    .addColumn("scope_id", "text", (c) => c.primaryKey())
-    .addColumn("generation", "bigint", (c) => c.notNull())
-    .execute();
+  await createGenerationTable(db, "runtime_generations", "scope_id");
   // An environment's layer is its rows without a service: read through this index, its cost
   // follows the layer, not the services' rows beside it (bench/README.md, S2).
-  await db.schema.createIndex("variables_environment_layer").on("variables").columns(["environment_id", "service_id"]).execute();
+  await createIndex(db, "variables", "variables_environment_layer", ["environment_id", "service_id"]);
 
   if (dialect === "postgres") {
     await sql`

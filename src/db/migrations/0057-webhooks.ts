@@ -1,81 +1,69 @@
 import type { Kysely } from "kysely";
+import {
+  actorColumns,
+  bytesType,
+  createIndex,
+  createTableWithId,
+  leaseColumns,
+  optionalText,
+  requiredText,
+  scopeColumns,
+  timestamps,
+} from "./shared-columns.js";
 
 // Webhooks (issue #19): endpoints that receive signed events, their delivery outbox (written in
 // the transaction of the change it reports, leased by any replica's worker like credential
 // jobs), the debounced bundle checks behind `bundle.changed`, and the expiry notices that make
 // `credential.expiring` / `token.expiring` fire once per expiry.
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
-  const bytes = dialect === "postgres" ? "bytea" : "blob";
-  await db.schema
-    .createTable("webhooks")
-    .addColumn("id", "text", (c) => c.primaryKey())
-    .addColumn("organization_id", "text", (c) => c.notNull().references("organizations.id").onDelete("cascade"))
-    .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-    .addColumn("environment_id", "text", (c) => c.references("environments.id").onDelete("cascade"))
-    .addColumn("service_id", "text", (c) => c.references("services.id").onDelete("cascade"))
-    .addColumn("url", "text", (c) => c.notNull())
-    .addColumn("events", "text", (c) => c.notNull())
+  await createTableWithId(db, "webhooks")
+    .$call(scopeColumns("optional"))
+    .$call(requiredText("url", "events"))
     .addColumn("description", "text")
-    .addColumn("secret", bytes as "blob", (c) => c.notNull())
-    .addColumn("disabled_at", "text")
-    .addColumn("disabled_reason", "text")
-    .addColumn("failing_since", "text")
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .addColumn("secret", bytesType(dialect) as "blob", (c) => c.notNull())
+    .$call(optionalText("disabled_at", "disabled_reason", "failing_since"))
+    .$call(timestamps)
     .execute();
   // The per-write lookup ("does any webhook of this organization want this?") reads this index only.
-  await db.schema.createIndex("webhooks_organization").on("webhooks").columns(["organization_id", "disabled_at"]).execute();
+  await createIndex(db, "webhooks", "webhooks_organization", ["organization_id", "disabled_at"]);
 
-  await db.schema
-    .createTable("webhook_deliveries")
-    .addColumn("id", "text", (c) => c.primaryKey())
+  await createTableWithId(db, "webhook_deliveries")
     .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.id").onDelete("cascade"))
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("event_id", "text", (c) => c.notNull())
-    .addColumn("event_type", "text", (c) => c.notNull())
-    .addColumn("payload", "text", (c) => c.notNull())
-    .addColumn("status", "text", (c) => c.notNull())
+    .$call(requiredText("organization_id", "event_id", "event_type", "payload", "status"))
     .addColumn("attempts", "integer", (c) => c.notNull())
     .addColumn("run_at", "text", (c) => c.notNull())
-    .addColumn("lease_owner", "text")
-    .addColumn("lease_expires_at", "text")
+    .$call(leaseColumns)
     .addColumn("response_status", "integer")
     .addColumn("response_body", "text")
     .addColumn("duration_ms", "integer")
     .addColumn("last_error", "text")
-    .addColumn("created_at", "text", (c) => c.notNull())
-    .addColumn("updated_at", "text", (c) => c.notNull())
+    .$call(timestamps)
     .addColumn("delivered_at", "text")
     .execute();
-  await db.schema.createIndex("webhook_deliveries_due").on("webhook_deliveries").columns(["status", "run_at"]).execute();
-  await db.schema.createIndex("webhook_deliveries_log").on("webhook_deliveries").columns(["webhook_id", "created_at"]).execute();
+  await createIndex(db, "webhook_deliveries", "webhook_deliveries_due", ["status", "run_at"]);
+  await createIndex(db, "webhook_deliveries", "webhook_deliveries_log", ["webhook_id", "created_at"]);
 
   await db.schema
     .createTable("webhook_bundle_checks")
     .addColumn("webhook_id", "text", (c) => c.primaryKey().references("webhooks.id").onDelete("cascade"))
-    .addColumn("organization_id", "text", (c) => c.notNull())
-    .addColumn("due_at", "text", (c) => c.notNull())
+    .$call(requiredText("organization_id", "due_at"))
     .addColumn("claimed_until", "text")
     .addColumn("rearm", "integer", (c) => c.notNull())
     .addColumn("baseline", "integer", (c) => c.notNull())
-    .addColumn("actor_token_id", "text")
-    .addColumn("actor_name", "text", (c) => c.notNull())
+    .$call(actorColumns)
     .execute();
-  await db.schema.createIndex("webhook_bundle_checks_due").on("webhook_bundle_checks").column("due_at").execute();
+  await createIndex(db, "webhook_bundle_checks", "webhook_bundle_checks_due", ["due_at"]);
 
   await db.schema
     .createTable("webhook_bundle_etags")
     .addColumn("webhook_id", "text", (c) => c.notNull().references("webhooks.id").onDelete("cascade"))
-    .addColumn("service_id", "text", (c) => c.notNull())
-    .addColumn("etag", "text", (c) => c.notNull())
+    .$call(requiredText("service_id", "etag"))
     .addPrimaryKeyConstraint("webhook_bundle_etags_pk", ["webhook_id", "service_id"])
     .execute();
 
   await db.schema
     .createTable("webhook_expiry_notices")
-    .addColumn("subject_id", "text", (c) => c.notNull())
-    .addColumn("expires_at", "text", (c) => c.notNull())
-    .addColumn("created_at", "text", (c) => c.notNull())
+    .$call(requiredText("subject_id", "expires_at", "created_at"))
     .addPrimaryKeyConstraint("webhook_expiry_notices_pk", ["subject_id", "expires_at"])
     .execute();
 }

@@ -1,4 +1,5 @@
 import { compiledRead, standIn } from "../../db/compiled.js";
+import { inCreationOrder } from "../../db/order.js";
 import type { ApiTokensTable, Db, Executor } from "../../db/types.js";
 
 /** The token columns authentication reads (the runtime hit path selects only these). */
@@ -39,7 +40,7 @@ export function createTokensStore(db: Db) {
     async list(organizationId: string | null, ex: Executor = db): Promise<ApiTokensTable[]> {
       // Short-lived tokens issued by workload identities are not listed: there can be thousands;
       // disabling or deleting their identity revokes them (modules/identity).
-      let query = ex.selectFrom("api_tokens").selectAll().where("identity_id", "is", null).orderBy("created_at").orderBy("id");
+      let query = ex.selectFrom("api_tokens").selectAll().where("identity_id", "is", null).$call(inCreationOrder());
       if (organizationId !== null) query = query.where("organization_id", "=", organizationId);
       return query.execute();
     },

@@ -4,6 +4,7 @@
 // SHA-256 links, and the first keyed event's HMAC covers the last of them.
 import { createHash, createHmac } from "node:crypto";
 import type { AuditEventsTable } from "../../db/types.js";
+import { parseJsonObject } from "../../kernel/json-object.js";
 import type { AuditEventView } from "./audit-types.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -48,15 +49,6 @@ function canonicalEvent(tag: string, event: ChainedFields): string {
   ]);
 }
 
-function parseDetails(text: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 export function toAuditEventView(row: AuditEventsTable): AuditEventView {
   return {
     id: row.id,
@@ -72,7 +64,7 @@ export function toAuditEventView(row: AuditEventsTable): AuditEventView {
     user_agent: row.user_agent,
     result: row.result,
     count: Number(row.count),
-    details: parseDetails(row.details),
+    details: parseJsonObject(row.details),
     prev_hash: row.prev_hash,
     hash: row.hash,
   };

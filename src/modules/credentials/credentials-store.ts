@@ -1,6 +1,7 @@
 // Data access for credentials. Reads select the view columns only (never a ciphertext); every
 // function takes an optional executor last so a service composes them in one transaction.
 import { sql } from "kysely";
+import { inCreationOrder } from "../../db/order.js";
 import type { CredentialsTable, Db, Executor } from "../../db/types.js";
 import { type Credential, toCredential, VIEW_COLUMNS } from "./credential-mappers.js";
 
@@ -24,11 +25,7 @@ export function createCredentialsStore(db: Db) {
     },
 
     async listByProject(projectId: string, ex: Executor = db): Promise<Credential[]> {
-      const rows = await view(ex)
-        .where("credentials.project_id", "=", projectId)
-        .orderBy("credentials.created_at")
-        .orderBy("credentials.id")
-        .execute();
+      const rows = await view(ex).where("credentials.project_id", "=", projectId).$call(inCreationOrder("credentials")).execute();
       return rows.map(toCredential);
     },
 
@@ -42,15 +39,10 @@ export function createCredentialsStore(db: Db) {
         .selectFrom("credentials")
         .select("id")
         .where("project_id", "=", projectId)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .limit(limit)
         .offset(offset);
-      const rows = await view(ex)
-        .where("credentials.id", "in", pageIds)
-        .orderBy("credentials.created_at")
-        .orderBy("credentials.id")
-        .execute();
+      const rows = await view(ex).where("credentials.id", "in", pageIds).$call(inCreationOrder("credentials")).execute();
       return rows.map(toCredential);
     },
 
@@ -64,11 +56,7 @@ export function createCredentialsStore(db: Db) {
     },
 
     async listByEnvironment(environmentId: string, ex: Executor = db): Promise<Credential[]> {
-      const rows = await view(ex)
-        .where("credentials.environment_id", "=", environmentId)
-        .orderBy("credentials.created_at")
-        .orderBy("credentials.id")
-        .execute();
+      const rows = await view(ex).where("credentials.environment_id", "=", environmentId).$call(inCreationOrder("credentials")).execute();
       return rows.map(toCredential);
     },
 

@@ -24,12 +24,11 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
   const now = deps.now ?? (() => new Date());
   const registry = new Registry();
 
-  const requests = new Counter({
-    name: "latch_http_requests_total",
-    help: "HTTP requests by route, method and status",
-    labelNames: ["route", "method", "status"] as const,
-    registers: [registry],
-  });
+  /** A counter of this registry, by the labels named. */
+  const counter = <Label extends string>(name: string, help: string, labelNames: readonly Label[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+
+  const requests = counter("latch_http_requests_total", "HTTP requests by route, method and status", ["route", "method", "status"]);
   const latency = new Histogram({
     name: "latch_http_request_duration_seconds",
     help: "HTTP request latency by route and method",
@@ -37,19 +36,17 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
     registers: [registry],
   });
-  const exchanges = new Counter({
-    name: "latch_credential_exchanges_total",
-    help: "Credential exchanges and refreshes by credential type, kind (exchange|refresh|test) and outcome (succeeded|failed|stale)",
-    labelNames: ["type", "kind", "outcome"] as const,
-    registers: [registry],
-  });
+  const exchanges = counter(
+    "latch_credential_exchanges_total",
+    "Credential exchanges and refreshes by credential type, kind (exchange|refresh|test) and outcome (succeeded|failed|stale)",
+    ["type", "kind", "outcome"],
+  );
 
-  const integrityFailures = new Counter({
-    name: "latch_integrity_failures_total",
-    help: "Stored ciphertexts or wrapped keys that failed their integrity check when read, by table and field (the log line names the row)",
-    labelNames: ["table", "field"] as const,
-    registers: [registry],
-  });
+  const integrityFailures = counter(
+    "latch_integrity_failures_total",
+    "Stored ciphertexts or wrapped keys that failed their integrity check when read, by table and field (the log line names the row)",
+    ["table", "field"],
+  );
 
   new Gauge({
     name: "latch_credentials",

@@ -1,4 +1,6 @@
 // Data access for notes. Notes are written once and never edited; they go with their resource.
+
+import { inCreationOrder } from "../../db/order.js";
 import type { Db, Executor, NotesTable } from "../../db/types.js";
 import { NOTE_TABLES, type Note } from "./notes-types.js";
 
@@ -31,8 +33,7 @@ export function createNotesStore(db: Db) {
         .selectAll()
         .where("resource_id", "=", resourceId)
         .where("resource_type", "=", resourceType)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .execute();
       return rows.map(toNote);
     },

@@ -9,18 +9,18 @@ import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
 import { checkEnvironmentSettings, checkModeUnchanged } from "./tree-rules.js";
 import type { Environment, EnvironmentMode, EnvironmentSettings, Service, ServiceType } from "./tree-types.js";
-import type { Permission, TreeUseCaseDeps } from "./tree-use-cases.js";
+import { type Permission, type TreeUseCaseDeps, updatedNamedColumns } from "./tree-use-cases.js";
 
 export interface EnvironmentUseCaseDeps extends TreeUseCaseDeps {
   tokens: BoundTokens;
   changed(tx: Tx, scope: Parameters<NonNullable<TreeHooks["changed"]>>[1]): Promise<void>;
-  write<T>(conflict: string, work: (tx: Tx) => Promise<T>): Promise<T>;
+  writeNamed<T>(conflict: string, taken: (tx: Tx) => Promise<boolean>, work: (tx: Tx) => Promise<T>): Promise<T>;
   loadEnvironment(actor: Principal, id: string, permission: Permission): Promise<Environment>;
   loadService(actor: Principal, id: string, type: ServiceType | null, permission: Permission): Promise<Service>;
 }
 
 export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
-  const { db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService } = deps;
+  const { db, store, tokens, hooks, now, audited, changed, writeNamed, loadProject, loadEnvironment, loadService } = deps;
   return {
     async listEnvironments(actor: Principal, projectId: string): Promise<Environment[]> {
       const project = await loadProject(actor, projectId, "read");
@@ -50,9 +50,8 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
         }
       }
       const name = validName(input.name, "Environment");
-      const conflict = `Environment name '${name}' is already taken in this project`;
-      return write(conflict, async (tx) => {
-        if (await store.environmentNameTaken(projectId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.environmentNameTaken(projectId, name, null, tx);
+      return writeNamed(`Environment name '${name}' is already taken in this project`, taken, async (tx) => {
         const at = now().toISOString();
         const row = {
           id: newId(),
@@ -68,7 +67,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertEnvironment(row, tx);
+        await store.insert("environments", row, tx);
         const environment = (await store.findEnvironment(row.id, tx)) as Environment;
         for (const hook of hooks) await hook.environmentCreated?.(tx, environment);
         await changed(tx, { organizationId: project.organizationId, projectId, environmentId: row.id });
@@ -87,21 +86,9 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       checkModeUnchanged(environment, changes.mode);
       checkEnvironmentSettings(changes.attributes);
       const name = changes.name === undefined ? environment.name : validName(changes.name, "Environment");
-      const conflict = `Environment name '${name}' is already taken in this project`;
-      return write(conflict, async (tx) => {
-        if (name !== environment.name && (await store.environmentNameTaken(environment.projectId, name, id, tx))) {
-          throw new AppError("NAME_TAKEN", conflict);
-        }
-        await store.updateEnvironment(
-          id,
-          {
-            name,
-            name_lower: name.toLowerCase(),
-            attributes: JSON.stringify({ ...environment.attributes, ...(changes.attributes ?? {}) }),
-            updated_at: now().toISOString(),
-          },
-          tx,
-        );
+      const taken = async (tx: Tx) => name !== environment.name && (await store.environmentNameTaken(environment.projectId, name, id, tx));
+      return writeNamed(`Environment name '${name}' is already taken in this project`, taken, async (tx) => {
+        await store.update("environments", id, updatedNamedColumns(name, environment.attributes, changes.attributes, now()), tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
         await audited(tx, actor, environment.organizationId, "environment.update", { type: "environment", id, name });
         return (await store.findEnvironment(id, tx)) as Environment;
@@ -113,7 +100,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ environmentId: id }, now().toISOString(), tx);
         for (const hook of hooks) await hook.deleting?.(tx, { kind: "environment", id, organizationId: environment.organizationId });
-        await store.deleteEnvironment(id, tx);
+        await store.remove("environments", id, tx);
         await changed(tx, { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: id });
         await audited(tx, actor, environment.organizationId, "environment.delete", { type: "environment", id, name: environment.name });
       });
@@ -140,9 +127,8 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
     ): Promise<Service> {
       const environment = await loadEnvironment(actor, environmentId, "manage");
       const name = validName(input.name, SERVICE_LABEL[type]);
-      const conflict = `Service name '${name}' is already taken in this environment`;
-      return write(conflict, async (tx) => {
-        if (await store.serviceNameTaken(environmentId, name, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.serviceNameTaken(environmentId, name, tx);
+      return writeNamed(`Service name '${name}' is already taken in this environment`, taken, async (tx) => {
         const at = now().toISOString();
         const row = {
           id: newId(),
@@ -156,7 +142,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertService(row, tx);
+        await store.insert("services", row, tx);
         const service = (await store.findService(row.id, tx)) as Service;
         for (const hook of hooks) await hook.serviceCreated?.(tx, service);
         await changed(tx, {
@@ -174,7 +160,7 @@ export function createEnvironmentUseCases(deps: EnvironmentUseCaseDeps) {
       const service = await loadService(actor, id, type, "manage");
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ serviceId: id }, now().toISOString(), tx);
-        await store.deleteService(id, tx);
+        await store.remove("services", id, tx);
         await changed(tx, {
           organizationId: service.organizationId,
           projectId: service.projectId,

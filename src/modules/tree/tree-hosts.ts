@@ -56,7 +56,7 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertHost(row, tx);
+        await store.insert("hosts", row, tx);
         await audited(tx, actor, project.organizationId, "host.create", { type: "host", id: row.id, name });
         return (await store.findHost(row.id, tx)) as Host;
       });
@@ -73,7 +73,8 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
       const name = changes.name === undefined ? host.name : validName(changes.name, "Host");
       const settings = hostSettings(host.typeOf, changes.attributes);
       return db.transaction().execute(async (tx) => {
-        await store.updateHost(
+        await store.update(
+          "hosts",
           id,
           {
             name,
@@ -94,7 +95,7 @@ export function createHostUseCases(deps: HostUseCaseDeps) {
         // Checked inside the transaction that deletes, so an environment created meanwhile is seen.
         await assertUnused(host, tx);
         for (const hook of hooks) await hook.deleting?.(tx, { kind: "host", id, organizationId: host.organizationId });
-        await store.deleteHost(id, tx);
+        await store.remove("hosts", id, tx);
         await audited(tx, actor, host.organizationId, "host.delete", { type: "host", id, name: host.name });
       });
     },

@@ -6,7 +6,7 @@ import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed, canSee } from "../../kernel/authorize.js";
 import { isUuid, newId, newResourceToken } from "../../kernel/ids.js";
-import type { Principal } from "../../kernel/principal.js";
+import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
 import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
@@ -25,6 +25,7 @@ import {
   type Service,
   type ServiceType,
 } from "./tree-types.js";
+import { updatedNamedColumns } from "./tree-use-cases.js";
 
 export interface TreeServiceDeps {
   db: Db;
@@ -63,10 +64,16 @@ export function createTreeService(deps: TreeServiceDeps) {
     for (const hook of hooks) await hook.changed?.(tx, scope);
   }
 
-  /** Runs a write; a unique-constraint race on a name becomes the same 409 as the pre-check. */
-  async function write<T>(conflict: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  /**
+   * Runs a write that gives a node a name no sibling may have: `taken` checks it in the
+   * transaction (409 `conflict`), and a unique-constraint race on the name is the same 409.
+   */
+  async function writeNamed<T>(conflict: string, taken: (tx: Tx) => Promise<boolean>, work: (tx: Tx) => Promise<T>): Promise<T> {
     try {
-      return await db.transaction().execute(work);
+      return await db.transaction().execute(async (tx) => {
+        if (await taken(tx)) throw new AppError("NAME_TAKEN", conflict);
+        return work(tx);
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw new AppError("NAME_TAKEN", conflict);
       throw error;
@@ -84,53 +91,40 @@ export function createTreeService(deps: TreeServiceDeps) {
     return organization;
   }
 
-  async function loadProject(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Project> {
+  /** A node that exists (its scope is known) and that the actor may act on; else "<label> not found" or assertAllowed's refusal. */
+  function allowed<T>(actor: Principal, permission: Permission, label: string, node: T | undefined, scope: ResourceScope | undefined): T {
+    if (node === undefined || scope === undefined) throw new AppError("NOT_FOUND", `${label} not found`);
+    assertAllowed(actor, permission, scope, label);
+    return node;
+  }
+
+  async function loadProject(actor: Principal, id: string, permission: Permission): Promise<Project> {
     const project = await store.findProject(id);
-    if (project === undefined) throw new AppError("NOT_FOUND", "Project not found");
-    assertAllowed(actor, permission, { organizationId: project.organizationId, projectId: project.id }, "Project");
-    return project;
+    return allowed(actor, permission, "Project", project, project && { organizationId: project.organizationId, projectId: project.id });
   }
 
-  async function loadEnvironment(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Environment> {
-    const environment = await store.findEnvironment(id);
-    if (environment === undefined) throw new AppError("NOT_FOUND", "Environment not found");
-    assertAllowed(
-      actor,
-      permission,
-      { organizationId: environment.organizationId, projectId: environment.projectId, environmentId: environment.id },
-      "Environment",
-    );
-    return environment;
+  async function loadEnvironment(actor: Principal, id: string, permission: Permission): Promise<Environment> {
+    const found = await store.findEnvironment(id);
+    const scope = found && { organizationId: found.organizationId, projectId: found.projectId, environmentId: found.id };
+    return allowed(actor, permission, "Environment", found, scope);
   }
 
-  async function loadService(
-    actor: Principal,
-    id: string,
-    type: ServiceType | null,
-    permission: "read" | "write" | "manage",
-  ): Promise<Service> {
-    const service = await store.findService(id);
-    const label = type === null ? "Service" : SERVICE_LABEL[type];
-    if (service === undefined || (type !== null && service.type !== type)) throw new AppError("NOT_FOUND", `${label} not found`);
-    assertAllowed(
-      actor,
-      permission,
-      {
-        organizationId: service.organizationId,
-        projectId: service.projectId,
-        environmentId: service.environmentId,
-        serviceId: service.id,
-      },
-      label,
-    );
-    return service;
+  /** A service of any type (`type` null) or of that type only: one of another type is not found. */
+  async function loadService(actor: Principal, id: string, type: ServiceType | null, permission: Permission): Promise<Service> {
+    const found = await store.findService(id);
+    const service = type === null || found?.type === type ? found : undefined;
+    const scope = service && {
+      organizationId: service.organizationId,
+      projectId: service.projectId,
+      environmentId: service.environmentId,
+      serviceId: service.id,
+    };
+    return allowed(actor, permission, type === null ? "Service" : SERVICE_LABEL[type], service, scope);
   }
 
-  async function loadHost(actor: Principal, id: string, permission: "read" | "write" | "manage"): Promise<Host> {
+  async function loadHost(actor: Principal, id: string, permission: Permission): Promise<Host> {
     const host = await store.findHost(id);
-    if (host === undefined) throw new AppError("NOT_FOUND", "Host not found");
-    assertAllowed(actor, permission, { organizationId: host.organizationId, projectId: host.projectId }, "Host");
-    return host;
+    return allowed(actor, permission, "Host", host, host && { organizationId: host.organizationId, projectId: host.projectId });
   }
 
   return {
@@ -155,9 +149,8 @@ export function createTreeService(deps: TreeServiceDeps) {
         throw new AppError("FORBIDDEN", "only the instance-admin token can create organizations");
       }
       const name = validName(input.name, "Organization");
-      const conflict = `Organization name '${name}' is already taken`;
-      return write(conflict, async (tx) => {
-        if (await store.organizationNameTaken(name, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.organizationNameTaken(name, tx);
+      return writeNamed(`Organization name '${name}' is already taken`, taken, async (tx) => {
         const organization = await insertOrganization(tx, { name, plan: input.plan, description: input.description ?? null });
         await audited(tx, actor, organization.id, "organization.create", { type: "organization", id: organization.id, name });
         return organization;
@@ -187,7 +180,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           if (canonical !== null && (await store.findOrganizationByOrgId(canonical, tx)) !== undefined) {
             throw new AppError("CONFLICT", conflict, { field: "org_id" });
           }
-          await store.updateOrganization(id, { org_id: canonical, updated_at: now().toISOString() }, tx);
+          await store.update("organizations", id, { org_id: canonical, updated_at: now().toISOString() }, tx);
           await audited(tx, actor, id, "organization.update", { type: "organization", id, name: organization.name });
           return (await store.findOrganization(id, tx)) as Organization;
         });
@@ -217,7 +210,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       }
       await db.transaction().execute(async (tx) => {
         // Cascades: projects, environments, services, keys and the organization's tokens.
-        await store.deleteOrganization(id, tx);
+        await store.remove("organizations", id, tx);
         await changed(tx, { organizationId: id });
         await audited(tx, actor, id, "organization.delete", { type: "organization", id });
       });
@@ -239,9 +232,8 @@ export function createTreeService(deps: TreeServiceDeps) {
       assertAllowed(actor, "manage", { organizationId }, "Organization");
       const name = validName(input.name, "Project");
       const platform = checkNewProject(input.platform, input.attributes ?? {});
-      const conflict = `Project name '${name}' is already taken in this organization`;
-      return write(conflict, async (tx) => {
-        if (await store.projectNameTaken(organizationId, name, null, tx)) throw new AppError("NAME_TAKEN", conflict);
+      const taken = (tx: Tx) => store.projectNameTaken(organizationId, name, null, tx);
+      return writeNamed(`Project name '${name}' is already taken in this organization`, taken, async (tx) => {
         const at = now().toISOString();
         const row = {
           id: newId(),
@@ -255,7 +247,7 @@ export function createTreeService(deps: TreeServiceDeps) {
           created_at: at,
           updated_at: at,
         };
-        await store.insertProject(row, tx);
+        await store.insert("projects", row, tx);
         await changed(tx, { organizationId, projectId: row.id });
         await audited(tx, actor, organizationId, "project.create", { type: "project", id: row.id, name });
         const created = await store.findProject(row.id, tx);
@@ -273,20 +265,13 @@ export function createTreeService(deps: TreeServiceDeps) {
       // `platform` may be given (a client echoing the project back) but never changes.
       checkProjectChanges(project, changes.platform, changes.attributes ?? {});
       const name = changes.name === undefined ? project.name : validName(changes.name, "Project");
-      const conflict = `Project name '${name}' is already taken in this organization`;
-      return write(conflict, async (tx) => {
-        if (name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx))) {
-          throw new AppError("NAME_TAKEN", conflict);
-        }
-        await store.updateProject(
+      const taken = async (tx: Tx) => name !== project.name && (await store.projectNameTaken(project.organizationId, name, id, tx));
+      return writeNamed(`Project name '${name}' is already taken in this organization`, taken, async (tx) => {
+        const description = changes.description === undefined ? project.description : changes.description;
+        await store.update(
+          "projects",
           id,
-          {
-            name,
-            name_lower: name.toLowerCase(),
-            description: changes.description === undefined ? project.description : changes.description,
-            attributes: JSON.stringify({ ...project.attributes, ...(changes.attributes ?? {}) }),
-            updated_at: now().toISOString(),
-          },
+          { ...updatedNamedColumns(name, project.attributes, changes.attributes, now()), description },
           tx,
         );
         await changed(tx, { organizationId: project.organizationId, projectId: id });
@@ -299,7 +284,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       const project = await loadProject(actor, id, "manage");
       await db.transaction().execute(async (tx) => {
         await tokens.revokeBoundTo({ projectId: id }, now().toISOString(), tx);
-        await store.deleteProject(id, tx);
+        await store.remove("projects", id, tx);
         await changed(tx, { organizationId: project.organizationId, projectId: id });
         await audited(tx, actor, project.organizationId, "project.delete", { type: "project", id, name: project.name });
       });
@@ -310,7 +295,19 @@ export function createTreeService(deps: TreeServiceDeps) {
     },
 
     ...createHostUseCases({ db, store, hooks, now, audited, loadProject, loadHost }),
-    ...createEnvironmentUseCases({ db, store, tokens, hooks, now, audited, changed, write, loadProject, loadEnvironment, loadService }),
+    ...createEnvironmentUseCases({
+      db,
+      store,
+      tokens,
+      hooks,
+      now,
+      audited,
+      changed,
+      writeNamed,
+      loadProject,
+      loadEnvironment,
+      loadService,
+    }),
   };
 
   async function insertOrganization(tx: Tx, input: { name: string; plan: string; description: string | null }): Promise<Organization> {
@@ -324,7 +321,7 @@ export function createTreeService(deps: TreeServiceDeps) {
       created_at: at,
       updated_at: at,
     };
-    await store.insertOrganization(row, tx);
+    await store.insert("organizations", row, tx);
     await keyring.createOrgKey(row.id, tx);
     return (await store.findOrganization(row.id, tx)) as Organization;
   }

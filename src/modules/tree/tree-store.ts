@@ -1,18 +1,20 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
-import type { Insertable, Selectable } from "kysely";
+import type { Insertable, Selectable, Updateable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
-import type { Db, EnvironmentsTable, Executor, HostsTable, OrganizationsTable, ProjectsTable, ServicesTable } from "../../db/types.js";
+import { inCreationOrder } from "../../db/order.js";
+import type {
+  Database,
+  Db,
+  EnvironmentsTable,
+  Executor,
+  HostsTable,
+  OrganizationsTable,
+  ProjectsTable,
+  ServicesTable,
+} from "../../db/types.js";
+import { parseJsonObject } from "../../kernel/json-object.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
-
-function parseJson(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
 
 export function toOrganization(row: Selectable<OrganizationsTable>): Organization {
   return {
@@ -34,7 +36,7 @@ export function toProject(row: ProjectsTable): Project {
     description: row.description,
     platform: row.platform as Platform,
     token: row.token,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -47,7 +49,7 @@ export function toHost(row: HostsTable): Host {
     projectId: row.project_id,
     name: row.name,
     typeOf: row.type_of,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -63,7 +65,7 @@ export function toEnvironment(row: EnvironmentsTable): Environment {
     mode: row.mode as EnvironmentMode,
     clusterId: row.cluster_id,
     token: row.token,
-    attributes: parseJson(row.attributes),
+    attributes: parseJsonObject(row.attributes),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -77,7 +79,7 @@ export function toService(row: ServicesTable): Service {
     environmentId: row.environment_id,
     type: row.type as ServiceType,
     name: row.name,
-    spec: parseJson(row.spec),
+    spec: parseJsonObject(row.spec),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -128,6 +130,9 @@ async function siblingNameTaken(
   return (await query.executeTakeFirst()) !== undefined;
 }
 
+/** The tables of the tree's levels: each row is addressed by its `id`. */
+export type LevelTable = "organizations" | "projects" | "hosts" | "environments" | "services";
+
 export function createTreeStore(db: Db) {
   // Read by nearly every request that names a service or a project: compiled once, with their
   // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
@@ -143,12 +148,30 @@ export function createTreeStore(db: Db) {
   );
 
   return {
+    /** Inserts a row of one level of the tree. */
+    async insert<T extends LevelTable>(table: T, row: Insertable<Database[T]>, ex: Executor = db): Promise<void> {
+      await ex.insertInto(table).values(row).execute();
+    },
+    /** Updates the row of one level of the tree with this id. */
+    async update<T extends LevelTable>(table: T, id: string, changes: Updateable<Database[T]>, ex: Executor = db): Promise<void> {
+      // Widened to the union: Kysely resolves `id` on it (every level has one), not on a type parameter.
+      await ex
+        .updateTable(table as LevelTable)
+        .set(changes)
+        .where("id", "=", id)
+        .execute();
+    },
+    /** Deletes the row of one level of the tree with this id (the foreign keys cascade below it). */
+    async remove(table: LevelTable, id: string, ex: Executor = db): Promise<void> {
+      await ex.deleteFrom(table).where("id", "=", id).execute();
+    },
+
     async findOrganization(id: string, ex: Executor = db): Promise<Organization | undefined> {
       const row = await ex.selectFrom("organizations").selectAll().where("id", "=", id).executeTakeFirst();
       return row && toOrganization(row);
     },
     async listOrganizations(ids: string[] | null, ex: Executor = db): Promise<Organization[]> {
-      let query = ex.selectFrom("organizations").selectAll().orderBy("created_at").orderBy("id");
+      let query = ex.selectFrom("organizations").selectAll().$call(inCreationOrder());
       if (ids !== null) {
         if (ids.length === 0) return [];
         query = query.where("id", "in", ids);
@@ -163,21 +186,12 @@ export function createTreeStore(db: Db) {
       const row = await ex.selectFrom("organizations").selectAll().where("org_id", "=", orgId).executeTakeFirst();
       return row && toOrganization(row);
     },
-    async updateOrganization(id: string, changes: { org_id?: string | null; updated_at: string }, ex: Executor = db): Promise<void> {
-      await ex.updateTable("organizations").set(changes).where("id", "=", id).execute();
-    },
-    async insertOrganization(row: Insertable<OrganizationsTable>, ex: Executor = db): Promise<void> {
-      await ex.insertInto("organizations").values(row).execute();
-    },
     async countOrganizations(ex: Executor = db): Promise<number> {
       const row = await ex
         .selectFrom("organizations")
         .select((eb) => eb.fn.countAll().as("n"))
         .executeTakeFirstOrThrow();
       return Number(row.n);
-    },
-    async deleteOrganization(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("organizations").where("id", "=", id).execute();
     },
 
     async findProject(id: string, ex: Executor = db): Promise<Project | undefined> {
@@ -189,22 +203,12 @@ export function createTreeStore(db: Db) {
         .selectFrom("projects")
         .selectAll()
         .where("organization_id", "=", organizationId)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .execute();
       return rows.map(toProject);
     },
     async projectNameTaken(organizationId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "projects", parent: "organization_id" }, organizationId, name, exceptId);
-    },
-    async insertProject(row: ProjectsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("projects").values(row).execute();
-    },
-    async updateProject(id: string, changes: Partial<ProjectsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("projects").set(changes).where("id", "=", id).execute();
-    },
-    async deleteProject(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("projects").where("id", "=", id).execute();
     },
     async countEnvironments(projectId: string, ex: Executor = db): Promise<number> {
       const row = await ex
@@ -220,23 +224,8 @@ export function createTreeStore(db: Db) {
       return row && toHost(row);
     },
     async listHosts(projectId: string, ex: Executor = db): Promise<Host[]> {
-      const rows = await ex
-        .selectFrom("hosts")
-        .selectAll()
-        .where("project_id", "=", projectId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
+      const rows = await ex.selectFrom("hosts").selectAll().where("project_id", "=", projectId).$call(inCreationOrder()).execute();
       return rows.map(toHost);
-    },
-    async insertHost(row: HostsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("hosts").values(row).execute();
-    },
-    async updateHost(id: string, changes: Partial<HostsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("hosts").set(changes).where("id", "=", id).execute();
-    },
-    async deleteHost(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("hosts").where("id", "=", id).execute();
     },
     /** One environment deploying to the host (the oldest), if any. */
     async findEnvironmentUsingHost(hostId: string, ex: Executor = db): Promise<Environment | undefined> {
@@ -244,8 +233,7 @@ export function createTreeStore(db: Db) {
         .selectFrom("environments")
         .selectAll()
         .where("host_id", "=", hostId)
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .limit(1)
         .executeTakeFirst();
       return row && toEnvironment(row);
@@ -256,26 +244,11 @@ export function createTreeStore(db: Db) {
       return row && toEnvironment(row);
     },
     async listEnvironments(projectId: string, ex: Executor = db): Promise<Environment[]> {
-      const rows = await ex
-        .selectFrom("environments")
-        .selectAll()
-        .where("project_id", "=", projectId)
-        .orderBy("created_at")
-        .orderBy("id")
-        .execute();
+      const rows = await ex.selectFrom("environments").selectAll().where("project_id", "=", projectId).$call(inCreationOrder()).execute();
       return rows.map(toEnvironment);
     },
     async environmentNameTaken(projectId: string, name: string, exceptId: string | null, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "environments", parent: "project_id" }, projectId, name, exceptId);
-    },
-    async insertEnvironment(row: EnvironmentsTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("environments").values(row).execute();
-    },
-    async updateEnvironment(id: string, changes: Partial<EnvironmentsTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("environments").set(changes).where("id", "=", id).execute();
-    },
-    async deleteEnvironment(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("environments").where("id", "=", id).execute();
     },
 
     async findService(id: string, ex: Executor = db): Promise<Service | undefined> {
@@ -285,16 +258,10 @@ export function createTreeStore(db: Db) {
     async listServices(environmentId: string, type: ServiceType | null, ex: Executor = db): Promise<Service[]> {
       let query = ex.selectFrom("services").selectAll().where("environment_id", "=", environmentId);
       if (type !== null) query = query.where("type", "=", type);
-      return (await query.orderBy("created_at").orderBy("id").execute()).map(toService);
+      return (await query.$call(inCreationOrder()).execute()).map(toService);
     },
     async serviceNameTaken(environmentId: string, name: string, ex: Executor = db): Promise<boolean> {
       return siblingNameTaken(ex, { table: "services", parent: "environment_id" }, environmentId, name, null);
-    },
-    async insertService(row: ServicesTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("services").values(row).execute();
-    },
-    async deleteService(id: string, ex: Executor = db): Promise<void> {
-      await ex.deleteFrom("services").where("id", "=", id).execute();
     },
   };
 }

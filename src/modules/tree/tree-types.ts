@@ -45,27 +45,20 @@ export interface HostSettings {
   username?: string | null;
 }
 
-/** Qovery mode → Reactor stage (DEVELOPMENT and PREVIEW are both development). */
+/** Reactor stage → the Qovery mode an environment created with it gets; read backwards by stageOfMode. */
+const MODE_OF_STAGE: Readonly<Record<Stage, EnvironmentMode>> = {
+  production: "PRODUCTION",
+  staging: "STAGING",
+  development: "DEVELOPMENT",
+};
+
+/** Qovery mode → Reactor stage (DEVELOPMENT, PREVIEW and any other mode are development). */
 export function stageOfMode(mode: string): Stage {
-  switch (mode) {
-    case "PRODUCTION":
-      return "production";
-    case "STAGING":
-      return "staging";
-    default:
-      return "development";
-  }
+  return STAGES.find((stage) => MODE_OF_STAGE[stage] === mode) ?? "development";
 }
 
 export function modeOfStage(stage: Stage): EnvironmentMode {
-  switch (stage) {
-    case "production":
-      return "PRODUCTION";
-    case "staging":
-      return "STAGING";
-    case "development":
-      return "DEVELOPMENT";
-  }
+  return MODE_OF_STAGE[stage];
 }
 
 export interface Organization {

@@ -23,3 +23,16 @@ export interface TreeUseCaseDeps {
   ): Promise<void>;
   loadProject(actor: Principal, id: string, permission: Permission): Promise<Project>;
 }
+
+/**
+ * The columns an update of a project or an environment writes: its name (and the lower-cased
+ * copy its siblings' names are compared with), its settings merged over the stored ones, the time.
+ */
+export function updatedNamedColumns(name: string, stored: Record<string, unknown>, settings: object | undefined, at: Date) {
+  return {
+    name,
+    name_lower: name.toLowerCase(),
+    attributes: JSON.stringify({ ...stored, ...(settings ?? {}) }),
+    updated_at: at.toISOString(),
+  };
+}

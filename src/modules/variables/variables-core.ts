@@ -62,6 +62,21 @@ export interface WriteErrors {
   missing?: string;
 }
 
+/** The owner at `scope`: the levels below the one it names are null. */
+function ownerAt(
+  scope: Owner["scope"],
+  place: { organizationId: string; projectId: string; environmentId?: string; serviceId?: string; serviceType?: Owner["serviceType"] },
+): Owner {
+  return {
+    scope,
+    organizationId: place.organizationId,
+    projectId: place.projectId,
+    environmentId: place.environmentId ?? null,
+    serviceId: place.serviceId ?? null,
+    serviceType: place.serviceType ?? null,
+  };
+}
+
 export function createVariablesCore(deps: VariablesDeps) {
   const { db, store, keyring, tree } = deps;
   const clock = deps.now ?? (() => new Date());
@@ -88,36 +103,15 @@ export function createVariablesCore(deps: VariablesDeps) {
     async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission): Promise<Owner> {
       if (ref.scope === "PROJECT") {
         const project = await tree.loadProject(actor, ref.id, permission);
-        return {
-          scope: "PROJECT",
-          organizationId: project.organizationId,
-          projectId: project.id,
-          environmentId: null,
-          serviceId: null,
-          serviceType: null,
-        };
+        return ownerAt("PROJECT", { organizationId: project.organizationId, projectId: project.id });
       }
       if (ref.scope === "ENVIRONMENT") {
-        const environment = await tree.loadEnvironment(actor, ref.id, permission);
-        return {
-          scope: "ENVIRONMENT",
-          organizationId: environment.organizationId,
-          projectId: environment.projectId,
-          environmentId: environment.id,
-          serviceId: null,
-          serviceType: null,
-        };
+        const { organizationId, projectId, id } = await tree.loadEnvironment(actor, ref.id, permission);
+        return ownerAt("ENVIRONMENT", { organizationId, projectId, environmentId: id });
       }
       if (!isServiceScope(ref.scope)) throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
       const service = await tree.loadService(actor, ref.id, ref.scope, permission);
-      return {
-        scope: ref.scope,
-        organizationId: service.organizationId,
-        projectId: service.projectId,
-        environmentId: service.environmentId,
-        serviceId: service.id,
-        serviceType: service.type,
-      };
+      return ownerAt(ref.scope, { ...service, serviceId: service.id, serviceType: service.type });
     },
 
     /**

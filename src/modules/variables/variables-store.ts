@@ -1,6 +1,7 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
 import { type ExpressionBuilder, sql } from "kysely";
+import { inCreationOrder } from "../../db/order.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import type { Viewpoint } from "./rules.js";
 
@@ -98,8 +99,7 @@ export function createVariablesStore(db: Db) {
         .selectAll()
         .where("project_id", "=", from.projectId)
         .where((eb) => visibleFrom(eb, from))
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .execute();
     },
 
@@ -151,7 +151,7 @@ export function createVariablesStore(db: Db) {
         .where("project_id", "=", from.projectId)
         .where((eb) => visibleFrom(eb, from));
       if (secret !== undefined) query = query.where("is_secret", "=", secret ? 1 : 0);
-      return query.orderBy("created_at").orderBy("id").execute();
+      return query.$call(inCreationOrder()).execute();
     },
 
     /** The rows of an environment and its services, BUILT_IN excluded, ciphertexts included (versions, restore). */
@@ -161,8 +161,7 @@ export function createVariablesStore(db: Db) {
         .selectAll()
         .where("environment_id", "=", environmentId)
         .where("scope", "!=", "BUILT_IN")
-        .orderBy("created_at")
-        .orderBy("id")
+        .$call(inCreationOrder())
         .execute();
     },
 
@@ -180,7 +179,7 @@ export function createVariablesStore(db: Db) {
       let query = ex.selectFrom("variables").selectAll().where("project_id", "=", from.projectId).where("key", "=", key);
       const environmentId = from.environmentId;
       if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
-      return query.orderBy("created_at").orderBy("id").execute();
+      return query.$call(inCreationOrder()).execute();
     },
 
     /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
@@ -193,7 +192,7 @@ export function createVariablesStore(db: Db) {
         .where("mount_path", "=", mountPath);
       const environmentId = from.environmentId;
       if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
-      return query.orderBy("created_at").orderBy("id").execute();
+      return query.$call(inCreationOrder()).execute();
     },
 
     async update(id: string, changes: Partial<VariablesTable>, ex: Executor = db): Promise<void> {

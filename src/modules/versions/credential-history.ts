@@ -7,7 +7,7 @@ import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
-import { type Lineage, nextVersion, pruneVersions, versionStampColumns } from "./version-lineage.js";
+import { CREDENTIAL_LINEAGE, nextVersion, pruneVersions, versionStampColumns } from "./version-lineage.js";
 
 export interface CredentialChange {
   /** The hidden fields changed (create, update, delete): keep them, sealed, in the version. */
@@ -19,7 +19,6 @@ export interface CredentialChange {
   values?: Array<string | null | undefined>;
 }
 
-const LINEAGE: Lineage = { table: "credential_versions", item: "credential_id" };
 const liveRef = (id: string) => ({ table: "credentials", id, field: "secret_credentials" });
 const versionRef = (id: string) => ({ table: "credential_versions", id, field: "secret_credentials" });
 
@@ -55,7 +54,7 @@ export function createCredentialHistory(deps: {
       change.secrets === true && row.secret_credentials !== null
         ? await keyring.decrypt(row.organization_id, liveRef(row.id), row.secret_credentials, ex)
         : null;
-    const version = await nextVersion(ex, LINEAGE, row.id);
+    const version = await nextVersion(ex, CREDENTIAL_LINEAGE, row.id);
     const id = newId();
     await ex
       .insertInto("credential_versions")
@@ -72,7 +71,7 @@ export function createCredentialHistory(deps: {
         ...versionStampColumns(actor, action, change.deleted === true, now()),
       })
       .execute();
-    await pruneVersions(ex, LINEAGE, row.id, version, config.versionsKeep);
+    await pruneVersions(ex, CREDENTIAL_LINEAGE, row.id, version, config.versionsKeep);
     await deps.webhooks?.credentialChanged(ex, actor, row, action, change.result ?? "success", version);
     await audit.record(ex, actor, {
       organizationId: row.organization_id,

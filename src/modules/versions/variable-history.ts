@@ -8,7 +8,7 @@ import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor } from "../audit/audit-types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
-import { type Lineage, nextVersion, pruneVersions, versionStampColumns } from "./version-lineage.js";
+import { nextVersion, pruneVersions, VARIABLE_LINEAGE, versionStampColumns } from "./version-lineage.js";
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
 
@@ -21,7 +21,6 @@ export interface VariableHistoryDeps {
   webhooks?: Pick<WebhookOutbox, "variableChanged">;
 }
 
-const LINEAGE: Lineage = { table: "variable_versions", item: "variable_id" };
 export const versionRef = (id: string) => ({ table: "variable_versions", id, field: "value" });
 export const liveRef = (id: string) => ({ table: "variables", id, field: "value" });
 
@@ -42,7 +41,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     first = false,
   ): Promise<number> {
     // A variable created in this transaction has no version yet: no need to look.
-    const version = first ? 1 : await nextVersion(ex, LINEAGE, row.id);
+    const version = first ? 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
     const id = newId();
     const entry: VariableVersionsTable = {
       id,
@@ -65,7 +64,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       ...versionStampColumns(actor, action, deleted, now()),
     };
     await ex.insertInto("variable_versions").values(entry).execute();
-    await pruneVersions(ex, LINEAGE, row.id, version, config.versionsKeep);
+    await pruneVersions(ex, VARIABLE_LINEAGE, row.id, version, config.versionsKeep);
     return version;
   }
 

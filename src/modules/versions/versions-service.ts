@@ -8,6 +8,7 @@ import { fromReactorId, isUuid } from "../../kernel/ids.js";
 import type { Permission, Principal } from "../../kernel/principal.js";
 import type { TreeService } from "../tree/tree-service.js";
 import { metadataOf, parseMoment, type VariableMetadata, type VariableVersionReads } from "./variable-version-reads.js";
+import { CREDENTIAL_LINEAGE, VARIABLE_LINEAGE, versionsOf } from "./version-lineage.js";
 
 export type { VariableMetadata } from "./variable-version-reads.js";
 
@@ -70,12 +71,7 @@ export function createVersionsService(deps: VersionsServiceDeps) {
         .select(["organization_id", "project_id", "environment_id"])
         .where("id", "=", id)
         .executeTakeFirst();
-      const rows = await db
-        .selectFrom("credential_versions")
-        .selectAll()
-        .where("credential_id", "=", id)
-        .orderBy("version", "desc")
-        .execute();
+      const rows = await versionsOf(db, CREDENTIAL_LINEAGE, id);
       const placed = live ?? (rows[0] === undefined ? undefined : { ...rows[0], environment_id: null });
       const scope = placed && {
         organizationId: placed.organization_id,
@@ -89,12 +85,7 @@ export function createVersionsService(deps: VersionsServiceDeps) {
 
     async list(actor: Principal, variableId: string): Promise<VersionView[]> {
       await variables.locate(actor, variableId, "read");
-      const rows = await db
-        .selectFrom("variable_versions")
-        .selectAll()
-        .where("variable_id", "=", variableId)
-        .orderBy("version", "desc")
-        .execute();
+      const rows = await versionsOf(db, VARIABLE_LINEAGE, variableId);
       return rows.map((row) => ({ ...versionStamp(row), key: row.key, description: row.description }));
     },
 

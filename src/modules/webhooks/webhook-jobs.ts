@@ -3,6 +3,7 @@
 // never runs in two workers at once, across replicas; a worker that dies leaves a lease that
 // expires and another worker sends the delivery again (at least once).
 import { sql } from "kysely";
+import { type LeaseRequest, leaseIsFree, leaseTaken, leaseWindow } from "../../db/lease.js";
 import type { Executor, WebhookDeliveriesTable } from "../../db/types.js";
 
 export interface DeliveryCandidate {
@@ -38,13 +39,10 @@ export async function findDeliveryCandidates(
   return result.rows.map((row) => ({ id: row.id, organizationId: row.organization_id, url: row.url, turn: Number(row.turn) }));
 }
 
-export async function leaseDeliveries(
-  db: Executor,
-  input: { owner: string; now: Date; leaseMs: number; ids: string[] },
-): Promise<WebhookDeliveriesTable[]> {
+export async function leaseDeliveries(db: Executor, input: LeaseRequest): Promise<WebhookDeliveriesTable[]> {
   if (input.ids.length === 0) return [];
-  const at = input.now.toISOString();
-  const until = new Date(input.now.getTime() + input.leaseMs).toISOString();
+  const window = leaseWindow(input);
+  const { at } = window;
   // One compare-and-set on the ids themselves (the primary key): a row another worker leased
   // meanwhile fails the repeated lease condition and is left out. On PostgreSQL a row another
   // worker is updating right now is waited for (one short statement) and then re-checked.
@@ -52,23 +50,20 @@ export async function leaseDeliveries(
   // ~11 ms on PostgreSQL and leasing the bottleneck of P3 (bench/README.md).
   return db
     .updateTable("webhook_deliveries")
-    .set({ lease_owner: input.owner, lease_expires_at: until, attempts: sql<number>`attempts + 1`, updated_at: at })
+    .set(leaseTaken(input, window))
     .where("id", "in", input.ids)
     .where("status", "=", "pending")
     .where("run_at", "<=", at)
-    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]))
+    .where(leaseIsFree(at))
     .returningAll()
     .execute();
 }
 
-export async function renewDeliveryLeases(
-  db: Executor,
-  input: { owner: string; now: Date; leaseMs: number; ids: string[] },
-): Promise<void> {
+export async function renewDeliveryLeases(db: Executor, input: LeaseRequest): Promise<void> {
   if (input.ids.length === 0) return;
   await db
     .updateTable("webhook_deliveries")
-    .set({ lease_expires_at: new Date(input.now.getTime() + input.leaseMs).toISOString() })
+    .set({ lease_expires_at: leaseWindow(input).until })
     .where("id", "in", input.ids)
     .where("lease_owner", "=", input.owner)
     .where("status", "=", "pending")

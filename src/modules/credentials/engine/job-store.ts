@@ -5,6 +5,7 @@
 // jobs (src/modules/jobs/job-pool.ts says what a lease guarantees).
 import { sql } from "kysely";
 import type { DialectName } from "../../../db/connect.js";
+import { type LeaseRequest, leaseIsFree, leaseTaken, leaseWindow } from "../../../db/lease.js";
 import type { CredentialJobsTable, Executor } from "../../../db/types.js";
 import type { ExchangeKind } from "../exchange-queue.js";
 
@@ -83,41 +84,37 @@ export async function findCandidates(db: Executor, input: { now: Date; perOrgani
 }
 
 /** Leases those of these jobs that are still due and free, in one statement (a compare-and-set). */
-export async function leaseJobsById(
-  db: Executor,
-  dialect: DialectName,
-  input: { owner: string; now: Date; leaseMs: number; ids: string[] },
-): Promise<LeasedJob[]> {
+export async function leaseJobsById(db: Executor, dialect: DialectName, input: LeaseRequest): Promise<LeasedJob[]> {
   if (input.ids.length === 0) return [];
-  const at = input.now.toISOString();
-  const until = new Date(input.now.getTime() + input.leaseMs).toISOString();
+  const window = leaseWindow(input);
+  const { at } = window;
   let free = db
     .selectFrom("credential_jobs")
     .select("credential_id")
     .where("credential_id", "in", input.ids)
     .where("run_at", "<=", at)
-    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]));
+    .where(leaseIsFree(at));
   // PostgreSQL: rows another worker is leasing right now are skipped, not waited for. SQLite
   // writes one statement at a time, and the repeated lease condition below makes the UPDATE a
   // compare-and-set there (and on PostgreSQL, where the condition is re-checked after a lock).
   if (dialect === "postgres") free = free.forUpdate().skipLocked();
   const rows = await db
     .updateTable("credential_jobs")
-    .set({ lease_owner: input.owner, lease_expires_at: until, attempts: sql<number>`attempts + 1`, updated_at: at })
+    .set(leaseTaken(input, window))
     .where("credential_id", "in", free)
     .where("run_at", "<=", at)
-    .where((eb) => eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", at)]))
+    .where(leaseIsFree(at))
     .returningAll()
     .execute();
   return rows.map(toLeasedJob);
 }
 
 /** Extends this worker's leases of running jobs (a lease it lost stays lost). */
-export async function renewLeases(db: Executor, input: { owner: string; now: Date; leaseMs: number; ids: string[] }): Promise<void> {
+export async function renewLeases(db: Executor, input: LeaseRequest): Promise<void> {
   if (input.ids.length === 0) return;
   await db
     .updateTable("credential_jobs")
-    .set({ lease_expires_at: new Date(input.now.getTime() + input.leaseMs).toISOString() })
+    .set({ lease_expires_at: leaseWindow(input).until })
     .where("credential_id", "in", input.ids)
     .where("lease_owner", "=", input.owner)
     .execute();
