@@ -13,6 +13,7 @@
 import { createHash } from "node:crypto";
 import { decodeProtectedHeader, type JWTPayload, type JWTVerifyOptions, jwtVerify } from "jose";
 import type { IdentitiesTable } from "../../db/types.js";
+import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { claimAt, claimMatches, globMatches } from "./glob.js";
 import { JwtRefusal } from "./identity-types.js";
 import type { KeyCache, KeyGetter, KeySource } from "./key-cache.js";
@@ -88,27 +89,13 @@ export function createVerifier(deps: {
 }) {
   const maxVerdictBytes = deps.maxVerdictBytes ?? MAX_VERDICT_BYTES;
   // Bounded by count and by the size of the JWTs they came from (a kept payload is at most that
-  // big), so large JWTs from one issuer cannot grow the process past MAX_VERDICT_BYTES.
-  const verdicts = new Map<string, { getKey: KeyGetter; verified: VerifiedJwt; bytes: number }>();
-  let keptBytes = 0;
-
-  function forget(key: string): void {
-    const entry = verdicts.get(key);
-    if (entry === undefined) return;
-    verdicts.delete(key);
-    keptBytes -= entry.bytes;
-  }
-
-  function keep(key: string, getKey: KeyGetter, verified: VerifiedJwt, bytes: number): void {
-    forget(key);
-    while (verdicts.size > 0 && (verdicts.size >= MAX_VERDICTS || keptBytes + bytes > maxVerdictBytes)) {
-      const oldest = verdicts.keys().next().value;
-      if (oldest === undefined) break;
-      forget(oldest);
-    }
-    verdicts.set(key, { getKey, verified, bytes });
-    keptBytes += bytes;
-  }
+  // big), so large JWTs from one issuer cannot grow the process past MAX_VERDICT_BYTES. The key
+  // holds the identity's version: one generation ("") for all, in the one cache's LRU.
+  const verdicts = createGenerationCache<{ getKey: KeyGetter; verified: VerifiedJwt; bytes: number }>({
+    maxEntries: MAX_VERDICTS,
+    maxBytes: maxVerdictBytes,
+    sizeOf: (verdict) => verdict.bytes,
+  });
 
   async function verifyWith(jwt: string, getKey: KeyGetter, options: JWTVerifyOptions): Promise<JWTPayload> {
     try {
@@ -132,7 +119,8 @@ export function createVerifier(deps: {
   return {
     /** How many verdicts are kept, and the bytes of their JWTs. */
     keptVerdicts(): { count: number; bytes: number } {
-      return { count: verdicts.size, bytes: keptBytes };
+      const { entries, bytes } = verdicts.size();
+      return { count: entries, bytes };
     },
 
     /** The JWT's claims when it is valid for this identity; a JwtRefusal otherwise. */
@@ -160,10 +148,10 @@ export function createVerifier(deps: {
       let checkedWith: KeyGetter;
       try {
         const { getKey } = await deps.keys.keysOf(source);
-        const kept = verdicts.get(verdictKey);
+        const kept = verdicts.get(verdictKey, "");
         if (kept !== undefined) {
           if (kept.getKey === getKey && deps.now().getTime() < kept.verified.acceptableUntil) return kept.verified;
-          forget(verdictKey);
+          verdicts.delete(verdictKey);
         }
         checkedWith = getKey;
         try {
@@ -186,7 +174,7 @@ export function createVerifier(deps: {
           ? createHash("sha256").update(`${identity.issuer}\u0000${payload.jti}`).digest("hex")
           : null;
       const verified = { payload, useKey, acceptableUntil: Math.min(exp, iatLimit) + CLOCK_LEEWAY_S * 1000 };
-      keep(verdictKey, checkedWith, verified, jwt.length);
+      verdicts.set(verdictKey, "", { getKey: checkedWith, verified, bytes: jwt.length });
       return verified;
     },
   };
