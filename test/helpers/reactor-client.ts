@@ -5,6 +5,7 @@
 // vnd.api+json; a non-2xx throws a FetchError whose message quotes errors[].detail; 204 → null.
 // It talks to a real listening server and keeps every raw response for leak checks.
 import type { FastifyInstance } from "fastify";
+import { rejectionOf } from "./rejections.js";
 
 export class FetchError extends Error {
   constructor(
@@ -131,14 +132,8 @@ export class ReactorClient {
   }
 
   /** The FetchError a request throws (fails the test if it succeeds). */
-  async failure(promise: Promise<unknown>): Promise<FetchError> {
-    try {
-      await promise;
-    } catch (error) {
-      if (error instanceof FetchError) return error;
-      throw error;
-    }
-    throw new Error("expected the request to fail");
+  failure(promise: Promise<unknown>): Promise<FetchError> {
+    return rejectionOf(promise, FetchError, "expected the request to fail");
   }
 }
 

@@ -3,18 +3,11 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createLatchClient, type LatchClient, LatchError, reactorId } from "../../src/sdk/index.js";
 import { BOOTSTRAP_TOKEN, createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { rejectionOf } from "../helpers/rejections.js";
 
 const canary = () => `canary-${randomBytes(12).toString("hex")}`;
 
-async function caught(promise: Promise<unknown>): Promise<LatchError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LatchError) return error;
-    throw error;
-  }
-  throw new Error("expected a LatchError");
-}
+const caught = (promise: Promise<unknown>) => rejectionOf(promise, LatchError);
 
 describeEachDialect("latch/sdk", (dialect) => {
   let h: Harness;

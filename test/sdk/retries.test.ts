@@ -5,6 +5,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createLatchClient, LatchError } from "../../src/sdk/index.js";
+import { rejectionOf } from "../helpers/rejections.js";
 
 let server: Server | null = null;
 
@@ -33,15 +34,7 @@ afterEach(async () => {
   server = null;
 });
 
-async function caught(promise: Promise<unknown>): Promise<LatchError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof LatchError) return error;
-    throw error;
-  }
-  throw new Error("expected a LatchError");
-}
+const caught = (promise: Promise<unknown>) => rejectionOf(promise, LatchError);
 
 describe("sdk retries", () => {
   it("retries a GET through 5xx answers and succeeds", async () => {

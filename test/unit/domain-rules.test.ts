@@ -2,31 +2,12 @@
 // Qovery face, the dashboard, a worker), and module errors name the field at fault (`details.field`,
 // src/errors.ts) instead of a JSON:API pointer: only a face knows where a field sits on its wire.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
-import type { Principal } from "../../src/kernel/principal.js";
+import type { AppError } from "../../src/errors.js";
 import { checkKey } from "../../src/modules/variables/rules.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { instanceAdmin, refusal } from "../helpers/rejections.js";
 
-const ADMIN: Principal = {
-  tokenId: "domain-rules",
-  name: "domain rules",
-  role: "instance-admin",
-  organizationId: null,
-  projectId: null,
-  environmentId: null,
-  serviceId: null,
-};
-
-/** The AppError a call rejects with (fails the test when it resolves or throws anything else). */
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a refusal, the call succeeded");
-}
+const ADMIN = instanceAdmin("domain rules");
 
 /** A module error names its field and carries no wire location. */
 function expectField(error: AppError, code: string, field: string): void {

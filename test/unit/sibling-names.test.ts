@@ -4,29 +4,12 @@
 // environment's. A rename may keep its own name in another case, and the same name under
 // another parent is free.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { AppError } from "../../src/errors.js";
-import type { Principal } from "../../src/kernel/principal.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
+import { instanceAdmin, refusal } from "../helpers/rejections.js";
 
-const ADMIN: Principal = {
-  tokenId: "sibling-names",
-  name: "sibling names",
-  role: "instance-admin",
-  organizationId: null,
-  projectId: null,
-  environmentId: null,
-  serviceId: null,
-};
+const ADMIN = instanceAdmin("sibling names");
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof AppError) return error.code;
-    throw error;
-  }
-  return "ok";
-}
+const codeOf = (promise: Promise<unknown>) => refusal(promise).then((error) => error.code);
 
 describeEachDialect("sibling names", (dialect) => {
   let h: Harness;
