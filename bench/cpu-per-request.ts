@@ -1,5 +1,5 @@
-// The server's CPU time per answered request under R1's load (or /healthz's, or a bare Fastify
-// sending R1's body): user + system time of the server process from /proc/<pid>/stat, over the
+// The server's CPU time per answered request under R1's load (or /healthz's, R2's, or a bare
+// Fastify sending R1's body): user + system time of the server process from /proc/<pid>/stat, over the
 // requests it answered. Req/s on this shared 2-core machine moves with everything else running;
 // CPU per request moves much less, so it is the figure to compare a change of the hit path by
 // (before and after, in the same sitting). The load generator's own CPU is not counted.
@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { type LoadSpec, median, runLoad } from "./lib/load.js";
 import { buildServer, freePort, type Running, startProcess } from "./lib/processes.js";
 import { freshStorage } from "./lib/storage.js";
-import { openBench, seedR1 } from "./seed.js";
+import { openBench, seedJob, seedR1 } from "./seed.js";
 
 const seconds = Number(process.argv[2] ?? "5");
 const runs = Number(process.argv[3] ?? "3");
@@ -43,6 +43,7 @@ const storage = await freshStorage("sqlite", "");
 try {
   const bench = await openBench(storage);
   const fixture = await seedR1(bench);
+  const list = await seedJob(bench, "r2", 200);
   await bench.close();
   const port = await freePort();
   // As `npm start` runs it: no log level or worker setting given.
@@ -65,6 +66,13 @@ try {
     process.stdout.write(
       `Latch /healthz: ${await perRequest(latch, { url: `${latch.url}/healthz`, connections: 50, durationS: seconds })}\n`,
     );
+    const r2: LoadSpec = {
+      url: `${latch.url}/qovery/job/${list.jobId}/secret`,
+      headers: { authorization: `Token ${list.token}` },
+      connections: 50,
+      durationS: seconds,
+    };
+    process.stdout.write(`R2 (200 secrets listed): ${await perRequest(latch, r2)}\n`);
   } finally {
     await latch.stop();
   }
