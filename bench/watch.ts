@@ -149,7 +149,8 @@ export async function p2(suite: Suite, db: Dialect, PER_SERVICE = 100): Promise<
 
     for (const client of clients) client.send({ type: "mark" });
     await sleep(200);
-    // CPU (user + system, ticks of 10 ms) of the server(s) and the clients over the wake: where the time goes.
+    // CPU (user + system, ticks of 10 ms) of the server(s) and the clients over the wake, until the
+    // clients reported (their IPC report included): where the time goes.
     const cpuOf = (pids: number[]) => pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
     const serverPids = servers.map((server) => server.pid);
     const clientPids = clients.map((client) => client.pid ?? 0);
@@ -208,7 +209,7 @@ export async function p2(suite: Suite, db: Dialect, PER_SERVICE = 100): Promise<
         notes: [
           `${changed}/${targets.length} answered 200 with the new bundle`,
           `after the write's request: p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms, max ${max.toFixed(0)} ms (its own answer came ${(writeAnswered - writeStarted).toFixed(0)} ms after it was sent)`,
-          `CPU from the write to the last answer: server ${cpuWake[0]} ms, clients ${cpuWake[1]} ms`,
+          `CPU from the write until the clients reported (their report included): server ${cpuWake[0]} ms, clients ${cpuWake[1]} ms`,
           `server RSS with the watches idle: ${rss.map((mb) => `${mb.toFixed(0)} MB`).join(" + ")}`,
           `${errors} errors (${unanswered} unanswered after 60 s), ${early} answered before the write; answers by status: ${[...byStatus].map(([k, v]) => `${k}×${v}`).join(", ")}`,
           `set-up: ${setupS.toFixed(1)} s to open the watches from ${CLIENTS} client processes`,
