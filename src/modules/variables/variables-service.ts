@@ -38,13 +38,11 @@ function fingerprintOf(row: VariablesTable): string | null {
   return row.value === null ? null : `${row.organization_id}:${row.value.toString("base64")}`;
 }
 
-/** A row as resolution takes it; an alias's parent key is found by `resolveVariables` among the rows. */
-function toResolvable(row: VariablesTable, value: string | null): ResolvableVariable {
-  const { cipher: _, ...resolvable } = toLayerRow(row, value, null);
-  return resolvable;
-}
-
-/** A layer row, as one object literal (spreads per row cost as much as the layer's read, M1). */
+/**
+ * A row as resolution takes it (an alias's parent key is found by `resolveVariables` among the
+ * rows), with its fingerprint when it is read for a layer; one object literal (spreads per row
+ * cost as much as the layer's read, M1).
+ */
 function toLayerRow(row: VariablesTable, value: string | null, cipher: string | null): LayerRow {
   return {
     projectId: row.project_id,
@@ -134,7 +132,7 @@ export function createVariablesService(
         serviceId: service.id,
       });
       const variables: ResolvableVariable[] = [];
-      for (const row of rows) variables.push(toResolvable(row, await decryptValue(core.keyring, row)));
+      for (const row of rows) variables.push(toLayerRow(row, await decryptValue(core.keyring, row), null));
       return resolveVariables(variables, extra);
     },
   };
