@@ -81,7 +81,9 @@ function App() {
     }
   }
 
-  if (session === undefined) {
+  // Signed out on another path: the effect above is about to move to /signin. Until it has, show
+  // the loading line, so the sign-in screen never shows under another address.
+  if (session === undefined || (session === null && path !== "/signin")) {
     return (
       <main id="main">
         <h1>Latch</h1>
