@@ -82,7 +82,7 @@ describeEachDialect("credential form in Chromium", (dialect) => {
     await page.getByLabel("client_id").fill("new-client");
     await page.getByRole("button", { name: "Create credential" }).click();
     await page.locator('tr[data-credential="new-oauth"]').waitFor();
-    expect(new URL(page.url()).pathname).toBe(`/ui/projects/${seeded.projectId}/credentials`);
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/ui/projects/${seeded.projectId}/credentials`);
     expect((await row("new-oauth"))[1]).toBe("oauth2");
     expect((await row("new-oauth"))[2]).toBe("production");
     const exchanges = tokens.requests.length;

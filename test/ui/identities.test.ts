@@ -38,7 +38,7 @@ describeEachDialect("workload identities in the dashboard", (dialect) => {
     const w = watch(page, bed.base);
     await page.getByRole("link", { name: "Workload identities" }).first().click();
     await page.getByRole("heading", { level: 1, name: "Workload identities" }).waitFor();
-    expect(new URL(page.url()).pathname).toBe(`/ui/projects/${bed.seeded.projectId}/identities`);
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/ui/projects/${bed.seeded.projectId}/identities`);
     const row = page.locator('tr[data-identity="k8s-billing"]');
     await row.waitFor();
     const text = (await row.textContent()) ?? "";

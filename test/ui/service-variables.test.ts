@@ -375,7 +375,7 @@ describeEachDialect("service variables in Chromium", (dialect) => {
     await expect.poll(() => pager.textContent()).toBe("Page 40 of 40");
     expect(await rows.count()).toBe(50);
     expect(await rows.last().getAttribute("data-key")).toBe("BULK_1999");
-    expect(new URL(page.url()).searchParams.get("page")).toBe("40");
+    await expect.poll(() => new URL(page.url()).searchParams.get("page")).toBe("40");
     await checkScreen(w, { canaries: CANARIES, ready: (p) => p.locator('tr[data-key="BULK_1999"]').waitFor() });
     expect(await pager.textContent()).toBe("Page 40 of 40");
     await page.getByLabel("Filter by key").fill("BULK_19");
