@@ -58,6 +58,11 @@ export function createChainKeys(deps: { db: Db; keyring: Pick<Keyring, "sealKey"
       return keys.keyFor(chainId, ex, () => create(chainId, seq, ex));
     },
 
+    /** The chain's key when it is known committed (cached), without a read; else undefined. */
+    committedKey(chainId: string): ChainKey | undefined {
+      return keys.cached(chainId);
+    },
+
     /**
      * At start-up: gives every chain that has none a key, keyed from its next event, so that
      * from now on a missing key is a break and not a legacy chain. Returns how many it sealed.

@@ -47,6 +47,11 @@ export function createCommittedKeys<K>(source: {
       return key;
     },
 
+    /** The key when it is cached (so known committed), without any read. */
+    cached(id: string): K | undefined {
+      return cache.get(id);
+    },
+
     forget(id: string): void {
       cache.delete(id);
     },

@@ -74,8 +74,9 @@ export function createLinkUseCases(core: VariablesCore) {
       tx,
     );
     await store.insert(row, tx);
+    const view = await core.view(row, tx); // before the history: see create's
     await core.history.written(tx, actor, row, kind);
-    return core.view(row, tx);
+    return view;
   }
 
   return {

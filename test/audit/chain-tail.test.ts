@@ -1,0 +1,91 @@
+// The audit chain when each process appends after the tail it remembers (PostgreSQL: one
+// statement, conditional on that tail still being the head; audit-writer.ts). A tail made stale
+// by another replica's append or by a rolled-back transaction must cost a retry, never an event
+// linked to the wrong predecessor: every case ends with contiguous sequence numbers and a chain
+// that verifies. Both engines (SQLite appends under its write lock, with no remembered tail).
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
+
+describeEachDialect("audit chain tails", (dialect) => {
+  let h: Harness;
+  let replica: Awaited<ReturnType<typeof createReplica>>;
+  let orgId: string;
+  let jobId: string;
+  let written = 0;
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    replica = await createReplica(h);
+    const ok = async (url: string, payload: object) => {
+      const response = await h.inject({ method: "POST", url, payload });
+      expect(response.statusCode, response.body).toBeLessThan(300);
+      return response.json();
+    };
+    orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
+    const projectId = (await ok(`/qovery/organization/${orgId}/project`, { name: "tails" })).id;
+    const envId = (await ok(`/qovery/project/${projectId}/environment`, { name: "prod", mode: "PRODUCTION" })).id;
+    jobId = (await ok(`/qovery/environment/${envId}/job`, { name: "billing", healthchecks: {} })).id;
+  });
+  afterAll(async () => {
+    await replica?.close();
+    await h?.close();
+  });
+
+  /** A secret create through one replica's app (the harness's or the replica's). */
+  async function create(through: "first" | "second"): Promise<number> {
+    written += 1;
+    const request = {
+      method: "POST" as const,
+      url: `/qovery/job/${jobId}/secret`,
+      headers: { authorization: `Token ${h.adminToken}` },
+      payload: { key: `TAIL_${written}`, value: `v-${written}` },
+    };
+    const response = through === "first" ? await h.inject(request) : await replica.app.inject(request);
+    return response.statusCode;
+  }
+
+  async function chainIsWhole(): Promise<void> {
+    const seqs = (await h.context.db.selectFrom("audit_events").select("seq").where("chain_id", "=", orgId).orderBy("seq").execute()).map(
+      (row) => Number(row.seq),
+    );
+    expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    const verified = await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` });
+    expect(verified.json()).toMatchObject({ intact: true });
+  }
+
+  it("two replicas writing in turn: each one's remembered tail is stale at every other write", async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push(await create(i % 2 === 0 ? "first" : "second"));
+    expect(statuses).toEqual(Array(6).fill(201));
+    await chainIsWhole();
+  });
+
+  it("two replicas writing at once, many writes each", async () => {
+    const writes = Array.from({ length: 40 }, (_, index) => create(index % 2 === 0 ? "first" : "second"));
+    expect(await Promise.all(writes)).toEqual(Array(40).fill(201));
+    await chainIsWhole();
+  });
+
+  it("a transaction that appended and rolled back leaves a tail no later append links to", async () => {
+    expect(await create("first")).toBe(201);
+    const before = await h.context.db.selectFrom("audit_events").select("seq").where("chain_id", "=", orgId).execute();
+    await expect(
+      h.context.db.transaction().execute(async (tx) => {
+        await h.context.audit.record(tx, { tokenId: null, name: "test" }, {
+          organizationId: orgId,
+          action: "test.rolled_back",
+          resourceType: "test",
+          resourceId: null,
+        });
+        throw new Error("roll back");
+      }),
+    ).rejects.toThrow("roll back");
+    // The process now remembers the rolled-back event as its tail; the next writes still land.
+    expect(await create("first")).toBe(201);
+    expect(await create("first")).toBe(201);
+    const after = await h.context.db.selectFrom("audit_events").select(["seq", "action"]).where("chain_id", "=", orgId).execute();
+    expect(after.length).toBe(before.length + 2);
+    expect(after.map((row) => row.action)).not.toContain("test.rolled_back");
+    await chainIsWhole();
+  });
+});
