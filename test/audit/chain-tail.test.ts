@@ -71,12 +71,16 @@ describeEachDialect("audit chain tails", (dialect) => {
     const before = await h.context.db.selectFrom("audit_events").select("seq").where("chain_id", "=", orgId).execute();
     await expect(
       h.context.db.transaction().execute(async (tx) => {
-        await h.context.audit.record(tx, { tokenId: null, name: "test" }, {
-          organizationId: orgId,
-          action: "test.rolled_back",
-          resourceType: "test",
-          resourceId: null,
-        });
+        await h.context.audit.record(
+          tx,
+          { tokenId: null, name: "test" },
+          {
+            organizationId: orgId,
+            action: "test.rolled_back",
+            resourceType: "test",
+            resourceId: null,
+          },
+        );
         throw new Error("roll back");
       }),
     ).rejects.toThrow("roll back");

@@ -121,7 +121,15 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   const tails = createTails();
 
   /** The event `seq` of the chain after `prevHash`, with its link under `chainKey`. */
-  function link(chainId: string, seq: number, prevHash: string, chainKey: ChainKey, actor: AuditActor, entry: AuditEntry, valueHmacs: string[]) {
+  function link(
+    chainId: string,
+    seq: number,
+    prevHash: string,
+    chainKey: ChainKey,
+    actor: AuditActor,
+    entry: AuditEntry,
+    valueHmacs: string[],
+  ) {
     const fields = {
       id: newId(),
       chain_id: chainId,
