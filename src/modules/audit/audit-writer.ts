@@ -4,10 +4,12 @@
 //
 // PostgreSQL, P1 W1: every round trip made with the head locked delays all the organization's
 // other writers. A process remembers the tail it last linked to (seq and hash) for each chain and
-// appends after it in ONE statement whose head update is conditional on that tail still being
+// appends after it in ONE statement that takes the head and links only if that tail is still
 // the head; when it is not (another replica wrote, or the transaction that made the tail rolled
-// back) nothing is written and the append takes the locked path: read the head, then append.
-// The database decides, so a wrong tail costs a round trip, never a broken chain.
+// back) nothing is inserted and the append takes the locked path: read the head, then append.
+// The database decides, so a wrong tail costs a round trip, never a broken chain. The process's
+// appends on one chain take turns (createChains) so that each queues in the database behind the
+// one it links to. Measured in bench/README.md ("audit chain tails").
 import { PostgresAdapter, type QueryCreator, sql } from "kysely";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
@@ -68,29 +70,67 @@ async function appendInOneStatement(ex: Executor, event: AuditEventsTable, value
   await query.updateTable("audit_heads").set({ hash: event.hash }).where("chain_id", "=", event.chain_id).execute();
 }
 
-/** At most this many chains' tails are remembered (the least recently written are dropped). */
-const MAX_TAILS = 10_000;
+/** At most this many chains are remembered (the least recently appended to are dropped). */
+const MAX_CHAINS = 10_000;
+/** How long an append waits for the previous append of the process on its chain to be executed. */
+const TURN_WAIT_MS = 250;
 
 interface Tail {
   seq: number;
   hash: string;
 }
 
-/** The last link this process appended or linked to, per chain (PostgreSQL only). */
-function createTails() {
-  const tails = new Map<string, Tail>();
+interface ChainState {
+  /** The last link this process made on the chain (maybe not committed yet). */
+  tail: Tail | undefined;
+  /** Settles when the process's latest append on the chain has executed (holds the head) or given up. */
+  turn: Promise<void>;
+}
+
+/**
+ * What the process knows of each chain it appends to (PostgreSQL). The process's appends on one
+ * chain take turns: each waits until the one before it has executed its statement (so holds the
+ * head row, or has failed) before sending its own, which then queues in the database behind
+ * that row lock instead of overtaking it on another connection. The wait is bounded: an append
+ * that overtakes anyway finds the head not yet moved, and takes the locked path.
+ */
+function createChains() {
+  const chains = new Map<string, ChainState>();
+  /** The chains each open transaction has appended to (it holds their head rows). */
+  const holders = new WeakMap<Executor, Set<string>>();
+
   return {
-    get: (chainId: string) => tails.get(chainId),
-    set(chainId: string, tail: Tail): void {
-      tails.delete(chainId);
-      tails.set(chainId, tail);
-      if (tails.size > MAX_TAILS) tails.delete(tails.keys().next().value as string);
+    /** Takes the next turn on the chain: `previous` settles when the append before has executed. */
+    take(chainId: string): { state: ChainState; previous: Promise<void>; done: () => void } {
+      let state = chains.get(chainId);
+      if (state === undefined) {
+        state = { tail: undefined, turn: Promise.resolve() };
+        if (chains.size >= MAX_CHAINS) chains.delete(chains.keys().next().value as string);
+      } else {
+        chains.delete(chainId);
+      }
+      chains.set(chainId, state);
+      const previous = state.turn;
+      let done!: () => void;
+      state.turn = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      return { state, previous, done };
     },
-    /** Forgets the chain's tail if it is still `hash` (a later append may have replaced it). */
-    drop(chainId: string, hash: string): void {
-      if (tails.get(chainId)?.hash === hash) tails.delete(chainId);
+    peek: (chainId: string): ChainState | null => chains.get(chainId) ?? null,
+    holds: (ex: Executor, chainId: string) => holders.get(ex)?.has(chainId) === true,
+    hold(ex: Executor, chainId: string): void {
+      const held = holders.get(ex);
+      if (held === undefined) holders.set(ex, new Set([chainId]));
+      else held.add(chainId);
     },
   };
+}
+
+/** Resolves when `turn` settles or after `ms`, whichever comes first. */
+function within(turn: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -99,26 +139,37 @@ function createTails() {
  */
 async function appendAtTail(ex: Executor, event: AuditEventsTable, prevHash: string, valueHmacs: string[], outbox: boolean) {
   const columns = Object.keys(event) as Array<keyof AuditEventsTable>;
+  // The update matches the head row whatever it holds, so it waits for a concurrent holder's
+  // COMMIT and then sees the row as that holder left it (READ COMMITTED re-reads an updated row;
+  // a condition in WHERE would be judged on the statement's snapshot, before the wait). Only
+  // then is the tail compared; when it is not the head the row is left as it is (still locked,
+  // for the locked path that follows) and nothing is inserted.
+  const linked = sql`seq = ${event.seq - 1} and hash = ${prevHash}`;
   const parts = [
-    sql`head as (update audit_heads set seq = ${event.seq}, hash = ${event.hash}
-      where chain_id = ${event.chain_id} and seq = ${event.seq - 1} and hash = ${prevHash} returning chain_id)`,
+    sql`head as (update audit_heads
+      set seq = case when ${linked} then ${event.seq} else seq end, hash = case when ${linked} then ${event.hash} else hash end
+      where chain_id = ${event.chain_id} returning seq = ${event.seq} and hash = ${event.hash} as linked)`,
     sql`event as (insert into audit_events (${sql.join(columns.map((column) => sql.ref(column)))})
-      select ${sql.join(columns.map((column) => sql`${event[column]}`))} from head)`,
+      select ${sql.join(columns.map((column) => sql`${event[column]}`))} from head where linked)`,
   ];
   if (valueHmacs.length > 0 && event.organization_id !== null) {
     parts.push(sql`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
-      select ${event.id}, ${event.organization_id}, value_hmac from head, unnest(${valueHmacs}::text[]) as value_hmac)`);
+      select ${event.id}, ${event.organization_id}, value_hmac from head, unnest(${valueHmacs}::text[]) as value_hmac where linked)`);
   }
   if (outbox) {
-    parts.push(sql`event_outbox as (insert into audit_outbox (event_id, created_at) select ${event.id}, ${event.created_at} from head)`);
+    parts.push(
+      sql`event_outbox as (insert into audit_outbox (event_id, created_at) select ${event.id}, ${event.created_at} from head where linked)`,
+    );
   }
-  const { rows } = await sql<{ appended: number }>`with ${sql.join(parts)} select count(*)::int as appended from head`.execute(ex);
+  const { rows } = await sql<{ appended: number }>`with ${sql.join(parts)} select count(*)::int as appended from head where linked`.execute(
+    ex,
+  );
   return rows[0]?.appended === 1;
 }
 
 export function createAuditWriter(deps: AuditWriterDeps) {
   const { keys, now } = deps;
-  const tails = createTails();
+  const chains = createChains();
 
   /** The event `seq` of the chain after `prevHash`, with its link under `chainKey`. */
   function link(
@@ -161,31 +212,59 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     return [...new Set(present.map((value) => valueHmac(key, value)))].sort();
   }
 
+  /**
+   * PostgreSQL: after the process's tail in one statement when it has one; else (no tail yet, a
+   * tail made stale by another replica or a rollback, a transaction that already holds the head)
+   * the locked path: lock the head, read it, append.
+   */
+  async function appendOnPostgres(ex: Executor, chainId: string, actor: AuditActor, entry: AuditEntry, valueHmacs: string[]) {
+    // A transaction that already holds the head must not wait for appends queued behind it.
+    if (chains.holds(ex, chainId)) return appendLocked(ex, chainId, actor, entry, valueHmacs, chains.peek(chainId));
+    const { state, previous, done } = chains.take(chainId);
+    try {
+      await within(previous, TURN_WAIT_MS);
+      const tail = state.tail;
+      const chainKey = deps.chainKeys.committedKey(chainId);
+      if (tail !== undefined && chainKey !== undefined) {
+        const event = link(chainId, tail.seq + 1, tail.hash, chainKey, actor, entry, valueHmacs);
+        state.tail = { seq: event.seq, hash: event.hash };
+        if (await appendAtTail(ex, event, tail.hash, valueHmacs, deps.outbox)) {
+          chains.hold(ex, chainId);
+          return event.id;
+        }
+        state.tail = undefined;
+      }
+      return await appendLocked(ex, chainId, actor, entry, valueHmacs, state);
+    } finally {
+      done();
+    }
+  }
+
+  /** Locks the head, reads it and appends; the link becomes the chain's tail as soon as it is made. */
+  async function appendLocked(
+    ex: Executor,
+    chainId: string,
+    actor: AuditActor,
+    entry: AuditEntry,
+    valueHmacs: string[],
+    state: ChainState | null,
+  ): Promise<string> {
+    const { seq, prevHash } = await nextLink(ex, chainId);
+    const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
+    if (state !== null) state.tail = { seq, hash: event.hash };
+    await appendInOneStatement(ex, event, valueHmacs, deps.outbox);
+    chains.hold(ex, chainId);
+    return event.id;
+  }
+
   return {
     /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
     async record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
       const chainId = entry.organizationId ?? INSTANCE_CHAIN;
       const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
-      const postgres = ex.getExecutor().adapter instanceof PostgresAdapter;
-      if (postgres) {
-        // Read the tail and claim the next link with no await in between, so two appends of
-        // this process never link to the same tail.
-        const tail = tails.get(chainId);
-        const chainKey = deps.chainKeys.committedKey(chainId);
-        if (tail !== undefined && chainKey !== undefined) {
-          const event = link(chainId, tail.seq + 1, tail.hash, chainKey, actor, entry, valueHmacs);
-          tails.set(chainId, { seq: event.seq, hash: event.hash });
-          if (await appendAtTail(ex, event, tail.hash, valueHmacs, deps.outbox)) return event.id;
-          tails.drop(chainId, event.hash);
-        }
-      }
+      if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
       const { seq, prevHash } = await nextLink(ex, chainId);
       const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
-      if (postgres) {
-        await appendInOneStatement(ex, event, valueHmacs, deps.outbox);
-        tails.set(chainId, { seq, hash: event.hash });
-        return event.id;
-      }
       await ex.insertInto("audit_events").values(event).execute();
       await ex.updateTable("audit_heads").set({ hash: event.hash }).where("chain_id", "=", chainId).execute();
       if (valueHmacs.length > 0 && entry.organizationId !== null) {
