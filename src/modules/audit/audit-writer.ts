@@ -10,7 +10,8 @@
 // The database decides, so a wrong tail costs a round trip, never a broken chain. The process's
 // appends on one chain take turns (createChains) so that each queues in the database behind the
 // one it links to. Measured in bench/README.md ("audit chain tails").
-import { PostgresAdapter, type QueryCreator, sql } from "kysely";
+import { CompiledQuery, PostgresAdapter, type QueryCreator, sql } from "kysely";
+import { insertRows } from "../../db/compiled-insert.js";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
@@ -26,6 +27,9 @@ export interface AuditWriterDeps {
   outbox: boolean;
   now: () => Date;
 }
+
+/** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
+const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
 
 async function nextLink(ex: Executor, chainId: string): Promise<{ seq: number; prevHash: string }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -265,14 +269,12 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
       const { seq, prevHash } = await nextLink(ex, chainId);
       const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
-      await ex.insertInto("audit_events").values(event).execute();
-      await ex.updateTable("audit_heads").set({ hash: event.hash }).where("chain_id", "=", chainId).execute();
+      await insertRows(ex, "audit_events", [event]);
+      await ex.executeQuery(CompiledQuery.raw(SET_HEAD_HASH, [event.hash, chainId]));
       if (valueHmacs.length > 0 && entry.organizationId !== null) {
         const organizationId = entry.organizationId;
-        await ex
-          .insertInto("audit_values")
-          .values(valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac })))
-          .execute();
+        const values = valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
+        await insertRows(ex, "audit_values", values);
       }
       if (deps.outbox) await ex.insertInto("audit_outbox").values({ event_id: event.id, created_at: event.created_at }).execute();
       return event.id;

@@ -1,6 +1,7 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
 import { type ExpressionBuilder, sql } from "kysely";
+import { insertRows } from "../../db/compiled-insert.js";
 import { inCreationOrder } from "../../db/order.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import type { Viewpoint } from "./rules.js";
@@ -77,7 +78,7 @@ export interface ServiceLabel {
 export function createVariablesStore(db: Db) {
   return {
     async insert(row: VariablesTable, ex: Executor = db): Promise<void> {
-      await ex.insertInto("variables").values(row).execute();
+      await insertRows(ex, "variables", [row]);
     },
 
     async insertMany(rows: VariablesTable[], ex: Executor = db): Promise<void> {

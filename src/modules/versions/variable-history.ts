@@ -3,6 +3,7 @@
 // row (its own AAD), so a version's ciphertext cannot be copied into a live row; the audit event
 // carries only the value's HMAC. Only the last `versionsKeep` versions of a variable are kept.
 import type { Keyring } from "../../crypto/keyring.js";
+import { insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
@@ -63,7 +64,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       parent_id: row.parent_id,
       ...versionStampColumns(actor, action, deleted, now()),
     };
-    await ex.insertInto("variable_versions").values(entry).execute();
+    await insertRows(ex, "variable_versions", [entry]);
     await pruneVersions(ex, VARIABLE_LINEAGE, row.id, version, config.versionsKeep);
     return version;
   }

@@ -1,0 +1,61 @@
+// Inserts of the write path compiled once per shape (W1, P1 W1). Building and compiling an
+// insert with Kysely walks an operation tree per column and costs more than SQLite takes to run
+// it: a variable write makes five inserts and updates of fixed shape (the variable, its version,
+// the audit event, its value HMACs, the chain head), so their SQL text is made once per table,
+// column list, row count and dialect, and each call only binds its values. Values go to the
+// driver exactly as Kysely would pass them; a column whose value is `undefined` is left out (its
+// default applies), as Kysely does.
+import { CompiledQuery, PostgresAdapter } from "kysely";
+import type { Database, Executor } from "./types.js";
+
+/** Distinct statement texts kept; shapes are few (one per table and column set), this is a bound. */
+const MAX_SHAPES = 256;
+const texts = new Map<string, string>();
+
+function isPostgres(ex: Executor): boolean {
+  return ex.getExecutor().adapter instanceof PostgresAdapter;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+function insertText(postgres: boolean, table: string, columns: string[], rows: number): string {
+  const shape = `${postgres ? "p" : "s"}|${table}|${rows}|${columns.join(",")}`;
+  let text = texts.get(shape);
+  if (text === undefined) {
+    let n = 0;
+    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : "?")).join(", ")})`;
+    const tuples = Array.from({ length: rows }, tuple).join(", ");
+    text = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${tuples}`;
+    if (texts.size >= MAX_SHAPES) texts.clear();
+    texts.set(shape, text);
+  }
+  return text;
+}
+
+/**
+ * Inserts `rows` (all with the same columns, in the same order, as the first row's defined ones)
+ * into `table` in `ex`, as `ex.insertInto(table).values(rows).execute()` would.
+ */
+export async function insertRows<T extends keyof Database & string>(
+  ex: Executor,
+  table: T,
+  rows: ReadonlyArray<Database[T]>,
+): Promise<void> {
+  const first = rows[0] as Record<string, unknown> | undefined;
+  if (first === undefined) return;
+  const columns = Object.keys(first).filter((column) => first[column] !== undefined);
+  const parameters: unknown[] = [];
+  for (const row of rows as unknown as ReadonlyArray<Record<string, unknown>>) {
+    if (row !== first && Object.keys(row).some((column) => row[column] !== undefined && !columns.includes(column))) {
+      throw new Error(`insertRows(${table}): a row has a column the first row has not`);
+    }
+    for (const column of columns) {
+      const value = row[column];
+      if (value === undefined) throw new Error(`insertRows(${table}): every row needs the first row's columns (${column} missing)`);
+      parameters.push(value);
+    }
+  }
+  await ex.executeQuery(CompiledQuery.raw(insertText(isPostgres(ex), table, columns, rows.length), parameters));
+}
