@@ -28,17 +28,17 @@ export interface AuditWriterDeps {
   now: () => Date;
 }
 
+/** The head moved one link on and read (compiled once: db/compiled-insert.ts says why). */
+const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + 1 where "chain_id" = ? returning "seq", "hash"';
+const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + 1 where "chain_id" = $1 returning "seq", "hash"';
+
 /** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
 const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
 
 async function nextLink(ex: Executor, chainId: string): Promise<{ seq: number; prevHash: string }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const head = await ex
-      .updateTable("audit_heads")
-      .set((eb) => ({ seq: eb("seq", "+", 1) }))
-      .where("chain_id", "=", chainId)
-      .returning(["seq", "hash"])
-      .executeTakeFirst();
+    const sqlText = ex.getExecutor().adapter instanceof PostgresAdapter ? NEXT_LINK_POSTGRES : NEXT_LINK_SQLITE;
+    const [head] = (await ex.executeQuery(CompiledQuery.raw(sqlText, [chainId]))).rows as Array<{ seq: number | string; hash: string }>;
     if (head !== undefined) return { seq: Number(head.seq), prevHash: head.hash };
     await ex
       .insertInto("audit_heads")

@@ -1,6 +1,7 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
 import { type ExpressionBuilder, sql } from "kysely";
+import { type CompiledRead, compiledRead, standIn } from "../../db/compiled.js";
 import { insertRows } from "../../db/compiled-insert.js";
 import { inCreationOrder } from "../../db/order.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
@@ -34,6 +35,32 @@ const SHOWN_COLUMNS = [
   "created_at",
   "updated_at",
 ] as const satisfies readonly Exclude<keyof VariablesTable, "value">[];
+/** Every column of a variable row, named (a prepared `select *` breaks when a column is added). */
+const ROW_COLUMNS = [
+  "id",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "service_id",
+  "owner_id",
+  "scope",
+  "variable_type",
+  "key",
+  "value",
+  "is_secret",
+  "mount_path",
+  "description",
+  "enable_interpolation_in_file",
+  "parent_id",
+  "producer_service_id",
+  "built_in_visibility",
+  "owned_by",
+  "created_at",
+  "updated_at",
+] as const satisfies readonly (keyof VariablesTable)[];
+// Fails to compile when VariablesTable gains a column ROW_COLUMNS does not name.
+const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
+void rowColumnsComplete;
 export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "value">;
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
 
@@ -75,7 +102,34 @@ export interface ServiceLabel {
   type: string;
 }
 
+/** Which of withKeyInLineage's three statements a viewpoint needs (project, environment, service). */
+type LineageShape = "project" | "environment" | "service";
+
 export function createVariablesStore(db: Db) {
+  // The duplicate check every create makes, compiled once per shape (db/compiled.ts, W1).
+  const lineageReads = new Map<LineageShape, CompiledRead<VariablesTable, "project" | "key" | "environment" | "service">>();
+  function lineageRead(shape: LineageShape) {
+    let read = lineageReads.get(shape);
+    if (read === undefined) {
+      let query = db
+        .selectFrom("variables")
+        .select(ROW_COLUMNS)
+        .where("project_id", "=", standIn("project"))
+        .where("key", "=", standIn("key"));
+      if (shape !== "project") {
+        query = query.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
+      }
+      read = compiledRead(`latch_key_in_lineage_${shape}`, query.$call(inCreationOrder()).compile(), [
+        "project",
+        "key",
+        "environment",
+        "service",
+      ] as const);
+      lineageReads.set(shape, read);
+    }
+    return read;
+  }
+
   return {
     async insert(row: VariablesTable, ex: Executor = db): Promise<void> {
       await insertRows(ex, "variables", [row]);
@@ -177,10 +231,9 @@ export function createVariablesStore(db: Db) {
      * (a project's environments and services; an environment's services).
      */
     async withKeyInLineage(from: Viewpoint, key: string, ex: Executor = db): Promise<VariablesTable[]> {
-      let query = ex.selectFrom("variables").selectAll().where("project_id", "=", from.projectId).where("key", "=", key);
-      const environmentId = from.environmentId;
-      if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
-      return query.$call(inCreationOrder()).execute();
+      const shape: LineageShape = from.environmentId === null ? "project" : from.serviceId === null ? "environment" : "service";
+      const values = { project: from.projectId, key, environment: from.environmentId, service: from.serviceId };
+      return [...(await lineageRead(shape)(ex, values))];
     },
 
     /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
