@@ -29,6 +29,15 @@ describe("envelope", () => {
     expect(open(key, seal(key, Buffer.alloc(0), here), here).length).toBe(0);
   });
 
+  it("never gives two seals one nonce, across the blocks nonces are drawn in, and earlier ciphertexts still open", () => {
+    const plaintext = Buffer.from("same value", "utf8");
+    // 5,000 seals span several blocks of 1,024 nonces (envelope.ts).
+    const sealed = Array.from({ length: 5000 }, () => seal(key, plaintext, here));
+    const nonces = new Set(sealed.map((one) => one.subarray(1, 13).toString("hex")));
+    expect(nonces.size).toBe(5000);
+    expect(sealed.every((one) => open(key, one, here).equals(plaintext))).toBe(true);
+  });
+
   it("refuses a ciphertext with any single bit flipped", () => {
     const sealed = seal(key, Buffer.from("value"), here);
     for (let bit = 0; bit < sealed.length * 8; bit += 1) {
