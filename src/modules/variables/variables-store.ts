@@ -37,26 +37,12 @@ const SHOWN_COLUMNS = [
 ] as const satisfies readonly Exclude<keyof VariablesTable, "value">[];
 /** Every column of a variable row, named (a prepared `select *` breaks when a column is added). */
 const ROW_COLUMNS = [
-  "id",
-  "organization_id",
+  ...SHOWN_COLUMNS,
   "project_id",
   "environment_id",
-  "service_id",
   "owner_id",
-  "scope",
-  "variable_type",
-  "key",
   "value",
-  "is_secret",
-  "mount_path",
-  "description",
-  "enable_interpolation_in_file",
-  "parent_id",
-  "producer_service_id",
   "built_in_visibility",
-  "owned_by",
-  "created_at",
-  "updated_at",
 ] as const satisfies readonly (keyof VariablesTable)[];
 // Fails to compile when VariablesTable gains a column ROW_COLUMNS does not name.
 const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
