@@ -1,12 +1,15 @@
 // Profiles one read target: seeds it, starts the server under `node --cpu-prof`, loads it for a
 // few seconds, stops it, and prints the top self-time functions and the top files.
-// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres]
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+// With --sql (SQLite), it also times every SQLite statement the server runs during the load
+// (bench/lib/sqlite-timing.ts) and prints them per second of load.
+// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres] [--sql]
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { seedIdentity } from "./identity-targets.js";
 import { runLoad } from "./lib/load.js";
-import { buildServer, freePort, startProcess } from "./lib/processes.js";
+import { buildServer, freePort, sleep, startProcess } from "./lib/processes.js";
+import { formatStatementTimes, type StatementTimes } from "./lib/sqlite-timing.js";
 import { type Dialect, freshStorage } from "./lib/storage.js";
 import { mixedLoad } from "./mixed.js";
 import { openBench, seedJob, seedProperty, seedR1 } from "./seed.js";
@@ -15,6 +18,7 @@ import { type MixedFixture, seedMixed } from "./seed-mixed.js";
 const target = (process.argv[2] ?? "R1").toUpperCase();
 const seconds = Number(process.argv[3] ?? "5");
 const db: Dialect = process.argv.includes("postgres") ? "postgres" : "sqlite";
+const sqlTimesFile = process.argv.includes("--sql") && db === "sqlite" ? join(tmpdir(), `latch-sql-times-${process.pid}.json`) : null;
 const builds = buildServer();
 const storage = await freshStorage(db, process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55432/postgres");
 const profDir = join(tmpdir(), `latch-prof-${process.pid}`);
@@ -59,8 +63,15 @@ try {
   const server = await startProcess({
     script: builds.main,
     args: ["serve"],
-    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`],
-    env: { ...storage.env, LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port), LATCH_LOG_LEVEL: "warn", LATCH_WORKERS: "off" },
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profDir}`, ...(sqlTimesFile === null ? [] : ["--import", builds.sqliteTiming])],
+    env: {
+      ...storage.env,
+      LATCH_HOST: "127.0.0.1",
+      LATCH_PORT: String(port),
+      LATCH_LOG_LEVEL: "warn",
+      LATCH_WORKERS: "off",
+      ...(sqlTimesFile === null ? {} : { LATCH_BENCH_SQL_TIMES: sqlTimesFile }),
+    },
     port,
     readyPath: "/readyz",
   });
@@ -70,6 +81,7 @@ try {
   // Only the samples taken while the load ran count (not start-up, seeding or shutdown): V8's
   // profile timestamps and process.hrtime are both CLOCK_MONOTONIC microseconds on Linux.
   const loadStartUs = Number(process.hrtime.bigint() / 1000n);
+  if (sqlTimesFile !== null) process.kill(server.pid, "SIGUSR2");
   const result =
     mixed !== null
       ? (await mixedLoad([server], mixed, seconds))[0]
@@ -81,6 +93,10 @@ try {
           ...(body === undefined ? {} : { method: "POST" as const, body }),
         });
   const loadEndUs = Number(process.hrtime.bigint() / 1000n);
+  if (sqlTimesFile !== null) {
+    process.kill(server.pid, "SIGUSR2");
+    for (let waited = 0; !existsSync(sqlTimesFile) && waited < 5000; waited += 50) await sleep(50);
+  }
   await server.stop();
   process.stdout.write(`${target}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non2xx ${result.non2xx}\n`);
 
@@ -150,7 +166,13 @@ try {
     `\nself time by function (top 30):\n${top(byFunction, 30)}\n\nself time by file/package (top 20):\n${top(byFile, 20)}\n` +
       `\ninclusive time by function (top 60):\n${top(inclusive, 60)}\n`,
   );
+  if (sqlTimesFile !== null) {
+    const times: StatementTimes = new Map(JSON.parse(readFileSync(sqlTimesFile, "utf8")));
+    const { lines, totalUs } = formatStatementTimes(times, (loadEndUs - loadStartUs) / 1e6, "s");
+    process.stdout.write(`\nSQLite statements during the load, per second of load (${(totalUs / 1000).toFixed(0)} ms in all):\n${lines}\n`);
+  }
 } finally {
+  if (sqlTimesFile !== null) rmSync(sqlTimesFile, { force: true });
   if (process.env.BENCH_KEEP_PROFILE === undefined) rmSync(profDir, { recursive: true, force: true });
   else process.stdout.write(`profile kept in ${profDir}\n`);
   await storage.drop();

@@ -27,7 +27,7 @@ export function sleep(ms: number): Promise<void> {
  * Compiles src/main.ts (and the bench servers) into one ESM file each with esbuild, dependencies
  * left as imports: what `npm run build` produces, without writing the shared dist/.
  */
-export function buildServer(): { main: string; baseline: string; tokenServer: string; ceiling: string } {
+export function buildServer(): { main: string; baseline: string; tokenServer: string; ceiling: string; sqliteTiming: string } {
   mkdirSync(BUILD_DIR, { recursive: true });
   const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
   const entries = {
@@ -35,6 +35,7 @@ export function buildServer(): { main: string; baseline: string; tokenServer: st
     baseline: join(ROOT, "bench", "baseline-server.ts"),
     tokenServer: join(ROOT, "bench", "token-server.ts"),
     ceiling: join(ROOT, "bench", "ceiling-server.ts"),
+    sqliteTiming: join(ROOT, "bench", "lib", "sqlite-timing-preload.ts"),
   };
   const out: Record<string, string> = {};
   for (const [name, entry] of Object.entries(entries)) {
@@ -56,7 +57,7 @@ export function buildServer(): { main: string; baseline: string; tokenServer: st
     if (result.status !== 0) throw new Error(`esbuild failed for ${entry}`);
     out[name] = outfile;
   }
-  return out as { main: string; baseline: string; tokenServer: string; ceiling: string };
+  return out as { main: string; baseline: string; tokenServer: string; ceiling: string; sqliteTiming: string };
 }
 
 export interface Running {
