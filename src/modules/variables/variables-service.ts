@@ -2,7 +2,6 @@
 // variable APIs (secrets and plain variables are one kind of row with is_secret), the BUILT_IN
 // hooks, and the resolution of one service's effective variables for the runtime delivery.
 
-import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { VariableVersionReads } from "../versions/variable-version-reads.js";
@@ -14,7 +13,7 @@ import { createImportUseCases } from "./variables-import.js";
 import { createLinkUseCases } from "./variables-links.js";
 import { createPageUseCases } from "./variables-page.js";
 import { createRestoreUseCases } from "./variables-restore.js";
-import type { RuntimeLayer } from "./variables-store.js";
+import type { LayerSourceRow, RuntimeLayer } from "./variables-store.js";
 import { decryptValue, flag } from "./variables-views.js";
 import { createWriteUseCases } from "./variables-write.js";
 
@@ -34,7 +33,7 @@ export interface LayerRow extends ResolvableVariable {
 }
 
 /** What a row was decrypted from: the ciphertext under its organization's key, bound to the row. */
-function fingerprintOf(row: VariablesTable): string | null {
+function fingerprintOf(row: LayerSourceRow): string | null {
   return row.value === null ? null : `${row.organization_id}:${row.value.toString("base64")}`;
 }
 
@@ -43,7 +42,7 @@ function fingerprintOf(row: VariablesTable): string | null {
  * rows), with its fingerprint when it is read for a layer; one object literal (spreads per row
  * cost as much as the layer's read, M1).
  */
-function toLayerRow(row: VariablesTable, value: string | null, cipher: string | null): LayerRow {
+function toLayerRow(row: LayerSourceRow, value: string | null, cipher: string | null): LayerRow {
   return {
     projectId: row.project_id,
     environmentId: row.environment_id,
@@ -118,7 +117,7 @@ export function createVariablesService(
           out.push(toLayerRow(row, value, cipher));
         }
         if (rows.length < LAYER_PAGE) return { rows: out, decrypted };
-        afterId = (rows[rows.length - 1] as VariablesTable).id;
+        afterId = (rows[rows.length - 1] as LayerSourceRow).id;
         await yieldToEventLoop();
       }
     },

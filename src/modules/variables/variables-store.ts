@@ -48,6 +48,29 @@ const ROW_COLUMNS = [
 const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
 void rowColumnsComplete;
 export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "value">;
+/**
+ * The columns a runtime layer's read needs (resolution, decryption, the layer partition): not the
+ * description, owner or timestamps, which a bundle never shows (M1: the environment layer's read
+ * is one synchronous step per write).
+ */
+const LAYER_COLUMNS = [
+  "id",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "service_id",
+  "scope",
+  "variable_type",
+  "key",
+  "value",
+  "is_secret",
+  "mount_path",
+  "enable_interpolation_in_file",
+  "parent_id",
+  "producer_service_id",
+  "built_in_visibility",
+] as const satisfies readonly (keyof VariablesTable)[];
+export type LayerSourceRow = Pick<VariablesTable, (typeof LAYER_COLUMNS)[number]>;
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
 
 /** The SQL form of rules.isVisibleFrom. */
@@ -151,8 +174,8 @@ export function createVariablesStore(db: Db) {
      * generation holds exactly the rows that move that generation. Paged so that no read of a
      * large layer is one long synchronous step on SQLite.
      */
-    async listLayer(layer: RuntimeLayer, afterId: string | null, limit: number, ex: Executor = db): Promise<VariablesTable[]> {
-      let query = ex.selectFrom("variables").selectAll();
+    async listLayer(layer: RuntimeLayer, afterId: string | null, limit: number, ex: Executor = db): Promise<LayerSourceRow[]> {
+      let query = ex.selectFrom("variables").select(LAYER_COLUMNS);
       if (layer.kind === "project") query = query.where("project_id", "=", layer.id).where("environment_id", "is", null);
       else if (layer.kind === "environment") {
         query = query
