@@ -73,13 +73,22 @@ const LAYER_COLUMNS = [
 export type LayerSourceRow = Pick<VariablesTable, (typeof LAYER_COLUMNS)[number]>;
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
 
-/** The SQL form of rules.isVisibleFrom. */
+/**
+ * The SQL form of rules.isVisibleFrom, the project named in each branch: SQLite then reads each
+ * branch as a range of `variables_lineage` (a MULTI-INDEX OR) instead of visiting every row of the
+ * project through `variables_project_key` and filtering (M1's management list, bench/README.md).
+ * A `project_id` condition beside this one would bring the project scan back.
+ */
 function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoint) {
-  const seen = [eb("environment_id", "is", null)];
+  const inProject = eb("project_id", "=", from.projectId);
+  const seen = [eb.and([inProject, eb("environment_id", "is", null)])];
   if (from.environmentId !== null) {
-    seen.push(eb.and([eb("environment_id", "=", from.environmentId), eb("scope", "!=", "BUILT_IN"), eb("service_id", "is", null)]));
+    seen.push(
+      eb.and([inProject, eb("environment_id", "=", from.environmentId), eb("service_id", "is", null), eb("scope", "!=", "BUILT_IN")]),
+    );
     seen.push(
       eb.and([
+        inProject,
         eb("environment_id", "=", from.environmentId),
         eb("scope", "=", "BUILT_IN"),
         from.serviceId === null
@@ -87,7 +96,7 @@ function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoi
           : eb.or([eb("built_in_visibility", "=", "ENVIRONMENT"), eb("producer_service_id", "=", from.serviceId)]),
       ]),
     );
-    if (from.serviceId !== null) seen.push(eb("service_id", "=", from.serviceId));
+    if (from.serviceId !== null) seen.push(eb.and([inProject, eb("service_id", "=", from.serviceId)]));
   }
   return eb.or(seen);
 }
@@ -161,7 +170,6 @@ export function createVariablesStore(db: Db) {
       return ex
         .selectFrom("variables")
         .selectAll()
-        .where("project_id", "=", from.projectId)
         .where((eb) => visibleFrom(eb, from))
         .$call(inCreationOrder())
         .execute();
@@ -212,7 +220,6 @@ export function createVariablesStore(db: Db) {
         .selectFrom("variables")
         .select(SHOWN_COLUMNS)
         .select(shownValue)
-        .where("project_id", "=", from.projectId)
         .where((eb) => visibleFrom(eb, from));
       if (secret !== undefined) query = query.where("is_secret", "=", secret ? 1 : 0);
       return query.$call(inCreationOrder()).execute();
