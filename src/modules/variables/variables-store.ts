@@ -51,7 +51,8 @@ export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "va
 /**
  * The columns a runtime layer's read needs (resolution, decryption, the layer partition): not the
  * description, owner or timestamps, which a bundle never shows (M1: the environment layer's read
- * is one synchronous step per write).
+ * is one synchronous step per write). They are the columns migration 0056's triggers watch, plus
+ * the row's id and organization: that list is a migration's, frozen; this one follows the code.
  */
 const LAYER_COLUMNS = [
   "id",
