@@ -19,6 +19,8 @@ const target = (process.argv[2] ?? "R1").toUpperCase();
 const seconds = Number(process.argv[3] ?? "5");
 const db: Dialect = process.argv.includes("postgres") ? "postgres" : "sqlite";
 const sqlTimesFile = process.argv.includes("--sql") && db === "sqlite" ? join(tmpdir(), `latch-sql-times-${process.pid}.json`) : null;
+if (process.argv.includes("--sql") && db !== "sqlite")
+  process.stderr.write("profile: --sql times SQLite statements only; ignored with --db postgres\n");
 const builds = buildServer();
 const storage = await freshStorage(db, process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55432/postgres");
 const profDir = join(tmpdir(), `latch-prof-${process.pid}`);

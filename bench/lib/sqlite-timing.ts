@@ -1,7 +1,8 @@
 // Times every statement better-sqlite3 runs in this process, by its SQL text: each statement the
-// process prepares from now on has its run/all/get/iterate wrapped. A diagnostic for where a
-// path's synchronous SQLite time goes (bench/write-cost.ts in-process, bench/profile.ts --sql in
-// a server through sqlite-timing-preload.ts), not a measure of throughput.
+// process prepares from now on has its run/all/get/iterate wrapped (for iterate, only the opening
+// of the iterator is timed, not the rows it then yields). A diagnostic for where a path's
+// synchronous SQLite time goes (bench/write-cost.ts in-process, bench/profile.ts --sql in a
+// server through sqlite-timing-preload.ts), not a measure of throughput.
 import Database from "better-sqlite3";
 
 type Run = (...args: unknown[]) => unknown;
