@@ -43,6 +43,8 @@ export interface Owner {
   environmentId: string | null;
   serviceId: string | null;
   serviceType: ServiceType | null;
+  /** The service's name as loaded with the owner: a write's answer names it without reading it again. */
+  serviceName: string | null;
 }
 
 export function ownerId(owner: Owner): string {

@@ -74,7 +74,7 @@ export function createLinkUseCases(core: VariablesCore) {
       tx,
     );
     await store.insert(row, tx);
-    const view = await core.view(row, tx); // before the history: see create's
+    const view = await core.view(row, tx, owner); // before the history: see create's
     await core.history.written(tx, actor, row, kind);
     return view;
   }

@@ -6,7 +6,7 @@ import type { Executor, VariablesTable } from "../../db/types.js";
 import type { ServiceType } from "../tree/tree-types.js";
 import type { Placed } from "./rules.js";
 import type { BuiltInVisibility, ParentView, VariableScope, VariableType, VariableView } from "./variable-types.js";
-import type { ShownRow, VariablesStore } from "./variables-store.js";
+import type { ServiceLabel, ShownRow, VariablesStore } from "./variables-store.js";
 
 export type Decryptor = Pick<Keyring, "decrypt">;
 
@@ -44,27 +44,31 @@ async function plainValue(keyring: Decryptor, row: ShownRow, ex?: Executor): Pro
   return row.is_secret === 1 ? null : decryptValue(keyring, row, ex);
 }
 
+/** `known`: service labels the caller already holds; only the others are read. */
 export async function toViews(
   deps: { store: Pick<VariablesStore, "findShown" | "serviceLabels">; keyring: Decryptor },
   rows: ShownRow[],
   ex?: Executor,
+  known: readonly ServiceLabel[] = [],
 ): Promise<VariableView[]> {
-  const known = new Map<string, ShownRow>(rows.map((row) => [row.id, row]));
-  const missing = [...new Set(rows.flatMap((row) => (row.parent_id !== null && !known.has(row.parent_id) ? [row.parent_id] : [])))];
-  for (const parent of await deps.store.findShown(missing, ex)) known.set(parent.id, parent);
+  const shown = new Map<string, ShownRow>(rows.map((row) => [row.id, row]));
+  const missing = [...new Set(rows.flatMap((row) => (row.parent_id !== null && !shown.has(row.parent_id) ? [row.parent_id] : [])))];
+  for (const parent of await deps.store.findShown(missing, ex)) shown.set(parent.id, parent);
+  const held = new Map(known.map((label) => [label.id, label]));
   const serviceIds = [
     ...new Set(
       rows.flatMap((row) => {
         const id = row.service_id ?? row.producer_service_id;
-        return id === null ? [] : [id];
+        return id === null || held.has(id) ? [] : [id];
       }),
     ),
   ];
   const labels = await deps.store.serviceLabels(serviceIds, ex);
+  for (const label of held.values()) labels.set(label.id, label);
 
   const views: VariableView[] = [];
   for (const row of rows) {
-    const parentRow = row.parent_id === null ? undefined : known.get(row.parent_id);
+    const parentRow = row.parent_id === null ? undefined : shown.get(row.parent_id);
     let parent: ParentView | null = null;
     if (parentRow !== undefined) {
       parent = {

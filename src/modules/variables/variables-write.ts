@@ -110,7 +110,7 @@ export function createWriteUseCases(core: VariablesCore) {
         await store.insert(row, tx);
         // The answer is read before the history: the audit chain's head stays locked from its
         // append to COMMIT, and every round trip in between delays the organization's writers.
-        const view = await core.view(row, tx);
+        const view = await core.view(row, tx, owner);
         await core.history.written(tx, actor, row, "create", {}, { plain: input.value });
         return view;
       });
@@ -158,7 +158,7 @@ export function createWriteUseCases(core: VariablesCore) {
         if (input.description !== undefined) changes.description = input.description;
         if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
         await store.update(row.id, changes, tx);
-        const view = await core.view({ ...row, ...changes }, tx); // before the history: see create's
+        const view = await core.view({ ...row, ...changes }, tx, owner ?? undefined); // before the history: see create's
         // Versions after every row change: the audit chain's lock is taken last.
         if (input.key !== row.key) await core.history.renamedOverrides(tx, actor, row.id);
         await core.history.written(tx, actor, { ...row, ...changes }, "update");

@@ -117,6 +117,46 @@ describeEachDialect("qovery per-scope secrets and environment variables", (diale
     }
   });
 
+  it("names the owning service in the answers of a create, an override and an edit, as the list does", async () => {
+    const named = [
+      [`/qovery/application/${t.applicationId}`, t.applicationId, "APPLICATION", "web"],
+      [`/qovery/container/${t.containerId}`, t.containerId, "CONTAINER", "api"],
+      [`/qovery/job/${t.jobId}`, t.jobId, "JOB", "migrate"],
+    ] as const;
+    const parent = await h.inject({
+      method: "POST",
+      url: `/qovery/environment/${t.envId}/secret`,
+      payload: { key: "NAMED_PARENT", value: canary("named") },
+    });
+    expect(parent.statusCode, parent.body).toBe(201);
+    for (const [prefix, id, type, name] of named) {
+      const label = { service_id: id, service_name: name, service_type: type };
+      const created = await h.inject({ method: "POST", url: `${prefix}/secret`, payload: { key: `NAMED_${type}`, value: canary("n") } });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json()).toMatchObject(label);
+      const edited = await h.inject({
+        method: "PUT",
+        url: `${prefix}/secret/${created.json().id}`,
+        payload: { key: `NAMED_${type}`, value: canary("n2") },
+      });
+      expect(edited.statusCode, edited.body).toBe(200);
+      expect(edited.json()).toMatchObject(label);
+      const override = await h.inject({
+        method: "POST",
+        url: `${prefix}/secret/${parent.json().id}/override`,
+        payload: { value: canary("o") },
+      });
+      expect(override.statusCode, override.body).toBe(201);
+      expect(override.json()).toMatchObject({ ...label, variable_type: "OVERRIDE" });
+      const listed = (await h.inject({ method: "GET", url: `${prefix}/secret` })).json().results;
+      for (const answer of [created.json(), override.json()]) {
+        expect(listed.find((item: { id: string }) => item.id === answer.id)).toMatchObject(label);
+      }
+    }
+    // An environment's secret names no service, whoever writes it.
+    expect(parent.json()).toMatchObject({ service_id: null, service_name: null, service_type: null });
+  });
+
   it("lists everything visible from a job: project, environment, own and BUILT_IN, secrets apart from plain ones", async () => {
     const secrets = (await h.inject({ method: "GET", url: `/qovery/job/${t.jobId}/environmentVariable` })).json().results;
     const byKey = new Map(secrets.map((item: { key: string; scope: string }) => [item.key, item.scope]));
