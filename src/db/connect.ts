@@ -19,7 +19,8 @@ export interface Storage {
    * The runtime polls' reads outside transactions. PostgreSQL: a pool of its own, so writers
    * holding every connection of the main pool (waiting on a lock, a COMMIT) never starve the
    * polls (M1 on PostgreSQL: polls fell to 3% of their rate alone on one shared pool); a read
-   * there runs after the writes its caller saw answered, so it sees them. SQLite: `db`.
+   * there runs after the writes its caller saw answered, so it sees them. SQLite: a second
+   * connection (openSqliteReader), or `db` when the read pool is set to 0.
    */
   readDb: Db;
   dialect: DialectName;
@@ -90,6 +91,21 @@ export function openSqlite(file: string): SQLite.Database {
 }
 
 /**
+ * The runtime polls' read connection on SQLite (Storage.readDb). The process's one connection is
+ * also its writers': Kysely queues every query behind the transaction holding it, and a long
+ * write (an import of thousands of variables) gives the event loop turns while it holds it
+ * (variables-import.ts): a poll's read would still wait for its COMMIT. A second connection reads
+ * beside the write transaction instead; WAL gives it the last committed state, so a write answered
+ * before a poll is seen by it, as on PostgreSQL's read pool. `query_only` keeps it a reader.
+ */
+function openSqliteReader(file: string): Db {
+  const handle = new SQLite(file, { fileMustExist: true });
+  handle.pragma("busy_timeout = 5000");
+  handle.pragma("query_only = ON");
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+}
+
+/**
  * Write transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With Kysely's
  * deferred BEGIN, a transaction that reads and then writes while another process (a `latch
  * worker`, a second server) commits cannot upgrade its stale snapshot and fails at once with
@@ -146,12 +162,13 @@ export function connect(options: ConnectOptions): Storage {
   const handle = openSqlite(file);
   const dialect = new ImmediateSqliteDialect({ database: withStatementCache(handle) });
   const db = new Kysely<Database>({ dialect });
+  const readDb = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : db;
   const checkpointer = options.checkpointInBackground
     ? startCheckpointer(file, options.onCheckpointError ? { onError: options.onCheckpointError } : {})
     : null;
   return {
     db,
-    readDb: db,
+    readDb,
     dialect: "sqlite",
     location: file,
     sqlite: handle,
@@ -162,6 +179,7 @@ export function connect(options: ConnectOptions): Storage {
     groupCommit: createGroupCommit(db),
     async close() {
       await checkpointer?.stop();
+      if (readDb !== db) await readDb.destroy();
       await db.destroy();
     },
   };

@@ -20,8 +20,9 @@
 // audit chain head lives only in `audit_heads` (no cache); the audit key cache keeps only keys
 // read by another transaction than the one that created them, and all the works of a group share
 // one transaction; the keyring caches organization data keys, which no grouped write creates;
-// runtime bundles and their generations are read through `db`, which on SQLite waits for the
-// transaction's connection, so nothing uncommitted is ever seen there.
+// runtime bundles are built through `db`, which on SQLite waits for the transaction's
+// connection, and the polls' hit read goes through `readDb`, another connection that sees only
+// committed rows (connect.ts), so nothing uncommitted is ever seen there.
 import { sql } from "kysely";
 import type { Db, Tx } from "./types.js";
 

@@ -52,3 +52,26 @@ export function createTurns(options: { budgetMs?: number; clock?: () => number }
     waiting: () => queue.length,
   };
 }
+
+/**
+ * Pauses for a long run of awaited steps that never wait for I/O: SQLite's driver answers at once,
+ * so a loop of awaited statements (an import of 10,000 variables: 3.4 s) runs as one task while
+ * every other request waits. `pause()` gives the event loop a turn once `budgetMs` has passed
+ * since the last one, and returns at once otherwise.
+ */
+export interface Pauses {
+  pause(): Promise<void>;
+}
+
+export function createPauses(options: { budgetMs?: number; clock?: () => number } = {}): Pauses {
+  const budgetMs = options.budgetMs ?? TURN_BUDGET_MS;
+  const clock = options.clock ?? (() => performance.now());
+  let since = clock();
+  return {
+    async pause() {
+      if (clock() - since < budgetMs) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      since = clock();
+    },
+  };
+}

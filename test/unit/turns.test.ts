@@ -4,7 +4,7 @@
 // is a clock they move (a real step's length varies with the machine's load); the first also
 // waits 2 ms of real time, so that its timer is due at the next turn.
 import { describe, expect, it } from "vitest";
-import { createTurns } from "../../src/kernel/turns.js";
+import { createPauses, createTurns } from "../../src/kernel/turns.js";
 
 /** Steps that each take `ms` on the turns' clock, the first of them setting a timer. */
 async function runSteps(count: number, ms: number): Promise<string[]> {
@@ -52,5 +52,19 @@ describe("turns", () => {
     const fine = turns.run(() => 42);
     await expect(failing).rejects.toThrow("this step failed");
     expect(await fine).toBe(42);
+  });
+
+  it("pauses a long run of awaited steps for the event loop once its budget is spent, not before", async () => {
+    let now = 0;
+    const pauses = createPauses({ budgetMs: 4, clock: () => now });
+    const order: string[] = [];
+    setImmediate(() => order.push("other task"));
+    for (let step = 0; step < 6; step += 1) {
+      await pauses.pause();
+      order.push(String(step));
+      now += 1; // each step takes 1 ms
+    }
+    // Steps 0-3 spend the 4 ms; the pause before step 4 lets the task queued meanwhile run.
+    expect(order).toEqual(["0", "1", "2", "3", "other task", "4", "5"]);
   });
 });

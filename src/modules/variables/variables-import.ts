@@ -8,6 +8,7 @@
 import type { Executor, VariablesTable } from "../../db/types.js";
 import type { AppError } from "../../errors.js";
 import type { Principal } from "../../kernel/principal.js";
+import { createPauses } from "../../kernel/turns.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
 import {
   type ImportInput,
@@ -146,7 +147,11 @@ export function createImportUseCases(core: VariablesCore) {
         const imported: ImportResult["imported"] = [];
         const written: VariablesTable[] = [];
         const skipped: Report = new Map(refusedRows);
+        // The event loop gets turns while the transaction runs (on SQLite its statements never
+        // wait, so the rows would be one long task); the polls read through their own connection.
+        const turns = createPauses();
         for (const entry of planned) {
+          await turns.pause();
           const target = owners.get(entry.scope) as Owner;
           const outcome = await importOne(written, target, entry, input.overwrite, tx);
           if (typeof outcome === "object") {
@@ -156,7 +161,10 @@ export function createImportUseCases(core: VariablesCore) {
           }
         }
         // Versions and audit events after every row write: the audit chain's lock is taken last.
-        for (const row of written) await core.history.written(tx, actor, row, "import");
+        for (const row of written) {
+          await turns.pause();
+          await core.history.written(tx, actor, row, "import");
+        }
         const inOrder = [...skipped.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
         return { total: input.vars.length, imported, skipped: inOrder };
       });

@@ -223,6 +223,36 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     },
   );
 
+  it("answers cached polls and /healthz while an import of 3,000 variables is being written", async () => {
+    const { token } = await runtimeToken({ service_id: jobB });
+    expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
+    const vars = Array.from({ length: 3_000 }, (_, i) => ({ name: `BULK_${i}`, value: `v${i}`, scope: "JOB", is_secret: true }));
+    let importing = true;
+    const imported = h
+      .inject({ method: "POST", url: `/qovery/job/${jobA}/environmentVariable/import`, payload: { overwrite: false, vars } })
+      .then((response) => {
+        importing = false;
+        return response;
+      });
+    // One poll and one probe after another for as long as the import runs. Its rows are written
+    // in one transaction; while it runs, the event loop still gets turns and the polls' read does
+    // not wait for its COMMIT.
+    let answeredDuring = 0;
+    while (importing) {
+      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
+      expect(poll.statusCode).toBe(200);
+      expect(poll.json().variables.DB_URL).toBe(secret);
+      expect(health.statusCode).toBe(200);
+      if (importing) answeredDuring += 1;
+    }
+    const response = await imported;
+    expect(response.statusCode).toBe(201);
+    expect(response.json().successful_imported_variables).toHaveLength(3_000);
+    // Measured on SQLite: 290 answered while it ran; 3 (those before its rows) when the import
+    // held the event loop, or when the polls' read waited for its COMMIT.
+    expect(answeredDuring).toBeGreaterThanOrEqual(30);
+  });
+
   it("never writes the value into a log line", () => {
     expect(h.logs.join("\n")).not.toContain(secret);
   });
