@@ -5,6 +5,8 @@
 // has spent its budget; the rest wait for the next turn, after the loop has polled for I/O. So
 // steps never stack into one long task, and a burst of them is still done in few turns. First
 // come, first served.
+import { setImmediate as nextTurn } from "node:timers/promises";
+
 export interface Turns {
   /** Runs `step` in a coming turn of the event loop; its result or its error. */
   run<T>(step: () => T): Promise<T>;
@@ -70,7 +72,7 @@ export function createPauses(options: { budgetMs?: number; clock?: () => number 
   return {
     async pause() {
       if (clock() - since < budgetMs) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextTurn();
       since = clock();
     },
   };

@@ -65,7 +65,8 @@ async function verifyLocally(organizationId: string | undefined): Promise<Verify
   const { verifyChains } = await import("../../modules/audit/audit-verify.js");
   const config = parseConfig(process.env);
   const rootKeys = loadRootKeys(config, { generate: false });
-  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1 });
+  // No polls to serve: no read pool (on SQLite, no second connection).
+  const storage = connect({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 1, readPoolSize: 0 });
   try {
     const keyring = createKeyring({ db: storage.db, rootKeys });
     const chainKeys = createChainKeys({ db: storage.db, keyring, now: () => new Date() });

@@ -1,7 +1,7 @@
 // The variables service: one domain module behind the Qovery secret, environmentVariable and
 // variable APIs (secrets and plain variables are one kind of row with is_secret), the BUILT_IN
 // hooks, and the resolution of one service's effective variables for the runtime delivery.
-
+import { setImmediate as nextTurn } from "node:timers/promises";
 import { AppError } from "../../errors.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { VariableVersionReads } from "../versions/variable-version-reads.js";
@@ -20,8 +20,6 @@ import { createWriteUseCases } from "./variables-write.js";
 /** Rows per read of a runtime layer, and decrypts between two turns of the event loop. */
 const LAYER_PAGE = 2000;
 const DECRYPT_SLICE = 500;
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
  * A runtime layer's row, decrypted, with the fingerprint of what it was decrypted from: its
@@ -105,7 +103,7 @@ export function createVariablesService(
       for (;;) {
         const rows = await core.store.listLayer(layer, afterId, LAYER_PAGE);
         for (const [index, row] of rows.entries()) {
-          if (index > 0 && index % DECRYPT_SLICE === 0) await yieldToEventLoop();
+          if (index > 0 && index % DECRYPT_SLICE === 0) await nextTurn();
           const cipher = fingerprintOf(row);
           const before = cipher === null ? undefined : previous?.get(row.id);
           let value: string | null;
@@ -118,7 +116,7 @@ export function createVariablesService(
         }
         if (rows.length < LAYER_PAGE) return { rows: out, decrypted };
         afterId = (rows[rows.length - 1] as LayerSourceRow).id;
-        await yieldToEventLoop();
+        await nextTurn();
       }
     },
 
