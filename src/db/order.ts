@@ -8,3 +8,9 @@ export function inCreationOrder(table?: string) {
   return <Query extends SelectQueryBuilder<any, any, any>>(query: Query): Query =>
     query.orderBy(sql.ref(`${prefix}created_at`)).orderBy(sql.ref(`${prefix}id`)) as Query;
 }
+
+/** The same order in memory, for rows read in another one (pages by id): code-unit comparison. */
+export function byCreation(a: { created_at: string; id: string }, b: { created_at: string; id: string }): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

@@ -2,9 +2,10 @@
 // long task past the turn's budget; a timer that falls due meanwhile runs between two turns; the
 // steps run in the order they came, and a step's error reaches its caller only. The steps' time
 // is a clock they move (a real step's length varies with the machine's load); the first also
-// waits 2 ms of real time, so that its timer is due at the next turn.
+// waits 2 ms of real time, so that its timer is due at the next turn. `pages` reads a keyset
+// query page after page with a turn between two.
 import { describe, expect, it } from "vitest";
-import { createPauses, createTurns } from "../../src/kernel/turns.js";
+import { createPauses, createTurns, pages } from "../../src/kernel/turns.js";
 
 /** Steps that each take `ms` on the turns' clock, the first of them setting a timer. */
 async function runSteps(count: number, ms: number): Promise<string[]> {
@@ -66,5 +67,26 @@ describe("turns", () => {
     }
     // Steps 0-3 spend the 4 ms; the pause before step 4 lets the task queued meanwhile run.
     expect(order).toEqual(["0", "1", "2", "3", "other task", "4", "5"]);
+  });
+
+  it("reads every row page after page by id, another task running between two pages, and stops at a short page", async () => {
+    const table = Array.from({ length: 7 }, (_, i) => ({ id: `r${i}` }));
+    const order: string[] = [];
+    const read = async (afterId: string | null, limit: number) => {
+      order.push(`read after ${afterId}`);
+      // The task queued by the first read runs before the second: the pages are separate turns.
+      if (afterId === null) setImmediate(() => order.push("other task"));
+      return table.filter((row) => afterId === null || row.id > afterId).slice(0, limit);
+    };
+    const seen: string[] = [];
+    for await (const page of pages(read, 3)) seen.push(...page.map((row) => row.id));
+    expect(seen).toEqual(table.map((row) => row.id));
+    expect(order).toEqual(["read after null", "other task", "read after r2", "read after r5"]);
+    // A full last page is followed by one more read, which finds nothing.
+    const six = table.slice(0, 6);
+    const counts: number[] = [];
+    for await (const page of pages(async (afterId, limit) => six.filter((row) => afterId === null || row.id > afterId).slice(0, limit), 3))
+      counts.push(page.length);
+    expect(counts).toEqual([3, 3, 0]);
   });
 });

@@ -19,6 +19,7 @@ import * as m0055 from "./0055-identities.js";
 import * as m0056 from "./0056-runtime-generations.js";
 import * as m0057 from "./0057-webhooks.js";
 import * as m0059 from "./0059-change-feed.js";
+import * as m0060 from "./0060-environment-pages.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -41,4 +42,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0056-runtime-generations": m0056,
   "0057-webhooks": m0057,
   "0059-change-feed": m0059,
+  "0060-environment-pages": m0060,
 };

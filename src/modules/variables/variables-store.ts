@@ -3,8 +3,9 @@
 import { type ExpressionBuilder, sql } from "kysely";
 import { type CompiledRead, compiledRead, standIn } from "../../db/compiled.js";
 import { insertRows } from "../../db/compiled-insert.js";
-import { inCreationOrder } from "../../db/order.js";
+import { byCreation, inCreationOrder } from "../../db/order.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
+import { pages } from "../../kernel/turns.js";
 import type { Viewpoint } from "./rules.js";
 
 /** A runtime bundle's layers: a project's own rows, an environment's, a service's (migration 0056). */
@@ -226,15 +227,19 @@ export function createVariablesStore(db: Db) {
       return query.$call(inCreationOrder()).execute();
     },
 
-    /** The rows of an environment and its services, BUILT_IN excluded, ciphertexts included (versions, restore). */
+    /**
+     * The rows of an environment and its services, BUILT_IN excluded, ciphertexts included
+     * (versions, restore), in creation order; read in pages with turns of the event loop between.
+     */
     async listInEnvironment(environmentId: string, ex: Executor = db): Promise<VariablesTable[]> {
-      return ex
-        .selectFrom("variables")
-        .selectAll()
-        .where("environment_id", "=", environmentId)
-        .where("scope", "!=", "BUILT_IN")
-        .$call(inCreationOrder())
-        .execute();
+      const rows: VariablesTable[] = [];
+      const read = (afterId: string | null, limit: number) => {
+        let query = ex.selectFrom("variables").selectAll().where("environment_id", "=", environmentId).where("scope", "!=", "BUILT_IN");
+        if (afterId !== null) query = query.where("id", ">", afterId);
+        return query.orderBy("id").limit(limit).execute();
+      };
+      for await (const page of pages(read)) rows.push(...page);
+      return rows.sort(byCreation);
     },
 
     /** Rows by id for a management view, secret rows without their ciphertext. */

@@ -3,6 +3,7 @@
 // (variables/variables-restore.ts), through the variables write path and its locks.
 import type { Db, Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
+import { pages } from "../../kernel/turns.js";
 
 /** A variable's metadata, as rollback and the point-in-time views answer it (never a value). */
 export interface VariableMetadata {
@@ -72,25 +73,25 @@ export function createVariableVersionReads(db: Db) {
      * versions were kept have no history and count from their creation.
      */
     async stateAt(environmentId: string, at: string, live: readonly VariablesTable[], ex: Executor = db): Promise<EnvironmentState> {
-      const versions = await ex
-        .selectFrom("variable_versions")
-        .selectAll()
-        .where("environment_id", "=", environmentId)
-        .where("created_at", "<=", at)
-        .orderBy("variable_id")
-        .orderBy("version")
-        .execute();
+      // Every version of the environment, in pages (turns of the event loop between them): the
+      // newest at `at` of each variable, and which variables have versions at all.
+      const read = (afterId: string | null, limit: number) => {
+        let query = ex.selectFrom("variable_versions").selectAll().where("environment_id", "=", environmentId);
+        if (afterId !== null) query = query.where("id", ">", afterId);
+        return query.orderBy("id").limit(limit).execute();
+      };
       const latest = new Map<string, VariableVersionsTable>();
-      for (const version of versions) latest.set(version.variable_id, version);
+      const known = new Set<string>();
+      for await (const page of pages(read)) {
+        for (const version of page) {
+          known.add(version.variable_id);
+          if (version.created_at > at) continue;
+          const newer = latest.get(version.variable_id);
+          if (newer === undefined || newer.version < version.version) latest.set(version.variable_id, version);
+        }
+      }
       const state: EnvironmentState = new Map();
       for (const [id, version] of latest) if (version.deleted === 0) state.set(id, version);
-      const versioned = await ex
-        .selectFrom("variable_versions")
-        .select("variable_id")
-        .distinct()
-        .where("environment_id", "=", environmentId)
-        .execute();
-      const known = new Set(versioned.map((row) => row.variable_id));
       for (const row of live) {
         if (!known.has(row.id) && row.created_at <= at) state.set(row.id, row);
       }
