@@ -256,6 +256,69 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     expect(answeredDuring).toBeGreaterThanOrEqual(dialect === "sqlite" ? 30 : 3);
   }, 60_000);
 
+  /** A moment strictly between the writes before and after it (timestamps are to the millisecond). */
+  async function moment(): Promise<string> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const at = new Date().toISOString();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return at;
+  }
+
+  it(`answers cached polls and /healthz while a restore removes ${bulk} variables, and reads the environment whole across pages`, async () => {
+    const { token } = await runtimeToken({ service_id: jobB });
+    const before = await moment();
+    const vars = Array.from({ length: bulk }, (_, i) => ({ name: `GONE_${i}`, value: `g${i}`, scope: "JOB", is_secret: true }));
+    const imported = await h.inject({
+      method: "POST",
+      url: `/qovery/job/${jobA}/environmentVariable/import`,
+      payload: { overwrite: false, vars },
+    });
+    expect(imported.statusCode).toBe(201);
+    const after = await moment();
+    expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
+
+    let restoring = true;
+    let endedAt = Number.POSITIVE_INFINITY;
+    const startedAt = performance.now();
+    const restored = h
+      .inject({ method: "POST", url: `/v1/environments/${environmentId}/restore`, payload: { at: before } })
+      .then((response) => {
+        restoring = false;
+        endedAt = performance.now();
+        return response;
+      });
+    // When each poll and probe pair was answered while the restore ran.
+    const answeredAt: number[] = [];
+    while (restoring) {
+      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
+      expect(poll.statusCode).toBe(200);
+      expect(poll.json().variables.DB_URL).toBe(secret);
+      expect(health.statusCode).toBe(200);
+      if (restoring) answeredAt.push(performance.now());
+    }
+    const response = await restored;
+    expect(response.statusCode).toBe(200);
+    // Exactly the imported rows went, read from an environment of more rows than one page holds.
+    const changed = response.json().changed as Array<{ key: string; change: string }>;
+    expect(changed).toHaveLength(bulk);
+    expect(new Set(changed.map((row) => row.key))).toEqual(new Set(vars.map((row) => row.name)));
+    expect(changed.every((row) => row.change === "deleted")).toBe(true);
+    // Answered through the restore's second half too, where it writes its rows: measured on
+    // SQLite, 366 pairs in all; without the pauses between its rows, 50, all while it read the
+    // environment before its first write, none in its second half.
+    const late = answeredAt.filter((at) => at > startedAt + (endedAt - startedAt) / 2).length;
+    console.log(`restore (${dialect}): ${answeredAt.length} answered during it, ${late} in its second half`);
+    expect(late).toBeGreaterThanOrEqual(dialect === "sqlite" ? 20 : 2);
+
+    // The environment as it was after the import: its variables are the two imports', each once.
+    const then = await h.inject({ method: "GET", url: `/v1/environments/${environmentId}/variables?at=${encodeURIComponent(after)}` });
+    expect(then.statusCode).toBe(200);
+    const keys = (then.json().results as Array<{ key: string }>).map((row) => row.key);
+    expect(keys.filter((key) => key.startsWith("GONE_"))).toHaveLength(bulk);
+    expect(keys.filter((key) => key.startsWith("BULK_"))).toHaveLength(bulk);
+    expect(new Set(keys).size).toBe(2 * bulk);
+  }, 90_000);
+
   it("never writes the value into a log line", () => {
     expect(h.logs.join("\n")).not.toContain(secret);
   });
