@@ -2,7 +2,7 @@
 // synchronous step on a request path over 20 ms): in-process on SQLite, imports 1,000 then 10,000
 // secrets into one job through the variables service, and after each import restores the job's
 // environment to the moment before it (the rows deleted) and then to the moment after it (the
-// rows brought back). Prints each one's time and the event loop's longest delay meanwhile
+// rows brought back); then deletes the environment with all of them. Prints each one's time and the event loop's longest delay meanwhile
 // (perf_hooks.monitorEventLoopDelay, 1 ms resolution). A diagnostic, not a target.
 // Usage: tsx bench/import-block.ts [sizes, default 1000,10000]
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -62,6 +62,16 @@ try {
       (r) => `${r.changed.length} changed`,
     );
   }
+  const rows = await bench.context.storage.db
+    .selectFrom("variable_versions")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("environment_id", "=", environmentId)
+    .executeTakeFirstOrThrow();
+  await measured(
+    "delete the environment",
+    () => bench.context.tree.deleteEnvironment(bench.admin, environmentId),
+    () => `its variables and ${rows.n} versions deleted`,
+  );
 } finally {
   await bench.close();
 }

@@ -1,5 +1,6 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
+import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Insertable, Selectable, Updateable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import { inCreationOrder } from "../../db/order.js";
@@ -133,6 +134,15 @@ async function siblingNameTaken(
 /** The tables of the tree's levels: each row is addressed by its `id`. */
 export type LevelTable = "organizations" | "projects" | "hosts" | "environments" | "services";
 
+/** The levels whose variables `remove` deletes in pieces, by the column naming them (indexed). */
+const PIECEWISE: Partial<Record<LevelTable, "project_id" | "environment_id" | "service_id">> = {
+  projects: "project_id",
+  environments: "environment_id",
+  services: "service_id",
+};
+/** Rows per piece: ~6 ms of deleting a variable or a version with its triggers on SQLite. */
+const PIECE_ROWS = 500;
+
 export function createTreeStore(db: Db) {
   // Read by nearly every request that names a service or a project: compiled once, with their
   // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
@@ -161,8 +171,24 @@ export function createTreeStore(db: Db) {
         .where("id", "=", id)
         .execute();
     },
-    /** Deletes the row of one level of the tree with this id (the foreign keys cascade below it). */
+    /**
+     * Deletes the row of one level of the tree with this id (the foreign keys cascade below it).
+     * A project's, environment's or service's variables and their versions, the rows that grow
+     * with use, go first in pieces, a turn of the event loop between two: as one cascade, an
+     * environment of 11,000 variables and 33,000 versions held the loop 0.5 s on SQLite.
+     */
     async remove(table: LevelTable, id: string, ex: Executor = db): Promise<void> {
+      const column = PIECEWISE[table];
+      if (column !== undefined) {
+        for (const rows of ["variable_versions", "variables"] as const) {
+          for (;;) {
+            const piece = ex.selectFrom(rows).select("id").where(column, "=", id).limit(PIECE_ROWS);
+            const { numDeletedRows } = await ex.deleteFrom(rows).where("id", "in", piece).executeTakeFirst();
+            if (Number(numDeletedRows) < PIECE_ROWS) break;
+            await nextTurn();
+          }
+        }
+      }
       await ex.deleteFrom(table).where("id", "=", id).execute();
     },
 

@@ -19,6 +19,7 @@ const BUDGET = 3;
 describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialect) => {
   let h: Harness;
   let orgId: string;
+  let projectId: string;
   let environmentId: string;
   let jobA: string;
   let jobB: string;
@@ -40,7 +41,7 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
   beforeAll(async () => {
     h = await createHarness(dialect, { LATCH_AUTH_FAILURES_PER_MINUTE: String(BUDGET) });
     orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
-    const projectId = (await ok("POST", `/qovery/organization/${orgId}/project`, { name: "shop" })).id;
+    projectId = (await ok("POST", `/qovery/organization/${orgId}/project`, { name: "shop" })).id;
     environmentId = (await ok("POST", `/qovery/project/${projectId}/environment`, { name: "prod", mode: "PRODUCTION" })).id;
     jobA = (await ok("POST", `/qovery/environment/${environmentId}/job`, { name: "billing", healthchecks: {} })).id;
     jobB = (await ok("POST", `/qovery/environment/${environmentId}/job`, { name: "reports", healthchecks: {} })).id;
@@ -317,6 +318,56 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     expect(keys.filter((key) => key.startsWith("GONE_"))).toHaveLength(bulk);
     expect(keys.filter((key) => key.startsWith("BULK_"))).toHaveLength(bulk);
     expect(new Set(keys).size).toBe(2 * bulk);
+  }, 90_000);
+
+  it(`answers cached polls and /healthz while an environment of ${2 * bulk} variables is deleted, and leaves none of its rows`, async () => {
+    const { token } = await runtimeToken({ service_id: jobB });
+    const staging = (await ok("POST", `/qovery/project/${projectId}/environment`, { name: "staging", mode: "STAGING" })).id;
+    const batch = (await ok("POST", `/qovery/environment/${staging}/job`, { name: "batch", healthchecks: {} })).id;
+    const vars = Array.from({ length: 2 * bulk }, (_, i) => ({ name: `STAGED_${i}`, value: `s${i}`, scope: "JOB", is_secret: true }));
+    expect(
+      (await h.inject({ method: "POST", url: `/qovery/job/${batch}/environmentVariable/import`, payload: { overwrite: false, vars } }))
+        .statusCode,
+    ).toBe(201);
+    const rowsOf = async (table: "variables" | "variable_versions", environment: string) =>
+      Number(
+        (
+          await h.context.storage.db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as("n"))
+            .where("environment_id", "=", environment)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    expect(await rowsOf("variable_versions", staging)).toBe(2 * bulk);
+    const othersBefore = [await rowsOf("variables", environmentId), await rowsOf("variable_versions", environmentId)];
+    expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
+
+    let deleting = true;
+    let endedAt = Number.POSITIVE_INFINITY;
+    const startedAt = performance.now();
+    const deleted = h.inject({ method: "DELETE", url: `/qovery/environment/${staging}` }).then((response) => {
+      deleting = false;
+      endedAt = performance.now();
+      return response;
+    });
+    const answeredAt: number[] = [];
+    while (deleting) {
+      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
+      expect(poll.statusCode).toBe(200);
+      expect(poll.json().variables.DB_URL).toBe(secret);
+      expect(health.statusCode).toBe(200);
+      if (deleting) answeredAt.push(performance.now());
+    }
+    expect((await deleted).statusCode).toBe(204);
+    const late = answeredAt.filter((at) => at > startedAt + (endedAt - startedAt) / 2).length;
+    console.log(`environment delete (${dialect}): ${answeredAt.length} answered during it, ${late} in its second half`);
+    // Measured on SQLite: 24 answered during it, 9 in its second half; 0 and 0 when the cascade
+    // deleted its rows in one statement.
+    if (dialect === "sqlite") expect(late).toBeGreaterThanOrEqual(3);
+    // Every variable and version of the environment went with it; the other environment kept its own.
+    expect([await rowsOf("variables", staging), await rowsOf("variable_versions", staging)]).toEqual([0, 0]);
+    expect([await rowsOf("variables", environmentId), await rowsOf("variable_versions", environmentId)]).toEqual(othersBefore);
   }, 90_000);
 
   it("never writes the value into a log line", () => {
