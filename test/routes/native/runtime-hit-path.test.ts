@@ -38,6 +38,33 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
   const bundle = (serviceId: string, token: string, extra: { remoteAddress?: string } = {}) =>
     h.inject({ method: "GET", url: `/v1/runtime/services/${serviceId}`, token, ...extra });
 
+  /**
+   * Sends `request` and, for as long as it runs, polls jobB's cached bundle and /healthz one pair
+   * after another, each checked. Answers its response, how many pairs were answered while it ran,
+   * and how many of those in its second half (where a restore or a delete writes its rows).
+   */
+  async function pollDuring(token: string, request: () => Promise<Awaited<ReturnType<Harness["inject"]>>>) {
+    let running = true;
+    let endedAt = Number.POSITIVE_INFINITY;
+    const startedAt = performance.now();
+    const sent = request().then((response) => {
+      running = false;
+      endedAt = performance.now();
+      return response;
+    });
+    const answeredAt: number[] = [];
+    while (running) {
+      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
+      expect(poll.statusCode).toBe(200);
+      expect(poll.json().variables.DB_URL).toBe(secret);
+      expect(health.statusCode).toBe(200);
+      if (running) answeredAt.push(performance.now());
+    }
+    const response = await sent;
+    const late = answeredAt.filter((at) => at > startedAt + (endedAt - startedAt) / 2).length;
+    return { response, answered: answeredAt.length, late };
+  }
+
   beforeAll(async () => {
     h = await createHarness(dialect, { LATCH_AUTH_FAILURES_PER_MINUTE: String(BUDGET) });
     orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
@@ -231,25 +258,12 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     const { token } = await runtimeToken({ service_id: jobB });
     expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
     const vars = Array.from({ length: bulk }, (_, i) => ({ name: `BULK_${i}`, value: `v${i}`, scope: "JOB", is_secret: true }));
-    let importing = true;
-    const imported = h
-      .inject({ method: "POST", url: `/qovery/job/${jobA}/environmentVariable/import`, payload: { overwrite: false, vars } })
-      .then((response) => {
-        importing = false;
-        return response;
-      });
     // One poll and one probe after another for as long as the import runs. Its rows are written
     // in one transaction; while it runs, the event loop still gets turns and the polls' read does
     // not wait for its COMMIT.
-    let answeredDuring = 0;
-    while (importing) {
-      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
-      expect(poll.statusCode).toBe(200);
-      expect(poll.json().variables.DB_URL).toBe(secret);
-      expect(health.statusCode).toBe(200);
-      if (importing) answeredDuring += 1;
-    }
-    const response = await imported;
+    const { response, answered: answeredDuring } = await pollDuring(token, () =>
+      h.inject({ method: "POST", url: `/qovery/job/${jobA}/environmentVariable/import`, payload: { overwrite: false, vars } }),
+    );
     expect(response.statusCode).toBe(201);
     expect(response.json().successful_imported_variables).toHaveLength(bulk);
     // Measured on SQLite: 290 answered while it ran; 3 (those before its rows) when the import
@@ -278,26 +292,9 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     const after = await moment();
     expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
 
-    let restoring = true;
-    let endedAt = Number.POSITIVE_INFINITY;
-    const startedAt = performance.now();
-    const restored = h
-      .inject({ method: "POST", url: `/v1/environments/${environmentId}/restore`, payload: { at: before } })
-      .then((response) => {
-        restoring = false;
-        endedAt = performance.now();
-        return response;
-      });
-    // When each poll and probe pair was answered while the restore ran.
-    const answeredAt: number[] = [];
-    while (restoring) {
-      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
-      expect(poll.statusCode).toBe(200);
-      expect(poll.json().variables.DB_URL).toBe(secret);
-      expect(health.statusCode).toBe(200);
-      if (restoring) answeredAt.push(performance.now());
-    }
-    const response = await restored;
+    const { response, answered, late } = await pollDuring(token, () =>
+      h.inject({ method: "POST", url: `/v1/environments/${environmentId}/restore`, payload: { at: before } }),
+    );
     expect(response.statusCode).toBe(200);
     // Exactly the imported rows went, read from an environment of more rows than one page holds.
     const changed = response.json().changed as Array<{ key: string; change: string }>;
@@ -305,10 +302,9 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     expect(new Set(changed.map((row) => row.key))).toEqual(new Set(vars.map((row) => row.name)));
     expect(changed.every((row) => row.change === "deleted")).toBe(true);
     // Answered through the restore's second half too, where it writes its rows: measured on
-    // SQLite, 366 pairs in all; without the pauses between its rows, 50, all while it read the
-    // environment before its first write, none in its second half.
-    const late = answeredAt.filter((at) => at > startedAt + (endedAt - startedAt) / 2).length;
-    console.log(`restore (${dialect}): ${answeredAt.length} answered during it, ${late} in its second half`);
+    // SQLite, 337 pairs, 179 in its second half; without the pauses between its rows 50, all
+    // while it read the environment before its first write, none in its second half.
+    console.log(`restore (${dialect}): ${answered} answered during it, ${late} in its second half`);
     expect(late).toBeGreaterThanOrEqual(dialect === "sqlite" ? 20 : 2);
 
     // The environment as it was after the import: its variables are the two imports', each once.
@@ -343,25 +339,11 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     const othersBefore = [await rowsOf("variables", environmentId), await rowsOf("variable_versions", environmentId)];
     expect((await bundle(jobB, token)).statusCode).toBe(200); // cached: the next poll is a hit
 
-    let deleting = true;
-    let endedAt = Number.POSITIVE_INFINITY;
-    const startedAt = performance.now();
-    const deleted = h.inject({ method: "DELETE", url: `/qovery/environment/${staging}` }).then((response) => {
-      deleting = false;
-      endedAt = performance.now();
-      return response;
-    });
-    const answeredAt: number[] = [];
-    while (deleting) {
-      const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
-      expect(poll.statusCode).toBe(200);
-      expect(poll.json().variables.DB_URL).toBe(secret);
-      expect(health.statusCode).toBe(200);
-      if (deleting) answeredAt.push(performance.now());
-    }
-    expect((await deleted).statusCode).toBe(204);
-    const late = answeredAt.filter((at) => at > startedAt + (endedAt - startedAt) / 2).length;
-    console.log(`environment delete (${dialect}): ${answeredAt.length} answered during it, ${late} in its second half`);
+    const { response, answered, late } = await pollDuring(token, () =>
+      h.inject({ method: "DELETE", url: `/qovery/environment/${staging}` }),
+    );
+    expect(response.statusCode).toBe(204);
+    console.log(`environment delete (${dialect}): ${answered} answered during it, ${late} in its second half`);
     // Measured on SQLite: 24 answered during it, 9 in its second half; 0 and 0 when the cascade
     // deleted its rows in one statement.
     if (dialect === "sqlite") expect(late).toBeGreaterThanOrEqual(3);
