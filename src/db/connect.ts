@@ -84,7 +84,8 @@ export function openSqlite(file: string): SQLite.Database {
   // 1,000: pages every write touches (index roots, the generation and audit-head rows) are then
   // copied once per 10,000 pages, not once per 1,000 (bench/README.md, W1: +12% creates/s). The
   // commit that runs a checkpoint waits longer for it (W1 p99 16 -> 57 ms), and the file is
-  // truncated back to 64 MiB after one, so a burst does not leave a large WAL behind.
+  // truncated back to 64 MiB after one, so a burst does not leave a large WAL behind. While the
+  // server's checkpoint worker runs, the mark is only a backstop (checkpointer.ts).
   handle.pragma("wal_autocheckpoint = 10000");
   handle.pragma("journal_size_limit = 67108864");
   return handle;
@@ -164,7 +165,7 @@ export function connect(options: ConnectOptions): Storage {
   const db = new Kysely<Database>({ dialect });
   const readDb = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : db;
   const checkpointer = options.checkpointInBackground
-    ? startCheckpointer(file, options.onCheckpointError ? { onError: options.onCheckpointError } : {})
+    ? startCheckpointer(file, { server: handle, ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}) })
     : null;
   return {
     db,

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import SQLite from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { BACKSTOP_PAGES, startCheckpointer } from "../../src/db/checkpointer.js";
 import { connect, type Storage } from "../../src/db/connect.js";
 
 const ROWS = 200;
@@ -72,8 +73,9 @@ describe("background WAL checkpoints", () => {
   it("copies committed writes into the database file from a worker, then the WAL wraps", async () => {
     const { dir, handle } = open(true);
     await writeRows(handle);
-    // Far below the server's own checkpoint mark: only the worker can have copied them.
-    expect(handle.pragma("wal_autocheckpoint", { simple: true })).toBe(10000);
+    // Far below the server's own checkpoint mark (a backstop while the worker runs): only the
+    // worker can have copied them.
+    expect(handle.pragma("wal_autocheckpoint", { simple: true })).toBe(BACKSTOP_PAGES);
     expect(await waitFor(() => rowsInFile(dir) === ROWS, 10_000)).toBe(true);
     // Everything copied, the next write starts the WAL again from its beginning.
     const walBefore = statSync(join(dir, "latch.db-wal")).size;
@@ -84,9 +86,28 @@ describe("background WAL checkpoints", () => {
 
   it("without it, the same writes stay in the WAL alone", async () => {
     const { dir, handle } = open(false);
+    expect(handle.pragma("wal_autocheckpoint", { simple: true })).toBe(10000);
     await writeRows(handle);
     expect(await waitFor(() => rowsInFile(dir) === ROWS, 500)).toBe(false);
     expect((handle.prepare("SELECT count(*) AS n FROM t").get() as { n: number }).n).toBe(ROWS);
+  });
+
+  it("gives the server its usual checkpoint mark back when the worker fails, and says why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "latch-ckpt-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const server = new SQLite(join(dir, "latch.db"));
+    cleanups.push(() => {
+      server.close();
+    });
+    server.pragma("wal_autocheckpoint = 10000");
+    const reasons: string[] = [];
+    // The worker cannot open a file that does not exist (it never creates one).
+    const checkpointer = startCheckpointer(join(dir, "missing.db"), { server, onError: (reason) => reasons.push(reason) });
+    cleanups.push(() => checkpointer.stop());
+    expect(server.pragma("wal_autocheckpoint", { simple: true })).toBe(BACKSTOP_PAGES);
+    expect(await waitFor(() => reasons.length > 0, 10_000)).toBe(true);
+    expect(reasons[0]).toBe("the checkpoint worker stopped: SQLITE_CANTOPEN");
+    expect(server.pragma("wal_autocheckpoint", { simple: true })).toBe(10000);
   });
 
   it("stops with the storage, and the database stays whole", async () => {
