@@ -95,7 +95,7 @@ export function createContext(options: ContextOptions) {
   });
   const variableHistory = createVariableHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
-  const treeStore = createTreeStore(db);
+  const treeStore = createTreeStore(db, { deleteInPieces: storage.dialect === "sqlite" });
   const tokensStore = createTokensStore(db);
   const hooks: TreeHooks[] = [];
   const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, audit, now });

@@ -143,7 +143,12 @@ const PIECEWISE: Partial<Record<LevelTable, "project_id" | "environment_id" | "s
 /** Rows per piece: ~6 ms of deleting a variable or a version with its triggers on SQLite. */
 const PIECE_ROWS = 500;
 
-export function createTreeStore(db: Db) {
+/**
+ * `deleteInPieces`: `remove` deletes a level's variables and versions in pieces (SQLite, where one
+ * statement holds the event loop for its whole length; on PostgreSQL a statement waits for the
+ * server without holding it, and pieces would only rescan the rows their transaction deleted).
+ */
+export function createTreeStore(db: Db, options: { deleteInPieces?: boolean } = {}) {
   // Read by nearly every request that names a service or a project: compiled once, with their
   // columns named (a prepared statement on PostgreSQL; src/db/compiled.ts).
   const readService = compiledRead(
@@ -173,12 +178,13 @@ export function createTreeStore(db: Db) {
     },
     /**
      * Deletes the row of one level of the tree with this id (the foreign keys cascade below it).
-     * A project's, environment's or service's variables and their versions, the rows that grow
-     * with use, go first in pieces, a turn of the event loop between two: as one cascade, an
-     * environment of 11,000 variables and 33,000 versions held the loop 0.5 s on SQLite.
+     * With `deleteInPieces`, a project's, environment's or service's variables and their
+     * versions, the rows that grow with use, go first in pieces, a turn of the event loop between
+     * two: as one cascade, an environment of 11,000 variables and 33,000 versions held the loop
+     * 0.5 s on SQLite.
      */
     async remove(table: LevelTable, id: string, ex: Executor = db): Promise<void> {
-      const column = PIECEWISE[table];
+      const column = options.deleteInPieces === true ? PIECEWISE[table] : undefined;
       if (column !== undefined) {
         for (const rows of ["variable_versions", "variables"] as const) {
           for (;;) {
