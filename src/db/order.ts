@@ -14,3 +14,23 @@ export function byCreation(a: { created_at: string; id: string }, b: { created_a
   if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
+
+/** Lists each already in creation order, merged into one in that order (byCreation). */
+export function mergeByCreation<Row extends { created_at: string; id: string }>(lists: readonly Row[][]): Row[] {
+  let merged: Row[] = [];
+  for (const list of lists) {
+    if (merged.length === 0) {
+      merged = list;
+      continue;
+    }
+    const out: Row[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < merged.length && j < list.length)
+      out.push(byCreation(merged[i] as Row, list[j] as Row) <= 0 ? (merged[i++] as Row) : (list[j++] as Row));
+    while (i < merged.length) out.push(merged[i++] as Row);
+    while (j < list.length) out.push(list[j++] as Row);
+    merged = out;
+  }
+  return merged;
+}

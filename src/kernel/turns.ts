@@ -82,20 +82,20 @@ export function createPauses(options: { budgetMs?: number; clock?: () => number 
 export const PAGE_ROWS = 500;
 
 /**
- * The pages of a keyset read, by id, with a turn of the event loop between two of them: one
- * statement reading 10,000 whole rows holds the loop ~200 ms on SQLite. `read` answers at most
- * `limit` rows with an id above `afterId` (from the first when null), in id order.
+ * The pages of a keyset read, with a turn of the event loop between two of them: one statement
+ * reading 10,000 whole rows holds the loop ~200 ms on SQLite. `read` answers at most `limit` rows
+ * that come after `after` in its order (from the first when null), in that order.
  */
-export async function* pages<Row extends { id: string }>(
-  read: (afterId: string | null, limit: number) => Promise<Row[]>,
+export async function* pages<Row>(
+  read: (after: Row | null, limit: number) => Promise<Row[]>,
   limit: number = PAGE_ROWS,
 ): AsyncGenerator<Row[]> {
-  let afterId: string | null = null;
+  let after: Row | null = null;
   for (;;) {
-    const page = await read(afterId, limit);
+    const page = await read(after, limit);
     yield page;
     if (page.length < limit) return;
-    afterId = (page[page.length - 1] as Row).id;
+    after = page[page.length - 1] as Row;
     await nextTurn();
   }
 }

@@ -69,14 +69,14 @@ describe("turns", () => {
     expect(order).toEqual(["0", "1", "2", "3", "other task", "4", "5"]);
   });
 
-  it("reads every row page after page by id, another task running between two pages, and stops at a short page", async () => {
+  it("reads every row page after page from the last row read, another task running between two pages, and stops at a short page", async () => {
     const table = Array.from({ length: 7 }, (_, i) => ({ id: `r${i}` }));
     const order: string[] = [];
-    const read = async (afterId: string | null, limit: number) => {
-      order.push(`read after ${afterId}`);
+    const read = async (after: { id: string } | null, limit: number) => {
+      order.push(`read after ${after?.id ?? null}`);
       // The task queued by the first read runs before the second: the pages are separate turns.
-      if (afterId === null) setImmediate(() => order.push("other task"));
-      return table.filter((row) => afterId === null || row.id > afterId).slice(0, limit);
+      if (after === null) setImmediate(() => order.push("other task"));
+      return table.filter((row) => after === null || row.id > after.id).slice(0, limit);
     };
     const seen: string[] = [];
     for await (const page of pages(read, 3)) seen.push(...page.map((row) => row.id));
@@ -85,7 +85,10 @@ describe("turns", () => {
     // A full last page is followed by one more read, which finds nothing.
     const six = table.slice(0, 6);
     const counts: number[] = [];
-    for await (const page of pages(async (afterId, limit) => six.filter((row) => afterId === null || row.id > afterId).slice(0, limit), 3))
+    for await (const page of pages(
+      async (after: { id: string } | null, limit: number) => six.filter((row) => after === null || row.id > after.id).slice(0, limit),
+      3,
+    ))
       counts.push(page.length);
     expect(counts).toEqual([3, 3, 0]);
   });

@@ -1,9 +1,9 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
-import { type ExpressionBuilder, sql } from "kysely";
+import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import { type CompiledRead, compiledRead, standIn } from "../../db/compiled.js";
 import { insertRows } from "../../db/compiled-insert.js";
-import { byCreation, inCreationOrder } from "../../db/order.js";
+import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import { pages } from "../../kernel/turns.js";
 import type { Viewpoint } from "./rules.js";
@@ -77,7 +77,7 @@ const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else val
 
 /**
  * The SQL form of rules.isVisibleFrom, the project named in each branch: SQLite then reads each
- * branch as a range of `variables_lineage` (a MULTI-INDEX OR) instead of visiting every row of the
+ * branch as a range of `variables_lineage_created` (a MULTI-INDEX OR) instead of visiting every row of the
  * project through `variables_project_key` and filtering (M1's management list, bench/README.md).
  * A `project_id` condition beside this one would bring the project scan back.
  */
@@ -101,6 +101,41 @@ function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoi
     if (from.serviceId !== null) seen.push(eb.and([inProject, eb("service_id", "=", from.serviceId)]));
   }
   return eb.or(seen);
+}
+
+/**
+ * rules.isVisibleFrom as one condition per level of the lineage (the project's rows, the
+ * environment's with the BUILT_INs the viewpoint sees, the service's), each a range of
+ * `variables_lineage_created` in creation order (migration 0061): a list reads each level by pages
+ * that follow the index from the last row read. The same rows as visibleFrom: BUILT_IN rows are
+ * always the environment's (builtins.ts writes them with no service), and no row has a service
+ * without an environment.
+ */
+function levelsSeenFrom(from: Viewpoint): Array<(eb: ExpressionBuilder<Database, "variables">) => Expression<SqlBool>> {
+  const { projectId, environmentId, serviceId } = from;
+  const levels = [
+    (eb: ExpressionBuilder<Database, "variables">) =>
+      eb.and([eb("project_id", "=", projectId), eb("environment_id", "is", null), eb("service_id", "is", null)]),
+  ];
+  if (environmentId === null) return levels;
+  levels.push((eb) =>
+    eb.and([
+      eb("project_id", "=", projectId),
+      eb("environment_id", "=", environmentId),
+      eb("service_id", "is", null),
+      eb.or([
+        eb("scope", "!=", "BUILT_IN"),
+        eb("built_in_visibility", "=", "ENVIRONMENT"),
+        ...(serviceId === null ? [] : [eb("producer_service_id", "=", serviceId)]),
+      ]),
+    ]),
+  );
+  if (serviceId !== null) {
+    levels.push((eb) =>
+      eb.and([eb("project_id", "=", projectId), eb("environment_id", "=", environmentId), eb("service_id", "=", serviceId)]),
+    );
+  }
+  return levels;
 }
 
 /**
@@ -218,13 +253,19 @@ export function createVariablesStore(db: Db) {
      * when `secret` is given), secret rows without their ciphertext (see SHOWN_COLUMNS).
      */
     async listShown(from: Viewpoint, secret: boolean | undefined, ex: Executor = db): Promise<ShownRow[]> {
-      let query = ex
-        .selectFrom("variables")
-        .select(SHOWN_COLUMNS)
-        .select(shownValue)
-        .where((eb) => visibleFrom(eb, from));
-      if (secret !== undefined) query = query.where("is_secret", "=", secret ? 1 : 0);
-      return query.$call(inCreationOrder()).execute();
+      const levels: ShownRow[][] = [];
+      for (const level of levelsSeenFrom(from)) {
+        const read = (after: ShownRow | null, limit: number) => {
+          let query = ex.selectFrom("variables").select(SHOWN_COLUMNS).select(shownValue).where(level);
+          if (secret !== undefined) query = query.where("is_secret", "=", secret ? 1 : 0);
+          if (after !== null) query = query.where((eb) => eb(eb.refTuple("created_at", "id"), ">", eb.tuple(after.created_at, after.id)));
+          return query.$call(inCreationOrder()).limit(limit).execute();
+        };
+        const rows: ShownRow[] = [];
+        for await (const page of pages(read)) rows.push(...page);
+        levels.push(rows);
+      }
+      return mergeByCreation(levels);
     },
 
     /**
@@ -233,9 +274,9 @@ export function createVariablesStore(db: Db) {
      */
     async listInEnvironment(environmentId: string, ex: Executor = db): Promise<VariablesTable[]> {
       const rows: VariablesTable[] = [];
-      const read = (afterId: string | null, limit: number) => {
+      const read = (after: VariablesTable | null, limit: number) => {
         let query = ex.selectFrom("variables").selectAll().where("environment_id", "=", environmentId).where("scope", "!=", "BUILT_IN");
-        if (afterId !== null) query = query.where("id", ">", afterId);
+        if (after !== null) query = query.where("id", ">", after.id);
         return query.orderBy("id").limit(limit).execute();
       };
       for await (const page of pages(read)) rows.push(...page);

@@ -3,6 +3,7 @@
 // Lists pass rows from store.listShown, whose secret rows carry no ciphertext at all.
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Executor, VariablesTable } from "../../db/types.js";
+import { createPauses } from "../../kernel/turns.js";
 import type { ServiceType } from "../tree/tree-types.js";
 import type { Placed } from "./rules.js";
 import type { BuiltInVisibility, ParentView, VariableScope, VariableType, VariableView } from "./variable-types.js";
@@ -67,7 +68,10 @@ export async function toViews(
   for (const label of held.values()) labels.set(label.id, label);
 
   const views: VariableView[] = [];
+  // A list of 10,000 plain values decrypts each: a turn of the event loop every few milliseconds.
+  const pauses = createPauses();
   for (const row of rows) {
+    await pauses.pause();
     const parentRow = row.parent_id === null ? undefined : shown.get(row.parent_id);
     let parent: ParentView | null = null;
     if (parentRow !== undefined) {

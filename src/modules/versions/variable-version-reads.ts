@@ -75,9 +75,9 @@ export function createVariableVersionReads(db: Db) {
     async stateAt(environmentId: string, at: string, live: readonly VariablesTable[], ex: Executor = db): Promise<EnvironmentState> {
       // Every version of the environment, in pages (turns of the event loop between them): the
       // newest at `at` of each variable, and which variables have versions at all.
-      const read = (afterId: string | null, limit: number) => {
+      const read = (after: VariableVersionsTable | null, limit: number) => {
         let query = ex.selectFrom("variable_versions").selectAll().where("environment_id", "=", environmentId);
-        if (afterId !== null) query = query.where("id", ">", afterId);
+        if (after !== null) query = query.where("id", ">", after.id);
         return query.orderBy("id").limit(limit).execute();
       };
       const latest = new Map<string, VariableVersionsTable>();
