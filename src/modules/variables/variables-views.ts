@@ -52,24 +52,26 @@ export async function toViews(
   ex?: Executor,
   known: readonly ServiceLabel[] = [],
 ): Promise<VariableView[]> {
-  const shown = new Map<string, ShownRow>(rows.map((row) => [row.id, row]));
-  const missing = [...new Set(rows.flatMap((row) => (row.parent_id !== null && !shown.has(row.parent_id) ? [row.parent_id] : [])))];
-  for (const parent of await deps.store.findShown(missing, ex)) shown.set(parent.id, parent);
+  // A list of 10,000 rows, plain values decrypted: a turn of the event loop every few milliseconds.
+  const pauses = createPauses();
+  const shown = new Map<string, ShownRow>();
+  for (const row of rows) shown.set(row.id, row);
+  await pauses.pause();
   const held = new Map(known.map((label) => [label.id, label]));
-  const serviceIds = [
-    ...new Set(
-      rows.flatMap((row) => {
-        const id = row.service_id ?? row.producer_service_id;
-        return id === null || held.has(id) ? [] : [id];
-      }),
-    ),
-  ];
-  const labels = await deps.store.serviceLabels(serviceIds, ex);
+  // Parents on levels the list does not show, and the services the rows name: read once each.
+  const missing = new Set<string>();
+  const serviceIds = new Set<string>();
+  for (const row of rows) {
+    if (row.parent_id !== null && !shown.has(row.parent_id)) missing.add(row.parent_id);
+    const serviceId = row.service_id ?? row.producer_service_id;
+    if (serviceId !== null && !held.has(serviceId)) serviceIds.add(serviceId);
+  }
+  await pauses.pause();
+  for (const parent of await deps.store.findShown([...missing], ex)) shown.set(parent.id, parent);
+  const labels = await deps.store.serviceLabels([...serviceIds], ex);
   for (const label of held.values()) labels.set(label.id, label);
 
   const views: VariableView[] = [];
-  // A list of 10,000 plain values decrypts each: a turn of the event loop every few milliseconds.
-  const pauses = createPauses();
   for (const row of rows) {
     await pauses.pause();
     const parentRow = row.parent_id === null ? undefined : shown.get(row.parent_id);
