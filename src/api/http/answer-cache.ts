@@ -12,6 +12,7 @@
 // bytes as they are in the runtime bundle cache: process memory only; secret values never are.
 import type { FastifyReply } from "fastify";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
+import { createPauses } from "../../kernel/turns.js";
 
 /** What Fastify itself sends for a serialized JSON answer. */
 const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -35,7 +36,51 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
       const body = await answers.obtain(key, generation, async () => Buffer.from(reply.serialize(await build()) as string));
       return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
     },
+
+    /**
+     * The same for an answer `{ "results": [...] }` of every item `load` gives, each shown by
+     * `show`: the items are shown and serialized a slice at a time with turns of the event loop
+     * between (10,000 plain variables make 4.6 MB of JSON: serialized and encoded in one step, the
+     * loop was held ~100 ms). The bytes are the route's serializer's for the whole answer.
+     */
+    async sendResults<T>(
+      reply: FastifyReply,
+      key: string,
+      generation: string,
+      load: () => Promise<T[]>,
+      show: (item: T) => unknown,
+    ): Promise<FastifyReply> {
+      const body = await answers.obtain(key, generation, async () => serializeResults(reply, await load(), show));
+      return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
+    },
   };
+}
+
+/** Items shown and serialized between two looks at the clock. */
+const RESULTS_SLICE = 100;
+const RESULTS_HEAD = '{"results":[';
+const RESULTS_TAIL = "]}";
+
+/**
+ * `{ "results": items.map(show) }` as the route's serializer writes it, a slice at a time: an
+ * array's items serialize independently, so the slices' items joined by commas are the whole
+ * array's. Should the serializer not frame `results` alone (a schema with more properties), the
+ * answer is serialized whole.
+ */
+async function serializeResults<T>(reply: FastifyReply, items: T[], show: (item: T) => unknown): Promise<Buffer> {
+  const whole = () => Buffer.from(reply.serialize({ results: items.map(show) }) as string);
+  if (items.length <= RESULTS_SLICE || reply.serialize({ results: [] }) !== `${RESULTS_HEAD}${RESULTS_TAIL}`) return whole();
+  const pauses = createPauses();
+  const parts: Buffer[] = [Buffer.from(RESULTS_HEAD)];
+  for (let start = 0; start < items.length; start += RESULTS_SLICE) {
+    await pauses.pause();
+    const framed = reply.serialize({ results: items.slice(start, start + RESULTS_SLICE).map(show) }) as string;
+    if (!framed.startsWith(RESULTS_HEAD) || !framed.endsWith(RESULTS_TAIL)) return whole();
+    if (start > 0) parts.push(Buffer.from(","));
+    parts.push(Buffer.from(framed.slice(RESULTS_HEAD.length, framed.length - RESULTS_TAIL.length)));
+  }
+  parts.push(Buffer.from(RESULTS_TAIL));
+  return Buffer.concat(parts);
 }
 
 export type AnswerCache = ReturnType<typeof createAnswerCache>;

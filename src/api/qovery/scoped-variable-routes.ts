@@ -129,7 +129,7 @@ function registerFamily(
     // Kept serialized per owner and project generation (bench/README.md, R2); authorized first.
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const listing = await variables.listing(principalOf(request), owner(request), family.isSecret);
-      return answers.send(reply, listing.ownerId, listing.generation, async () => ({ results: (await listing.load()).map(family.map) }));
+      return answers.sendResults(reply, listing.ownerId, listing.generation, listing.load, family.map);
     },
   });
 
