@@ -250,7 +250,10 @@ export function createVariablesStore(db: Db) {
 
     /**
      * What a management list shows: the rows visible from `from` (only secrets or only plain ones
-     * when `secret` is given), secret rows without their ciphertext (see SHOWN_COLUMNS).
+     * when `secret` is given), secret rows without their ciphertext (see SHOWN_COLUMNS), in
+     * creation order. Read level by level in pages (levelsSeenFrom), so it is not one snapshot: a
+     * write committed meanwhile may or may not be in it, but it holds everything committed before
+     * it began, and each row that stays is listed once (a row keeps its level and creation time).
      */
     async listShown(from: Viewpoint, secret: boolean | undefined, ex: Executor = db): Promise<ShownRow[]> {
       const levels: ShownRow[][] = [];
