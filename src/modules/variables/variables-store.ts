@@ -76,31 +76,14 @@ export type LayerSourceRow = Pick<VariablesTable, (typeof LAYER_COLUMNS)[number]
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
 
 /**
- * The SQL form of rules.isVisibleFrom, the project named in each branch: SQLite then reads each
- * branch as a range of `variables_lineage_created` (a MULTI-INDEX OR) instead of visiting every row of the
- * project through `variables_project_key` and filtering (M1's management list, bench/README.md).
- * A `project_id` condition beside this one would bring the project scan back.
+ * The SQL form of rules.isVisibleFrom in one condition: the levels of levelsSeenFrom, any of them.
+ * Each names the project, so SQLite reads each as a range of `variables_lineage_created` (a
+ * MULTI-INDEX OR) instead of visiting every row of the project through `variables_project_key`
+ * and filtering (M1's management list, bench/README.md). A `project_id` condition beside this one
+ * would bring the project scan back.
  */
 function visibleFrom(eb: ExpressionBuilder<Database, "variables">, from: Viewpoint) {
-  const inProject = eb("project_id", "=", from.projectId);
-  const seen = [eb.and([inProject, eb("environment_id", "is", null)])];
-  if (from.environmentId !== null) {
-    seen.push(
-      eb.and([inProject, eb("environment_id", "=", from.environmentId), eb("service_id", "is", null), eb("scope", "!=", "BUILT_IN")]),
-    );
-    seen.push(
-      eb.and([
-        inProject,
-        eb("environment_id", "=", from.environmentId),
-        eb("scope", "=", "BUILT_IN"),
-        from.serviceId === null
-          ? eb("built_in_visibility", "=", "ENVIRONMENT")
-          : eb.or([eb("built_in_visibility", "=", "ENVIRONMENT"), eb("producer_service_id", "=", from.serviceId)]),
-      ]),
-    );
-    if (from.serviceId !== null) seen.push(eb.and([inProject, eb("service_id", "=", from.serviceId)]));
-  }
-  return eb.or(seen);
+  return eb.or(levelsSeenFrom(from).map((level) => level(eb)));
 }
 
 /**
