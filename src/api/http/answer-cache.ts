@@ -24,6 +24,12 @@ export const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
 export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
   const answers = createGenerationCache<Buffer>({ maxBytes, sizeOf: (body) => body.length });
 
+  /** Sends the bytes kept for `key` at `generation`, or those `make` gives, kept first. */
+  async function sendKept(reply: FastifyReply, key: string, generation: string, make: () => Promise<Buffer>): Promise<FastifyReply> {
+    const body = await answers.obtain(key, generation, make);
+    return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
+  }
+
   return {
     /**
      * Sends the 200 answer kept for `key` at `generation`, or builds it (the route's own
@@ -33,8 +39,7 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
      * reader (see above).
      */
     async send(reply: FastifyReply, key: string, generation: string, build: () => Promise<unknown>): Promise<FastifyReply> {
-      const body = await answers.obtain(key, generation, async () => Buffer.from(reply.serialize(await build()) as string));
-      return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
+      return sendKept(reply, key, generation, async () => Buffer.from(reply.serialize(await build()) as string));
     },
 
     /**
@@ -50,8 +55,7 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
       load: () => Promise<T[]>,
       show: (item: T) => unknown,
     ): Promise<FastifyReply> {
-      const body = await answers.obtain(key, generation, async () => serializeResults(reply, await load(), show));
-      return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
+      return sendKept(reply, key, generation, async () => serializeResults(reply, await load(), show));
     },
   };
 }
