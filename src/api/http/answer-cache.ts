@@ -12,10 +12,7 @@
 // bytes as they are in the runtime bundle cache: process memory only; secret values never are.
 import type { FastifyReply } from "fastify";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
-import { createPauses } from "../../kernel/turns.js";
-
-/** What Fastify itself sends for a serialized JSON answer. */
-const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+import { JSON_CONTENT_TYPE, serializeSliced } from "./sliced-json.js";
 
 /** Bytes kept at most per cache, all entries together; the least recently used go first. */
 export const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
@@ -45,8 +42,7 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
     /**
      * The same for an answer `{ "results": [...] }` of every item `load` gives, each shown by
      * `show`: the items are shown and serialized a slice at a time with turns of the event loop
-     * between (10,000 plain variables make 4.6 MB of JSON: serialized and encoded in one step, the
-     * loop was held ~100 ms). The bytes are the route's serializer's for the whole answer.
+     * between (sliced-json.ts). The bytes are the route's serializer's for the whole answer.
      */
     async sendResults<T>(
       reply: FastifyReply,
@@ -55,36 +51,9 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
       load: () => Promise<T[]>,
       show: (item: T) => unknown,
     ): Promise<FastifyReply> {
-      return sendKept(reply, key, generation, async () => serializeResults(reply, await load(), show));
+      return sendKept(reply, key, generation, async () => serializeSliced(reply, {}, "results", await load(), show));
     },
   };
-}
-
-/** Items shown and serialized between two looks at the clock. */
-const RESULTS_SLICE = 100;
-const RESULTS_HEAD = '{"results":[';
-const RESULTS_TAIL = "]}";
-
-/**
- * `{ "results": items.map(show) }` as the route's serializer writes it, a slice at a time: an
- * array's items serialize independently, so the slices' items joined by commas are the whole
- * array's. Should the serializer not frame `results` alone (a schema with more properties), the
- * answer is serialized whole.
- */
-async function serializeResults<T>(reply: FastifyReply, items: T[], show: (item: T) => unknown): Promise<Buffer> {
-  const whole = () => Buffer.from(reply.serialize({ results: items.map(show) }) as string);
-  if (items.length <= RESULTS_SLICE || reply.serialize({ results: [] }) !== `${RESULTS_HEAD}${RESULTS_TAIL}`) return whole();
-  const pauses = createPauses();
-  const parts: Buffer[] = [Buffer.from(RESULTS_HEAD)];
-  for (let start = 0; start < items.length; start += RESULTS_SLICE) {
-    await pauses.pause();
-    const framed = reply.serialize({ results: items.slice(start, start + RESULTS_SLICE).map(show) }) as string;
-    if (!framed.startsWith(RESULTS_HEAD) || !framed.endsWith(RESULTS_TAIL)) return whole();
-    if (start > 0) parts.push(Buffer.from(","));
-    parts.push(Buffer.from(framed.slice(RESULTS_HEAD.length, framed.length - RESULTS_TAIL.length)));
-  }
-  parts.push(Buffer.from(RESULTS_TAIL));
-  return Buffer.concat(parts);
 }
 
 export type AnswerCache = ReturnType<typeof createAnswerCache>;

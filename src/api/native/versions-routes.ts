@@ -6,6 +6,7 @@ import { Type } from "@sinclair/typebox";
 import type { Services } from "../../context.js";
 import { principalOf } from "../http/principal.js";
 import { Nullable } from "../http/schema.js";
+import { sendSliced } from "../http/sliced-json.js";
 import { CredentialVersionView, VersionView } from "./history-schemas.js";
 import { NativeError, nativeErrors, UuidParams } from "./schemas.js";
 
@@ -83,8 +84,12 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
         response: { 200: Type.Object({ at: Type.String(), results: Type.Array(VariableMetadata) }), ...errors },
       },
     },
-    // The service validates `at` (400) and answers it normalised.
-    async (request) => context.versions.environmentAt(principalOf(request), request.params.id, request.query.at),
+    // The service validates `at` (400) and answers it normalised. Thousands of variables make
+    // megabytes of JSON: serialized a slice at a time (sliced-json.ts).
+    async (request, reply) => {
+      const { at, results } = await context.versions.environmentAt(principalOf(request), request.params.id, request.query.at);
+      return sendSliced(reply, { at }, "results", results);
+    },
   );
 
   app.post(
@@ -104,6 +109,9 @@ export const versionsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services,
         },
       },
     },
-    async (request) => context.variables.restoreEnvironment(principalOf(request), request.params.id, request.body.at),
+    async (request, reply) => {
+      const { at, changed } = await context.variables.restoreEnvironment(principalOf(request), request.params.id, request.body.at);
+      return sendSliced(reply, { at }, "changed", changed);
+    },
   );
 };
