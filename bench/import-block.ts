@@ -1,7 +1,8 @@
 // How long an import, and the restore of an environment, hold the event loop (issue #14: no
 // synchronous step on a request path over 20 ms): in-process on SQLite, imports 1,000 then 10,000
 // variables (half of them secret) into one job through the variables service, lists the job's
-// variables (the first list after a write reads them all), and after each import restores the job's
+// variables (the first list after a write reads them all), reads the environment as it was after
+// the import (the versions' environment at a moment), and after each import restores the job's
 // environment to the moment before it (the rows deleted) and then to the moment after it (the
 // rows brought back); then deletes the environment with all of them. Prints each one's time and the event loop's longest delay meanwhile
 // (perf_hooks.monitorEventLoopDelay, 1 ms resolution). A diagnostic, not a target.
@@ -63,6 +64,11 @@ try {
       (r) => `${r.length} listed`,
     );
     const after = await moment();
+    await measured(
+      `the environment at the moment after the import of ${n}`,
+      () => bench.context.versions.environmentAt(bench.admin, environmentId, after),
+      (r) => `${r.results.length} shown`,
+    );
     await measured(
       `restore to before the import of ${n}`,
       () => variables.restoreEnvironment(bench.admin, environmentId, before),
