@@ -5,7 +5,49 @@
 // has spent its budget; the rest wait for the next turn, after the loop has polled for I/O. So
 // steps never stack into one long task, and a burst of them is still done in few turns. First
 // come, first served.
-import { setImmediate as nextTurn } from "node:timers/promises";
+
+/**
+ * Milliseconds of work the turns given by `nextTurn` run at most in one check phase of the event
+ * loop (a continuation started under it may end past it).
+ */
+export const PHASE_BUDGET_MS = 8;
+
+/** When the current check phase released its first turn; null until one does. */
+let phaseStartedAt: number | null = null;
+/** The turns asked and not released yet, in the order they were asked. */
+const waiting: Array<() => void> = [];
+
+/**
+ * A turn of the event loop: resolves in a coming check phase, after the loop has polled for I/O.
+ * Many long operations at once (a list, a restore, bundle builds under load) each wait for their
+ * turns here: with one plain setImmediate each, Node runs every immediate queued before a check
+ * phase in that phase, each one's continuation after it, so their slices stacked into one long
+ * task (M1: 40-55 ms stretches of pages and builds). Each turn asked queues one immediate that
+ * releases the oldest turn waiting, while the phase's first release is less than PHASE_BUDGET_MS
+ * ago (a continuation runs before the next immediate, so the clock sees it); past it, the
+ * immediate is queued again for the next phase, the turns keeping their order.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => {
+    waiting.push(resolve);
+    setImmediate(releaseOne);
+  });
+}
+
+function releaseOne(): void {
+  const now = performance.now();
+  if (phaseStartedAt === null) {
+    phaseStartedAt = now;
+    // Queued during this check phase, it runs first in the next one: a new phase, a new budget.
+    setImmediate(() => {
+      phaseStartedAt = null;
+    });
+  } else if (now - phaseStartedAt >= PHASE_BUDGET_MS) {
+    setImmediate(releaseOne);
+    return;
+  }
+  (waiting.shift() as () => void)();
+}
 
 export interface Turns {
   /** Runs `step` in a coming turn of the event loop; its result or its error. */
@@ -28,14 +70,15 @@ export function createTurns(options: { budgetMs?: number; clock?: () => number }
     const started = clock();
     do (queue.shift() as () => void)();
     while (queue.length > 0 && clock() - started < budgetMs);
-    // An immediate queued while the check phase runs waits for the next iteration of the loop,
-    // after its poll for I/O.
+    // A turn asked while the check phase runs waits for the next iteration of the loop, after
+    // its poll for I/O.
     if (queue.length > 0) schedule();
   }
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
-    setImmediate(next);
+    // Within the phase's budget, shared with every other operation's turns (nextTurn).
+    void nextTurn().then(next);
   }
 
   return {

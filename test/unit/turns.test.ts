@@ -5,7 +5,7 @@
 // waits 2 ms of real time, so that its timer is due at the next turn. `pages` reads a keyset
 // query page after page with a turn between two.
 import { describe, expect, it } from "vitest";
-import { createPauses, createTurns, pages } from "../../src/kernel/turns.js";
+import { createPauses, createTurns, nextTurn, PHASE_BUDGET_MS, pages } from "../../src/kernel/turns.js";
 
 /** Steps that each take `ms` on the turns' clock, the first of them setting a timer. */
 async function runSteps(count: number, ms: number): Promise<string[]> {
@@ -91,5 +91,37 @@ describe("turns", () => {
     ))
       counts.push(page.length);
     expect(counts).toEqual([3, 3, 0]);
+  });
+
+  it("gives many operations' turns at most the phase's budget between two timers, in the order they asked, and every one", async () => {
+    // Ten operations each working 3 ms of real time per turn: with a plain setImmediate each, all
+    // ten slices (30 ms) ran in one check phase before any timer (seen failing).
+    const sliceMs = 3;
+    const order: string[] = [];
+    const tick = setInterval(() => order.push("tick"), 1);
+    const operation = async (name: string) => {
+      for (let slice = 0; slice < 3; slice += 1) {
+        await nextTurn();
+        const until = performance.now() + sliceMs;
+        while (performance.now() < until) {}
+        order.push(`${name}${slice}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 10 }, (_, i) => operation(String.fromCharCode(97 + i))));
+    clearInterval(tick);
+    // Between two ticks, no more slices than fit in the budget (the last one started under it).
+    const runs = order
+      .join(" ")
+      .split("tick")
+      .map((run) => run.trim().split(" ").filter(Boolean).length);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(Math.ceil(PHASE_BUDGET_MS / sliceMs) + 1);
+    // Every slice ran, each operation's in order, and a round's turns in the order they were asked.
+    const slices = order.filter((entry) => entry !== "tick");
+    expect(slices).toHaveLength(30);
+    expect(slices.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => `${String.fromCharCode(97 + i)}0`));
+    for (let i = 0; i < 10; i += 1) {
+      const name = String.fromCharCode(97 + i);
+      expect(slices.filter((entry) => entry.startsWith(name))).toEqual([`${name}0`, `${name}1`, `${name}2`]);
+    }
   });
 });

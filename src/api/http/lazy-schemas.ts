@@ -5,10 +5,10 @@
 // server's Ajv options) compile the same schemas, each on its first call; `warmUpSchemas` then
 // compiles the rest in the background once the server listens, so a schema error is still found
 // at start (and by test/routes/native/schemas.test.ts), just not before /readyz.
-import { setImmediate as nextTurn } from "node:timers/promises";
 import AjvCompiler from "@fastify/ajv-compiler";
 import { SerializerSelector } from "@fastify/fast-json-stringify-compiler";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import { nextTurn } from "../../kernel/turns.js";
 import { ajvOptionsFor, withLowerCaseUuids } from "./request-schemas.js";
 
 type Validate = ((data: unknown) => unknown) & { errors?: unknown };

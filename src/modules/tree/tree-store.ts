@@ -1,6 +1,5 @@
 // Data access for the project tree. Every function takes an optional executor last, so a
 // service can compose several of them in one transaction.
-import { setImmediate as nextTurn } from "node:timers/promises";
 import type { Insertable, Selectable, Updateable } from "kysely";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import { inCreationOrder } from "../../db/order.js";
@@ -15,6 +14,7 @@ import type {
   ServicesTable,
 } from "../../db/types.js";
 import { parseJsonObject } from "../../kernel/json-object.js";
+import { nextTurn } from "../../kernel/turns.js";
 import type { Environment, EnvironmentMode, Host, Organization, Platform, Project, Service, ServiceType } from "./tree-types.js";
 
 export function toOrganization(row: Selectable<OrganizationsTable>): Organization {

@@ -1,8 +1,8 @@
 // The variables service: one domain module behind the Qovery secret, environmentVariable and
 // variable APIs (secrets and plain variables are one kind of row with is_secret), the BUILT_IN
 // hooks, and the resolution of one service's effective variables for the runtime delivery.
-import { setImmediate as nextTurn } from "node:timers/promises";
 import { AppError } from "../../errors.js";
+import { nextTurn } from "../../kernel/turns.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { VariableVersionReads } from "../versions/variable-version-reads.js";
 import { createBuiltInHooks } from "./builtins.js";
