@@ -12,7 +12,7 @@
 // bytes as they are in the runtime bundle cache: process memory only; secret values never are.
 import type { FastifyReply } from "fastify";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
-import { JSON_CONTENT_TYPE, serializeSliced } from "./sliced-json.js";
+import { sendJsonBytes, serializeSliced } from "./sliced-json.js";
 
 /** Bytes kept at most per cache, all entries together; the least recently used go first. */
 export const ANSWER_CACHE_BYTES = 16 * 1024 * 1024;
@@ -23,8 +23,7 @@ export function createAnswerCache(maxBytes = ANSWER_CACHE_BYTES) {
 
   /** Sends the bytes kept for `key` at `generation`, or those `make` gives, kept first. */
   async function sendKept(reply: FastifyReply, key: string, generation: string, make: () => Promise<Buffer>): Promise<FastifyReply> {
-    const body = await answers.obtain(key, generation, make);
-    return reply.status(200).header("content-type", JSON_CONTENT_TYPE).send(body);
+    return sendJsonBytes(reply, await answers.obtain(key, generation, make));
   }
 
   return {

@@ -8,6 +8,7 @@ import { JWT_REFUSED } from "../../modules/identity/identity-login.js";
 import type { DeliveredBundle, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, type RequestAuthDeps, requestMetaOf } from "../http/session-auth.js";
+import { JSON_CONTENT_TYPE } from "../http/sliced-json.js";
 import { answerOrWait, etagMatches, waitOf } from "./runtime-watch.js";
 import { NativeError } from "./schemas.js";
 
@@ -23,9 +24,6 @@ const RuntimeBundle = Type.Object({
 });
 
 export type RuntimeRoutesDeps = RequestAuthDeps & Pick<Services, "runtime" | "watch">;
-
-/** What Fastify itself sends for a serialized JSON answer. */
-const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** Who a runtime request says it is: a workload's JWT for an identity, a presented token's hash, or null (none: the shared path). */
 function callerOf(request: FastifyRequest): RuntimeCaller | null {
