@@ -17,6 +17,7 @@
 // another replica before the ask is seen. In a transaction a read runs there, alone, so it sees
 // the transaction's own writes. Shared rows are read-only for their askers.
 import type { CompiledQuery } from "kysely";
+import { nextTurn } from "../kernel/turns.js";
 import { preparedStatement } from "./prepared-statements.js";
 import type { Executor } from "./types.js";
 
@@ -85,8 +86,10 @@ export function coalescedRead<Ask, Result>(options: CoalescedReadOptions<Ask, Re
       if (asked === undefined) {
         asked = new Map();
         pending.set(ex, asked);
-        // After the I/O callbacks of this turn: every request parsed in it has asked.
-        setImmediate(() => flush(ex));
+        // After the I/O callbacks of this turn: every request parsed in it has asked. A turn
+        // given by the shared gate: the askers' continuations run in it, so a phase already past
+        // its budget leaves them for the next one rather than stacking them (kernel/turns.ts).
+        void nextTurn().then(() => flush(ex));
       }
       const key = options.key(ask);
       const same = asked.get(key);

@@ -24,6 +24,7 @@
 // connection, and the polls' hit read goes through `readDb`, another connection that sees only
 // committed rows (connect.ts), so nothing uncommitted is ever seen there.
 import { sql } from "kysely";
+import { nextTurn } from "../kernel/turns.js";
 import type { Db, Tx } from "./types.js";
 
 /** Bounds a group so the last work's wait (and the write lock's hold) stays short. */
@@ -123,7 +124,8 @@ export function createGroupCommit(db: Db, options: { maxWorks?: number } = {}) {
     scheduled = true;
     // The group starts on the next turn of the event loop, after the I/O callbacks already due:
     // the requests that arrived together reach `run` first and share the transaction.
-    setImmediate(() => void drain());
+    // A turn given by the shared gate (kernel/turns.ts), like every other operation's.
+    void nextTurn().then(drain);
   }
 
   return {
