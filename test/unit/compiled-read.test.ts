@@ -3,7 +3,7 @@
 // identical ones run once and share their rows. What callers rely on: every caller gets the rows a
 // read of its own would have given, never older than its ask; a read inside a transaction runs
 // there, alone, and sees that transaction's writes; a failure reaches every caller of that read
-// and no other. Both engines.
+// and no other; many reads of one turn answer within the event loop's phase budget. Both engines.
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,7 @@ import { coalescedRead, compiledRead, standIn } from "../../src/db/compiled.js";
 import { connect, type Storage } from "../../src/db/connect.js";
 import { migrateToLatest } from "../../src/db/migrate.js";
 import type { Db, Executor } from "../../src/db/types.js";
+import { PHASE_BUDGET_MS } from "../../src/kernel/turns.js";
 import { createPostgresDatabase, describeEachDialect } from "../helpers/harness.js";
 
 describeEachDialect("compiledRead", (dialect) => {
@@ -142,6 +143,32 @@ describeEachDialect("compiledRead", (dialect) => {
     const { read } = recordingRead();
     const results = await Promise.allSettled(["good", "bad", "good", "bad"].map((ask) => read(db, ask)));
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled", "rejected"]);
+  });
+
+  it("answers the reads of one turn within the event loop's phase budget: a timer runs between their askers' work", async () => {
+    // Ten different reads asked in one turn, each asker working 3 ms on its answer: with a plain
+    // setImmediate per read, the ten flushes and their askers' work (30 ms) ran in one check
+    // phase before any timer (seen failing).
+    const workMs = 3;
+    const order: string[] = [];
+    const tick = setInterval(() => order.push("tick"), 1);
+    const reads = Array.from({ length: 10 }, () => recordingRead().read);
+    await Promise.all(
+      reads.map(async (read, index) => {
+        expect(await read(db, `k${index}`)).toBe(`rows of k${index}`);
+        const until = performance.now() + workMs;
+        while (performance.now() < until) {}
+        order.push(`r${index}`);
+      }),
+    );
+    clearInterval(tick);
+    const runs = order
+      .join(" ")
+      .split("tick")
+      .map((run) => run.trim().split(" ").filter(Boolean).length);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(Math.ceil(PHASE_BUDGET_MS / workMs) + 1);
+    // Oldest first: the reads answered in the order they were asked.
+    expect(order.filter((entry) => entry !== "tick")).toEqual(reads.map((_, index) => `r${index}`));
   });
 
   it("runs each ask of a transaction alone, in that transaction", async () => {
