@@ -6,6 +6,7 @@
 // query page after page with a turn between two.
 import { describe, expect, it } from "vitest";
 import { createPauses, createTurns, nextTurn, PHASE_BUDGET_MS, pages } from "../../src/kernel/turns.js";
+import { busyFor, mostBetweenTicks, recordTicks } from "../helpers/ticks.js";
 
 /** Steps that each take `ms` on the turns' clock, the first of them setting a timer. */
 async function runSteps(count: number, ms: number): Promise<string[]> {
@@ -18,8 +19,7 @@ async function runSteps(count: number, ms: number): Promise<string[]> {
         if (i === 0) {
           setTimeout(() => order.push("timer"), 0);
           // Long enough in real time for the timer to be due at the loop's next timers phase.
-          const until = performance.now() + 2;
-          while (performance.now() < until) {}
+          busyFor(2);
         }
         order.push(String(i));
         now += ms;
@@ -98,23 +98,18 @@ describe("turns", () => {
     // ten slices (30 ms) ran in one check phase before any timer (seen failing).
     const sliceMs = 3;
     const order: string[] = [];
-    const tick = setInterval(() => order.push("tick"), 1);
+    const ticks = recordTicks(order);
     const operation = async (name: string) => {
       for (let slice = 0; slice < 3; slice += 1) {
         await nextTurn();
-        const until = performance.now() + sliceMs;
-        while (performance.now() < until) {}
+        busyFor(sliceMs);
         order.push(`${name}${slice}`);
       }
     };
     await Promise.all(Array.from({ length: 10 }, (_, i) => operation(String.fromCharCode(97 + i))));
-    clearInterval(tick);
+    ticks.stop();
     // Between two ticks, no more slices than fit in the budget (the last one started under it).
-    const runs = order
-      .join(" ")
-      .split("tick")
-      .map((run) => run.trim().split(" ").filter(Boolean).length);
-    expect(Math.max(...runs)).toBeLessThanOrEqual(Math.ceil(PHASE_BUDGET_MS / sliceMs) + 1);
+    expect(mostBetweenTicks(order)).toBeLessThanOrEqual(Math.ceil(PHASE_BUDGET_MS / sliceMs) + 1);
     // Every slice ran, each operation's in order, and a round's turns in the order they were asked.
     const slices = order.filter((entry) => entry !== "tick");
     expect(slices).toHaveLength(30);
