@@ -9,6 +9,7 @@ import { startCheckpointer } from "./checkpointer.js";
 import { ensurePrivateDir, ensurePrivateFile } from "./file-modes.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { withNamedStatements, withStatementCache } from "./prepared-statements.js";
+import { whileBusy } from "./sqlite-busy.js";
 import type { Database, Db } from "./types.js";
 
 export type DialectName = "sqlite" | "postgres";
@@ -75,7 +76,8 @@ export function openSqlite(file: string): SQLite.Database {
   for (const companion of [`${file}-wal`, `${file}-shm`]) if (existsSync(companion)) ensurePrivateFile(companion);
   const handle = new SQLite(file);
   // WAL lets readers (a CLI, a worker) run beside the server; NORMAL sync keeps every committed
-  // transaction across a process crash. The busy timeout waits out another process's write.
+  // transaction across a process crash. The busy timeout waits out another process's write
+  // (the server's write connection waits on timers instead: connect, sqlite-busy.ts).
   handle.pragma("journal_mode = WAL");
   handle.pragma("synchronous = NORMAL");
   handle.pragma("foreign_keys = ON");
@@ -110,16 +112,38 @@ function openSqliteReader(file: string): Db {
  * Write transactions take SQLite's write lock when they begin (BEGIN IMMEDIATE). With Kysely's
  * deferred BEGIN, a transaction that reads and then writes while another process (a `latch
  * worker`, a second server) commits cannot upgrade its stale snapshot and fails at once with
- * "database is locked", busy timeout or not; taking the lock first lets the timeout wait for it.
+ * "database is locked", however long it waits; taking the lock first lets the wait for it
+ * succeed, and that wait is on timers (sqlite-busy.ts), not inside the call.
  * In one process Kysely already runs one transaction at a time on the single connection, so
  * nothing is serialised that was not already.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   /** Told after every COMMIT of this process (Storage.onCommit). */
   readonly commitListeners = new Set<() => void>();
+  readonly #handle: SQLite.Database;
+
+  /** `handle` has no busy timeout: its waits for the write lock are timers (sqlite-busy.ts). */
+  constructor(handle: SQLite.Database) {
+    super({ database: withStatementCache(handle) });
+    this.#handle = handle;
+  }
 
   override createDriver(): Driver {
     const driver = super.createDriver();
+    const handle = this.#handle;
+    const waiting = new WeakSet<DatabaseConnection>();
+    const acquire = driver.acquireConnection.bind(driver);
+    driver.acquireConnection = async () => {
+      const connection = await acquire();
+      if (!waiting.has(connection)) {
+        waiting.add(connection);
+        const execute = connection.executeQuery.bind(connection);
+        // Outside a transaction (BEGIN IMMEDIATE among them), a busy database is waited for on
+        // timers; inside one, the write lock is held and nothing is tried twice.
+        connection.executeQuery = (query) => (handle.inTransaction ? execute(query) : whileBusy(() => execute(query)));
+      }
+      return connection;
+    };
     driver.beginTransaction = async (connection: DatabaseConnection) => {
       await connection.executeQuery(CompiledQuery.raw("begin immediate"));
     };
@@ -161,7 +185,8 @@ export function connect(options: ConnectOptions): Storage {
   ensurePrivateDir(options.dataDir);
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
-  const dialect = new ImmediateSqliteDialect({ database: withStatementCache(handle) });
+  handle.pragma("busy_timeout = 0");
+  const dialect = new ImmediateSqliteDialect(handle);
   const db = new Kysely<Database>({ dialect });
   const readDb = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : db;
   const checkpointer = options.checkpointInBackground
