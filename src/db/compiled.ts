@@ -46,6 +46,8 @@ export interface CoalescedReadOptions<Ask, Result> {
   run(ex: Executor, asks: Ask[]): Array<Promise<Result>>;
   /** At most this many distinct asks in one run; more start another run in the same turn. */
   maxBatch?: number;
+  /** Flushes take their turn ahead of other operations' (nextTurn). */
+  ahead?: boolean;
 }
 
 /** The per-turn coalescing of reads outside a transaction (see the top of this file). */
@@ -89,7 +91,7 @@ export function coalescedRead<Ask, Result>(options: CoalescedReadOptions<Ask, Re
         // After the I/O callbacks of this turn: every request parsed in it has asked. A turn
         // given by the shared gate: the askers' continuations run in it, so a phase already past
         // its budget leaves them for the next one rather than stacking them (kernel/turns.ts).
-        void nextTurn().then(() => flush(ex));
+        void nextTurn({ ahead: options.ahead === true }).then(() => flush(ex));
       }
       const key = options.key(ask);
       const same = asked.get(key);
@@ -114,6 +116,7 @@ export function compiledRead<Row, Names extends string>(
   statementName: string,
   query: CompiledQuery<Row>,
   names: readonly Names[],
+  options: { ahead?: boolean } = {},
 ): CompiledRead<Row, Names> {
   const sql = preparedStatement(statementName, query.sql);
   const slots = query.parameters.map((value) => names.find((name) => value === standIn(name)) ?? null);
@@ -123,6 +126,7 @@ export function compiledRead<Row, Names extends string>(
       return slot === null || slot === undefined ? value : values[slot];
     });
   const read = coalescedRead<unknown[], readonly Row[]>({
+    ...options,
     key: (parameters) => JSON.stringify(parameters),
     run: (ex, asks) => asks.map(async (parameters) => (await ex.executeQuery<Row>({ ...query, sql, parameters })).rows),
   });

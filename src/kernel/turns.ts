@@ -4,7 +4,11 @@
 // a turn of the loop (a setImmediate callback) with the steps queued before it, until the turn
 // has spent its budget; the rest wait for the next turn, after the loop has polled for I/O. So
 // steps never stack into one long task, and a burst of them is still done in few turns. First
-// come, first served.
+// come, first served, except that the turns of operations already under way (`ahead`: a runtime
+// miss's service read and bundle build) go before new ones, so a poll that waited one turn does
+// not wait again behind every poll that arrived after it (bench/README.md, M1). Each user of
+// `ahead` holds at most one turn asked at a time (a coalesced read's flush, a Turns' batch), so
+// the others still get every phase's remaining budget.
 
 /**
  * Milliseconds of work the turns given by `nextTurn` run at most in one check phase of the event
@@ -16,6 +20,8 @@ export const PHASE_BUDGET_MS = 8;
 let phaseStartedAt: number | null = null;
 /** The turns asked and not released yet, in the order they were asked. */
 const waiting: Array<() => void> = [];
+/** Turns of operations already under way (`ahead`), released before any of `waiting`. */
+const continuing: Array<() => void> = [];
 
 /**
  * A turn of the event loop: resolves in a coming check phase, after the loop has polled for I/O.
@@ -25,11 +31,12 @@ const waiting: Array<() => void> = [];
  * task (M1: 40-55 ms stretches of pages and builds). Each turn asked queues one immediate that
  * releases the oldest turn waiting, while the phase's first release is less than PHASE_BUDGET_MS
  * ago (a continuation runs before the next immediate, so the clock sees it); past it, the
- * immediate is queued again for the next phase, the turns keeping their order.
+ * immediate is queued again for the next phase, the turns keeping their order. A turn asked
+ * `ahead` (an operation already under way) is released before every other one waiting.
  */
-export function nextTurn(): Promise<void> {
+export function nextTurn(options?: { ahead?: boolean }): Promise<void> {
   return new Promise((resolve) => {
-    waiting.push(resolve);
+    (options?.ahead === true ? continuing : waiting).push(resolve);
     setImmediate(releaseOne);
   });
 }
@@ -46,7 +53,7 @@ function releaseOne(): void {
     setImmediate(releaseOne);
     return;
   }
-  (waiting.shift() as () => void)();
+  ((continuing.shift() ?? waiting.shift()) as () => void)();
 }
 
 export interface Turns {
@@ -59,7 +66,7 @@ export interface Turns {
 /** Milliseconds of steps one turn runs at most (a step started under it may end past it). */
 export const TURN_BUDGET_MS = 4;
 
-export function createTurns(options: { budgetMs?: number; clock?: () => number } = {}): Turns {
+export function createTurns(options: { budgetMs?: number; clock?: () => number; ahead?: boolean } = {}): Turns {
   const budgetMs = options.budgetMs ?? TURN_BUDGET_MS;
   const clock = options.clock ?? (() => performance.now());
   const queue: Array<() => void> = [];
@@ -78,7 +85,7 @@ export function createTurns(options: { budgetMs?: number; clock?: () => number }
     if (scheduled) return;
     scheduled = true;
     // Within the phase's budget, shared with every other operation's turns (nextTurn).
-    void nextTurn().then(next);
+    void nextTurn({ ahead: options.ahead === true }).then(next);
   }
 
   return {

@@ -119,4 +119,17 @@ describe("turns", () => {
       expect(slices.filter((entry) => entry.startsWith(name))).toEqual([`${name}0`, `${name}1`, `${name}2`]);
     }
   });
+
+  it("releases the turns of operations already under way before the new ones asked earlier, and still every one, in order", async () => {
+    // A runtime miss's service read and bundle build (`ahead`) go before new operations' first
+    // turns, so a poll that already waited one turn does not queue behind every poll that came
+    // after it; the new ones keep their order behind.
+    const order: string[] = [];
+    const asked = ["a", "b", "c"].map((name) => nextTurn().then(() => order.push(name)));
+    asked.push(nextTurn({ ahead: true }).then(() => order.push("x")));
+    asked.push(nextTurn().then(() => order.push("d")));
+    asked.push(nextTurn({ ahead: true }).then(() => order.push("y")));
+    await Promise.all(asked);
+    expect(order).toEqual(["x", "y", "a", "b", "c", "d"]);
+  });
 });

@@ -108,7 +108,7 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
     },
   });
   const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
-  const turns = createTurns();
+  const turns = createTurns({ ahead: true });
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
   const readService = createServiceRead(db);
 

@@ -90,6 +90,7 @@ export function createServiceRead(db: Db) {
       .where("s.id", "=", standIn("id"))
       .compile(),
     ["id"] as const,
+    { ahead: true },
   );
   return async (serviceId: string) => {
     const row = (await read(db, { id: serviceId }))[0];
