@@ -11,6 +11,7 @@
 // event loop free meanwhile, until BUSY_WAIT_MS have passed. Inside a transaction nothing is
 // retried: BEGIN IMMEDIATE already holds the write lock, and a statement there is part of a
 // whole that only its caller can run again.
+import { setTimeout as delay } from "node:timers/promises";
 
 /** How long a statement waits in all for another connection's write lock: SQLite's timeout before. */
 export const BUSY_WAIT_MS = 5_000;
@@ -33,7 +34,7 @@ export async function whileBusy<T>(
   options: { waitMs?: number; clock?: () => number; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<T> {
   const clock = options.clock ?? (() => performance.now());
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const deadline = clock() + (options.waitMs ?? BUSY_WAIT_MS);
   for (let tries = 0; ; tries += 1) {
     try {
