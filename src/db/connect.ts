@@ -131,12 +131,12 @@ class ImmediateSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     const driver = super.createDriver();
     const handle = this.#handle;
-    const waiting = new WeakSet<DatabaseConnection>();
+    const wrapped = new WeakSet<DatabaseConnection>();
     const acquire = driver.acquireConnection.bind(driver);
     driver.acquireConnection = async () => {
       const connection = await acquire();
-      if (!waiting.has(connection)) {
-        waiting.add(connection);
+      if (!wrapped.has(connection)) {
+        wrapped.add(connection);
         const execute = connection.executeQuery.bind(connection);
         // Outside a transaction (BEGIN IMMEDIATE among them), a busy database is waited for on
         // timers; inside one, the write lock is held and nothing is tried twice.
