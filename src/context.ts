@@ -142,6 +142,8 @@ export function createContext(options: ContextOptions) {
     audit,
     identities,
     now,
+    onBundleWorkerError: (message) =>
+      options.logger?.warn({ reason: message }, "runtime bundles: the bundle worker stopped; bundles are assembled on the event loop"),
   });
   const metrics = createMetrics({ db, now, runtimeStats: () => runtime.stats });
   // Watch (issue #19): the change feed (started by the first waiter) and the parked requests.
@@ -263,6 +265,7 @@ export function createContext(options: ContextOptions) {
     bootstrap: () => bootstrap({ db, treeStore, tree, access, bootstrapToken: config.bootstrapToken }),
     async close(): Promise<void> {
       watch.close();
+      await runtime.close();
       await changes.stop();
       await exchange.stop();
       await webhooks.stop();

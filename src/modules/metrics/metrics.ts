@@ -10,6 +10,7 @@ export interface RuntimeCounts {
   hits: number;
   misses: number;
   rebuilds?: number;
+  workerBuilds?: number;
   layerBuilds?: number;
   layerHits?: number;
   decrypts?: number;
@@ -122,12 +123,13 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
 
   new Gauge({
     name: "latch_runtime_work",
-    help: "Runtime bundle work since start: bundles rebuilt, layers read and decrypted, layers opened from their snapshot, values decrypted",
+    help: "Runtime bundle work since start: bundles rebuilt (worker_rebuilds: of them, assembled in the bundle worker), layers read and decrypted, layers opened from their snapshot, values decrypted",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
       const stats = deps.runtimeStats?.();
       this.set({ kind: "rebuilds" }, stats?.rebuilds ?? 0);
+      this.set({ kind: "worker_rebuilds" }, stats?.workerBuilds ?? 0);
       this.set({ kind: "layer_builds" }, stats?.layerBuilds ?? 0);
       this.set({ kind: "layer_hits" }, stats?.layerHits ?? 0);
       this.set({ kind: "decrypts" }, stats?.decrypts ?? 0);

@@ -3,37 +3,27 @@
 // on every write that changes a layer), so replicas on one database see each other's writes on
 // their next request. A stale bundle is rebuilt once per generation however many requests ask
 // for it at once (single flight), from layer snapshots that only the changed layer re-reads, and
-// the environment's other cached bundles are rebuilt from the layers it opened
-// (bench/README.md, M1 and S2). Kept in the one generation cache (kernel/generation-cache.ts),
+// the environment's other cached bundles are rebuilt from the layers it read (bench/README.md,
+// M1 and S2). Bundles are assembled off the event loop, in the bundle worker (bundle-builder.ts). Kept in the one generation cache (kernel/generation-cache.ts),
 // at most 10,000 services (R1, S1). It decides nothing about who may read: runtime-service.ts does.
-import { createHash } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
-import { toReactorId } from "../../kernel/ids.js";
-import { createTurns } from "../../kernel/turns.js";
-import { credentialVariableName } from "../credentials/credential-types.js";
-import { isDeliverable } from "../credentials/deliverable.js";
-import type { Service } from "../tree/tree-types.js";
-import { resolveForViewpoint } from "../variables/resolve.js";
+import type { BundleService } from "./bundle-assembly.js";
+import { createBundleBuilder } from "./bundle-builder.js";
 import {
   composeGeneration,
   createLayerCache,
   createServiceRead,
   createSiblingsRead,
-  type LayerContent,
   type LayerReader,
   type LayerStats,
   layersOf,
+  type SealedLayer,
 } from "./runtime-layers.js";
 
-export interface RuntimeBundle {
-  service: { id: string; name: string; type: string };
-  variables: Record<string, string>;
-  files: Array<{ key: string; mount_path: string; content_base64: string }>;
-  credentials: Record<string, { id: string; type_of: string; expires_at: string | null }>;
-  unresolved: string[];
-}
+export type { BundleService, RuntimeBundle } from "./bundle-assembly.js";
 
 export interface DeliveredBundle {
   /**
@@ -58,18 +48,14 @@ export interface RuntimeStats extends LayerStats {
   misses: number;
   /** Bundles built (a miss that waited for another request's build of the same generation is not one). */
   rebuilds: number;
+  /** Of the rebuilds, those assembled in the bundle worker (the others on the event loop). */
+  workerBuilds: number;
 }
 
 const MAX_CACHED_SERVICES = 10_000;
 
-/** What a bundle says of its service and where its layers are. */
-export type BundleService = Pick<Service, "id" | "name" | "type" | "projectId" | "environmentId">;
-
-/** A project's and an environment's layers, opened once for several bundles. */
-interface SharedLayers {
-  project: LayerContent;
-  environment: LayerContent;
-}
+/** A project's and an environment's layers, read once for several bundles. */
+type SharedLayers = readonly [SealedLayer, SealedLayer];
 
 interface Deferred<T> {
   promise: Promise<T>;
@@ -87,7 +73,15 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt">; variables: LayerReader; now: () => Date }) {
+export function createBundleCache(deps: {
+  db: Db;
+  keyring: Pick<Keyring, "decrypt">;
+  variables: LayerReader;
+  now: () => Date;
+  /** False: bundles are assembled on the event loop, not in the bundle worker (bundle-builder.ts). */
+  worker?: boolean;
+  onWorkerError?: (message: string) => void;
+}) {
   const { db, now } = deps;
   // The cached services of each environment (the siblings a layer change reaches).
   const byEnvironment = new Map<string, Set<string>>();
@@ -107,87 +101,46 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
       if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
     },
   });
-  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables });
-  const turns = createTurns({ ahead: true });
-  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0 });
+  // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
+  const snapshotKey = randomBytes(32);
+  const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables, snapshotKey });
+  const builder = createBundleBuilder({
+    snapshotKey,
+    now,
+    ...(deps.worker === undefined ? {} : { worker: deps.worker }),
+    ...(deps.onWorkerError ? { onWorkerError: deps.onWorkerError } : {}),
+  });
+  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0, workerBuilds: 0 });
   const readService = createServiceRead(db);
 
   /** A cached bundle still answers at `at` (ms): no artifact in it has expired. */
   const unexpiredAt = (at: number) => (entry: CacheEntry) => entry.validUntil > at;
 
   /**
-   * The bundle from the service's layers at their generations (read before). Credentials of the
-   * environment are delivered with their current artifact unless it has expired (a refresh that
-   * kept failing): a workload gets no token rather than a dead one, and a `{{LATCH_CREDENTIAL_X}}`
-   * reference to it is listed unresolved. `validUntil` is when the first artifact delivered
-   * expires, so a cached bundle is not served past it.
+   * The bundle from the service's layers at their generations (read before), assembled by the
+   * builder: in the bundle worker, off the event loop (bundle-builder.ts, bundle-assembly.ts).
    */
   async function build(service: BundleService, generations: string[], shared?: SharedLayers): Promise<CacheEntry> {
-    const [project, environment, own] = await Promise.all(
-      layersOf(service).map((layer, index) =>
-        index === 0 && shared !== undefined
-          ? shared.project
-          : index === 1 && shared !== undefined
-            ? shared.environment
-            : layers.get(layer, generations[index] ?? "0"),
-      ),
-    );
-    // The environment's other bundles need the same two layers: rebuilt below while they are open.
-    if (shared === undefined && project !== undefined && environment !== undefined) {
-      refreshSiblings(service, generations, { project, environment });
-    }
-    // Resolving and serializing is a synchronous step of about a millisecond, run in a turn of the
-    // event loop with a budget, so the polls that all found one write's new generation do not
-    // hold it for the sum of theirs (M1: 80-150 ms before; kernel/turns.ts).
-    return turns.run(() => {
-      const extra: Record<string, string> = {};
-      const listed: RuntimeBundle["credentials"] = {};
-      const moment = now();
-      let validUntil = Number.POSITIVE_INFINITY;
-      for (const credential of environment?.credentials ?? []) {
-        if (!isDeliverable(credential, moment)) continue;
-        const expiresAt = credential.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(credential.expiresAt);
-        validUntil = Math.min(validUntil, expiresAt);
-        extra[credentialVariableName(credential.name)] = credential.artifact;
-        listed[credential.name] = {
-          id: toReactorId("credential", credential.id),
-          type_of: credential.typeOf,
-          expires_at: credential.expiresAt,
-        };
-      }
-      const rows = [...(project?.variables ?? []), ...(environment?.variables ?? []), ...(own?.variables ?? [])];
-      const resolved = resolveForViewpoint(
-        rows,
-        { projectId: service.projectId, environmentId: service.environmentId, serviceId: service.id },
-        extra,
-      );
-      const bundle: RuntimeBundle = {
-        service: { id: service.id, name: service.name, type: service.type },
-        variables: resolved.variables,
-        files: resolved.files.map((file) => ({
-          key: file.key,
-          mount_path: file.mount_path,
-          content_base64: Buffer.from(file.content, "utf8").toString("base64"),
-        })),
-        credentials: listed,
-        unresolved: resolved.unresolved,
-      };
-      // JSON.stringify gives what the route's response schema would (the bundle is built in the
-      // schema's shape, no extra fields), byte for byte; the ETag hashes exactly what is sent.
-      const body = Buffer.from(JSON.stringify(bundle), "utf8");
-      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 32)}"`;
-      stats.rebuilds += 1;
-      return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
-    });
+    const [projectLayer, environmentLayer, ownLayer] = layersOf(service);
+    const [project, environment, own] = await Promise.all([
+      shared?.[0] ?? layers.sealed(projectLayer, generations[0] ?? "0"),
+      shared?.[1] ?? layers.sealed(environmentLayer, generations[1] ?? "0"),
+      layers.sealed(ownLayer, generations[2] ?? "0"),
+    ]);
+    // The environment's other bundles need the same two layers: rebuilt below while they are at hand.
+    if (shared === undefined) refreshSiblings(service, generations, [project, environment]);
+    const { body, etag, validUntil, assembledIn } = await builder.build({ service, layers: [project, environment, own] });
+    stats.rebuilds += 1;
+    if (assembledIn === "worker") stats.workerBuilds += 1;
+    return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
   }
 
   /**
    * After a project or environment layer changed, the other services of the environment whose
    * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
-   * first one, instead of each opening them again on its next poll (bench/README.md, M1). Their
+   * first one, instead of each reading them again on its next poll (bench/README.md, M1). Their
    * flights are registered at once, so their polls wait for these builds rather than start their
-   * own; the builds' synchronous steps run in budgeted turns of the event loop (kernel/turns.ts).
-   * The opened layers live as long as this pass, as they would in the polls' own builds.
+   * own; the builder assembles them together (one batch for the worker).
    */
   function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
     const previous = cache.generationOf(service.id);
@@ -210,7 +163,6 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
         cache.start(sibling.id, generation, settle.promise);
         plan.push({ sibling, generations: siblingGenerations, settle });
       }
-      // Their synchronous steps are spread over turns of the event loop (build() runs them there).
       for (const { sibling, generations: siblingGenerations, settle } of plan) {
         build(sibling, siblingGenerations, shared).then(settle.resolve, settle.reject);
       }
@@ -223,6 +175,10 @@ export function createBundleCache(deps: { db: Db; keyring: Pick<Keyring, "decryp
 
   return {
     stats,
+    /** Where bundles are assembled now (bundle-builder.ts). */
+    assembledIn: () => builder.where(),
+    /** Stops the bundle worker. */
+    close: () => builder.close(),
     /** The service with its layers' generations, in one read (runtime-layers.ts). */
     readService,
     /** The cached bundle of a service if it is current: made at `generation`, nothing in it expired at `at` (ms). */

@@ -16,35 +16,17 @@
 //
 // Concurrent requests for a layer at one generation wait for one read (single flight). Kept in
 // the one generation cache (kernel/generation-cache.ts), 64 MiB (bench/README.md, M1 and S2).
-import { randomBytes } from "node:crypto";
-import { open, seal } from "../../crypto/envelope.js";
 import type { Keyring } from "../../crypto/keyring.js";
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { Db } from "../../db/types.js";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
 import { cipherRef } from "../credentials/credential-types.js";
-import type { DeliverableCredential } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
-import type { VariableScope, VariableType } from "../variables/variable-types.js";
 import type { LayerRow } from "../variables/variables-service.js";
 import type { RuntimeLayer } from "../variables/variables-store.js";
+import { type LayerContent, type LayerCredential, openLayer, type SealedLayer, sealLayer } from "./layer-snapshot.js";
 
-export type { RuntimeLayer };
-
-/** A credential delivered to an environment, with its current artifact (decrypted). */
-/** A credential of an environment's layer: what isDeliverable reads, and its artifact. */
-export interface LayerCredential extends DeliverableCredential {
-  id: string;
-  name: string;
-  typeOf: string;
-  artifact: string;
-}
-
-export interface LayerContent {
-  variables: LayerRow[];
-  /** Only in an environment's layer. */
-  credentials: LayerCredential[];
-}
+export type { LayerContent, LayerCredential, RuntimeLayer, SealedLayer };
 
 /** A service's three layers, in the order their generations compose the bundle's. */
 export function layersOf(service: Pick<Service, "id" | "projectId" | "environmentId">): [RuntimeLayer, RuntimeLayer, RuntimeLayer] {
@@ -168,98 +150,24 @@ export interface LayerStats {
 /** Bytes of sealed snapshots kept at most; the least recently used go first. */
 export const LAYER_CACHE_BYTES = 64 * 1024 * 1024;
 
-type Row = [
-  string,
-  string,
-  string,
-  string | null,
-  0 | 1,
-  string | null,
-  boolean | null,
-  string | null,
-  string,
-  string | null,
-  string | null,
-  string,
-  string | null,
-  string | null,
-  string | null,
-];
-
-function pack(content: LayerContent): Buffer {
-  const rows: Row[] = content.variables.map((v) => [
-    v.id,
-    v.key,
-    v.variableType,
-    v.value,
-    v.isSecret ? 1 : 0,
-    v.mountPath,
-    v.enableInterpolationInFile,
-    v.parentId,
-    v.projectId,
-    v.environmentId,
-    v.serviceId,
-    v.scope,
-    v.builtInVisibility,
-    v.producerServiceId,
-    v.cipher,
-  ]);
-  return Buffer.from(JSON.stringify([rows, content.credentials]), "utf8");
-}
-
-function unpack(bytes: Buffer): LayerContent {
-  const [rows, credentials] = JSON.parse(bytes.toString("utf8")) as [Row[], LayerCredential[]];
-  return {
-    credentials,
-    variables: rows.map((r) => ({
-      id: r[0],
-      key: r[1],
-      variableType: r[2] as VariableType,
-      value: r[3],
-      isSecret: r[4] === 1,
-      mountPath: r[5],
-      enableInterpolationInFile: r[6],
-      parentId: r[7],
-      parentKey: null,
-      projectId: r[8],
-      environmentId: r[9],
-      serviceId: r[10],
-      scope: r[11] as VariableScope,
-      builtInVisibility: r[12] as LayerRow["builtInVisibility"],
-      producerServiceId: r[13],
-      cipher: r[14],
-    })),
-  };
-}
-
 /** How the layer cache reads a layer's rows (variables-service.ts): only what changed since `previous` is decrypted. */
 export interface LayerReader {
   readLayer(layer: RuntimeLayer, previous?: ReadonlyMap<string, LayerRow>): Promise<{ rows: LayerRow[]; decrypted: number }>;
 }
 
-export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt">; variables: LayerReader; maxBytes?: number }) {
-  const { db, keyring, variables } = deps;
+export function createLayerCache(deps: {
+  db: Db;
+  keyring: Pick<Keyring, "decrypt">;
+  variables: LayerReader;
+  /** The key snapshots are sealed under: random, kept only in this process (bundle-cache.ts makes it). */
+  snapshotKey: Buffer;
+  maxBytes?: number;
+}) {
+  const { db, keyring, variables, snapshotKey } = deps;
   const maxBytes = deps.maxBytes ?? LAYER_CACHE_BYTES;
-  // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
-  const snapshotKey = randomBytes(32);
   // Sealed snapshots in the one generation cache (kernel/generation-cache.ts), by layer.
   const snapshots = createGenerationCache<Buffer>({ maxBytes, sizeOf: (sealed) => sealed.length });
   const stats: LayerStats = { layerBuilds: 0, layerHits: 0, decrypts: 0 };
-
-  // Layers opened in this turn of the event loop, by id: the builds that resume in it share them.
-  // Forgotten at the next turn, so no opened layer outlives the builds that use it (the bundles
-  // they make are what is kept, as bytes).
-  const opened = new Map<string, { generation: string; content: LayerContent }>();
-  function openedNow(id: string, generation: string): LayerContent | undefined {
-    const entry = opened.get(id);
-    return entry !== undefined && entry.generation === generation ? entry.content : undefined;
-  }
-  function keepForThisTurn(id: string, generation: string, content: LayerContent): void {
-    if (opened.size === 0) setImmediate(() => opened.clear());
-    opened.set(id, { generation, content });
-  }
-
-  const aad = (id: string, generation: string) => Buffer.from(`latch:runtime-layer:${id}:${generation}`, "utf8");
 
   async function credentialsOf(environmentId: string): Promise<LayerCredential[]> {
     const rows = await db
@@ -296,7 +204,7 @@ export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt
   function previousRows(id: string): Map<string, LayerRow> | undefined {
     const kept = snapshots.latest(id);
     if (kept === undefined) return undefined;
-    const content = unpack(open(snapshotKey, kept.value, aad(id, kept.generation), "a runtime layer snapshot"));
+    const content = openLayer(snapshotKey, { id, generation: kept.generation, sealed: kept.value });
     return new Map(content.variables.map((row) => [row.id, row]));
   }
 
@@ -305,31 +213,23 @@ export function createLayerCache(deps: { db: Db; keyring: Pick<Keyring, "decrypt
     const credentials = layer.kind === "environment" ? await credentialsOf(layer.id) : [];
     stats.layerBuilds += 1;
     stats.decrypts += decrypted + credentials.length;
-    return seal(snapshotKey, pack({ variables: rows, credentials }), aad(id, generation));
+    return sealLayer(snapshotKey, id, generation, { variables: rows, credentials });
   }
 
   return {
     stats,
 
     /**
-     * The layer's rows at `generation` (read by the caller before anything else): its snapshot,
-     * or the read under way for that generation, or a new read that later callers wait for.
-     * Builds that resume in one turn of the event loop (the polls that found one write's new
-     * generation, M1) share one opening of it.
+     * The layer's snapshot at `generation` (read by the caller before anything else): the one
+     * kept, or the read under way for that generation, or a new read that later callers wait for.
+     * Sealed: whoever assembles a bundle from it opens it (bundle-builder.ts).
      */
-    async get(layer: RuntimeLayer, generation: string): Promise<LayerContent> {
+    async sealed(layer: RuntimeLayer, generation: string): Promise<SealedLayer> {
       const id = `${layer.kind}:${layer.id}`;
-      const shared = openedNow(id, generation);
-      if (shared !== undefined) return shared;
       const kept = snapshots.get(id, generation);
-      const sealed = kept ?? (await snapshots.obtain(id, generation, () => build(layer, id, generation)));
-      // Another build may have opened it while this one waited for the read.
-      const meanwhile = openedNow(id, generation);
-      if (meanwhile !== undefined) return meanwhile;
       if (kept !== undefined) stats.layerHits += 1;
-      const content = unpack(open(snapshotKey, sealed, aad(id, generation), "a runtime layer snapshot"));
-      keepForThisTurn(id, generation, content);
-      return content;
+      const sealed = kept ?? (await snapshots.obtain(id, generation, () => build(layer, id, generation)));
+      return { id, generation, sealed };
     },
   };
 }

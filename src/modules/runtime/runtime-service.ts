@@ -93,10 +93,21 @@ export function createRuntimeService(deps: {
   /** The JWT path: verifies, counts, throttles and refuses with one generic 401. */
   identities: Pick<IdentityModule, "authenticateJwt">;
   now?: () => Date;
+  /** False: bundles are assembled on the event loop instead of the bundle worker (bundle-builder.ts). */
+  bundleWorker?: boolean;
+  /** Told why the bundle worker stopped or could not start. */
+  onBundleWorkerError?: (message: string) => void;
 }) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
-  const bundles = createBundleCache({ db, keyring: deps.keyring, variables: deps.variables, now });
+  const bundles = createBundleCache({
+    db,
+    keyring: deps.keyring,
+    variables: deps.variables,
+    now,
+    ...(deps.bundleWorker === undefined ? {} : { worker: deps.bundleWorker }),
+    ...(deps.onBundleWorkerError ? { onWorkerError: deps.onBundleWorkerError } : {}),
+  });
   const { stats, readService } = bundles;
   const readHit = createHitLookup(deps.readDb ?? db, deps.dialect);
 
@@ -148,6 +159,12 @@ export function createRuntimeService(deps: {
 
   return {
     stats,
+
+    /** Where bundles are assembled now: the bundle worker once it is ready, or the event loop. */
+    assembledIn: bundles.assembledIn,
+
+    /** Stops the bundle worker (the server's close). */
+    close: bundles.close,
 
     /**
      * The runtime read's first decision, made before any bundle work. A token: its row, the

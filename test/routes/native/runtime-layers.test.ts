@@ -142,6 +142,27 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
     expect(after.layerHits - before.layerHits).toBe(3);
   });
 
+  it("assembles bundles in the bundle worker, off the event loop: the next poll after a write still sees it, and /metrics counts it", async () => {
+    // The worker starts with the first build; builds go to it once it is ready.
+    await bundle(jobX1);
+    const deadline = Date.now() + 20_000;
+    while (h.context.runtime.assembledIn() !== "worker") {
+      if (Date.now() > deadline) throw new Error("the bundle worker did not start within 20 s");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const value = canary();
+    await ok("PUT", `/qovery/environment/${envX}/secret/${envXVariable}`, { key: "E_0", value });
+    const before = stats();
+    expect((await bundle(jobX1)).variables.E_0).toBe(value);
+    const after = stats();
+    expect(after.rebuilds - before.rebuilds).toBe(1);
+    expect(after.workerBuilds - before.workerBuilds).toBe(1);
+    const metrics = await h.inject({ method: "GET", url: "/metrics" });
+    // At least those: the environment's other cached bundle (x2's) is rebuilt beside it, there too.
+    const counted = /latch_runtime_work\{kind="worker_rebuilds"\} (\d+)/.exec(metrics.body)?.[1];
+    expect(Number(counted)).toBeGreaterThanOrEqual(after.workerBuilds);
+  });
+
   it("rebuilds nothing for an edit the bundle does not show (a description)", async () => {
     await bundle(jobX1);
     const before = stats();
