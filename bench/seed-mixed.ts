@@ -87,11 +87,14 @@ export interface MixedFixture {
  */
 export async function seedMixed(bench: Bench): Promise<MixedFixture> {
   const { context, admin, organizationId } = bench;
+  // BENCH_M1_SCALE=n multiplies every layer's variables (n = 10: each service sees 7,500), for
+  // bundles whose assembly is long (bench/README.md, the bundle worker).
+  const scale = Math.max(1, Number(process.env.BENCH_M1_SCALE ?? "1") || 1);
   const project = await context.tree.createProject(admin, organizationId, { name: "m1-project" });
   const environments: string[] = [];
   const services: MixedFixture["services"] = [];
   const batches: Parameters<typeof insertVariables>[1] = [
-    { owner: { projectId: project.id, environmentId: null, serviceId: null }, scope: "PROJECT", prefix: "M1_P", count: 400 },
+    { owner: { projectId: project.id, environmentId: null, serviceId: null }, scope: "PROJECT", prefix: "M1_P", count: 400 * scale },
   ];
   for (let e = 0; e < 2; e += 1) {
     const environment = await context.tree.createEnvironment(admin, project.id, { name: `m1-env-${e}`, mode: "PRODUCTION" });
@@ -100,7 +103,7 @@ export async function seedMixed(bench: Bench): Promise<MixedFixture> {
       owner: { projectId: project.id, environmentId: environment.id, serviceId: null },
       scope: "ENVIRONMENT",
       prefix: "M1_E",
-      count: 300,
+      count: 300 * scale,
     });
     for (let s = 0; s < 10; s += 1) {
       const service = await context.tree.createService(admin, environment.id, "APPLICATION", { name: `m1-service-${e}-${s}`, spec: {} });
@@ -108,7 +111,7 @@ export async function seedMixed(bench: Bench): Promise<MixedFixture> {
         owner: { projectId: project.id, environmentId: environment.id, serviceId: service.id },
         scope: "APPLICATION",
         prefix: "M1_S",
-        count: 50,
+        count: 50 * scale,
       });
       const token = await createBenchToken(bench, { name: `m1-runtime-${e}-${s}`, role: "runtime", serviceId: service.id });
       services.push({ id: service.id, environmentId: environment.id, token });

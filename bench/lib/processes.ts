@@ -27,11 +27,20 @@ export function sleep(ms: number): Promise<void> {
  * Compiles src/main.ts (and the bench servers) into one ESM file each with esbuild, dependencies
  * left as imports: what `npm run build` produces, without writing the shared dist/.
  */
-export function buildServer(): { main: string; baseline: string; tokenServer: string; ceiling: string; sqliteTiming: string } {
+export function buildServer(): {
+  main: string;
+  bundleWorker: string;
+  baseline: string;
+  tokenServer: string;
+  ceiling: string;
+  sqliteTiming: string;
+} {
   mkdirSync(BUILD_DIR, { recursive: true });
   const esbuild = join(ROOT, "node_modules", ".bin", "esbuild");
   const entries = {
     main: join(ROOT, "src", "main.ts"),
+    // Beside main.mjs, where the runtime's bundle builder looks for it (bundle-builder.ts).
+    bundleWorker: join(ROOT, "src", "modules", "runtime", "bundle-worker.ts"),
     baseline: join(ROOT, "bench", "baseline-server.ts"),
     tokenServer: join(ROOT, "bench", "token-server.ts"),
     ceiling: join(ROOT, "bench", "ceiling-server.ts"),
@@ -39,7 +48,7 @@ export function buildServer(): { main: string; baseline: string; tokenServer: st
   };
   const out: Record<string, string> = {};
   for (const [name, entry] of Object.entries(entries)) {
-    const outfile = join(BUILD_DIR, `${name}.mjs`);
+    const outfile = join(BUILD_DIR, `${name === "bundleWorker" ? "bundle-worker" : name}.mjs`);
     const result = spawnSync(
       esbuild,
       [
@@ -57,7 +66,7 @@ export function buildServer(): { main: string; baseline: string; tokenServer: st
     if (result.status !== 0) throw new Error(`esbuild failed for ${entry}`);
     out[name] = outfile;
   }
-  return out as { main: string; baseline: string; tokenServer: string; ceiling: string; sqliteTiming: string };
+  return out as ReturnType<typeof buildServer>;
 }
 
 export interface Running {
