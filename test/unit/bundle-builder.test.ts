@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { afterEach, describe, expect, it } from "vitest";
 import { assembleBundle, type BundleService } from "../../src/modules/runtime/bundle-assembly.js";
-import { type BundleBuilder, createBundleBuilder } from "../../src/modules/runtime/bundle-builder.js";
+import { type BundleBuilder, createBundleBuilder, MAX_BATCH } from "../../src/modules/runtime/bundle-builder.js";
 import { type LayerContent, type SealedLayer, sealLayer } from "../../src/modules/runtime/layer-snapshot.js";
 import type { LayerRow } from "../../src/modules/variables/variables-service.js";
 
@@ -159,6 +159,24 @@ describe("bundle builder", () => {
     // A build asked later at an older generation than the last answered is still assembled at its own.
     const older = await running.build({ service, layers: at(2).layers });
     expect(older.etag).toBe(assembleBundle(service, at(2).contents, MOMENT).etag);
+  });
+
+  it("takes one build of each project in turn: another project's build does not wait behind one project's many", async () => {
+    const running = await withWorker();
+    const many = Array.from({ length: MAX_BATCH * 3 }, (_, i) => fixture(100 + i, 200));
+    const lone = fixture(999, 20);
+    const elsewhere = { ...lone, service: { ...lone.service, projectId: "p2" } };
+    const answered: string[] = [];
+    const asked = [...many, elsewhere].map(({ service, layers }) =>
+      running.build({ service, layers }).then((built) => {
+        answered.push(service.id);
+        return built;
+      }),
+    );
+    await Promise.all(asked);
+    // Asked last, answered in the first batch.
+    expect(answered.indexOf(elsewhere.service.id)).toBeLessThan(MAX_BATCH);
+    expect(answered).toHaveLength(many.length + 1);
   });
 
   it("refuses a snapshot filed under another generation, in the worker as on the event loop, naming no value", async () => {
