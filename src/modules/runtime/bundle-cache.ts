@@ -4,8 +4,9 @@
 // their next request. A stale bundle is rebuilt once per generation however many requests ask
 // for it at once (single flight), from layer snapshots that only the changed layer re-reads, and
 // the environment's other cached bundles are rebuilt from the layers it read (bench/README.md,
-// M1 and S2). Bundles are assembled off the event loop, in the bundle worker (bundle-builder.ts). Kept in the one generation cache (kernel/generation-cache.ts),
-// at most 10,000 services (R1, S1). It decides nothing about who may read: runtime-service.ts does.
+// M1 and S2). Bundles are assembled off the event loop, in the bundle worker (bundle-builder.ts).
+// Kept in the one generation cache (kernel/generation-cache.ts), at most 10,000 services (R1, S1).
+// It decides nothing about who may read: runtime-service.ts does.
 import { randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
@@ -78,8 +79,6 @@ export function createBundleCache(deps: {
   keyring: Pick<Keyring, "decrypt">;
   variables: LayerReader;
   now: () => Date;
-  /** False: bundles are assembled on the event loop, not in the bundle worker (bundle-builder.ts). */
-  worker?: boolean;
   onWorkerError?: (message: string) => void;
 }) {
   const { db, now } = deps;
@@ -107,7 +106,6 @@ export function createBundleCache(deps: {
   const builder = createBundleBuilder({
     snapshotKey,
     now,
-    ...(deps.worker === undefined ? {} : { worker: deps.worker }),
     ...(deps.onWorkerError ? { onWorkerError: deps.onWorkerError } : {}),
   });
   const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0, workerBuilds: 0 });
@@ -137,7 +135,7 @@ export function createBundleCache(deps: {
 
   /**
    * After a project or environment layer changed, the other services of the environment whose
-   * bundles are cached (polled lately) are rebuilt from the two layers already opened for the
+   * bundles are cached (polled lately) are rebuilt from the two layers already read for the
    * first one, instead of each reading them again on its next poll (bench/README.md, M1). Their
    * flights are registered at once, so their polls wait for these builds rather than start their
    * own; the builder assembles them together (one batch for the worker).

@@ -93,8 +93,6 @@ export function createRuntimeService(deps: {
   /** The JWT path: verifies, counts, throttles and refuses with one generic 401. */
   identities: Pick<IdentityModule, "authenticateJwt">;
   now?: () => Date;
-  /** False: bundles are assembled on the event loop instead of the bundle worker (bundle-builder.ts). */
-  bundleWorker?: boolean;
   /** Told why the bundle worker stopped or could not start. */
   onBundleWorkerError?: (message: string) => void;
 }) {
@@ -105,7 +103,6 @@ export function createRuntimeService(deps: {
     keyring: deps.keyring,
     variables: deps.variables,
     now,
-    ...(deps.bundleWorker === undefined ? {} : { worker: deps.bundleWorker }),
     ...(deps.onBundleWorkerError ? { onWorkerError: deps.onBundleWorkerError } : {}),
   });
   const { stats, readService } = bundles;
