@@ -20,7 +20,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { createTurns } from "../../kernel/turns.js";
 import { type AssembledBundle, assembleBundle, type BundleService } from "./bundle-assembly.js";
-import { type LayerContent, openLayer, type SealedLayer } from "./layer-snapshot.js";
+import { createLayerOpener, type LayerContent, type SealedLayer } from "./layer-snapshot.js";
 
 /** One bundle to assemble: its service and its three layers' snapshots, in layersOf's order. */
 export interface BuildRequest {
@@ -150,16 +150,15 @@ export function createBundleBuilder(options: {
   // On the event loop: layers opened in one turn are shared by the builds that run in it, and
   // forgotten at the next (no opened layer outlives the builds that use it).
   const turns = createTurns({ ahead: true });
-  const opened = new Map<string, LayerContent>();
+  let openThisTurn: ((layer: SealedLayer) => LayerContent) | null = null;
   function openHere(layer: SealedLayer): LayerContent {
-    const key = `${layer.id} ${layer.generation}`;
-    let content = opened.get(key);
-    if (content === undefined) {
-      if (opened.size === 0) setImmediate(() => opened.clear());
-      content = openLayer(snapshotKey, layer);
-      opened.set(key, content);
+    if (openThisTurn === null) {
+      openThisTurn = createLayerOpener(snapshotKey);
+      setImmediate(() => {
+        openThisTurn = null;
+      });
     }
-    return content;
+    return openThisTurn(layer);
   }
   function buildHere(request: BuildRequest): Promise<Built> {
     return turns.run(() => {

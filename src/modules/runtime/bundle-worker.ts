@@ -11,23 +11,15 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { assembleBundle } from "./bundle-assembly.js";
 import type { BuildBatch, BuildReply } from "./bundle-builder.js";
-import { type LayerContent, openLayer } from "./layer-snapshot.js";
+import { createLayerOpener } from "./layer-snapshot.js";
 
 const port = parentPort;
 if (port === null) throw new Error("bundle-worker.ts runs as a worker thread (bundle-builder.ts starts it)");
 const snapshotKey = Buffer.from((workerData as { snapshotKey: Uint8Array }).snapshotKey);
 
 port.on("message", (batch: BuildBatch) => {
-  const opened = new Map<string, LayerContent>();
-  const open = (layer: BuildBatch["builds"][number]["layers"][number]): LayerContent => {
-    const key = `${layer.id} ${layer.generation}`;
-    let content = opened.get(key);
-    if (content === undefined) {
-      content = openLayer(snapshotKey, layer);
-      opened.set(key, content);
-    }
-    return content;
-  };
+  // This batch's opened layers, dropped with it.
+  const open = createLayerOpener(snapshotKey);
   for (const build of batch.builds) {
     let reply: BuildReply;
     const transfer: ArrayBuffer[] = [];
@@ -44,6 +36,5 @@ port.on("message", (batch: BuildBatch) => {
     }
     port.postMessage(reply, transfer);
   }
-  opened.clear();
 });
 port.postMessage({ ready: true });

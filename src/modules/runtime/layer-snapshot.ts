@@ -109,3 +109,22 @@ export function openLayer(key: Buffer, layer: SealedLayer): LayerContent {
     : Buffer.from(layer.sealed.buffer, layer.sealed.byteOffset, layer.sealed.byteLength);
   return unpack(open(key, sealed, aad(layer.id, layer.generation), WHAT));
 }
+
+/**
+ * Opens snapshots under `key`, each id and generation once for as long as the opener is kept: the
+ * builds of one batch (bundle-worker.ts) or of one turn of the event loop (bundle-builder.ts)
+ * share their project's and environment's layers. Dropped with the opener, so no opened layer
+ * outlives the builds that use it.
+ */
+export function createLayerOpener(key: Buffer): (layer: SealedLayer) => LayerContent {
+  const opened = new Map<string, LayerContent>();
+  return (layer) => {
+    const id = `${layer.id} ${layer.generation}`;
+    let content = opened.get(id);
+    if (content === undefined) {
+      content = openLayer(key, layer);
+      opened.set(id, content);
+    }
+    return content;
+  };
+}
