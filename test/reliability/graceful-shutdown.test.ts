@@ -79,6 +79,9 @@ describe("graceful shutdown [sqlite]", () => {
     const count = (status: number | string) => {
       statuses[status] = (statuses[status] ?? 0) + 1;
     };
+    // The bodies of 5xx answers, so a failure says which part answered (the overload refusal's
+    // code, a route's error, or Fastify's own drain answer).
+    const failures: unknown[] = [];
     const loopers = Array.from({ length: LOOPERS }, async (_, index) => {
       let n = 0;
       while (!stopLoad) {
@@ -91,6 +94,7 @@ describe("graceful shutdown [sqlite]", () => {
                   value: secretValue("load"),
                 });
           count(answer.status);
+          if (answer.status >= 500 && failures.length < 5) failures.push(answer.body);
         } catch {
           // Refused or closed: the server is going away; not an answer.
           refused += 1;
@@ -146,7 +150,7 @@ describe("graceful shutdown [sqlite]", () => {
     for (const answer of tests) expect(answer.body.data.meta.test_exchange).toMatchObject({ token_type: "Bearer" });
     for (const raw of uploaded) expect(raw).toMatch(/^HTTP\/1\.1 201 /);
     const serverErrors = Object.keys(statuses).filter((status) => Number(status) >= 500);
-    expect(serverErrors, `answers during shutdown: ${JSON.stringify(statuses)}`).toEqual([]);
+    expect(serverErrors, `answers during shutdown: ${JSON.stringify(statuses)}; 5xx bodies: ${JSON.stringify(failures)}`).toEqual([]);
     expect(code).toBe(0);
 
     // The exchange the worker held when the signal came was finished before the exit.
