@@ -3,6 +3,7 @@
 // by another replica's append or by a rolled-back transaction must cost a retry, never an event
 // linked to the wrong predecessor: every case ends with contiguous sequence numbers and a chain
 // that verifies. Both engines (SQLite appends under its write lock, with no remembered tail).
+import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
 
@@ -63,6 +64,35 @@ describeEachDialect("audit chain tails", (dialect) => {
   it("two replicas writing at once, many writes each", async () => {
     const writes = Array.from({ length: 40 }, (_, index) => create(index % 2 === 0 ? "first" : "second"));
     expect(await Promise.all(writes)).toEqual(Array(40).fill(201));
+    await chainIsWhole();
+  });
+
+  it("PostgreSQL: a stale tail costs one statement more with the head locked, not a read of the head and two", async () => {
+    // The head row is locked from the first append statement to COMMIT, and every writer of the
+    // organization waits for it: each statement made meanwhile is a round trip they all wait for.
+    if (dialect !== "postgres") return;
+    expect(await create("second")).toBe(201);
+    expect(await create("first")).toBe(201);
+    // The second replica remembers a tail the first one has since moved past.
+    const updates = await replica.context.db.transaction().execute(async (tx) => {
+      // This backend's counts not yet reported are in the view too: what the append adds.
+      const count = async () =>
+        (
+          await sql<{
+            updates: number;
+          }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`.execute(tx)
+        ).rows[0]?.updates ?? 0;
+      const before = await count();
+      await replica.context.audit.record(
+        tx,
+        { tokenId: null, name: "test" },
+        { organizationId: orgId, action: "test.stale_tail", resourceType: "test", resourceId: null },
+      );
+      return (await count()) - before;
+    });
+    // The stale attempt (which locks the head and reads it), then the append after it. The
+    // locked path it replaces took three: the stale attempt, the head moved on, its new hash.
+    expect(updates).toBe(2);
     await chainIsWhole();
   });
 

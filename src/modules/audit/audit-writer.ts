@@ -139,9 +139,17 @@ function within(turn: Promise<void>, ms: number): Promise<void> {
 
 /**
  * PostgreSQL: appends `event` after `prevHash` in one statement, only if that is still the head
- * (seq and hash); returns whether it was. The head row is locked by this statement, not before.
+ * (seq and hash). The head row is locked by this statement, not before. Returns whether it
+ * linked, and the head it found: when the tail was stale, the head as the last committed append
+ * left it, locked by this transaction from now on (undefined if the chain has no head row yet).
  */
-async function appendAtTail(ex: Executor, event: AuditEventsTable, prevHash: string, valueHmacs: string[], outbox: boolean) {
+async function appendAtTail(
+  ex: Executor,
+  event: AuditEventsTable,
+  prevHash: string,
+  valueHmacs: string[],
+  outbox: boolean,
+): Promise<{ linked: boolean; head: Tail | undefined }> {
   const columns = Object.keys(event) as Array<keyof AuditEventsTable>;
   // The update matches the head row whatever it holds, so it waits for a concurrent holder's
   // COMMIT and then sees the row as that holder left it (READ COMMITTED re-reads an updated row;
@@ -152,7 +160,7 @@ async function appendAtTail(ex: Executor, event: AuditEventsTable, prevHash: str
   const parts = [
     sql`head as (update audit_heads
       set seq = case when ${linked} then ${event.seq} else seq end, hash = case when ${linked} then ${event.hash} else hash end
-      where chain_id = ${event.chain_id} returning seq = ${event.seq} and hash = ${event.hash} as linked)`,
+      where chain_id = ${event.chain_id} returning seq = ${event.seq} and hash = ${event.hash} as linked, seq, hash)`,
     sql`event as (insert into audit_events (${sql.join(columns.map((column) => sql.ref(column)))})
       select ${sql.join(columns.map((column) => sql`${event[column]}`))} from head where linked)`,
   ];
@@ -165,10 +173,14 @@ async function appendAtTail(ex: Executor, event: AuditEventsTable, prevHash: str
       sql`event_outbox as (insert into audit_outbox (event_id, created_at) select ${event.id}, ${event.created_at} from head where linked)`,
     );
   }
-  const { rows } = await sql<{ appended: number }>`with ${sql.join(parts)} select count(*)::int as appended from head where linked`.execute(
-    ex,
-  );
-  return rows[0]?.appended === 1;
+  const { rows } = await sql<{
+    linked: boolean;
+    seq: number | string;
+    hash: string;
+  }>`with ${sql.join(parts)} select linked, seq, hash from head`.execute(ex);
+  const head = rows[0];
+  if (head === undefined) return { linked: false, head: undefined };
+  return { linked: head.linked, head: { seq: Number(head.seq), hash: head.hash } };
 }
 
 export function createAuditWriter(deps: AuditWriterDeps) {
@@ -232,11 +244,35 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       if (tail !== undefined && chainKey !== undefined) {
         const event = link(chainId, tail.seq + 1, tail.hash, chainKey, actor, entry, valueHmacs);
         state.tail = { seq: event.seq, hash: event.hash };
-        if (await appendAtTail(ex, event, tail.hash, valueHmacs, deps.outbox)) {
+        const first = await appendAtTail(ex, event, tail.hash, valueHmacs, deps.outbox);
+        if (first.linked) {
           chains.hold(ex, chainId);
           return event.id;
         }
         state.tail = undefined;
+        if (first.head !== undefined) {
+          // Stale (another replica appended, or the tail's transaction rolled back): the
+          // statement locked the head and said where it is, so the event is linked after it at
+          // once, without reading the head again. Two replicas writing one organization's chain
+          // in turn find their tails stale at almost every write (M1 on PostgreSQL, bench/README.md).
+          const head = first.head;
+          const retry = link(
+            chainId,
+            head.seq + 1,
+            head.hash,
+            await deps.chainKeys.keyFor(chainId, head.seq + 1, ex),
+            actor,
+            entry,
+            valueHmacs,
+          );
+          state.tail = { seq: retry.seq, hash: retry.hash };
+          // Linked, unless something else than a transaction moves the head (nothing does).
+          if ((await appendAtTail(ex, retry, head.hash, valueHmacs, deps.outbox)).linked) {
+            chains.hold(ex, chainId);
+            return retry.id;
+          }
+          state.tail = undefined;
+        }
       }
       return await appendLocked(ex, chainId, actor, entry, valueHmacs, state);
     } finally {
