@@ -96,6 +96,56 @@ describeEachDialect("audit chain tails", (dialect) => {
     await chainIsWhole();
   });
 
+  it("several events in one transaction (a flush of counted deliveries): in order, two statements per chain with its head locked", async () => {
+    const entries = Array.from({ length: 20 }, (_, index) => ({
+      actor: { tokenId: null, name: "test" },
+      entry: {
+        // The organization's chain and the instance's, interleaved.
+        organizationId: index % 4 === 3 ? null : orgId,
+        action: "test.many",
+        resourceType: "test",
+        resourceId: `r${index}`,
+        count: index + 1,
+      },
+    }));
+    const { ids, updates } = await h.context.db.transaction().execute(async (tx) => {
+      const count = async () =>
+        dialect !== "postgres"
+          ? 0
+          : ((
+              await sql<{
+                updates: number;
+              }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`.execute(tx)
+            ).rows[0]?.updates ?? 0);
+      const before = await count();
+      const ids = await h.context.audit.recordMany(tx, entries);
+      return { ids, updates: (await count()) - before };
+    });
+    const rows = await h.context.db
+      .selectFrom("audit_events")
+      .select(["id", "chain_id", "seq", "resource_id", "count"])
+      .where("id", "in", ids)
+      .execute();
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    // Each id is its entry's event, with its count.
+    expect(ids.map((id) => byId.get(id)?.resource_id)).toEqual(entries.map(({ entry }) => entry.resourceId));
+    expect(ids.map((id) => Number(byId.get(id)?.count))).toEqual(entries.map(({ entry }) => entry.count));
+    // Within each chain, in the order given, with consecutive sequence numbers.
+    for (const chainId of [orgId, "instance"]) {
+      const seqs = ids
+        .map((id) => byId.get(id))
+        .filter((row) => row !== undefined && (chainId === orgId) === (row.chain_id === orgId))
+        .map((row) => Number(row?.seq));
+      expect(seqs.length).toBe(chainId === orgId ? 15 : 5);
+      expect(seqs).toEqual(seqs.map((_, index) => (seqs[0] as number) + index));
+    }
+    // PostgreSQL: each chain's head moved on once for all its events, and its hash set once.
+    if (dialect === "postgres") expect(updates).toBe(4);
+    await chainIsWhole();
+    const instance = await h.inject({ method: "GET", url: "/v1/audit/verify" });
+    expect(instance.json()).toMatchObject({ intact: true });
+  });
+
   it("a transaction that appended and rolled back leaves a tail no later append links to", async () => {
     expect(await create("first")).toBe(201);
     const before = await h.context.db.selectFrom("audit_events").select("seq").where("chain_id", "=", orgId).execute();

@@ -104,6 +104,9 @@ export function createAuditService(deps: AuditServiceDeps) {
     /** Appends an event inside the caller's transaction (call it last, after the change). */
     record: writer.record,
 
+    /** Appends several events inside the caller's transaction, in order (on PostgreSQL, each chain's together). */
+    recordMany: writer.recordMany,
+
     /** One runtime delivery, counted (one event per token, service, minute and result). */
     countDelivery(principal: Principal, serviceId: string, result: "success" | "denied"): void {
       batcher.count({

@@ -28,17 +28,24 @@ export interface AuditWriterDeps {
   now: () => Date;
 }
 
-/** The head moved one link on and read (compiled once: db/compiled-insert.ts says why). */
-const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + 1 where "chain_id" = ? returning "seq", "hash"';
-const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + 1 where "chain_id" = $1 returning "seq", "hash"';
+/** The head moved on by some links and read (compiled once: db/compiled-insert.ts says why). */
+const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
+const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
 
 /** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
 const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
 
-async function nextLink(ex: Executor, chainId: string): Promise<{ seq: number; prevHash: string }> {
+/**
+ * Moves the head `count` links on (locking it until COMMIT); `seq` is the last of them, `prevHash`
+ * the hash the first links to.
+ */
+async function nextLink(ex: Executor, chainId: string, count = 1): Promise<{ seq: number; prevHash: string }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const sqlText = ex.getExecutor().adapter instanceof PostgresAdapter ? NEXT_LINK_POSTGRES : NEXT_LINK_SQLITE;
-    const [head] = (await ex.executeQuery(CompiledQuery.raw(sqlText, [chainId]))).rows as Array<{ seq: number | string; hash: string }>;
+    const [head] = (await ex.executeQuery(CompiledQuery.raw(sqlText, [count, chainId]))).rows as Array<{
+      seq: number | string;
+      hash: string;
+    }>;
     if (head !== undefined) return { seq: Number(head.seq), prevHash: head.hash };
     await ex
       .insertInto("audit_heads")
@@ -50,28 +57,37 @@ async function nextLink(ex: Executor, chainId: string): Promise<{ seq: number; p
 }
 
 /**
- * PostgreSQL: the event, its value HMACs, its outbox row and the new head hash in one statement
- * (data-modifying CTEs) instead of up to four. Every round trip after `nextLink` is made with the
- * chain head locked (and, in a variable write, the project's bundle generation row its trigger
- * locked), and those locks order all the writers of one organization until COMMIT (W1).
+ * PostgreSQL: consecutive events of one chain, their value HMACs, their outbox rows and the new
+ * head hash in one statement (data-modifying CTEs) instead of up to four per event. Every round
+ * trip after `nextLink` is made with the chain head locked (and, in a variable write, the
+ * project's bundle generation row its trigger locked), and those locks order all the writers of
+ * one organization until COMMIT (W1).
  */
-async function appendInOneStatement(ex: Executor, event: AuditEventsTable, valueHmacs: string[], outbox: boolean): Promise<void> {
+async function appendInOneStatement(
+  ex: Executor,
+  events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
+  outbox: boolean,
+): Promise<void> {
+  const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
   // The CTEs are never read back; only their side effects matter, so their row types are dropped.
-  let query = ex.with("event", (q) => q.insertInto("audit_events").values(event)) as unknown as QueryCreator<Database>;
-  if (valueHmacs.length > 0 && event.organization_id !== null) {
+  let query = ex.with("event", (q) =>
+    q.insertInto("audit_events").values(events.map(({ event }) => event)),
+  ) as unknown as QueryCreator<Database>;
+  const values = events.flatMap(({ event, valueHmacs }) => {
     const organizationId = event.organization_id;
-    query = query.with("event_values", (q) =>
-      q
-        .insertInto("audit_values")
-        .values(valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }))),
-    ) as unknown as QueryCreator<Database>;
+    return organizationId === null
+      ? []
+      : valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
+  });
+  if (values.length > 0) {
+    query = query.with("event_values", (q) => q.insertInto("audit_values").values(values)) as unknown as QueryCreator<Database>;
   }
   if (outbox) {
     query = query.with("event_outbox", (q) =>
-      q.insertInto("audit_outbox").values({ event_id: event.id, created_at: event.created_at }),
+      q.insertInto("audit_outbox").values(events.map(({ event }) => ({ event_id: event.id, created_at: event.created_at }))),
     ) as unknown as QueryCreator<Database>;
   }
-  await query.updateTable("audit_heads").set({ hash: event.hash }).where("chain_id", "=", event.chain_id).execute();
+  await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
 }
 
 /** At most this many chains are remembered (the least recently appended to are dropped). */
@@ -292,28 +308,95 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     const { seq, prevHash } = await nextLink(ex, chainId);
     const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
     if (state !== null) state.tail = { seq, hash: event.hash };
-    await appendInOneStatement(ex, event, valueHmacs, deps.outbox);
+    await appendInOneStatement(ex, [{ event, valueHmacs }], deps.outbox);
     chains.hold(ex, chainId);
     return event.id;
   }
 
+  /**
+   * PostgreSQL: several events of one chain in two statements with the head locked (the head
+   * moved on by all of them, then every event), not two per event: a flush of counted runtime
+   * deliveries (audit-batcher.ts) writes one event per token and service polled in the last
+   * second, and every writer of the organization waits for its head lock (M1 on PostgreSQL).
+   */
+  async function appendManyOnPostgres(
+    ex: Executor,
+    chainId: string,
+    items: Array<{ actor: AuditActor; entry: AuditEntry; valueHmacs: string[] }>,
+  ): Promise<string[]> {
+    // A transaction that already holds the head must not wait for appends queued behind it.
+    const turn = chains.holds(ex, chainId) ? null : chains.take(chainId);
+    try {
+      if (turn !== null) await within(turn.previous, TURN_WAIT_MS);
+      const state = turn === null ? chains.peek(chainId) : turn.state;
+      const { seq: last, prevHash } = await nextLink(ex, chainId, items.length);
+      const first = last - items.length + 1;
+      const chainKey = await deps.chainKeys.keyFor(chainId, first, ex);
+      let previous = prevHash;
+      const events = items.map(({ actor, entry, valueHmacs }, index) => {
+        const event = link(chainId, first + index, previous, chainKey, actor, entry, valueHmacs);
+        previous = event.hash;
+        return { event, valueHmacs };
+      });
+      if (state !== null) state.tail = { seq: last, hash: previous };
+      await appendInOneStatement(ex, events, deps.outbox);
+      chains.hold(ex, chainId);
+      return events.map(({ event }) => event.id);
+    } finally {
+      turn?.done();
+    }
+  }
+
+  /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
+  async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
+    const chainId = entry.organizationId ?? INSTANCE_CHAIN;
+    const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
+    if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
+    const { seq, prevHash } = await nextLink(ex, chainId);
+    const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
+    await insertRows(ex, "audit_events", [event]);
+    await ex.executeQuery(CompiledQuery.raw(SET_HEAD_HASH, [event.hash, chainId]));
+    if (valueHmacs.length > 0 && entry.organizationId !== null) {
+      const organizationId = entry.organizationId;
+      const values = valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
+      await insertRows(ex, "audit_values", values);
+    }
+    if (deps.outbox) await ex.insertInto("audit_outbox").values({ event_id: event.id, created_at: event.created_at }).execute();
+    return event.id;
+  }
+
   return {
-    /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
-    async record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
-      const chainId = entry.organizationId ?? INSTANCE_CHAIN;
-      const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
-      if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
-      const { seq, prevHash } = await nextLink(ex, chainId);
-      const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
-      await insertRows(ex, "audit_events", [event]);
-      await ex.executeQuery(CompiledQuery.raw(SET_HEAD_HASH, [event.hash, chainId]));
-      if (valueHmacs.length > 0 && entry.organizationId !== null) {
-        const organizationId = entry.organizationId;
-        const values = valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
-        await insertRows(ex, "audit_values", values);
+    record,
+
+    /**
+     * Appends events in `ex` (the caller's transaction), in order; returns their ids in that
+     * order. On PostgreSQL each chain's events are appended together (appendManyOnPostgres);
+     * SQLite's statements make no round trip, and it appends them one by one.
+     */
+    async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>): Promise<string[]> {
+      if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
+        const ids: string[] = [];
+        for (const { actor, entry } of items) ids.push(await record(ex, actor, entry));
+        return ids;
       }
-      if (deps.outbox) await ex.insertInto("audit_outbox").values({ event_id: event.id, created_at: event.created_at }).execute();
-      return event.id;
+      type Item = { index: number; actor: AuditActor; entry: AuditEntry; valueHmacs: string[] };
+      const byChain = new Map<string, Item[]>();
+      for (const [index, { actor, entry }] of items.entries()) {
+        const chainId = entry.organizationId ?? INSTANCE_CHAIN;
+        const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
+        const list = byChain.get(chainId);
+        if (list === undefined) byChain.set(chainId, [{ index, actor, entry, valueHmacs }]);
+        else list.push({ index, actor, entry, valueHmacs });
+      }
+      const ids: string[] = new Array(items.length);
+      // Chains in one order everywhere: two transactions appending to the same two chains (two
+      // replicas' flushes) take their heads in the same order and cannot deadlock.
+      for (const chainId of [...byChain.keys()].sort()) {
+        const list = byChain.get(chainId) as Item[];
+        const appended = await appendManyOnPostgres(ex, chainId, list);
+        for (const [position, { index }] of list.entries()) ids[index] = appended[position] as string;
+      }
+      return ids;
     },
   };
 }
