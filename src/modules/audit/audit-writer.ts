@@ -8,7 +8,7 @@
 // the head; when it is not (another replica wrote, or the transaction that made the tail rolled
 // back) nothing is inserted and the append takes the locked path: read the head, then append.
 // The database decides, so a wrong tail costs a round trip, never a broken chain. The process's
-// appends on one chain take turns (createChains) so that each queues in the database behind the
+// appends on one chain take turns (audit-chain-turns.ts) so that each queues in the database behind the
 // one it links to. Measured in bench/README.md ("audit chain tails").
 import { CompiledQuery, PostgresAdapter, type QueryCreator, sql } from "kysely";
 import { insertRows } from "../../db/compiled-insert.js";
@@ -16,6 +16,7 @@ import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js
 import { newId } from "../../kernel/ids.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
+import { type ChainState, createChains, type Tail, TURN_WAIT_MS, within } from "./audit-chain-turns.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
 import { type AuditActor, type AuditEntry, INSTANCE_CHAIN } from "./audit-types.js";
 
@@ -88,69 +89,6 @@ async function appendInOneStatement(
     ) as unknown as QueryCreator<Database>;
   }
   await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
-}
-
-/** At most this many chains are remembered (the least recently appended to are dropped). */
-const MAX_CHAINS = 10_000;
-/** How long an append waits for the previous append of the process on its chain to be executed. */
-const TURN_WAIT_MS = 250;
-
-interface Tail {
-  seq: number;
-  hash: string;
-}
-
-interface ChainState {
-  /** The last link this process made on the chain (maybe not committed yet). */
-  tail: Tail | undefined;
-  /** Settles when the process's latest append on the chain has executed (holds the head) or given up. */
-  turn: Promise<void>;
-}
-
-/**
- * What the process knows of each chain it appends to (PostgreSQL). The process's appends on one
- * chain take turns: each waits until the one before it has executed its statement (so holds the
- * head row, or has failed) before sending its own, which then queues in the database behind
- * that row lock instead of overtaking it on another connection. The wait is bounded: an append
- * that overtakes anyway finds the head not yet moved, and takes the locked path.
- */
-function createChains() {
-  const chains = new Map<string, ChainState>();
-  /** The chains each open transaction has appended to (it holds their head rows). */
-  const holders = new WeakMap<Executor, Set<string>>();
-
-  return {
-    /** Takes the next turn on the chain: `previous` settles when the append before has executed. */
-    take(chainId: string): { state: ChainState; previous: Promise<void>; done: () => void } {
-      let state = chains.get(chainId);
-      if (state === undefined) {
-        state = { tail: undefined, turn: Promise.resolve() };
-        if (chains.size >= MAX_CHAINS) chains.delete(chains.keys().next().value as string);
-      } else {
-        chains.delete(chainId);
-      }
-      chains.set(chainId, state);
-      const previous = state.turn;
-      let done!: () => void;
-      state.turn = new Promise<void>((resolve) => {
-        done = resolve;
-      });
-      return { state, previous, done };
-    },
-    peek: (chainId: string): ChainState | null => chains.get(chainId) ?? null,
-    holds: (ex: Executor, chainId: string) => holders.get(ex)?.has(chainId) === true,
-    hold(ex: Executor, chainId: string): void {
-      const held = holders.get(ex);
-      if (held === undefined) holders.set(ex, new Set([chainId]));
-      else held.add(chainId);
-    },
-  };
-}
-
-/** Resolves when `turn` settles or after `ms`, whichever comes first. */
-function within(turn: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([turn, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**
