@@ -16,10 +16,6 @@ export interface GenerationCacheOptions<Value> {
   sizeOf?(value: Value): number;
   /** Entries kept at most (default: no bound but the bytes). */
   maxEntries?: number;
-  /** Told when a value is kept. */
-  onKeep?(key: string, value: Value): void;
-  /** Told when a kept value leaves the cache: replaced, evicted or deleted. */
-  onForget?(key: string, value: Value): void;
 }
 
 interface Entry<Value> {
@@ -41,7 +37,6 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     if (entry === undefined) return;
     entries.delete(key);
     bytes -= entry.size;
-    options.onForget?.(key, entry.value);
   }
 
   function set(key: string, generation: string, value: Value): void {
@@ -54,7 +49,6 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     }
     entries.set(key, { generation, value, size });
     bytes += size;
-    options.onKeep?.(key, value);
   }
 
   /** The value kept for `key` if made at `generation` (and `usable`), now the most recently used. */
@@ -93,11 +87,6 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     delete: forget,
     start,
 
-    /** The generation `key` is kept at, if it is kept (whether or not it is still current). */
-    generationOf(key: string): string | undefined {
-      return entries.get(key)?.generation;
-    },
-
     /**
      * The value kept for `key` at whatever generation, current or not, without touching its
      * recency: never an answer, only where a build may start from when it checks every piece it
@@ -106,11 +95,6 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     latest(key: string): { generation: string; value: Value } | undefined {
       const entry = entries.get(key);
       return entry === undefined ? undefined : { generation: entry.generation, value: entry.value };
-    },
-
-    /** Whether a value of `key` at `generation` is kept or being built. */
-    has(key: string, generation: string): boolean {
-      return entries.get(key)?.generation === generation || flights.get(key)?.generation === generation;
     },
 
     /**

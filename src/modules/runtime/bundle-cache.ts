@@ -2,9 +2,9 @@
 // the generations of the service's three layers (runtime-layers.ts; bumped by database triggers
 // on every write that changes a layer), so replicas on one database see each other's writes on
 // their next request. A stale bundle is rebuilt once per generation however many requests ask
-// for it at once (single flight), from layer snapshots that only the changed layer re-reads, and
-// the environment's other cached bundles are rebuilt from the layers it read (bench/README.md,
-// M1 and S2). Bundles are assembled off the event loop, in the bundle worker (bundle-builder.ts).
+// for it at once (single flight), from layer snapshots that only the changed layer re-reads
+// (bench/README.md, M1 and S2), when a request asks for it: never ahead of one. Bundles are
+// assembled off the event loop, in the bundle worker (bundle-builder.ts).
 // Kept in the one generation cache (kernel/generation-cache.ts), at most 10,000 services (R1, S1).
 // It decides nothing about who may read: runtime-service.ts does.
 import { randomBytes } from "node:crypto";
@@ -13,16 +13,7 @@ import type { Db } from "../../db/types.js";
 import { createGenerationCache } from "../../kernel/generation-cache.js";
 import type { BundleService } from "./bundle-assembly.js";
 import { createBundleBuilder } from "./bundle-builder.js";
-import {
-  composeGeneration,
-  createLayerCache,
-  createServiceRead,
-  createSiblingsRead,
-  type LayerReader,
-  type LayerStats,
-  layersOf,
-  type SealedLayer,
-} from "./runtime-layers.js";
+import { composeGeneration, createLayerCache, createServiceRead, type LayerReader, type LayerStats, layersOf } from "./runtime-layers.js";
 
 export type { BundleService, RuntimeBundle } from "./bundle-assembly.js";
 
@@ -39,7 +30,6 @@ export interface DeliveredBundle {
 
 export interface CacheEntry extends DeliveredBundle {
   generation: string;
-  environmentId: string;
   /** When the first credential artifact in it expires (ms since epoch): no longer a hit then. */
   validUntil: number;
 }
@@ -55,25 +45,6 @@ export interface RuntimeStats extends LayerStats {
 
 const MAX_CACHED_SERVICES = 10_000;
 
-/** A project's and an environment's layers, read once for several bundles. */
-type SharedLayers = readonly [SealedLayer, SealedLayer];
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(error: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((yes, no) => {
-    resolve = yes;
-    reject = no;
-  });
-  return { promise, resolve, reject };
-}
-
 export function createBundleCache(deps: {
   db: Db;
   keyring: Pick<Keyring, "decrypt">;
@@ -82,24 +53,7 @@ export function createBundleCache(deps: {
   onWorkerError?: (message: string) => void;
 }) {
   const { db, now } = deps;
-  // The cached services of each environment (the siblings a layer change reaches).
-  const byEnvironment = new Map<string, Set<string>>();
-  const cache = createGenerationCache<CacheEntry>({
-    maxEntries: MAX_CACHED_SERVICES,
-    onKeep(serviceId, entry) {
-      let siblings = byEnvironment.get(entry.environmentId);
-      if (siblings === undefined) {
-        siblings = new Set();
-        byEnvironment.set(entry.environmentId, siblings);
-      }
-      siblings.add(serviceId);
-    },
-    onForget(serviceId, entry) {
-      const siblings = byEnvironment.get(entry.environmentId);
-      siblings?.delete(serviceId);
-      if (siblings?.size === 0) byEnvironment.delete(entry.environmentId);
-    },
-  });
+  const cache = createGenerationCache<CacheEntry>({ maxEntries: MAX_CACHED_SERVICES });
   // Lives only in this process: a snapshot means nothing anywhere else, nor after a restart.
   const snapshotKey = randomBytes(32);
   const layers = createLayerCache({ db, keyring: deps.keyring, variables: deps.variables, snapshotKey });
@@ -118,58 +72,18 @@ export function createBundleCache(deps: {
    * The bundle from the service's layers at their generations (read before), assembled by the
    * builder: in the bundle worker, off the event loop (bundle-builder.ts, bundle-assembly.ts).
    */
-  async function build(service: BundleService, generations: string[], shared?: SharedLayers): Promise<CacheEntry> {
+  async function build(service: BundleService, generations: string[]): Promise<CacheEntry> {
     const [projectLayer, environmentLayer, ownLayer] = layersOf(service);
     const [project, environment, own] = await Promise.all([
-      shared?.[0] ?? layers.sealed(projectLayer, generations[0] ?? "0"),
-      shared?.[1] ?? layers.sealed(environmentLayer, generations[1] ?? "0"),
+      layers.sealed(projectLayer, generations[0] ?? "0"),
+      layers.sealed(environmentLayer, generations[1] ?? "0"),
       layers.sealed(ownLayer, generations[2] ?? "0"),
     ]);
-    // The environment's other bundles need the same two layers: rebuilt below while they are at hand.
-    if (shared === undefined) refreshSiblings(service, generations, [project, environment]);
     const { body, etag, validUntil, assembledIn } = await builder.build({ service, layers: [project, environment, own] });
     stats.rebuilds += 1;
     if (assembledIn === "worker") stats.workerBuilds += 1;
-    return { body, etag, validUntil, generation: composeGeneration(...generations), environmentId: service.environmentId };
+    return { body, etag, validUntil, generation: composeGeneration(...generations) };
   }
-
-  /**
-   * After a project or environment layer changed, the other services of the environment whose
-   * bundles are cached (polled lately) are rebuilt from the two layers already read for the
-   * first one, instead of each reading them again on its next poll (bench/README.md, M1). Their
-   * flights are registered at once, so their polls wait for these builds rather than start their
-   * own; the builder assembles them together (one batch for the worker).
-   */
-  function refreshSiblings(service: BundleService, generations: string[], shared: SharedLayers): void {
-    const previous = cache.generationOf(service.id);
-    const upper = composeGeneration(generations[0], generations[1]);
-    // Only the service's own layer moved (or it was never cached): its siblings are unchanged.
-    if (previous === undefined || previous.startsWith(`${upper}.`)) return;
-    const cachedSiblings = [...(byEnvironment.get(service.environmentId) ?? [])].filter((id) => id !== service.id);
-    if (cachedSiblings.length === 0) return;
-    void (async () => {
-      // Each sibling's row and own generation in one statement: its bundle is filed under the
-      // generation read with the row it is made from.
-      const siblings = await readSiblings(cachedSiblings);
-      const plan: Array<{ sibling: BundleService; generations: string[]; settle: Deferred<CacheEntry> }> = [];
-      for (const sibling of siblings) {
-        if (sibling.projectId !== service.projectId || sibling.environmentId !== service.environmentId) continue;
-        const siblingGenerations = [generations[0] ?? "0", generations[1] ?? "0", sibling.generation];
-        const generation = composeGeneration(...siblingGenerations);
-        if (cache.has(sibling.id, generation)) continue;
-        const settle = deferred<CacheEntry>();
-        cache.start(sibling.id, generation, settle.promise);
-        plan.push({ sibling, generations: siblingGenerations, settle });
-      }
-      for (const { sibling, generations: siblingGenerations, settle } of plan) {
-        build(sibling, siblingGenerations, shared).then(settle.resolve, settle.reject);
-      }
-    })().catch(() => {
-      // A failed sibling read leaves their bundles to their own next poll.
-    });
-  }
-
-  const readSiblings = createSiblingsRead(db);
 
   return {
     stats,

@@ -91,29 +91,6 @@ export function createServiceRead(db: Db) {
   };
 }
 
-/** Services by id with their own layer's generation, in one statement. */
-export function createSiblingsRead(db: Db) {
-  return async (
-    ids: string[],
-  ): Promise<Array<{ id: string; name: string; type: Service["type"]; projectId: string; environmentId: string; generation: string }>> => {
-    if (ids.length === 0) return [];
-    const rows = await db
-      .selectFrom("services as s")
-      .leftJoin("runtime_generations as g", "g.scope_id", "s.id")
-      .select(["s.id", "s.name", "s.type", "s.project_id", "s.environment_id", "g.generation"])
-      .where("s.id", "in", ids)
-      .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      name: row.name,
-      type: row.type as Service["type"],
-      projectId: row.project_id,
-      environmentId: row.environment_id,
-      generation: row.generation === null ? "0" : String(row.generation),
-    }));
-  };
-}
-
 /**
  * The services whose bundles a change of these layers changes (issue #19's change feed builds on
  * it): a project layer reaches every service of the project, an environment layer every service

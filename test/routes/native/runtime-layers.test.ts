@@ -127,19 +127,24 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
     expect(stats().layerBuilds - after.layerBuilds).toBe(1);
   });
 
-  it("opens the project's and environment's layers once for all the environment's cached bundles", async () => {
+  it("reads the environment's layer once for all its bundles, and builds none before it is asked for", async () => {
     await Promise.all([bundle(jobX1), bundle(jobX2)]);
     const value = canary();
     await ok("PUT", `/qovery/environment/${envX}/secret/${envXVariable}`, { key: "E_0", value });
     const before = stats();
     expect((await bundle(jobX1)).variables.E_0).toBe(value);
+    // x2 is cached too, but nothing asked for it since the write: its bundle is not built
+    // ahead (writes to one environment faster than a build would have every cached bundle of it
+    // built at every generation, polled or not: bench/README.md, M1 on PostgreSQL).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(stats().rebuilds - before.rebuilds).toBe(1);
     expect((await bundle(jobX2)).variables.E_0).toBe(value);
     const after = stats();
     expect(after.rebuilds - before.rebuilds).toBe(2);
-    // One read of the environment's layer; the project's layer opened once (for x1's build), and
-    // each job's own layer: x2 was rebuilt from the two layers x1's build had open.
+    // One read of the environment's layer, for both; every other layer taken from the layer
+    // cache: x1's project and own layers, then x2's project, environment and own layers.
     expect(after.layerBuilds - before.layerBuilds).toBe(1);
-    expect(after.layerHits - before.layerHits).toBe(3);
+    expect(after.layerHits - before.layerHits).toBe(5);
   });
 
   it("assembles bundles in the bundle worker, off the event loop: the next poll after a write still sees it, and /metrics counts it", async () => {
@@ -158,7 +163,7 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
     expect(after.rebuilds - before.rebuilds).toBe(1);
     expect(after.workerBuilds - before.workerBuilds).toBe(1);
     const metrics = await h.inject({ method: "GET", url: "/metrics" });
-    // At least those: the environment's other cached bundle (x2's) is rebuilt beside it, there too.
+    // At least those (the counter is the server's since it started).
     const counted = /latch_runtime_work\{kind="worker_rebuilds"\} (\d+)/.exec(metrics.body)?.[1];
     expect(Number(counted)).toBeGreaterThanOrEqual(after.workerBuilds);
   });
