@@ -3,8 +3,11 @@
 // by another replica's append or by a rolled-back transaction must cost a retry, never an event
 // linked to the wrong predecessor: every case ends with contiguous sequence numbers and a chain
 // that verifies. Both engines (SQLite appends under its write lock, with no remembered tail).
+import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import type { Executor } from "../../src/db/types.js";
+import { createVariableHistory } from "../../src/modules/versions/variable-history.js";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
 
 describeEachDialect("audit chain tails", (dialect) => {
@@ -54,6 +57,20 @@ describeEachDialect("audit chain tails", (dialect) => {
     expect(verified.json()).toMatchObject({ intact: true });
   }
 
+  /**
+   * PostgreSQL: the updates of the chain heads made so far in the transaction `tx` (this
+   * backend's counts not yet reported are in the view too); 0 on SQLite. The head row is locked
+   * from the first append statement to COMMIT, and every writer of the organization waits for
+   * it: each statement made meanwhile is a round trip they all wait for.
+   */
+  async function headUpdates(tx: Executor): Promise<number> {
+    if (dialect !== "postgres") return 0;
+    const { rows } = await sql<{
+      updates: number;
+    }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`.execute(tx);
+    return rows[0]?.updates ?? 0;
+  }
+
   it("two replicas writing in turn: each one's remembered tail is stale at every other write", async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) statuses.push(await create(i % 2 === 0 ? "first" : "second"));
@@ -68,27 +85,18 @@ describeEachDialect("audit chain tails", (dialect) => {
   });
 
   it("PostgreSQL: a stale tail costs one statement more with the head locked, not a read of the head and two", async () => {
-    // The head row is locked from the first append statement to COMMIT, and every writer of the
-    // organization waits for it: each statement made meanwhile is a round trip they all wait for.
     if (dialect !== "postgres") return;
     expect(await create("second")).toBe(201);
     expect(await create("first")).toBe(201);
     // The second replica remembers a tail the first one has since moved past.
     const updates = await replica.context.db.transaction().execute(async (tx) => {
-      // This backend's counts not yet reported are in the view too: what the append adds.
-      const count = async () =>
-        (
-          await sql<{
-            updates: number;
-          }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`.execute(tx)
-        ).rows[0]?.updates ?? 0;
-      const before = await count();
+      const before = await headUpdates(tx);
       await replica.context.audit.record(
         tx,
         { tokenId: null, name: "test" },
         { organizationId: orgId, action: "test.stale_tail", resourceType: "test", resourceId: null },
       );
-      return (await count()) - before;
+      return (await headUpdates(tx)) - before;
     });
     // The stale attempt (which locks the head and reads it), then the append after it. The
     // locked path it replaces took three: the stale attempt, the head moved on, its new hash.
@@ -109,17 +117,9 @@ describeEachDialect("audit chain tails", (dialect) => {
       },
     }));
     const { ids, updates } = await h.context.db.transaction().execute(async (tx) => {
-      const count = async () =>
-        dialect !== "postgres"
-          ? 0
-          : ((
-              await sql<{
-                updates: number;
-              }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`.execute(tx)
-            ).rows[0]?.updates ?? 0);
-      const before = await count();
+      const before = await headUpdates(tx);
       const ids = await h.context.audit.recordMany(tx, entries);
-      return { ids, updates: (await count()) - before };
+      return { ids, updates: (await headUpdates(tx)) - before };
     });
     const rows = await h.context.db
       .selectFrom("audit_events")
@@ -144,6 +144,80 @@ describeEachDialect("audit chain tails", (dialect) => {
     await chainIsWhole();
     const instance = await h.inject({ method: "GET", url: "/v1/audit/verify" });
     expect(instance.json()).toMatchObject({ intact: true });
+  });
+
+  it("thousands of events in one transaction (a large import): all appended, past PostgreSQL's 65,535 parameters per statement", async () => {
+    const entries = Array.from({ length: 3_000 }, (_, index) => ({
+      actor: { tokenId: null, name: "test" },
+      entry: { organizationId: orgId, action: "test.bulk", resourceType: "test", resourceId: `b${index}`, values: [`bulk-${index}`] },
+    }));
+    const { ids, updates } = await h.context.db.transaction().execute(async (tx) => {
+      const before = await headUpdates(tx);
+      const ids = await h.context.audit.recordMany(tx, entries);
+      return { ids, updates: (await headUpdates(tx)) - before };
+    });
+    expect(new Set(ids).size).toBe(3_000);
+    const rows = await h.context.db
+      .selectFrom("audit_events")
+      .select(["resource_id"])
+      .where("action", "=", "test.bulk")
+      .orderBy("seq")
+      .execute();
+    expect(rows.map((row) => row.resource_id)).toEqual(entries.map(({ entry }) => entry.resourceId));
+    // The head moved on once, and its hash set by each of the six statements of 500 events.
+    if (dialect === "postgres") expect(updates).toBe(7);
+    await chainIsWhole();
+  });
+
+  it("an import: a version and an event per variable, its events together in the chain (on PostgreSQL, two head updates)", async () => {
+    // The import's rows are written first; their versions and events come after, the events in
+    // one recordMany (variable-history.ts, writtenMany). Counted in the import's transaction.
+    const history = createVariableHistory({
+      keyring: h.context.keyring,
+      audit: h.context.audit,
+      config: h.context.config,
+      now: h.context.now,
+    });
+    const values = Array.from({ length: 6 }, (_, index) => `import-value-${index}-${randomBytes(6).toString("hex")}`);
+    const ids: string[] = [];
+    for (const [index, value] of values.entries()) {
+      const response = await h.inject({ method: "POST", url: `/qovery/job/${jobId}/secret`, payload: { key: `IMPORTED_${index}`, value } });
+      expect(response.statusCode).toBe(201);
+      ids.push(response.json().id);
+    }
+    const actor = { tokenId: null, name: "test" };
+    const { versions, updates } = await h.context.db.transaction().execute(async (tx) => {
+      const before = await headUpdates(tx);
+      const rows = await tx.selectFrom("variables").selectAll().where("id", "in", ids).execute();
+      rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+      let turns = 0;
+      const versions = await history.writtenMany(tx, actor, rows, "import", async () => {
+        turns += 1;
+      });
+      expect(turns).toBe(rows.length);
+      return { versions, updates: (await headUpdates(tx)) - before };
+    });
+    // Each variable's second version (the create made the first).
+    expect(versions).toEqual(ids.map(() => 2));
+    const events = await h.context.db
+      .selectFrom("audit_events")
+      .select(["resource_id", "seq", "action", "details", "value_hmacs"])
+      .where("chain_id", "=", orgId)
+      .where("action", "=", "variable.import")
+      .where("resource_id", "in", ids)
+      .orderBy("seq")
+      .execute();
+    expect(events.map((event) => event.resource_id)).toEqual(ids);
+    const seqs = events.map((event) => Number(event.seq));
+    expect(seqs).toEqual(seqs.map((_, index) => (seqs[0] as number) + index));
+    for (const event of events) {
+      expect(JSON.parse(event.details)).toMatchObject({ version: 2 });
+      expect(JSON.parse(event.value_hmacs)).toHaveLength(1);
+      // The value only as its HMAC.
+      for (const value of values) expect(`${event.details}${event.value_hmacs}`).not.toContain(value);
+    }
+    if (dialect === "postgres") expect(updates).toBe(2);
+    await chainIsWhole();
   });
 
   it("a transaction that appended and rolled back leaves a tail no later append links to", async () => {

@@ -33,6 +33,9 @@ export interface AuditWriterDeps {
 const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
 const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
 
+/** Events per multi-row append statement (about 25 parameters each, PostgreSQL's bound is 65,535). */
+const EVENTS_PER_STATEMENT = 500;
+
 /** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
 const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
 
@@ -253,9 +256,10 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
   /**
    * PostgreSQL: several events of one chain in two statements with the head locked (the head
-   * moved on by all of them, then every event), not two per event: a flush of counted runtime
-   * deliveries (audit-batcher.ts) writes one event per token and service polled in the last
-   * second, and every writer of the organization waits for its head lock (M1 on PostgreSQL).
+   * moved on by all of them, then every event; one more per 500 events), not two per event: a
+   * flush of counted runtime deliveries (audit-batcher.ts) writes one event per token and
+   * service polled in the last second, an import one per variable, and every writer of the
+   * organization waits for the head lock (M1 on PostgreSQL).
    */
   async function appendManyOnPostgres(
     ex: Executor,
@@ -277,7 +281,11 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         return { event, valueHmacs };
       });
       if (state !== null) state.tail = { seq: last, hash: previous };
-      await appendInOneStatement(ex, events, deps.outbox);
+      // PostgreSQL binds at most 65,535 parameters per statement: an import of thousands of
+      // variables goes in a few statements.
+      for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+        await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
+      }
       chains.hold(ex, chainId);
       return events.map(({ event }) => event.id);
     } finally {

@@ -161,10 +161,7 @@ export function createImportUseCases(core: VariablesCore) {
           }
         }
         // Versions and audit events after every row write: the audit chain's lock is taken last.
-        for (const row of written) {
-          await turns.pause();
-          await core.history.written(tx, actor, row, "import");
-        }
+        await core.history.writtenMany(tx, actor, written, "import", () => turns.pause());
         const inOrder = [...skipped.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
         return { total: input.vars.length, imported, skipped: inOrder };
       });

@@ -15,7 +15,7 @@ export type VariableAction = "create" | "update" | "override" | "alias" | "delet
 
 export interface VariableHistoryDeps {
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
-  audit: Pick<AuditService, "record">;
+  audit: Pick<AuditService, "record" | "recordMany">;
   config: { versionsKeep: number };
   now: () => Date;
   /** The webhook outbox, written in the same transaction (before the audit event, which locks the chain head). */
@@ -69,6 +69,18 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     return version;
   }
 
+  /** The audit event of a variable's new version: its value only as an HMAC (audit-writer.ts). */
+  function entryOf(row: VariablesTable, plain: string | null, action: VariableAction, version: number, details: Record<string, unknown>) {
+    return {
+      organizationId: row.organization_id,
+      action: `variable.${action}`,
+      resourceType: "variable",
+      resourceId: row.id,
+      details: { key: row.key, scope: row.scope, variable_type: row.variable_type, is_secret: row.is_secret === 1, version, ...details },
+      values: [plain],
+    };
+  }
+
   async function event(
     ex: Executor,
     actor: AuditActor,
@@ -79,14 +91,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     details: Record<string, unknown>,
   ): Promise<void> {
     await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-    await audit.record(ex, actor, {
-      organizationId: row.organization_id,
-      action: `variable.${action}`,
-      resourceType: "variable",
-      resourceId: row.id,
-      details: { key: row.key, scope: row.scope, variable_type: row.variable_type, is_secret: row.is_secret === 1, version, ...details },
-      values: [plain],
-    });
+    await audit.record(ex, actor, entryOf(row, plain, action, version, details));
   }
 
   return {
@@ -107,6 +112,34 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       const version = await addVersion(ex, actor, row, plain, action, false, created !== undefined);
       await event(ex, actor, row, plain, action, version, details);
       return version;
+    },
+
+    /**
+     * After an import (rows written, not created, by this transaction): a version and a webhook
+     * change per row, then all their audit events together, so that on PostgreSQL the
+     * organization's chain head is locked for two statements, not two per row (audit-writer.ts,
+     * recordMany): every other writer of the organization waits for it. `between` runs before
+     * each row (the import's turns of the event loop).
+     */
+    async writtenMany(
+      ex: Executor,
+      actor: AuditActor,
+      rows: readonly VariablesTable[],
+      action: VariableAction,
+      between?: () => Promise<void>,
+    ): Promise<number[]> {
+      const versions: number[] = [];
+      const events: Array<{ actor: AuditActor; entry: ReturnType<typeof entryOf> }> = [];
+      for (const row of rows) {
+        await between?.();
+        const plain = await plainOf(row, ex);
+        const version = await addVersion(ex, actor, row, plain, action, false);
+        await deps.webhooks?.variableChanged(ex, actor, row, action, version);
+        versions.push(version);
+        events.push({ actor, entry: entryOf(row, plain, action, version, {}) });
+      }
+      await audit.recordMany(ex, events);
+      return versions;
     },
 
     /** After a rename: the overrides that took the parent's new key get a version each. */

@@ -1,0 +1,49 @@
+// What an import costs the organization's other writers (issue #14): in-process, imports 1,000
+// variables into one job while a writer creates secrets in another job of the same organization
+// one after another, and prints the import's time and the other writes' latencies meanwhile.
+// On PostgreSQL every write of an organization appends to its audit chain, whose head row stays
+// locked from the first append to COMMIT (audit-writer.ts). A diagnostic, not a target.
+// Usage: tsx bench/import-hold.ts [sqlite|postgres] [size, default 1000]
+import { freshStorage } from "./lib/storage.js";
+import { openBench, seedJob } from "./seed.js";
+
+const dialect = process.argv[2] === "postgres" ? "postgres" : "sqlite";
+const size = Number(process.argv[3] ?? "1000");
+const storage = await freshStorage(dialect, process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:55432/postgres");
+const bench = await openBench(storage);
+try {
+  const { jobId } = await seedJob(bench, "imp", 0);
+  const { jobId: otherJob } = await seedJob(bench, "other", 0);
+  const { variables } = bench.context;
+  const vars = Array.from({ length: size }, (_, i) => ({ name: `IMP_${i}`, value: "v".repeat(40), scope: "JOB", isSecret: i % 2 === 0 }));
+  for (let round = 0; round < 3; round += 1) {
+    let importing = true;
+    const latencies: number[] = [];
+    const writer = (async () => {
+      for (let i = 0; importing; i += 1) {
+        const t = performance.now();
+        await variables.create(
+          bench.admin,
+          { scope: "JOB", id: otherJob },
+          { key: `OTHER_${round}_${i}`, value: "o".repeat(24), isSecret: true },
+        );
+        latencies.push(performance.now() - t);
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const t = performance.now();
+    const result = await variables.importVariables(bench.admin, { scope: "JOB", id: jobId }, { overwrite: true, vars });
+    const ms = performance.now() - t;
+    importing = false;
+    await writer;
+    latencies.sort((a, b) => a - b);
+    const at = (q: number) => (latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0).toFixed(1);
+    console.log(
+      `${dialect} import ${size} (round ${round + 1}): ${result.imported.length} imported in ${ms.toFixed(0)} ms; ` +
+        `other writes meanwhile: ${latencies.length}, p50 ${at(0.5)} ms, max ${at(1)} ms`,
+    );
+  }
+} finally {
+  await bench.close();
+  await storage.drop();
+}
