@@ -85,7 +85,6 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     get,
     set,
     delete: forget,
-    start,
 
     /**
      * The value kept for `key` at whatever generation, current or not, without touching its
