@@ -1,15 +1,18 @@
-// Writes one audit event inside the caller's transaction, as the next link of its chain (an HMAC
-// under the chain's sealed key, audit-chain-keys.ts). The chain head is updated first: on PostgreSQL that row lock orders the writers of one
-// organization until they commit, so call `record` last in a transaction (after the change).
+// Writes audit events inside the caller's transaction, each as the next link of its chain (an
+// HMAC under the chain's sealed key, audit-chain-keys.ts). The chain head is updated first: on
+// PostgreSQL that row lock orders the writers of one organization until they commit, so call
+// `record` last in a transaction (after the change).
 //
 // PostgreSQL, P1 W1: every round trip made with the head locked delays all the organization's
 // other writers. A process remembers the tail it last linked to (seq and hash) for each chain and
 // appends after it in ONE statement that takes the head and links only if that tail is still
 // the head; when it is not (another replica wrote, or the transaction that made the tail rolled
-// back) nothing is inserted and the append takes the locked path: read the head, then append.
-// The database decides, so a wrong tail costs a round trip, never a broken chain. The process's
-// appends on one chain take turns (audit-chain-turns.ts) so that each queues in the database behind the
-// one it links to. Measured in bench/README.md ("audit chain tails").
+// back) nothing is inserted, the statement returns the head it locked, and the event is linked
+// after that head in a second statement. The database decides, so a wrong tail costs a round
+// trip, never a broken chain. The process's appends on one chain take turns
+// (audit-chain-turns.ts) so that each queues in the database behind the one it links to.
+// `recordMany` takes each chain's head once for all of a transaction's events on it (the
+// batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
 import { CompiledQuery, PostgresAdapter, type QueryCreator, sql } from "kysely";
 import { insertRows } from "../../db/compiled-insert.js";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
@@ -186,9 +189,11 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   }
 
   /**
-   * PostgreSQL: after the process's tail in one statement when it has one; else (no tail yet, a
-   * tail made stale by another replica or a rollback, a transaction that already holds the head)
-   * the locked path: lock the head, read it, append.
+   * PostgreSQL: after the process's tail in one statement when it has one; a tail made stale by
+   * another replica or a rollback costs one more statement, after the head the first one locked
+   * and returned (two replicas writing one organization's chain in turn find their tails stale at
+   * almost every write: M1 on PostgreSQL, bench/README.md). Else (no tail yet, a transaction that
+   * already holds the head) the locked path: lock the head, read it, append.
    */
   async function appendOnPostgres(ex: Executor, chainId: string, actor: AuditActor, entry: AuditEntry, valueHmacs: string[]) {
     // A transaction that already holds the head must not wait for appends queued behind it.
@@ -196,40 +201,21 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     const { state, previous, done } = chains.take(chainId);
     try {
       await within(previous, TURN_WAIT_MS);
-      const tail = state.tail;
-      const chainKey = deps.chainKeys.committedKey(chainId);
-      if (tail !== undefined && chainKey !== undefined) {
-        const event = link(chainId, tail.seq + 1, tail.hash, chainKey, actor, entry, valueHmacs);
+      let after = state.tail;
+      let chainKey = deps.chainKeys.committedKey(chainId);
+      // The second attempt links after the head the first one found, locked by this transaction
+      // from then on: it links unless something else than a transaction moves the head (nothing does).
+      for (let attempt = 0; attempt < 2 && after !== undefined && chainKey !== undefined; attempt += 1) {
+        const event = link(chainId, after.seq + 1, after.hash, chainKey, actor, entry, valueHmacs);
         state.tail = { seq: event.seq, hash: event.hash };
-        const first = await appendAtTail(ex, event, tail.hash, valueHmacs, deps.outbox);
-        if (first.linked) {
+        const { linked, head } = await appendAtTail(ex, event, after.hash, valueHmacs, deps.outbox);
+        if (linked) {
           chains.hold(ex, chainId);
           return event.id;
         }
         state.tail = undefined;
-        if (first.head !== undefined) {
-          // Stale (another replica appended, or the tail's transaction rolled back): the
-          // statement locked the head and said where it is, so the event is linked after it at
-          // once, without reading the head again. Two replicas writing one organization's chain
-          // in turn find their tails stale at almost every write (M1 on PostgreSQL, bench/README.md).
-          const head = first.head;
-          const retry = link(
-            chainId,
-            head.seq + 1,
-            head.hash,
-            await deps.chainKeys.keyFor(chainId, head.seq + 1, ex),
-            actor,
-            entry,
-            valueHmacs,
-          );
-          state.tail = { seq: retry.seq, hash: retry.hash };
-          // Linked, unless something else than a transaction moves the head (nothing does).
-          if ((await appendAtTail(ex, retry, head.hash, valueHmacs, deps.outbox)).linked) {
-            chains.hold(ex, chainId);
-            return retry.id;
-          }
-          state.tail = undefined;
-        }
+        after = head;
+        if (head !== undefined) chainKey = await deps.chainKeys.keyFor(chainId, head.seq + 1, ex);
       }
       return await appendLocked(ex, chainId, actor, entry, valueHmacs, state);
     } finally {
