@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { listenReactor, ReactorClient } from "../helpers/reactor-client.js";
 
@@ -221,6 +221,56 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect((await ok("POST", `/v1/environments/${envId}/restore`, { at })).changed).toEqual([]);
     const bad = await h.inject({ method: "POST", url: `/v1/environments/${envId}/restore`, payload: { at: "yesterday" } });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it("appends a restore's audit events together, after its last row, and a rename's with its overrides", async () => {
+    // On PostgreSQL the organization's audit chain head is locked from a transaction's first
+    // append to its COMMIT, and every writer of the organization waits for it: a restore of
+    // thousands of rows must take it once at its end (recordMany), not once per row from the first.
+    const rows = await Promise.all(
+      ["TOGETHER_A", "TOGETHER_B", "TOGETHER_C"].map((key) =>
+        ok("POST", `/qovery/environment/${envId}/secret`, { key, value: value(key) }),
+      ),
+    );
+    const at = await moment();
+    for (const row of rows) await ok("PUT", `/qovery/environment/${envId}/secret/${row.id}`, { key: row.key, value: value("later") });
+    const extra = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "TOGETHER_EXTRA", value: value("extra") });
+    const record = vi.spyOn(h.context.audit, "record");
+    const recordMany = vi.spyOn(h.context.audit, "recordMany");
+    try {
+      const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at });
+      const changed = (restored.changed as Array<{ id: string; change: string }>).map((row) => row.id);
+      // What did not exist then goes first, then what changed since goes back.
+      expect(changed[0]).toBe(extra.id);
+      expect(changed.slice(1).sort()).toEqual(rows.map((row) => row.id as string).sort());
+      const variableEvents = (calls: unknown[][]) => calls.filter((call) => JSON.stringify(call).includes('"resourceType":"variable"'));
+      expect(variableEvents(record.mock.calls)).toEqual([]);
+      expect(recordMany).toHaveBeenCalledTimes(1);
+      const appended = (recordMany.mock.calls[0]?.[1] ?? []) as Array<{ entry: { action: string; resourceId: string } }>;
+      expect(appended.map(({ entry }) => [entry.resourceId, entry.action])).toEqual([
+        [extra.id, "variable.delete"],
+        ...changed.slice(1).map((id) => [id, "variable.restore"]),
+      ]);
+
+      // A rename carries its overrides' new key: their events and the parent's, together.
+      recordMany.mockClear();
+      const parent = rows[0] as { id: string; key: string };
+      await ok("POST", `/qovery/job/${jobId}/secret/${parent.id}/override`, { value: value("override") });
+      await ok("PUT", `/qovery/environment/${envId}/secret/${parent.id}`, { key: "TOGETHER_RENAMED", value: value("renamed") });
+      expect(recordMany).toHaveBeenCalledTimes(1);
+      const renamed = (recordMany.mock.calls[0]?.[1] ?? []) as unknown as Array<{ entry: { action: string; details: { key: string } } }>;
+      expect(renamed.map(({ entry }) => [entry.action, entry.details.key])).toEqual([
+        ["variable.update", "TOGETHER_RENAMED"],
+        ["variable.update", "TOGETHER_RENAMED"],
+      ]);
+    } finally {
+      record.mockRestore();
+      recordMany.mockRestore();
+    }
+    // Every event landed in the chain, which still verifies.
+    expect(await eventsOf(extra.id)).toContain("variable.delete");
+    const verified = await ok("GET", `/v1/audit/verify?organization_id=${orgId}`);
+    expect(verified).toMatchObject({ intact: true });
   });
 
   it("keeps the last 50 versions of a variable", async () => {

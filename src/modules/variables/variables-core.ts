@@ -27,7 +27,7 @@ export interface VariablesDeps {
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
   /** Versions and audit events of every write, in the write's transaction. */
-  history: Pick<VariableHistory, "written" | "writtenMany" | "deleted" | "renamedOverrides">;
+  history: Pick<VariableHistory, "journal" | "written" | "writtenMany" | "deleted">;
   now?: () => Date;
 }
 

@@ -8,7 +8,7 @@ import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal } from "../../kernel/principal.js";
 import { createPauses } from "../../kernel/turns.js";
-import { liveRef, type VariableAction, versionRef } from "../versions/variable-history.js";
+import { type HistoryJournal, liveRef, type VariableAction, versionRef } from "../versions/variable-history.js";
 import {
   type EnvironmentState,
   metadataOf,
@@ -44,9 +44,13 @@ function locksOf(projectId: string, versions: Iterable<VariableVersionsTable | V
 export function createRestoreUseCases(core: VariablesCore, versions: Pick<VariableVersionReads, "newest" | "find" | "stateAt">) {
   const { store, keyring, history } = core;
 
-  /** Writes a version's state back (as a new version): updates the live row or re-creates it. */
+  /**
+   * Writes a version's state back (as a new version): updates the live row or re-creates it. The
+   * audit events wait in `journal` until the caller closes it, after its last row.
+   */
   async function apply(
     tx: Tx,
+    journal: HistoryJournal,
     actor: Principal,
     version: VariableVersionsTable,
     live: VariablesTable | undefined,
@@ -112,9 +116,8 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       }
       await store.insert(row, tx);
     }
-    // Versions after every row change: the audit chain's lock is taken last.
-    if (live !== undefined && live.key !== version.key) await history.renamedOverrides(tx, actor, live.id, action);
-    const number = await history.written(tx, actor, row, action, { from_version: version.version });
+    if (live !== undefined && live.key !== version.key) await journal.renamedOverrides(tx, actor, live.id, action);
+    const number = await journal.written(tx, actor, row, action, { from_version: version.version });
     return { row, version: number };
   }
 
@@ -173,7 +176,9 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
         async (tx) => {
           const target = await versions.find(variableId, number, tx);
           if (target === undefined) throw missing();
-          const written = await apply(tx, actor, target, await store.find(variableId, tx), "rollback");
+          const journal = history.journal();
+          const written = await apply(tx, journal, actor, target, await store.find(variableId, tx), "rollback");
+          await journal.close(tx);
           return metadataOf(written.row, written.version);
         },
         ERRORS,
@@ -190,14 +195,17 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       return core.write(
         lock,
         async (tx) => {
-          // The environment's rows are locked before the first history write takes the audit
-          // chain's lock, so no other writer holds a row here while waiting for the chain
-          // (deadlock). SQLite has one writer at a time already.
+          // The environment's rows are locked before the audit chain's head (the journal's close,
+          // last), so no other writer holds a row here while waiting for the chain (deadlock).
+          // SQLite has one writer at a time already.
           if (core.dialect === "postgres") {
             await tx.selectFrom("variables").select("id").where("environment_id", "=", environmentId).forUpdate().execute();
           }
           const [target, live] = await environmentThenAndNow(environmentId, at, tx);
           const changes: RestoreChange[] = [];
+          // Every row's audit event waits for the end: the organization's chain head (PostgreSQL)
+          // is locked for two statements, not two per row for the whole restore.
+          const journal = history.journal();
           // The event loop gets turns while the transaction runs, as an import's (on SQLite its
           // statements never wait: 10,000 rows held every other request for 3.4 s).
           const turns = createPauses();
@@ -210,7 +218,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             const still = await store.find(row.id, tx);
             if (still === undefined) continue;
             assertAllowed(actor, "write", rowScope(still), "Variable");
-            await history.deleted(tx, actor, still, () => store.delete(still.id, tx), "restore");
+            await journal.deleted(tx, actor, still, () => store.delete(still.id, tx), "restore");
             changes.push({ id: still.id, key: still.key, change: "deleted" });
           }
           // 2. What changed since goes back; what was deleted since comes back (parents first).
@@ -222,9 +230,10 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             const current = await store.find(version.variable_id, tx);
             if (current !== undefined && (await sameState(tx, current, version))) continue;
             assertAllowed(actor, "write", rowScope(version), "Variable");
-            await apply(tx, actor, version, current, "restore");
+            await apply(tx, journal, actor, version, current, "restore");
             changes.push({ id: version.variable_id, key: version.key, change: current === undefined ? "restored" : "updated" });
           }
+          await journal.close(tx);
           return { at, changed: changes };
         },
         ERRORS,

@@ -159,9 +159,12 @@ export function createWriteUseCases(core: VariablesCore) {
         if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
         await store.update(row.id, changes, tx);
         const view = await core.view({ ...row, ...changes }, tx, owner ?? undefined); // before the history: see create's
-        // Versions after every row change: the audit chain's lock is taken last.
-        if (input.key !== row.key) await core.history.renamedOverrides(tx, actor, row.id);
-        await core.history.written(tx, actor, { ...row, ...changes }, "update");
+        // Versions after every row change, the audit events (one journal) last: the audit
+        // chain's lock is taken last, once for the overrides a rename carries too.
+        const journal = core.history.journal();
+        if (input.key !== row.key) await journal.renamedOverrides(tx, actor, row.id);
+        await journal.written(tx, actor, { ...row, ...changes }, "update");
+        await journal.close(tx);
         return view;
       });
     },

@@ -81,45 +81,118 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     };
   }
 
-  async function event(
-    ex: Executor,
-    actor: AuditActor,
-    row: VariablesTable,
-    plain: string | null,
-    action: VariableAction,
-    version: number,
-    details: Record<string, unknown>,
-  ): Promise<void> {
-    await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-    await audit.record(ex, actor, entryOf(row, plain, action, version, details));
-  }
+  /** One audit event in the buffer of a journal (below). */
+  type Pending = { actor: AuditActor; entry: ReturnType<typeof entryOf> };
 
-  return {
-    /**
-     * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
-     * `created` is the value of a row this transaction has just created: the writer already has
-     * it in clear, so it is not decrypted again, and the row has no earlier version to look up.
-     */
-    async written(
+  /**
+   * The history writes of one transaction: versions and webhook changes as they come, the audit
+   * events kept in order and appended together at `close`, so that on PostgreSQL the
+   * organization's chain head is locked for two statements at the end of the transaction, not
+   * two per row from its first write to COMMIT (audit-writer.ts, recordMany): every other writer
+   * of the organization waits for it. A single event goes through `record` (its one-statement tail).
+   */
+  function journal() {
+    const pending: Pending[] = [];
+
+    async function add(
       ex: Executor,
       actor: AuditActor,
       row: VariablesTable,
+      plain: string | null,
       action: VariableAction,
-      details: Record<string, unknown> = {},
-      created?: { plain: string | null },
-    ): Promise<number> {
-      const plain = created === undefined ? await plainOf(row, ex) : created.plain;
-      const version = await addVersion(ex, actor, row, plain, action, false, created !== undefined);
-      await event(ex, actor, row, plain, action, version, details);
-      return version;
-    },
+      version: number,
+      details: Record<string, unknown>,
+    ): Promise<void> {
+      await deps.webhooks?.variableChanged(ex, actor, row, action, version);
+      pending.push({ actor, entry: entryOf(row, plain, action, version, details) });
+    }
+
+    return {
+      /**
+       * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
+       * `created` is the value of a row this transaction has just created: the writer already has
+       * it in clear, so it is not decrypted again, and the row has no earlier version to look up.
+       */
+      async written(
+        ex: Executor,
+        actor: AuditActor,
+        row: VariablesTable,
+        action: VariableAction,
+        details: Record<string, unknown> = {},
+        created?: { plain: string | null },
+      ): Promise<number> {
+        const plain = created === undefined ? await plainOf(row, ex) : created.plain;
+        const version = await addVersion(ex, actor, row, plain, action, false, created !== undefined);
+        await add(ex, actor, row, plain, action, version, details);
+        return version;
+      },
+
+      /** After a rename: the overrides that took the parent's new key get a version each. */
+      async renamedOverrides(ex: Executor, actor: AuditActor, parentId: string, action: VariableAction = "update"): Promise<void> {
+        const overrides = await ex
+          .selectFrom("variables")
+          .selectAll()
+          .where("parent_id", "=", parentId)
+          .where("variable_type", "=", "OVERRIDE")
+          .execute();
+        for (const row of overrides) {
+          const plain = await plainOf(row, ex);
+          const version = await addVersion(ex, actor, row, plain, action, false);
+          await add(ex, actor, row, plain, action, version, { renamed_with: parentId });
+        }
+      },
+
+      /**
+       * Deletes a variable through `remove` and records the deletion of it and of the aliases and
+       * overrides its foreign key removes with it. States are read before the delete.
+       */
+      async deleted(
+        ex: Executor,
+        actor: AuditActor,
+        row: VariablesTable,
+        remove: () => Promise<unknown>,
+        action: VariableAction = "delete",
+      ): Promise<void> {
+        const children = await ex.selectFrom("variables").selectAll().where("parent_id", "=", row.id).execute();
+        const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean }> = [];
+        for (const child of children) states.push({ row: child, plain: await plainOf(child, ex), cascade: true });
+        states.push({ row, plain: await plainOf(row, ex), cascade: false });
+        await remove();
+        for (const state of states) {
+          const version = await addVersion(ex, actor, state.row, state.plain, action, true);
+          await add(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
+        }
+      },
+
+      /** Appends the audit events written so far, in order (the transaction's last statements). */
+      async close(ex: Executor): Promise<void> {
+        const events = pending.splice(0);
+        const [only] = events;
+        if (events.length === 1 && only !== undefined) await audit.record(ex, only.actor, only.entry);
+        else if (events.length > 1) await audit.recordMany(ex, events);
+      },
+    };
+  }
+
+  type Journal = ReturnType<typeof journal>;
+
+  /** One history write in a journal of its own, closed at once. */
+  async function alone<R>(ex: Executor, write: (j: Journal) => Promise<R>): Promise<R> {
+    const j = journal();
+    const result = await write(j);
+    await j.close(ex);
+    return result;
+  }
+
+  return {
+    journal,
+    written: (...args: Parameters<Journal["written"]>) => alone(args[0], (j) => j.written(...args)),
+    deleted: (...args: Parameters<Journal["deleted"]>) => alone(args[0], (j) => j.deleted(...args)),
 
     /**
      * After an import (rows written, not created, by this transaction): a version and a webhook
-     * change per row, then all their audit events together, so that on PostgreSQL the
-     * organization's chain head is locked for two statements, not two per row (audit-writer.ts,
-     * recordMany): every other writer of the organization waits for it. `between` runs before
-     * each row (the import's turns of the event loop).
+     * change per row, then all their audit events together (journal). `between` runs before each
+     * row (the import's turns of the event loop).
      */
     async writtenMany(
       ex: Executor,
@@ -128,58 +201,17 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       action: VariableAction,
       between?: () => Promise<void>,
     ): Promise<number[]> {
+      const j = journal();
       const versions: number[] = [];
-      const events: Array<{ actor: AuditActor; entry: ReturnType<typeof entryOf> }> = [];
       for (const row of rows) {
         await between?.();
-        const plain = await plainOf(row, ex);
-        const version = await addVersion(ex, actor, row, plain, action, false);
-        await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-        versions.push(version);
-        events.push({ actor, entry: entryOf(row, plain, action, version, {}) });
+        versions.push(await j.written(ex, actor, row, action));
       }
-      await audit.recordMany(ex, events);
+      await j.close(ex);
       return versions;
-    },
-
-    /** After a rename: the overrides that took the parent's new key get a version each. */
-    async renamedOverrides(ex: Executor, actor: AuditActor, parentId: string, action: VariableAction = "update"): Promise<void> {
-      const overrides = await ex
-        .selectFrom("variables")
-        .selectAll()
-        .where("parent_id", "=", parentId)
-        .where("variable_type", "=", "OVERRIDE")
-        .execute();
-      for (const row of overrides) {
-        const plain = await plainOf(row, ex);
-        const version = await addVersion(ex, actor, row, plain, action, false);
-        await event(ex, actor, row, plain, action, version, { renamed_with: parentId });
-      }
-    },
-
-    /**
-     * Deletes a variable through `remove` and records the deletion of it and of the aliases and
-     * overrides its foreign key removes with it. States are read before the delete; the audit
-     * events come after it, so the chain head is locked last.
-     */
-    async deleted(
-      ex: Executor,
-      actor: AuditActor,
-      row: VariablesTable,
-      remove: () => Promise<unknown>,
-      action: VariableAction = "delete",
-    ): Promise<void> {
-      const children = await ex.selectFrom("variables").selectAll().where("parent_id", "=", row.id).execute();
-      const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean }> = [];
-      for (const child of children) states.push({ row: child, plain: await plainOf(child, ex), cascade: true });
-      states.push({ row, plain: await plainOf(row, ex), cascade: false });
-      await remove();
-      for (const state of states) {
-        const version = await addVersion(ex, actor, state.row, state.plain, action, true);
-        await event(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
-      }
     },
   };
 }
 
 export type VariableHistory = ReturnType<typeof createVariableHistory>;
+export type HistoryJournal = ReturnType<VariableHistory["journal"]>;
