@@ -92,7 +92,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
     // Fastify's compilers, each schema compiled on first use or by the warm-up after listen (S1).
     schemaController: { compilersFactory: lazySchemas.compilersFactory },
-    return503OnClosing: true,
+    // A request that reaches a route once the close has begun (on a keep-alive connection, before
+    // the server stops listening) is answered like every request in flight, with Connection: close:
+    // Fastify's default answered it 503, a 5xx for a client that did nothing wrong
+    // (test/reliability/closing-keep-alive.test.ts). A new connection is refused once closed.
+    return503OnClosing: false,
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
   lazySchemas.attach(app);
