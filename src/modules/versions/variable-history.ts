@@ -2,6 +2,8 @@
 // caller's transaction. The version's value is the same plaintext sealed again for the version
 // row (its own AAD), so a version's ciphertext cannot be copied into a live row; the audit event
 // carries only the value's HMAC. Only the last `versionsKeep` versions of a variable are kept.
+// A transaction that writes several rows (a restore, an import, a rename with its overrides)
+// keeps its audit events in a journal and appends them together at its end (`journal`).
 import type { Keyring } from "../../crypto/keyring.js";
 import { insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
