@@ -107,6 +107,9 @@ export function createAuditService(deps: AuditServiceDeps) {
     /** Appends several events inside the caller's transaction, in order (on PostgreSQL, each chain's together). */
     recordMany: writer.recordMany,
 
+    /** An entry's values replaced by their HMACs now, for an event appended later (audit-writer.ts). */
+    digestValues: writer.digestValues,
+
     /** One runtime delivery, counted (one event per token, service, minute and result). */
     countDelivery(principal: Principal, serviceId: string, result: "success" | "denied"): void {
       batcher.count({

@@ -27,6 +27,11 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
   /** Plain values the event concerns: only their HMACs are stored. */
   values?: Array<string | null | undefined>;
+  /**
+   * Their HMACs, already computed (`digestValues`), for an entry kept a while before it is
+   * appended: it then holds no value in clear. Replaces `values`.
+   */
+  valueHmacs?: readonly string[];
   /** Aggregated events count their occurrences. */
   count?: number;
 }

@@ -181,10 +181,12 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     return { ...fields, hash: seq >= chainKey.fromSeq ? keyedEventHash(chainKey.key, fields) : eventHash(fields) };
   }
 
-  async function hmacs(organizationId: string | null, values: AuditEntry["values"], ex: Executor): Promise<string[]> {
-    const present = (values ?? []).filter((value): value is string => typeof value === "string" && value !== "");
-    if (organizationId === null || present.length === 0) return [];
-    const key = await keys.keyFor(organizationId, ex);
+  /** The HMACs of an entry's values under its organization's audit key (sorted, each once). */
+  async function hmacs(entry: AuditEntry, ex: Executor): Promise<string[]> {
+    if (entry.valueHmacs !== undefined) return [...entry.valueHmacs];
+    const present = (entry.values ?? []).filter((value): value is string => typeof value === "string" && value !== "");
+    if (entry.organizationId === null || present.length === 0) return [];
+    const key = await keys.keyFor(entry.organizationId, ex);
     return [...new Set(present.map((value) => valueHmac(key, value)))].sort();
   }
 
@@ -282,7 +284,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
   async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
     const chainId = entry.organizationId ?? INSTANCE_CHAIN;
-    const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
+    const valueHmacs = await hmacs(entry, ex);
     if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
     const { seq, prevHash } = await nextLink(ex, chainId);
     const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
@@ -301,6 +303,16 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     record,
 
     /**
+     * The entry with its values replaced by their HMACs, computed now in `ex`: what a caller keeps
+     * until it appends the event later in the transaction (the history journal), so that no value
+     * stays in memory in clear meanwhile.
+     */
+    async digestValues(ex: Executor, entry: AuditEntry): Promise<AuditEntry> {
+      const { values: _values, ...rest } = entry;
+      return { ...rest, valueHmacs: await hmacs(entry, ex) };
+    },
+
+    /**
      * Appends events in `ex` (the caller's transaction), in order; returns their ids in that
      * order. On PostgreSQL each chain's events are appended together (appendManyOnPostgres);
      * SQLite's statements make no round trip, and it appends them one by one.
@@ -315,7 +327,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       const byChain = new Map<string, Item[]>();
       for (const [index, { actor, entry }] of items.entries()) {
         const chainId = entry.organizationId ?? INSTANCE_CHAIN;
-        const valueHmacs = await hmacs(entry.organizationId, entry.values, ex);
+        const valueHmacs = await hmacs(entry, ex);
         const list = byChain.get(chainId);
         if (list === undefined) byChain.set(chainId, [{ index, actor, entry, valueHmacs }]);
         else list.push({ index, actor, entry, valueHmacs });

@@ -9,7 +9,7 @@ import { insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
-import type { AuditActor } from "../audit/audit-types.js";
+import type { AuditActor, AuditEntry } from "../audit/audit-types.js";
 import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import { nextVersion, pruneVersions, VARIABLE_LINEAGE, versionStampColumns } from "./version-lineage.js";
 
@@ -17,7 +17,7 @@ export type VariableAction = "create" | "update" | "override" | "alias" | "delet
 
 export interface VariableHistoryDeps {
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
-  audit: Pick<AuditService, "record" | "recordMany">;
+  audit: Pick<AuditService, "record" | "recordMany" | "digestValues">;
   config: { versionsKeep: number };
   now: () => Date;
   /** The webhook outbox, written in the same transaction (before the audit event, which locks the chain head). */
@@ -83,12 +83,12 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     };
   }
 
-  /** One audit event in the buffer of a journal (below). */
-  type Pending = { actor: AuditActor; entry: ReturnType<typeof entryOf> };
+  /** One audit event in the buffer of a journal (below): its values already as HMACs. */
+  type Pending = { actor: AuditActor; entry: AuditEntry };
 
   /**
    * The history writes of one transaction: versions and webhook changes as they come, the audit
-   * events kept in order and appended together at `close`, so that on PostgreSQL the
+   * events (their values already as HMACs) kept in order and appended together at `close`, so that on PostgreSQL the
    * organization's chain head is locked for two statements at the end of the transaction, not
    * two per row from its first write to COMMIT (audit-writer.ts, recordMany): every other writer
    * of the organization waits for it. A single event goes through `record` (its one-statement tail).
@@ -106,7 +106,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       details: Record<string, unknown>,
     ): Promise<void> {
       await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-      pending.push({ actor, entry: entryOf(row, plain, action, version, details) });
+      // Kept until the journal closes (a restore of thousands of rows): HMACs only, no value.
+      pending.push({ actor, entry: await audit.digestValues(ex, entryOf(row, plain, action, version, details)) });
     }
 
     return {
