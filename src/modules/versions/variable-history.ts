@@ -83,17 +83,32 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     };
   }
 
-  /** One audit event in the buffer of a journal (below): its values already as HMACs. */
+  /** A written row's new version; its value decrypted unless the writer has it (`created`). */
+  async function newVersion(
+    ex: Executor,
+    actor: AuditActor,
+    row: VariablesTable,
+    action: VariableAction,
+    created?: { plain: string | null },
+  ): Promise<{ plain: string | null; version: number }> {
+    const plain = created === undefined ? await plainOf(row, ex) : created.plain;
+    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined) };
+  }
+
+  /** One audit event in the buffer of a journal (below). */
   type Pending = { actor: AuditActor; entry: AuditEntry };
 
   /**
    * The history writes of one transaction: versions and webhook changes as they come, the audit
-   * events (their values already as HMACs) kept in order and appended together at `close`, so that on PostgreSQL the
+   * events kept in order and appended together at `close`, so that on PostgreSQL the
    * organization's chain head is locked for two statements at the end of the transaction, not
    * two per row from its first write to COMMIT (audit-writer.ts, recordMany): every other writer
-   * of the organization waits for it. A single event goes through `record` (its one-statement tail).
+   * of the organization waits for it. A single event goes through `record` (its one-statement
+   * tail). The events kept hold their values only as HMACs (a restore of thousands of rows would
+   * otherwise keep every value in clear until its end), except in a journal of one call closed
+   * at once (`alone`: `digest` false).
    */
-  function journal() {
+  function journal(digest = true) {
     const pending: Pending[] = [];
 
     async function add(
@@ -106,8 +121,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       details: Record<string, unknown>,
     ): Promise<void> {
       await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-      // Kept until the journal closes (a restore of thousands of rows): HMACs only, no value.
-      pending.push({ actor, entry: await audit.digestValues(ex, entryOf(row, plain, action, version, details)) });
+      const entry = entryOf(row, plain, action, version, details);
+      pending.push({ actor, entry: digest ? await audit.digestValues(ex, entry) : entry });
     }
 
     return {
@@ -124,8 +139,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         details: Record<string, unknown> = {},
         created?: { plain: string | null },
       ): Promise<number> {
-        const plain = created === undefined ? await plainOf(row, ex) : created.plain;
-        const version = await addVersion(ex, actor, row, plain, action, false, created !== undefined);
+        const { plain, version } = await newVersion(ex, actor, row, action, created);
         await add(ex, actor, row, plain, action, version, details);
         return version;
       },
@@ -181,7 +195,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
 
   /** One history write in a journal of its own, closed at once. */
   async function alone<R>(ex: Executor, write: (j: Journal) => Promise<R>): Promise<R> {
-    const j = journal();
+    const j = journal(false);
     const result = await write(j);
     await j.close(ex);
     return result;
@@ -189,7 +203,16 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
 
   return {
     journal,
-    written: (...args: Parameters<Journal["written"]>) => alone(args[0], (j) => j.written(...args)),
+    /**
+     * One row's history, its event appended at once (a create, an edit, an override, an alias: the
+     * write path of every request, kept without a journal's steps).
+     */
+    async written(...[ex, actor, row, action, details = {}, created]: Parameters<Journal["written"]>): Promise<number> {
+      const { plain, version } = await newVersion(ex, actor, row, action, created);
+      await deps.webhooks?.variableChanged(ex, actor, row, action, version);
+      await audit.record(ex, actor, entryOf(row, plain, action, version, details));
+      return version;
+    },
     deleted: (...args: Parameters<Journal["deleted"]>) => alone(args[0], (j) => j.deleted(...args)),
 
     /**
