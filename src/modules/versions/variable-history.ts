@@ -202,7 +202,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
   }
 
   return {
-    journal,
+    /** A transaction's journal (above): its events kept, digested, until `close`. */
+    journal: (): Journal => journal(),
+
     /**
      * One row's history, its event appended at once (a create, an edit, an override, an alias: the
      * write path of every request, kept without a journal's steps).
