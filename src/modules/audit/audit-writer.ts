@@ -198,16 +198,12 @@ export function createAuditWriter(deps: AuditWriterDeps) {
    * already holds the head) the locked path: lock the head, read it, append.
    */
   async function appendOnPostgres(ex: Executor, chainId: string, actor: AuditActor, entry: AuditEntry, valueHmacs: string[]) {
-    // A transaction that already holds the head must not wait for appends queued behind it.
-    if (chains.holds(ex, chainId)) return appendLocked(ex, chainId, actor, entry, valueHmacs, chains.peek(chainId));
-    const { state, previous, done } = chains.take(chainId);
-    try {
-      await within(previous, TURN_WAIT_MS);
-      let after = state.tail;
+    return inTurn(ex, chainId, async (state, held) => {
+      let after = held ? undefined : state?.tail;
       let chainKey = deps.chainKeys.committedKey(chainId);
       // The second attempt links after the head the first one found, locked by this transaction
       // from then on: it links unless something else than a transaction moves the head (nothing does).
-      for (let attempt = 0; attempt < 2 && after !== undefined && chainKey !== undefined; attempt += 1) {
+      for (let attempt = 0; attempt < 2 && state !== null && after !== undefined && chainKey !== undefined; attempt += 1) {
         const event = link(chainId, after.seq + 1, after.hash, chainKey, actor, entry, valueHmacs);
         state.tail = { seq: event.seq, hash: event.hash };
         const { linked, head } = await appendAtTail(ex, event, after.hash, valueHmacs, deps.outbox);
@@ -219,66 +215,58 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         after = head;
         if (head !== undefined) chainKey = await deps.chainKeys.keyFor(chainId, head.seq + 1, ex);
       }
-      return await appendLocked(ex, chainId, actor, entry, valueHmacs, state);
+      const [id] = await appendLocked(ex, chainId, [{ actor, entry, valueHmacs }], state);
+      return id as string;
+    });
+  }
+
+  /**
+   * Runs `append` in the process's turn on the chain (audit-chain-turns.ts); at once, with
+   * `held`, when this transaction already holds the chain's head: it must not wait for appends
+   * queued behind it.
+   */
+  async function inTurn<T>(ex: Executor, chainId: string, append: (state: ChainState | null, held: boolean) => Promise<T>): Promise<T> {
+    if (chains.holds(ex, chainId)) return append(chains.peek(chainId), true);
+    const { state, previous, done } = chains.take(chainId);
+    try {
+      await within(previous, TURN_WAIT_MS);
+      return await append(state, false);
     } finally {
       done();
     }
   }
 
-  /** Locks the head, reads it and appends; the link becomes the chain's tail as soon as it is made. */
+  /**
+   * Locks the head, moving it on by all the events, and appends them after it (one more
+   * statement per 500 events); the last link becomes the chain's tail as soon as it is made.
+   * Several events of one chain take two statements with the head locked, not two per event: a
+   * flush of counted runtime deliveries (audit-batcher.ts) writes one event per token and
+   * service polled in the last second, an import or a restore one per variable, and every
+   * writer of the organization waits for the head lock (M1 on PostgreSQL).
+   */
   async function appendLocked(
     ex: Executor,
     chainId: string,
-    actor: AuditActor,
-    entry: AuditEntry,
-    valueHmacs: string[],
-    state: ChainState | null,
-  ): Promise<string> {
-    const { seq, prevHash } = await nextLink(ex, chainId);
-    const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
-    if (state !== null) state.tail = { seq, hash: event.hash };
-    await appendInOneStatement(ex, [{ event, valueHmacs }], deps.outbox);
-    chains.hold(ex, chainId);
-    return event.id;
-  }
-
-  /**
-   * PostgreSQL: several events of one chain in two statements with the head locked (the head
-   * moved on by all of them, then every event; one more per 500 events), not two per event: a
-   * flush of counted runtime deliveries (audit-batcher.ts) writes one event per token and
-   * service polled in the last second, an import one per variable, and every writer of the
-   * organization waits for the head lock (M1 on PostgreSQL).
-   */
-  async function appendManyOnPostgres(
-    ex: Executor,
-    chainId: string,
     items: Array<{ actor: AuditActor; entry: AuditEntry; valueHmacs: string[] }>,
+    state: ChainState | null,
   ): Promise<string[]> {
-    // A transaction that already holds the head must not wait for appends queued behind it.
-    const turn = chains.holds(ex, chainId) ? null : chains.take(chainId);
-    try {
-      if (turn !== null) await within(turn.previous, TURN_WAIT_MS);
-      const state = turn === null ? chains.peek(chainId) : turn.state;
-      const { seq: last, prevHash } = await nextLink(ex, chainId, items.length);
-      const first = last - items.length + 1;
-      const chainKey = await deps.chainKeys.keyFor(chainId, first, ex);
-      let previous = prevHash;
-      const events = items.map(({ actor, entry, valueHmacs }, index) => {
-        const event = link(chainId, first + index, previous, chainKey, actor, entry, valueHmacs);
-        previous = event.hash;
-        return { event, valueHmacs };
-      });
-      if (state !== null) state.tail = { seq: last, hash: previous };
-      // PostgreSQL binds at most 65,535 parameters per statement: an import of thousands of
-      // variables goes in a few statements.
-      for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
-        await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
-      }
-      chains.hold(ex, chainId);
-      return events.map(({ event }) => event.id);
-    } finally {
-      turn?.done();
+    const { seq: last, prevHash } = await nextLink(ex, chainId, items.length);
+    const first = last - items.length + 1;
+    const chainKey = await deps.chainKeys.keyFor(chainId, first, ex);
+    let previous = prevHash;
+    const events = items.map(({ actor, entry, valueHmacs }, index) => {
+      const event = link(chainId, first + index, previous, chainKey, actor, entry, valueHmacs);
+      previous = event.hash;
+      return { event, valueHmacs };
+    });
+    if (state !== null) state.tail = { seq: last, hash: previous };
+    // PostgreSQL binds at most 65,535 parameters per statement: an import of thousands of
+    // variables goes in a few statements.
+    for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+      await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
     }
+    chains.hold(ex, chainId);
+    return events.map(({ event }) => event.id);
   }
 
   /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
@@ -314,7 +302,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
     /**
      * Appends events in `ex` (the caller's transaction), in order; returns their ids in that
-     * order. On PostgreSQL each chain's events are appended together (appendManyOnPostgres);
+     * order. On PostgreSQL each chain's events are appended together (appendLocked);
      * SQLite's statements make no round trip, and it appends them one by one.
      */
     async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>): Promise<string[]> {
@@ -337,7 +325,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       // replicas' flushes) take their heads in the same order and cannot deadlock.
       for (const chainId of [...byChain.keys()].sort()) {
         const list = byChain.get(chainId) as Item[];
-        const appended = await appendManyOnPostgres(ex, chainId, list);
+        const appended = await inTurn(ex, chainId, (state) => appendLocked(ex, chainId, list, state));
         for (const [position, { index }] of list.entries()) ids[index] = appended[position] as string;
       }
       return ids;
