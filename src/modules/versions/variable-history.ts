@@ -153,8 +153,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
           .where("variable_type", "=", "OVERRIDE")
           .execute();
         for (const row of overrides) {
-          const plain = await plainOf(row, ex);
-          const version = await addVersion(ex, actor, row, plain, action, false);
+          const { plain, version } = await newVersion(ex, actor, row, action);
           await add(ex, actor, row, plain, action, version, { renamed_with: parentId });
         }
       },
