@@ -11,7 +11,7 @@ import { fromReactorId } from "../../src/kernel/ids.js";
 import { createExchangeEngine } from "../../src/modules/credentials/engine/exchange-engine.js";
 import { MAX_EXCHANGE_ATTEMPTS, REFRESH_ATTEMPTS } from "../../src/modules/credentials/engine/refresh-policy.js";
 import { createHarness, describeEachDialect, type Harness } from "../helpers/harness.js";
-import { pickSeed, type RecordingTokenServer, type Reply, seededRandom, startRecordingTokenServer } from "./support.js";
+import { pickSeed, type RecordingTokenServer, type Reply, seededRandom, startRecordingTokenServer, trackClientSockets } from "./support.js";
 
 const CREDENTIALS = 200;
 /** Short, so a hang costs little; the slow answers below sit on both sides of it. */
@@ -49,13 +49,20 @@ describeEachDialect("faulty token endpoints", (dialect) => {
   let second: ReturnType<typeof createExchangeEngine>;
   const ids: Array<{ id: string; clientId: string }> = [];
 
+  // The workers' connections, so the token endpoint tells a request they gave up on (closed, the
+  // close not yet seen there) from one they still hold open.
+  const clientSockets = trackClientSockets(OUTBOUND_TIMEOUT_MS);
+
   beforeAll(async () => {
-    tokens = await startRecordingTokenServer((request) => {
-      // Per client_id and attempt, so a seed replays the same faults whatever the arrival order.
-      const { fault, reply } = faultFor(seededRandom(seed ^ hashOf(`${request.clientId}#${request.attempt}`)));
-      faults[fault] = (faults[fault] ?? 0) + 1;
-      return reply;
-    });
+    tokens = await startRecordingTokenServer(
+      (request) => {
+        // Per client_id and attempt, so a seed replays the same faults whatever the arrival order.
+        const { fault, reply } = faultFor(seededRandom(seed ^ hashOf(`${request.clientId}#${request.attempt}`)));
+        faults[fault] = (faults[fault] ?? 0) + 1;
+        return reply;
+      },
+      { clientSockets },
+    );
     h = await createHarness(dialect, { LATCH_OUTBOUND_ALLOW_HTTP: "on", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
     const headers = { "content-type": "application/vnd.api+json", accept: "application/vnd.api+json", "x-api-key": "Activation-DTM" };
     const post = async (url: string, data: unknown) => {
@@ -98,7 +105,10 @@ describeEachDialect("faulty token endpoints", (dialect) => {
       storage,
       rootKeys: loadRootKeys(h.config),
       now,
-      exchange: { outbound: { timeoutMs: OUTBOUND_TIMEOUT_MS }, engine: { concurrency: 8, workerId: "first" } },
+      exchange: {
+        outbound: { timeoutMs: OUTBOUND_TIMEOUT_MS, connector: clientSockets.connector },
+        engine: { concurrency: 8, workerId: "first" },
+      },
     });
     second = createExchangeEngine({
       db: worker.db,
@@ -211,7 +221,8 @@ describeEachDialect("faulty token endpoints", (dialect) => {
     console.log(
       `[faulty ${dialect}] seed ${seed}; refreshes of ${succeeded.length} credentials: ${ran} jobs over ${rounds} clock steps, ` +
         `${tokens.requests.length - before} token requests (credentials by attempts used: ${JSON.stringify(attempts)}), ` +
-        `faults ${JSON.stringify(faults)}; outcome (status/refresh_status) ${JSON.stringify(outcome)}; overlaps ${tokens.overlaps.length}; ` +
+        `faults ${JSON.stringify(faults)}; outcome (status/refresh_status) ${JSON.stringify(outcome)}; overlaps ${tokens.overlaps.length} ` +
+        `(closes seen after the next request: ${tokens.lateCloses}); ` +
         `${Math.round(performance.now() - started)} ms`,
     );
   });

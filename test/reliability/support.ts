@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import Database from "better-sqlite3";
+import { buildConnector } from "undici";
 import { fromReactorId } from "../../src/kernel/ids.js";
+import type { Connector } from "../../src/modules/outbound/outbound-client.js";
 
 /** mulberry32: small, fast and good enough to pick kill moments and fault kinds. */
 export function seededRandom(seed: number): () => number {
@@ -173,23 +175,74 @@ export interface RecordingTokenServer {
   requests: TokenRequest[];
   /** Access tokens answered with a 200, per client_id. */
   issued: Map<string, string[]>;
-  /** client_ids that had two requests open at the same moment. */
+  /** One line per request that arrived while another of its client_id was open, saying which. */
   overlaps: string[];
+  /** Requests counted over when the next one arrived, their client having closed them unseen (see below). */
+  readonly lateCloses: number;
   requestsFor(clientId: string): number;
   close(): Promise<void>;
 }
 
 /**
- * A token endpoint on 127.0.0.1 whose answer per request the test decides. A request counts as
- * open from its arrival until its response is sent or its connection closes (a client that gave
- * up on a hang), so overlapping exchanges of one credential are caught.
+ * The client side of outbound connections, for a client in this process: undici's connector,
+ * wrapped to remember each socket it opens by its local port.
  */
-export async function startRecordingTokenServer(decide: (request: TokenRequest) => Reply): Promise<RecordingTokenServer> {
+export interface ClientSockets {
+  connector: Connector;
+  byPort(port: number): Socket | undefined;
+}
+
+export function trackClientSockets(timeoutMs: number): ClientSockets {
+  const base = buildConnector({ timeout: timeoutMs });
+  const sockets = new Map<number, Socket>();
+  return {
+    connector(options, callback) {
+      base(options, (error, socket) => {
+        if (socket !== null && socket.localPort !== undefined) {
+          const port = socket.localPort;
+          sockets.set(port, socket);
+          socket.once("close", () => {
+            if (sockets.get(port) === socket) sockets.delete(port);
+          });
+        }
+        if (error === null) callback(null, socket as NonNullable<typeof socket>);
+        else callback(error, null);
+      });
+    },
+    byPort: (port) => sockets.get(port),
+  };
+}
+
+interface OpenRequest {
+  attempt: number;
+  kind: Reply["kind"];
+  arrivedAt: number;
+  /** The client's end of the connection, when the client runs in this process (ClientSockets). */
+  clientSocket: Socket | undefined;
+  settle(): void;
+}
+
+/**
+ * A token endpoint on 127.0.0.1 whose answer per request the test decides. A request counts as
+ * open from its arrival until its answer is sent or its connection closes (a client that gave up
+ * on a hang), so overlapping exchanges of one credential are caught.
+ *
+ * A client that gives up closes its connection at once, but the close reaches this server an
+ * event-loop turn or more later, possibly after the client's next request. With `clientSockets`
+ * (a client in this process that connects through `trackClientSockets`), a request whose client
+ * end is already destroyed counts as over when the next one arrives, so only a request the
+ * client still held open makes an overlap.
+ */
+export async function startRecordingTokenServer(
+  decide: (request: TokenRequest) => Reply,
+  options: { clientSockets?: ClientSockets } = {},
+): Promise<RecordingTokenServer> {
   const requests: TokenRequest[] = [];
   const issued = new Map<string, string[]>();
-  const open = new Map<string, number>();
+  const open = new Map<string, Set<OpenRequest>>();
   const counts = new Map<string, number>();
   const overlaps: string[] = [];
+  let lateCloses = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((request, response) => {
     let text = "";
@@ -203,20 +256,35 @@ export async function startRecordingTokenServer(decide: (request: TokenRequest) 
       counts.set(clientId, attempt);
       const recorded = { clientId, grantType: form.get("grant_type") ?? "", attempt };
       requests.push(recorded);
-      const now = (open.get(clientId) ?? 0) + 1;
-      open.set(clientId, now);
-      if (now > 1) overlaps.push(clientId);
-      let closed = false;
-      const settle = () => {
-        if (closed) return;
-        closed = true;
-        open.set(clientId, (open.get(clientId) ?? 1) - 1);
-      };
-      response.on("finish", settle);
-      response.on("close", settle);
       const reply = decide(recorded);
+      const mine = open.get(clientId) ?? new Set<OpenRequest>();
+      open.set(clientId, mine);
+      const arrivedAt = performance.now();
+      for (const earlier of mine) {
+        if (earlier.clientSocket?.destroyed === true) {
+          earlier.settle();
+          lateCloses += 1;
+          continue;
+        }
+        const client = earlier.clientSocket === undefined ? "not tracked" : "still open";
+        overlaps.push(
+          `${clientId}: attempt ${attempt} arrived while attempt ${earlier.attempt} (${earlier.kind}, ` +
+            `${Math.round(arrivedAt - earlier.arrivedAt)} ms earlier, client connection ${client}) was open`,
+        );
+      }
+      const port = request.socket.remotePort;
+      const self: OpenRequest = {
+        attempt,
+        kind: reply.kind,
+        arrivedAt,
+        clientSocket: port === undefined ? undefined : options.clientSockets?.byPort(port),
+        settle: () => mine.delete(self),
+      };
+      mine.add(self);
+      response.on("close", self.settle);
       const answer = () => {
         if (response.destroyed) return;
+        self.settle();
         if (reply.kind === "ok") {
           const accessToken = `at-${clientId}-${attempt}-${randomBytes(6).toString("hex")}`;
           const list = issued.get(clientId) ?? [];
@@ -249,6 +317,9 @@ export async function startRecordingTokenServer(decide: (request: TokenRequest) 
     requests,
     issued,
     overlaps,
+    get lateCloses() {
+      return lateCloses;
+    },
     requestsFor: (clientId) => counts.get(clientId) ?? 0,
     async close() {
       for (const socket of sockets) socket.destroy();
