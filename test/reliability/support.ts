@@ -198,13 +198,9 @@ export function trackClientSockets(timeoutMs: number): ClientSockets {
   return {
     connector(options, callback) {
       base(options, (error, socket) => {
-        if (socket !== null && socket.localPort !== undefined) {
-          const port = socket.localPort;
-          sockets.set(port, socket);
-          socket.once("close", () => {
-            if (sockets.get(port) === socket) sockets.delete(port);
-          });
-        }
+        // Kept after it closes (until its port is reused): a request the server reads after the
+        // client closed its connection must still find it, destroyed.
+        if (socket !== null && socket.localPort !== undefined) sockets.set(socket.localPort, socket);
         if (error === null) callback(null, socket as NonNullable<typeof socket>);
         else callback(error, null);
       });
