@@ -198,11 +198,15 @@ export function trackClientSockets(timeoutMs: number): ClientSockets {
   return {
     connector(options, callback) {
       base(options, (error, socket) => {
+        // undici passes no socket at all when the connect fails.
+        if (error !== null || socket == null) {
+          callback(error ?? new Error("the connector gave no socket"), null);
+          return;
+        }
         // Kept after it closes (until its port is reused): a request the server reads after the
         // client closed its connection must still find it, destroyed.
-        if (socket !== null && socket.localPort !== undefined) sockets.set(socket.localPort, socket);
-        if (error === null) callback(null, socket as NonNullable<typeof socket>);
-        else callback(error, null);
+        if (socket.localPort !== undefined) sockets.set(socket.localPort, socket);
+        callback(null, socket);
       });
     },
     byPort: (port) => sockets.get(port),
