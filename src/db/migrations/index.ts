@@ -21,6 +21,7 @@ import * as m0057 from "./0057-webhooks.js";
 import * as m0059 from "./0059-change-feed.js";
 import * as m0060 from "./0060-environment-pages.js";
 import * as m0061 from "./0061-lineage-in-creation-order.js";
+import * as m0062 from "./0062-variables-environment-index-dropped.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -45,4 +46,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0059-change-feed": m0059,
   "0060-environment-pages": m0060,
   "0061-lineage-in-creation-order": m0061,
+  "0062-variables-environment-index-dropped": m0062,
 };
