@@ -104,12 +104,21 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
    * organization's chain head is locked for two statements at the end of the transaction, not
    * two per row from its first write to COMMIT (audit-writer.ts, recordMany): every other writer
    * of the organization waits for it. A single event goes through `record` (its one-statement
-   * tail). The events kept hold their values only as HMACs (a restore of thousands of rows would
-   * otherwise keep every value in clear until its end), except in a journal of one call closed
-   * at once (`alone`: `digest` false).
+   * tail) as it was kept, its values digested there, as `written` does: an edit or a rollback
+   * pays no early digest. From the second event on, the events kept hold their values only as
+   * HMACs (a restore of thousands of rows would otherwise keep every value in clear until its end).
    */
-  function journal(digest = true) {
+  function journal() {
     const pending: Pending[] = [];
+
+    /** Keeps an event; the second one kept digests the first, and itself, and so on. */
+    async function keep(ex: Executor, one: Pending): Promise<void> {
+      const [first] = pending;
+      if (pending.length === 1 && first !== undefined) {
+        pending[0] = { actor: first.actor, entry: await audit.digestValues(ex, first.entry) };
+      }
+      pending.push(pending.length === 0 ? one : { actor: one.actor, entry: await audit.digestValues(ex, one.entry) });
+    }
 
     async function add(
       ex: Executor,
@@ -121,8 +130,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       details: Record<string, unknown>,
     ): Promise<void> {
       await deps.webhooks?.variableChanged(ex, actor, row, action, version);
-      const entry = entryOf(row, plain, action, version, details);
-      pending.push({ actor, entry: digest ? await audit.digestValues(ex, entry) : entry });
+      await keep(ex, { actor, entry: entryOf(row, plain, action, version, details) });
     }
 
     return {
@@ -194,18 +202,18 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
 
   /** One history write in a journal of its own, closed at once. */
   async function alone<R>(ex: Executor, write: (j: Journal) => Promise<R>): Promise<R> {
-    const j = journal(false);
+    const j = journal();
     const result = await write(j);
     await j.close(ex);
     return result;
   }
 
   return {
-    /** A transaction's journal (above): its events kept, digested, until `close`. */
-    journal: (): Journal => journal(),
+    /** A transaction's journal (above): its events kept until `close`. */
+    journal,
 
     /**
-     * One row's history, its event appended at once (a create, an edit, an override, an alias: the
+     * One row's history, its event appended at once (a create, an override, an alias: the
      * write path of every request, kept without a journal's steps).
      */
     async written(...[ex, actor, row, action, details = {}, created]: Parameters<Journal["written"]>): Promise<number> {
