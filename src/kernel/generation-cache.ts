@@ -7,7 +7,7 @@
 // (generations.ts says why).
 //
 // Used for the runtime bundles and their layers (bench/README.md, R1, M1, S2) and the serialized
-// list answers (R2, R3). Bounded by bytes, least recently used first, and optionally by entries;
+// list answers (R2, R3). Bounded by bytes, least recently used first (second chance: see `set`), and optionally by entries;
 // concurrent callers of one key at one generation wait for one build (single flight).
 export interface GenerationCacheOptions<Value> {
   /** Bytes kept at most, all entries together (`sizeOf`); a value larger than this is not kept. */
@@ -22,6 +22,8 @@ interface Entry<Value> {
   generation: string;
   value: Value;
   size: number;
+  /** Answered since it was kept or last passed over by an eviction (second chance, below). */
+  used: boolean;
 }
 
 export function createGenerationCache<Value>(options: GenerationCacheOptions<Value>) {
@@ -43,20 +45,28 @@ export function createGenerationCache<Value>(options: GenerationCacheOptions<Val
     forget(key);
     const size = options.sizeOf?.(value) ?? 0;
     if (size > maxBytes) return;
-    for (const oldest of entries.keys()) {
+    // Least recently used first, approximately ("second chance"): an entry answered since it was
+    // kept or last passed over goes to the back once instead of being dropped. A hit then only
+    // marks its entry, rather than moving it in the map on every request (R1).
+    for (const [oldestKey, oldest] of entries) {
       if (bytes + size <= maxBytes && entries.size < maxEntries) break;
-      forget(oldest);
+      if (oldest.used) {
+        oldest.used = false;
+        entries.delete(oldestKey);
+        entries.set(oldestKey, oldest);
+      } else {
+        forget(oldestKey);
+      }
     }
-    entries.set(key, { generation, value, size });
+    entries.set(key, { generation, value, size, used: false });
     bytes += size;
   }
 
-  /** The value kept for `key` if made at `generation` (and `usable`), now the most recently used. */
+  /** The value kept for `key` if made at `generation` (and `usable`), marked as used. */
   function get(key: string, generation: string, usable?: (value: Value) => boolean): Value | undefined {
     const entry = entries.get(key);
     if (entry === undefined || entry.generation !== generation || (usable !== undefined && !usable(entry.value))) return undefined;
-    entries.delete(key);
-    entries.set(key, entry);
+    entry.used = true;
     return entry.value;
   }
 

@@ -81,6 +81,25 @@ describe("createGenerationCache", () => {
     expect(cache.size()).toEqual({ bytes: 8, entries: 2 });
   });
 
+  it("gives an answered value one more pass before dropping it, and answers since then count again", () => {
+    const cache = createGenerationCache<string>({ maxEntries: 3 });
+    for (const key of ["a", "b", "c"]) cache.set(key, "1", key);
+    expect(cache.get("a", "1")).toBe("a"); // the oldest, but answered
+    cache.set("d", "1", "d");
+    expect(cache.get("b", "1")).toBeUndefined(); // dropped in its place
+    cache.set("e", "1", "e");
+    expect(cache.get("c", "1")).toBeUndefined();
+    // a had its second chance and was not answered since: it goes next, before the newer d and e.
+    cache.set("f", "1", "f");
+    expect(cache.get("a", "1")).toBeUndefined();
+    expect(cache.latest("f")?.value).toBe("f"); // kept, without counting as an answer
+    expect([cache.get("d", "1"), cache.get("e", "1")]).toEqual(["d", "e"]);
+    // Answered, d and e are kept over f, which was not.
+    cache.set("g", "1", "g");
+    expect(cache.get("f", "1")).toBeUndefined();
+    expect(cache.size().entries).toBe(3);
+  });
+
   it("holds its entry bound, a replaced value counted once", () => {
     const cache = createGenerationCache<string>({ maxEntries: 2 });
     cache.set("a", "1", "A");
