@@ -39,7 +39,13 @@ export function layersOf(service: Pick<Service, "id" | "projectId" | "environmen
 
 /** The bundle's generation: its three layers' generations ("0" for a layer never written). */
 export function composeGeneration(...layers: unknown[]): string {
-  return layers.map((value) => (value === null || value === undefined ? "0" : String(value))).join(".");
+  // Concatenated in a loop, not mapped and joined: it runs on every runtime request (R1).
+  let composed = "";
+  for (let i = 0; i < layers.length; i += 1) {
+    const value = layers[i];
+    composed += `${i === 0 ? "" : "."}${value === null || value === undefined ? "0" : String(value)}`;
+  }
+  return composed;
 }
 
 /**
