@@ -2,7 +2,8 @@
 // few seconds, stops it, and prints the top self-time functions and the top files.
 // With --sql (SQLite), it also times every SQLite statement the server runs during the load
 // (bench/lib/sqlite-timing.ts) and prints them per second of load.
-// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres] [--sql]
+// With --distinct (R1), another of the fixture's 50 runtime tokens on every request (R1 distinct).
+// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres] [--sql] [--distinct]
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,6 +28,7 @@ const profDir = join(tmpdir(), `latch-prof-${process.pid}`);
 try {
   const bench = await openBench(storage);
   let headers: Record<string, string>;
+  let headersInTurn: Array<Record<string, string>> | undefined;
   let body: (() => string) | undefined;
   let path: string;
   let mixed: MixedFixture | null = null;
@@ -45,6 +47,7 @@ try {
       const f = await seedR1(bench);
       path = `/v1/runtime/services/${f.serviceId}`;
       headers = { authorization: `Token ${f.token}` };
+      if (process.argv.includes("--distinct")) headersInTurn = f.tokens.map((token) => ({ authorization: `Token ${token}` }));
     } else if (target === "R2" || target === "W1") {
       const f = await seedJob(bench, target.toLowerCase(), target === "R2" ? 200 : 0);
       path = `/qovery/job/${f.jobId}/secret`;
@@ -93,6 +96,7 @@ try {
           connections: target === "W1" || target === "A1" ? 16 : 50,
           durationS: seconds,
           ...(body === undefined ? {} : { method: "POST" as const, body }),
+          ...(headersInTurn === undefined ? {} : { headersInTurn }),
         });
   const loadEndUs = Number(process.hrtime.bigint() / 1000n);
   if (sqlTimesFile !== null) {
