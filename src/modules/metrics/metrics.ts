@@ -1,9 +1,10 @@
 // Prometheus metrics: one registry per context (no global state). Request counts and latency
-// come from an onResponse hook; credential health and the job queue are read from the database
+// come from an onResponse hook (request-metrics.ts); credential health and the job queue are read from the database
 // at scrape time, so a failed refresh shows on the next scrape.
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Db } from "../../db/types.js";
+import { createRequestMetrics } from "./request-metrics.js";
 
 /** What the runtime service counts (modules/runtime): cache hits and misses, and the work of a miss. */
 export interface RuntimeCounts {
@@ -29,14 +30,7 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
   const counter = <Label extends string>(name: string, help: string, labelNames: readonly Label[]) =>
     new Counter({ name, help, labelNames, registers: [registry] });
 
-  const requests = counter("latch_http_requests_total", "HTTP requests by route, method and status", ["route", "method", "status"]);
-  const latency = new Histogram({
-    name: "latch_http_request_duration_seconds",
-    help: "HTTP request latency by route and method",
-    labelNames: ["route", "method"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
-    registers: [registry],
-  });
+  const requests = createRequestMetrics(registry);
   const exchanges = counter(
     "latch_credential_exchanges_total",
     "Credential exchanges and refreshes by credential type, kind (exchange|refresh|test) and outcome (succeeded|failed|stale)",
@@ -158,21 +152,10 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
     registers: [registry],
   });
 
-  const perRequest = new Map<string, { count: { inc(): void }; latency: { observe(value: number): void } }>();
-
   return {
     registry,
     observeRequest(route: string, method: string, status: number, seconds: number): void {
-      // Labelled children kept per (route, method, status): prom-client hashes a label object on
-      // every call otherwise. Bounded: route templates, methods and statuses are few.
-      const key = `${method} ${status} ${route}`;
-      let series = perRequest.get(key);
-      if (series === undefined) {
-        series = { count: requests.labels(route, method, String(status)), latency: latency.labels(route, method) };
-        perRequest.set(key, series);
-      }
-      series.count.inc();
-      series.latency.observe(seconds);
+      requests.observe(route, method, status, seconds);
     },
     /** An overload refusal (api/http/overload.ts). */
     countRefused(reason: "in_flight" | "event_loop_delay"): void {
