@@ -136,6 +136,7 @@ export function createContext(options: ContextOptions) {
   const runtime = createRuntimeService({
     db,
     readDb: storage.readDb,
+    sqliteReader: storage.sqliteReader,
     dialect: storage.dialect,
     keyring,
     variables,

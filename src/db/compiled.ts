@@ -16,6 +16,7 @@
 // database as of a moment after it asked, as a read of its own would — a token revoked through
 // another replica before the ask is seen. In a transaction a read runs there, alone, so it sees
 // the transaction's own writes. Shared rows are read-only for their askers.
+import type SQLite from "better-sqlite3";
 import type { CompiledQuery } from "kysely";
 import { nextTurn } from "../kernel/turns.js";
 import { preparedStatement } from "./prepared-statements.js";
@@ -119,16 +120,37 @@ export function compiledRead<Row, Names extends string>(
   options: { ahead?: boolean } = {},
 ): CompiledRead<Row, Names> {
   const sql = preparedStatement(statementName, query.sql);
-  const slots = query.parameters.map((value) => names.find((name) => value === standIn(name)) ?? null);
-  const parametersOf = (values: Record<Names, unknown>) =>
-    query.parameters.map((value, index) => {
-      const slot = slots[index];
-      return slot === null || slot === undefined ? value : values[slot];
-    });
+  const parametersOf = substitution(query, names);
   const read = coalescedRead<unknown[], readonly Row[]>({
     ...options,
     key: (parameters) => JSON.stringify(parameters),
     run: (ex, asks) => asks.map(async (parameters) => (await ex.executeQuery<Row>({ ...query, sql, parameters })).rows),
   });
   return (ex, values) => read(ex, parametersOf(values));
+}
+
+/**
+ * SQLite: `query` (compiled with stand-ins, as for `compiledRead`) prepared once on `handle` and
+ * run synchronously, outside Kysely: for a connection that never holds a write transaction
+ * (Storage.sqliteReader), where a read has no queue to wait in. Each call reads the last
+ * committed state, as of the call.
+ */
+export function syncCompiledRead<Row, Names extends string>(
+  handle: SQLite.Database,
+  query: CompiledQuery<Row>,
+  names: readonly Names[],
+): (values: Record<Names, unknown>) => Row[] {
+  const statement = handle.prepare<unknown[], Row>(query.sql);
+  const parametersOf = substitution(query, names);
+  return (values) => statement.all(...parametersOf(values));
+}
+
+/** The query's parameters with each stand-in replaced by the value of its name. */
+function substitution<Names extends string>(query: CompiledQuery, names: readonly Names[]) {
+  const slots = query.parameters.map((value) => names.find((name) => value === standIn(name)) ?? null);
+  return (values: Record<Names, unknown>) =>
+    query.parameters.map((value, index) => {
+      const slot = slots[index];
+      return slot === null || slot === undefined ? value : values[slot];
+    });
 }

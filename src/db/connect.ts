@@ -30,6 +30,12 @@ export interface Storage {
   /** The raw better-sqlite3 handle (backup API, integrity checks); null on PostgreSQL. */
   sqlite: SQLite.Database | null;
   /**
+   * SQLite: the raw handle of `readDb`'s connection when it is a connection of its own (null
+   * otherwise, and on PostgreSQL). It never holds a write transaction, so a read on it needs no
+   * turn behind Kysely's queue: the runtime hit reads there synchronously (hit-lookup.ts).
+   */
+  sqliteReader: SQLite.Database | null;
+  /**
    * SQLite: calls `listener` after each transaction this process commits (the change feed reads
    * its counters then instead of at its next interval, P2); returns the unsubscribe. Absent on
    * PostgreSQL, where the triggers notify.
@@ -101,11 +107,11 @@ export function openSqlite(file: string): SQLite.Database {
  * beside the write transaction instead; WAL gives it the last committed state, so a write answered
  * before a poll is seen by it, as on PostgreSQL's read pool. `query_only` keeps it a reader.
  */
-function openSqliteReader(file: string): Db {
+function openSqliteReader(file: string): { db: Db; handle: SQLite.Database } {
   const handle = new SQLite(file, { fileMustExist: true });
   handle.pragma("busy_timeout = 5000");
   handle.pragma("query_only = ON");
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) });
+  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(handle) }) }), handle };
 }
 
 /**
@@ -176,6 +182,7 @@ export function connect(options: ConnectOptions): Storage {
       dialect: "postgres",
       location: redactUrl(databaseUrl),
       sqlite: null,
+      sqliteReader: null,
       close: async () => {
         await db.destroy();
         if (readDb !== db) await readDb.destroy();
@@ -188,7 +195,8 @@ export function connect(options: ConnectOptions): Storage {
   handle.pragma("busy_timeout = 0");
   const dialect = new ImmediateSqliteDialect(handle);
   const db = new Kysely<Database>({ dialect });
-  const readDb = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : db;
+  const reader = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : null;
+  const readDb = reader?.db ?? db;
   const checkpointer = options.checkpointInBackground
     ? startCheckpointer(file, { server: handle, ...(options.onCheckpointError ? { onError: options.onCheckpointError } : {}) })
     : null;
@@ -198,6 +206,7 @@ export function connect(options: ConnectOptions): Storage {
     dialect: "sqlite",
     location: file,
     sqlite: handle,
+    sqliteReader: reader?.handle ?? null,
     onCommit(listener) {
       dialect.commitListeners.add(listener);
       return () => dialect.commitListeners.delete(listener);

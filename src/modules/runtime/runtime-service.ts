@@ -4,6 +4,7 @@
 // service and the layers' generations in one statement and answers from the cache
 // (bench/README.md, R1).
 
+import type SQLite from "better-sqlite3";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
 import type { Db } from "../../db/types.js";
@@ -84,6 +85,8 @@ export function createRuntimeService(deps: {
   db: Db;
   /** Where the hit path's read runs: Storage.readDb (PostgreSQL: a pool of its own); default `db`. */
   readDb?: Db;
+  /** SQLite: `readDb`'s raw handle when it is a connection of its own (Storage.sqliteReader): the hit read runs there synchronously. */
+  sqliteReader?: SQLite.Database | null;
   /** The hit path reads in batches on PostgreSQL (hit-lookup.ts). */
   dialect: DialectName;
   keyring: Pick<Keyring, "decrypt">;
@@ -106,7 +109,7 @@ export function createRuntimeService(deps: {
     ...(deps.onBundleWorkerError ? { onWorkerError: deps.onBundleWorkerError } : {}),
   });
   const { stats, readService } = bundles;
-  const readHit = createHitLookup(deps.readDb ?? db, deps.dialect);
+  const readHit = createHitLookup(deps.readDb ?? db, deps.dialect, deps.sqliteReader ?? null);
 
   /** The bundle for a caller, decided in full: refusals explained (404/403), built on a miss. */
   async function bundleFor(principal: Principal, serviceId: string): Promise<DeliveredBundle> {

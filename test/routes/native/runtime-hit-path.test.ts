@@ -54,6 +54,10 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     });
     const answeredAt: number[] = [];
     while (running) {
+      // A client's next request reaches the server in a later turn of the event loop, over its
+      // socket; injected ones would not, and a hit answered without any turn (SQLite's read is
+      // synchronous) would then never let the write's own turns come.
+      await new Promise((resolve) => setImmediate(resolve));
       const [poll, health] = await Promise.all([bundle(jobB, token), h.inject({ method: "GET", url: "/healthz" })]);
       expect(poll.statusCode).toBe(200);
       expect(poll.json().variables.DB_URL).toBe(secret);
