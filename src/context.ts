@@ -96,7 +96,7 @@ export function createContext(options: ContextOptions) {
   const variableHistory = createVariableHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const treeStore = createTreeStore(db, { deleteInPieces: storage.dialect === "sqlite" });
-  const tokensStore = createTokensStore(db);
+  const tokensStore = createTokensStore(db, storage.sqliteReader);
   const hooks: TreeHooks[] = [];
   const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, audit, now });
   const access = createAccessService({ db, tokens: tokensStore, tree: treeStore, audit, now });

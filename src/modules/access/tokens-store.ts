@@ -1,4 +1,5 @@
-import { compiledRead, standIn } from "../../db/compiled.js";
+import type SQLite from "better-sqlite3";
+import { compiledRead, keptRead, standIn } from "../../db/compiled.js";
 import { inCreationOrder } from "../../db/order.js";
 import type { ApiTokensTable, Db, Executor } from "../../db/types.js";
 
@@ -21,17 +22,22 @@ export const TOKEN_AUTH_COLUMNS = [
   "revoked_at",
 ] as const satisfies readonly (keyof TokenAuthRow)[];
 
-export function createTokensStore(db: Db) {
+/**
+ * `reader`: SQLite's read connection (Storage.sqliteReader), where the token read of every
+ * authenticated request runs synchronously, its rows kept while the database does not change
+ * (db/compiled.ts, `keptRead`): a write's authentication no longer waits for a turn of the loop
+ * nor behind another write's open transaction on the writer's connection (M1's writes).
+ */
+export function createTokensStore(db: Db, reader: SQLite.Database | null = null) {
   // Every authenticated request reads its token: compiled once (src/db/compiled.ts).
-  const readAuth = compiledRead(
-    "latch_token_auth",
-    db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile(),
-    ["hash"] as const,
-  );
+  const authQuery = db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile();
+  const readAuth = compiledRead("latch_token_auth", authQuery, ["hash"] as const);
+  const readAuthKept = reader === null ? null : keptRead(reader, authQuery, ["hash"] as const, ({ hash }) => hash);
 
   return {
     /** What authentication needs of the token with this hash. */
     async findAuthByHash(hash: string): Promise<TokenAuthRow | undefined> {
+      if (readAuthKept !== null) return readAuthKept({ hash })[0];
       return (await readAuth(db, { hash }))[0];
     },
     async find(id: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {

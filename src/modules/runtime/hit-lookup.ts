@@ -6,13 +6,13 @@
 // SQLite: one statement per distinct pair, compiled once; it runs in-process in microseconds.
 // With the read connection of its own (Storage.sqliteReader, the default), it runs synchronously
 // as the request asks, outside Kysely's queue and the turn's gathering, and its row answers the
-// same token and service again until the database changes (`unchangedSinceLookup`, below).
+// same token and service again until the database changes (`keptRead`, db/compiled.ts).
 // PostgreSQL: every read is a round trip to the server, and under load many polls arrive in the
 // same turn: their distinct pairs are read in one statement over arrays (`unnest`), one round trip
 // instead of one each (P1).
 import type SQLite from "better-sqlite3";
 import { CompiledQuery } from "kysely";
-import { coalescedRead, compiledRead, standIn, syncCompiledRead } from "../../db/compiled.js";
+import { coalescedRead, compiledRead, keptRead, standIn } from "../../db/compiled.js";
 import type { DialectName } from "../../db/connect.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Db } from "../../db/types.js";
@@ -70,40 +70,14 @@ export function createHitLookup(db: Db, dialect: DialectName, reader: SQLite.Dat
     .where("t.token_hash", "=", standIn("hash"))
     .compile() as CompiledQuery<HitRow>;
   const names = ["hash", "service"] as const;
-  if (reader !== null) return unchangedSinceLookup(reader, syncCompiledRead(reader, query, names));
+  if (reader !== null) {
+    // Synchronous on the read connection, its rows kept while the database does not change
+    // (db/compiled.ts, `keptRead`): a kept row is what a read of its own would give.
+    const read = keptRead(reader, query, names, ({ hash, service }) => `${hash} ${service}`);
+    return async (tokenHash, serviceId) => read({ hash: tokenHash, service: serviceId })[0];
+  }
   const read = compiledRead<HitRow, "hash" | "service">("latch_runtime_hit", query, names);
   return async (tokenHash, serviceId) => (await read(db, { hash: tokenHash, service: serviceId }))[0];
-}
-
-/** At most this many (token, service) rows are kept between two changes of the database. */
-const MAX_KEPT_HITS = 10_000;
-
-/**
- * The read run as the request asks, its row kept for the next requests of the same token and
- * service only while the database has not changed: `PRAGMA data_version` on the read connection
- * moves with every commit of any other connection, this process's writer or another process's
- * (a `latch` command revoking a token), and the read connection never writes. So a request
- * answered from a kept row gets exactly what its own read would have read, for about a quarter of
- * that read's cost (R1: 1.4 µs against 6 µs measured on this statement), and a revocation or an
- * expiry written anywhere is seen on the next request, as before. The expiry itself is judged
- * against the clock on every request (runtime-service.ts).
- */
-function unchangedSinceLookup(reader: SQLite.Database, read: (values: { hash: string; service: string }) => HitRow[]): ReadHit {
-  const dataVersion = reader.prepare<[], number>("PRAGMA data_version").pluck();
-  let keptAt: number | null = null;
-  const kept = new Map<string, HitRow | undefined>();
-  return async (tokenHash, serviceId) => {
-    const version = dataVersion.get();
-    if (version !== keptAt || kept.size >= MAX_KEPT_HITS) {
-      kept.clear();
-      keptAt = version ?? null;
-    }
-    const key = `${tokenHash} ${serviceId}`;
-    if (kept.has(key)) return kept.get(key);
-    const row = read({ hash: tokenHash, service: serviceId })[0];
-    kept.set(key, row);
-    return row;
-  };
 }
 
 interface Pair {

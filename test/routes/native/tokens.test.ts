@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BOOTSTRAP_TOKEN, createHarness, describeEachDialect, type Harness } from "../../helpers/harness.js";
+import { BOOTSTRAP_TOKEN, createHarness, createReplica, describeEachDialect, type Harness } from "../../helpers/harness.js";
 
 describeEachDialect("native /v1/tokens", (dialect) => {
   let h: Harness;
@@ -30,6 +30,34 @@ describeEachDialect("native /v1/tokens", (dialect) => {
   }
 
   const status = async (token: string) => (await h.inject({ method: "GET", url: `/qovery/organization/${orgId}`, token })).statusCode;
+
+  // On SQLite a token's row is kept between requests while the database does not change
+  // (db/compiled.ts, keptRead): a revocation or an expiry written through any connection must
+  // still be refused on the token's next request.
+  it("refuses on their next request a token revoked through another replica, and one whose expiry was written there", async () => {
+    const revoked = (await create({ name: "revoked elsewhere", role: "member" })).json();
+    const expired = (await create({ name: "expired elsewhere", role: "member" })).json();
+    const replica = await createReplica(h);
+    try {
+      const onReplica = async (token: string) =>
+        (await replica.app.inject({ method: "GET", url: `/qovery/organization/${orgId}`, headers: { authorization: `Token ${token}` } }))
+          .statusCode;
+      for (const token of [revoked.token, expired.token]) {
+        expect(await onReplica(token)).toBe(200);
+        expect(await onReplica(token)).toBe(200);
+      }
+      expect((await h.inject({ method: "DELETE", url: `/v1/tokens/${revoked.id}` })).statusCode).toBe(204);
+      await h.context.storage.db
+        .updateTable("api_tokens")
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where("id", "=", expired.id)
+        .execute();
+      expect(await onReplica(revoked.token)).toBe(401);
+      expect(await onReplica(expired.token)).toBe(401);
+    } finally {
+      await replica.close();
+    }
+  });
 
   it("creates (201) showing the token once; the list carries no token value", async () => {
     const created = await create({ name: "deploy bot", role: "member", description: "ci" });
