@@ -7,8 +7,9 @@
 // (generations.ts says why).
 //
 // Used for the runtime bundles and their layers (bench/README.md, R1, M1, S2) and the serialized
-// list answers (R2, R3). Bounded by bytes, least recently used first (second chance: see `set`), and optionally by entries;
-// concurrent callers of one key at one generation wait for one build (single flight).
+// list answers (R2, R3). Bounded by bytes, least recently used first (approximately: a second
+// chance, see `set`), and optionally by entries; concurrent callers of one key at one generation
+// wait for one build (single flight).
 export interface GenerationCacheOptions<Value> {
   /** Bytes kept at most, all entries together (`sizeOf`); a value larger than this is not kept. */
   maxBytes?: number;
