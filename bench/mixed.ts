@@ -234,6 +234,8 @@ function loadInThread(kind: "writes" | "lists", servers: Running[], fixture: Mix
       void worker.terminate();
     });
     worker.once("error", reject);
+    // Settled already when it answered; otherwise it ended without a figure.
+    worker.once("exit", (code) => reject(new Error(`M1's ${kind} thread ended (exit ${code}) without its figures`)));
   });
 }
 
