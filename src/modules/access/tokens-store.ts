@@ -23,23 +23,28 @@ export const TOKEN_AUTH_COLUMNS = [
 ] as const satisfies readonly (keyof TokenAuthRow)[];
 
 /**
- * `reader`: SQLite's read connection (Storage.sqliteReader), where the token read of every
- * authenticated request runs synchronously, its rows kept while the database does not change
- * (db/compiled.ts, `keptRead`): a write's authentication no longer waits for a turn of the loop
- * nor behind another write's open transaction on the writer's connection (M1's writes).
+ * The token read of every authenticated request, compiled once (src/db/compiled.ts). On SQLite's
+ * read connection (`reader`, Storage.sqliteReader) it runs synchronously, its rows kept while the
+ * database does not change (`keptRead`): a write's authentication no longer waits for a turn of
+ * the loop nor behind another write's open transaction on the writer's connection (M1's writes).
+ * Otherwise the reads of a turn are coalesced (`compiledRead`).
  */
+function createAuthRead(db: Db, reader: SQLite.Database | null): (hash: string) => Promise<TokenAuthRow | undefined> {
+  const query = db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile();
+  if (reader !== null) {
+    const read = keptRead(reader, query, ["hash"] as const, ({ hash }) => hash);
+    return async (hash) => read({ hash })[0];
+  }
+  const read = compiledRead("latch_token_auth", query, ["hash"] as const);
+  return async (hash) => (await read(db, { hash }))[0];
+}
+
 export function createTokensStore(db: Db, reader: SQLite.Database | null = null) {
-  // Every authenticated request reads its token: compiled once (src/db/compiled.ts).
-  const authQuery = db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile();
-  const readAuth = compiledRead("latch_token_auth", authQuery, ["hash"] as const);
-  const readAuthKept = reader === null ? null : keptRead(reader, authQuery, ["hash"] as const, ({ hash }) => hash);
+  const readAuth = createAuthRead(db, reader);
 
   return {
     /** What authentication needs of the token with this hash. */
-    async findAuthByHash(hash: string): Promise<TokenAuthRow | undefined> {
-      if (readAuthKept !== null) return readAuthKept({ hash })[0];
-      return (await readAuth(db, { hash }))[0];
-    },
+    findAuthByHash: readAuth,
     async find(id: string, ex: Executor = db): Promise<ApiTokensTable | undefined> {
       return ex.selectFrom("api_tokens").selectAll().where("id", "=", id).executeTakeFirst();
     },
