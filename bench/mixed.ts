@@ -25,29 +25,73 @@ const aggregateResult = (
   autocannon as unknown as { aggregateResult(results: autocannon.Result[], opts: { url: string }): autocannon.Result }
 ).aggregateResult;
 
+/** Options of `load`: autocannon's, and the seconds at the start that are not counted. */
+export type LoadOptions = Omit<autocannon.Options, "url"> & {
+  connections: number;
+  /**
+   * Seconds run first on the same connections and not counted (the window's figures come from
+   * the responses that arrive after them). A connection's set-up is not what M1 measures: Node 20's
+   * libuv accepts one connection per turn of the loop (libuv PR #3696), so under load the tenth
+   * of ten new connections waits ten turns for its first answer (bench/README.md, round of
+   * 2026-12-07).
+   */
+  skipS?: number;
+};
+
 /** One autocannon instance per server, the connections split between them; figures combined. */
 export async function load(
   servers: Running[],
-  options: Omit<autocannon.Options, "url"> & { connections: number },
+  options: LoadOptions,
   requestsFor: (server: Running) => autocannon.Request[],
 ): Promise<Load> {
+  const { skipS = 0, ...rest } = options;
+  const windows = servers.map(() => ({ latencies: [] as number[], ok: 0, non2xx: 0 }));
   const raw = await Promise.all(
-    servers.map((server, index) =>
-      autocannon({
-        ...options,
+    servers.map((server, index) => {
+      // Without a callback autocannon returns its tracker, an event emitter that is also thenable.
+      const instance = autocannon({
+        ...rest,
+        duration: (rest.duration as number) + skipS,
         url: server.url,
-        connections: Math.max(
-          1,
-          Math.round(options.connections / servers.length) + (index === 0 ? options.connections % servers.length : 0),
-        ),
-        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate / servers.length }),
+        connections: Math.max(1, Math.round(rest.connections / servers.length) + (index === 0 ? rest.connections % servers.length : 0)),
+        ...(rest.overallRate === undefined ? {} : { overallRate: rest.overallRate / servers.length }),
         requests: requestsFor(server),
-      }),
-    ),
+      }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+      if (skipS > 0) {
+        const from = performance.now() + skipS * 1000;
+        const window = windows[index] as (typeof windows)[number];
+        instance.on("response", (_client: unknown, status: number, _bytes: number, latency: number) => {
+          if (performance.now() < from) return;
+          if (status >= 200 && status < 300) {
+            window.ok += 1;
+            window.latencies.push(latency);
+          } else window.non2xx += 1;
+        });
+      }
+      return instance;
+    }),
   );
   // In a worker thread (mixed-thread.ts) autocannon leaves its result raw, for its own workers
   // to aggregate: summarized here with its public `aggregateResult`.
   const results = isMainThread ? raw : raw.map((result, index) => aggregateResult([result], { url: servers[index]?.url ?? "" }));
+  // Timeouts and connection errors of the whole run, the uncounted seconds included.
+  const errors = results.reduce((sum, r) => sum + r.errors + r.timeouts, 0);
+  if (skipS > 0) {
+    const seconds = rest.duration as number;
+    const ok = windows.reduce((sum, w) => sum + w.ok, 0);
+    // autocannon's own figures are whole milliseconds; these keep a tenth.
+    const tenth = (value: number) => Math.round(value * 10) / 10;
+    return {
+      rps: ok / seconds,
+      // With two servers, the worse of the two.
+      p50: tenth(Math.max(...windows.map((w) => percentile(w.latencies, 50)))),
+      p99: tenth(Math.max(...windows.map((w) => percentile(w.latencies, 99)))),
+      max: tenth(Math.max(...windows.map((w) => w.latencies.reduce((most, value) => Math.max(most, value), 0)))),
+      ok,
+      non2xx: windows.reduce((sum, w) => sum + w.non2xx, 0),
+      errors,
+    };
+  }
   const seconds = Math.max(...results.map((r) => r.duration || 1));
   const ok = results.reduce((sum, r) => sum + r["2xx"], 0);
   return {
@@ -58,7 +102,7 @@ export async function load(
     max: Math.max(...results.map((r) => r.latency.max)),
     ok,
     non2xx: results.reduce((sum, r) => sum + r.non2xx, 0),
-    errors: results.reduce((sum, r) => sum + r.errors + r.timeouts, 0),
+    errors,
   };
 }
 
@@ -80,8 +124,13 @@ function pollRequests(fixture: MixedFixture): autocannon.Request[] {
  * Per connection: create an environment-level secret, edit it, delete it (ids kept per
  * connection). `keys` is shared by the instances of every server: a key is never created twice.
  */
-export function writeRequests(fixture: MixedFixture, keys: { next: number; tag: string }): autocannon.Request[] {
-  const headers = { authorization: `Token ${fixture.memberToken}`, "content-type": "application/json" };
+export function writeRequests(fixture: MixedFixture, keys: { next: number; tag: string; countedFrom?: number }): autocannon.Request[] {
+  // When each write of the counted window (from `countedFrom`, performance.now() of this thread)
+  // is sent, for bench/lib/request-timing.cjs; the server ignores the header.
+  const sentAt = (): Record<string, string> =>
+    performance.now() >= (keys.countedFrom ?? 0) ? { "x-sent-at": String(performance.timeOrigin + performance.now()) } : {};
+  const authorization = `Token ${fixture.memberToken}`;
+  const headers = () => ({ authorization, "content-type": "application/json", ...sentAt() });
   type Ctx = { environmentId?: string; id?: string; key?: string };
   return [
     {
@@ -95,7 +144,7 @@ export function writeRequests(fixture: MixedFixture, keys: { next: number; tag: 
         return {
           ...request,
           path: `/qovery/environment/${ctx.environmentId}/secret`,
-          headers,
+          headers: headers(),
           body: JSON.stringify({ key: ctx.key, value: `value-${counter}-${"x".repeat(24)}` }),
         };
       },
@@ -111,7 +160,7 @@ export function writeRequests(fixture: MixedFixture, keys: { next: number; tag: 
         return {
           ...request,
           path: `/qovery/environment/${ctx.environmentId}/secret/${ctx.id}`,
-          headers,
+          headers: headers(),
           body: JSON.stringify({ key: ctx.key, value: `edited-${Math.random().toString(36).slice(2)}` }),
         };
       },
@@ -123,7 +172,7 @@ export function writeRequests(fixture: MixedFixture, keys: { next: number; tag: 
         if (ctx.id === undefined) return undefined as never;
         const path = `/qovery/environment/${ctx.environmentId}/secret/${ctx.id}`;
         ctx.id = undefined;
-        return { ...request, path, headers: { authorization: headers.authorization }, body: undefined as never };
+        return { ...request, path, headers: { authorization, ...sentAt() }, body: undefined as never };
       },
     },
   ];
@@ -161,11 +210,12 @@ export function listRequests(fixture: MixedFixture): autocannon.Request[] {
  * the "/healthz max near 600 ms in every run" of the 2026-12-04 rounds (bench/README.md; with the
  * untimed first request the max follows the server's loop max: 115 ms beside a 125 ms loop max).
  */
-function probeHealth(urls: string[], durationS: number): Promise<{ latencies: number[]; failed: number }> {
+function probeHealth(urls: string[], durationS: number, warmupS = 0): Promise<{ latencies: number[]; failed: number }> {
   const code = `
     const { parentPort, workerData } = require("node:worker_threads");
     const latencies = []; let failed = 0; let i = 0;
-    const until = Date.now() + workerData.durationS * 1000;
+    const from = Date.now() + workerData.warmupS * 1000;
+    const until = from + workerData.durationS * 1000;
     const tick = async () => {
       if (Date.now() >= until) { parentPort.postMessage({ latencies, failed }); return; }
       const url = workerData.urls[i++ % workerData.urls.length] + "/healthz";
@@ -178,9 +228,10 @@ function probeHealth(urls: string[], durationS: number): Promise<{ latencies: nu
       latencies.push(performance.now() - started);
       setTimeout(tick, Math.max(0, 100 - (performance.now() - started)));
     };
-    fetch(workerData.urls[0] + "/healthz").then((response) => response.arrayBuffer()).catch(() => {}).then(tick);`;
+    fetch(workerData.urls[0] + "/healthz").then((response) => response.arrayBuffer()).catch(() => {})
+      .then(() => setTimeout(tick, Math.max(0, from - Date.now())));`;
   return new Promise((resolve, reject) => {
-    const worker = new Worker(code, { eval: true, workerData: { urls, durationS } });
+    const worker = new Worker(code, { eval: true, workerData: { urls, durationS, warmupS } });
     worker.once("message", (message) => {
       resolve(message);
       void worker.terminate();
@@ -219,17 +270,30 @@ export async function runtimeWork(server: Running, adminToken: string): Promise<
  * (bench/README.md, round of 21:57 on 2026-12-06: writes p99 161 ms measured here while the
  * server itself answered them within 46 ms).
  */
-function loadInThread(kind: "writes" | "lists", servers: Running[], fixture: MixedFixture, durationS: number, tag: string): Promise<Load> {
-  return new Promise((resolve, reject) => {
-    // A TypeScript entry: tsx's loader is registered in the thread first (the bench runs under
-    // tsx, whose hooks a worker does not inherit).
-    const entry = new URL("./mixed-thread.ts", import.meta.url).href;
-    const code = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
-    const worker = new Worker(code, {
-      eval: true,
-      workerData: { kind, urls: servers.map((server) => server.url), fixture, durationS, tag },
-    });
-    worker.once("message", (message: Load) => {
+function loadInThread(
+  kind: "writes" | "lists",
+  servers: Running[],
+  fixture: MixedFixture,
+  durationS: number,
+  warmupS: number,
+  tag: string,
+): { ready: Promise<void>; go(): void; result: Promise<Load> } {
+  // A TypeScript entry: tsx's loader is registered in the thread first (the bench runs under
+  // tsx, whose hooks a worker does not inherit).
+  const entry = new URL("./mixed-thread.ts", import.meta.url).href;
+  const code = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(entry)}); });`;
+  const worker = new Worker(code, {
+    eval: true,
+    workerData: { kind, urls: servers.map((server) => server.url), fixture, durationS, warmupS, tag },
+  });
+  let ready: () => void = () => {};
+  const readyPromise = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const result = new Promise<Load>((resolve, reject) => {
+    // First "ready" (its modules loaded), then its figures.
+    worker.on("message", (message: Load | { ready: true }) => {
+      if ("ready" in message) return ready();
       resolve(message);
       void worker.terminate();
     });
@@ -237,22 +301,43 @@ function loadInThread(kind: "writes" | "lists", servers: Running[], fixture: Mix
     // Settled already when it answered; otherwise it ended without a figure.
     worker.once("exit", (code) => reject(new Error(`M1's ${kind} thread ended (exit ${code}) without its figures`)));
   });
+  // A thread that fails before it is ready fails the run instead of leaving it waiting.
+  return { ready: Promise.race([readyPromise, result.then(() => {})]), go: () => worker.postMessage("go"), result };
 }
 
-/** M1's load for `durationS`: polls, writes, lists and the /healthz probe, all at once. */
-export function mixedLoad(servers: Running[], fixture: MixedFixture, durationS: number) {
-  const duration = durationS;
+/**
+ * M1's load: polls, writes, lists and the /healthz probe, all at once, on connections opened
+ * `warmupS` before the counted `durationS` (`load`'s `skipS`). The writers' and listers' threads
+ * load their modules first and all the loads start together, so their counted windows coincide.
+ * `atWindow` is called when the counted window starts (the server-side figures' first reading).
+ */
+export async function mixedLoad(
+  servers: Running[],
+  fixture: MixedFixture,
+  durationS: number,
+  warmupS = 0,
+  atWindow: () => Promise<void> = async () => {},
+) {
   // Unique across runs too: a run may end between a create and its delete.
   const tag = Math.random().toString(36).slice(2, 8).toUpperCase();
-  return Promise.all([
-    load(servers, { connections: 50, duration }, () => pollRequests(fixture)),
-    loadInThread("writes", servers, fixture, duration, tag),
-    loadInThread("lists", servers, fixture, duration, tag),
+  const writers = loadInThread("writes", servers, fixture, durationS, warmupS, tag);
+  const listers = loadInThread("lists", servers, fixture, durationS, warmupS, tag);
+  await Promise.all([writers.ready, listers.ready]);
+  writers.go();
+  listers.go();
+  const window = new Promise((resolve) => setTimeout(resolve, warmupS * 1000)).then(atWindow);
+  const [polls, writes, lists, health] = await Promise.all([
+    load(servers, { connections: 50, duration: durationS, skipS: warmupS }, () => pollRequests(fixture)),
+    writers.result,
+    listers.result,
     probeHealth(
       servers.map((server) => server.url),
-      duration,
+      durationS,
+      warmupS,
     ),
+    window,
   ]);
+  return [polls, writes, lists, health] as const;
 }
 
 const fixed = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "–");
@@ -293,9 +378,12 @@ export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
     if (o.warmupS > 0) await load(servers, { connections: 50, duration: o.warmupS }, () => pollRequests(fixture));
     for (let run = 0; run < o.runs; run += 1) {
       alone.push(await load(servers, { connections: 50, duration }, () => pollRequests(fixture)));
-      for (const server of servers) await eventLoopDelay(server, storage.bootstrapToken);
-      const before = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
-      const [polls, writes, lists, health] = await mixedLoad(servers, fixture, duration);
+      // The server-side figures cover the counted window: read (the loop's histogram reset) as it starts.
+      let before: Record<string, number> = {};
+      const [polls, writes, lists, health] = await mixedLoad(servers, fixture, duration, o.warmupS, async () => {
+        for (const server of servers) await eventLoopDelay(server, storage.bootstrapToken);
+        before = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
+      });
       const loops = await Promise.all(servers.map((server) => eventLoopDelay(server, storage.bootstrapToken)));
       const after = await runtimeWork(servers[0] as Running, storage.bootstrapToken);
       work.push(Object.fromEntries(Object.entries(after).map(([key, value]) => [key, value - (before[key] ?? 0)])));
