@@ -5,8 +5,9 @@
 // has spent its budget; the rest wait for the next turn, after the loop has polled for I/O. So
 // steps never stack into one long task, and a burst of them is still done in few turns. First
 // come, first served, except that the turns of operations already under way (`ahead`: a runtime
-// miss's service read and bundle build) go before new ones, so a poll that waited one turn does
-// not wait again behind every poll that arrived after it (bench/README.md, M1). Each user of
+// miss's service read and bundle build, a group of writes) go before new ones, so a poll that
+// waited one turn does not wait again behind every poll that arrived after it, nor a write behind
+// every list page (bench/README.md, M1). Each user of
 // `ahead` holds at most one turn asked at a time (a coalesced read's flush, a Turns' batch), so
 // the others still get every phase's remaining budget.
 
