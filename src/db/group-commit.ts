@@ -126,9 +126,10 @@ export function createGroupCommit(db: Db, options: { maxWorks?: number } = {}) {
     // the requests that arrived together reach `run` first and share the transaction.
     // A turn given by the shared gate (kernel/turns.ts), asked `ahead`: its works are requests
     // already under way (read, authenticated, their owner loaded), and a group is short (at most
-    // MAX_GROUP_WORKS). Behind list pages and other operations' steps, a write waited 5-10 ms for
-    // its turn at the median under M1, and its p99 in the server was 25-45 ms; ahead of them,
-    // 15-19 ms (bench/README.md, round of 2026-12-07). One turn asked at a time (`scheduled`).
+    // MAX_GROUP_WORKS). Behind list pages and other operations' steps, a write under M1 waited
+    // 5-7 ms at the median from `run` to its COMMIT, and its time in the server was 25-45 ms at
+    // p99; ahead of them, 16-23 ms (bench/README.md, round of 2026-12-06/07). One turn asked
+    // at a time (`scheduled`).
     void nextTurn({ ahead: true }).then(drain);
   }
 
