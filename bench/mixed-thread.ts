@@ -26,7 +26,7 @@ const result =
         // Each write counted once. autocannon 8.0.0 corrects a rate-limited run for coordinated
         // omission with an expected interval of `Math.ceil(1 / rate)`: 1 ms for a rate in requests
         // per second, so a 180 ms answer was recorded as 180 answers of 180, 179, ... 1 ms, and a
-        // few slow ones made the writes' p99 (bench/README.md, round of 2026-12-07).
+        // few slow ones made the writes' p99 (bench/README.md, round of 2026-12-06/07).
         { connections: 10, duration: durationS, skipS: warmupS, overallRate: 50, ignoreCoordinatedOmission: true },
         () => writeRequests(fixture, keys),
       )

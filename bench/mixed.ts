@@ -33,7 +33,7 @@ export type LoadOptions = Omit<autocannon.Options, "url"> & {
    * the responses that arrive after them). A connection's set-up is not what M1 measures: Node 20's
    * libuv accepts one connection per turn of the loop (libuv PR #3696), so under load the tenth
    * of ten new connections waits ten turns for its first answer (bench/README.md, round of
-   * 2026-12-07).
+   * 2026-12-06/07).
    */
   skipS?: number;
 };

@@ -7,9 +7,9 @@
 // come, first served, except that the turns of operations already under way (`ahead`: a runtime
 // miss's service read and bundle build, a group of writes) go before new ones, so a poll that
 // waited one turn does not wait again behind every poll that arrived after it, nor a write behind
-// every list page (bench/README.md, M1). Each user of
-// `ahead` holds at most one turn asked at a time (a coalesced read's flush, a Turns' batch), so
-// the others still get every phase's remaining budget.
+// every list page (bench/README.md, M1). Each user of `ahead` holds at most one turn asked at a
+// time (a coalesced read's flush, a Turns' batch, a group commit), so the others still get every
+// phase's remaining budget.
 
 /**
  * Milliseconds of work the turns given by `nextTurn` run at most in one check phase of the event
