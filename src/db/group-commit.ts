@@ -9,11 +9,10 @@
 // rejects only its caller. A success is acknowledged only after the COMMIT that holds it.
 //
 // SQLite only: the process has one connection and BEGIN IMMEDIATE already serialises its
-// writers, so running queued works one after another in one transaction changes no ordering. Not
-// offered on PostgreSQL (bench/README.md, "Group commit as a storage capability"): grouping there
-// did not pay in P1 W1, and one transaction holding several works' locks to its end (per-key
-// advisory locks, then the generation and audit chain head rows each work updates) could take
-// them in an order another replica's group takes the other way round.
+// writers, so running queued works one after another in one transaction changes no ordering.
+// PostgreSQL runs many transactions at once, and a group there holding any works' locks in
+// arrival order could take them the other way round from another replica's group: its variable
+// writes group by layer instead, every lock taken up front in one order (layer-group-commit.ts).
 //
 // A work must be safe to run after other works in the same transaction. In-memory state a work
 // touches inside its transaction, checked for savepoint rollbacks (which do not undo memory): the

@@ -6,12 +6,13 @@ import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
 import type { GroupCommit, GroupCommitStats } from "../../db/group-commit.js";
+import { createLayerGroupCommit, type LayerGroupStats } from "../../db/layer-group-commit.js";
 import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
 import type { TreeService } from "../tree/tree-service.js";
-import type { VariableHistory } from "../versions/variable-history.js";
+import type { HistoryJournal, VariableHistory } from "../versions/variable-history.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
 import type { ShownRow, VariablesStore } from "./variables-store.js";
@@ -23,6 +24,8 @@ export interface VariablesDeps {
   dialect: DialectName;
   /** The storage's group commit (SQLite); absent: each write runs its own transaction. */
   groupCommit?: GroupCommit;
+  /** PostgreSQL: writes of one layer share transactions (db/layer-group-commit.ts); false: one each (benches' reference). */
+  layerGroups?: boolean;
   store: VariablesStore;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
   tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
@@ -85,11 +88,79 @@ function ownerAt(
   };
 }
 
+/**
+ * What a variable write locks: its keys in one project, the mount paths of the files it places,
+ * and (PostgreSQL) the layer it changes, when it may share its transaction with other writes of
+ * that layer (`${projectId}/${environmentId}/${serviceId}`, layerOf).
+ */
+export interface WriteLock {
+  projectId: string;
+  keys: string[];
+  mountPaths?: string[];
+  layer?: string;
+}
+
+/** The layer a variable of this owner (or row) belongs to: writes of one layer may share a transaction. */
+export function layerOf(place: { projectId: string; environmentId: string | null; serviceId: string | null }): string {
+  return `${place.projectId}/${place.environmentId ?? ""}/${place.serviceId ?? ""}`;
+}
+
+function sortedKeys(...locks: readonly WriteLock[]): string[] {
+  return [...new Set(locks.flatMap((lock) => lock.keys))].sort();
+}
+
 export function createVariablesCore(deps: VariablesDeps) {
   const { db, store, keyring, tree } = deps;
   const clock = deps.now ?? (() => new Date());
-  // SQLite writes share commits (db/group-commit.ts, W1); PostgreSQL's run one transaction each.
+  // SQLite writes share commits (db/group-commit.ts, W1); PostgreSQL's share them by layer
+  // (db/layer-group-commit.ts) when the write names it, and run one transaction each otherwise.
   const group = deps.groupCommit ?? null;
+
+  /** The work, then its journal's audit events (the transaction's last statements but COMMIT). */
+  async function journaled<T>(tx: Tx, work: (tx: Tx, journal: HistoryJournal) => Promise<T>): Promise<T> {
+    const journal = deps.history.journal();
+    const result = await work(tx, journal);
+    await journal.close(tx);
+    return result;
+  }
+
+  /** Takes the advisory locks of every lock given: all their keys sorted, then all their mount paths sorted. */
+  async function lockAll(tx: Tx, locks: readonly WriteLock[]): Promise<void> {
+    const [first] = locks;
+    if (deps.dialect !== "postgres" || first === undefined) return;
+    const keys = sortedKeys(...locks);
+    const mountPaths = [...new Set(locks.flatMap((lock) => lock.mountPaths ?? []))].sort();
+    const space = `latch.variables:${first.projectId}`;
+    if (keys.length === 1) {
+      await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(${keys[0]}))`.execute(tx);
+    } else if (keys.length > 1) {
+      // One round trip for all the keys of an import or a group; unnest yields them in the
+      // array's (sorted) order, so the locks are still taken in the fixed order.
+      await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(key)) from unnest(${keys}::text[]) as key`.execute(tx);
+    }
+    for (const mountPath of mountPaths) {
+      await sql`select pg_advisory_xact_lock(hashtext(${`latch.mount_paths:${first.projectId}`}), hashtext(${mountPath}))`.execute(tx);
+    }
+  }
+
+  /** One write in a transaction of its own. */
+  function alone<T>(lock: WriteLock, work: (tx: Tx, journal: HistoryJournal) => Promise<T>): Promise<T> {
+    return db.transaction().execute(async (tx) => {
+      await lockAll(tx, [lock]);
+      return journaled(tx, work);
+    });
+  }
+
+  // A group's locks are one project's (its layer's), as lockAll's one advisory space needs.
+  const layers =
+    deps.dialect === "postgres" && deps.layerGroups !== false
+      ? createLayerGroupCommit<WriteLock, HistoryJournal>(db, {
+          lockAll,
+          open: () => deps.history.journal(),
+          close: (tx, journal) => journal.close(tx),
+          alone,
+        })
+      : null;
 
   return {
     db,
@@ -185,37 +256,20 @@ export function createVariablesCore(deps: VariablesDeps) {
      * writes that arrive together share one transaction, each in its own savepoint (db/group-commit.ts).
      * A file's mount path is unique along the same lineages (mount-paths.ts), so a write that
      * places a file also locks (project, mount path), after its keys: one global order, no deadlock.
+     * The work records its history in `journal`, whose audit events are appended after it. On
+     * PostgreSQL, writes that name their `layer` and arrive together share one transaction and
+     * one append (db/layer-group-commit.ts).
      */
-    async write<T>(
-      lock: { projectId: string; keys: string[]; mountPaths?: string[] },
-      work: (tx: Tx) => Promise<T>,
-      errors: WriteErrors = {},
-    ): Promise<T> {
-      const keys = [...new Set(lock.keys)].sort();
-      const mountPaths = [...new Set(lock.mountPaths ?? [])].sort();
+    async write<T>(lock: WriteLock, work: (tx: Tx, journal: HistoryJournal) => Promise<T>, errors: WriteErrors = {}): Promise<T> {
       try {
-        if (group !== null) return await group.run(work);
-        return await db.transaction().execute(async (tx) => {
-          if (deps.dialect === "postgres") {
-            const space = `latch.variables:${lock.projectId}`;
-            if (keys.length === 1) {
-              await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(${keys[0]}))`.execute(tx);
-            } else if (keys.length > 1) {
-              // One round trip for all the keys of an import; unnest yields them in the array's
-              // (sorted) order, so the locks are still taken in the fixed order.
-              await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(key)) from unnest(${keys}::text[]) as key`.execute(tx);
-            }
-            for (const mountPath of mountPaths) {
-              await sql`select pg_advisory_xact_lock(hashtext(${`latch.mount_paths:${lock.projectId}`}), hashtext(${mountPath}))`.execute(
-                tx,
-              );
-            }
-          }
-          return work(tx);
-        });
+        if (group !== null) return await group.run((tx) => journaled(tx, work));
+        if (layers !== null && lock.layer !== undefined) return await layers.run(lock.layer, lock, work);
+        return await alone(lock, work);
       } catch (error) {
         if (isUniqueViolation(error)) {
-          throw errors.conflict === undefined ? conflict(keys[0] ?? "") : new AppError("VARIABLE_KEY_CONFLICT", errors.conflict);
+          throw errors.conflict === undefined
+            ? conflict(sortedKeys(lock)[0] ?? "")
+            : new AppError("VARIABLE_KEY_CONFLICT", errors.conflict);
         }
         if (isForeignKeyViolation(error)) {
           throw new AppError("NOT_FOUND", errors.missing ?? "The parent of this variable was deleted meanwhile");
@@ -224,9 +278,14 @@ export function createVariablesCore(deps: VariablesDeps) {
       }
     },
 
-    /** How many writes shared a commit (SQLite, all the storage's grouped works); null on PostgreSQL, which does not group. */
+    /** How many writes shared a commit: SQLite's storage group (all its grouped works). */
     groupCommitStats(): GroupCommitStats | null {
       return group === null ? null : group.stats();
+    },
+
+    /** How many writes shared a commit: this core's groups by layer (PostgreSQL). */
+    layerGroupStats(): LayerGroupStats | null {
+      return layers === null ? null : layers.stats();
     },
   };
 }

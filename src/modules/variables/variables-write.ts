@@ -15,7 +15,7 @@ import {
   type VariableListing,
   type VariableView,
 } from "./variable-types.js";
-import { conflict, ruleViolation, type VariablesCore } from "./variables-core.js";
+import { conflict, layerOf, ruleViolation, type VariablesCore } from "./variables-core.js";
 import { toFlag } from "./variables-views.js";
 
 function rowsFor(owner: Owner) {
@@ -86,7 +86,8 @@ export function createWriteUseCases(core: VariablesCore) {
       checkMountPath(input.mountPath);
       const mountPath = input.mountPath ?? null;
       const mountPaths = mountPath === null ? [] : [mountPath];
-      return core.write({ projectId: owner.projectId, keys: [input.key], mountPaths }, async (tx) => {
+      const lock = { projectId: owner.projectId, keys: [input.key], mountPaths, layer: layerOf(owner) };
+      return core.write(lock, async (tx, journal) => {
         if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
         if (mountPath !== null) {
           const [other] = await store.filesAtMountPathInLineage(owner, mountPath, tx);
@@ -108,10 +109,10 @@ export function createWriteUseCases(core: VariablesCore) {
           tx,
         );
         await store.insert(row, tx);
-        // The answer is read before the history: the audit chain's head stays locked from its
-        // append to COMMIT, and every round trip in between delays the organization's writers.
         const view = await core.view(row, tx, owner);
-        await core.history.written(tx, actor, row, "create", {}, { plain: input.value });
+        // Its audit event is appended after the work (the journal), as the transaction's last
+        // statement: the audit chain's head stays locked from its append to COMMIT.
+        await journal.written(tx, actor, row, "create", {}, { plain: input.value });
         return view;
       });
     },
@@ -144,7 +145,10 @@ export function createWriteUseCases(core: VariablesCore) {
         environmentId: row.environment_id,
         serviceId: row.service_id,
       };
-      return core.write({ projectId: row.project_id, keys: [input.key] }, async (tx) => {
+      // A rename also rewrites the overrides in other layers: it runs alone.
+      const layer = input.key === row.key ? { layer: layerOf(keyOwner) } : {};
+      const lock = { projectId: row.project_id, keys: [input.key], ...layer };
+      return core.write(lock, async (tx, journal) => {
         const at = core.stamp(row.updated_at);
         if (input.key !== row.key) {
           const others = await store.withKeyInLineage(keyOwner, input.key, tx);
@@ -159,12 +163,10 @@ export function createWriteUseCases(core: VariablesCore) {
         if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
         await store.update(row.id, changes, tx);
         const view = await core.view({ ...row, ...changes }, tx, owner ?? undefined); // before the history: see create's
-        // Versions after every row change, the audit events (one journal) last: the audit
-        // chain's lock is taken last, once for the overrides a rename carries too.
-        const journal = core.history.journal();
+        // Versions after every row change, the audit events (the journal) after the work: the
+        // audit chain's lock is taken last, once for the overrides a rename carries too.
         if (input.key !== row.key) await journal.renamedOverrides(tx, actor, row.id);
         await journal.written(tx, actor, { ...row, ...changes }, "update");
-        await journal.close(tx);
         return view;
       });
     },
@@ -177,8 +179,9 @@ export function createWriteUseCases(core: VariablesCore) {
       }
       // The foreign key removes the aliases and overrides of this variable in the same statement;
       // the history records their deletion too.
-      await core.write({ projectId: row.project_id, keys: [row.key] }, (tx) =>
-        core.history.deleted(tx, actor, row, () => store.delete(row.id, tx)),
+      const layer = layerOf({ projectId: row.project_id, environmentId: row.environment_id, serviceId: row.service_id });
+      await core.write({ projectId: row.project_id, keys: [row.key], layer }, (tx, journal) =>
+        journal.deleted(tx, actor, row, () => store.delete(row.id, tx)),
       );
     },
   };
