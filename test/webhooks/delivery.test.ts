@@ -249,6 +249,27 @@ describeEachDialect("webhooks: delivery", (dialect) => {
     expect(JSON.stringify(receiver.received)).not.toContain("expiring-token-value");
   });
 
+  it("gives each write of a burst its own event, and a webhook created between two bursts every write of the second", async () => {
+    // On PostgreSQL a burst's creates share transactions (db/layer-group-commit.ts), which read
+    // the organization's webhooks once each; a webhook answered before a write was sent is seen.
+    const keysOf = async (hookId: string) =>
+      (await bed.h.context.db.selectFrom("webhook_deliveries").select("payload").where("webhook_id", "=", hookId).execute())
+        .map((row) => (JSON.parse(row.payload) as { variable: { key: string } }).variable.key)
+        .sort();
+    const burst = (name: string) =>
+      Promise.all(
+        Array.from({ length: 12 }, (_, i) => bed.ok("POST", `/qovery/job/${bed.serviceA}/secret`, { key: `${name}_${i}`, value: "v" })),
+      );
+    const first = await bed.createWebhook({ url: receiver.url, events: ["variable.created"], service_id: bed.serviceA });
+    await burst("BURST_ONE");
+    const second = await bed.createWebhook({ url: receiver.url, events: ["variable.created"], service_id: bed.serviceA });
+    await burst("BURST_TWO");
+    const one = Array.from({ length: 12 }, (_, i) => `BURST_ONE_${i}`);
+    const two = Array.from({ length: 12 }, (_, i) => `BURST_TWO_${i}`);
+    expect(await keysOf(first.id)).toEqual([...one, ...two].sort());
+    expect(await keysOf(second.id)).toEqual([...two].sort());
+  });
+
   it("enqueues nothing for a write no webhook wants (another scope, another event, none at all)", async () => {
     const count = async (table: "webhook_deliveries" | "webhook_bundle_checks") =>
       Number(

@@ -10,7 +10,7 @@ import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/t
 import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor, AuditEntry } from "../audit/audit-types.js";
-import type { WebhookOutbox } from "../webhooks/webhook-outbox.js";
+import type { HooksMemo, WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import { nextVersion, pruneVersions, VARIABLE_LINEAGE, versionStampColumns } from "./version-lineage.js";
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
@@ -110,6 +110,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
    */
   function journal() {
     const pending: Pending[] = [];
+    /** The organization's webhooks, read once for the journal's transaction (webhook-outbox.ts, HooksMemo). */
+    const hooks: HooksMemo = new Map();
 
     /** Keeps an event; the second one kept digests the first, and itself, and so on. */
     async function keep(ex: Executor, one: Pending): Promise<void> {
@@ -129,7 +131,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       version: number,
       details: Record<string, unknown>,
     ): Promise<void> {
-      await deps.webhooks?.variableChanged(ex, actor, row, action, version);
+      await deps.webhooks?.variableChanged(ex, actor, row, action, version, hooks);
       await keep(ex, { actor, entry: entryOf(row, plain, action, version, details) });
     }
 

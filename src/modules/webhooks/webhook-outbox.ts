@@ -23,6 +23,15 @@ export interface WebhookOutboxDeps {
 
 type Hook = Pick<WebhooksTable, "id" | "organization_id" | "project_id" | "environment_id" | "service_id" | "events">;
 
+/**
+ * Organizations' webhooks read once for the writes of one transaction (a journal's,
+ * variable-history.ts). Sound because every write a transaction carries was received before its
+ * first read: one request's rows (an import, a restore), or a group's works, all queued before
+ * the group began (db/layer-group-commit.ts). A webhook created before any of them was answered
+ * is committed, so it is seen.
+ */
+export type HooksMemo = Map<string, Promise<Hook[]>>;
+
 interface Change {
   organizationId: string;
   projectId: string;
@@ -152,8 +161,14 @@ export function createWebhookOutbox(deps: WebhookOutboxDeps) {
     change: Change,
     type: string | null,
     data: (base: WebhookPayload) => WebhookPayload,
+    memo?: HooksMemo,
   ): Promise<void> {
-    const hooks = (await hooksOf(ex, change.organizationId)).filter((hook) => scopesOverlap(scopeOf(hook), change));
+    let read = memo?.get(change.organizationId);
+    if (read === undefined) {
+      read = hooksOf(ex, change.organizationId);
+      memo?.set(change.organizationId, read);
+    }
+    const hooks = (await read).filter((hook) => scopesOverlap(scopeOf(hook), change));
     if (hooks.length === 0) return;
     const wanting = type === null ? [] : hooks.filter((hook) => eventsOf(hook).includes(type));
     const bundle = hooks.filter((hook) => eventsOf(hook).includes("bundle.changed"));
@@ -178,17 +193,31 @@ export function createWebhookOutbox(deps: WebhookOutboxDeps) {
     armBundleChecks,
 
     /** A variable was written or deleted (variable-history.ts), before its audit event. */
-    async variableChanged(ex: Executor, actor: AuditActor, row: VariablesTable, action: string, version: number): Promise<void> {
+    async variableChanged(
+      ex: Executor,
+      actor: AuditActor,
+      row: VariablesTable,
+      action: string,
+      version: number,
+      memo?: HooksMemo,
+    ): Promise<void> {
       const change = {
         organizationId: row.organization_id,
         projectId: row.project_id,
         environmentId: row.environment_id,
         serviceId: row.service_id,
       };
-      await changed(ex, actor, change, VARIABLE_EVENTS[action] ?? null, (base) => ({
-        ...base,
-        variable: { id: row.id, key: row.key, scope: row.scope, is_secret: row.is_secret === 1, version },
-      }));
+      await changed(
+        ex,
+        actor,
+        change,
+        VARIABLE_EVENTS[action] ?? null,
+        (base) => ({
+          ...base,
+          variable: { id: row.id, key: row.key, scope: row.scope, is_secret: row.is_secret === 1, version },
+        }),
+        memo,
+      );
     },
 
     /** A credential's name, fields or status changed (credential-history.ts), before its audit event. */
