@@ -23,10 +23,17 @@
 //   otherwise (its outcome unknown: the connection lost) rejects the group's works with its error,
 //   as a lone write's caller would get it: nothing is run twice.
 //
-// Fairness: a key is one layer of one organization, at most one group of a key runs at a time and
-// a group holds at most MAX_GROUP_WORKS works, so one tenant's burst of writes (or of failing
-// writes, each group of which falls back to lone writes) costs its own layer's writes, and each
-// group uses one connection of the pool where its works alone would have used one each.
+// How many at once: up to MAX_GROUPS_PER_KEY groups of a key run at once, the works waiting shared
+// out between the groups free to start. A group's works run one after another on its connection,
+// so a single group per key made a burst of a few writes wait for each other's round trips: under
+// M1 on PostgreSQL, two groups per layer cost the writes a sixth of their rate and 100-200 ms of
+// p99; four kept them where lone writes had them, and P1 W1 gained about 40% (bench/README.md,
+// round of 2026-12-07).
+//
+// Fairness: a key is one layer of one organization, at most MAX_GROUPS_PER_KEY groups of a key run
+// at once and a group holds at most MAX_GROUP_WORKS works, so one tenant's burst of writes (or of
+// failing writes, each group of which falls back to lone writes) costs its own layer's writes,
+// and each group uses one connection of the pool where its works alone would have used one each.
 //
 // A work must be safe to run again after its group's transaction rolled back: in-memory state it
 // touches is what group-commit.ts lists for SQLite's savepoints (caches of keys no grouped write
@@ -49,7 +56,7 @@ export interface LayerGroupStats {
 }
 
 /** Groups of one key that may run at once (each on a connection of its own). */
-export const MAX_GROUPS_PER_KEY = 2;
+export const MAX_GROUPS_PER_KEY = 4;
 
 export interface LayerGroupOptions<L, C> {
   maxWorks?: number;
