@@ -18,10 +18,11 @@
 // - No savepoint per work: a work that fails (a 409 found by its checks, a foreign key, anything)
 //   aborts the group's transaction, and then every work of the group runs again alone, in its
 //   own transaction (`alone`, the lone write path), so each caller gets exactly the answer a lone
-//   write would give. A deadlock or serialization failure PostgreSQL reports (a case the order
-//   above leaves to hash collisions of advisory keys) is an abort too. Only a COMMIT that failed
-//   otherwise (its outcome unknown: the connection lost) rejects the group's works with its error,
-//   as a lone write's caller would get it: nothing is run twice.
+//   write would give. So does a COMMIT PostgreSQL answers with an error (a deadlock, a case the
+//   order above leaves to hash collisions of advisory keys and to deletes whose foreign keys
+//   reach other layers): it rolled back. Only a COMMIT whose outcome is unknown (the connection
+//   lost or ended) rejects the group's works with its error, as a lone write's caller would get
+//   it: nothing is run twice.
 //
 // How many at once: up to MAX_GROUPS_PER_KEY groups of a key run at once, the works waiting shared
 // out between the groups free to start. A group's works run one after another on its connection,
@@ -87,10 +88,14 @@ interface Pending<L, C> {
   reject: (error: unknown) => void;
 }
 
-/** PostgreSQL aborted the transaction for a deadlock or a serialization failure: nothing of it committed. */
-function abortedForSure(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "40P01" || code === "40001";
+/**
+ * PostgreSQL answered COMMIT with an error (a deadlock, a deferred check): it rolled the
+ * transaction back. Not so for a connection lost (no answer) or ended (FATAL, class 08): the
+ * outcome is unknown.
+ */
+function rolledBack(error: unknown): boolean {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith("08") && severity === "ERROR";
 }
 
 export function createLayerGroupCommit<L, C>(db: Db, options: LayerGroupOptions<L, C>) {
@@ -124,7 +129,7 @@ export function createLayerGroupCommit<L, C>(db: Db, options: LayerGroupOptions<
         return done;
       });
     } catch (error) {
-      if (committing && !abortedForSure(error)) {
+      if (committing && !rolledBack(error)) {
         for (const pending of works) pending.reject(error);
         return;
       }

@@ -154,7 +154,20 @@ describe.skipIf(!available)("group commit by key on PostgreSQL [postgres]", () =
     expect(group.stats()).toMatchObject({ fallbacks: 1 });
   });
 
-  it("runs nothing twice when COMMIT fails otherwise: every work of the group gets that error", async () => {
+  it("runs the works again alone when a deferred check fails at COMMIT", async () => {
+    const { group } = groups();
+    const results = await Promise.allSettled([
+      group.run("G", { key: "G" }, insert("G", "ok")),
+      group.run("G", { key: "G" }, insert("G", "orphan", "23503")),
+      group.run("G", { key: "G" }, insert("G", "ok-too")),
+    ]);
+    expect(results.map((result) => result.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(((results[1] as PromiseRejectedResult).reason as { code?: string }).code).toBe("23503");
+    expect((await rowsOf("G")).sort()).toEqual(["ok", "ok-too"]);
+    expect(group.stats()).toMatchObject({ commits: 0, fallbacks: 1, alone: 3 });
+  });
+
+  it("runs nothing twice when the outcome of COMMIT is unknown (the connection failed): every work of the group gets that error", async () => {
     const { group, alone } = groups();
     const results = await Promise.allSettled([
       group.run("F", { key: "F" }, insert("F", "first")),
