@@ -1,6 +1,7 @@
 // Use cases: list, create, edit and delete a variable.
 import { generationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
+import { AppError } from "../../errors.js";
 import { newId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { mountPathTaken } from "./mount-paths.js";
@@ -15,7 +16,7 @@ import {
   type VariableListing,
   type VariableView,
 } from "./variable-types.js";
-import { conflict, layerOf, ruleViolation, type VariablesCore } from "./variables-core.js";
+import { conflict, labelOf, layerOf, ruleViolation, type VariablesCore } from "./variables-core.js";
 import { toFlag } from "./variables-views.js";
 
 function rowsFor(owner: Owner) {
@@ -178,10 +179,13 @@ export function createWriteUseCases(core: VariablesCore) {
         throw ruleViolation("A BUILT_IN variable cannot be deleted; it goes with the environment or service that produced it");
       }
       // The foreign key removes the aliases and overrides of this variable in the same statement;
-      // the history records their deletion too.
+      // the history records their deletion too. A delete that raced this one and won leaves
+      // nothing to delete: 404, and no second deletion recorded.
       const layer = layerOf({ projectId: row.project_id, environmentId: row.environment_id, serviceId: row.service_id });
       await core.write({ projectId: row.project_id, keys: [row.key], layer }, (tx, journal) =>
-        journal.deleted(tx, actor, row, () => store.delete(row.id, tx)),
+        journal.deleted(tx, actor, row, async () => {
+          if ((await store.delete(row.id, tx)) === 0) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
+        }),
       );
     },
   };

@@ -20,6 +20,18 @@ describeEachDialect("qovery per-scope secrets and environment variables", (diale
       ["JOB", `/qovery/job/${t.jobId}`, t.jobId],
     ] as const;
 
+  it("deletes a variable once when two deletes of it race: one 204, the other 404, one deletion recorded", async () => {
+    const created = await h.inject({ method: "POST", url: `/qovery/job/${t.jobId}/secret`, payload: { key: "RACED_DELETE", value: "v" } });
+    const { id } = created.json() as { id: string };
+    const [first, second] = await Promise.all([0, 1].map(() => h.inject({ method: "DELETE", url: `/qovery/job/${t.jobId}/secret/${id}` })));
+    expect([first?.statusCode, second?.statusCode].sort()).toEqual([204, 404]);
+    const versions = await h.context.db.selectFrom("variable_versions").select("version").where("variable_id", "=", id).execute();
+    expect(versions.map((row) => row.version).sort()).toEqual([1, 2]);
+    const events = await h.context.db.selectFrom("audit_events").select("action").where("resource_id", "=", id).execute();
+    expect(events.map((event) => event.action).sort()).toEqual(["variable.create", "variable.delete"]);
+    expect((await h.inject({ method: "GET", url: "/v1/audit/verify" })).json()).toMatchObject({ intact: true });
+  });
+
   it("creates a secret at every scope (201, Secret shape without value), lists, edits (200) and deletes it (204)", async () => {
     for (const [scope, prefix, serviceId] of scopes()) {
       const key = `SECRET_${scope}`;
