@@ -298,8 +298,10 @@ export function createVariablesStore(db: Db) {
       return query.$call(inCreationOrder()).execute();
     },
 
-    async update(id: string, changes: Partial<VariablesTable>, ex: Executor = db): Promise<void> {
-      await ex.updateTable("variables").set(changes).where("id", "=", id).execute();
+    /** The number of rows changed: 0 when the variable is gone (a delete won a race). */
+    async update(id: string, changes: Partial<VariablesTable>, ex: Executor = db): Promise<number> {
+      const result = await ex.updateTable("variables").set(changes).where("id", "=", id).executeTakeFirst();
+      return Number(result.numUpdatedRows);
     },
 
     /** Renames the overrides of a renamed variable (an override always carries its parent's key). */

@@ -32,6 +32,29 @@ describeEachDialect("qovery per-scope secrets and environment variables", (diale
     expect((await h.inject({ method: "GET", url: "/v1/audit/verify" })).json()).toMatchObject({ intact: true });
   });
 
+  it("answers an edit that lost a race to a delete 404, and records no version of the deleted variable", async () => {
+    for (let round = 0; round < 4; round += 1) {
+      const key = `RACED_EDIT_${round}`;
+      const created = await h.inject({ method: "POST", url: `/qovery/job/${t.jobId}/secret`, payload: { key, value: "v" } });
+      const { id } = created.json() as { id: string };
+      const url = `/qovery/job/${t.jobId}/secret/${id}`;
+      const [removed, edited] = await Promise.all([
+        h.inject({ method: "DELETE", url }),
+        h.inject({ method: "PUT", url, payload: { key, value: canary(`raced-${round}`) } }),
+      ]);
+      expect(removed.statusCode).toBe(204);
+      const versions = await h.context.db
+        .selectFrom("variable_versions")
+        .select(["version", "deleted"])
+        .where("variable_id", "=", id)
+        .orderBy("version")
+        .execute();
+      // The edit first (200: created, updated, deleted) or the delete first (404: created, deleted).
+      expect([200, 404]).toContain(edited.statusCode);
+      expect(versions.map((version) => version.deleted)).toEqual(edited.statusCode === 200 ? [0, 0, 1] : [0, 1]);
+    }
+  });
+
   it("creates a secret at every scope (201, Secret shape without value), lists, edits (200) and deletes it (204)", async () => {
     for (const [scope, prefix, serviceId] of scopes()) {
       const key = `SECRET_${scope}`;
