@@ -168,6 +168,28 @@ export function keptRead<Row, Names extends string>(
   };
 }
 
+/**
+ * The first row `query` (compiled with stand-ins) reads for the given values: with SQLite's read
+ * connection (`reader`, Storage.sqliteReader) a `keptRead`, synchronous and kept by `key` while
+ * the database does not change; otherwise a `compiledRead` on `db`, the reads of a turn coalesced.
+ * For the reads every request makes (its token, the runtime hit).
+ */
+export function firstRowRead<Row, Names extends string>(
+  db: Executor,
+  reader: SQLite.Database | null,
+  statementName: string,
+  query: CompiledQuery<Row>,
+  names: readonly Names[],
+  key: (values: Record<Names, string>) => string,
+): (values: Record<Names, string>) => Promise<Row | undefined> {
+  if (reader !== null) {
+    const read = keptRead(reader, query, names, key);
+    return async (values) => read(values)[0];
+  }
+  const read = compiledRead(statementName, query, names);
+  return async (values) => (await read(db, values))[0];
+}
+
 /** The query's parameters with each stand-in replaced by the value of its name. */
 function substitution<Names extends string>(query: CompiledQuery, names: readonly Names[]) {
   const slots = query.parameters.map((value) => names.find((name) => value === standIn(name)) ?? null);

@@ -1,5 +1,5 @@
 import type SQLite from "better-sqlite3";
-import { compiledRead, keptRead, standIn } from "../../db/compiled.js";
+import { firstRowRead, standIn } from "../../db/compiled.js";
 import { inCreationOrder } from "../../db/order.js";
 import type { ApiTokensTable, Db, Executor } from "../../db/types.js";
 
@@ -31,12 +31,8 @@ export const TOKEN_AUTH_COLUMNS = [
  */
 function createAuthRead(db: Db, reader: SQLite.Database | null): (hash: string) => Promise<TokenAuthRow | undefined> {
   const query = db.selectFrom("api_tokens").select(TOKEN_AUTH_COLUMNS).where("token_hash", "=", standIn("hash")).compile();
-  if (reader !== null) {
-    const read = keptRead(reader, query, ["hash"] as const, ({ hash }) => hash);
-    return async (hash) => read({ hash })[0];
-  }
-  const read = compiledRead("latch_token_auth", query, ["hash"] as const);
-  return async (hash) => (await read(db, { hash }))[0];
+  const read = firstRowRead(db, reader, "latch_token_auth", query, ["hash"] as const, ({ hash }) => hash);
+  return (hash) => read({ hash });
 }
 
 export function createTokensStore(db: Db, reader: SQLite.Database | null = null) {

@@ -12,7 +12,7 @@
 // instead of one each (P1).
 import type SQLite from "better-sqlite3";
 import { CompiledQuery } from "kysely";
-import { coalescedRead, compiledRead, keptRead, standIn } from "../../db/compiled.js";
+import { coalescedRead, firstRowRead, standIn } from "../../db/compiled.js";
 import type { DialectName } from "../../db/connect.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Db } from "../../db/types.js";
@@ -70,14 +70,10 @@ export function createHitLookup(db: Db, dialect: DialectName, reader: SQLite.Dat
     .where("t.token_hash", "=", standIn("hash"))
     .compile() as CompiledQuery<HitRow>;
   const names = ["hash", "service"] as const;
-  if (reader !== null) {
-    // Synchronous on the read connection, its rows kept while the database does not change
-    // (db/compiled.ts, `keptRead`): a kept row is what a read of its own would give.
-    const read = keptRead(reader, query, names, ({ hash, service }) => `${hash} ${service}`);
-    return async (tokenHash, serviceId) => read({ hash: tokenHash, service: serviceId })[0];
-  }
-  const read = compiledRead<HitRow, "hash" | "service">("latch_runtime_hit", query, names);
-  return async (tokenHash, serviceId) => (await read(db, { hash: tokenHash, service: serviceId }))[0];
+  // With the read connection: synchronous, its rows kept while the database does not change
+  // (db/compiled.ts, `keptRead`): a kept row is what a read of its own would give.
+  const read = firstRowRead(db, reader, "latch_runtime_hit", query, names, ({ hash, service }) => `${hash} ${service}`);
+  return (tokenHash, serviceId) => read({ hash: tokenHash, service: serviceId });
 }
 
 interface Pair {
