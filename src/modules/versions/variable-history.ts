@@ -2,8 +2,9 @@
 // caller's transaction. The version's value is the same plaintext sealed again for the version
 // row (its own AAD), so a version's ciphertext cannot be copied into a live row; the audit event
 // carries only the value's HMAC. Only the last `versionsKeep` versions of a variable are kept.
-// A transaction that writes several rows (a restore, an import, a rename with its overrides)
-// keeps its audit events in a journal and appends them together at its end (`journal`).
+// A transaction that writes several rows (a restore, an import, a rename with its overrides, a
+// group of writes on PostgreSQL) keeps its version rows and audit events in a journal and inserts
+// them together at its end (`journal`).
 import type { Keyring } from "../../crypto/keyring.js";
 import { insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
@@ -12,6 +13,9 @@ import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor, AuditEntry } from "../audit/audit-types.js";
 import type { HooksMemo, WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import { nextVersion, pruneVersions, VARIABLE_LINEAGE, versionStampColumns } from "./version-lineage.js";
+
+/** Version rows one statement inserts at most (about 20 parameters each; PostgreSQL binds at most 65,535). */
+const VERSION_ROWS_PER_INSERT = 500;
 
 export type VariableAction = "create" | "update" | "override" | "alias" | "delete" | "import" | "rollback" | "restore";
 
@@ -34,6 +38,37 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     return row.value === null ? null : keyring.decrypt(row.organization_id, liveRef(row.id), row.value, ex);
   }
 
+  /**
+   * The version rows a journal has written but not yet inserted: inserted together before its
+   * audit events (`close`), so the writes a transaction carries (a group of creates on PostgreSQL,
+   * an import) insert their versions in one statement, not one round trip each. Before any read of
+   * a variable's version numbers they are inserted first, so the read sees them. Only ciphertexts
+   * are held (sealed for the version row).
+   */
+  function versionRows() {
+    const rows: VariableVersionsTable[] = [];
+    let shape = "";
+    const shapeOf = (entry: VariableVersionsTable) =>
+      Object.entries(entry)
+        .filter(([, value]) => value !== undefined)
+        .map(([column]) => column)
+        .join(",");
+    async function flush(ex: Executor): Promise<void> {
+      if (rows.length > 0) await insertRows(ex, "variable_versions", rows.splice(0));
+    }
+    return {
+      flush,
+      async add(ex: Executor, entry: VariableVersionsTable): Promise<void> {
+        // One statement holds rows of one column set (insertRows); a bound on its parameters.
+        const its = shapeOf(entry);
+        if (its !== shape || rows.length >= VERSION_ROWS_PER_INSERT) await flush(ex);
+        shape = its;
+        rows.push(entry);
+      },
+    };
+  }
+  type VersionRows = ReturnType<typeof versionRows>;
+
   async function addVersion(
     ex: Executor,
     actor: AuditActor,
@@ -42,8 +77,11 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     action: VariableAction,
     deleted: boolean,
     first = false,
+    held?: VersionRows,
   ): Promise<number> {
-    // A variable created in this transaction has no version yet: no need to look.
+    // A variable created in this transaction has no version yet: no need to look. Otherwise the
+    // versions held are inserted first, so the next number counts them.
+    if (!first) await held?.flush(ex);
     const version = first ? 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
     const id = newId();
     const entry: VariableVersionsTable = {
@@ -66,7 +104,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       parent_id: row.parent_id,
       ...versionStampColumns(actor, action, deleted, now()),
     };
-    await insertRows(ex, "variable_versions", [entry]);
+    if (held === undefined) await insertRows(ex, "variable_versions", [entry]);
+    else await held.add(ex, entry);
+    // Drops versions at most `version - keep`: never the held ones (flushed before the number was read).
     await pruneVersions(ex, VARIABLE_LINEAGE, row.id, version, config.versionsKeep);
     return version;
   }
@@ -90,17 +130,18 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     row: VariablesTable,
     action: VariableAction,
     created?: { plain: string | null },
+    held?: VersionRows,
   ): Promise<{ plain: string | null; version: number }> {
     const plain = created === undefined ? await plainOf(row, ex) : created.plain;
-    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined) };
+    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined, held) };
   }
 
   /** One audit event in the buffer of a journal (below). */
   type Pending = { actor: AuditActor; entry: AuditEntry };
 
   /**
-   * The history writes of one transaction: versions and webhook changes as they come, the audit
-   * events kept in order and appended together at `close`, so that on PostgreSQL the
+   * The history writes of one transaction: webhook changes as they come, the version rows held
+   * (versionRows) and the audit events kept in order, both inserted together at `close`, so that on PostgreSQL the
    * organization's chain head is locked for two statements at the end of the transaction, not
    * two per row from its first write to COMMIT (audit-writer.ts, recordMany): every other writer
    * of the organization waits for it. A single event goes through `record` (its one-statement
@@ -110,6 +151,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
    */
   function journal() {
     const pending: Pending[] = [];
+    const versions = versionRows();
     /** The organization's webhooks, read once for the journal's transaction (webhook-outbox.ts, HooksMemo). */
     const hooks: HooksMemo = new Map();
 
@@ -149,7 +191,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         details: Record<string, unknown> = {},
         created?: { plain: string | null },
       ): Promise<number> {
-        const { plain, version } = await newVersion(ex, actor, row, action, created);
+        const { plain, version } = await newVersion(ex, actor, row, action, created, versions);
         await add(ex, actor, row, plain, action, version, details);
         return version;
       },
@@ -163,7 +205,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
           .where("variable_type", "=", "OVERRIDE")
           .execute();
         for (const row of overrides) {
-          const { plain, version } = await newVersion(ex, actor, row, action);
+          const { plain, version } = await newVersion(ex, actor, row, action, undefined, versions);
           await add(ex, actor, row, plain, action, version, { renamed_with: parentId });
         }
       },
@@ -185,13 +227,14 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         states.push({ row, plain: await plainOf(row, ex), cascade: false });
         await remove();
         for (const state of states) {
-          const version = await addVersion(ex, actor, state.row, state.plain, action, true);
+          const version = await addVersion(ex, actor, state.row, state.plain, action, true, false, versions);
           await add(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
         }
       },
 
-      /** Appends the audit events written so far, in order (the transaction's last statements). */
+      /** Inserts the versions held, then appends the audit events written so far, in order (the transaction's last statements). */
       async close(ex: Executor): Promise<void> {
+        await versions.flush(ex);
         const events = pending.splice(0);
         const [only] = events;
         if (events.length === 1 && only !== undefined) await audit.record(ex, only.actor, only.entry);

@@ -102,6 +102,22 @@ describe.skipIf(!available)("qovery variables: writes of one layer grouped on Po
     expect(await verify()).toMatchObject({ intact: true, first_break: null });
   });
 
+  it("numbers the versions of one variable edited several times in one group in turn, without falling back", async () => {
+    const core = coreOf(h.context);
+    const writes = createWriteUseCases(core);
+    const job = { scope: "JOB" as const, id: t.jobId };
+    const view = await writes.create(admin, job, { key: "EDITED_IN_GROUPS", value: canary("edited-0"), isSecret: true });
+    // A group holds its versions until its end: the second edit's number must count the first's.
+    const edits = Array.from({ length: 8 }, (_, i) => canary(`edited-${i + 1}`));
+    await Promise.all(edits.map((value) => writes.edit(admin, view.id, null, true, { key: view.key, value })));
+    const stats = core.layerGroupStats();
+    expect(stats?.largestGroup).toBeGreaterThan(1);
+    expect(stats?.fallbacks).toBe(0);
+    expect((await versionsOf(view.id)).map((row) => row.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await eventsOf(view.id)).toEqual(["variable.create", ...edits.map(() => "variable.update")]);
+    expect(await verify()).toMatchObject({ intact: true, first_break: null });
+  });
+
   it("keeps the duplicate rule and every edit when two replicas group writes of the same layer and keys at once", async () => {
     const here = createWriteUseCases(coreOf(h.context));
     const there = createWriteUseCases(coreOf(replica.context));
