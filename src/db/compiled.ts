@@ -191,7 +191,7 @@ export function firstRowRead<Row, Names extends string>(
 }
 
 /** The query's parameters with each stand-in replaced by the value of its name. */
-function substitution<Names extends string>(query: CompiledQuery, names: readonly Names[]) {
+export function substitution<Names extends string>(query: CompiledQuery, names: readonly Names[]) {
   const slots = query.parameters.map((value) => names.find((name) => value === standIn(name)) ?? null);
   return (values: Record<Names, unknown>) =>
     query.parameters.map((value, index) => {

@@ -1,9 +1,10 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
-import { type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
-import { type CompiledRead, compiledRead, standIn } from "../../db/compiled.js";
+import { CompiledQuery, type Expression, type ExpressionBuilder, PostgresAdapter, type SqlBool, sql } from "kysely";
+import { type CompiledRead, compiledRead, standIn, substitution } from "../../db/compiled.js";
 import { insertRows } from "../../db/compiled-insert.js";
 import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
+import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
 import { pages } from "../../kernel/turns.js";
 import type { Viewpoint } from "./rules.js";
@@ -142,10 +143,18 @@ export interface ServiceLabel {
 
 /** Which of withKeyInLineage's three statements a viewpoint needs (project, environment, service). */
 type LineageShape = "project" | "environment" | "service";
+/** The values a lineage statement takes (its stand-ins). */
+const LINEAGE_NAMES = ["project", "key", "environment", "service"] as const;
+type LineageName = (typeof LINEAGE_NAMES)[number];
+
+function lineageOf(from: Viewpoint): { shape: LineageShape; values: Record<LineageName, string | null> } {
+  const shape: LineageShape = from.environmentId === null ? "project" : from.serviceId === null ? "environment" : "service";
+  return { shape, values: { project: from.projectId, key: "", environment: from.environmentId, service: from.serviceId } };
+}
 
 export function createVariablesStore(db: Db) {
   // The duplicate check every create makes, compiled once per shape (db/compiled.ts, W1).
-  const lineageReads = new Map<LineageShape, CompiledRead<VariablesTable, "project" | "key" | "environment" | "service">>();
+  const lineageReads = new Map<LineageShape, CompiledRead<VariablesTable, LineageName>>();
   function lineageRead(shape: LineageShape) {
     let read = lineageReads.get(shape);
     if (read === undefined) {
@@ -157,20 +166,68 @@ export function createVariablesStore(db: Db) {
       if (shape !== "project") {
         query = query.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
       }
-      read = compiledRead(`latch_key_in_lineage_${shape}`, query.$call(inCreationOrder()).compile(), [
-        "project",
-        "key",
-        "environment",
-        "service",
-      ] as const);
+      read = compiledRead(`latch_key_in_lineage_${shape}`, query.$call(inCreationOrder()).compile(), LINEAGE_NAMES);
       lineageReads.set(shape, read);
     }
     return read;
   }
 
+  // PostgreSQL: a create's insert with its lineage check in one statement, per shape (insertIfKeyFree).
+  const checkedInserts = new Map<LineageShape, { sql: string; parameters: (values: Record<LineageName, unknown>) => unknown[] }>();
+  function checkedInsert(shape: LineageShape) {
+    let statement = checkedInserts.get(shape);
+    if (statement === undefined) {
+      let check = db
+        .selectFrom("variables")
+        .select(sql<number>`count(*)::int`.as("taken"))
+        .where("project_id", "=", standIn("project"))
+        .where("key", "=", standIn("key"));
+      if (shape !== "project") {
+        check = check.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
+      }
+      const compiled = check.compile();
+      const first = compiled.parameters.length + 1;
+      const slots = ROW_COLUMNS.map((_, index) => `$${first + index}`).join(", ");
+      // The WITH's insert and the count read one snapshot: the count does not see the new row.
+      const text = `with "inserted" as (insert into "variables" (${ROW_COLUMNS.map((column) => `"${column}"`).join(", ")}) values (${slots})) ${compiled.sql}`;
+      const checkParameters = substitution(compiled, LINEAGE_NAMES);
+      statement = { sql: preparedStatement(`latch_insert_variable_${shape}`, text), parameters: checkParameters };
+      checkedInserts.set(shape, statement);
+    }
+    return statement;
+  }
+
   return {
     async insert(row: VariablesTable, ex: Executor = db): Promise<void> {
       await insertRows(ex, "variables", [row]);
+    },
+
+    /**
+     * Inserts a new variable unless a variable with its key lives along its lineage
+     * (withKeyInLineage, as of before the insert); then it throws `taken()`. On PostgreSQL the
+     * check and the insert are one statement (one round trip of a create instead of two, P1 W1):
+     * the row is inserted when the key is taken too, so the throw must abort the transaction, as
+     * every write's error does (the write's transaction, or its savepoint on SQLite). SQLite
+     * checks first (no round trips there).
+     */
+    async insertIfKeyFree(from: Viewpoint, row: VariablesTable, taken: () => Error, ex: Executor): Promise<void> {
+      const { shape, values } = lineageOf(from);
+      values.key = row.key;
+      if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
+        if ((await lineageRead(shape)(ex, values)).length > 0) throw taken();
+        await insertRows(ex, "variables", [row]);
+        return;
+      }
+      const statement = checkedInsert(shape);
+      const columns = ROW_COLUMNS.map((column) => {
+        const value = row[column];
+        if (value === undefined) throw new Error(`insertIfKeyFree: the row has no ${column}`);
+        return value;
+      });
+      const result = await ex.executeQuery<{ taken: number }>(
+        CompiledQuery.raw(statement.sql, [...statement.parameters(values), ...columns]),
+      );
+      if ((result.rows[0]?.taken ?? 0) > 0) throw taken();
     },
 
     async insertMany(rows: VariablesTable[], ex: Executor = db): Promise<void> {
@@ -280,8 +337,8 @@ export function createVariablesStore(db: Db) {
      * (a project's environments and services; an environment's services).
      */
     async withKeyInLineage(from: Viewpoint, key: string, ex: Executor = db): Promise<VariablesTable[]> {
-      const shape: LineageShape = from.environmentId === null ? "project" : from.serviceId === null ? "environment" : "service";
-      const values = { project: from.projectId, key, environment: from.environmentId, service: from.serviceId };
+      const { shape, values } = lineageOf(from);
+      values.key = key;
       return [...(await lineageRead(shape)(ex, values))];
     },
 

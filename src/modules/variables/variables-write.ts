@@ -89,8 +89,9 @@ export function createWriteUseCases(core: VariablesCore) {
       const mountPaths = mountPath === null ? [] : [mountPath];
       const lock = { projectId: owner.projectId, keys: [input.key], mountPaths, layer: layerOf(owner) };
       return core.write(lock, async (tx, journal) => {
-        if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
         if (mountPath !== null) {
+          // A file: the key's check first (its 409 before the mount path's), then the mount path's.
+          if ((await store.withKeyInLineage(owner, input.key, tx)).length > 0) throw conflict(input.key);
           const [other] = await store.filesAtMountPathInLineage(owner, mountPath, tx);
           if (other !== undefined) throw mountPathTaken(mountPath, other);
         }
@@ -109,7 +110,8 @@ export function createWriteUseCases(core: VariablesCore) {
           input.value,
           tx,
         );
-        await store.insert(row, tx);
+        // The key's check with the insert (one statement on PostgreSQL); taken: 409, nothing kept.
+        await store.insertIfKeyFree(owner, row, () => conflict(input.key), tx);
         const view = await core.view(row, tx, owner);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.

@@ -76,6 +76,16 @@ describeEachDialect("qovery variable rules", (dialect) => {
       }
       // Another environment's lineage does not hold it.
       expect((await post(`/environment/${t.otherEnvId}/environmentVariable`, { key: "DUP", value: "o" })).statusCode).toBe(201);
+      // The refused creates left nothing (on PostgreSQL the check runs in the insert's statement,
+      // whose row the 409 rolls back): two rows, two versions, two audit events.
+      const rows = await h.context.db.selectFrom("variables").select("id").where("key", "=", "DUP").execute();
+      expect(rows).toHaveLength(2);
+      const ids = rows.map((row) => row.id);
+      expect(await h.context.db.selectFrom("variable_versions").select("id").where("key", "=", "DUP").execute()).toHaveLength(2);
+      const events = await h.context.db.selectFrom("audit_events").select("resource_id").where("action", "=", "variable.create").execute();
+      expect(events.filter((event) => event.resource_id !== null && ids.includes(event.resource_id))).toHaveLength(2);
+      const all = await h.context.db.selectFrom("audit_events").select("details").where("action", "=", "variable.create").execute();
+      expect(all.filter((event) => String(event.details).includes('"key":"DUP"'))).toHaveLength(2);
     });
   });
 
