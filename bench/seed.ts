@@ -4,10 +4,12 @@
 // Small fixtures go through the services (rules, BUILT_INs, triggers all apply); the large ones
 // (S1's million variables, R3's and E1's ten thousand credentials) are batched straight into the
 // tables in a few large transactions, each value still encrypted per row with its own AAD.
+
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "kysely";
 import { parseConfig } from "../src/config.js";
 import type { Context } from "../src/context.js";
 import type { CredentialsTable, Executor, VariablesTable } from "../src/db/types.js";
@@ -57,7 +59,20 @@ export async function openBench(storage: BenchStorage): Promise<Bench> {
   const organizations = await context.tree.listOrganizations(admin);
   const organization = organizations.find((org) => org.name === "default") ?? organizations[0];
   if (organization === undefined) throw new Error("no organization after bootstrap");
-  return { context, admin, organizationId: organization.id, close: () => context.close() };
+  return {
+    context,
+    admin,
+    organizationId: organization.id,
+    async close() {
+      // PostgreSQL: the statistics any database has a minute after its writes (autovacuum's
+      // analyze), before the server starts. Without them the server's prepared statements were
+      // planned on tables never analyzed, and a plan depended on whether autovacuum visited the
+      // fresh database during the run: the create's lineage check scanned the project's rows
+      // (round of 2026-12-07, 03:22 UTC).
+      if (context.storage.dialect === "postgres") await sql`analyze`.execute(context.storage.db);
+      await context.close();
+    },
+  };
 }
 
 /** A value of about `length` characters; distinct per seed so ciphertexts differ. */
