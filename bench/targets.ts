@@ -61,7 +61,7 @@ export function ratioOf(suite: Suite, result: LoadResult): number {
 }
 
 /** BENCH_SERVER_ENV="K=V,K2=V2": settings given to every Latch server of a run (trials of a setting, never a default). */
-function trialEnv(): Record<string, string> {
+export function trialEnv(): Record<string, string> {
   const given = process.env.BENCH_SERVER_ENV ?? "";
   return Object.fromEntries(
     given

@@ -11,6 +11,7 @@ import { median, runLoad } from "./lib/load.js";
 import { buildServer, freePort, startProcess } from "./lib/processes.js";
 import { freshStorage } from "./lib/storage.js";
 import { openBench, seedJob } from "./seed.js";
+import { trialEnv } from "./targets.js";
 
 const dialect = process.argv[2] === "postgres" ? "postgres" : "sqlite";
 const seconds = Number(process.argv[3] ?? "5");
@@ -46,11 +47,11 @@ try {
   const fixture = await seedJob(bench, "w1", 0);
   await bench.close();
   const port = await freePort();
-  // As `npm start` runs it: no log level or worker setting given.
+  // As `npm start` runs it: no log level or worker setting given (but BENCH_SERVER_ENV's trials).
   const latch = await startProcess({
     script: builds.main,
     args: ["serve"],
-    env: { ...storage.env, LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port) },
+    env: { ...storage.env, ...trialEnv(), LATCH_HOST: "127.0.0.1", LATCH_PORT: String(port) },
     port,
     readyPath: "/readyz",
   });
@@ -67,7 +68,7 @@ try {
       connections: 16,
       durationS: seconds,
     };
-    await runLoad({ ...spec, durationS: 2 }); // warm-up, not counted
+    await runLoad({ ...spec, durationS: 5 }); // warm-up, not counted (after 2 s, the first run still cost a third more)
     const server: number[] = [];
     const database: number[] = [];
     const lines: string[] = [];
