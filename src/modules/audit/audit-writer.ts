@@ -36,6 +36,9 @@ export interface AuditWriterDeps {
 const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
 const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
 
+/** An event to append: who, what, and its values' HMACs. */
+type Item = { actor: AuditActor; entry: AuditEntry; valueHmacs: string[] };
+
 /** Events per multi-row append statement (about 25 parameters each, PostgreSQL's bound is 65,535). */
 const EVENTS_PER_STATEMENT = 500;
 
@@ -98,40 +101,54 @@ async function appendInOneStatement(
 }
 
 /**
- * PostgreSQL: appends `event` after `prevHash` in one statement, only if that is still the head
- * (seq and hash). The head row is locked by this statement, not before. Returns whether it
- * linked, and the head it found: when the tail was stale, the head as the last committed append
- * left it, locked by this transaction from now on (undefined if the chain has no head row yet).
+ * PostgreSQL: appends consecutive `events` of one chain (the first after `prevHash`) in one
+ * statement, only if that is still the head (seq and hash). The head row is locked by this
+ * statement, not before. Returns whether they linked, and the head it found: when the tail was
+ * stale, the head as the last committed append left it, locked by this transaction from now on
+ * (undefined if the chain has no head row yet). The events go as one JSON parameter whatever
+ * their number, read as rows of audit_events (jsonb_populate_recordset: each field cast to its
+ * column's type), their value HMACs and outbox rows as arrays.
  */
 async function appendAtTail(
   ex: Executor,
-  event: AuditEventsTable,
+  events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
   prevHash: string,
-  valueHmacs: string[],
   outbox: boolean,
 ): Promise<{ linked: boolean; head: Tail | undefined }> {
-  const columns = Object.keys(event) as Array<keyof AuditEventsTable>;
+  const first = (events[0] as { event: AuditEventsTable }).event;
+  const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
+  const columns = Object.keys(first) as Array<keyof AuditEventsTable>;
   // The update matches the head row whatever it holds, so it waits for a concurrent holder's
   // COMMIT and then sees the row as that holder left it (READ COMMITTED re-reads an updated row;
   // a condition in WHERE would be judged on the statement's snapshot, before the wait). Only
   // then is the tail compared; when it is not the head the row is left as it is (still locked,
   // for the locked path that follows) and nothing is inserted.
-  const linked = sql`seq = ${event.seq - 1} and hash = ${prevHash}`;
+  const linked = sql`seq = ${first.seq - 1} and hash = ${prevHash}`;
+  const names = sql.join(columns.map((column) => sql.ref(column)));
   const parts = [
     sql`head as (update audit_heads
-      set seq = case when ${linked} then ${event.seq} else seq end, hash = case when ${linked} then ${event.hash} else hash end
-      where chain_id = ${event.chain_id} returning seq = ${event.seq} and hash = ${event.hash} as linked, seq, hash)`,
-    sql`event as (insert into audit_events (${sql.join(columns.map((column) => sql.ref(column)))})
-      select ${sql.join(columns.map((column) => sql`${event[column]}`))} from head where linked)`,
+      set seq = case when ${linked} then ${last.seq} else seq end, hash = case when ${linked} then ${last.hash} else hash end
+      where chain_id = ${last.chain_id} returning seq = ${last.seq} and hash = ${last.hash} as linked, seq, hash)`,
+    sql`event as (insert into audit_events (${names})
+      select ${sql.join(columns.map((column) => sql.ref(`given.${column}`)))}
+      from head, jsonb_populate_recordset(null::audit_events, ${JSON.stringify(events.map(({ event }) => event))}::jsonb) as given
+      where linked)`,
   ];
-  if (valueHmacs.length > 0 && event.organization_id !== null) {
+  const values = events.flatMap(({ event, valueHmacs }) =>
+    event.organization_id === null ? [] : valueHmacs.map((hmac) => [event.id, event.organization_id as string, hmac] as const),
+  );
+  if (values.length > 0) {
     parts.push(sql`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
-      select ${event.id}, ${event.organization_id}, value_hmac from head, unnest(${valueHmacs}::text[]) as value_hmac where linked)`);
+      select value.event_id, value.organization_id, value.value_hmac from head,
+        unnest(${values.map((row) => row[0])}::text[], ${values.map((row) => row[1])}::text[], ${values.map((row) => row[2])}::text[])
+          as value (event_id, organization_id, value_hmac)
+      where linked)`);
   }
   if (outbox) {
-    parts.push(
-      sql`event_outbox as (insert into audit_outbox (event_id, created_at) select ${event.id}, ${event.created_at} from head where linked)`,
-    );
+    parts.push(sql`event_outbox as (insert into audit_outbox (event_id, created_at)
+      select outbox.event_id, outbox.created_at from head,
+        unnest(${events.map(({ event }) => event.id)}::text[], ${events.map(({ event }) => event.created_at)}::text[]) as outbox (event_id, created_at)
+      where linked)`);
   }
   const { rows } = await sql<{
     linked: boolean;
@@ -195,28 +212,36 @@ export function createAuditWriter(deps: AuditWriterDeps) {
    * another replica or a rollback costs one more statement, after the head the first one locked
    * and returned (two replicas writing one organization's chain in turn find their tails stale at
    * almost every write: M1 on PostgreSQL, bench/README.md). Else (no tail yet, a transaction that
-   * already holds the head) the locked path: lock the head, read it, append.
+   * already holds the head, more events than one statement takes) the locked path: lock the head,
+   * read it, append. Several events (a group of writes' journal, the batcher's flush) go in the
+   * same one statement as one.
    */
-  async function appendOnPostgres(ex: Executor, chainId: string, actor: AuditActor, entry: AuditEntry, valueHmacs: string[]) {
+  async function appendOnPostgres(ex: Executor, chainId: string, items: Item[]): Promise<string[]> {
     return inTurn(ex, chainId, async (state, held) => {
-      let after = held ? undefined : state?.tail;
+      let after = held || items.length > EVENTS_PER_STATEMENT ? undefined : state?.tail;
       let chainKey = deps.chainKeys.committedKey(chainId);
       // The second attempt links after the head the first one found, locked by this transaction
       // from then on: it links unless something else than a transaction moves the head (nothing does).
       for (let attempt = 0; attempt < 2 && state !== null && after !== undefined && chainKey !== undefined; attempt += 1) {
-        const event = link(chainId, after.seq + 1, after.hash, chainKey, actor, entry, valueHmacs);
-        state.tail = { seq: event.seq, hash: event.hash };
-        const { linked, head } = await appendAtTail(ex, event, after.hash, valueHmacs, deps.outbox);
+        let previous = after.hash;
+        const key = chainKey;
+        const events = items.map(({ actor, entry, valueHmacs }, index) => {
+          const event = link(chainId, (after as Tail).seq + 1 + index, previous, key, actor, entry, valueHmacs);
+          previous = event.hash;
+          return { event, valueHmacs };
+        });
+        const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
+        state.tail = { seq: last.seq, hash: last.hash };
+        const { linked, head } = await appendAtTail(ex, events, after.hash, deps.outbox);
         if (linked) {
           chains.hold(ex, chainId);
-          return event.id;
+          return events.map(({ event }) => event.id);
         }
         state.tail = undefined;
         after = head;
         if (head !== undefined) chainKey = await deps.chainKeys.keyFor(chainId, head.seq + 1, ex);
       }
-      const [id] = await appendLocked(ex, chainId, [{ actor, entry, valueHmacs }], state);
-      return id as string;
+      return appendLocked(ex, chainId, items, state);
     });
   }
 
@@ -244,12 +269,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
    * service polled in the last second, an import or a restore one per variable, and every
    * writer of the organization waits for the head lock (M1 on PostgreSQL).
    */
-  async function appendLocked(
-    ex: Executor,
-    chainId: string,
-    items: Array<{ actor: AuditActor; entry: AuditEntry; valueHmacs: string[] }>,
-    state: ChainState | null,
-  ): Promise<string[]> {
+  async function appendLocked(ex: Executor, chainId: string, items: Item[], state: ChainState | null): Promise<string[]> {
     const { seq: last, prevHash } = await nextLink(ex, chainId, items.length);
     const first = last - items.length + 1;
     const chainKey = await deps.chainKeys.keyFor(chainId, first, ex);
@@ -273,7 +293,8 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
     const chainId = entry.organizationId ?? INSTANCE_CHAIN;
     const valueHmacs = await hmacs(entry, ex);
-    if (ex.getExecutor().adapter instanceof PostgresAdapter) return appendOnPostgres(ex, chainId, actor, entry, valueHmacs);
+    if (ex.getExecutor().adapter instanceof PostgresAdapter)
+      return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
     const { seq, prevHash } = await nextLink(ex, chainId);
     const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
     await insertRows(ex, "audit_events", [event]);
@@ -302,7 +323,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
     /**
      * Appends events in `ex` (the caller's transaction), in order; returns their ids in that
-     * order. On PostgreSQL each chain's events are appended together (appendLocked);
+     * order. On PostgreSQL each chain's events are appended together (appendOnPostgres);
      * SQLite's statements make no round trip, and it appends them one by one.
      */
     async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>): Promise<string[]> {
@@ -311,8 +332,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         for (const { actor, entry } of items) ids.push(await record(ex, actor, entry));
         return ids;
       }
-      type Item = { index: number; actor: AuditActor; entry: AuditEntry; valueHmacs: string[] };
-      const byChain = new Map<string, Item[]>();
+      const byChain = new Map<string, Array<Item & { index: number }>>();
       for (const [index, { actor, entry }] of items.entries()) {
         const chainId = entry.organizationId ?? INSTANCE_CHAIN;
         const valueHmacs = await hmacs(entry, ex);
@@ -324,8 +344,8 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       // Chains in one order everywhere: two transactions appending to the same two chains (two
       // replicas' flushes) take their heads in the same order and cannot deadlock.
       for (const chainId of [...byChain.keys()].sort()) {
-        const list = byChain.get(chainId) as Item[];
-        const appended = await inTurn(ex, chainId, (state) => appendLocked(ex, chainId, list, state));
+        const list = byChain.get(chainId) as Array<Item & { index: number }>;
+        const appended = await appendOnPostgres(ex, chainId, list);
         for (const [position, { index }] of list.entries()) ids[index] = appended[position] as string;
       }
       return ids;
