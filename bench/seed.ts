@@ -4,7 +4,6 @@
 // Small fixtures go through the services (rules, BUILT_INs, triggers all apply); the large ones
 // (S1's million variables, R3's and E1's ten thousand credentials) are batched straight into the
 // tables in a few large transactions, each value still encrypted per row with its own AAD.
-
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
