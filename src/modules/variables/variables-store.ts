@@ -147,9 +147,10 @@ type LineageShape = "project" | "environment" | "service";
 const LINEAGE_NAMES = ["project", "key", "environment", "service"] as const;
 type LineageName = (typeof LINEAGE_NAMES)[number];
 
-function lineageOf(from: Viewpoint): { shape: LineageShape; values: Record<LineageName, string | null> } {
+/** The lineage statement's shape for a viewpoint, and its values for `key`. */
+function lineageOf(from: Viewpoint, key: string): { shape: LineageShape; values: Record<LineageName, string | null> } {
   const shape: LineageShape = from.environmentId === null ? "project" : from.serviceId === null ? "environment" : "service";
-  return { shape, values: { project: from.projectId, key: "", environment: from.environmentId, service: from.serviceId } };
+  return { shape, values: { project: from.projectId, key, environment: from.environmentId, service: from.serviceId } };
 }
 
 export function createVariablesStore(db: Db) {
@@ -211,8 +212,7 @@ export function createVariablesStore(db: Db) {
      * checks first (no round trips there).
      */
     async insertIfKeyFree(from: Viewpoint, row: VariablesTable, taken: () => Error, ex: Executor): Promise<void> {
-      const { shape, values } = lineageOf(from);
-      values.key = row.key;
+      const { shape, values } = lineageOf(from, row.key);
       if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
         if ((await lineageRead(shape)(ex, values)).length > 0) throw taken();
         await insertRows(ex, "variables", [row]);
@@ -337,8 +337,7 @@ export function createVariablesStore(db: Db) {
      * (a project's environments and services; an environment's services).
      */
     async withKeyInLineage(from: Viewpoint, key: string, ex: Executor = db): Promise<VariablesTable[]> {
-      const { shape, values } = lineageOf(from);
-      values.key = key;
+      const { shape, values } = lineageOf(from, key);
       return [...(await lineageRead(shape)(ex, values))];
     },
 
