@@ -110,8 +110,10 @@ export function createWriteUseCases(core: VariablesCore) {
           input.value,
           tx,
         );
-        // The key's check with the insert (one statement on PostgreSQL); taken: 409, nothing kept.
-        await store.insertIfKeyFree(owner, row, () => conflict(input.key), tx);
+        // A file's key was checked above; any other's with the insert (one statement on
+        // PostgreSQL). Taken: 409, nothing kept.
+        if (mountPath !== null) await store.insert(row, tx);
+        else await store.insertIfKeyFree(owner, row, () => conflict(input.key), tx);
         const view = await core.view(row, tx, owner);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.
