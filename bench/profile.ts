@@ -15,6 +15,7 @@ import { type Dialect, freshStorage } from "./lib/storage.js";
 import { mixedLoad } from "./mixed.js";
 import { openBench, seedJob, seedProperty, seedR1 } from "./seed.js";
 import { type MixedFixture, seedMixed } from "./seed-mixed.js";
+import { seedW1 } from "./targets.js";
 
 const target = (process.argv[2] ?? "R1").toUpperCase();
 const seconds = Number(process.argv[3] ?? "5");
@@ -51,7 +52,7 @@ try {
       headers = { authorization: `Token ${f.token}` };
       if (process.argv.includes("--distinct")) headersInTurn = f.tokens.map((token) => ({ authorization: `Token ${token}` }));
     } else if (target === "R2" || target === "W1") {
-      const f = await seedJob(bench, target.toLowerCase(), target === "R2" ? 200 : 0);
+      const f = target === "W1" ? await seedW1(bench) : await seedJob(bench, "r2", 200);
       path = `/qovery/job/${f.jobId}/secret`;
       headers = { authorization: `Token ${f.token}`, "content-type": "application/json" };
       if (target === "W1") {

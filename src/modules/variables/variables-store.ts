@@ -5,7 +5,7 @@ import { type CompiledRead, compiledRead, standIn, substitution } from "../../db
 import { insertRows } from "../../db/compiled-insert.js";
 import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
-import type { Database, Db, Executor, VariablesTable } from "../../db/types.js";
+import type { Database, Db, Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { pages } from "../../kernel/turns.js";
 import type { Viewpoint } from "./rules.js";
 
@@ -49,6 +49,43 @@ const ROW_COLUMNS = [
 // Fails to compile when VariablesTable gains a column ROW_COLUMNS does not name.
 const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
 void rowColumnsComplete;
+/** Every column of a version row: a create inserts its first version with the row (insertIfKeyFree). */
+const VERSION_COLUMNS = [
+  "id",
+  "variable_id",
+  "version",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "service_id",
+  "owner_id",
+  "scope",
+  "variable_type",
+  "key",
+  "value",
+  "is_secret",
+  "mount_path",
+  "description",
+  "enable_interpolation_in_file",
+  "parent_id",
+  "deleted",
+  "action",
+  "actor_token_id",
+  "actor_name",
+  "created_at",
+] as const satisfies readonly (keyof VariableVersionsTable)[];
+// Fails to compile when VariableVersionsTable gains a column VERSION_COLUMNS does not name.
+const versionColumnsComplete: Exclude<keyof VariableVersionsTable, (typeof VERSION_COLUMNS)[number]> extends never ? true : never = true;
+void versionColumnsComplete;
+
+/** The values of `columns` in `row`, in order; every one required (a prepared insert names them all). */
+function valuesOf<R extends object>(row: R, columns: readonly (keyof R & string)[], what: string): unknown[] {
+  return columns.map((column) => {
+    const value = row[column];
+    if (value === undefined) throw new Error(`insertIfKeyFree: the ${what} has no ${column}`);
+    return value;
+  });
+}
 export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "value">;
 /**
  * The columns a runtime layer's read needs (resolution, decryption, the layer partition): not the
@@ -187,10 +224,12 @@ export function createVariablesStore(db: Db) {
         check = check.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
       }
       const compiled = check.compile();
-      const first = compiled.parameters.length + 1;
-      const slots = ROW_COLUMNS.map((_, index) => `$${first + index}`).join(", ");
-      // The WITH's insert and the count read one snapshot: the count does not see the new row.
-      const text = `with "inserted" as (insert into "variables" (${ROW_COLUMNS.map((column) => `"${column}"`).join(", ")}) values (${slots})) ${compiled.sql}`;
+      let n = compiled.parameters.length;
+      const insert = (table: string, columns: readonly string[]) =>
+        `insert into "${table}" (${columns.map((column) => `"${column}"`).join(", ")}) values (${columns.map(() => `$${++n}`).join(", ")})`;
+      // The WITH's inserts and the count read one snapshot: the count does not see the new row.
+      // The version's foreign key is checked at the statement's end, when the row is there.
+      const text = `with "inserted" as (${insert("variables", ROW_COLUMNS)}), "versioned" as (${insert("variable_versions", VERSION_COLUMNS)}) ${compiled.sql}`;
       const checkParameters = substitution(compiled, LINEAGE_NAMES);
       statement = { sql: preparedStatement(`latch_insert_variable_${shape}`, text), parameters: checkParameters };
       checkedInserts.set(shape, statement);
@@ -204,28 +243,34 @@ export function createVariablesStore(db: Db) {
     },
 
     /**
-     * Inserts a new variable unless a variable with its key lives along its lineage
-     * (withKeyInLineage, as of before the insert); then it throws `taken()`. On PostgreSQL the
-     * check and the insert are one statement (one round trip of a create instead of two, P1 W1):
-     * the row is inserted when the key is taken too, so the throw must abort the transaction, as
-     * every write's error does (the write's transaction, or its savepoint on SQLite). SQLite
-     * checks first (no round trips there).
+     * Inserts a new variable and its first version unless a variable with its key lives along
+     * its lineage (withKeyInLineage, as of before the insert); then it throws `taken()`. On
+     * PostgreSQL the check and both inserts are one statement (one round trip of a create instead
+     * of three, P1 W1): the rows are inserted when the key is taken too, so the throw must abort
+     * the transaction, as every write's error does (the write's transaction, or its savepoint on
+     * SQLite). SQLite checks first (no round trips there).
      */
-    async insertIfKeyFree(from: Viewpoint, row: VariablesTable, taken: () => Error, ex: Executor): Promise<void> {
+    async insertIfKeyFree(
+      from: Viewpoint,
+      row: VariablesTable,
+      version: VariableVersionsTable,
+      taken: () => Error,
+      ex: Executor,
+    ): Promise<void> {
       const { shape, values } = lineageOf(from, row.key);
       if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
         if ((await lineageRead(shape)(ex, values)).length > 0) throw taken();
         await insertRows(ex, "variables", [row]);
+        await insertRows(ex, "variable_versions", [version]);
         return;
       }
       const statement = checkedInsert(shape);
-      const columns = ROW_COLUMNS.map((column) => {
-        const value = row[column];
-        if (value === undefined) throw new Error(`insertIfKeyFree: the row has no ${column}`);
-        return value;
-      });
       const result = await ex.executeQuery<{ taken: number }>(
-        CompiledQuery.raw(statement.sql, [...statement.parameters(values), ...columns]),
+        CompiledQuery.raw(statement.sql, [
+          ...statement.parameters(values),
+          ...valuesOf(row, ROW_COLUMNS, "row"),
+          ...valuesOf(version, VERSION_COLUMNS, "version"),
+        ]),
       );
       if ((result.rows[0]?.taken ?? 0) > 0) throw taken();
     },

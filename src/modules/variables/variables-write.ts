@@ -110,14 +110,16 @@ export function createWriteUseCases(core: VariablesCore) {
           input.value,
           tx,
         );
-        // A file's key was checked above; any other's with the insert (one statement on
-        // PostgreSQL). Taken: 409, nothing kept.
+        // A file's key was checked above; any other's with the insert, which also inserts the
+        // first version (one statement on PostgreSQL). Taken: 409, nothing kept.
         if (mountPath !== null) await store.insert(row, tx);
-        else await store.insertIfKeyFree(owner, row, () => conflict(input.key), tx);
+        else
+          await store.insertIfKeyFree(owner, row, await journal.firstVersion(tx, actor, row, input.value), () => conflict(input.key), tx);
         const view = await core.view(row, tx, owner);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.
-        await journal.written(tx, actor, row, "create", {}, { plain: input.value });
+        if (mountPath !== null) await journal.written(tx, actor, row, "create", {}, { plain: input.value });
+        else await journal.created(tx, actor, row, input.value);
         return view;
       });
     },

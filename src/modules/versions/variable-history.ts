@@ -83,8 +83,26 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     // versions held are inserted first, so the next number counts them.
     if (!first) await held?.flush(ex);
     const version = first ? 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
+    const entry = await versionEntry(ex, actor, row, plain, action, deleted, version);
+    if (held === undefined) await insertRows(ex, "variable_versions", [entry]);
+    else await held.add(ex, entry);
+    // Drops versions at most `version - keep`: never the held ones (flushed before the number was read).
+    await pruneVersions(ex, VARIABLE_LINEAGE, row.id, version, config.versionsKeep);
+    return version;
+  }
+
+  /** The row as its version number `version`, the value sealed again for the version row. */
+  async function versionEntry(
+    ex: Executor,
+    actor: AuditActor,
+    row: VariablesTable,
+    plain: string | null,
+    action: VariableAction,
+    deleted: boolean,
+    version: number,
+  ): Promise<VariableVersionsTable> {
     const id = newId();
-    const entry: VariableVersionsTable = {
+    return {
       id,
       variable_id: row.id,
       version,
@@ -104,11 +122,6 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       parent_id: row.parent_id,
       ...versionStampColumns(actor, action, deleted, now()),
     };
-    if (held === undefined) await insertRows(ex, "variable_versions", [entry]);
-    else await held.add(ex, entry);
-    // Drops versions at most `version - keep`: never the held ones (flushed before the number was read).
-    await pruneVersions(ex, VARIABLE_LINEAGE, row.id, version, config.versionsKeep);
-    return version;
   }
 
   /** The audit event of a variable's new version: its value only as an HMAC (audit-writer.ts). */
@@ -194,6 +207,20 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         const { plain, version } = await newVersion(ex, actor, row, action, created, versions);
         await add(ex, actor, row, plain, action, version, details);
         return version;
+      },
+
+      /**
+       * A created variable's first version, for its creator to insert with the row itself (one
+       * statement on PostgreSQL: store.insertIfKeyFree); `created` then records the rest of its
+       * history. The value is the one the creator has in clear.
+       */
+      firstVersion: (ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<VariableVersionsTable> =>
+        versionEntry(ex, actor, row, plain, "create", false, 1),
+
+      /** After a create whose first version went in with its row (`firstVersion`): its webhook change and audit event. */
+      async created(ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<number> {
+        await add(ex, actor, row, plain, "create", 1, {});
+        return 1;
       },
 
       /** After a rename: the overrides that took the parent's new key get a version each. */
