@@ -63,8 +63,8 @@ export interface LayerGroupOptions<L, C> {
   maxWorks?: number;
   maxGroups?: number;
   /** Takes every lock the works declared, in the global order, before the first work runs. */
-  lockAll(tx: Tx, locks: L[]): Promise<void>;
-  /** What the group's works share (the history journal), opened before the first work. */
+  lockAll(tx: Tx, locks: L[], shared: C): Promise<void>;
+  /** What the group's works share (the history journal), opened before its locks are taken. */
   open(): C;
   /** After the last work, before COMMIT (the journal's append). */
   close(tx: Tx, shared: C): Promise<void>;
@@ -117,11 +117,12 @@ export function createLayerGroupCommit<L, C>(db: Db, options: LayerGroupOptions<
     let results: unknown[];
     try {
       results = await db.transaction().execute(async (tx) => {
+        const shared = options.open();
         await options.lockAll(
           tx,
           works.map((pending) => pending.lock),
+          shared,
         );
-        const shared = options.open();
         const done: unknown[] = [];
         for (const pending of works) done.push(await pending.work(tx, shared));
         await options.close(tx, shared);

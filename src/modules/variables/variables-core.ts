@@ -1,18 +1,20 @@
 // What every variables use case shares: loading and authorizing the owner a request names,
 // finding the variable it addresses, encrypting a value for its row, and the write transaction.
 
-import { sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { DialectName } from "../../db/connect.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
 import type { GroupCommit, GroupCommitStats } from "../../db/group-commit.js";
 import { createLayerGroupCommit, type LayerGroupStats } from "../../db/layer-group-commit.js";
+import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
 import type { TreeService } from "../tree/tree-service.js";
 import type { HistoryJournal, VariableHistory } from "../versions/variable-history.js";
+import { organizationHooksJson } from "../webhooks/webhook-outbox.js";
 import { isVisibleFrom } from "./rules.js";
 import { isServiceScope, type Owner, type OwnerRef, type SecrecyFilter, type VariableView } from "./variable-types.js";
 import type { ShownRow, VariablesStore } from "./variables-store.js";
@@ -109,6 +111,20 @@ function sortedKeys(...locks: readonly WriteLock[]): string[] {
   return [...new Set(locks.flatMap((lock) => lock.keys))].sort();
 }
 
+/**
+ * PostgreSQL: a write's keys locked in one round trip ($1 the project's advisory space, $2 the
+ * sorted keys: unnest yields them in the array's order, so the locks are taken in the fixed
+ * order), and in the same statement the project's organization and its enabled webhooks ($3 the
+ * project), which the write's changes would otherwise read in a round trip of their own
+ * (webhook-outbox.ts). The locks' scalar subquery is evaluated whatever the others find.
+ */
+const LOCK_KEYS = preparedStatement(
+  "latch_lock_variable_keys",
+  `select (select count(pg_advisory_xact_lock(hashtext($1), hashtext("key"))) from unnest($2::text[]) as "key") as "locked",
+    (select "organization_id" from "projects" where "id" = $3) as "organization_id",
+    ${organizationHooksJson(`(select "organization_id" from "projects" where "id" = $3)`)} as "hooks"`,
+);
+
 export function createVariablesCore(deps: VariablesDeps) {
   const { db, store, keyring, tree } = deps;
   const clock = deps.now ?? (() => new Date());
@@ -117,26 +133,28 @@ export function createVariablesCore(deps: VariablesDeps) {
   const group = deps.groupCommit ?? null;
 
   /** The work, then its journal's audit events (the transaction's last statements but COMMIT). */
-  async function journaled<T>(tx: Tx, work: (tx: Tx, journal: HistoryJournal) => Promise<T>): Promise<T> {
-    const journal = deps.history.journal();
+  async function journaled<T>(tx: Tx, journal: HistoryJournal, work: (tx: Tx, journal: HistoryJournal) => Promise<T>): Promise<T> {
     const result = await work(tx, journal);
     await journal.close(tx);
     return result;
   }
 
-  /** Takes the advisory locks of every lock given: all their keys sorted, then all their mount paths sorted. */
-  async function lockAll(tx: Tx, locks: readonly WriteLock[]): Promise<void> {
+  /**
+   * Takes the advisory locks of every lock given: all their keys sorted, then all their mount
+   * paths sorted. On PostgreSQL the keys' statement also reads the organization's webhooks for
+   * `journal` (LOCK_KEYS).
+   */
+  async function lockAll(tx: Tx, locks: readonly WriteLock[], journal: HistoryJournal): Promise<void> {
     const [first] = locks;
     if (deps.dialect !== "postgres" || first === undefined) return;
     const keys = sortedKeys(...locks);
     const mountPaths = [...new Set(locks.flatMap((lock) => lock.mountPaths ?? []))].sort();
-    const space = `latch.variables:${first.projectId}`;
-    if (keys.length === 1) {
-      await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(${keys[0]}))`.execute(tx);
-    } else if (keys.length > 1) {
-      // One round trip for all the keys of an import or a group; unnest yields them in the
-      // array's (sorted) order, so the locks are still taken in the fixed order.
-      await sql`select pg_advisory_xact_lock(hashtext(${space}), hashtext(key)) from unnest(${keys}::text[]) as key`.execute(tx);
+    if (keys.length > 0) {
+      const { rows } = await tx.executeQuery<{ organization_id: string | null; hooks: unknown }>(
+        CompiledQuery.raw(LOCK_KEYS, [`latch.variables:${first.projectId}`, keys, first.projectId]),
+      );
+      const [read] = rows;
+      if (read?.organization_id != null) journal.knownHooks(read.organization_id, read.hooks);
     }
     for (const mountPath of mountPaths) {
       await sql`select pg_advisory_xact_lock(hashtext(${`latch.mount_paths:${first.projectId}`}), hashtext(${mountPath}))`.execute(tx);
@@ -146,8 +164,9 @@ export function createVariablesCore(deps: VariablesDeps) {
   /** One write in a transaction of its own. */
   function alone<T>(lock: WriteLock, work: (tx: Tx, journal: HistoryJournal) => Promise<T>): Promise<T> {
     return db.transaction().execute(async (tx) => {
-      await lockAll(tx, [lock]);
-      return journaled(tx, work);
+      const journal = deps.history.journal();
+      await lockAll(tx, [lock], journal);
+      return journaled(tx, journal, work);
     });
   }
 
@@ -262,7 +281,7 @@ export function createVariablesCore(deps: VariablesDeps) {
      */
     async write<T>(lock: WriteLock, work: (tx: Tx, journal: HistoryJournal) => Promise<T>, errors: WriteErrors = {}): Promise<T> {
       try {
-        if (group !== null) return await group.run((tx) => journaled(tx, work));
+        if (group !== null) return await group.run((tx) => journaled(tx, deps.history.journal(), work));
         if (layers !== null && lock.layer !== undefined) return await layers.run(lock.layer, lock, work);
         return await alone(lock, work);
       } catch (error) {

@@ -11,7 +11,7 @@ import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/t
 import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor, AuditEntry } from "../audit/audit-types.js";
-import type { HooksMemo, WebhookOutbox } from "../webhooks/webhook-outbox.js";
+import { type HooksMemo, rememberHooks, type WebhookOutbox } from "../webhooks/webhook-outbox.js";
 import { nextVersion, pruneVersions, VARIABLE_LINEAGE, versionStampColumns } from "./version-lineage.js";
 
 /** Version rows one statement inserts at most (about 20 parameters each; PostgreSQL binds at most 65,535). */
@@ -191,6 +191,11 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     }
 
     return {
+      /** The organization's webhooks, read by the transaction's first statement (organizationHooksJson): not read again. */
+      knownHooks(organizationId: string, read: unknown): void {
+        rememberHooks(hooks, organizationId, read);
+      },
+
       /**
        * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
        * `created` is the value of a row this transaction has just created: the writer already has

@@ -2,7 +2,8 @@
 // credential histories call it beside their audit event): a delivery row per matching webhook,
 // and for `bundle.changed` a debounced check row. Nothing is written when no webhook of the
 // organization wants the change; the cost of a write in an organization without webhooks is one
-// read of the `webhooks_organization` index (bench/README.md, W1).
+// read of the `webhooks_organization` index (bench/README.md, W1), made on PostgreSQL by a
+// variable write's lock statement (organizationHooksJson) rather than a round trip of its own.
 import { compiledRead, standIn } from "../../db/compiled.js";
 import type { CredentialsTable, Db, Executor, VariablesTable, WebhooksTable } from "../../db/types.js";
 import { newId, toReactorId } from "../../kernel/ids.js";
@@ -31,6 +32,32 @@ type Hook = Pick<WebhooksTable, "id" | "organization_id" | "project_id" | "envir
  * is committed, so it is seen.
  */
 export type HooksMemo = Map<string, Promise<Hook[]>>;
+
+const HOOK_COLUMNS = [
+  "id",
+  "organization_id",
+  "project_id",
+  "environment_id",
+  "service_id",
+  "events",
+] as const satisfies readonly (keyof Hook)[];
+
+/**
+ * PostgreSQL: a scalar subquery giving the enabled webhooks of the organization `organization`
+ * (an SQL expression) as a JSON array of hooks, for a writer whose first statement is its own
+ * (variables-core.ts, lockAll) to read them in that round trip and `remember` them in its
+ * journal's memo, instead of a read of its own at the first change.
+ */
+export function organizationHooksJson(organization: string): string {
+  const columns = HOOK_COLUMNS.map((column) => `"${column}"`).join(", ");
+  return `(select coalesce(json_agg("hook"), '[]'::json) from (select ${columns} from "webhooks" where "organization_id" = ${organization} and "disabled_at" is null) as "hook")`;
+}
+
+/** Keeps the hooks `organizationHooksJson` gave (the driver parsed its JSON) as the organization's, in `memo`. */
+export function rememberHooks(memo: HooksMemo, organizationId: string, hooks: unknown): void {
+  if (!Array.isArray(hooks)) throw new Error("rememberHooks: the webhooks read is not a JSON array");
+  memo.set(organizationId, Promise.resolve(hooks as Hook[]));
+}
 
 interface Change {
   organizationId: string;
