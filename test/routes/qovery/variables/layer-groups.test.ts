@@ -25,7 +25,8 @@ describe.skipIf(!available)("qovery variables: writes of one layer grouped on Po
   let admin: Principal;
   let replica: Awaited<ReturnType<typeof createReplica>>;
   beforeAll(async () => {
-    h = await createHarness("postgres");
+    // Webhooks to a loopback address may be registered (a group's creates enqueue their deliveries).
+    h = await createHarness("postgres", { LATCH_OUTBOUND_ALLOW_HTTP: "on", LATCH_OUTBOUND_ALLOW_CIDRS: "127.0.0.1/32" });
     t = await buildTree(h);
     admin = await h.context.access.authenticate(`Token ${h.adminToken}`);
     replica = await createReplica(h);
@@ -42,7 +43,13 @@ describe.skipIf(!available)("qovery variables: writes of one layer grouped on Po
       store: createVariablesStore(context.db),
       keyring: context.keyring,
       tree: context.tree,
-      history: createVariableHistory({ keyring: context.keyring, audit: context.audit, config: context.config, now: context.now }),
+      history: createVariableHistory({
+        keyring: context.keyring,
+        audit: context.audit,
+        config: context.config,
+        now: context.now,
+        webhooks: context.webhooks.outbox,
+      }),
     });
   const rowsWithKey = (key: string) => h.context.db.selectFrom("variables").select(["id", "key"]).where("key", "=", key).execute();
   const versionsOf = (variableId: string) =>
@@ -77,6 +84,36 @@ describe.skipIf(!available)("qovery variables: writes of one layer grouped on Po
     for (const [i, key] of keys.entries()) expect(variables[key]).toBe(values[i]);
     expect(await verify()).toMatchObject({ intact: true, first_break: null });
     console.log(`[variables/layer-groups] 32 parallel creates: ${JSON.stringify(stats)}`);
+  });
+
+  it("enqueues a webhook delivery for each create of a group, the webhooks read with the group's locks", async () => {
+    // On a sibling job of its own: no other test's webhook or write reaches it.
+    const created = await h.inject({
+      method: "POST",
+      url: "/v1/webhooks",
+      payload: { url: "http://127.0.0.1:9/hook", events: ["variable.created"], service_id: t.siblingJobId },
+    });
+    expect(created.statusCode).toBe(201);
+    const hookId = created.json().id as string;
+    const core = coreOf(h.context);
+    const writes = createWriteUseCases(core);
+    const keys = Array.from({ length: 12 }, (_, i) => `HOOKED_${i}`);
+    const views = await Promise.all(
+      keys.map((key) => writes.create(admin, { scope: "JOB", id: t.siblingJobId }, { key, value: canary(key), isSecret: true })),
+    );
+    const stats = core.layerGroupStats();
+    expect(stats?.largestGroup).toBeGreaterThan(1);
+    expect(stats?.fallbacks).toBe(0);
+    const deliveries = await h.context.db
+      .selectFrom("webhook_deliveries")
+      .select(["event_type", "payload"])
+      .where("webhook_id", "=", hookId)
+      .execute();
+    expect(deliveries.map((delivery) => delivery.event_type)).toEqual(keys.map(() => "variable.created"));
+    const delivered = deliveries.map((delivery) => JSON.parse(delivery.payload).variable.id as string).sort();
+    expect(delivered).toEqual(views.map((view) => view.id).sort());
+    for (const key of keys) expect(JSON.stringify(deliveries)).not.toContain(canary(key));
+    expect((await h.inject({ method: "DELETE", url: `/v1/webhooks/${hookId}` })).statusCode).toBe(204);
   });
 
   it("answers duplicates in a group 409 and creates the others, as lone writes would", async () => {
