@@ -13,8 +13,9 @@
 // (audit-chain-turns.ts) so that each queues in the database behind the one it links to.
 // `recordMany` takes each chain's head once for all of a transaction's events on it (the
 // batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
-import { CompiledQuery, PostgresAdapter, type QueryCreator, sql } from "kysely";
+import { CompiledQuery, PostgresAdapter, type QueryCreator } from "kysely";
 import { insertRows } from "../../db/compiled-insert.js";
+import { preparedStatement } from "../../db/prepared-statements.js";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
@@ -100,6 +101,46 @@ async function appendInOneStatement(
   await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
 }
 
+/** appendAtTail's statement text per shape (the event columns, whether values and outbox rows go with it), made once. */
+const tailAppends = new Map<string, string>();
+
+function tailAppendText(columns: readonly string[], withValues: boolean, outbox: boolean): string {
+  const shape = `${columns.join(",")}|${withValues}|${outbox}`;
+  let text = tailAppends.get(shape);
+  if (text === undefined) {
+    const names = columns.map((column) => `"${column}"`);
+    // $1, $2: the tail appended after (seq, hash); $3, $4: the last event's (seq, hash); $5 the
+    // chain; $6 the events as JSON; then the value HMACs' three arrays; then the outbox's two.
+    const linked = "seq = $1 and hash = $2";
+    const parts = [
+      `head as (update audit_heads
+        set seq = case when ${linked} then $3 else seq end, hash = case when ${linked} then $4 else hash end
+        where chain_id = $5 returning seq = $3 and hash = $4 as linked, seq, hash)`,
+      `event as (insert into audit_events (${names.join(", ")})
+        select ${names.map((name) => `given.${name}`).join(", ")}
+        from head, jsonb_populate_recordset(null::audit_events, $6::jsonb) as given
+        where linked)`,
+    ];
+    let n = 6;
+    if (withValues) {
+      parts.push(`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
+        select value.event_id, value.organization_id, value.value_hmac from head,
+          unnest($${++n}::text[], $${++n}::text[], $${++n}::text[]) as value (event_id, organization_id, value_hmac)
+        where linked)`);
+    }
+    if (outbox) {
+      parts.push(`event_outbox as (insert into audit_outbox (event_id, created_at)
+        select outbox.event_id, outbox.created_at from head,
+          unnest($${++n}::text[], $${++n}::text[]) as outbox (event_id, created_at)
+        where linked)`);
+    }
+    const name = `latch_audit_append_${withValues ? "v" : ""}${outbox ? "o" : ""}${tailAppends.size}`;
+    text = preparedStatement(name, `with ${parts.join(", ")} select linked, seq, hash from head`);
+    tailAppends.set(shape, text);
+  }
+  return text;
+}
+
 /**
  * PostgreSQL: appends consecutive `events` of one chain (the first after `prevHash`) in one
  * statement, only if that is still the head (seq and hash). The head row is locked by this
@@ -107,7 +148,8 @@ async function appendInOneStatement(
  * stale, the head as the last committed append left it, locked by this transaction from now on
  * (undefined if the chain has no head row yet). The events go as one JSON parameter whatever
  * their number, read as rows of audit_events (jsonb_populate_recordset: each field cast to its
- * column's type), their value HMACs and outbox rows as arrays.
+ * column's type), their value HMACs and outbox rows as arrays. The statement is prepared, one per
+ * shape (tailAppendText): it is made once per transaction that writes audit events.
  */
 async function appendAtTail(
   ex: Executor,
@@ -117,44 +159,30 @@ async function appendAtTail(
 ): Promise<{ linked: boolean; head: Tail | undefined }> {
   const first = (events[0] as { event: AuditEventsTable }).event;
   const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
-  const columns = Object.keys(first) as Array<keyof AuditEventsTable>;
   // The update matches the head row whatever it holds, so it waits for a concurrent holder's
   // COMMIT and then sees the row as that holder left it (READ COMMITTED re-reads an updated row;
   // a condition in WHERE would be judged on the statement's snapshot, before the wait). Only
   // then is the tail compared; when it is not the head the row is left as it is (still locked,
   // for the locked path that follows) and nothing is inserted.
-  const linked = sql`seq = ${first.seq - 1} and hash = ${prevHash}`;
-  const names = sql.join(columns.map((column) => sql.ref(column)));
-  const parts = [
-    sql`head as (update audit_heads
-      set seq = case when ${linked} then ${last.seq} else seq end, hash = case when ${linked} then ${last.hash} else hash end
-      where chain_id = ${last.chain_id} returning seq = ${last.seq} and hash = ${last.hash} as linked, seq, hash)`,
-    sql`event as (insert into audit_events (${names})
-      select ${sql.join(columns.map((column) => sql.ref(`given.${column}`)))}
-      from head, jsonb_populate_recordset(null::audit_events, ${JSON.stringify(events.map(({ event }) => event))}::jsonb) as given
-      where linked)`,
+  const parameters: unknown[] = [
+    first.seq - 1,
+    prevHash,
+    last.seq,
+    last.hash,
+    last.chain_id,
+    JSON.stringify(events.map(({ event }) => event)),
   ];
   const values = events.flatMap(({ event, valueHmacs }) =>
     event.organization_id === null ? [] : valueHmacs.map((hmac) => [event.id, event.organization_id as string, hmac] as const),
   );
-  if (values.length > 0) {
-    parts.push(sql`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
-      select value.event_id, value.organization_id, value.value_hmac from head,
-        unnest(${values.map((row) => row[0])}::text[], ${values.map((row) => row[1])}::text[], ${values.map((row) => row[2])}::text[])
-          as value (event_id, organization_id, value_hmac)
-      where linked)`);
-  }
-  if (outbox) {
-    parts.push(sql`event_outbox as (insert into audit_outbox (event_id, created_at)
-      select outbox.event_id, outbox.created_at from head,
-        unnest(${events.map(({ event }) => event.id)}::text[], ${events.map(({ event }) => event.created_at)}::text[]) as outbox (event_id, created_at)
-      where linked)`);
-  }
-  const { rows } = await sql<{
-    linked: boolean;
-    seq: number | string;
-    hash: string;
-  }>`with ${sql.join(parts)} select linked, seq, hash from head`.execute(ex);
+  if (values.length > 0) parameters.push(...[0, 1, 2].map((column) => values.map((row) => row[column])));
+  if (outbox)
+    parameters.push(
+      events.map(({ event }) => event.id),
+      events.map(({ event }) => event.created_at),
+    );
+  const text = tailAppendText(Object.keys(first), values.length > 0, outbox);
+  const { rows } = await ex.executeQuery<{ linked: boolean; seq: number | string; hash: string }>(CompiledQuery.raw(text, parameters));
   const head = rows[0];
   if (head === undefined) return { linked: false, head: undefined };
   return { linked: head.linked, head: { seq: Number(head.seq), hash: head.hash } };
