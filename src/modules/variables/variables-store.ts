@@ -49,40 +49,11 @@ const ROW_COLUMNS = [
 // Fails to compile when VariablesTable gains a column ROW_COLUMNS does not name.
 const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
 void rowColumnsComplete;
-/** Every column of a version row: a create inserts its first version with the row (insertIfKeyFree). */
-const VERSION_COLUMNS = [
-  "id",
-  "variable_id",
-  "version",
-  "organization_id",
-  "project_id",
-  "environment_id",
-  "service_id",
-  "owner_id",
-  "scope",
-  "variable_type",
-  "key",
-  "value",
-  "is_secret",
-  "mount_path",
-  "description",
-  "enable_interpolation_in_file",
-  "parent_id",
-  "deleted",
-  "action",
-  "actor_token_id",
-  "actor_name",
-  "created_at",
-] as const satisfies readonly (keyof VariableVersionsTable)[];
-// Fails to compile when VariableVersionsTable gains a column VERSION_COLUMNS does not name.
-const versionColumnsComplete: Exclude<keyof VariableVersionsTable, (typeof VERSION_COLUMNS)[number]> extends never ? true : never = true;
-void versionColumnsComplete;
-
 /** The values of `columns` in `row`, in order; every one required (a prepared insert names them all). */
-function valuesOf<R extends object>(row: R, columns: readonly (keyof R & string)[], what: string): unknown[] {
+function valuesOf<R extends object>(row: R, columns: readonly (keyof R & string)[]): unknown[] {
   return columns.map((column) => {
     const value = row[column];
-    if (value === undefined) throw new Error(`insertIfKeyFree: the ${what} has no ${column}`);
+    if (value === undefined) throw new Error(`insertIfKeyFree: no ${column}`);
     return value;
   });
 }
@@ -211,9 +182,11 @@ export function createVariablesStore(db: Db) {
   }
 
   // PostgreSQL: a create's insert with its lineage check in one statement, per shape (insertIfKeyFree).
-  const checkedInserts = new Map<LineageShape, { sql: string; parameters: (values: Record<LineageName, unknown>) => unknown[] }>();
-  function checkedInsert(shape: LineageShape) {
-    let statement = checkedInserts.get(shape);
+  // One per lineage shape and version columns (those the version entry defines, as insertRows).
+  const checkedInserts = new Map<string, { sql: string; parameters: (values: Record<LineageName, unknown>) => unknown[] }>();
+  function checkedInsert(shape: LineageShape, versionColumns: readonly string[]) {
+    const kind = `${shape}|${versionColumns.join(",")}`;
+    let statement = checkedInserts.get(kind);
     if (statement === undefined) {
       let check = db
         .selectFrom("variables")
@@ -229,10 +202,11 @@ export function createVariablesStore(db: Db) {
         `insert into "${table}" (${columns.map((column) => `"${column}"`).join(", ")}) values (${columns.map(() => `$${++n}`).join(", ")})`;
       // The WITH's inserts and the count read one snapshot: the count does not see the new row.
       // The version's foreign key is checked at the statement's end, when the row is there.
-      const text = `with "inserted" as (${insert("variables", ROW_COLUMNS)}), "versioned" as (${insert("variable_versions", VERSION_COLUMNS)}) ${compiled.sql}`;
+      const text = `with "inserted" as (${insert("variables", ROW_COLUMNS)}), "versioned" as (${insert("variable_versions", versionColumns)}) ${compiled.sql}`;
       const checkParameters = substitution(compiled, LINEAGE_NAMES);
-      statement = { sql: preparedStatement(`latch_insert_variable_${shape}`, text), parameters: checkParameters };
-      checkedInserts.set(shape, statement);
+      const name = `latch_insert_variable_${shape}_${checkedInserts.size}`;
+      statement = { sql: preparedStatement(name, text), parameters: checkParameters };
+      checkedInserts.set(kind, statement);
     }
     return statement;
   }
@@ -264,12 +238,13 @@ export function createVariablesStore(db: Db) {
         await insertRows(ex, "variable_versions", [version]);
         return;
       }
-      const statement = checkedInsert(shape);
+      const versionColumns = (Object.keys(version) as Array<keyof VariableVersionsTable>).filter((column) => version[column] !== undefined);
+      const statement = checkedInsert(shape, versionColumns);
       const result = await ex.executeQuery<{ taken: number }>(
         CompiledQuery.raw(statement.sql, [
           ...statement.parameters(values),
-          ...valuesOf(row, ROW_COLUMNS, "row"),
-          ...valuesOf(version, VERSION_COLUMNS, "version"),
+          ...valuesOf(row, ROW_COLUMNS),
+          ...valuesOf(version, versionColumns),
         ]),
       );
       if ((result.rows[0]?.taken ?? 0) > 0) throw taken();

@@ -83,7 +83,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     // versions held are inserted first, so the next number counts them.
     if (!first) await held?.flush(ex);
     const version = first ? 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
-    const entry = await versionEntry(ex, actor, row, plain, action, deleted, version);
+    const entry = await versionEntry(ex, { actor, row, plain, action, deleted, version });
     if (held === undefined) await insertRows(ex, "variable_versions", [entry]);
     else await held.add(ex, entry);
     // Drops versions at most `version - keep`: never the held ones (flushed before the number was read).
@@ -94,13 +94,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
   /** The row as its version number `version`, the value sealed again for the version row. */
   async function versionEntry(
     ex: Executor,
-    actor: AuditActor,
-    row: VariablesTable,
-    plain: string | null,
-    action: VariableAction,
-    deleted: boolean,
-    version: number,
+    state: { actor: AuditActor; row: VariablesTable; plain: string | null; action: VariableAction; deleted: boolean; version: number },
   ): Promise<VariableVersionsTable> {
+    const { actor, row, plain, action, deleted, version } = state;
     const id = newId();
     return {
       id,
@@ -220,7 +216,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
        * history. The value is the one the creator has in clear.
        */
       firstVersion: (ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<VariableVersionsTable> =>
-        versionEntry(ex, actor, row, plain, "create", false, 1),
+        versionEntry(ex, { actor, row, plain, action: "create", deleted: false, version: 1 }),
 
       /** After a create whose first version went in with its row (`firstVersion`): its webhook change and audit event. */
       async created(ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<number> {
