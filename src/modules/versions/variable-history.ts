@@ -219,9 +219,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         versionEntry(ex, { actor, row, plain, action: "create", deleted: false, version: 1 }),
 
       /** After a create whose first version went in with its row (`firstVersion`): its webhook change and audit event. */
-      async created(ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<number> {
+      async created(ex: Executor, actor: AuditActor, row: VariablesTable, plain: string | null): Promise<void> {
         await add(ex, actor, row, plain, "create", 1, {});
-        return 1;
       },
 
       /** After a rename: the overrides that took the parent's new key get a version each. */

@@ -112,7 +112,7 @@ export function createWebhookOutbox(deps: WebhookOutboxDeps) {
     "latch_webhooks_of_organization",
     deps.db
       .selectFrom("webhooks")
-      .select(["id", "organization_id", "project_id", "environment_id", "service_id", "events"])
+      .select(HOOK_COLUMNS)
       .where("organization_id", "=", standIn("organizationId"))
       .where("disabled_at", "is", null)
       .compile(),
