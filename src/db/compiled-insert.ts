@@ -20,14 +20,38 @@ function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
+/**
+ * `insert into "table" (columns) values …` with `rows` tuples: SQLite's `?` or PostgreSQL's
+ * numbered parameters from `$first` on (a statement that binds others before them).
+ */
+export function insertSql(postgres: boolean, table: string, columns: readonly string[], rows = 1, first = 1): string {
+  let n = first - 1;
+  const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : "?")).join(", ")})`;
+  const tuples = Array.from({ length: rows }, tuple).join(", ");
+  return `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${tuples}`;
+}
+
+/** The columns of `row` that have a value, in its order: an `undefined` one is left out (its default applies). */
+export function definedColumns(row: object): string[] {
+  const values = row as Record<string, unknown>;
+  return Object.keys(values).filter((column) => values[column] !== undefined);
+}
+
+/** The values of `columns` in `row`, in order; each one required. */
+export function valuesIn(table: string, row: object, columns: readonly string[]): unknown[] {
+  const values = row as Record<string, unknown>;
+  return columns.map((column) => {
+    const value = values[column];
+    if (value === undefined) throw new Error(`insert into ${table}: every row needs the first row's columns (${column} missing)`);
+    return value;
+  });
+}
+
 function insertText(postgres: boolean, table: string, columns: string[], rows: number): string {
   const shape = `${postgres ? "p" : "s"}|${table}|${rows}|${columns.join(",")}`;
   let text = texts.get(shape);
   if (text === undefined) {
-    let n = 0;
-    const tuple = () => `(${columns.map(() => (postgres ? `$${++n}` : "?")).join(", ")})`;
-    const tuples = Array.from({ length: rows }, tuple).join(", ");
-    text = `insert into ${quote(table)} (${columns.map(quote).join(", ")}) values ${tuples}`;
+    text = insertSql(postgres, table, columns, rows);
     if (texts.size >= MAX_SHAPES) texts.clear();
     texts.set(shape, text);
   }
@@ -45,17 +69,13 @@ export async function insertRows<T extends keyof Database & string>(
 ): Promise<void> {
   const first = rows[0] as Record<string, unknown> | undefined;
   if (first === undefined) return;
-  const columns = Object.keys(first).filter((column) => first[column] !== undefined);
+  const columns = definedColumns(first);
   const parameters: unknown[] = [];
   for (const row of rows as unknown as ReadonlyArray<Record<string, unknown>>) {
     if (row !== first && Object.keys(row).some((column) => row[column] !== undefined && !columns.includes(column))) {
       throw new Error(`insertRows(${table}): a row has a column the first row has not`);
     }
-    for (const column of columns) {
-      const value = row[column];
-      if (value === undefined) throw new Error(`insertRows(${table}): every row needs the first row's columns (${column} missing)`);
-      parameters.push(value);
-    }
+    parameters.push(...valuesIn(table, row, columns));
   }
   await ex.executeQuery(CompiledQuery.raw(insertText(isPostgres(ex), table, columns, rows.length), parameters));
 }

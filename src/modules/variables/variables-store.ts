@@ -2,7 +2,7 @@
 // Every function takes an optional executor last so a use case composes them in one transaction.
 import { CompiledQuery, type Expression, type ExpressionBuilder, PostgresAdapter, type SqlBool, sql } from "kysely";
 import { type CompiledRead, compiledRead, standIn, substitution } from "../../db/compiled.js";
-import { insertRows } from "../../db/compiled-insert.js";
+import { definedColumns, insertRows, insertSql, valuesIn } from "../../db/compiled-insert.js";
 import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Database, Db, Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
@@ -49,14 +49,6 @@ const ROW_COLUMNS = [
 // Fails to compile when VariablesTable gains a column ROW_COLUMNS does not name.
 const rowColumnsComplete: Exclude<keyof VariablesTable, (typeof ROW_COLUMNS)[number]> extends never ? true : never = true;
 void rowColumnsComplete;
-/** The values of `columns` in `row`, in order; every one required (a prepared insert names them all). */
-function valuesOf<R extends object>(row: R, columns: readonly (keyof R & string)[]): unknown[] {
-  return columns.map((column) => {
-    const value = row[column];
-    if (value === undefined) throw new Error(`insertIfKeyFree: no ${column}`);
-    return value;
-  });
-}
 export type ShownRow = Pick<VariablesTable, (typeof SHOWN_COLUMNS)[number] | "value">;
 /**
  * The columns a runtime layer's read needs (resolution, decryption, the layer partition): not the
@@ -197,12 +189,12 @@ export function createVariablesStore(db: Db) {
         check = check.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
       }
       const compiled = check.compile();
-      let n = compiled.parameters.length;
-      const insert = (table: string, columns: readonly string[]) =>
-        `insert into "${table}" (${columns.map((column) => `"${column}"`).join(", ")}) values (${columns.map(() => `$${++n}`).join(", ")})`;
+      const rowFrom = compiled.parameters.length + 1;
+      const inserted = insertSql(true, "variables", ROW_COLUMNS, 1, rowFrom);
+      const versioned = insertSql(true, "variable_versions", versionColumns, 1, rowFrom + ROW_COLUMNS.length);
       // The WITH's inserts and the count read one snapshot: the count does not see the new row.
       // The version's foreign key is checked at the statement's end, when the row is there.
-      const text = `with "inserted" as (${insert("variables", ROW_COLUMNS)}), "versioned" as (${insert("variable_versions", versionColumns)}) ${compiled.sql}`;
+      const text = `with "inserted" as (${inserted}), "versioned" as (${versioned}) ${compiled.sql}`;
       const checkParameters = substitution(compiled, LINEAGE_NAMES);
       const name = `latch_insert_variable_${shape}_${checkedInserts.size}`;
       statement = { sql: preparedStatement(name, text), parameters: checkParameters };
@@ -238,13 +230,13 @@ export function createVariablesStore(db: Db) {
         await insertRows(ex, "variable_versions", [version]);
         return;
       }
-      const versionColumns = (Object.keys(version) as Array<keyof VariableVersionsTable>).filter((column) => version[column] !== undefined);
+      const versionColumns = definedColumns(version);
       const statement = checkedInsert(shape, versionColumns);
       const result = await ex.executeQuery<{ taken: number }>(
         CompiledQuery.raw(statement.sql, [
           ...statement.parameters(values),
-          ...valuesOf(row, ROW_COLUMNS),
-          ...valuesOf(version, versionColumns),
+          ...valuesIn("variables", row, ROW_COLUMNS),
+          ...valuesIn("variable_versions", version, versionColumns),
         ]),
       );
       if ((result.rows[0]?.taken ?? 0) > 0) throw taken();

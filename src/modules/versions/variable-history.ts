@@ -6,7 +6,7 @@
 // group of writes on PostgreSQL) keeps its version rows and audit events in a journal and inserts
 // them together at its end (`journal`).
 import type { Keyring } from "../../crypto/keyring.js";
-import { insertRows } from "../../db/compiled-insert.js";
+import { definedColumns, insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
@@ -48,11 +48,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
   function versionRows() {
     const rows: VariableVersionsTable[] = [];
     let shape = "";
-    const shapeOf = (entry: VariableVersionsTable) =>
-      Object.entries(entry)
-        .filter(([, value]) => value !== undefined)
-        .map(([column]) => column)
-        .join(",");
+    const shapeOf = (entry: VariableVersionsTable) => definedColumns(entry).join(",");
     async function flush(ex: Executor): Promise<void> {
       if (rows.length > 0) await insertRows(ex, "variable_versions", rows.splice(0));
     }
