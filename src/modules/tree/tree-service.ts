@@ -12,6 +12,7 @@ import { createEnvironmentUseCases } from "./tree-environments.js";
 import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { createHostUseCases } from "./tree-hosts.js";
 import { SERVICE_LABEL, validName } from "./tree-names.js";
+import { createKeptPlaces } from "./tree-places.js";
 import { checkNewProject, checkProjectChanges } from "./tree-rules.js";
 import type { TreeStore } from "./tree-store.js";
 import {
@@ -127,12 +128,17 @@ export function createTreeService(deps: TreeServiceDeps) {
     return allowed(actor, permission, "Host", host, host && { organizationId: host.organizationId, projectId: host.projectId });
   }
 
+  // Nodes' places, kept once read (tree-places.ts): a variable's create on PostgreSQL.
+  const places = createKeptPlaces({ loadProject, loadEnvironment, loadService });
+
   return {
     loadOrganization,
     loadProject,
     loadEnvironment,
     loadService,
     loadHost,
+    /** A node's place, kept once read; the caller checks in its transaction that the node still exists (tree-places.ts). */
+    loadPlace: places.load,
     /** For bootstrap only: creates an organization and its data key without an actor. */
     insertOrganization: (tx: Tx, input: { name: string; plan: string; description: string | null }) => insertOrganization(tx, input),
 

@@ -12,6 +12,7 @@ import type { Db, Executor, Tx, VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
+import type { PlaceRef } from "../tree/tree-places.js";
 import type { TreeService } from "../tree/tree-service.js";
 import type { HistoryJournal, VariableHistory } from "../versions/variable-history.js";
 import { organizationHooksJson } from "../webhooks/webhook-outbox.js";
@@ -30,7 +31,7 @@ export interface VariablesDeps {
   layerGroups?: boolean;
   store: VariablesStore;
   keyring: Pick<Keyring, "encrypt" | "decrypt">;
-  tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService">;
+  tree: Pick<TreeService, "loadProject" | "loadEnvironment" | "loadService" | "loadPlace">;
   /** Versions and audit events of every write, in the write's transaction. */
   history: Pick<VariableHistory, "journal" | "written" | "writtenMany" | "deleted">;
   now?: () => Date;
@@ -198,7 +199,24 @@ export function createVariablesCore(deps: VariablesDeps) {
       return at.toISOString();
     },
 
-    async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission): Promise<Owner> {
+    /**
+     * The owner a request names, authorized. `kept` (a create, whose insert's foreign keys check
+     * that the owner still exists): on PostgreSQL its kept place (tree-places.ts), no read of
+     * the owner's row after the first, and no service name (the insert reads it).
+     */
+    async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission, options: { kept?: boolean } = {}): Promise<Owner> {
+      if (options.kept === true && deps.dialect === "postgres") {
+        if (ref.scope !== "PROJECT" && ref.scope !== "ENVIRONMENT" && !isServiceScope(ref.scope)) {
+          throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
+        }
+        const placeRef: PlaceRef = isServiceScope(ref.scope)
+          ? { kind: "service", id: ref.id, type: ref.scope }
+          : ref.scope === "PROJECT"
+            ? { kind: "project", id: ref.id }
+            : { kind: "environment", id: ref.id };
+        const { organizationId, projectId, environmentId, serviceId, serviceType } = await tree.loadPlace(actor, placeRef, permission);
+        return { scope: ref.scope, organizationId, projectId, environmentId, serviceId, serviceType, serviceName: null };
+      }
       if (ref.scope === "PROJECT") {
         const project = await tree.loadProject(actor, ref.id, permission);
         return ownerAt("PROJECT", { organizationId: project.organizationId, projectId: project.id });

@@ -188,7 +188,13 @@ export function createVariablesStore(db: Db) {
       if (shape !== "project") {
         check = check.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
       }
-      const compiled = check.compile();
+      // A service's name as of the insert, for the create's answer: its owner may be a kept place,
+      // which has none (tree-places.ts).
+      const named =
+        shape === "service"
+          ? check.select((eb) => eb.selectFrom("services").select("name").where("id", "=", standIn("service")).as("service_name"))
+          : check;
+      const compiled = named.compile();
       const rowFrom = compiled.parameters.length + 1;
       const inserted = insertSql(true, "variables", ROW_COLUMNS, 1, rowFrom);
       const versioned = insertSql(true, "variable_versions", versionColumns, 1, rowFrom + ROW_COLUMNS.length);
@@ -214,7 +220,9 @@ export function createVariablesStore(db: Db) {
      * PostgreSQL the check and both inserts are one statement (one round trip of a create instead
      * of three, P1 W1): the rows are inserted when the key is taken too, so the throw must abort
      * the transaction, as every write's error does (the write's transaction, or its savepoint on
-     * SQLite). SQLite checks first (no round trips there).
+     * SQLite). SQLite checks first (no round trips there). Returns, on PostgreSQL, a service's
+     * variable's service name as the statement read it (null otherwise): the row's foreign keys
+     * checked that its owner still exists, and the name is the one it has now.
      */
     async insertIfKeyFree(
       from: Viewpoint,
@@ -222,24 +230,26 @@ export function createVariablesStore(db: Db) {
       version: VariableVersionsTable,
       taken: () => Error,
       ex: Executor,
-    ): Promise<void> {
+    ): Promise<{ serviceName: string | null }> {
       const { shape, values } = lineageOf(from, row.key);
       if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
         if ((await lineageRead(shape)(ex, values)).length > 0) throw taken();
         await insertRows(ex, "variables", [row]);
         await insertRows(ex, "variable_versions", [version]);
-        return;
+        return { serviceName: null };
       }
       const versionColumns = definedColumns(version);
       const statement = checkedInsert(shape, versionColumns);
-      const result = await ex.executeQuery<{ taken: number }>(
+      const result = await ex.executeQuery<{ taken: number; service_name?: string | null }>(
         CompiledQuery.raw(statement.sql, [
           ...statement.parameters(values),
           ...valuesIn("variables", row, ROW_COLUMNS),
           ...valuesIn("variable_versions", version, versionColumns),
         ]),
       );
-      if ((result.rows[0]?.taken ?? 0) > 0) throw taken();
+      const [read] = result.rows;
+      if ((read?.taken ?? 0) > 0) throw taken();
+      return { serviceName: read?.service_name ?? null };
     },
 
     async insertMany(rows: VariablesTable[], ex: Executor = db): Promise<void> {

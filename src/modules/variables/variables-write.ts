@@ -80,7 +80,8 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     async create(actor: Principal, ref: OwnerRef, input: CreateInput): Promise<VariableView> {
-      const owner = await core.loadOwner(actor, ref, "write");
+      // The owner's kept place on PostgreSQL: the insert's foreign keys check it still exists.
+      const owner = await core.loadOwner(actor, ref, "write", { kept: true });
       checkKey(input.key);
       checkValue(input.value);
       checkDescription(input.description);
@@ -111,11 +112,17 @@ export function createWriteUseCases(core: VariablesCore) {
           tx,
         );
         // A file's key was checked above; any other's with the insert, which also inserts the
-        // first version (one statement on PostgreSQL). Taken: 409, nothing kept.
+        // first version (one statement on PostgreSQL, which reads a service's name too). Taken:
+        // 409, nothing kept.
+        let named = owner;
         if (mountPath !== null) await store.insert(row, tx);
-        else
-          await store.insertIfKeyFree(owner, row, await journal.firstVersion(tx, actor, row, input.value), () => conflict(input.key), tx);
-        const view = await core.view(row, tx, owner);
+        else {
+          const version = await journal.firstVersion(tx, actor, row, input.value);
+          const { serviceName } = await store.insertIfKeyFree(owner, row, version, () => conflict(input.key), tx);
+          if (serviceName !== null) named = { ...owner, serviceName };
+        }
+        // Without a name (a kept place, a file), the view reads it in the transaction.
+        const view = await core.view(row, tx, named);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.
         if (mountPath !== null) await journal.written(tx, actor, row, "create", {}, { plain: input.value });
