@@ -89,8 +89,6 @@ export function createKeptPlaces(loaders: PlaceLoaders, maxKept = MAX_KEPT_PLACE
       assertAllowed(actor, permission, place, label);
       return place;
     },
-    /** How many places are kept (tests). */
-    size: () => kept.size,
   };
 }
 
