@@ -200,9 +200,10 @@ export function createVariablesCore(deps: VariablesDeps) {
     },
 
     /**
-     * The owner a request names, authorized. `kept` (a create, whose insert's foreign keys check
-     * that the owner still exists): on PostgreSQL its kept place (tree-places.ts), no read of
-     * the owner's row after the first, and no service name (the insert reads it).
+     * The owner a request names, authorized. `kept`, for a caller that checks in its transaction
+     * that the owner still exists (a create, by its insert's foreign keys; an edit or a delete,
+     * by its variable's read): on PostgreSQL its kept place (tree-places.ts), no read of the
+     * owner's row after the first, and no service name (a create's insert reads it).
      */
     async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission, options: { kept?: boolean } = {}): Promise<Owner> {
       if (options.kept === true && deps.dialect === "postgres") {

@@ -56,6 +56,16 @@ export async function newRow(
   };
 }
 
+/**
+ * Whether an edit or a delete may see its variable through the kept place of the owner its URL
+ * names (tree-places.ts): a project or an environment, whose variables go with it (foreign keys),
+ * so the variable's own read answers 404 once it is deleted. Not a service: its answer names the
+ * service, which the kept place cannot, and reading it would be a round trip in the transaction.
+ */
+function keptVia(via: OwnerRef): boolean {
+  return via.scope === "PROJECT" || via.scope === "ENVIRONMENT";
+}
+
 export function createWriteUseCases(core: VariablesCore) {
   const { store } = core;
 
@@ -132,7 +142,7 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     async edit(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter, input: EditInput): Promise<VariableView> {
-      const owner = via === null ? null : await core.loadOwner(actor, via, "read");
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: keptVia(via) });
       const row = await core.findAddressed(actor, id, owner, secrecy, "write");
       if (row.variable_type === "BUILT_IN") throw ruleViolation("A BUILT_IN variable cannot be edited");
       const parent = row.parent_id === null ? undefined : await store.find(row.parent_id);
@@ -187,7 +197,7 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     async remove(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter): Promise<void> {
-      const owner = via === null ? null : await core.loadOwner(actor, via, "read");
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: keptVia(via) });
       const row = await core.findAddressed(actor, id, owner, secrecy, "write");
       if (row.variable_type === "BUILT_IN") {
         throw ruleViolation("A BUILT_IN variable cannot be deleted; it goes with the environment or service that produced it");

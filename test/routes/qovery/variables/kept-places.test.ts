@@ -1,9 +1,10 @@
 // A variable's create on PostgreSQL authorizes against its owner's kept place (tree-places.ts)
-// instead of reading the owner's row again. What that must not change: a create on a service,
+// instead of reading the owner's row again, and so do an edit and a delete through an
+// environment's or a project's URL. What that must not change: a write on a service,
 // environment or project that another replica deleted since is 404 and leaves nothing; the
 // answer names the service as it is now; and a kept place refuses whoever the row's own read
 // refused (another organization, a narrower token, a viewer, the wrong service type). The same
-// behaviour is checked on SQLite, where every create reads its owner.
+// behaviour is checked on SQLite, where every write reads its owner.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../../../helpers/harness.js";
 import { buildTree, type Tree } from "../../../helpers/tree.js";
@@ -103,5 +104,42 @@ describeEachDialect("qovery variables: a create's owner, kept or read", (dialect
     for (const key of ["KEPT_OUTSIDER", "KEPT_FAR_MEMBER", "KEPT_VIEWER", "KEPT_WRONG_TYPE"]) expect(await rowsWithKey(key)).toEqual([]);
     // A member of the organization still creates on it.
     expect((await create(`job/${t.jobId}`, "KEPT_MEMBER", t.tokens.member)).statusCode).toBe(201);
+  });
+
+  it("answers 404 to an edit and a delete through an environment another replica deleted after this one wrote in it", async () => {
+    const fresh = await buildTree(h);
+    const prefix = `/qovery/environment/${fresh.otherEnvId}/secret`;
+    const first = await h.inject({ method: "POST", url: prefix, payload: { key: "EDITED_GONE", value: "v" } });
+    const second = await h.inject({ method: "POST", url: prefix, payload: { key: "DELETED_GONE", value: "v" } });
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    // Through this server first, so its place is kept.
+    expect(
+      (await h.inject({ method: "PUT", url: `${prefix}/${first.json().id}`, payload: { key: "EDITED_GONE", value: "w" } })).statusCode,
+    ).toBe(200);
+    const auth = { authorization: `Token ${h.adminToken}` };
+    expect((await replica.app.inject({ method: "DELETE", url: `/qovery/environment/${fresh.otherEnvId}`, headers: auth })).statusCode).toBe(
+      204,
+    );
+    const edited = await h.inject({ method: "PUT", url: `${prefix}/${first.json().id}`, payload: { key: "EDITED_GONE", value: "x" } });
+    expect(edited.statusCode).toBe(404);
+    expect((await h.inject({ method: "DELETE", url: `${prefix}/${second.json().id}` })).statusCode).toBe(404);
+    expect(await rowsWithKey("EDITED_GONE")).toEqual([]);
+    expect(await versionsWithKey("EDITED_GONE")).toEqual([]);
+  });
+
+  it("refuses an edit and a delete through a kept environment to whoever reading it refused", async () => {
+    const prefix = `/qovery/environment/${t.envId}/secret`;
+    const created = await h.inject({ method: "POST", url: prefix, payload: { key: "KEPT_ENV_EDIT", value: "v" } });
+    expect(created.statusCode).toBe(201);
+    const url = `${prefix}/${created.json().id}`;
+    const edit = (token: string) => h.inject({ method: "PUT", url, payload: { key: "KEPT_ENV_EDIT", value: "w" }, token });
+    const outsider = await edit(t.tokens.outsider);
+    expect([outsider.statusCode, outsider.json().detail]).toEqual([404, "Environment not found"]);
+    expect((await h.inject({ method: "DELETE", url, token: t.tokens.outsider })).statusCode).toBe(404);
+    expect((await edit(t.tokens.viewer)).statusCode).toBe(403);
+    expect((await h.inject({ method: "DELETE", url, token: t.tokens.viewer })).statusCode).toBe(403);
+    expect((await edit(t.tokens.member)).statusCode).toBe(200);
+    expect((await h.inject({ method: "DELETE", url, token: t.tokens.member })).statusCode).toBe(204);
+    expect(await rowsWithKey("KEPT_ENV_EDIT")).toEqual([]);
   });
 });
