@@ -9,6 +9,7 @@ import { checkDescription, checkKey, checkMountPath, checkValue } from "./rules.
 import {
   type CreateInput,
   type EditInput,
+  isServiceScope,
   type Owner,
   type OwnerRef,
   ownerId,
@@ -57,13 +58,15 @@ export async function newRow(
 }
 
 /**
- * Whether an edit or a delete may see its variable through the kept place of the owner its URL
- * names (tree-places.ts): a project or an environment, whose variables go with it (foreign keys),
- * so the variable's own read answers 404 once it is deleted. Not a service: its answer names the
- * service, which the kept place cannot, and reading it would be a round trip in the transaction.
+ * Whether a write may authorize against its owner's kept place (tree-places.ts) instead of the
+ * owner's row. The owner's existence is checked in the write's transaction either way: a create's
+ * foreign keys, an edit's or a delete's read of its variable (which goes with its owner). But a
+ * kept place has no name, so a write whose answer names a service keeps the row's read, unless its
+ * own statement reads the name (`nameRead`: a create's insert of a value, `insertIfKeyFree`);
+ * else the answer would read it inside the transaction, a round trip with its locks held.
  */
-function keptVia(via: OwnerRef): boolean {
-  return via.scope === "PROJECT" || via.scope === "ENVIRONMENT";
+function mayKeep(ref: OwnerRef, nameRead: boolean): boolean {
+  return nameRead || !isServiceScope(ref.scope);
 }
 
 export function createWriteUseCases(core: VariablesCore) {
@@ -91,7 +94,7 @@ export function createWriteUseCases(core: VariablesCore) {
 
     async create(actor: Principal, ref: OwnerRef, input: CreateInput): Promise<VariableView> {
       // The owner's kept place on PostgreSQL: the insert's foreign keys check it still exists.
-      const owner = await core.loadOwner(actor, ref, "write", { kept: true });
+      const owner = await core.loadOwner(actor, ref, "write", { kept: mayKeep(ref, input.mountPath == null) });
       checkKey(input.key);
       checkValue(input.value);
       checkDescription(input.description);
@@ -131,7 +134,6 @@ export function createWriteUseCases(core: VariablesCore) {
           const { serviceName } = await store.insertIfKeyFree(owner, row, version, () => conflict(input.key), tx);
           if (serviceName !== null) named = { ...owner, serviceName };
         }
-        // Without a name (a kept place, a file), the view reads it in the transaction.
         const view = await core.view(row, tx, named);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.
@@ -142,7 +144,7 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     async edit(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter, input: EditInput): Promise<VariableView> {
-      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: keptVia(via) });
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: mayKeep(via, false) });
       const row = await core.findAddressed(actor, id, owner, secrecy, "write");
       if (row.variable_type === "BUILT_IN") throw ruleViolation("A BUILT_IN variable cannot be edited");
       const parent = row.parent_id === null ? undefined : await store.find(row.parent_id);
@@ -197,7 +199,7 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     async remove(actor: Principal, id: string, via: OwnerRef | null, secrecy: SecrecyFilter): Promise<void> {
-      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: keptVia(via) });
+      const owner = via === null ? null : await core.loadOwner(actor, via, "read", { kept: mayKeep(via, false) });
       const row = await core.findAddressed(actor, id, owner, secrecy, "write");
       if (row.variable_type === "BUILT_IN") {
         throw ruleViolation("A BUILT_IN variable cannot be deleted; it goes with the environment or service that produced it");

@@ -79,11 +79,25 @@ describeEachDialect("qovery variables: a create's owner, kept or read", (dialect
     const second = await create(`job/${fresh.jobId}`, "NAMED_SECOND");
     expect(second.statusCode).toBe(201);
     expect(second.json()).toMatchObject({ service_id: fresh.jobId, service_name: "migrate-v2", service_type: "JOB" });
+    // A file's create reads its owner (no statement of its own reads the name): named so too.
+    const file = await h.inject({
+      method: "POST",
+      url: `/qovery/job/${fresh.jobId}/secret`,
+      payload: { key: "NAMED_FILE", value: "v", mount_path: "/etc/named" },
+    });
+    expect(file.statusCode).toBe(201);
+    expect(file.json()).toMatchObject({ service_id: fresh.jobId, service_name: "migrate-v2" });
+    const stored = await h.context.db
+      .selectFrom("variables")
+      .select(["variable_type", "mount_path"])
+      .where("key", "=", "NAMED_FILE")
+      .execute();
+    expect(stored).toEqual([{ variable_type: "FILE", mount_path: "/etc/named" }]);
     const listed = await h.inject({ method: "GET", url: `/qovery/job/${fresh.jobId}/secret` });
     const names = (listed.json() as { results: Array<{ key: string; service_name: string | null }> }).results
       .filter((row) => row.key.startsWith("NAMED_"))
       .map((row) => row.service_name);
-    expect(names).toEqual(["migrate-v2", "migrate-v2"]);
+    expect(names).toEqual(["migrate-v2", "migrate-v2", "migrate-v2"]);
   });
 
   it("refuses, once the place is kept, whoever reading the job refused", async () => {
