@@ -106,8 +106,8 @@ describeEachDialect("qovery variables: a create's owner, kept or read", (dialect
     const outsider = await create(`job/${t.jobId}`, "KEPT_OUTSIDER", t.tokens.outsider);
     expect([outsider.statusCode, outsider.json().detail]).toEqual([404, "Job not found"]);
     const far = await buildTree(h);
-    const farMember = await create(`job/${far.farJobId}`, "KEPT_FAR_ADMIN");
-    expect(farMember.statusCode).toBe(201);
+    const farKept = await create(`job/${far.farJobId}`, "KEPT_FAR_ADMIN");
+    expect(farKept.statusCode).toBe(201);
     const bound = await create(`job/${far.farJobId}`, "KEPT_FAR_MEMBER", far.tokens.envMember);
     expect(bound.statusCode).toBe(404);
     // A viewer sees the job but cannot write: 403.
