@@ -10,6 +10,11 @@ export const SERVICE_LABEL: Record<ServiceType, string> = {
   DATABASE: "Database",
 };
 
+/** What a service is called in messages: its type's label, or "Service" for one of any type. */
+export function serviceLabel(type: ServiceType | null): string {
+  return type === null ? "Service" : SERVICE_LABEL[type];
+}
+
 /** C0 and C1 control characters and DEL (Unicode category Cc), NUL included. */
 const CONTROL_CHARACTER = /\p{Cc}/u;
 

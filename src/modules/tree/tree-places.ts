@@ -11,8 +11,8 @@
 // reads a service's current name for the answer (variables-store.ts, insertIfKeyFree).
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
-import type { Permission, Principal } from "../../kernel/principal.js";
-import { SERVICE_LABEL } from "./tree-names.js";
+import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
+import { serviceLabel } from "./tree-names.js";
 import type { Environment, Project, Service, ServiceType } from "./tree-types.js";
 
 /** A node's place: the levels below it are null. */
@@ -29,6 +29,22 @@ export type PlaceRef =
   | { kind: "project"; id: string }
   | { kind: "environment"; id: string }
   | { kind: "service"; id: string; type: ServiceType | null };
+
+/**
+ * A node that exists (its scope is known) and that the actor may act on; else "<label> not found"
+ * or assertAllowed's refusal. The tree's loaders (tree-service.ts) and its kept places judge by it.
+ */
+export function allowedNode<T>(
+  actor: Principal,
+  permission: Permission,
+  label: string,
+  node: T | undefined,
+  scope: ResourceScope | undefined,
+): T {
+  if (node === undefined || scope === undefined) throw new AppError("NOT_FOUND", `${label} not found`);
+  assertAllowed(actor, permission, scope, label);
+  return node;
+}
 
 /** Places kept at most; the oldest kept goes first. */
 export const MAX_KEPT_PLACES = 10_000;
@@ -76,18 +92,11 @@ export function createKeptPlaces(loaders: PlaceLoaders, maxKept = MAX_KEPT_PLACE
       const key = `${ref.kind}:${ref.id}`;
       const place = kept.get(key);
       if (place === undefined) return keep(key, await read(actor, ref, permission));
-      const label =
-        ref.kind === "project"
-          ? "Project"
-          : ref.kind === "environment"
-            ? "Environment"
-            : ref.type === null
-              ? "Service"
-              : SERVICE_LABEL[ref.type];
-      if (ref.kind === "service" && ref.type !== null && place.serviceType !== ref.type)
-        throw new AppError("NOT_FOUND", `${label} not found`);
-      assertAllowed(actor, permission, place, label);
-      return place;
+      if (ref.kind === "project") return allowedNode(actor, permission, "Project", place, place);
+      if (ref.kind === "environment") return allowedNode(actor, permission, "Environment", place, place);
+      // A service of another type than asked is not found, as its loader says.
+      const asked = ref.type === null || place.serviceType === ref.type ? place : undefined;
+      return allowedNode(actor, permission, serviceLabel(ref.type), asked, place);
     },
   };
 }

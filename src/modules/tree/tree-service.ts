@@ -6,13 +6,13 @@ import type { Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed, canSee } from "../../kernel/authorize.js";
 import { isUuid, newId, newResourceToken } from "../../kernel/ids.js";
-import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";
+import type { Permission, Principal } from "../../kernel/principal.js";
 import type { AuditService } from "../audit/audit-service.js";
 import { createEnvironmentUseCases } from "./tree-environments.js";
 import type { BoundTokens, TreeHooks } from "./tree-hooks.js";
 import { createHostUseCases } from "./tree-hosts.js";
-import { SERVICE_LABEL, validName } from "./tree-names.js";
-import { createKeptPlaces } from "./tree-places.js";
+import { serviceLabel, validName } from "./tree-names.js";
+import { allowedNode, createKeptPlaces } from "./tree-places.js";
 import { checkNewProject, checkProjectChanges } from "./tree-rules.js";
 import type { TreeStore } from "./tree-store.js";
 import {
@@ -92,22 +92,15 @@ export function createTreeService(deps: TreeServiceDeps) {
     return organization;
   }
 
-  /** A node that exists (its scope is known) and that the actor may act on; else "<label> not found" or assertAllowed's refusal. */
-  function allowed<T>(actor: Principal, permission: Permission, label: string, node: T | undefined, scope: ResourceScope | undefined): T {
-    if (node === undefined || scope === undefined) throw new AppError("NOT_FOUND", `${label} not found`);
-    assertAllowed(actor, permission, scope, label);
-    return node;
-  }
-
   async function loadProject(actor: Principal, id: string, permission: Permission): Promise<Project> {
     const project = await store.findProject(id);
-    return allowed(actor, permission, "Project", project, project && { organizationId: project.organizationId, projectId: project.id });
+    return allowedNode(actor, permission, "Project", project, project && { organizationId: project.organizationId, projectId: project.id });
   }
 
   async function loadEnvironment(actor: Principal, id: string, permission: Permission): Promise<Environment> {
     const found = await store.findEnvironment(id);
     const scope = found && { organizationId: found.organizationId, projectId: found.projectId, environmentId: found.id };
-    return allowed(actor, permission, "Environment", found, scope);
+    return allowedNode(actor, permission, "Environment", found, scope);
   }
 
   /** A service of any type (`type` null) or of that type only: one of another type is not found. */
@@ -120,12 +113,12 @@ export function createTreeService(deps: TreeServiceDeps) {
       environmentId: service.environmentId,
       serviceId: service.id,
     };
-    return allowed(actor, permission, type === null ? "Service" : SERVICE_LABEL[type], service, scope);
+    return allowedNode(actor, permission, serviceLabel(type), service, scope);
   }
 
   async function loadHost(actor: Principal, id: string, permission: Permission): Promise<Host> {
     const host = await store.findHost(id);
-    return allowed(actor, permission, "Host", host, host && { organizationId: host.organizationId, projectId: host.projectId });
+    return allowedNode(actor, permission, "Host", host, host && { organizationId: host.organizationId, projectId: host.projectId });
   }
 
   // Nodes' places, kept once read (tree-places.ts): a variable's create on PostgreSQL.
