@@ -206,10 +206,10 @@ export function createVariablesCore(deps: VariablesDeps) {
      * owner's row after the first, and no service name (a create's insert reads it).
      */
     async loadOwner(actor: Principal, ref: OwnerRef, permission: Permission, options: { kept?: boolean } = {}): Promise<Owner> {
+      if (ref.scope !== "PROJECT" && ref.scope !== "ENVIRONMENT" && !isServiceScope(ref.scope)) {
+        throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
+      }
       if (options.kept === true && deps.dialect === "postgres") {
-        if (ref.scope !== "PROJECT" && ref.scope !== "ENVIRONMENT" && !isServiceScope(ref.scope)) {
-          throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
-        }
         const placeRef: PlaceRef = isServiceScope(ref.scope)
           ? { kind: "service", id: ref.id, type: ref.scope }
           : ref.scope === "PROJECT"
@@ -226,7 +226,6 @@ export function createVariablesCore(deps: VariablesDeps) {
         const { organizationId, projectId, id } = await tree.loadEnvironment(actor, ref.id, permission);
         return ownerAt("ENVIRONMENT", { organizationId, projectId, environmentId: id });
       }
-      if (!isServiceScope(ref.scope)) throw ruleViolation(`scope ${String(ref.scope)} cannot own variables`);
       const service = await tree.loadService(actor, ref.id, ref.scope, permission);
       // Fields named, not a spread of the service row: a spread takes V8's slow path (R2).
       const { organizationId, projectId, environmentId } = service;
