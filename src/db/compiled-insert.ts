@@ -16,7 +16,8 @@ function isPostgres(ex: Executor): boolean {
   return ex.getExecutor().adapter instanceof PostgresAdapter;
 }
 
-function quote(identifier: string): string {
+/** An SQL identifier, double-quoted (both engines). */
+export function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 

@@ -14,7 +14,7 @@
 // `recordMany` takes each chain's head once for all of a transaction's events on it (the
 // batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
 import { CompiledQuery, PostgresAdapter, type QueryCreator } from "kysely";
-import { insertRows } from "../../db/compiled-insert.js";
+import { insertRows, quote } from "../../db/compiled-insert.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
@@ -108,7 +108,7 @@ function tailAppendText(columns: readonly string[], withValues: boolean, outbox:
   const shape = `${columns.join(",")}|${withValues}|${outbox}`;
   let text = tailAppends.get(shape);
   if (text === undefined) {
-    const names = columns.map((column) => `"${column}"`);
+    const names = columns.map(quote);
     // $1, $2: the tail appended after (seq, hash); $3, $4: the last event's (seq, hash); $5 the
     // chain; $6 the events as JSON; then the value HMACs' three arrays; then the outbox's two.
     const linked = "seq = $1 and hash = $2";

@@ -5,6 +5,7 @@
 // read of the `webhooks_organization` index (bench/README.md, W1), made on PostgreSQL by a
 // variable write's lock statement (organizationHooksJson) rather than a round trip of its own.
 import { compiledRead, standIn } from "../../db/compiled.js";
+import { quote } from "../../db/compiled-insert.js";
 import type { CredentialsTable, Db, Executor, VariablesTable, WebhooksTable } from "../../db/types.js";
 import { newId, toReactorId } from "../../kernel/ids.js";
 import type { AuditActor } from "../audit/audit-types.js";
@@ -49,7 +50,7 @@ const HOOK_COLUMNS = [
  * journal's memo, instead of a read of its own at the first change.
  */
 export function organizationHooksJson(organization: string): string {
-  const columns = HOOK_COLUMNS.map((column) => `"${column}"`).join(", ");
+  const columns = HOOK_COLUMNS.map(quote).join(", ");
   return `(select coalesce(json_agg("hook"), '[]'::json) from (select ${columns} from "webhooks" where "organization_id" = ${organization} and "disabled_at" is null) as "hook")`;
 }
 
