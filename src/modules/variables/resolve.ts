@@ -79,7 +79,8 @@ export interface ExplainedBundle<T extends ResolutionInput = ResolutionInput> ex
   provenance: Array<KeyProvenance<T>>;
 }
 
-interface Entry {
+/** One definition as resolution weighs it (resolve-shared.ts reuses it). */
+export interface Entry {
   level: number;
   /** Tie-break between two rows of one key at one level, so input order never matters. */
   rank: string;
@@ -90,7 +91,8 @@ interface Entry {
 
 const REFERENCE = /\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g;
 
-function better(candidate: Entry, current: Entry | undefined): boolean {
+/** Whether `candidate` beats `current`: a narrower level, or the same level and a smaller rank (a strict order). */
+export function better(candidate: Entry, current: Entry | undefined): boolean {
   if (current === undefined) return true;
   if (candidate.level !== current.level) return candidate.level > current.level;
   return candidate.rank < current.rank;
@@ -113,6 +115,31 @@ interface Selection {
   aliasTargets: Map<string, string | undefined>;
 }
 
+/** An injected variable (a credential's artifact): the BUILT_IN level, ranked before any row there, never interpolated. */
+export function injectedEntry(value: string): Entry {
+  return { level: 0, rank: "", raw: value, interpolate: false, file: null };
+}
+
+/** A row that is not an alias, with its parent (an override's) when it has one. */
+export function valueEntry(row: ResolutionInput, parent: ResolutionInput | undefined): Entry {
+  const mountPath = row.variableType === "FILE" ? row.mountPath : parent?.variableType === "FILE" ? parent.mountPath : null;
+  const value = row.value ?? "";
+  const interpolate = row.scope !== "BUILT_IN";
+  const fileInterpolation = (row.enableInterpolationInFile ?? parent?.enableInterpolationInFile ?? false) === true;
+  return {
+    level: scopeLevel(row.scope),
+    rank: row.id,
+    raw: mountPath === null ? value : mountPath,
+    interpolate: interpolate && mountPath === null,
+    file: mountPath === null ? null : { mountPath, content: value, interpolate: interpolate && fileInterpolation },
+  };
+}
+
+/** An alias: its own level and rank, its target's (the aliased key's winning non-alias definition) raw value. */
+export function aliasEntry(row: Pick<ResolutionInput, "scope" | "id">, target: Entry | undefined): Entry {
+  return { level: scopeLevel(row.scope), rank: row.id, raw: target?.raw ?? "", interpolate: target?.interpolate ?? false, file: null };
+}
+
 /** Chooses one definition per key: the narrowest level wins, ties go to the smaller rank. */
 function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<Record<string, string>>, witness?: Witness<T>): Selection {
   // Rows by id, for parents (overrides, aliases): made only when a row has one (most bundles have none, M1).
@@ -130,24 +157,13 @@ function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<R
 
   // Injected variables (credential artifacts) sit at the BUILT_IN level and are never interpolated.
   for (const [key, value] of Object.entries(extra)) {
-    const entry: Entry = { level: 0, rank: "", raw: value, interpolate: false, file: null };
+    const entry = injectedEntry(value);
     offer(base, key, entry);
     if (witness !== undefined) witness(key, null, entry);
   }
   for (const row of rows) {
     if (row.variableType === "ALIAS") continue;
-    const parent = row.parentId === null ? undefined : byId.get(row.parentId);
-    const mountPath = row.variableType === "FILE" ? row.mountPath : parent?.variableType === "FILE" ? parent.mountPath : null;
-    const value = row.value ?? "";
-    const interpolate = row.scope !== "BUILT_IN";
-    const fileInterpolation = (row.enableInterpolationInFile ?? parent?.enableInterpolationInFile ?? false) === true;
-    const entry: Entry = {
-      level: scopeLevel(row.scope),
-      rank: row.id,
-      raw: mountPath === null ? value : mountPath,
-      interpolate: interpolate && mountPath === null,
-      file: mountPath === null ? null : { mountPath, content: value, interpolate: interpolate && fileInterpolation },
-    };
+    const entry = valueEntry(row, row.parentId === null ? undefined : byId.get(row.parentId));
     offer(base, row.key, entry);
     if (witness !== undefined) witness(row.key, row, entry);
   }
@@ -160,13 +176,7 @@ function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<R
     const parentKey = row.parentKey ?? (row.parentId === null ? undefined : byId.get(row.parentId)?.key);
     const target = parentKey === undefined ? undefined : base.get(parentKey);
     if (target === undefined && parentKey !== undefined) unresolved.add(parentKey);
-    const entry: Entry = {
-      level: scopeLevel(row.scope),
-      rank: row.id,
-      raw: target?.raw ?? "",
-      interpolate: target?.interpolate ?? false,
-      file: null,
-    };
+    const entry = aliasEntry(row, target);
     offer(all, row.key, entry);
     if (witness !== undefined) {
       aliasTargets.set(row.id, parentKey);
@@ -177,35 +187,56 @@ function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<R
 }
 
 /** The bundle from the chosen definitions: one level of `{{KEY}}` interpolation, files apart. */
-function deliver(all: Map<string, Entry>, unresolved: Set<string>): ResolvedBundle {
-  // One level: references are replaced by raw values, so a value holding `{{B}}` stays literal.
-  const expand = (text: string): string =>
-    text.includes("{{")
-      ? text.replace(REFERENCE, (_match, key: string) => {
-          const found = all.get(key)?.raw;
-          if (found === undefined) unresolved.add(key);
-          return found ?? "";
-        })
-      : text;
+/**
+ * One level of `{{KEY}}` interpolation of `text`: each reference is replaced by the raw value
+ * `lookup` gives (a value holding `{{B}}` stays literal); `reference` is told every key read.
+ */
+export function expandReferences(
+  text: string,
+  lookup: (key: string) => Entry | undefined,
+  reference: (key: string, found: boolean) => void,
+): string {
+  if (!text.includes("{{")) return text;
+  return text.replace(REFERENCE, (_match, key: string) => {
+    const found = lookup(key)?.raw;
+    reference(key, found !== undefined);
+    return found ?? "";
+  });
+}
 
+/** A key's delivered value, and its file (null if it is not one), its references expanded. */
+export function deliverEntry(
+  key: string,
+  entry: Entry,
+  lookup: (key: string) => Entry | undefined,
+  reference: (key: string, found: boolean) => void,
+): { value: string; file: ResolvedFile | null } {
+  const value = entry.interpolate ? expandReferences(entry.raw, lookup, reference) : entry.raw;
+  if (entry.file === null) return { value, file: null };
+  const content = entry.file.interpolate ? expandReferences(entry.file.content, lookup, reference) : entry.file.content;
+  return { value, file: { key, mount_path: entry.file.mountPath, content } };
+}
+
+/** Sets `variables[key]`; defineProperty for `__proto__`, an ordinary variable name here. */
+export function assignVariable(variables: Record<string, string>, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(variables, key, { value, enumerable: true, writable: true, configurable: true });
+  else variables[key] = value;
+}
+
+function deliver(all: Map<string, Entry>, unresolved: Set<string>): ResolvedBundle {
+  const lookup = (key: string) => all.get(key);
+  const reference = (key: string, found: boolean) => {
+    if (!found) unresolved.add(key);
+  };
   // Resolved on every rebuild of a bundle (bench/README.md, M1): plain assignments and no copy
   // of the entries, which is most of what resolving a thousand rows costs.
   const keys = [...all.keys()].sort();
   const variables: Record<string, string> = {};
   const files: ResolvedFile[] = [];
   for (const key of keys) {
-    const entry = all.get(key) as Entry;
-    const value = entry.interpolate ? expand(entry.raw) : entry.raw;
-    // defineProperty: a key such as `__proto__` is an ordinary variable name here.
-    if (key === "__proto__") Object.defineProperty(variables, key, { value, enumerable: true, writable: true, configurable: true });
-    else variables[key] = value;
-    if (entry.file !== null) {
-      files.push({
-        key,
-        mount_path: entry.file.mountPath,
-        content: entry.file.interpolate ? expand(entry.file.content) : entry.file.content,
-      });
-    }
+    const { value, file } = deliverEntry(key, all.get(key) as Entry, lookup, reference);
+    assignVariable(variables, key, value);
+    if (file !== null) files.push(file);
   }
   return { variables, files: oneFilePerMountPath(files), unresolved: [...unresolved].sort() };
 }
