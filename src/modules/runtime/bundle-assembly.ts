@@ -9,7 +9,7 @@ import { isDeliverable } from "../credentials/deliverable.js";
 import type { Service } from "../tree/tree-types.js";
 import { resolveForViewpoint } from "../variables/resolve.js";
 import { resolveOnShared, type SharedResolution, shareResolution } from "../variables/resolve-shared.js";
-import { isVisibleFrom, type Viewpoint } from "../variables/rules.js";
+import { isVisibleFrom, seenByServiceOf, type Viewpoint } from "../variables/rules.js";
 import type { LayerRow } from "../variables/variables-service.js";
 import type { LayerContent } from "./layer-snapshot.js";
 
@@ -129,13 +129,7 @@ function shareOf(
   const dependent: LayerRow[] = [];
   for (const layer of [project, environment]) {
     for (const row of layer?.variables ?? []) {
-      // isVisibleFrom's rule: a row of the environment that is a service's own or a producer's BUILT_IN depends on the service.
-      const byService =
-        row.projectId === service.projectId &&
-        row.environmentId !== null &&
-        row.environmentId === service.environmentId &&
-        (row.scope === "BUILT_IN" ? row.builtInVisibility !== "ENVIRONMENT" : row.serviceId !== null);
-      if (byService) dependent.push(row);
+      if (seenByServiceOf(row, service)) dependent.push(row);
       else if (isVisibleFrom(row, all)) common.push(row);
     }
   }

@@ -104,6 +104,17 @@ export function isVisibleFrom(row: Placed, from: Viewpoint): boolean {
   return row.serviceId === from.serviceId;
 }
 
+/**
+ * Whether what an environment's services see of `row` differs between them (isVisibleFrom with
+ * one service or another): a row of their environment that is a service's own, or a BUILT_IN
+ * meant for its producer. Any other row is seen by all of them or by none.
+ */
+export function seenByServiceOf(row: Placed, environment: { projectId: string; environmentId: string }): boolean {
+  if (row.projectId !== environment.projectId || row.environmentId === null || row.environmentId !== environment.environmentId)
+    return false;
+  return row.scope === "BUILT_IN" ? row.builtInVisibility !== "ENVIRONMENT" : row.serviceId !== null;
+}
+
 /** A row under the viewpoint that it does not see (a narrower scope): aliasing or overriding it is "to a higher scope". */
 export function isBelow(row: Placed, from: Viewpoint): boolean {
   if (row.projectId !== from.projectId || isVisibleFrom(row, from)) return false;
