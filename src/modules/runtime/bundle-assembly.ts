@@ -157,7 +157,7 @@ const fragment = (key: string, value: string) => `${JSON.stringify(key)}:${JSON.
  * environment rebuilds every polled bundle there (M1: 10 services an environment, ~260 µs each
  * in full, of which ~150 µs resolving and ~80 µs serializing the same 700 shared rows). What it
  * keeps (the opened layers' values, resolved) lives as long as the assembler: one batch in the
- * bundle worker, one turn of the event loop, like the opened layers themselves.
+ * bundle worker, like the opened layers themselves.
  */
 export function createBundleAssembler(): (
   service: BundleService,
@@ -201,7 +201,7 @@ export function createBundleAssembler(): (
     const { bytes, offsets } = serialized(part, shared);
     // The bundle's bytes: the shared keys' runs copied as they are, the keys delivered anew serialized.
     const pieces: Buffer[] = [];
-    const head = `{"service":${JSON.stringify({ id: service.id, name: service.name, type: service.type })},"variables":{` as string;
+    const head = `{"service":${JSON.stringify({ id: service.id, name: service.name, type: service.type })},"variables":{`;
     pieces.push(Buffer.from(head, "utf8"));
     const { order } = resolved;
     for (let i = 0; i < order.length; i += 1) {
