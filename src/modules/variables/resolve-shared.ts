@@ -13,14 +13,15 @@
 import { oneFilePerMountPath } from "./mount-paths.js";
 import {
   aliasEntry,
+  aliasOf,
   assignVariable,
   better,
   deliverEntry,
   type Entry,
-  injectedEntry,
   type ResolutionInput,
   type ResolvedBundle,
   type ResolvedFile,
+  select,
   valueEntry,
 } from "./resolve.js";
 
@@ -62,33 +63,17 @@ export interface SharedResolution {
 export function shareResolution(rows: readonly ResolutionInput[], extra: Readonly<Record<string, string>>): SharedResolution | null {
   const byId = new Map<string, ResolutionInput>();
   for (const row of rows) byId.set(row.id, row);
-  const base = new Map<string, Entry>();
-  for (const [key, value] of Object.entries(extra)) {
-    const entry = injectedEntry(value);
-    if (better(entry, base.get(key))) base.set(key, entry);
-  }
-  for (const row of rows) {
-    if (row.parentId !== null && !byId.has(row.parentId)) return null;
-    if (row.variableType === "ALIAS") continue;
-    const entry = valueEntry(row, row.parentId === null ? undefined : byId.get(row.parentId));
-    if (better(entry, base.get(row.key))) base.set(row.key, entry);
-  }
-  const all = new Map(base);
+  for (const row of rows) if (row.parentId !== null && !byId.has(row.parentId)) return null;
+  // The same choice as a lone resolution's, told of every alias offered to keep each key's best.
   const aliases: SharedResolution["aliases"] = new Map();
-  const aliasMissing = new Set<string>();
   const aliasBest = new Map<string, Entry>();
-  for (const row of rows) {
-    if (row.variableType !== "ALIAS") continue;
-    const parentKey = row.parentKey ?? (row.parentId === null ? undefined : byId.get(row.parentId)?.key);
-    const target = parentKey === undefined ? undefined : base.get(parentKey);
-    if (target === undefined && parentKey !== undefined) aliasMissing.add(parentKey);
-    const entry = aliasEntry(row, target);
-    if (better(entry, aliasBest.get(row.key))) {
-      aliasBest.set(row.key, entry);
-      aliases.set(row.key, { entry: row, parentKey });
-    }
-    if (better(entry, all.get(row.key))) all.set(row.key, entry);
-  }
+  const { base, all, unresolved, aliasTargets } = select(rows, extra, (key, row, entry) => {
+    if (row?.variableType !== "ALIAS" || !better(entry, aliasBest.get(key))) return;
+    aliasBest.set(key, entry);
+    aliases.set(key, { entry: row, parentKey: undefined });
+  });
+  for (const alias of aliases.values()) alias.parentKey = aliasTargets.get(alias.entry.id);
+  const aliasMissing = unresolved;
 
   const readers = new Map<string, string[]>();
   const reads = (read: string, by: string) => {
@@ -160,10 +145,8 @@ export function resolveOnShared(shared: SharedResolution, own: readonly Resoluti
   const ownAliases = new Map<string, Entry>();
   for (const row of own) {
     if (row.variableType !== "ALIAS") continue;
-    const parentKey = row.parentKey ?? (row.parentId === null ? undefined : rowById(row.parentId)?.key);
-    const target = parentKey === undefined ? undefined : baseOf(parentKey);
-    if (target === undefined && parentKey !== undefined) unresolved.add(parentKey);
-    const entry = aliasEntry(row, target);
+    const { parentKey, entry, missing } = aliasOf(row, rowById, baseOf);
+    if (missing) unresolved.add(parentKey as string);
     if (better(entry, ownAliases.get(row.key))) ownAliases.set(row.key, entry);
   }
 

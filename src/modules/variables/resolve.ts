@@ -103,9 +103,9 @@ function levelOf(scope: VariableScope): ResolutionLevel {
 }
 
 /** Sees each definition as it is offered (its row, null for an injected variable, and its entry). */
-type Witness<T> = (key: string, row: T | null, entry: Entry) => void;
+export type Witness<T> = (key: string, row: T | null, entry: Entry) => void;
 
-interface Selection {
+export interface Selection {
   /** The winning non-alias definition of each key: what an alias takes its value from. */
   base: Map<string, Entry>;
   /** The winning definition of each key, aliases included. */
@@ -140,8 +140,27 @@ export function aliasEntry(row: Pick<ResolutionInput, "scope" | "id">, target: E
   return { level: scopeLevel(row.scope), rank: row.id, raw: target?.raw ?? "", interpolate: target?.interpolate ?? false, file: null };
 }
 
+/**
+ * An alias's definition: the key it points to (its parent's key, or its parent row's), its entry
+ * from that key's winning non-alias definition (`baseOf`), and whether that key is known and
+ * missing (then unresolved).
+ */
+export function aliasOf(
+  row: ResolutionInput,
+  rowById: (id: string) => ResolutionInput | undefined,
+  baseOf: (key: string) => Entry | undefined,
+): { parentKey: string | undefined; entry: Entry; missing: boolean } {
+  const parentKey = row.parentKey ?? (row.parentId === null ? undefined : rowById(row.parentId)?.key);
+  const target = parentKey === undefined ? undefined : baseOf(parentKey);
+  return { parentKey, entry: aliasEntry(row, target), missing: target === undefined && parentKey !== undefined };
+}
+
 /** Chooses one definition per key: the narrowest level wins, ties go to the smaller rank. */
-function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<Record<string, string>>, witness?: Witness<T>): Selection {
+export function select<T extends ResolutionInput>(
+  rows: readonly T[],
+  extra: Readonly<Record<string, string>>,
+  witness?: Witness<T>,
+): Selection {
   // Rows by id, for parents (overrides, aliases): made only when a row has one (most bundles have none, M1).
   let rowsById: Map<string, T> | undefined;
   const byId = {
@@ -173,10 +192,12 @@ function select<T extends ResolutionInput>(rows: readonly T[], extra: Readonly<R
   const aliasTargets = new Map<string, string | undefined>();
   for (const row of rows) {
     if (row.variableType !== "ALIAS") continue;
-    const parentKey = row.parentKey ?? (row.parentId === null ? undefined : byId.get(row.parentId)?.key);
-    const target = parentKey === undefined ? undefined : base.get(parentKey);
-    if (target === undefined && parentKey !== undefined) unresolved.add(parentKey);
-    const entry = aliasEntry(row, target);
+    const { parentKey, entry, missing } = aliasOf(
+      row,
+      (id) => byId.get(id),
+      (key) => base.get(key),
+    );
+    if (missing) unresolved.add(parentKey as string);
     offer(all, row.key, entry);
     if (witness !== undefined) {
       aliasTargets.set(row.id, parentKey);
