@@ -3,21 +3,11 @@
 // the same resolution as the runtime's: same bundle, same winners, same unresolved keys.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { explainResolution, type ResolutionInput, resolveVariables } from "../../src/modules/variables/resolve.js";
+import { explainResolution, resolveVariables } from "../../src/modules/variables/resolve.js";
 import type { VariableScope, VariableType } from "../../src/modules/variables/variable-types.js";
+import { resolutionRow } from "../helpers/resolution-rows.js";
 
-function row(partial: Partial<ResolutionInput> & { id: string; key: string; scope: VariableScope }): ResolutionInput {
-  return {
-    variableType: (partial.scope === "BUILT_IN" ? "BUILT_IN" : "VALUE") as VariableType,
-    value: "",
-    isSecret: false,
-    mountPath: null,
-    enableInterpolationInFile: null,
-    parentId: null,
-    parentKey: null,
-    ...partial,
-  };
-}
+const row = resolutionRow;
 
 describe("explainResolution", () => {
   it("names every candidate of a key, best first, the winner and why it won", () => {

@@ -8,19 +8,9 @@ import { describe, expect, it } from "vitest";
 import { type ResolutionInput, resolveVariables } from "../../src/modules/variables/resolve.js";
 import { resolveOnShared, sharedToBundle, shareResolution } from "../../src/modules/variables/resolve-shared.js";
 import type { VariableScope, VariableType } from "../../src/modules/variables/variable-types.js";
+import { resolutionRow } from "../helpers/resolution-rows.js";
 
-function row(partial: Partial<ResolutionInput> & { id: string; key: string; scope: VariableScope }): ResolutionInput {
-  return {
-    variableType: (partial.scope === "BUILT_IN" ? "BUILT_IN" : "VALUE") as VariableType,
-    value: "",
-    isSecret: false,
-    mountPath: null,
-    enableInterpolationInFile: null,
-    parentId: null,
-    parentKey: null,
-    ...partial,
-  };
-}
+const row = resolutionRow;
 
 function resolved(shared: readonly ResolutionInput[], own: readonly ResolutionInput[], extra: Record<string, string> = {}) {
   const share = shareResolution(shared, extra);

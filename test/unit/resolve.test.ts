@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { type ResolvableVariable, resolveForViewpoint, resolveVariables } from "../../src/modules/variables/resolve.js";
 import type { Viewpoint } from "../../src/modules/variables/rules.js";
 import type { VariableScope, VariableType } from "../../src/modules/variables/variable-types.js";
+import { resolutionRow } from "../helpers/resolution-rows.js";
 
 const P = "project-1";
 const E = "env-1";
@@ -18,14 +19,7 @@ function row(partial: Partial<ResolvableVariable> & { key: string; scope: Variab
   counter += 1;
   const scope = partial.scope;
   return {
-    id: partial.id ?? `v-${String(counter).padStart(6, "0")}`,
-    variableType: (scope === "BUILT_IN" ? "BUILT_IN" : "VALUE") as VariableType,
-    value: "",
-    isSecret: false,
-    mountPath: null,
-    enableInterpolationInFile: null,
-    parentId: null,
-    parentKey: null,
+    ...resolutionRow({ id: partial.id ?? `v-${String(counter).padStart(6, "0")}`, key: partial.key, scope }),
     projectId: P,
     environmentId: scope === "PROJECT" ? null : E,
     serviceId: scope === "PROJECT" || scope === "ENVIRONMENT" || scope === "BUILT_IN" ? null : S,
