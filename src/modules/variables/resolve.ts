@@ -190,13 +190,11 @@ export function select<T extends ResolutionInput>(
   const unresolved = new Set<string>();
   const all = new Map(base);
   const aliasTargets = new Map<string, string | undefined>();
+  const rowOf = (id: string) => byId.get(id);
+  const baseOf = (key: string) => base.get(key);
   for (const row of rows) {
     if (row.variableType !== "ALIAS") continue;
-    const { parentKey, entry, missing } = aliasOf(
-      row,
-      (id) => byId.get(id),
-      (key) => base.get(key),
-    );
+    const { parentKey, entry, missing } = aliasOf(row, rowOf, baseOf);
     if (missing) unresolved.add(parentKey as string);
     offer(all, row.key, entry);
     if (witness !== undefined) {
@@ -207,7 +205,6 @@ export function select<T extends ResolutionInput>(
   return { base, all, unresolved, aliasTargets };
 }
 
-/** The bundle from the chosen definitions: one level of `{{KEY}}` interpolation, files apart. */
 /**
  * One level of `{{KEY}}` interpolation of `text`: each reference is replaced by the raw value
  * `lookup` gives (a value holding `{{B}}` stays literal); `reference` is told every key read.
@@ -244,6 +241,7 @@ export function assignVariable(variables: Record<string, string>, key: string, v
   else variables[key] = value;
 }
 
+/** The bundle from the chosen definitions: one level of `{{KEY}}` interpolation, files apart. */
 function deliver(all: Map<string, Entry>, unresolved: Set<string>): ResolvedBundle {
   const lookup = (key: string) => all.get(key);
   const reference = (key: string, found: boolean) => {
