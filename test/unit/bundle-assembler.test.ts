@@ -9,23 +9,12 @@ import { assembleBundle, type BundleService, createBundleAssembler } from "../..
 import type { LayerContent, LayerCredential } from "../../src/modules/runtime/layer-snapshot.js";
 import type { VariableScope } from "../../src/modules/variables/variable-types.js";
 import type { LayerRow } from "../../src/modules/variables/variables-service.js";
+import { layerRow } from "../helpers/resolution-rows.js";
 
 const MOMENT = Date.parse("2026-12-06T00:00:00Z");
 
-function row(partial: Partial<LayerRow> & Pick<LayerRow, "id" | "key" | "projectId" | "environmentId" | "serviceId" | "scope">): LayerRow {
-  return {
-    value: `value of ${partial.id}`,
-    variableType: partial.scope === "BUILT_IN" ? "BUILT_IN" : "VALUE",
-    isSecret: true,
-    mountPath: null,
-    enableInterpolationInFile: null,
-    parentId: null,
-    parentKey: null,
-    builtInVisibility: null,
-    producerServiceId: null,
-    cipher: null,
-    ...partial,
-  };
+function row(partial: Parameters<typeof layerRow>[0]): LayerRow {
+  return layerRow({ value: `value of ${partial.id}`, isSecret: true, ...partial });
 }
 
 function credential(name: string, expiresAt: string | null): LayerCredential {

@@ -8,6 +8,7 @@ import { assembleBundle, type BundleService } from "../../src/modules/runtime/bu
 import { type BundleBuilder, createBundleBuilder, MAX_BATCH } from "../../src/modules/runtime/bundle-builder.js";
 import { type LayerContent, type SealedLayer, sealLayer } from "../../src/modules/runtime/layer-snapshot.js";
 import type { LayerRow } from "../../src/modules/variables/variables-service.js";
+import { layerRow } from "../helpers/resolution-rows.js";
 
 const key = randomBytes(32);
 const MOMENT = Date.parse("2026-12-06T00:00:00Z");
@@ -19,24 +20,8 @@ function row(
   value: string,
   at: { projectId: string; environmentId: string | null; serviceId: string | null },
 ): LayerRow {
-  return {
-    id,
-    key,
-    value,
-    variableType: "VALUE",
-    isSecret: true,
-    mountPath: null,
-    enableInterpolationInFile: null,
-    parentId: null,
-    parentKey: null,
-    projectId: at.projectId,
-    environmentId: at.environmentId,
-    serviceId: at.serviceId,
-    scope: at.serviceId !== null ? "APPLICATION" : at.environmentId !== null ? "ENVIRONMENT" : "PROJECT",
-    builtInVisibility: null,
-    producerServiceId: null,
-    cipher: null,
-  };
+  const scope = at.serviceId !== null ? "APPLICATION" : at.environmentId !== null ? "ENVIRONMENT" : "PROJECT";
+  return layerRow({ id, key, value, isSecret: true, ...at, scope });
 }
 
 function sealed(id: string, generation: string, content: LayerContent): SealedLayer {
