@@ -150,7 +150,8 @@ describe.skipIf(!available)("group commit by key on PostgreSQL [postgres]", () =
     ]);
     expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
     expect(((results[2] as PromiseRejectedResult).reason as { code?: string }).code).toBe("40P01");
-    expect(await rowsOf("E")).toEqual(["first", "ok"]);
+    // Run again alone, the works commit concurrently: their rows' order is not theirs to keep (as "D" above).
+    expect((await rowsOf("E")).sort()).toEqual(["first", "ok"]);
     expect(group.stats()).toMatchObject({ fallbacks: 1 });
   });
 
