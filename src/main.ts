@@ -100,6 +100,7 @@ program
   .action(() =>
     runUntilSignal("finishing the exchanges in flight", async (server, cfg, logger) => {
       const { context } = await server.openContext(cfg, { generateKey: false, logger });
+      await context.audit.startLanes(server.laneWarning(logger));
       context.exchange.start(logger);
       context.webhooks.start(logger);
       return context;

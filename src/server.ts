@@ -98,6 +98,8 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
       "LATCH_TRUST_PROXY=on trusts every X-Forwarded-For hop: a client that reaches Latch directly picks the address the throttle and the audit log see; list the proxies instead (LATCH_TRUST_PROXY=10.0.0.0/8,127.0.0.1)",
     );
   }
+  // PostgreSQL: this process's audit events go to a lane of their own (audit-lanes.ts).
+  await context.audit.startLanes(laneWarning(logger));
   const app = await buildApp({ context, logger });
   const url = await app.listen({ host: config.host, port: config.port });
   // Route schemas not used yet are compiled now, in the background (src/api/http/lazy-schemas.ts).
@@ -122,6 +124,15 @@ export async function serve(config: Config, logger: Logger): Promise<{ close(): 
       return closing;
     },
   };
+}
+
+/** What a process logs when it could not lease or renew its audit lane (its events stay correct). */
+export function laneWarning(logger: Logger): (error: unknown) => void {
+  return (error) =>
+    logger.warn(
+      { err: error },
+      "audit lanes: the lane lease could not be taken or renewed; this process may share a chain with another (slower, still correct)",
+    );
 }
 
 /** `latch check`: every ciphertext of the database (or of one organization) opened under the configured root key. */

@@ -261,6 +261,13 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+/** A lane leased by a writing process (0063): its events go to the `<chain>/<lane>` chains (lane 0: the chain itself). */
+export interface AuditLanesTable {
+  lane: number;
+  lease_owner: string;
+  lease_expires_at: string;
+}
+
 export interface AuditValuesTable {
   event_id: string;
   organization_id: string;
@@ -469,6 +476,7 @@ export interface Database {
   ui_sessions: UiSessionsTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_lanes: AuditLanesTable;
   audit_values: AuditValuesTable;
   audit_keys: AuditKeysTable;
   audit_outbox: AuditOutboxTable;

@@ -89,40 +89,42 @@ describeEachDialect("security: the audit chain is keyed and its checkpoints are 
     const checkpoint = response.json();
     const events = await eventsOf(orgId);
     const head = events[events.length - 1] as Row;
-    expect(checkpoint).toMatchObject({
-      chain_id: orgId,
-      count: events.length,
-      head_hash: head.hash,
-      key_id: key.key_id,
-      algorithm: "Ed25519",
-    });
+    // One process wrote everything: the organization has one chain (lane 0).
+    const chains = [{ chain_id: orgId, count: events.length, head_hash: head.hash }];
+    expect(checkpoint).toMatchObject({ organization_id: orgId, chains, key_id: key.key_id, algorithm: "Ed25519" });
     // What an outside system does with nothing but the public key and the checkpoint it kept.
     const signed = JSON.parse(checkpoint.payload);
     expect(signed).toEqual({
-      format: "latch-audit-checkpoint-v1",
-      chain_id: orgId,
-      count: events.length,
-      head_hash: head.hash,
+      format: "latch-audit-checkpoint-v2",
+      organization_id: orgId,
+      chains,
       created_at: checkpoint.created_at,
       key_id: key.key_id,
     });
     const signature = Buffer.from(checkpoint.signature, "base64");
     expect(verify(null, Buffer.from(checkpoint.payload, "utf8"), key.public_key_pem, signature)).toBe(true);
-    const forged = JSON.stringify({ ...signed, head_hash: createHash("sha256").update("forged").digest("hex") });
+    const forged = JSON.stringify({
+      ...signed,
+      chains: [{ ...signed.chains[0], head_hash: createHash("sha256").update("forged").digest("hex") }],
+    });
     expect(verify(null, Buffer.from(forged, "utf8"), key.public_key_pem, signature)).toBe(false);
 
     // Rewriting history (even with a self-consistent SHA-256 chain) changes the head the checkpoint holds.
     await rewriteWithPlainSha(orgId, 2, (row) => ({ ...row, details: '{"forged":true}' }));
+    const [signedHead] = signed.chains;
     const rewritten = await eventsOf(orgId);
-    expect(rewritten[signed.count - 1]?.hash).not.toBe(signed.head_hash);
+    expect(rewritten[signedHead.count - 1]?.hash).not.toBe(signedHead.head_hash);
     await restore(events, orgId);
-    expect((await eventsOf(orgId))[signed.count - 1]?.hash).toBe(signed.head_hash);
+    expect((await eventsOf(orgId))[signedHead.count - 1]?.hash).toBe(signedHead.head_hash);
 
     // Checkpoints are for admins; the public key is for everyone.
     expect((await h.inject({ method: "GET", url: "/v1/audit/checkpoint", token: runtime })).statusCode).toBe(403);
     expect((await h.inject({ method: "GET", url: "/v1/audit/checkpoint", token: null })).statusCode).toBe(401);
     const instance = (await h.inject({ method: "GET", url: "/v1/audit/checkpoint" })).json();
-    expect(instance.chain_id).toBe("instance");
+    expect(instance.organization_id).toBeNull();
+    await h.context.audit.flush();
+    const instanceNow = (await h.inject({ method: "GET", url: "/v1/audit/checkpoint" })).json();
+    expect(instanceNow.chains.map((chain: { chain_id: string }) => chain.chain_id)).toEqual(["instance"]);
     expect(verify(null, Buffer.from(instance.payload, "utf8"), key.public_key_pem, Buffer.from(instance.signature, "base64"))).toBe(true);
 
     // The CLI exports the same: a checkpoint to keep, and the key to check it with.
@@ -133,7 +135,7 @@ describeEachDialect("security: the audit chain is keyed and its checkpoints are 
       const exported = await user.run(["audit", "checkpoint"], env);
       expect(exported.code, exported.stderr).toBe(0);
       const kept = JSON.parse(exported.stdout);
-      expect(kept.chain_id).toBe(orgId);
+      expect(kept.organization_id).toBe(orgId);
       const pem = await user.run(["audit", "public-key"], env);
       expect(pem.code, pem.stderr).toBe(0);
       expect(verify(null, Buffer.from(kept.payload, "utf8"), pem.stdout, Buffer.from(kept.signature, "base64"))).toBe(true);

@@ -20,15 +20,20 @@ const VerifyReport = Type.Object({
 });
 
 const Checkpoint = Type.Object({
-  format: Type.String(),
-  chain_id: Type.String(),
-  count: Type.Integer(),
-  head_hash: Type.String(),
+  format: Type.String({ description: "latch-audit-checkpoint-v2" }),
+  organization_id: Nullable(Type.String({ description: "null: the instance chains' checkpoint" })),
+  chains: Type.Array(
+    Type.Object({
+      chain_id: Type.String({ description: "The organization's id, or `<id>/<lane>` for its chain on another audit lane" }),
+      count: Type.Integer({ description: "Events in the chain (its head's sequence number)" }),
+      head_hash: Type.String(),
+    }),
+  ),
   created_at: Type.String(),
   key_id: Type.String(),
   algorithm: Type.Literal("Ed25519"),
   payload: Type.String({
-    description: "The signed bytes (UTF-8): a JSON object of format, chain_id, count, head_hash, created_at, key_id",
+    description: "The signed bytes (UTF-8): a JSON object of format, organization_id, chains, created_at, key_id",
   }),
   signature: Type.String({ description: "Ed25519 signature of payload, base64" }),
 });
@@ -109,7 +114,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, "a
       schema: {
         tags: ["audit"],
         description:
-          "A signed checkpoint of one audit chain (an admin's organization; the instance-admin's `organization_id`, or the instance chain): its event count and head hash now. `signature` is Ed25519 (base64) over the UTF-8 bytes of `payload`, verifiable with the key at GET /v1/audit/public-key alone.",
+          "A signed checkpoint of an organization's audit chains, one per audit lane (an admin's organization; the instance-admin's `organization_id`, or the instance chains): each one's event count and head hash now. `signature` is Ed25519 (base64) over the UTF-8 bytes of `payload`, verifiable with the key at GET /v1/audit/public-key alone.",
         querystring: Type.Object({ organization_id: OrganizationFilter }),
         response: { 200: Checkpoint, ...nativeErrors },
       },

@@ -70,7 +70,7 @@ async function verifyLocally(organizationId: string | undefined): Promise<Verify
   try {
     const keyring = createKeyring({ db: storage.db, rootKeys });
     const chainKeys = createChainKeys({ db: storage.db, keyring, now: () => new Date() });
-    return await verifyChains(storage.db, chainKeys, organizationId === undefined ? null : [organizationId]);
+    return await verifyChains(storage.db, chainKeys, organizationId ?? null);
   } finally {
     await storage.close();
   }
@@ -88,7 +88,7 @@ export function registerAuditCommands(program: Command): void {
     .command("verify")
     .description("walk the hash chains and report the first break (exit 1)")
     .option("--local", "read the database directly (LATCH_DATA_DIR or DATABASE_URL) instead of asking a server")
-    .option("--org <id>", "only this organization's chain")
+    .option("--org <id>", "only this organization's chains (one per audit lane)")
     .option("--json", "print the report as JSON")
     .action(
       action(async (options: { local?: boolean; org?: string; json?: boolean }) => {
@@ -106,8 +106,10 @@ export function registerAuditCommands(program: Command): void {
 
   audit
     .command("checkpoint")
-    .description("print a signed checkpoint of a chain (its event count and head hash) as JSON, to keep outside Latch")
-    .option("--org <id>", "this organization's chain (instance-admin; an admin gets its own)")
+    .description(
+      "print a signed checkpoint of an organization's chains (each one's event count and head hash) as JSON, to keep outside Latch",
+    )
+    .option("--org <id>", "this organization's chains (instance-admin; an admin gets its own)")
     .action(
       action(async (options: { org?: string }) => {
         const query = options.org === undefined ? {} : { organization_id: options.org };

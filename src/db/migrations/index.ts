@@ -22,6 +22,7 @@ import * as m0059 from "./0059-change-feed.js";
 import * as m0060 from "./0060-environment-pages.js";
 import * as m0061 from "./0061-lineage-in-creation-order.js";
 import * as m0062 from "./0062-variables-environment-index-dropped.js";
+import * as m0063 from "./0063-audit-lanes.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -47,4 +48,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0060-environment-pages": m0060,
   "0061-lineage-in-creation-order": m0061,
   "0062-variables-environment-index-dropped": m0062,
+  "0063-audit-lanes": m0063,
 };

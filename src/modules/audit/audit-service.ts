@@ -1,6 +1,7 @@
 // The audit module: the in-transaction writer other modules call, the batched counter for
 // runtime deliveries and failed authentications, the LATCH_AUDIT_FILE streamer, and the reads
 // (list with keyset pagination, lookup by value, verify). Reading the log needs an admin.
+import { PostgresAdapter } from "kysely";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
@@ -8,13 +9,14 @@ import { adminOrganizationScope } from "../../kernel/authorize.js";
 import { isUuid } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { type CountInput, createAuditBatcher } from "./audit-batcher.js";
-import { GENESIS_HASH, toAuditEventView } from "./audit-chain.js";
+import { toAuditEventView } from "./audit-chain.js";
 import { createChainKeys } from "./audit-chain-keys.js";
 import { createAuditKeys, valueHmac } from "./audit-keys.js";
+import { createAuditLanes } from "./audit-lanes.js";
 import { createAuditStreamer } from "./audit-outbox.js";
 import { createAuditSigner, type PublishedKey } from "./audit-signing.js";
 import { type AuditActor, type AuditEventView, INSTANCE_CHAIN } from "./audit-types.js";
-import { type VerifyReport, verifyChains } from "./audit-verify.js";
+import { headsOf, type VerifyReport, verifyChains } from "./audit-verify.js";
 import { createAuditWriter } from "./audit-writer.js";
 
 export interface AuditServiceDeps {
@@ -37,13 +39,21 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** A signed checkpoint: `payload` is exactly the signed bytes (UTF-8), a JSON object of the other fields. */
-export interface AuditCheckpoint {
-  format: string;
+/** One chain's head in a checkpoint. */
+export interface CheckpointChain {
   chain_id: string;
   /** Events in the chain (the head's sequence number). */
   count: number;
   head_hash: string;
+}
+
+/** A signed checkpoint: `payload` is exactly the signed bytes (UTF-8), a JSON object of the other fields. */
+export interface AuditCheckpoint {
+  format: string;
+  /** The organization whose chains these are; null: the instance chain's. */
+  organization_id: string | null;
+  /** Every chain of the organization (its chain on each audit lane), sorted by chain_id. */
+  chains: CheckpointChain[];
   created_at: string;
   key_id: string;
   algorithm: "Ed25519";
@@ -52,7 +62,7 @@ export interface AuditCheckpoint {
   signature: string;
 }
 
-const CHECKPOINT_FORMAT = "latch-audit-checkpoint-v1";
+const CHECKPOINT_FORMAT = "latch-audit-checkpoint-v2";
 const DEFAULT_LIMIT = 50;
 const MAX_LIMIT = 500;
 
@@ -93,7 +103,9 @@ export function createAuditService(deps: AuditServiceDeps) {
   const keys = createAuditKeys({ db, keyring: deps.keyring, now });
   const chainKeys = createChainKeys({ db, keyring: deps.keyring, now });
   const signer = createAuditSigner({ db, keyring: deps.keyring, now });
-  const writer = createAuditWriter({ db, keys, chainKeys, outbox: deps.config.auditFile !== null, now });
+  let laneErrors: (error: unknown) => void = () => {};
+  const lanes = createAuditLanes({ db, now, onError: (error) => laneErrors(error) });
+  const writer = createAuditWriter({ db, keys, chainKeys, outbox: deps.config.auditFile !== null, now, lane: lanes.current });
   const batcher = createAuditBatcher({ db, writer, now, ...(deps.onError ? { onError: deps.onError } : {}) });
   const streamer =
     deps.config.auditFile === null
@@ -144,9 +156,21 @@ export function createAuditService(deps: AuditServiceDeps) {
       streamer?.start();
     },
 
+    /**
+     * PostgreSQL, a serving process: leases an audit lane, so that its events go to chains no
+     * other replica appends to (audit-lanes.ts). Released by stop(). SQLite has one writing
+     * process: it keeps lane 0.
+     */
+    async startLanes(onError: (error: unknown) => void): Promise<void> {
+      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      laneErrors = onError;
+      await lanes.start();
+    },
+
     async stop(): Promise<void> {
       await batcher.stop();
       await streamer?.stop();
+      await lanes.stop();
     },
 
     async list(actor: Principal, query: AuditQuery): Promise<{ results: AuditEventView[]; next_cursor: string | null }> {
@@ -212,7 +236,7 @@ export function createAuditService(deps: AuditServiceDeps) {
 
     async verify(actor: Principal, organizationId?: string): Promise<VerifyReport> {
       const readable = readableOrganization(actor, organizationId);
-      return verifyChains(db, chainKeys, readable === null ? null : [readable]);
+      return verifyChains(db, chainKeys, readable);
     },
 
     /** At start-up: a key for every chain that has none yet (switching it to HMAC links from its next event). */
@@ -222,18 +246,17 @@ export function createAuditService(deps: AuditServiceDeps) {
     publicKey: (): Promise<PublishedKey> => signer.publicKey(),
 
     /**
-     * A signed checkpoint of one chain: its head (event count and hash) now. An admin gets its
-     * organization's; the instance-admin one organization's, or the instance chain's.
+     * A signed checkpoint of an organization's chains (one per audit lane it was written on): each
+     * one's head (event count and hash) now. An admin gets its organization's; the instance-admin
+     * one organization's, or the instance chains'.
      */
     async checkpoint(actor: Principal, organizationId?: string): Promise<AuditCheckpoint> {
       const readable = readableOrganization(actor, organizationId);
-      const chainId = readable ?? INSTANCE_CHAIN;
-      const head = await db.selectFrom("audit_heads").select(["seq", "hash"]).where("chain_id", "=", chainId).executeTakeFirst();
+      const heads = await headsOf(db, readable ?? INSTANCE_CHAIN);
       const fields = {
         format: CHECKPOINT_FORMAT,
-        chain_id: chainId,
-        count: head === undefined ? 0 : Number(head.seq),
-        head_hash: head?.hash ?? GENESIS_HASH,
+        organization_id: readable,
+        chains: heads.map((head) => ({ chain_id: head.chain_id, count: head.seq, head_hash: head.hash })),
         created_at: now().toISOString(),
       };
       const publicKey = await signer.publicKey();

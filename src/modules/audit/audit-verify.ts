@@ -109,14 +109,32 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
   return { events, legacy, broken: null };
 }
 
-/** Verifies the given chains (all when null). */
-export async function verifyChains(ex: Executor, keys: Pick<ChainKeys, "read">, chainIds: string[] | null): Promise<VerifyReport> {
-  let ids = chainIds;
-  if (ids === null) {
-    const heads = await ex.selectFrom("audit_heads").select("chain_id").execute();
-    const seen = await ex.selectFrom("audit_events").select("chain_id").distinct().execute();
-    ids = [...new Set([...heads, ...seen].map((row) => row.chain_id))].sort();
-  }
+/**
+ * The chains of `base` (an organization's id, or the instance chain's) that have a head: `base`
+ * itself and its lanes' `base/<lane>` (audit-lanes.ts), sorted. `/` sorts just before `0`, so the
+ * lanes are the ids between `base/` and `base0`.
+ */
+export async function headsOf(ex: Executor, base: string): Promise<Array<{ chain_id: string; seq: number; hash: string }>> {
+  const rows = await ex
+    .selectFrom("audit_heads")
+    .select(["chain_id", "seq", "hash"])
+    .where((eb) => eb.or([eb("chain_id", "=", base), eb.and([eb("chain_id", ">", `${base}/`), eb("chain_id", "<", `${base}0`)])]))
+    .execute();
+  return rows.map((row) => ({ chain_id: row.chain_id, seq: Number(row.seq), hash: row.hash })).sort(byChain);
+}
+
+const byChain = (a: { chain_id: string }, b: { chain_id: string }) => (a.chain_id < b.chain_id ? -1 : a.chain_id > b.chain_id ? 1 : 0);
+
+/**
+ * Verifies every chain, or one organization's (its chain on every lane): the chains with a head
+ * and those an event names, so a chain whose head was removed is walked too.
+ */
+export async function verifyChains(ex: Executor, keys: Pick<ChainKeys, "read">, organizationId: string | null): Promise<VerifyReport> {
+  const heads =
+    organizationId === null ? await ex.selectFrom("audit_heads").select("chain_id").execute() : await headsOf(ex, organizationId);
+  let seen = ex.selectFrom("audit_events").select("chain_id").distinct();
+  if (organizationId !== null) seen = seen.where("organization_id", "=", organizationId);
+  const ids = [...new Set([...heads, ...(await seen.execute())].map((row) => row.chain_id))].sort();
   let events = 0;
   let legacy = 0;
   for (const chainId of ids) {

@@ -10,7 +10,9 @@
 // back) nothing is inserted, the statement returns the head it locked, and the event is linked
 // after that head in a second statement. The database decides, so a wrong tail costs a round
 // trip, never a broken chain. The process's appends on one chain take turns
-// (audit-chain-turns.ts) so that each queues in the database behind the one it links to.
+// (audit-chain-turns.ts) so that each queues in the database behind the one it links to. Each
+// serving process appends to the chains of its own audit lane (audit-lanes.ts), so another
+// replica's writes leave its tails the heads, and the replicas do not wait for each other's head.
 // `recordMany` takes each chain's head once for all of a transaction's events on it (the
 // batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
 import { CompiledQuery, PostgresAdapter, type QueryCreator } from "kysely";
@@ -22,6 +24,7 @@ import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
 import { type ChainState, createChains, type Tail, TURN_WAIT_MS, within } from "./audit-chain-turns.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
+import { laneChain } from "./audit-lanes.js";
 import { type AuditActor, type AuditEntry, INSTANCE_CHAIN } from "./audit-types.js";
 
 export interface AuditWriterDeps {
@@ -31,6 +34,8 @@ export interface AuditWriterDeps {
   /** LATCH_AUDIT_FILE is set: every event also goes to the outbox. */
   outbox: boolean;
   now: () => Date;
+  /** The process's audit lane (audit-lanes.ts): its events go to that lane's chains. 0 when absent. */
+  lane?: () => number;
 }
 
 /** The head moved on by some links and read (compiled once: db/compiled-insert.ts says why). */
@@ -191,6 +196,10 @@ async function appendAtTail(
 export function createAuditWriter(deps: AuditWriterDeps) {
   const { keys, now } = deps;
   const chains = createChains();
+  const lane = deps.lane ?? (() => 0);
+
+  /** The chain an entry goes to: its organization's (or the instance's) on this process's lane. */
+  const chainOf = (entry: AuditEntry): string => laneChain(entry.organizationId ?? INSTANCE_CHAIN, lane());
 
   /** The event `seq` of the chain after `prevHash`, with its link under `chainKey`. */
   function link(
@@ -319,7 +328,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
   /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
   async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
-    const chainId = entry.organizationId ?? INSTANCE_CHAIN;
+    const chainId = chainOf(entry);
     const valueHmacs = await hmacs(entry, ex);
     if (ex.getExecutor().adapter instanceof PostgresAdapter)
       return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
@@ -362,7 +371,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       }
       const byChain = new Map<string, Array<Item & { index: number }>>();
       for (const [index, { actor, entry }] of items.entries()) {
-        const chainId = entry.organizationId ?? INSTANCE_CHAIN;
+        const chainId = chainOf(entry);
         const valueHmacs = await hmacs(entry, ex);
         const list = byChain.get(chainId);
         if (list === undefined) byChain.set(chainId, [{ index, actor, entry, valueHmacs }]);

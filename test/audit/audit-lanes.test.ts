@@ -1,0 +1,219 @@
+// Audit lanes (audit-lanes.ts): each serving process on PostgreSQL leases a lane and appends its
+// organizations' events to that lane's chain, so two replicas stop waiting for each other's chain
+// head. What a user of the audit log must still get: every event in a chain that verifies, a
+// checkpoint that covers every chain of the organization, a removed event found on any lane, and
+// lanes that a process which stopped or died hands over to the next one.
+import { sql } from "kysely";
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { createAuditLanes } from "../../src/modules/audit/audit-lanes.js";
+import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
+
+describeEachDialect("audit lanes: leases", (dialect) => {
+  let h: Harness;
+  const started: Array<ReturnType<typeof createAuditLanes>> = [];
+  let clock = Date.parse("2026-12-07T12:00:00Z");
+  const now = () => new Date(clock);
+
+  /** A process's lanes, started (a lease of 10 s on the test's clock; its timer never fires meanwhile). */
+  async function process(errors: unknown[] = []) {
+    const lanes = createAuditLanes({ db: h.context.db, now, leaseMs: 10_000_000, onError: (error) => errors.push(error) });
+    started.push(lanes);
+    await lanes.start();
+    return lanes;
+  }
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+  });
+  afterEach(async () => {
+    for (const lanes of started.splice(0)) await lanes.stop();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("processes take the lowest free lanes; a stopped process's lane goes to the next one that starts", async () => {
+    const first = await process();
+    const second = await process();
+    const third = await process();
+    expect([first.current(), second.current(), third.current()]).toEqual([0, 1, 2]);
+    await second.stop();
+    const fourth = await process();
+    expect(fourth.current()).toBe(1);
+    await first.stop();
+    expect((await process()).current()).toBe(0);
+  });
+
+  it("a lane whose lease ended (its process died) is taken over; its old holder, renewing, moves to another lane", async () => {
+    const errors: unknown[] = [];
+    const dead = createAuditLanes({ db: h.context.db, now, leaseMs: 1_000, onError: (error) => errors.push(error) });
+    started.push(dead);
+    await dead.start();
+    expect(dead.current()).toBe(0);
+    clock += 1_001;
+    const next = await process();
+    expect(next.current()).toBe(0);
+    // The old holder wakes up: its renewal finds the lease gone, and it claims the next free lane.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(dead.current()).toBe(1);
+    expect(next.current()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("processes starting at once each get a lane of their own", async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => process()));
+    expect(all.map((lanes) => lanes.current()).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  it("PostgreSQL: two claims that picked the same free lane get one each (the second judges the lease again after waiting)", async () => {
+    if (dialect !== "postgres") return;
+    // Hold the lowest free lane's row, so both claims pick it and queue behind this transaction.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    const blocker = h.context.db.transaction().execute(async (tx) => {
+      await sql`select lane from audit_lanes where lane = 0 for update`.execute(tx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const racing = [process(), process()];
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    release();
+    await blocker;
+    const lanes = (await Promise.all(racing)).map((lanes) => lanes.current()).sort((a, b) => a - b);
+    expect(lanes[0]).toBe(0);
+    expect(lanes[1]).toBeGreaterThan(0);
+  });
+});
+
+describeEachDialect("audit lanes: two replicas writing one organization", (dialect) => {
+  let h: Harness;
+  let replica: Awaited<ReturnType<typeof createReplica>>;
+  let orgId: string;
+  let jobId: string;
+  const warnings: unknown[] = [];
+
+  beforeAll(async () => {
+    h = await createHarness(dialect);
+    replica = await createReplica(h);
+    // As `latch serve` does in each replica (a no-op on SQLite: one process writes there).
+    await h.context.audit.startLanes((error) => warnings.push(error));
+    await replica.context.audit.startLanes((error) => warnings.push(error));
+    orgId = (await h.inject({ method: "GET", url: "/qovery/organization" })).json().results[0].id;
+    const created = async (url: string, payload: object) => (await h.inject({ method: "POST", url, payload })).json().id;
+    const projectId = await created(`/qovery/organization/${orgId}/project`, { name: "lanes" });
+    const envId = await created(`/qovery/project/${projectId}/environment`, { name: "prod", mode: "PRODUCTION" });
+    jobId = await created(`/qovery/environment/${envId}/job`, { name: "billing", healthchecks: {} });
+  });
+  afterAll(async () => {
+    await replica?.close();
+    await h?.close();
+  });
+
+  async function create(through: "first" | "second", key: string): Promise<number> {
+    const request = {
+      method: "POST" as const,
+      url: `/qovery/job/${jobId}/secret`,
+      headers: { authorization: `Token ${h.adminToken}` },
+      payload: { key, value: `v-${key}` },
+    };
+    return (through === "first" ? await h.inject(request) : await replica.app.inject(request)).statusCode;
+  }
+
+  const chainsOfEvents = async () =>
+    (
+      await h.context.db
+        .selectFrom("audit_events")
+        .select("chain_id")
+        .distinct()
+        .where("organization_id", "=", orgId)
+        .orderBy("chain_id")
+        .execute()
+    ).map((row) => row.chain_id);
+
+  it("each replica's events go to its own chain of the organization, every chain verifies and the checkpoint covers them all", async () => {
+    const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => create(i % 2 === 0 ? "first" : "second", `LANE_${i}`)));
+    expect(statuses).toEqual(Array(12).fill(201));
+    const lanes = dialect === "postgres" ? [orgId, `${orgId}/1`] : [orgId];
+    expect(await chainsOfEvents()).toEqual(lanes);
+    // Every create is in the log, whichever chain it went to.
+    const creates = await h.context.db
+      .selectFrom("audit_events")
+      .select(sql<number>`count(*)`.as("n"))
+      .where("organization_id", "=", orgId)
+      .where("action", "=", "variable.create")
+      .executeTakeFirstOrThrow();
+    expect(Number(creates.n)).toBe(12);
+
+    const verified = (await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` })).json();
+    expect(verified).toMatchObject({ intact: true, chains: lanes.length });
+    const checkpoint = (await h.inject({ method: "GET", url: `/v1/audit/checkpoint?organization_id=${orgId}` })).json();
+    expect(checkpoint.chains.map((chain: { chain_id: string }) => chain.chain_id)).toEqual(lanes);
+    for (const chain of checkpoint.chains) {
+      const head = await h.context.db
+        .selectFrom("audit_heads")
+        .selectAll()
+        .where("chain_id", "=", chain.chain_id)
+        .executeTakeFirstOrThrow();
+      expect(chain).toEqual({ chain_id: chain.chain_id, count: Number(head.seq), head_hash: head.hash });
+    }
+    expect(warnings).toEqual([]);
+  });
+
+  it("a replica on a lane of its own links after the tail it remembers, even when the other replica wrote since: one update of its head", async () => {
+    if (dialect !== "postgres") return;
+    expect(await create("second", "TURN_1")).toBe(201);
+    expect(await create("first", "TURN_2")).toBe(201);
+    // Before lanes, the second replica's tail was stale here (test/audit/chain-tail.test.ts: two updates).
+    const updates = await replica.context.db.transaction().execute(async (tx) => {
+      const counted = sql<{
+        updates: number;
+      }>`select n_tup_upd::int as updates from pg_stat_xact_user_tables where relname = 'audit_heads'`;
+      const before = (await counted.execute(tx)).rows[0]?.updates ?? 0;
+      await replica.context.audit.record(
+        tx,
+        { tokenId: null, name: "test" },
+        { organizationId: orgId, action: "test.lane_tail", resourceType: "test", resourceId: null },
+      );
+      return ((await counted.execute(tx)).rows[0]?.updates ?? 0) - before;
+    });
+    expect(updates).toBe(1);
+    const appended = await h.context.db
+      .selectFrom("audit_events")
+      .select("chain_id")
+      .where("action", "=", "test.lane_tail")
+      .executeTakeFirstOrThrow();
+    expect(appended.chain_id).toBe(`${orgId}/1`);
+  });
+
+  it("an event removed from another lane's chain is found by verify, naming that chain", async () => {
+    const lane = dialect === "postgres" ? `${orgId}/1` : orgId;
+    const last = await h.context.db
+      .selectFrom("audit_events")
+      .selectAll()
+      .where("chain_id", "=", lane)
+      .orderBy("seq", "desc")
+      .limit(1)
+      .executeTakeFirstOrThrow();
+    const middle = await h.context.db
+      .selectFrom("audit_events")
+      .selectAll()
+      .where("chain_id", "=", lane)
+      .where("seq", "=", Number(last.seq) - 1)
+      .executeTakeFirstOrThrow();
+    await h.context.db.deleteFrom("audit_events").where("id", "=", middle.id).execute();
+    try {
+      const report = (await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` })).json();
+      expect(report).toMatchObject({ intact: false, first_break: { chain_id: lane, seq: Number(middle.seq) } });
+    } finally {
+      await h.context.db.insertInto("audit_events").values(middle).execute();
+    }
+    expect((await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` })).json().intact).toBe(true);
+  });
+});
