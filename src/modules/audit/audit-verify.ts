@@ -111,14 +111,17 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
 
 /**
  * The chains of `base` (an organization's id, or the instance chain's) that have a head: `base`
- * itself and its lanes' `base/<lane>` (audit-lanes.ts), sorted. `/` sorts just before `0`, so the
- * lanes are the ids between `base/` and `base0`.
+ * itself and its lanes' `base/<lane>` (audit-lanes.ts), sorted. The prefix is compared as a
+ * substring, not as a range of text: PostgreSQL orders text by the database's collation, which
+ * may not order `/` as a byte does.
  */
 export async function headsOf(ex: Executor, base: string): Promise<Array<{ chain_id: string; seq: number; hash: string }>> {
   const rows = await ex
     .selectFrom("audit_heads")
     .select(["chain_id", "seq", "hash"])
-    .where((eb) => eb.or([eb("chain_id", "=", base), eb.and([eb("chain_id", ">", `${base}/`), eb("chain_id", "<", `${base}0`)])]))
+    .where((eb) =>
+      eb.or([eb("chain_id", "=", base), eb(eb.fn("substr", ["chain_id", eb.lit(1), eb.lit(base.length + 1)]), "=", `${base}/`)]),
+    )
     .execute();
   return rows.map((row) => ({ chain_id: row.chain_id, seq: Number(row.seq), hash: row.hash })).sort(byChain);
 }
