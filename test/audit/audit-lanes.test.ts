@@ -164,6 +164,13 @@ describeEachDialect("audit lanes: two replicas writing one organization", (diale
       expect(chain).toEqual({ chain_id: chain.chain_id, count: Number(head.seq), head_hash: head.hash });
     }
     expect(warnings).toEqual([]);
+    // The organization's own chain records that the second lane's chain opened (PostgreSQL).
+    const opened = await h.context.db
+      .selectFrom("audit_events")
+      .select(["chain_id", "resource_id"])
+      .where("action", "=", "audit.lane_opened")
+      .execute();
+    expect(opened).toEqual(dialect === "postgres" ? [{ chain_id: orgId, resource_id: `${orgId}/1` }] : []);
   });
 
   it("a replica on a lane of its own links after the tail it remembers, even when the other replica wrote since: one update of its head", async () => {
@@ -215,5 +222,23 @@ describeEachDialect("audit lanes: two replicas writing one organization", (diale
       await h.context.db.insertInto("audit_events").values(middle).execute();
     }
     expect((await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` })).json().intact).toBe(true);
+  });
+
+  it("PostgreSQL: a lane's chain removed whole (its events, head and key) is found: its base chain records its opening", async () => {
+    if (dialect !== "postgres") return;
+    const lane = `${orgId}/1`;
+    const ids = (await h.context.db.selectFrom("audit_events").select("id").where("chain_id", "=", lane).execute()).map((row) => row.id);
+    expect(ids.length).toBeGreaterThan(5);
+    await h.context.db.deleteFrom("audit_values").where("event_id", "in", ids).execute();
+    await h.context.db.deleteFrom("audit_outbox").where("event_id", "in", ids).execute();
+    await h.context.db.deleteFrom("audit_events").where("chain_id", "=", lane).execute();
+    await h.context.db.deleteFrom("audit_heads").where("chain_id", "=", lane).execute();
+    await h.context.db.deleteFrom("sealed_keys").where("id", "=", `audit-chain:${lane}`).execute();
+    const report = (await h.inject({ method: "GET", url: `/v1/audit/verify?organization_id=${orgId}` })).json();
+    expect(report).toMatchObject({ intact: false, chains: 1, first_break: { chain_id: lane, event_id: null } });
+    expect(report.first_break.reason).toMatch(new RegExp(`chain ${orgId} records its opening at event \\d+, but it has no events`));
+    // A checkpoint taken now lists the base chain alone; one kept from before lists the lane too.
+    const checkpoint = (await h.inject({ method: "GET", url: `/v1/audit/checkpoint?organization_id=${orgId}` })).json();
+    expect(checkpoint.chains.map((chain: { chain_id: string }) => chain.chain_id)).toEqual([orgId]);
   });
 });

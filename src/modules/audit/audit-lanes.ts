@@ -8,7 +8,8 @@
 // process that paused past its end may find its lane taken by another. Both then append to one
 // chain, as two replicas did before lanes, and every link is still decided by the database (a
 // stale tail costs a round trip, never a broken chain). The lease times are the processes' clocks:
-// a skewed clock can only make two processes share a lane, with the same outcome.
+// a skewed clock can only make two processes share a lane, with the same outcome. Each lane chain
+// is announced on its base chain when it opens (LANE_OPENED), so none can vanish unnoticed.
 import { sql } from "kysely";
 import { leaseWindow } from "../../db/lease.js";
 import type { Db } from "../../db/types.js";
@@ -31,6 +32,21 @@ export interface AuditLanesDeps {
 export function laneChain(base: string, lane: number): string {
   return lane === 0 ? base : `${base}/${lane}`;
 }
+
+/** The chain whose lane `chainId` is, or null when it is a base chain (lane 0). */
+export function baseOfLane(chainId: string): string | null {
+  const slash = chainId.indexOf("/");
+  return slash === -1 ? null : chainId.slice(0, slash);
+}
+
+/**
+ * The event a lane's chain opens with on its base chain, in the same transaction as the lane's
+ * first event (audit-writer.ts): the base chain, keyed and linked, records that the lane exists,
+ * so a lane's chain removed whole (events, head and key) is found by verify (audit-verify.ts)
+ * as a lane announced and missing. Without it, removing one chain whole would hide events of any
+ * age, where truncating a single chain hides only its newest.
+ */
+export const LANE_OPENED = "audit.lane_opened";
 
 export function createAuditLanes(deps: AuditLanesDeps) {
   const { db, now } = deps;

@@ -1,12 +1,14 @@
-// Walks every chain (or one) in order and reports the first break: a sequence gap, a link that
-// does not name the previous hash, a hash that does not match the row, a head that does not match
-// the last row (a removed tail), or a chain key that is missing or was changed. Events from the
+// Walks every chain (or one organization's, on every lane) in order and reports the first break:
+// a sequence gap, a link that does not name the previous hash, a hash that does not match the row,
+// a head that does not match the last row (a removed tail), a chain key that is missing or was
+// changed, or a lane chain missing while its base chain records its opening (or the reverse). Events from the
 // chain key's keyed_from_seq on are checked by HMAC (needs the root key: the chain keys are
 // sealed by it); earlier ones, written before chains were keyed, by their SHA-256 links.
 import type { Executor } from "../../db/types.js";
 import { isAppError } from "../../errors.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
+import { baseOfLane, LANE_OPENED } from "./audit-lanes.js";
 
 export interface ChainBreak {
   chain_id: string;
@@ -30,6 +32,8 @@ interface ChainResult {
   events: number;
   legacy: number;
   broken: ChainBreak | null;
+  /** The lane chains this (base) chain announces (LANE_OPENED events), with the announcing event. */
+  lanes?: Array<{ chainId: string; seq: number; eventId: string }>;
 }
 
 async function chainKeyOf(keys: Pick<ChainKeys, "read">, ex: Executor, chainId: string): Promise<ChainKey | ChainBreak> {
@@ -60,6 +64,7 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
   let prevHash = GENESIS_HASH;
   let events = 0;
   let legacy = 0;
+  const lanes: NonNullable<ChainResult["lanes"]> = [];
   for (;;) {
     const rows = await ex
       .selectFrom("audit_events")
@@ -89,6 +94,7 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
       expectedSeq += 1;
       events += 1;
       if (!keyed) legacy += 1;
+      if (row.action === LANE_OPENED && row.resource_id !== null) lanes.push({ chainId: row.resource_id, seq, eventId: row.id });
     }
     if (rows.length < PAGE) break;
   }
@@ -106,7 +112,37 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
       },
     };
   }
-  return { events, legacy, broken: null };
+  return { events, legacy, broken: null, lanes };
+}
+
+/**
+ * The lanes' opening records (audit-lanes.ts): every lane chain walked is announced on its base
+ * chain, and every lane announced has events. A lane chain removed whole, or a base chain cut
+ * before its lanes' announcements, is found here.
+ */
+function laneBreak(walked: Map<string, ChainResult>): ChainBreak | null {
+  for (const [chainId, result] of walked) {
+    for (const lane of result.lanes ?? []) {
+      if ((walked.get(lane.chainId)?.events ?? 0) > 0) continue;
+      return {
+        chain_id: lane.chainId,
+        seq: 1,
+        event_id: null,
+        reason: `chain ${chainId} records its opening at event ${lane.seq}, but it has no events (the chain was removed)`,
+      };
+    }
+  }
+  for (const chainId of walked.keys()) {
+    const base = baseOfLane(chainId);
+    if (base === null || walked.get(base)?.lanes?.some((lane) => lane.chainId === chainId)) continue;
+    return {
+      chain_id: chainId,
+      seq: 0,
+      event_id: null,
+      reason: `its opening is not recorded on chain ${base} (events of ${base} were removed)`,
+    };
+  }
+  return null;
 }
 
 /**
@@ -140,11 +176,14 @@ export async function verifyChains(ex: Executor, keys: Pick<ChainKeys, "read">, 
   const ids = [...new Set([...heads, ...(await seen.execute())].map((row) => row.chain_id))].sort();
   let events = 0;
   let legacy = 0;
+  const walked = new Map<string, ChainResult>();
   for (const chainId of ids) {
     const result = await verifyChain(ex, keys, chainId);
     events += result.events;
     legacy += result.legacy;
     if (result.broken !== null) return { intact: false, chains: ids.length, events, legacy_events: legacy, first_break: result.broken };
+    walked.set(chainId, result);
   }
-  return { intact: true, chains: ids.length, events, legacy_events: legacy, first_break: null };
+  const broken = laneBreak(walked);
+  return { intact: broken === null, chains: ids.length, events, legacy_events: legacy, first_break: broken };
 }

@@ -24,8 +24,8 @@ import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
 import { type ChainState, createChains, type Tail, TURN_WAIT_MS, within } from "./audit-chain-turns.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
-import { laneChain } from "./audit-lanes.js";
-import { type AuditActor, type AuditEntry, INSTANCE_CHAIN } from "./audit-types.js";
+import { baseOfLane, LANE_OPENED, laneChain } from "./audit-lanes.js";
+import { type AuditActor, type AuditEntry, INSTANCE_CHAIN, SYSTEM_ACTOR } from "./audit-types.js";
 
 export interface AuditWriterDeps {
   db: Db;
@@ -323,7 +323,26 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
     }
     chains.hold(ex, chainId);
+    if (first === 1) await announceLane(ex, chainId, items[0] as Item);
     return events.map(({ event }) => event.id);
+  }
+
+  /**
+   * A lane's chain just opened (its first event, in `ex`): recorded on its base chain in the same
+   * transaction (LANE_OPENED, audit-lanes.ts says why). The lane's head is held meanwhile; only
+   * the processes on other lanes take a second head, their own lane's first, so no two wait for
+   * each other's in turn. New chains take the locked path, so they all pass here.
+   */
+  async function announceLane(ex: Executor, chainId: string, { entry }: Item): Promise<void> {
+    const base = baseOfLane(chainId);
+    if (base === null) return;
+    const opened: AuditEntry = {
+      organizationId: entry.organizationId,
+      action: LANE_OPENED,
+      resourceType: "audit_chain",
+      resourceId: chainId,
+    };
+    await appendOnPostgres(ex, base, [{ actor: SYSTEM_ACTOR, entry: opened, valueHmacs: [] }]);
   }
 
   /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
