@@ -4,7 +4,7 @@
 // checkpoint that covers every chain of the organization, a removed event found on any lane, and
 // lanes that a process which stopped or died hands over to the next one.
 import { sql } from "kysely";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { createAuditLanes } from "../../src/modules/audit/audit-lanes.js";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
 
@@ -54,8 +54,8 @@ describeEachDialect("audit lanes: leases", (dialect) => {
     const next = await process();
     expect(next.current()).toBe(0);
     // The old holder wakes up: its renewal finds the lease gone, and it claims the next free lane.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(dead.current()).toBe(1);
+    // (Its timer renews every third of its lease; the wait is bounded generously for a loaded machine.)
+    await vi.waitFor(() => expect(dead.current()).toBe(1), { timeout: 10_000, interval: 20 });
     expect(next.current()).toBe(0);
     expect(errors).toEqual([]);
   });
@@ -83,7 +83,16 @@ describeEachDialect("audit lanes: leases", (dialect) => {
     });
     await isLocked;
     const racing = [process(), process()];
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Both claims wait for the held row before it is released.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await sql<{ waiting: number }>`
+          select count(*)::int as waiting from pg_stat_activity
+          where datname = current_database() and wait_event_type = 'Lock' and query like '%update audit_lanes%'`.execute(h.context.db);
+        expect(rows[0]?.waiting).toBe(2);
+      },
+      { timeout: 10_000, interval: 20 },
+    );
     release();
     await blocker;
     const lanes = (await Promise.all(racing)).map((lanes) => lanes.current()).sort((a, b) => a - b);
