@@ -198,8 +198,30 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   const chains = createChains();
   const lane = deps.lane ?? (() => 0);
 
-  /** The chain an entry goes to: its organization's (or the instance's) on this process's lane. */
-  const chainOf = (entry: AuditEntry): string => laneChain(entry.organizationId ?? INSTANCE_CHAIN, lane());
+  /** The chain each transaction appends each organization's events to (see chainOf). */
+  const chosen = new WeakMap<Executor, Map<string, string>>();
+
+  /**
+   * The chain an entry goes to in `ex`: its organization's (or the instance's) on this process's
+   * lane, and the same one for the whole transaction even if the lane changes meanwhile (a lease
+   * lost and claimed again), so that a transaction holds one head per organization (with its
+   * lane's opening record, audit-lanes.ts, the base chain's too).
+   */
+  function chainOf(ex: Executor, entry: AuditEntry): string {
+    const base = entry.organizationId ?? INSTANCE_CHAIN;
+    if (!ex.isTransaction) return laneChain(base, lane());
+    let bases = chosen.get(ex);
+    if (bases === undefined) {
+      bases = new Map();
+      chosen.set(ex, bases);
+    }
+    let chainId = bases.get(base);
+    if (chainId === undefined) {
+      chainId = laneChain(base, lane());
+      bases.set(base, chainId);
+    }
+    return chainId;
+  }
 
   /** The event `seq` of the chain after `prevHash`, with its link under `chainKey`. */
   function link(
@@ -347,7 +369,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
   /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
   async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
-    const chainId = chainOf(entry);
+    const chainId = chainOf(ex, entry);
     const valueHmacs = await hmacs(entry, ex);
     if (ex.getExecutor().adapter instanceof PostgresAdapter)
       return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
@@ -390,7 +412,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       }
       const byChain = new Map<string, Array<Item & { index: number }>>();
       for (const [index, { actor, entry }] of items.entries()) {
-        const chainId = chainOf(entry);
+        const chainId = chainOf(ex, entry);
         const valueHmacs = await hmacs(entry, ex);
         const list = byChain.get(chainId);
         if (list === undefined) byChain.set(chainId, [{ index, actor, entry, valueHmacs }]);
