@@ -4,11 +4,13 @@
 // checkpoint that covers every chain of the organization, a removed event found on any lane, and
 // lanes that a process which stopped or died hands over to the next one.
 import { sql } from "kysely";
+import pg from "pg";
 import { afterAll, afterEach, beforeAll, expect, it, vi } from "vitest";
 import { createChainKeys } from "../../src/modules/audit/audit-chain-keys.js";
 import { createAuditKeys } from "../../src/modules/audit/audit-keys.js";
 import { createAuditLanes } from "../../src/modules/audit/audit-lanes.js";
 import { createAuditWriter } from "../../src/modules/audit/audit-writer.js";
+import { startServer } from "../helpers/cli.js";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
 
 describeEachDialect("audit lanes: leases", (dialect) => {
@@ -282,5 +284,26 @@ describeEachDialect("audit lanes: two replicas writing one organization", (diale
     const listed = checkpoint.chains.map((chain: { chain_id: string }) => chain.chain_id);
     expect(listed).toContain(orgId);
     expect(listed).not.toContain(lane);
+  });
+});
+
+describeEachDialect("audit lanes: `latch serve` leases one", (dialect) => {
+  it("a server on PostgreSQL holds a lane while it runs (SQLite: none, one process writes there)", async () => {
+    if (dialect !== "postgres") return;
+    const server = await startServer(dialect);
+    try {
+      if (server.databaseUrl === null) throw new Error("a PostgreSQL server without its database URL");
+      const client = new pg.Client({ connectionString: server.databaseUrl });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ lane: number; lease_expires_at: string }>("select lane, lease_expires_at from audit_lanes");
+        expect(rows.map((row) => row.lane)).toEqual([0]);
+        expect(Date.parse(rows[0]?.lease_expires_at ?? "")).toBeGreaterThan(Date.now());
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await server.stop();
+    }
   });
 });

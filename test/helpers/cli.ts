@@ -18,6 +18,8 @@ const NODE_ARGS = ["--import", "tsx", MAIN];
 export interface Server {
   url: string;
   adminToken: string;
+  /** PostgreSQL: the server's database (dropped by stop()); null on SQLite. */
+  databaseUrl: string | null;
   /** Everything the server printed, for leak checks. */
   output(): string;
   stop(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startServer(dialect: DialectName, env: Record<string, stri
   return {
     url,
     adminToken: BOOTSTRAP_TOKEN,
+    databaseUrl: database?.url ?? null,
     output: () => output,
     async stop() {
       await stopProcess(child);
