@@ -19,8 +19,8 @@ describeEachDialect("audit lanes: leases", (dialect) => {
   let clock = Date.parse("2026-12-07T12:00:00Z");
   const now = () => new Date(clock);
 
-  /** A process's lanes, started (a lease of 10 s on the test's clock; its timer never fires meanwhile). */
-  async function process(errors: unknown[] = []) {
+  /** A process's lanes, started (a lease of 10,000 s on the test's clock: its renewal timer never fires here). */
+  async function startProcess(errors: unknown[] = []) {
     const lanes = createAuditLanes({ db: h.context.db, now, leaseMs: 10_000_000, onError: (error) => errors.push(error) });
     started.push(lanes);
     await lanes.start();
@@ -38,15 +38,15 @@ describeEachDialect("audit lanes: leases", (dialect) => {
   });
 
   it("processes take the lowest free lanes; a stopped process's lane goes to the next one that starts", async () => {
-    const first = await process();
-    const second = await process();
-    const third = await process();
+    const first = await startProcess();
+    const second = await startProcess();
+    const third = await startProcess();
     expect([first.current(), second.current(), third.current()]).toEqual([0, 1, 2]);
     await second.stop();
-    const fourth = await process();
+    const fourth = await startProcess();
     expect(fourth.current()).toBe(1);
     await first.stop();
-    expect((await process()).current()).toBe(0);
+    expect((await startProcess()).current()).toBe(0);
   });
 
   it("a lane whose lease ended (its process died) is taken over; its old holder, renewing, moves to another lane", async () => {
@@ -56,7 +56,7 @@ describeEachDialect("audit lanes: leases", (dialect) => {
     await dead.start();
     expect(dead.current()).toBe(0);
     clock += 1_001;
-    const next = await process();
+    const next = await startProcess();
     expect(next.current()).toBe(0);
     // The old holder wakes up: its renewal finds the lease gone, and it claims the next free lane.
     // (Its timer renews every third of its lease; the wait is bounded generously for a loaded machine.)
@@ -66,7 +66,7 @@ describeEachDialect("audit lanes: leases", (dialect) => {
   });
 
   it("processes starting at once each get a lane of their own", async () => {
-    const all = await Promise.all(Array.from({ length: 8 }, () => process()));
+    const all = await Promise.all(Array.from({ length: 8 }, () => startProcess()));
     expect(all.map((lanes) => lanes.current()).sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 
@@ -87,7 +87,7 @@ describeEachDialect("audit lanes: leases", (dialect) => {
       await held;
     });
     await isLocked;
-    const racing = [process(), process()];
+    const racing = [startProcess(), startProcess()];
     // Both claims wait for the held row before it is released.
     await vi.waitFor(
       async () => {
@@ -100,7 +100,7 @@ describeEachDialect("audit lanes: leases", (dialect) => {
     );
     release();
     await blocker;
-    const lanes = (await Promise.all(racing)).map((lanes) => lanes.current()).sort((a, b) => a - b);
+    const lanes = (await Promise.all(racing)).map((holder) => holder.current()).sort((a, b) => a - b);
     expect(lanes[0]).toBe(0);
     expect(lanes[1]).toBeGreaterThan(0);
   });
