@@ -15,12 +15,13 @@
 // replica's writes leave its tails the heads, and the replicas do not wait for each other's head.
 // `recordMany` takes each chain's head once for all of a transaction's events on it (the
 // batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
-import { CompiledQuery, PostgresAdapter, type QueryCreator } from "kysely";
-import { insertRows, quote } from "../../db/compiled-insert.js";
-import { preparedStatement } from "../../db/prepared-statements.js";
-import type { AuditEventsTable, Database, Db, Executor } from "../../db/types.js";
+// The statements themselves are in audit-append-statements.ts.
+import { CompiledQuery, PostgresAdapter } from "kysely";
+import { insertRows } from "../../db/compiled-insert.js";
+import type { AuditEventsTable, Db, Executor } from "../../db/types.js";
 import { newId } from "../../kernel/ids.js";
-import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
+import { appendAtTail, appendInOneStatement, EVENTS_PER_STATEMENT, nextLink, SET_HEAD_HASH } from "./audit-append-statements.js";
+import { eventHash, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
 import { type ChainState, createChains, type Tail, TURN_WAIT_MS, within } from "./audit-chain-turns.js";
 import { type AuditKeys, valueHmac } from "./audit-keys.js";
@@ -38,160 +39,8 @@ export interface AuditWriterDeps {
   lane?: () => number;
 }
 
-/** The head moved on by some links and read (compiled once: db/compiled-insert.ts says why). */
-const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
-const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
-
 /** An event to append: who, what, and its values' HMACs. */
 type Item = { actor: AuditActor; entry: AuditEntry; valueHmacs: string[] };
-
-/** Events per multi-row append statement (about 25 parameters each, PostgreSQL's bound is 65,535). */
-const EVENTS_PER_STATEMENT = 500;
-
-/** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
-const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
-
-/**
- * Moves the head `count` links on (locking it until COMMIT); `seq` is the last of them, `prevHash`
- * the hash the first links to.
- */
-async function nextLink(ex: Executor, chainId: string, count = 1): Promise<{ seq: number; prevHash: string }> {
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    const sqlText = ex.getExecutor().adapter instanceof PostgresAdapter ? NEXT_LINK_POSTGRES : NEXT_LINK_SQLITE;
-    const [head] = (await ex.executeQuery(CompiledQuery.raw(sqlText, [count, chainId]))).rows as Array<{
-      seq: number | string;
-      hash: string;
-    }>;
-    if (head !== undefined) return { seq: Number(head.seq), prevHash: head.hash };
-    await ex
-      .insertInto("audit_heads")
-      .values({ chain_id: chainId, seq: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column("chain_id").doNothing())
-      .execute();
-  }
-  throw new Error(`the audit chain head of ${chainId} could not be created`);
-}
-
-/**
- * PostgreSQL: consecutive events of one chain, their value HMACs, their outbox rows and the new
- * head hash in one statement (data-modifying CTEs) instead of up to four per event. Every round
- * trip after `nextLink` is made with the chain head locked (and, in a variable write, the
- * project's bundle generation row its trigger locked), and those locks order all the writers of
- * one organization until COMMIT (W1).
- */
-async function appendInOneStatement(
-  ex: Executor,
-  events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
-  outbox: boolean,
-): Promise<void> {
-  const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
-  // The CTEs are never read back; only their side effects matter, so their row types are dropped.
-  let query = ex.with("event", (q) =>
-    q.insertInto("audit_events").values(events.map(({ event }) => event)),
-  ) as unknown as QueryCreator<Database>;
-  const values = events.flatMap(({ event, valueHmacs }) => {
-    const organizationId = event.organization_id;
-    return organizationId === null
-      ? []
-      : valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
-  });
-  if (values.length > 0) {
-    query = query.with("event_values", (q) => q.insertInto("audit_values").values(values)) as unknown as QueryCreator<Database>;
-  }
-  if (outbox) {
-    query = query.with("event_outbox", (q) =>
-      q.insertInto("audit_outbox").values(events.map(({ event }) => ({ event_id: event.id, created_at: event.created_at }))),
-    ) as unknown as QueryCreator<Database>;
-  }
-  await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
-}
-
-/** appendAtTail's statement text per shape (the event columns, whether values and outbox rows go with it), made once. */
-const tailAppends = new Map<string, string>();
-
-function tailAppendText(columns: readonly string[], withValues: boolean, outbox: boolean): string {
-  const shape = `${columns.join(",")}|${withValues}|${outbox}`;
-  let text = tailAppends.get(shape);
-  if (text === undefined) {
-    const names = columns.map(quote);
-    // $1, $2: the tail appended after (seq, hash); $3, $4: the last event's (seq, hash); $5 the
-    // chain; $6 the events as JSON; then the value HMACs' three arrays; then the outbox's two.
-    const linked = "seq = $1 and hash = $2";
-    const parts = [
-      `head as (update audit_heads
-        set seq = case when ${linked} then $3 else seq end, hash = case when ${linked} then $4 else hash end
-        where chain_id = $5 returning seq = $3 and hash = $4 as linked, seq, hash)`,
-      `event as (insert into audit_events (${names.join(", ")})
-        select ${names.map((name) => `given.${name}`).join(", ")}
-        from head, jsonb_populate_recordset(null::audit_events, $6::jsonb) as given
-        where linked)`,
-    ];
-    let n = 6;
-    if (withValues) {
-      parts.push(`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
-        select value.event_id, value.organization_id, value.value_hmac from head,
-          unnest($${++n}::text[], $${++n}::text[], $${++n}::text[]) as value (event_id, organization_id, value_hmac)
-        where linked)`);
-    }
-    if (outbox) {
-      parts.push(`event_outbox as (insert into audit_outbox (event_id, created_at)
-        select outbox.event_id, outbox.created_at from head,
-          unnest($${++n}::text[], $${++n}::text[]) as outbox (event_id, created_at)
-        where linked)`);
-    }
-    const name = `latch_audit_append_${withValues ? "v" : ""}${outbox ? "o" : ""}${tailAppends.size}`;
-    text = preparedStatement(name, `with ${parts.join(", ")} select linked, seq, hash from head`);
-    tailAppends.set(shape, text);
-  }
-  return text;
-}
-
-/**
- * PostgreSQL: appends consecutive `events` of one chain (the first after `prevHash`) in one
- * statement, only if that is still the head (seq and hash). The head row is locked by this
- * statement, not before. Returns whether they linked, and the head it found: when the tail was
- * stale, the head as the last committed append left it, locked by this transaction from now on
- * (undefined if the chain has no head row yet). The events go as one JSON parameter whatever
- * their number, read as rows of audit_events (jsonb_populate_recordset: each field cast to its
- * column's type), their value HMACs and outbox rows as arrays. The statement is prepared, one per
- * shape (tailAppendText): it is made once per transaction that writes audit events.
- */
-async function appendAtTail(
-  ex: Executor,
-  events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
-  prevHash: string,
-  outbox: boolean,
-): Promise<{ linked: boolean; head: Tail | undefined }> {
-  const first = (events[0] as { event: AuditEventsTable }).event;
-  const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
-  // The update matches the head row whatever it holds, so it waits for a concurrent holder's
-  // COMMIT and then sees the row as that holder left it (READ COMMITTED re-reads an updated row;
-  // a condition in WHERE would be judged on the statement's snapshot, before the wait). Only
-  // then is the tail compared; when it is not the head the row is left as it is (still locked,
-  // for the locked path that follows) and nothing is inserted.
-  const parameters: unknown[] = [
-    first.seq - 1,
-    prevHash,
-    last.seq,
-    last.hash,
-    last.chain_id,
-    JSON.stringify(events.map(({ event }) => event)),
-  ];
-  const values = events.flatMap(({ event, valueHmacs }) =>
-    event.organization_id === null ? [] : valueHmacs.map((hmac) => [event.id, event.organization_id as string, hmac] as const),
-  );
-  if (values.length > 0) parameters.push(...[0, 1, 2].map((column) => values.map((row) => row[column])));
-  if (outbox)
-    parameters.push(
-      events.map(({ event }) => event.id),
-      events.map(({ event }) => event.created_at),
-    );
-  const text = tailAppendText(Object.keys(first), values.length > 0, outbox);
-  const { rows } = await ex.executeQuery<{ linked: boolean; seq: number | string; hash: string }>(CompiledQuery.raw(text, parameters));
-  const head = rows[0];
-  if (head === undefined) return { linked: false, head: undefined };
-  return { linked: head.linked, head: { seq: Number(head.seq), hash: head.hash } };
-}
 
 export function createAuditWriter(deps: AuditWriterDeps) {
   const { keys, now } = deps;
