@@ -1,9 +1,9 @@
 // Walks every chain (or one organization's, on every lane) in order and reports the first break:
 // a sequence gap, a link that does not name the previous hash, a hash that does not match the row,
 // a head that does not match the last row (a removed tail), a chain key that is missing or was
-// changed, or a lane chain missing while its base chain records its opening (or the reverse). Events from the
-// chain key's keyed_from_seq on are checked by HMAC (needs the root key: the chain keys are
-// sealed by it); earlier ones, written before chains were keyed, by their SHA-256 links.
+// changed, or a lane chain missing while its base chain records its opening (or the reverse).
+// Events from the chain key's keyed_from_seq on are checked by HMAC (needs the root key: the chain
+// keys are sealed by it); earlier ones, written before chains were keyed, by their SHA-256 links.
 import type { Executor } from "../../db/types.js";
 import { isAppError } from "../../errors.js";
 import { eventHash, GENESIS_HASH, keyedEventHash } from "./audit-chain.js";
