@@ -1,6 +1,6 @@
 // The audit chain is keyed: someone who can write the database but has not the root key can no
 // longer edit an event and rebuild the chain (the plain SHA-256 recomputation is caught); a signed
-// checkpoint of a chain's head verifies with node:crypto and the published public key alone, and
+// checkpoint of an organization's chain heads verifies with node:crypto and the published public key alone, and
 // no longer matches a rewritten history; chains written before the switch (unkeyed) still verify,
 // and their switch point is recorded and authenticated (moving it or deleting the key is a break).
 import { createHash, verify } from "node:crypto";
