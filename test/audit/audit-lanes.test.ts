@@ -21,9 +21,9 @@ describeEachDialect("audit lanes: leases", (dialect) => {
 
   /** A process's lanes, started (a lease of 10,000 s on the test's clock: its renewal timer never fires here). */
   async function startProcess(errors: unknown[] = []) {
-    const lanes = createAuditLanes({ db: h.context.db, now, leaseMs: 10_000_000, onError: (error) => errors.push(error) });
+    const lanes = createAuditLanes({ db: h.context.db, now, leaseMs: 10_000_000 });
     started.push(lanes);
-    await lanes.start();
+    await lanes.start((error) => errors.push(error));
     return lanes;
   }
 
@@ -51,9 +51,9 @@ describeEachDialect("audit lanes: leases", (dialect) => {
 
   it("a lane whose lease ended (its process died) is taken over; its old holder, renewing, moves to another lane", async () => {
     const errors: unknown[] = [];
-    const dead = createAuditLanes({ db: h.context.db, now, leaseMs: 1_000, onError: (error) => errors.push(error) });
+    const dead = createAuditLanes({ db: h.context.db, now, leaseMs: 1_000 });
     started.push(dead);
-    await dead.start();
+    await dead.start((error) => errors.push(error));
     expect(dead.current()).toBe(0);
     clock += 1_001;
     const next = await startProcess();

@@ -24,8 +24,6 @@ export interface AuditLanesDeps {
   db: Db;
   now: () => Date;
   leaseMs?: number;
-  /** A failed claim or renewal (the process keeps its lane meanwhile, or 0). */
-  onError?: (error: unknown) => void;
 }
 
 /** The chain a process on `lane` appends the events of `base` (an organization's chain, or the instance's) to. */
@@ -56,6 +54,8 @@ export function createAuditLanes(deps: AuditLanesDeps) {
   let held = false;
   let timer: NodeJS.Timeout | null = null;
   let pending: Promise<void> = Promise.resolve();
+  /** A failed claim, renewal or release (the process keeps its lane meanwhile, or 0): given to start(). */
+  let onError: (error: unknown) => void = () => {};
 
   /** The lowest lane free now (or already this process's), else a new one after the highest. */
   async function claim(): Promise<number> {
@@ -106,7 +106,7 @@ export function createAuditLanes(deps: AuditLanesDeps) {
   function step(): Promise<void> {
     pending = pending.then(() =>
       renew().catch((error: unknown) => {
-        deps.onError?.(error);
+        onError(error);
       }),
     );
     return pending;
@@ -116,9 +116,10 @@ export function createAuditLanes(deps: AuditLanesDeps) {
     /** The lane this process appends to now (0 before its first claim, or when it has none). */
     current: (): number => lane,
 
-    /** Leases a lane, and renews it every third of the lease from then on. */
-    async start(): Promise<void> {
+    /** Leases a lane, and renews it every third of the lease from then on; `reportError` hears of each failure. */
+    async start(reportError: (error: unknown) => void): Promise<void> {
       if (timer !== null) return;
+      onError = reportError;
       timer = setInterval(() => void step(), Math.max(1, Math.floor(leaseMs / 3)));
       timer.unref();
       await step();
@@ -138,7 +139,7 @@ export function createAuditLanes(deps: AuditLanesDeps) {
         .where("lane", "=", lane)
         .where("lease_owner", "=", owner)
         .execute()
-        .catch((error: unknown) => deps.onError?.(error));
+        .catch((error: unknown) => onError(error));
     },
   };
 }

@@ -103,8 +103,7 @@ export function createAuditService(deps: AuditServiceDeps) {
   const keys = createAuditKeys({ db, keyring: deps.keyring, now });
   const chainKeys = createChainKeys({ db, keyring: deps.keyring, now });
   const signer = createAuditSigner({ db, keyring: deps.keyring, now });
-  let laneErrors: (error: unknown) => void = () => {};
-  const lanes = createAuditLanes({ db, now, onError: (error) => laneErrors(error) });
+  const lanes = createAuditLanes({ db, now });
   const writer = createAuditWriter({ db, keys, chainKeys, outbox: deps.config.auditFile !== null, now, lane: lanes.current });
   const batcher = createAuditBatcher({ db, writer, now, ...(deps.onError ? { onError: deps.onError } : {}) });
   const streamer =
@@ -163,8 +162,7 @@ export function createAuditService(deps: AuditServiceDeps) {
      */
     async startLanes(onError: (error: unknown) => void): Promise<void> {
       if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
-      laneErrors = onError;
-      await lanes.start();
+      await lanes.start(onError);
     },
 
     async stop(): Promise<void> {
