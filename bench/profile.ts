@@ -3,7 +3,9 @@
 // With --sql (SQLite), it also times every SQLite statement the server runs during the load
 // (bench/lib/sqlite-timing.ts) and prints them per second of load.
 // With --distinct (R1), another of the fixture's 50 runtime tokens on every request (R1 distinct).
-// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres] [--sql] [--distinct]
+// The server runs at its defaults, as `npm start` runs it (issue #14), unless --log-level says
+// another level (`warn`: the profiles before 2026-12-07 14:26, without the access log's lines).
+// Usage: tsx bench/profile.ts [R1|R2|R3|W1|M1|A1] [seconds] [--db postgres] [--sql] [--distinct] [--log-level <level>]
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,6 +22,8 @@ import { seedW1 } from "./targets.js";
 const target = (process.argv[2] ?? "R1").toUpperCase();
 const seconds = Number(process.argv[3] ?? "5");
 const db: Dialect = process.argv.includes("postgres") ? "postgres" : "sqlite";
+const logLevelAt = process.argv.indexOf("--log-level");
+const logLevel = logLevelAt === -1 ? undefined : process.argv[logLevelAt + 1];
 const sqlTimesFile = process.argv.includes("--sql") && db === "sqlite" ? join(tmpdir(), `latch-sql-times-${process.pid}.json`) : null;
 if (process.argv.includes("--sql") && db !== "sqlite")
   process.stderr.write("profile: --sql times SQLite statements only; ignored with --db postgres\n");
@@ -76,7 +80,7 @@ try {
       ...storage.env,
       LATCH_HOST: "127.0.0.1",
       LATCH_PORT: String(port),
-      LATCH_LOG_LEVEL: "warn",
+      ...(logLevel === undefined ? {} : { LATCH_LOG_LEVEL: logLevel }),
       LATCH_WORKERS: "off",
       ...(sqlTimesFile === null ? {} : { LATCH_BENCH_SQL_TIMES: sqlTimesFile }),
     },

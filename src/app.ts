@@ -77,7 +77,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : {
           loggerInstance: options.logger as FastifyBaseLogger,
           childLoggerFactory: lazyChildLogger as unknown as ChildLoggerFactory,
-          logController: createAccessLogController(config.logPolls),
+          logController: createAccessLogController(config.logPolls, options.logger),
         }),
     ...(https === null ? {} : { https }),
     bodyLimit: BODY_LIMIT,

@@ -141,21 +141,42 @@ function isPolledPath(url: string): boolean {
   return PROBES.has(question === -1 ? url : url.slice(0, question));
 }
 
+/**
+ * The request lines (`incoming request`, `request completed`) of a request that did not fail,
+ * written by a logger without redaction: every field of them is built here or by the serializers
+ * above (the method, the path with the query's keys only, the client address, the status, the
+ * time, the request id), so the redaction paths match nothing in them, and running them cost more
+ * than the rest of a cached list's request (bench/README.md, round of 2026-12-07 14:26: R2 at the
+ * defaults). A request that failed is logged by its own logger, redacted, with its error.
+ */
 class AccessLogController extends LogController {
   readonly #logPolls: boolean;
+  readonly #lines: Logger | null;
 
-  constructor(logPolls: boolean) {
+  constructor(logPolls: boolean, logger: Logger | null) {
     super();
     this.#logPolls = logPolls;
+    this.#lines = logger === null ? null : logger.child({}, { redact: [] });
   }
 
   #isPoll(request: FastifyRequest): boolean {
     return !this.#logPolls && isPolledPath(request.url);
   }
 
+  /** The unredacted logger when the request logs at its level (a request whose level was changed keeps its own). */
+  #linesFor(request: FastifyRequest): Logger | null {
+    const lines = this.#lines;
+    return lines !== null && request.log.level === lines.level ? lines : null;
+  }
+
   override incomingRequest(request: FastifyRequest, reply: FastifyReply, metadata?: Record<string, unknown>): void {
-    if (this.#isPoll(request)) request.log.debug({ req: request }, "incoming request");
-    else super.incomingRequest(request, reply, metadata);
+    if (this.#isPoll(request)) {
+      request.log.debug({ req: request }, "incoming request");
+      return;
+    }
+    const lines = this.#linesFor(request);
+    if (lines === null) super.incomingRequest(request, reply, metadata);
+    else lines.info({ reqId: request.id, req: request }, "incoming request");
   }
 
   override requestCompleted(
@@ -164,13 +185,21 @@ class AccessLogController extends LogController {
     reply: FastifyReply,
     metadata?: Record<string, unknown>,
   ): void {
-    if (error == null && reply.statusCode < 400 && this.#isPoll(request)) {
+    if (error != null) {
+      super.requestCompleted(error, request, reply, metadata);
+      return;
+    }
+    if (reply.statusCode < 400 && this.#isPoll(request)) {
       reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, "request completed");
-    } else super.requestCompleted(error, request, reply, metadata);
+      return;
+    }
+    const lines = this.#linesFor(request);
+    if (lines === null) super.requestCompleted(error, request, reply, metadata);
+    else lines.info({ reqId: request.id, res: reply, responseTime: reply.elapsedTime }, "request completed");
   }
 }
 
-/** Fastify's `logController`: the access-log policy above. */
-export function createAccessLogController(logPolls: boolean): LogController {
-  return new AccessLogController(logPolls);
+/** Fastify's `logController`: the access-log policy above, its plain lines written by `logger`'s unredacted child. */
+export function createAccessLogController(logPolls: boolean, logger: Logger | null = null): LogController {
+  return new AccessLogController(logPolls, logger);
 }
