@@ -129,16 +129,58 @@ export function compiledRead<Row, Names extends string>(
   return (ex, values) => read(ex, parametersOf(values));
 }
 
+/** A kept read's call waiting for its turn's check of the database's version. */
+interface KeptAsk {
+  answer(version: number): void;
+  fail(error: unknown): void;
+}
+
+/** One connection's calls waiting for the check, and the pragma that makes it. */
+interface VersionGate {
+  dataVersion: SQLite.Statement<[], number>;
+  asks: KeptAsk[];
+}
+
+const gates = new WeakMap<SQLite.Database, VersionGate>();
+
+function gateOf(handle: SQLite.Database): VersionGate {
+  let gate = gates.get(handle);
+  if (gate === undefined) {
+    gate = { dataVersion: handle.prepare<[], number>("PRAGMA data_version").pluck(), asks: [] };
+    gates.set(handle, gate);
+  }
+  return gate;
+}
+
+/** Reads the version once for every call that asked since the last check, then answers them in order. */
+function checkVersion(gate: VersionGate): void {
+  const asks = gate.asks;
+  gate.asks = [];
+  let version: number;
+  try {
+    version = gate.dataVersion.get() as number;
+  } catch (error) {
+    for (const ask of asks) ask.fail(error);
+    return;
+  }
+  for (const ask of asks) ask.answer(version);
+}
+
 /**
  * SQLite: `query` (compiled with stand-ins, as for `compiledRead`) prepared once on `handle` and
  * run synchronously, outside Kysely, for a connection that never writes (Storage.sqliteReader):
  * there a read has no transaction to wait behind. Its rows are kept, by `key`, while the
  * database has not changed: `PRAGMA data_version` on that connection moves with every commit of
  * any other connection (this process's writer, another server or a `latch` command on the same
- * file), and it is read on every call. So a call answered from kept rows gets exactly what its
- * own read would have read, as of the call, for the pragma's cost instead of the statement's
- * (the runtime hit: 2.2 µs against 6 µs; bench/README.md, R1). At most `maxKept` keys are kept;
- * the rows are shared, read-only for the callers.
+ * file). The pragma is read once for all the calls of a turn of the event loop, on every kept
+ * read of the connection, in the check phase after the poll phase they arrived in (a plain
+ * immediate, not a budgeted `nextTurn`): after every one of them arrived. A write acknowledged
+ * before a request was sent committed before that request arrived, so before the check, and a
+ * call answered from kept rows gets exactly what its own read would have read as of its arrival.
+ * Read per call, the pragma was 13% of R1's CPU (two `fcntl` and an `fstat` each; bench/README.md,
+ * round of 2026-12-07 14:26); read when the first call of a turn arrives, it would not be exact
+ * (a later call of the same turn may have been sent after a commit that followed it). At most
+ * `maxKept` keys are kept; the rows are shared, read-only for the callers.
  */
 export function keptRead<Row, Names extends string>(
   handle: SQLite.Database,
@@ -146,14 +188,14 @@ export function keptRead<Row, Names extends string>(
   names: readonly Names[],
   key: (values: Record<Names, string>) => string,
   maxKept = 10_000,
-): (values: Record<Names, string>) => readonly Row[] {
+): (values: Record<Names, string>) => Promise<readonly Row[]> {
   const statement = handle.prepare<unknown[], Row>(query.sql);
   const parametersOf = substitution(query, names);
-  const dataVersion = handle.prepare<[], number>("PRAGMA data_version").pluck();
+  const gate = gateOf(handle);
   let keptAt: number | undefined;
   const kept = new Map<string, readonly Row[]>();
-  return (values) => {
-    const version = dataVersion.get();
+
+  function rowsAt(version: number, values: Record<Names, string>): readonly Row[] {
     if (version !== keptAt || kept.size >= maxKept) {
       kept.clear();
       keptAt = version;
@@ -165,13 +207,28 @@ export function keptRead<Row, Names extends string>(
       kept.set(at, rows);
     }
     return rows;
-  };
+  }
+
+  return (values) =>
+    new Promise((resolve, reject) => {
+      if (gate.asks.length === 0) setImmediate(checkVersion, gate);
+      gate.asks.push({
+        answer(version) {
+          try {
+            resolve(rowsAt(version, values));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+      });
+    });
 }
 
 /**
  * The first row `query` (compiled with stand-ins) reads for the given values: with SQLite's read
- * connection (`reader`, Storage.sqliteReader) a `keptRead`, synchronous and kept by `key` while
- * the database does not change; otherwise a `compiledRead` on `db`, the reads of a turn coalesced.
+ * connection (`reader`, Storage.sqliteReader) a `keptRead`, kept by `key` while the database
+ * does not change; otherwise a `compiledRead` on `db`, the reads of a turn coalesced.
  * For the reads every request makes (its token, the runtime hit).
  */
 export function firstRowRead<Row, Names extends string>(
@@ -184,7 +241,7 @@ export function firstRowRead<Row, Names extends string>(
 ): (values: Record<Names, string>) => Promise<Row | undefined> {
   if (reader !== null) {
     const read = keptRead(reader, query, names, key);
-    return async (values) => read(values)[0];
+    return async (values) => (await read(values))[0];
   }
   const read = compiledRead(statementName, query, names);
   return async (values) => (await read(db, values))[0];

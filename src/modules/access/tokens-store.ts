@@ -24,9 +24,10 @@ export const TOKEN_AUTH_COLUMNS = [
 
 /**
  * The token read of every authenticated request, compiled once (src/db/compiled.ts). On SQLite's
- * read connection (`reader`, Storage.sqliteReader) it runs synchronously, its rows kept while the
- * database does not change (`keptRead`): a write's authentication no longer waits for a turn of
- * the loop nor behind another write's open transaction on the writer's connection (M1's writes).
+ * read connection (`reader`, Storage.sqliteReader) its rows are kept while the database does not
+ * change (`keptRead`, checked once a turn): a write's authentication does not wait for a budgeted
+ * turn of the loop nor behind another write's open transaction on the writer's connection (M1's
+ * writes).
  * Otherwise the reads of a turn are coalesced (`compiledRead`).
  */
 function createAuthRead(db: Db, reader: SQLite.Database | null): (hash: string) => Promise<TokenAuthRow | undefined> {

@@ -4,9 +4,10 @@
 // (token, service) pairs are read.
 //
 // SQLite: one statement per distinct pair, compiled once; it runs in-process in microseconds.
-// With the read connection of its own (Storage.sqliteReader, the default), it runs synchronously
-// as the request asks, outside Kysely's queue and the turn's gathering, and its row answers the
-// same token and service again until the database changes (`keptRead`, db/compiled.ts).
+// With the read connection of its own (Storage.sqliteReader, the default), it runs outside
+// Kysely's queue and the turn's gathering, and its row answers the same token and service again
+// until the database changes, checked once a turn after the turn's polls arrived (`keptRead`,
+// db/compiled.ts).
 // PostgreSQL: every read is a round trip to the server, and under load many polls arrive in the
 // same turn: their distinct pairs are read in one statement over arrays (`unnest`), one round trip
 // instead of one each (P1).
@@ -70,7 +71,7 @@ export function createHitLookup(db: Db, dialect: DialectName, reader: SQLite.Dat
     .where("t.token_hash", "=", standIn("hash"))
     .compile() as CompiledQuery<HitRow>;
   const names = ["hash", "service"] as const;
-  // With the read connection: synchronous, its rows kept while the database does not change
+  // With the read connection: its rows kept while the database does not change
   // (db/compiled.ts, `keptRead`): a kept row is what a read of its own would give.
   const read = firstRowRead(db, reader, "latch_runtime_hit", query, names, ({ hash, service }) => `${hash} ${service}`);
   return (tokenHash, serviceId) => read({ hash: tokenHash, service: serviceId });
