@@ -60,18 +60,18 @@ describe("keptRead", () => {
   });
 
   const query = CompiledQuery.raw("select v from t where k = ?", [standIn("k")]) as CompiledQuery<{ v: string }>;
-  const valueOf = async (rows: Promise<readonly { v: string }[]>) => (await rows)[0]?.v;
+  const firstValue = async (rows: Promise<readonly { v: string }[]>) => (await rows)[0]?.v;
 
   it("answers a call that arrived after another connection's commit with it, though an earlier call of the same turn was kept", async () => {
     const read = keptRead(counted, query, ["k"] as const, ({ k }) => k);
-    expect(await valueOf(read({ k: "a" }))).toBe("1");
+    expect(await firstValue(read({ k: "a" }))).toBe("1");
     // One turn: a call, a commit elsewhere (a write acknowledged), then a call sent after it.
     const before = read({ k: "a" });
     writer.prepare("update t set v = ? where k = ?").run("2", "a");
     const after = read({ k: "a" });
-    expect(await valueOf(after)).toBe("2");
+    expect(await firstValue(after)).toBe("2");
     // The earlier call may see it too: read later than its arrival, never earlier.
-    expect(await valueOf(before)).toBe("2");
+    expect(await firstValue(before)).toBe("2");
   });
 
   it("reads the version once for a turn's calls on every kept read of the connection, and kept rows are not read again", async () => {
@@ -81,14 +81,14 @@ describe("keptRead", () => {
     counts.pragma = 0;
     counts.statement = 0;
     const answers = await Promise.all([
-      ...Array.from({ length: 20 }, () => valueOf(byKey({ k: "a" }))),
-      ...Array.from({ length: 20 }, () => valueOf(again({ k: "b" }))),
+      ...Array.from({ length: 20 }, () => firstValue(byKey({ k: "a" }))),
+      ...Array.from({ length: 20 }, () => firstValue(again({ k: "b" }))),
     ]);
     expect(answers).toEqual([...Array.from({ length: 20 }, () => "2"), ...Array.from({ length: 20 }, () => "1")]);
     expect(counts).toEqual({ pragma: 1, statement: 0 });
     // A commit moves the version: the next turn reads each key once again.
     writer.prepare("update t set v = ? where k = ?").run("3", "b");
-    expect(await Promise.all([valueOf(byKey({ k: "a" })), valueOf(again({ k: "b" })), valueOf(again({ k: "b" }))])).toEqual([
+    expect(await Promise.all([firstValue(byKey({ k: "a" })), firstValue(again({ k: "b" })), firstValue(again({ k: "b" }))])).toEqual([
       "2",
       "3",
       "3",
