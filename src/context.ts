@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import { createKeyring } from "./crypto/keyring.js";
 import type { RootKeys } from "./crypto/root-key.js";
 import type { Storage } from "./db/connect.js";
+import { readGenerationsOn } from "./db/generations.js";
 import { createAccessService } from "./modules/access/access-service.js";
 import { createAuthThrottle } from "./modules/access/auth-throttle.js";
 import { bootstrap } from "./modules/access/bootstrap.js";
@@ -97,6 +98,8 @@ export function createContext(options: ContextOptions) {
   const credentialHistory = createCredentialHistory({ keyring, audit, config, now, webhooks: webhookOutbox });
   const treeStore = createTreeStore(db, { deleteInPieces: storage.dialect === "sqlite" });
   const tokensStore = createTokensStore(db, storage.sqliteReader);
+  // The cached lists' generation read, on SQLite's read connection (db/generations.ts).
+  if (storage.sqliteReader !== null) readGenerationsOn(db, storage.sqliteReader);
   const hooks: TreeHooks[] = [];
   const tree = createTreeService({ db, store: treeStore, tokens: tokensStore, keyring, hooks, audit, now });
   const access = createAccessService({ db, tokens: tokensStore, tree: treeStore, audit, now });
