@@ -193,6 +193,15 @@ export function connect(options: ConnectOptions): Storage {
   const file = join(options.dataDir, "latch.db");
   const handle = openSqlite(file);
   handle.pragma("busy_timeout = 0");
+  // SQLite keeps the pages changed by a savepoint (a group commit's works after its first,
+  // group-commit.ts) or by a statement that fires triggers inside a transaction in a statement
+  // journal, written to a temporary file once it passes 64 KiB: a create touches ~50 pages, so
+  // each one wrote ~200 KB there, two `pwrite`s a page, about a third of its statements' time
+  // (bench/README.md, W1). In memory, that journal
+  // lives only as long as its savepoint; nothing durable changes (a crash loses an uncommitted
+  // transaction either way). Sorts that spill go to memory too: the server's lists are read in
+  // index order, a page at a time.
+  handle.pragma("temp_store = MEMORY");
   const dialect = new ImmediateSqliteDialect(handle);
   const db = new Kysely<Database>({ dialect });
   const reader = (options.readPoolSize ?? DEFAULT_DATABASE_READ_POOL) > 0 ? openSqliteReader(file) : null;

@@ -7,6 +7,7 @@
 // grouping can be counted. Runs on PostgreSQL too, where the variable writes of one layer are
 // grouped their own way (db/layer-group-commit.ts; layer-groups.test.ts).
 import { randomUUID } from "node:crypto";
+import { readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -343,6 +344,41 @@ describeEachDialect("qovery variables: group commit of parallel writes", (dialec
       const created = await writes.create(admin, { scope: "JOB", id: t.jobId }, { key: "LOCKED_OUT_1", value: "1", isSecret: true });
       expect(created.key).toBe("LOCKED_OUT_1");
       expect(await versionsOf("LOCKED_OUT_2")).toEqual([]);
+    });
+  }
+
+  // Each work after a group's first runs in a savepoint, and SQLite keeps the pages a savepoint
+  // changes in a statement journal: in a temporary file once it passes 64 KiB (a create touches
+  // ~50 pages), unless the connection keeps its temporary files in memory (connect.ts). The file
+  // is deleted when opened, so it shows only among the process's open descriptors.
+  if (dialect === "sqlite") {
+    it("writes no temporary file for a group's savepoints", async () => {
+      const group = h.context.storage.groupCommit as NonNullable<typeof h.context.storage.groupCommit>;
+      await sql`create table savepoint_pages (v text)`.execute(h.context.db);
+      await sql`insert into savepoint_pages (v) with recursive n(i) as (select 1 union all select i + 1 from n where i < 400) select replace(hex(zeroblob(500)), '0', 'x') from n`.execute(
+        h.context.db,
+      );
+      const openTemporaryFiles = () =>
+        readdirSync("/proc/self/fd").flatMap((fd) => {
+          try {
+            const target = readlinkSync(`/proc/self/fd/${fd}`);
+            return target.includes("etilqs_") ? [target] : [];
+          } catch {
+            return [];
+          }
+        });
+      let seen: string[] | null = null;
+      const first = group.run(async (tx) => sql`update savepoint_pages set v = v where rowid = 1`.execute(tx));
+      // Queued behind the first: it joins its group, in a savepoint.
+      const second = group.run(async (tx) => {
+        await sql`update savepoint_pages set v = upper(v)`.execute(tx);
+        seen = openTemporaryFiles();
+      });
+      await Promise.all([first, second]);
+      expect(seen).toEqual([]);
+      const [row] = (await sql<{ v: string }>`select v from savepoint_pages where rowid = 400`.execute(h.context.db)).rows;
+      expect(row?.v).toBe("X".repeat(1000));
+      await sql`drop table savepoint_pages`.execute(h.context.db);
     });
   }
 
