@@ -19,7 +19,7 @@
 import { CompiledQuery, PostgresAdapter } from "kysely";
 import { insertRows } from "../../db/compiled-insert.js";
 import type { AuditEventsTable, Db, Executor } from "../../db/types.js";
-import { newId } from "../../kernel/ids.js";
+import { newTimeOrderedId } from "../../kernel/ids.js";
 import { appendAtTail, appendInOneStatement, EVENTS_PER_STATEMENT, nextLink, SET_HEAD_HASH } from "./audit-append-statements.js";
 import { eventHash, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
@@ -83,7 +83,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     valueHmacs: string[],
   ) {
     const fields = {
-      id: newId(),
+      id: newTimeOrderedId(),
       chain_id: chainId,
       seq,
       organization_id: entry.organizationId,

@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { Keyring } from "../../crypto/keyring.js";
 import type { Tx, VariablesTable } from "../../db/types.js";
-import { newId, shortId } from "../../kernel/ids.js";
+import { newTimeOrderedId, shortId } from "../../kernel/ids.js";
 import type { TreeHooks } from "../tree/tree-hooks.js";
 import type { TreeStore } from "../tree/tree-store.js";
 import type { Environment, Service } from "../tree/tree-types.js";
@@ -133,7 +133,7 @@ export function createBuiltInHooks(deps: {
     const time = deps.now().toISOString();
     const out: VariablesTable[] = [];
     for (const spec of specs) {
-      const id = newId();
+      const id = newTimeOrderedId();
       out.push({
         id,
         organization_id: at.organizationId,

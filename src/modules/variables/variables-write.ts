@@ -2,7 +2,7 @@
 import { generationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
-import { newId } from "../../kernel/ids.js";
+import { newTimeOrderedId } from "../../kernel/ids.js";
 import type { Principal } from "../../kernel/principal.js";
 import { mountPathTaken } from "./mount-paths.js";
 import { checkDescription, checkKey, checkMountPath, checkValue } from "./rules.js";
@@ -42,7 +42,7 @@ export async function newRow(
   value: string | null,
   ex: Parameters<VariablesCore["encrypt"]>[3],
 ): Promise<VariablesTable> {
-  const id = newId();
+  const id = newTimeOrderedId();
   const at = core.stamp();
   return {
     id,

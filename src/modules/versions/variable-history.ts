@@ -8,7 +8,7 @@
 import type { Keyring } from "../../crypto/keyring.js";
 import { definedColumns, insertRows } from "../../db/compiled-insert.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
-import { newId } from "../../kernel/ids.js";
+import { newTimeOrderedId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
 import type { AuditActor, AuditEntry } from "../audit/audit-types.js";
 import { type HooksMemo, rememberHooks, type WebhookOutbox } from "../webhooks/webhook-outbox.js";
@@ -93,7 +93,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     state: { actor: AuditActor; row: VariablesTable; plain: string | null; action: VariableAction; deleted: boolean; version: number },
   ): Promise<VariableVersionsTable> {
     const { actor, row, plain, action, deleted, version } = state;
-    const id = newId();
+    const id = newTimeOrderedId();
     return {
       id,
       variable_id: row.id,
