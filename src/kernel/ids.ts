@@ -33,12 +33,12 @@ export function newId(): string {
  * row's `created_at`, already in every answer that shows the id.
  */
 export function newTimeOrderedId(now: number = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f);
-  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // The random bits are a version 4 UUID's (Node draws those from a buffered pool; a
+  // `randomBytes` call per id cost 4% of W1's CPU): the 3 hex digits after its version and the
+  // last 16 after its variant's, whose two bits version 7 keeps.
+  const random = randomUUID();
+  const time = now.toString(16).padStart(12, "0");
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(15, 18)}-${random.slice(19)}`;
 }
 
 export function isUuid(value: string): boolean {
