@@ -197,10 +197,10 @@ export function connect(options: ConnectOptions): Storage {
   // group-commit.ts) or by a statement that fires triggers inside a transaction in a statement
   // journal, written to a temporary file once it passes 64 KiB: a create touches ~50 pages, so
   // each one wrote ~200 KB there, two `pwrite`s a page, about a third of its statements' time
-  // (bench/README.md, W1). In memory, that journal
-  // lives only as long as its savepoint; nothing durable changes (a crash loses an uncommitted
-  // transaction either way). Sorts that spill go to memory too: the server's lists are read in
-  // index order, a page at a time.
+  // (bench/README.md, W1). In memory, that journal lives only as long as its savepoint; nothing
+  // durable changes (a crash loses an uncommitted transaction either way). A sort larger than the
+  // page cache would also spill to memory instead of a file: the server's lists and walks are
+  // read in index order, a page at a time.
   handle.pragma("temp_store = MEMORY");
   const dialect = new ImmediateSqliteDialect(handle);
   const db = new Kysely<Database>({ dialect });
