@@ -103,6 +103,12 @@ export interface WriteLock {
   layer?: string;
 }
 
+/**
+ * SQLite: a write of this many keys or more (an import, an environment's restore) runs as the
+ * first work of its group, outside a savepoint, where its statements cost far less (GroupCommit.run).
+ */
+export const LARGE_WRITE_KEYS = 100;
+
 /** The layer a variable of this owner (or row) belongs to: writes of one layer may share a transaction. */
 export function layerOf(place: { projectId: string; environmentId: string | null; serviceId: string | null }): string {
   return `${place.projectId}/${place.environmentId ?? ""}/${place.serviceId ?? ""}`;
@@ -299,7 +305,10 @@ export function createVariablesCore(deps: VariablesDeps) {
      */
     async write<T>(lock: WriteLock, work: (tx: Tx, journal: HistoryJournal) => Promise<T>, errors: WriteErrors = {}): Promise<T> {
       try {
-        if (group !== null) return await group.run((tx) => journaled(tx, deps.history.journal(), work));
+        if (group !== null) {
+          const large = lock.keys.length >= LARGE_WRITE_KEYS;
+          return await group.run((tx) => journaled(tx, deps.history.journal(), work), { large });
+        }
         if (layers !== null && lock.layer !== undefined) return await layers.run(lock.layer, lock, work);
         return await alone(lock, work);
       } catch (error) {
