@@ -198,12 +198,13 @@ export function connect(options: ConnectOptions): Storage {
   // journal, written to a temporary file once it passes 64 KiB: a create touches ~50 pages, so
   // each one wrote ~200 KB there, two `pwrite`s a page, about a third of its statements' time
   // (bench/README.md, W1). In memory, that journal lives only as long as its savepoint; nothing
-  // durable changes (a crash loses an uncommitted transaction either way). A sort larger than the
-  // page cache would also spill to memory instead of a file: the server's lists and walks are
-  // read in index order, a page at a time. Checked by explaining every statement the test suite
-  // prepares on this connection: the only sorts without an index (organizations, identities,
-  // tokens without an identity, distinct root keys) return every row they sort, so the sort holds
-  // no more than its answer does.
+  // durable changes (a crash loses an uncommitted transaction either way). A savepoint's journal
+  // in memory makes its statements cost more as it grows, so a large write never runs inside one
+  // (group-commit.ts, `large`). A sort larger than the page cache would also spill to memory
+  // instead of a file: the server's lists and walks are read in index order, a page at a time.
+  // Checked by explaining every statement the test suite prepares on this connection: the only
+  // sorts without an index (organizations, identities, tokens without an identity, distinct root
+  // keys) return every row they sort, so the sort holds no more than its answer does.
   handle.pragma("temp_store = MEMORY");
   const dialect = new ImmediateSqliteDialect(handle);
   const db = new Kysely<Database>({ dialect });

@@ -139,10 +139,12 @@ export function createGroupCommit(db: Db, options: { maxWorks?: number } = {}) {
     /**
      * Runs `work` in a shared write transaction; settles after its COMMIT (or its failure).
      * `large` (an import, a restore: thousands of statements) makes it the first work of its
-     * group, outside any savepoint. Inside a savepoint, in a transaction that large, each statement
-     * SQLite gives a statement journal (one that fires triggers, or has RETURNING) cost ~110 µs
-     * instead of ~7 (an import of 10,000 behind another writer's create: 2.9-3.2 s instead of
-     * 1.3-1.6 s, bench/README.md), and every other write of the database waits for it meanwhile.
+     * group, outside any savepoint. Inside one, with the statement journals kept in memory
+     * (connect.ts), the audit head's UPDATE ... RETURNING and an update firing the generation
+     * triggers cost more the larger the savepoint grew: ~110 µs each instead of ~7 in an
+     * overwriting import of 10,000 behind another writer's create, which took 2.9-3.7 s instead
+     * of 1.2-1.6 s (bare, or with the journals in a file; bench/README.md), every other write of
+     * the database waiting for it meanwhile.
      */
     run<T>(work: (tx: Tx) => Promise<T>, options: { large?: boolean } = {}): Promise<T> {
       return new Promise<T>((resolve, reject) => {
