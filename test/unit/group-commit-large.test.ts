@@ -29,12 +29,7 @@ it("runs a large work first in a group of its own, outside a savepoint, the work
     await sql`insert into w (v) values (${name})`.execute(tx);
   };
   // Queued together: a write, another, a large one, one more.
-  await Promise.all([
-    group.run(work("a")),
-    group.run(work("b")),
-    group.run(work("import"), { large: true }),
-    group.run(work("c")),
-  ]);
+  await Promise.all([group.run(work("a")), group.run(work("b")), group.run(work("import"), { large: true }), group.run(work("c"))]);
   expect(ran).toEqual(["a bare", "b in a savepoint", "import bare", "c in a savepoint"]);
   // Two transactions: a and b, then the import and c.
   expect(group.stats()).toMatchObject({ commits: 2, committedWorks: 4, largestGroup: 2 });
