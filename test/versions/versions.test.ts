@@ -117,6 +117,66 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(await eventsOf(imported.id)).toEqual(["variable.import"]);
   });
 
+  it("keeps an import's values in the versions and events it records: rolled back to, looked up by value", async () => {
+    // The import's history takes the values of the rows it creates from the request, without
+    // reading them back (variables-import.ts); what it records must still be those values.
+    // Plain values are shown by the management API: only the secret's is a canary (never shown).
+    const shown = (label: string) => `${label}-${randomBytes(6).toString("hex")}`;
+    const [secretValue, plainValue, overrideValue] = [value("imported-secret"), shown("imported-plain"), shown("imported-override")];
+    const parent = await ok("POST", `/qovery/environment/${envId}/environmentVariable`, { key: "IMPORT_PARENT", value: shown("parent") });
+    const imported = await ok("POST", `/qovery/variable/import?service_id=${jobId}&service_type=JOB`, {
+      overwrite: false,
+      vars: [
+        { name: "IMPORT_SECRET", value: secretValue, scope: "JOB", is_secret: true },
+        { name: "IMPORT_PLAIN", value: plainValue, scope: "JOB", is_secret: false },
+        { name: "IMPORT_PARENT", value: overrideValue, scope: "JOB", is_secret: false },
+      ],
+    });
+    expect(imported.successful_imported_variables).toHaveLength(3);
+    const own = (await ok("GET", `/qovery/variable?parent_id=${jobId}&scope=JOB`)).results as Array<{
+      id: string;
+      key: string;
+      variable_type: string;
+    }>;
+    const idOf = (key: string, type = "VALUE") => own.find((row) => row.key === key && row.variable_type === type)?.id as string;
+    const ids = {
+      IMPORT_SECRET: idOf("IMPORT_SECRET"),
+      IMPORT_PLAIN: idOf("IMPORT_PLAIN"),
+      IMPORT_PARENT: idOf("IMPORT_PARENT", "OVERRIDE"),
+    };
+    expect((await delivered()).IMPORT_PARENT).toBe(overrideValue);
+    expect(parent.id).not.toBe(ids.IMPORT_PARENT);
+    // Each edited, then rolled back to its first version, the import's: the imported value is delivered again.
+    for (const [key, id] of Object.entries(ids)) {
+      expect((await versionsOf(id)).map((v) => [v.version, v.action])).toEqual([[1, "import"]]);
+      const edited = shown("edited");
+      await ok("PUT", `/qovery/variable/${id}`, { key, value: edited });
+      expect((await delivered())[key]).toBe(edited);
+      await ok("POST", `/v1/variables/${id}/rollback`, { version: 1 });
+    }
+    const after = await delivered();
+    expect([after.IMPORT_SECRET, after.IMPORT_PLAIN, after.IMPORT_PARENT]).toEqual([secretValue, plainValue, overrideValue]);
+    // The overridden parent rolls back too, its override in place (its key is the override's).
+    await ok("PUT", `/qovery/environment/${envId}/environmentVariable/${parent.id}`, {
+      key: "IMPORT_PARENT",
+      value: shown("parent-edited"),
+    });
+    await ok("POST", `/v1/variables/${parent.id}/rollback`, { version: 1 });
+    expect((await versionsOf(parent.id)).map((v) => v.action)).toEqual(["rollback", "update", "create"]);
+    expect((await delivered()).IMPORT_PARENT).toBe(overrideValue);
+    // The import's events are found by each value.
+    for (const [made, id] of [
+      [secretValue, ids.IMPORT_SECRET],
+      [plainValue, ids.IMPORT_PLAIN],
+      [overrideValue, ids.IMPORT_PARENT],
+    ]) {
+      const found = await ok("POST", "/v1/audit/lookup", { value: made, organization_id: orgId });
+      expect(
+        (found.results as Array<{ action: string; resource: { id: string } }>).filter((e) => e.resource.id === id).map((e) => e.action),
+      ).toContain("variable.import");
+    }
+  });
+
   it("rolls a variable back to an earlier value, answering metadata only", async () => {
     const [v1, v2] = [value("v1"), value("v2")];
     const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "ROLL_TOKEN", value: v1 });

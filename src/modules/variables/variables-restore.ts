@@ -58,7 +58,13 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
   ): Promise<{ row: VariablesTable; version: number }> {
     const plain = version.value === null ? null : await keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx);
     const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
-    const others = (await store.withKeyInLineage(placement, version.key, tx)).filter((other) => other.id !== version.variable_id);
+    // An override shares its parent's key by design: neither one is in the other's way (an
+    // alias has a key of its own, and one that took this key is).
+    const overrides = (other: VariablesTable | VariableVersionsTable, of: string | null) =>
+      other.variable_type === "OVERRIDE" && other.parent_id === of;
+    const others = (await store.withKeyInLineage(placement, version.key, tx)).filter(
+      (other) => other.id !== version.variable_id && !(overrides(version, other.id) || overrides(other, version.variable_id)),
+    );
     if (others.length > 0) throw conflict(version.key);
     // A restored file must not land on a path another file of the same services took meanwhile.
     if (version.variable_type === "FILE" && version.mount_path !== null) {
