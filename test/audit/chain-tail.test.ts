@@ -205,7 +205,8 @@ describeEachDialect("audit chain tails", (dialect) => {
       const rows = await tx.selectFrom("variables").selectAll().where("id", "in", ids).execute();
       rows.sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
       let turns = 0;
-      const versions = await history.writtenMany(tx, actor, rows, "import", async () => {
+      const written = rows.map((row) => ({ row }));
+      const versions = await history.writtenMany(tx, actor, written, "import", async () => {
         turns += 1;
       });
       expect(turns).toBe(rows.length);

@@ -5,10 +5,11 @@
 // cannot import to, a value too large, a name given twice) or skipped is reported with its
 // reason, and the other rows are imported as the matrix says, in one transaction.
 
-import type { Executor, VariablesTable } from "../../db/types.js";
+import type { Executor } from "../../db/types.js";
 import type { AppError } from "../../errors.js";
 import type { Principal } from "../../kernel/principal.js";
 import { createPauses } from "../../kernel/turns.js";
+import type { WrittenRow } from "../versions/variable-history.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
 import {
   type ImportInput,
@@ -52,9 +53,13 @@ function refusal(
 export function createImportUseCases(core: VariablesCore) {
   const { store } = core;
 
-  /** Imports one entry; the rows it writes are added to `written` (their history is recorded last). */
+  /**
+   * Imports one entry; the rows it writes are added to `written` (their history is recorded
+   * last), a created row with the value it was given: its history neither decrypts it again nor
+   * looks up an earlier version.
+   */
   async function importOne(
-    written: VariablesTable[],
+    written: WrittenRow[],
     target: Owner,
     entry: { name: string; value: string; isSecret: boolean },
     overwrite: boolean,
@@ -71,7 +76,7 @@ export function createImportUseCases(core: VariablesCore) {
         tx,
       );
       await store.insert(row, tx);
-      written.push(row);
+      written.push({ row, created: { plain: entry.value } });
       return "created";
     }
     if (rows.some((row) => row.variable_type === "BUILT_IN")) return skip("EXISTS_BUILT_IN", "a BUILT_IN variable has this name");
@@ -91,7 +96,7 @@ export function createImportUseCases(core: VariablesCore) {
       const at = core.stamp(own.updated_at);
       const changes = { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at };
       await store.update(own.id, changes, tx);
-      written.push({ ...own, ...changes });
+      written.push({ row: { ...own, ...changes } });
       return "updated";
     }
     const root = rows.find((row) => row.variable_type === "VALUE" || row.variable_type === "FILE");
@@ -106,7 +111,7 @@ export function createImportUseCases(core: VariablesCore) {
       tx,
     );
     await store.insert(row, tx);
-    written.push(row);
+    written.push({ row, created: { plain: entry.value } });
     return "created";
   }
 
@@ -145,7 +150,7 @@ export function createImportUseCases(core: VariablesCore) {
       return core.write({ projectId: service.projectId, keys }, async (tx) => {
         // Built afresh by each run of this work (a grouped commit may run it again).
         const imported: ImportResult["imported"] = [];
-        const written: VariablesTable[] = [];
+        const written: WrittenRow[] = [];
         const skipped: Report = new Map(refusedRows);
         // The event loop gets turns while the transaction runs (on SQLite its statements never
         // wait, so the rows would be one long task); the polls read through their own connection.

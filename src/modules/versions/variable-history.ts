@@ -293,27 +293,36 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     deleted: (...args: Parameters<Journal["deleted"]>) => alone(args[0], (j) => j.deleted(...args)),
 
     /**
-     * After an import (rows written, not created, by this transaction): a version and a webhook
-     * change per row, then all their audit events together (journal). `between` runs before each
-     * row (the import's turns of the event loop).
+     * After an import (rows written by this transaction, those it created with their values): a
+     * version and a webhook change per row, then all their audit events together (journal).
+     * `between` runs before each row (the import's turns of the event loop).
      */
     async writtenMany(
       ex: Executor,
       actor: AuditActor,
-      rows: readonly VariablesTable[],
+      rows: readonly WrittenRow[],
       action: VariableAction,
       between?: () => Promise<void>,
     ): Promise<number[]> {
       const j = journal();
       const versions: number[] = [];
-      for (const row of rows) {
+      for (const { row, created } of rows) {
         await between?.();
-        versions.push(await j.written(ex, actor, row, action));
+        versions.push(await j.written(ex, actor, row, action, {}, created));
       }
       await j.close(ex);
       return versions;
     },
   };
+}
+
+/**
+ * A row a transaction wrote, for `writtenMany`; `created` when the transaction created it, with
+ * the value it was given in clear (as `written`'s).
+ */
+export interface WrittenRow {
+  row: VariablesTable;
+  created?: { plain: string | null };
 }
 
 export type VariableHistory = ReturnType<typeof createVariableHistory>;
