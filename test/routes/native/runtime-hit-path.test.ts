@@ -348,10 +348,11 @@ describeEachDialect("GET /v1/runtime/services/{id}: the cache-hit path", (dialec
     );
     expect(response.statusCode).toBe(204);
     console.log(`environment delete (${dialect}): ${answered} answered during it, ${late} in its second half`);
-    // Measured on SQLite: 24 answered during it, 9 in its second half; 0 and 0 when the cascade
-    // deleted its rows in one statement (as it still does on PostgreSQL, whose statements do not
-    // hold the event loop).
-    if (dialect === "sqlite") expect(late).toBeGreaterThanOrEqual(3);
+    // Measured on SQLite: 24 answered during it, 9 in its second half when this was written; 12
+    // and 2-4 on 2026-12-07 (at 7840f87 as after it); 0 and 0 when the cascade deleted its rows
+    // in one statement (as it still does on PostgreSQL, whose statements do not hold the event
+    // loop). So any answer in the second half tells the slices from the one statement.
+    if (dialect === "sqlite") expect(late).toBeGreaterThanOrEqual(1);
     // Every variable and version of the environment went with it; the other environment kept its own.
     expect([await rowsOf("variables", staging), await rowsOf("variable_versions", staging)]).toEqual([0, 0]);
     expect([await rowsOf("variables", environmentId), await rowsOf("variable_versions", environmentId)]).toEqual(othersBefore);
