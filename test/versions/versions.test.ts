@@ -177,6 +177,44 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     }
   });
 
+  it("keeps an override on its parent's key when it is rolled back, re-created or restored after the parent's rename", async () => {
+    // An override's versions hold the key its parent had then; the parent's key now is what it must keep.
+    const shown = (label: string) => `${label}-${randomBytes(6).toString("hex")}`;
+    const parent = await ok("POST", `/qovery/environment/${envId}/environmentVariable`, { key: "RENAMED_PARENT", value: shown("parent") });
+    const first = shown("override-1");
+    const override = await ok("POST", `/qovery/job/${jobId}/environmentVariable/${parent.id}/override`, { value: first });
+    const start = await moment();
+    await ok("PUT", `/qovery/job/${jobId}/environmentVariable/${override.id}`, { key: "RENAMED_PARENT", value: shown("override-2") });
+    await ok("PUT", `/qovery/environment/${envId}/environmentVariable/${parent.id}`, {
+      key: "RENAMED_PARENT_NOW",
+      value: shown("parent-2"),
+    });
+    const keyOf = async (id: string) =>
+      ((await ok("GET", `/qovery/variable?parent_id=${jobId}&scope=JOB`)).results as Array<{ id: string; key: string }>).find(
+        (row) => row.id === id,
+      )?.key;
+    expect(await keyOf(override.id)).toBe("RENAMED_PARENT_NOW");
+    // 1. Rolled back to its first value: the value comes back, the key stays the parent's.
+    await ok("POST", `/v1/variables/${override.id}/rollback`, { version: 1 });
+    expect(await keyOf(override.id)).toBe("RENAMED_PARENT_NOW");
+    expect((await versionsOf(override.id))[0]).toMatchObject({ action: "rollback", key: "RENAMED_PARENT_NOW" });
+    let seen = await delivered();
+    expect(seen.RENAMED_PARENT_NOW).toBe(first);
+    expect(seen.RENAMED_PARENT).toBeUndefined();
+    // 2. Deleted, then brought back from a version: on the parent's key too.
+    await ok("DELETE", `/qovery/job/${jobId}/environmentVariable/${override.id}`);
+    await ok("POST", `/v1/variables/${override.id}/rollback`, { version: 1 });
+    expect(await keyOf(override.id)).toBe("RENAMED_PARENT_NOW");
+    expect((await delivered()).RENAMED_PARENT_NOW).toBe(first);
+    // 3. The job's environment restored to before the edits: the parent (an environment row) is
+    // restored with its old key and its override follows it; both values come back.
+    await ok("POST", `/v1/environments/${envId}/restore`, { at: start });
+    seen = await delivered();
+    expect(await keyOf(override.id)).toBe("RENAMED_PARENT");
+    expect(seen.RENAMED_PARENT).toBe(first);
+    expect(seen.RENAMED_PARENT_NOW).toBeUndefined();
+  });
+
   it("rolls a variable back to an earlier value, answering metadata only", async () => {
     const [v1, v2] = [value("v1"), value("v2")];
     const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "ROLL_TOKEN", value: v1 });

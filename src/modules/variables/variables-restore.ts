@@ -31,6 +31,9 @@ const ERRORS: WriteErrors = {
   missing: "The project, environment, service or parent variable of this version no longer exists",
 };
 
+/** The parent whose key an override's version goes back on (the rename of a parent renames its overrides). */
+const overridden = (version: VariableVersionsTable): string | null => (version.variable_type === "OVERRIDE" ? version.parent_id : null);
+
 /** The locks a write of these versions needs: their keys and, for files, their mount paths. */
 function locksOf(projectId: string, versions: Iterable<VariableVersionsTable | VariablesTable>, keys: Iterable<string> = []) {
   const lock = { projectId, keys: [...keys], mountPaths: [] as string[] };
@@ -45,6 +48,30 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
   const { store, keyring, history } = core;
 
   /**
+   * The key a version goes back on: its own, but an override's is its parent's as it is now (the
+   * parent may have been renamed since, and its overrides with it). That key must be among the
+   * ones the write locked (read before the lock: a rename in between is answered 409, to retry).
+   */
+  async function keyOf(tx: Tx, version: VariableVersionsTable, locked: ReadonlySet<string>): Promise<string> {
+    const parentId = overridden(version);
+    if (parentId === null) return version.key;
+    const parent = await store.find(parentId, tx);
+    if (parent === undefined) return version.key;
+    if (!locked.has(parent.key)) {
+      throw new AppError("CONFLICT", `The variable ${version.key} overrides a variable renamed meanwhile; try again`);
+    }
+    return parent.key;
+  }
+
+  /** The current keys of the parents these versions override, for the write's lock. */
+  async function parentKeys(versions: Iterable<VariableVersionsTable | VariablesTable>): Promise<string[]> {
+    const ids = [...versions].flatMap((row) => ("variable_id" in row && overridden(row) !== null ? [row.parent_id as string] : []));
+    return (await Promise.all([...new Set(ids)].map((id) => store.find(id)))).flatMap((parent) =>
+      parent === undefined ? [] : [parent.key],
+    );
+  }
+
+  /**
    * Writes a version's state back (as a new version): updates the live row or re-creates it. The
    * audit events wait in `journal` until the caller closes it, after its last row.
    */
@@ -55,6 +82,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     version: VariableVersionsTable,
     live: VariablesTable | undefined,
     action: VariableAction,
+    key: string,
   ): Promise<{ row: VariablesTable; version: number }> {
     const plain = version.value === null ? null : await keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx);
     const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
@@ -62,10 +90,10 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     // alias has a key of its own, and one that took this key is).
     const overrides = (other: VariablesTable | VariableVersionsTable, of: string | null) =>
       other.variable_type === "OVERRIDE" && other.parent_id === of;
-    const others = (await store.withKeyInLineage(placement, version.key, tx)).filter(
+    const others = (await store.withKeyInLineage(placement, key, tx)).filter(
       (other) => other.id !== version.variable_id && !(overrides(version, other.id) || overrides(other, version.variable_id)),
     );
-    if (others.length > 0) throw conflict(version.key);
+    if (others.length > 0) throw conflict(key);
     // A restored file must not land on a path another file of the same services took meanwhile.
     if (version.variable_type === "FILE" && version.mount_path !== null) {
       const [taken] = (await store.filesAtMountPathInLineage(placement, version.mount_path, tx)).filter(
@@ -80,9 +108,9 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     let row: VariablesTable;
     if (live !== undefined) {
       const at = core.stamp(live.updated_at);
-      if (live.key !== version.key) await store.renameOverrides(live.id, version.key, at, tx);
+      if (live.key !== key) await store.renameOverrides(live.id, key, at, tx);
       const changes = {
-        key: version.key,
+        key,
         description: version.description,
         enable_interpolation_in_file: version.enable_interpolation_in_file,
         value: live.variable_type === "ALIAS" ? live.value : value,
@@ -101,7 +129,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
         owner_id: version.owner_id,
         scope: version.scope,
         variable_type: version.variable_type,
-        key: version.key,
+        key,
         value,
         is_secret: version.is_secret,
         mount_path: version.mount_path,
@@ -122,15 +150,15 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       }
       await store.insert(row, tx);
     }
-    if (live !== undefined && live.key !== version.key) await journal.renamedOverrides(tx, actor, live.id, action);
+    if (live !== undefined && live.key !== key) await journal.renamedOverrides(tx, actor, live.id, action);
     const number = await journal.written(tx, actor, row, action, { from_version: version.version });
     return { row, version: number };
   }
 
   /** Whether the live row already holds a version's state (its value compared in clear, in memory). */
-  async function sameState(tx: Tx, live: VariablesTable, version: VariableVersionsTable): Promise<boolean> {
+  async function sameState(tx: Tx, live: VariablesTable, version: VariableVersionsTable, key: string): Promise<boolean> {
     if (
-      live.key !== version.key ||
+      live.key !== key ||
       live.description !== version.description ||
       live.enable_interpolation_in_file !== version.enable_interpolation_in_file
     ) {
@@ -176,14 +204,16 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       // under the lock, where older versions may have been pruned meanwhile.
       const wanted = await versions.find(variableId, number);
       if (wanted === undefined) throw missing();
-      const lock = locksOf(wanted.project_id, [wanted], live === undefined ? [] : [live.key]);
+      const lock = locksOf(wanted.project_id, [wanted], [...(live === undefined ? [] : [live.key]), ...(await parentKeys([wanted]))]);
+      const locked = new Set(lock.keys);
       return core.write(
         lock,
         async (tx) => {
           const target = await versions.find(variableId, number, tx);
           if (target === undefined) throw missing();
           const journal = history.journal();
-          const written = await apply(tx, journal, actor, target, await store.find(variableId, tx), "rollback");
+          const key = await keyOf(tx, target, locked);
+          const written = await apply(tx, journal, actor, target, await store.find(variableId, tx), "rollback", key);
           await journal.close(tx);
           return metadataOf(written.row, written.version);
         },
@@ -197,7 +227,8 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       // Every key the restore may write (what it brings back, what it removes) is locked for the
       // whole transaction, as any write of those keys; the state is read again under the locks.
       const [before, liveBefore] = await environmentThenAndNow(environmentId, at);
-      const lock = locksOf(environment.projectId, [...before.values(), ...liveBefore]);
+      const lock = locksOf(environment.projectId, [...before.values(), ...liveBefore], await parentKeys(before.values()));
+      const locked = new Set(lock.keys);
       return core.write(
         lock,
         async (tx) => {
@@ -234,10 +265,11 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
           for (const version of wanted) {
             await turns.pause();
             const current = await store.find(version.variable_id, tx);
-            if (current !== undefined && (await sameState(tx, current, version))) continue;
+            const key = await keyOf(tx, version, locked);
+            if (current !== undefined && (await sameState(tx, current, version, key))) continue;
             assertAllowed(actor, "write", rowScope(version), "Variable");
-            await apply(tx, journal, actor, version, current, "restore");
-            changes.push({ id: version.variable_id, key: version.key, change: current === undefined ? "restored" : "updated" });
+            await apply(tx, journal, actor, version, current, "restore", key);
+            changes.push({ id: version.variable_id, key, change: current === undefined ? "restored" : "updated" });
           }
           await journal.close(tx);
           return { at, changed: changes };
