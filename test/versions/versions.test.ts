@@ -215,6 +215,32 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(seen.RENAMED_PARENT_NOW).toBeUndefined();
   });
 
+  it("numbers the versions of concurrent edits of one variable, then of its deletion with its override's, without a gap or a repeat", async () => {
+    // An edit reads its variable's newest number with its update, a deletion with its row and its
+    // children's (variables-store.ts, variable-history.ts); one group's edits of one variable are
+    // in layer-groups.test.ts.
+    const parent = await ok("POST", `/qovery/environment/${envId}/environmentVariable`, { key: "CONCURRENT", value: "v0" });
+    const override = await ok("POST", `/qovery/job/${jobId}/environmentVariable/${parent.id}/override`, { value: "o0" });
+    await ok("PUT", `/qovery/job/${jobId}/environmentVariable/${override.id}`, { key: "CONCURRENT", value: "o1" });
+    const edits = Array.from({ length: 12 }, (_, i) =>
+      ok("PUT", `/qovery/environment/${envId}/environmentVariable/${parent.id}`, { key: "CONCURRENT", value: `v${i + 1}` }),
+    );
+    await Promise.all(edits);
+    const numbers = (await versionsOf(parent.id)).map((v) => v.version);
+    expect(numbers).toEqual(Array.from({ length: 13 }, (_, i) => 13 - i));
+    await ok("DELETE", `/qovery/environment/${envId}/environmentVariable/${parent.id}`);
+    expect((await versionsOf(parent.id)).slice(0, 2).map((v) => [v.version, v.action, v.deleted])).toEqual([
+      [14, "delete", true],
+      [13, "update", false],
+    ]);
+    // The override went with it (its foreign key), its deletion numbered on from its own versions.
+    expect((await versionsOf(override.id)).map((v) => [v.version, v.action, v.deleted])).toEqual([
+      [3, "delete", true],
+      [2, "update", false],
+      [1, "override", false],
+    ]);
+  });
+
   it("rolls a variable back to an earlier value, answering metadata only", async () => {
     const [v1, v2] = [value("v1"), value("v2")];
     const secret = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "ROLL_TOKEN", value: v1 });

@@ -382,6 +382,27 @@ export function createVariablesStore(db: Db) {
       return Number(result.numUpdatedRows);
     },
 
+    /**
+     * Updates one variable and reads its newest version number in the same statement (0 for none):
+     * a round trip fewer than reading it after (PostgreSQL). Run under the write's locks, so no
+     * other writer adds a version of it meanwhile. Undefined when no row had this id.
+     */
+    async updateWithLastVersion(id: string, changes: Partial<VariablesTable>, ex: Executor): Promise<{ lastVersion: number } | undefined> {
+      const row = await ex
+        .updateTable("variables")
+        .set(changes)
+        .where("id", "=", id)
+        .returning((eb) =>
+          eb
+            .selectFrom("variable_versions")
+            .select((v) => v.fn.max("version").as("version"))
+            .where("variable_id", "=", id)
+            .as("last_version"),
+        )
+        .executeTakeFirst();
+      return row === undefined ? undefined : { lastVersion: Number(row.last_version ?? 0) };
+    },
+
     /** Renames the overrides of a renamed variable (an override always carries its parent's key). */
     async renameOverrides(parentId: string, key: string, at: string, ex: Executor = db): Promise<void> {
       await ex

@@ -188,12 +188,13 @@ export function createWriteUseCases(core: VariablesCore) {
         if (input.description !== undefined) changes.description = input.description;
         if (input.enableInterpolationInFile !== undefined) changes.enable_interpolation_in_file = toFlag(input.enableInterpolationInFile);
         // A delete that won a race leaves nothing to edit: 404, no version of a deleted variable.
-        if ((await store.update(row.id, changes, tx)) === 0) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
+        const updated = await store.updateWithLastVersion(row.id, changes, tx);
+        if (updated === undefined) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
         const view = await core.view({ ...row, ...changes }, tx, owner ?? undefined); // before the history: see create's
         // Versions after every row change, the audit events (the journal) after the work: the
         // audit chain's lock is taken last, once for the overrides a rename carries too.
         if (input.key !== row.key) await journal.renamedOverrides(tx, actor, row.id);
-        await journal.written(tx, actor, { ...row, ...changes }, "update");
+        await journal.written(tx, actor, { ...row, ...changes }, "update", {}, undefined, updated.lastVersion);
         return view;
       });
     },

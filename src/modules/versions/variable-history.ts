@@ -54,6 +54,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     }
     return {
       flush,
+      /** Whether a version of this variable is held (not yet inserted). */
+      holds: (variableId: string): boolean => rows.some((row) => row.variable_id === variableId),
       async add(ex: Executor, entry: VariableVersionsTable): Promise<void> {
         // One statement holds rows of one column set (insertRows); a bound on its parameters.
         const its = shapeOf(entry);
@@ -74,11 +76,15 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     deleted: boolean,
     first = false,
     held?: VersionRows,
+    lastVersion?: number,
   ): Promise<number> {
-    // A variable created in this transaction has no version yet: no need to look. Otherwise the
-    // versions held are inserted first, so the next number counts them.
-    if (!first) await held?.flush(ex);
-    const version = first ? 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
+    // A variable created in this transaction has no version yet: no need to look. A writer that
+    // read the newest number under its locks (`lastVersion`, with its row's write) gives it, unless
+    // a version of the variable is held: then, as otherwise, the versions held are inserted first,
+    // so the number read counts them.
+    const known = lastVersion !== undefined && held?.holds(row.id) !== true;
+    if (!first && !known) await held?.flush(ex);
+    const version = first ? 1 : known ? lastVersion + 1 : await nextVersion(ex, VARIABLE_LINEAGE, row.id);
     const entry = await versionEntry(ex, { actor, row, plain, action, deleted, version });
     if (held === undefined) await insertRows(ex, "variable_versions", [entry]);
     else await held.add(ex, entry);
@@ -136,9 +142,10 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     action: VariableAction,
     created?: { plain: string | null },
     held?: VersionRows,
+    lastVersion?: number,
   ): Promise<{ plain: string | null; version: number }> {
     const plain = created === undefined ? await plainOf(row, ex) : created.plain;
-    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined, held) };
+    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined, held, lastVersion) };
   }
 
   /** One audit event in the buffer of a journal (below). */
@@ -192,6 +199,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
        * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
        * `created` is the value of a row this transaction has just created: the writer already has
        * it in clear, so it is not decrypted again, and the row has no earlier version to look up.
+       * `lastVersion` is the row's newest version number, read with its write under its locks.
        */
       async written(
         ex: Executor,
@@ -200,8 +208,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         action: VariableAction,
         details: Record<string, unknown> = {},
         created?: { plain: string | null },
+        lastVersion?: number,
       ): Promise<number> {
-        const { plain, version } = await newVersion(ex, actor, row, action, created, versions);
+        const { plain, version } = await newVersion(ex, actor, row, action, created, versions, lastVersion);
         await add(ex, actor, row, plain, action, version, details);
         return version;
       },
@@ -244,13 +253,28 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         remove: () => Promise<unknown>,
         action: VariableAction = "delete",
       ): Promise<void> {
-        const children = await ex.selectFrom("variables").selectAll().where("parent_id", "=", row.id).execute();
-        const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean }> = [];
-        for (const child of children) states.push({ row: child, plain: await plainOf(child, ex), cascade: true });
-        states.push({ row, plain: await plainOf(row, ex), cascade: false });
+        // The children and the row as they are under the write's locks, each with its newest
+        // version number, in one statement (the row itself last).
+        const found = await ex
+          .selectFrom("variables")
+          .selectAll("variables")
+          .select((eb) =>
+            eb
+              .selectFrom("variable_versions")
+              .select((v) => v.fn.max("version").as("version"))
+              .whereRef("variable_versions.variable_id", "=", "variables.id")
+              .as("last_version"),
+          )
+          .where((eb) => eb.or([eb("variables.parent_id", "=", row.id), eb("variables.id", "=", row.id)]))
+          .execute();
+        const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean; lastVersion: number }> = [];
+        for (const { last_version, ...state } of found.sort((a, b) => Number(a.id === row.id) - Number(b.id === row.id))) {
+          const cascade = state.id !== row.id;
+          states.push({ row: state, plain: await plainOf(state, ex), cascade, lastVersion: Number(last_version ?? 0) });
+        }
         await remove();
         for (const state of states) {
-          const version = await addVersion(ex, actor, state.row, state.plain, action, true, false, versions);
+          const version = await addVersion(ex, actor, state.row, state.plain, action, true, false, versions, state.lastVersion);
           await add(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
         }
       },
@@ -284,8 +308,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
      * One row's history, its event appended at once (a create, an override, an alias: the
      * write path of every request, kept without a journal's steps).
      */
-    async written(...[ex, actor, row, action, details = {}, created]: Parameters<Journal["written"]>): Promise<number> {
-      const { plain, version } = await newVersion(ex, actor, row, action, created);
+    async written(...[ex, actor, row, action, details = {}, created, lastVersion]: Parameters<Journal["written"]>): Promise<number> {
+      const { plain, version } = await newVersion(ex, actor, row, action, created, undefined, lastVersion);
       await deps.webhooks?.variableChanged(ex, actor, row, action, version);
       await audit.record(ex, actor, entryOf(row, plain, action, version, details));
       return version;
