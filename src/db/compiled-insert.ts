@@ -12,7 +12,8 @@ import type { Database, Executor } from "./types.js";
 const MAX_SHAPES = 256;
 const texts = new Map<string, string>();
 
-function isPostgres(ex: Executor): boolean {
+/** Whether the executor runs on PostgreSQL (a statement the two engines answer differently). */
+export function isPostgres(ex: Executor): boolean {
   return ex.getExecutor().adapter instanceof PostgresAdapter;
 }
 

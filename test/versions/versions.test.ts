@@ -239,6 +239,12 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
       [2, "update", false],
       [1, "override", false],
     ]);
+    const events = (await ok("GET", `/v1/audit?resource=${override.id}&limit=500`)).results as Array<{
+      action: string;
+      details: Record<string, unknown>;
+    }>;
+    expect(events.find((event) => event.action === "variable.delete")?.details).toMatchObject({ deleted_with: parent.id, version: 3 });
+    expect(await eventsOf(parent.id)).toContain("variable.delete");
   });
 
   it("rolls a variable back to an earlier value, answering metadata only", async () => {

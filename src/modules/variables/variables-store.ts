@@ -1,8 +1,8 @@
 // Data access for scoped variables. Rows carry ciphertexts; they never leave modules/variables.
 // Every function takes an optional executor last so a use case composes them in one transaction.
-import { CompiledQuery, type Expression, type ExpressionBuilder, PostgresAdapter, type SqlBool, sql } from "kysely";
+import { CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import { type CompiledRead, compiledRead, standIn, substitution } from "../../db/compiled.js";
-import { definedColumns, insertRows, insertSql, valuesIn } from "../../db/compiled-insert.js";
+import { definedColumns, insertRows, insertSql, isPostgres, valuesIn } from "../../db/compiled-insert.js";
 import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Database, Db, Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
@@ -232,7 +232,7 @@ export function createVariablesStore(db: Db) {
       ex: Executor,
     ): Promise<{ serviceName: string | null }> {
       const { shape, values } = lineageOf(from, row.key);
-      if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
+      if (!isPostgres(ex)) {
         if ((await lineageRead(shape)(ex, values)).length > 0) throw taken();
         await insertRows(ex, "variables", [row]);
         await insertRows(ex, "variable_versions", [version]);
@@ -413,10 +413,33 @@ export function createVariablesStore(db: Db) {
         .execute();
     },
 
-    /** Deletes one variable; the foreign key removes its aliases and overrides in the same statement. */
-    async delete(id: string, ex: Executor = db): Promise<number> {
-      const result = await ex.deleteFrom("variables").where("id", "=", id).executeTakeFirst();
-      return Number(result.numDeletedRows);
+    /**
+     * Deletes a variable with the aliases and overrides its foreign key would remove, and answers
+     * each row as it was with its newest version number (0 for none), the variable itself last
+     * (none when it was not there). Run under the write's locks. PostgreSQL deletes them in one
+     * statement (its foreign key's cascade runs at the statement's end and finds them gone);
+     * SQLite would cascade the children before returning them, so it deletes them first.
+     */
+    async deleteWithChildren(id: string, ex: Executor): Promise<Array<{ row: VariablesTable; lastVersion: number }>> {
+      const remove = (which: (eb: ExpressionBuilder<Database, "variables">) => Expression<SqlBool>) =>
+        ex
+          .deleteFrom("variables")
+          .where(which)
+          .returningAll()
+          .returning((eb) =>
+            eb
+              .selectFrom("variable_versions")
+              .select((v) => v.fn.max("version").as("version"))
+              .whereRef("variable_versions.variable_id", "=", "variables.id")
+              .as("last_version"),
+          )
+          .execute();
+      const rows = isPostgres(ex)
+        ? await remove((eb) => eb.or([eb("parent_id", "=", id), eb("id", "=", id)]))
+        : [...(await remove((eb) => eb("parent_id", "=", id))), ...(await remove((eb) => eb("id", "=", id)))];
+      return rows
+        .map(({ last_version, ...row }) => ({ row: row as VariablesTable, lastVersion: Number(last_version ?? 0) }))
+        .sort((a, b) => Number(a.row.id === id) - Number(b.row.id === id));
     },
 
     async serviceLabels(ids: string[], ex: Executor = db): Promise<Map<string, ServiceLabel>> {

@@ -211,7 +211,9 @@ export function createWriteUseCases(core: VariablesCore) {
       const layer = layerOf({ projectId: row.project_id, environmentId: row.environment_id, serviceId: row.service_id });
       await core.write({ projectId: row.project_id, keys: [row.key], layer }, (tx, journal) =>
         journal.deleted(tx, actor, row, async () => {
-          if ((await store.delete(row.id, tx)) === 0) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
+          const gone = await store.deleteWithChildren(row.id, tx);
+          if (!gone.some((removed) => removed.row.id === row.id)) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
+          return gone;
         }),
       );
     },

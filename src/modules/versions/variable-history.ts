@@ -244,38 +244,20 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
 
       /**
        * Deletes a variable through `remove` and records the deletion of it and of the aliases and
-       * overrides its foreign key removes with it. States are read before the delete.
+       * overrides its foreign key removes with it: `remove` answers the rows it deleted as they
+       * were, each with its newest version number (variables-store.ts, deleteWithChildren).
        */
       async deleted(
         ex: Executor,
         actor: AuditActor,
         row: VariablesTable,
-        remove: () => Promise<unknown>,
+        remove: () => Promise<Array<{ row: VariablesTable; lastVersion: number }>>,
         action: VariableAction = "delete",
       ): Promise<void> {
-        // The children and the row as they are under the write's locks, each with its newest
-        // version number, in one statement (the row itself last).
-        const found = await ex
-          .selectFrom("variables")
-          .selectAll("variables")
-          .select((eb) =>
-            eb
-              .selectFrom("variable_versions")
-              .select((v) => v.fn.max("version").as("version"))
-              .whereRef("variable_versions.variable_id", "=", "variables.id")
-              .as("last_version"),
-          )
-          .where((eb) => eb.or([eb("variables.parent_id", "=", row.id), eb("variables.id", "=", row.id)]))
-          .execute();
-        const states: Array<{ row: VariablesTable; plain: string | null; cascade: boolean; lastVersion: number }> = [];
-        for (const { last_version, ...state } of found.sort((a, b) => Number(a.id === row.id) - Number(b.id === row.id))) {
-          const cascade = state.id !== row.id;
-          states.push({ row: state, plain: await plainOf(state, ex), cascade, lastVersion: Number(last_version ?? 0) });
-        }
-        await remove();
-        for (const state of states) {
-          const version = await addVersion(ex, actor, state.row, state.plain, action, true, false, versions, state.lastVersion);
-          await add(ex, actor, state.row, state.plain, "delete", version, state.cascade ? { deleted_with: row.id } : {});
+        for (const gone of await remove()) {
+          const plain = await plainOf(gone.row, ex);
+          const version = await addVersion(ex, actor, gone.row, plain, action, true, false, versions, gone.lastVersion);
+          await add(ex, actor, gone.row, plain, "delete", version, gone.row.id === row.id ? {} : { deleted_with: row.id });
         }
       },
 
