@@ -5,7 +5,7 @@ import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { presentedTokenHash, tokenFromHeader } from "../../modules/access/access-service.js";
 import { JWT_REFUSED } from "../../modules/identity/identity-login.js";
-import type { DeliveredBundle, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
+import type { DeliveredBundle, RuntimeAnswer, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, type RequestAuthDeps, requestMetaOf } from "../http/session-auth.js";
 import { JSON_CONTENT_TYPE } from "../http/sliced-json.js";
@@ -48,6 +48,9 @@ function callerOf(request: FastifyRequest): RuntimeCaller | null {
  * answer goes on to the handler, where `runtime.deliver` decides and explains everything else.
  */
 export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDeps }> = async (app, { context }) => {
+  /** What a miss's hit read found (the service and its generations), handed to `deliver`: not read again. */
+  const missed = new WeakMap<FastifyRequest, NonNullable<Extract<RuntimeAnswer, { outcome: "miss" }>["read"]>>();
+
   function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: DeliveredBundle) {
     // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.
     reply.header("cache-control", "no-store").header("etag", etag);
@@ -80,6 +83,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
       }
       if (answer.outcome === "miss") {
         request.principal = answer.principal;
+        if (answer.read !== undefined) missed.set(request, answer.read);
         return;
       }
     }
@@ -113,7 +117,7 @@ export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDe
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const delivered = await context.runtime.deliver(principal, request.params.serviceId);
+      const delivered = await context.runtime.deliver(principal, request.params.serviceId, missed.get(request));
       // After deliver's refusals (401/403/404), as on the hit path.
       const wait = waitOf(request);
       return answerOrWait(context, request, reply, { principal, serviceId: request.params.serviceId, delivered, wait }, send);

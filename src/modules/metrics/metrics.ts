@@ -15,6 +15,7 @@ export interface RuntimeCounts {
   layerBuilds?: number;
   layerHits?: number;
   decrypts?: number;
+  serviceReads?: number;
 }
 
 export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: () => RuntimeCounts }) {
@@ -117,7 +118,7 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
 
   new Gauge({
     name: "latch_runtime_work",
-    help: "Runtime bundle work since start: bundles rebuilt (worker_rebuilds: of them, assembled in the bundle worker), layers read and decrypted, layers opened from their snapshot, values decrypted",
+    help: "Runtime bundle work since start: bundles rebuilt (worker_rebuilds: of them, assembled in the bundle worker), layers read and decrypted, layers opened from their snapshot, values decrypted, services read again after a request's own read",
     labelNames: ["kind"] as const,
     registers: [registry],
     collect() {
@@ -127,6 +128,7 @@ export function createMetrics(deps: { db: Db; now?: () => Date; runtimeStats?: (
       this.set({ kind: "layer_builds" }, stats?.layerBuilds ?? 0);
       this.set({ kind: "layer_hits" }, stats?.layerHits ?? 0);
       this.set({ kind: "decrypts" }, stats?.decrypts ?? 0);
+      this.set({ kind: "service_reads" }, stats?.serviceReads ?? 0);
     },
   });
 

@@ -41,6 +41,8 @@ export interface RuntimeStats extends LayerStats {
   rebuilds: number;
   /** Of the rebuilds, those assembled in the bundle worker (the others on the event loop). */
   workerBuilds: number;
+  /** Reads of a service and its generations after the request's own read (a watch's check; a miss the hit read cannot build from). */
+  serviceReads: number;
 }
 
 const MAX_CACHED_SERVICES = 10_000;
@@ -62,8 +64,12 @@ export function createBundleCache(deps: {
     now,
     ...(deps.onWorkerError ? { onWorkerError: deps.onWorkerError } : {}),
   });
-  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0, workerBuilds: 0 });
-  const readService = createServiceRead(db);
+  const stats: RuntimeStats = Object.assign(layers.stats, { hits: 0, misses: 0, rebuilds: 0, workerBuilds: 0, serviceReads: 0 });
+  const serviceRead = createServiceRead(db);
+  const readService: typeof serviceRead = (serviceId) => {
+    stats.serviceReads += 1;
+    return serviceRead(serviceId);
+  };
 
   /** A cached bundle still answers at `at` (ms): no artifact in it has expired. */
   const unexpiredAt = (at: number) => (entry: CacheEntry) => entry.validUntil > at;

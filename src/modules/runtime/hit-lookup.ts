@@ -1,5 +1,6 @@
 // The runtime hit path's one read: the token by its hash, the service, and the generations of
-// its three layers (runtime-layers.ts; bench/README.md, R1 and P1). Coalesced per event-loop turn
+// its three layers (runtime-layers.ts; bench/README.md, R1 and P1). A miss builds from the same
+// row (runtime-service.ts): on PostgreSQL, a round trip fewer per miss. Coalesced per event-loop turn
 // by src/db/compiled.ts like every hot read; the engines differ only in how a turn's distinct
 // (token, service) pairs are read.
 //
@@ -23,6 +24,9 @@ export interface HitRow extends TokenAuthRow {
   s_id: string | null;
   s_organization_id: string | null;
   s_environment_id: string | null;
+  s_project_id: string | null;
+  s_name: string | null;
+  s_type: string | null;
   gp_generation: string | number | bigint | null;
   ge_generation: string | number | bigint | null;
   gs_generation: string | number | bigint | null;
@@ -38,6 +42,7 @@ const BATCH_SQL = preparedStatement(
   "latch_runtime_hits",
   `select q.n, ${TOKEN_COLUMNS.join(", ")},
      s.id as s_id, s.organization_id as s_organization_id, s.environment_id as s_environment_id,
+     s.project_id as s_project_id, s.name as s_name, s.type as s_type,
      gp.generation as gp_generation, ge.generation as ge_generation, gs.generation as gs_generation
    from unnest($1::text[], $2::text[]) with ordinality as q(token_hash, service_id, n)
    join api_tokens t on t.token_hash = q.token_hash
@@ -64,6 +69,9 @@ export function createHitLookup(db: Db, dialect: DialectName, reader: SQLite.Dat
       "s.id as s_id",
       "s.organization_id as s_organization_id",
       "s.environment_id as s_environment_id",
+      "s.project_id as s_project_id",
+      "s.name as s_name",
+      "s.type as s_type",
       "gp.generation as gp_generation",
       "ge.generation as ge_generation",
       "gs.generation as gs_generation",

@@ -52,6 +52,17 @@ export function composeGeneration(...layers: unknown[]): string {
  * A service and its three layers' generations in one statement (one round trip on PostgreSQL):
  * the row and the generations read together, before any layer's rows.
  */
+/** A service with its layers' generations, as the miss path builds from them. */
+export interface ServiceAt {
+  service: Pick<Service, "id" | "organizationId" | "projectId" | "environmentId" | "name" | "type">;
+  /** The project's, the environment's and the service's generations ("0" for none). */
+  generations: string[];
+}
+
+/** The generations as a bundle's key composes them ("0" for a layer never written). */
+export const generationsOf = (...generations: Array<string | number | bigint | null>): string[] =>
+  generations.map((generation) => (generation === null ? "0" : String(generation)));
+
 export function createServiceRead(db: Db) {
   const read = compiledRead<
     {
@@ -80,7 +91,7 @@ export function createServiceRead(db: Db) {
     ["id"] as const,
     { ahead: true },
   );
-  return async (serviceId: string) => {
+  return async (serviceId: string): Promise<ServiceAt | undefined> => {
     const row = (await read(db, { id: serviceId }))[0];
     if (row === undefined) return undefined;
     return {
@@ -92,7 +103,7 @@ export function createServiceRead(db: Db) {
         name: row.name,
         type: row.type as Service["type"],
       },
-      generations: [row.gp, row.ge, row.gs].map((generation) => (generation === null ? "0" : String(generation))),
+      generations: generationsOf(row.gp, row.ge, row.gs),
     };
   };
 }

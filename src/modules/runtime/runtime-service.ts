@@ -16,8 +16,8 @@ import type { AuditService } from "../audit/audit-service.js";
 import type { IdentityModule } from "../identity/identity-module.js";
 import type { Service } from "../tree/tree-types.js";
 import { createBundleCache, type DeliveredBundle } from "./bundle-cache.js";
-import { createHitLookup } from "./hit-lookup.js";
-import { composeGeneration, type LayerReader } from "./runtime-layers.js";
+import { createHitLookup, type HitRow } from "./hit-lookup.js";
+import { composeGeneration, generationsOf, type LayerReader, type ServiceAt } from "./runtime-layers.js";
 
 export type { DeliveredBundle, RuntimeBundle, RuntimeStats } from "./bundle-cache.js";
 
@@ -28,14 +28,33 @@ export type RuntimeCaller = { tokenHash: string } | { identityId: string; jwt: s
  * What the runtime read decides before any bundle work: `hit`, the current bundle for a caller
  * that may have it (delivered and counted); `refused`, the token is unknown, revoked or expired
  * (the face's shared authentication says which, with its failure budget and audit count);
- * `miss`, the caller is known and `deliver` decides the rest (refusals explained, bundle built).
+ * `miss`, the caller is known and `deliver` decides the rest (refusals explained, bundle built),
+ * from the service and generations the read found (`read`; none for a JWT or a missing service).
  */
 export type RuntimeAnswer =
   | { outcome: "hit"; principal: Principal; bundle: DeliveredBundle }
-  | { outcome: "miss"; principal: Principal }
+  | { outcome: "miss"; principal: Principal; read?: ServiceAt }
   | { outcome: "refused" };
 
 const REFUSED: RuntimeAnswer = Object.freeze({ outcome: "refused" });
+
+/** The service and generations of a hit row that found its service (the row of a miss). */
+function serviceAtOf(row: HitRow): ServiceAt | undefined {
+  const { s_id, s_organization_id, s_environment_id, s_project_id, s_name, s_type } = row;
+  if (s_id === null || s_organization_id === null || s_environment_id === null || s_project_id === null || s_name === null)
+    return undefined;
+  return {
+    service: {
+      id: s_id,
+      organizationId: s_organization_id,
+      projectId: s_project_id,
+      environmentId: s_environment_id,
+      name: s_name,
+      type: s_type as Service["type"],
+    },
+    generations: generationsOf(row.gp_generation, row.ge_generation, row.gs_generation),
+  };
+}
 
 /** A service's bundle as the watch hub follows it. */
 export interface CurrentBundle {
@@ -112,10 +131,10 @@ export function createRuntimeService(deps: {
   const readHit = createHitLookup(deps.readDb ?? db, deps.dialect, deps.sqliteReader ?? null);
 
   /** The bundle for a caller, decided in full: refusals explained (404/403), built on a miss. */
-  async function bundleFor(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
+  async function bundleFor(principal: Principal, serviceId: string, read?: ServiceAt): Promise<DeliveredBundle> {
     // The service with its layers' generations, read before the layers' rows
-    // (src/db/generations.ts says why).
-    const found = await readService(serviceId);
+    // (src/db/generations.ts says why): by the request's hit read when it found the service.
+    const found = read?.service.id === serviceId ? read : await readService(serviceId);
     const service = found?.service;
     if (service === undefined || !reaches(principal, service.id, service.organizationId, service.environmentId)) {
       throw refusalOf(principal, service);
@@ -186,7 +205,7 @@ export function createRuntimeService(deps: {
       if (s_id === null || s_organization_id === null || s_environment_id === null) return { outcome: "miss", principal };
       if (!reaches(principal, s_id, s_organization_id, s_environment_id)) return { outcome: "miss", principal };
       const cached = bundles.cached(s_id, composeGeneration(row.gp_generation, row.ge_generation, row.gs_generation), at.getTime());
-      if (cached === null) return { outcome: "miss", principal };
+      if (cached === null) return { outcome: "miss", principal, read: serviceAtOf(row) };
       stats.hits += 1;
       deps.audit.countDelivery(principal, serviceId, "success");
       return { outcome: "hit", principal, bundle: cached };
@@ -207,10 +226,10 @@ export function createRuntimeService(deps: {
      * environment, counted for the audit log either way. Another organization's service, or one
      * outside the binding: 404; any other role: 403.
      */
-    async deliver(principal: Principal, serviceId: string): Promise<DeliveredBundle> {
+    async deliver(principal: Principal, serviceId: string, read?: ServiceAt): Promise<DeliveredBundle> {
       let delivered: DeliveredBundle;
       try {
-        delivered = await bundleFor(principal, serviceId);
+        delivered = await bundleFor(principal, serviceId, read);
       } catch (error) {
         deps.audit.countDelivery(principal, serviceId, "denied");
         throw error;

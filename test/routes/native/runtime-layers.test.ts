@@ -87,6 +87,10 @@ describeEachDialect("runtime bundles: what a write re-derives", (dialect) => {
       const after = stats();
       expect(after.rebuilds - before.rebuilds).toBe(1);
       expect(after.layerBuilds - before.layerBuilds).toBe(1);
+      // Each miss built from what its own first read found (the token, the service and the
+      // layers' generations): the service was not read again (a round trip on PostgreSQL).
+      expect(after.misses - before.misses).toBeGreaterThan(0);
+      expect(after.serviceReads - before.serviceReads).toBe(0);
       // The environment's layer was read again, and of its values only the edited one was
       // decrypted: the others' ciphertexts are the ones its last snapshot was made from. Not the
       // project's 8 secrets nor the job's 6 either.
