@@ -203,11 +203,8 @@ export function createLayerCache(deps: {
   }
 
   async function build(layer: RuntimeLayer, id: string, generation: string): Promise<Buffer> {
-    // The two reads at once: on PostgreSQL each is a round trip the miss waiting for it would pay in turn.
-    const [{ rows, decrypted }, credentials] = await Promise.all([
-      variables.readLayer(layer, previousRows(id)),
-      layer.kind === "environment" ? credentialsOf(layer.id) : [],
-    ]);
+    const { rows, decrypted } = await variables.readLayer(layer, previousRows(id));
+    const credentials = layer.kind === "environment" ? await credentialsOf(layer.id) : [];
     stats.layerBuilds += 1;
     stats.decrypts += decrypted + credentials.length;
     return sealLayer(snapshotKey, id, generation, { variables: rows, credentials });
