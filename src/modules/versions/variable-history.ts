@@ -47,21 +47,26 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
    */
   function versionRows() {
     const rows: VariableVersionsTable[] = [];
+    /** The variables of the rows held (a restore of thousands asks for each). */
+    const variables = new Set<string>();
     let shape = "";
     const shapeOf = (entry: VariableVersionsTable) => definedColumns(entry).join(",");
     async function flush(ex: Executor): Promise<void> {
-      if (rows.length > 0) await insertRows(ex, "variable_versions", rows.splice(0));
+      if (rows.length === 0) return;
+      variables.clear();
+      await insertRows(ex, "variable_versions", rows.splice(0));
     }
     return {
       flush,
       /** Whether a version of this variable is held (not yet inserted). */
-      holds: (variableId: string): boolean => rows.some((row) => row.variable_id === variableId),
+      holds: (variableId: string): boolean => variables.has(variableId),
       async add(ex: Executor, entry: VariableVersionsTable): Promise<void> {
         // One statement holds rows of one column set (insertRows); a bound on its parameters.
         const its = shapeOf(entry);
         if (its !== shape || rows.length >= VERSION_ROWS_PER_INSERT) await flush(ex);
         shape = its;
         rows.push(entry);
+        variables.add(entry.variable_id);
       },
     };
   }
