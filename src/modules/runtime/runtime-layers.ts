@@ -48,10 +48,6 @@ export function composeGeneration(...layers: unknown[]): string {
   return composed;
 }
 
-/**
- * A service and its three layers' generations in one statement (one round trip on PostgreSQL):
- * the row and the generations read together, before any layer's rows.
- */
 /** A service with its layers' generations, as the miss path builds from them. */
 export interface ServiceAt {
   service: Pick<Service, "id" | "organizationId" | "projectId" | "environmentId" | "name" | "type">;
@@ -63,6 +59,10 @@ export interface ServiceAt {
 export const generationsOf = (...generations: Array<string | number | bigint | null>): string[] =>
   generations.map((generation) => (generation === null ? "0" : String(generation)));
 
+/**
+ * A service and its three layers' generations in one statement (one round trip on PostgreSQL):
+ * the row and the generations read together, before any layer's rows.
+ */
 export function createServiceRead(db: Db) {
   const read = compiledRead<
     {
