@@ -5,17 +5,13 @@
 // column list, row count and dialect, and each call only binds its values. Values go to the
 // driver exactly as Kysely would pass them; a column whose value is `undefined` is left out (its
 // default applies), as Kysely does.
-import { CompiledQuery, PostgresAdapter } from "kysely";
+import { CompiledQuery } from "kysely";
+import { isPostgres } from "./dialect.js";
 import type { Database, Executor } from "./types.js";
 
 /** Distinct statement texts kept; shapes are few (one per table and column set), this is a bound. */
 const MAX_SHAPES = 256;
 const texts = new Map<string, string>();
-
-/** Whether the executor runs on PostgreSQL (a statement the two engines answer differently). */
-export function isPostgres(ex: Executor): boolean {
-  return ex.getExecutor().adapter instanceof PostgresAdapter;
-}
 
 /** An SQL identifier, double-quoted (both engines). */
 export function quote(identifier: string): string {

@@ -2,8 +2,9 @@
 // moved on and locked, consecutive events with their value HMACs and outbox rows in one statement
 // after a locked head, and PostgreSQL's conditional append after the process's remembered tail.
 // Each is compiled or prepared once per shape: the builder's cost per write was measured in W1.
-import { CompiledQuery, PostgresAdapter, type QueryCreator } from "kysely";
+import { CompiledQuery, type QueryCreator } from "kysely";
 import { quote } from "../../db/compiled-insert.js";
+import { isPostgres } from "../../db/dialect.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { AuditEventsTable, Database, Executor } from "../../db/types.js";
 import { GENESIS_HASH } from "./audit-chain.js";
@@ -25,7 +26,7 @@ export const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_i
  */
 export async function nextLink(ex: Executor, chainId: string, count = 1): Promise<{ seq: number; prevHash: string }> {
   for (let attempt = 0; attempt < 2; attempt += 1) {
-    const sqlText = ex.getExecutor().adapter instanceof PostgresAdapter ? NEXT_LINK_POSTGRES : NEXT_LINK_SQLITE;
+    const sqlText = isPostgres(ex) ? NEXT_LINK_POSTGRES : NEXT_LINK_SQLITE;
     const [head] = (await ex.executeQuery(CompiledQuery.raw(sqlText, [count, chainId]))).rows as Array<{
       seq: number | string;
       hash: string;

@@ -1,8 +1,8 @@
 // The audit module: the in-transaction writer other modules call, the batched counter for
 // runtime deliveries and failed authentications, the LATCH_AUDIT_FILE streamer, and the reads
 // (list with keyset pagination, lookup by value, verify). Reading the log needs an admin.
-import { PostgresAdapter } from "kysely";
 import type { Keyring } from "../../crypto/keyring.js";
+import { isPostgres } from "../../db/dialect.js";
 import type { Db } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { adminOrganizationScope } from "../../kernel/authorize.js";
@@ -161,7 +161,7 @@ export function createAuditService(deps: AuditServiceDeps) {
      * process: it keeps lane 0.
      */
     async startLanes(onError: (error: unknown) => void): Promise<void> {
-      if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return;
+      if (!isPostgres(db)) return;
       await lanes.start(onError);
     },
 

@@ -16,8 +16,9 @@
 // `recordMany` takes each chain's head once for all of a transaction's events on it (the
 // batcher's flush, an import). Measured in bench/README.md ("audit chain tails", M1 on PostgreSQL).
 // The statements themselves are in audit-append-statements.ts.
-import { CompiledQuery, PostgresAdapter } from "kysely";
+import { CompiledQuery } from "kysely";
 import { insertRows } from "../../db/compiled-insert.js";
+import { isPostgres } from "../../db/dialect.js";
 import type { AuditEventsTable, Db, Executor } from "../../db/types.js";
 import { newTimeOrderedId } from "../../kernel/ids.js";
 import { createPauses } from "../../kernel/turns.js";
@@ -221,8 +222,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
   async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
     const chainId = chainOf(ex, entry);
     const valueHmacs = await hmacs(entry, ex);
-    if (ex.getExecutor().adapter instanceof PostgresAdapter)
-      return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
+    if (isPostgres(ex)) return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
     const { seq, prevHash } = await nextLink(ex, chainId);
     const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
     await insertRows(ex, "audit_events", [event]);
@@ -257,7 +257,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
      * import or a restore were one 0.5 s task (bench/import-block.ts).
      */
     async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>): Promise<string[]> {
-      if (!(ex.getExecutor().adapter instanceof PostgresAdapter)) {
+      if (!isPostgres(ex)) {
         const ids: string[] = [];
         const pauses = createPauses();
         for (const { actor, entry } of items) {

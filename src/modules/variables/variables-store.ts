@@ -2,7 +2,8 @@
 // Every function takes an optional executor last so a use case composes them in one transaction.
 import { CompiledQuery, type Expression, type ExpressionBuilder, type SqlBool, sql } from "kysely";
 import { type CompiledRead, compiledRead, standIn, substitution } from "../../db/compiled.js";
-import { definedColumns, insertRows, insertSql, isPostgres, valuesIn } from "../../db/compiled-insert.js";
+import { definedColumns, insertRows, insertSql, valuesIn } from "../../db/compiled-insert.js";
+import { isPostgres } from "../../db/dialect.js";
 import { byCreation, inCreationOrder, mergeByCreation } from "../../db/order.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
 import type { Database, Db, Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
