@@ -66,9 +66,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
   /** The current keys of the parents these versions override, for the write's lock. */
   async function parentKeys(versions: Iterable<VariableVersionsTable | VariablesTable>): Promise<string[]> {
     const ids = [...versions].flatMap((row) => ("variable_id" in row && overridden(row) !== null ? [row.parent_id as string] : []));
-    return (await Promise.all([...new Set(ids)].map((id) => store.find(id)))).flatMap((parent) =>
-      parent === undefined ? [] : [parent.key],
-    );
+    return store.keysOf([...new Set(ids)]);
   }
 
   /**

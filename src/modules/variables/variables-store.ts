@@ -75,6 +75,9 @@ const LAYER_COLUMNS = [
   "built_in_visibility",
 ] as const satisfies readonly (keyof VariablesTable)[];
 export type LayerSourceRow = Pick<VariablesTable, (typeof LAYER_COLUMNS)[number]>;
+/** Ids one `keysOf` statement reads at most. */
+const KEYS_PER_READ = 1_000;
+
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
 
 /**
@@ -347,6 +350,20 @@ export function createVariablesStore(db: Db) {
       };
       for await (const page of pages(read)) rows.push(...page);
       return rows.sort(byCreation);
+    },
+
+    /** The keys of these variables (those that exist), read by pages of ids (PostgreSQL binds at most 65,535 parameters). */
+    async keysOf(ids: readonly string[], ex: Executor = db): Promise<string[]> {
+      const keys: string[] = [];
+      for (let at = 0; at < ids.length; at += KEYS_PER_READ) {
+        const rows = await ex
+          .selectFrom("variables")
+          .select("key")
+          .where("id", "in", ids.slice(at, at + KEYS_PER_READ))
+          .execute();
+        for (const row of rows) keys.push(row.key);
+      }
+      return keys;
     },
 
     /** Rows by id for a management view, secret rows without their ciphertext. */
