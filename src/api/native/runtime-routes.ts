@@ -5,7 +5,7 @@ import type { Services } from "../../context.js";
 import { AppError } from "../../errors.js";
 import { presentedTokenHash, tokenFromHeader } from "../../modules/access/access-service.js";
 import { JWT_REFUSED } from "../../modules/identity/identity-login.js";
-import type { DeliveredBundle, RuntimeAnswer, RuntimeCaller } from "../../modules/runtime/runtime-service.js";
+import type { DeliveredBundle, RuntimeCaller, ServiceAt } from "../../modules/runtime/runtime-service.js";
 import { principalOf } from "../http/principal.js";
 import { authenticateRequest, type RequestAuthDeps, requestMetaOf } from "../http/session-auth.js";
 import { JSON_CONTENT_TYPE } from "../http/sliced-json.js";
@@ -49,7 +49,7 @@ function callerOf(request: FastifyRequest): RuntimeCaller | null {
  */
 export const runtimeRoutes: FastifyPluginAsyncTypebox<{ context: RuntimeRoutesDeps }> = async (app, { context }) => {
   /** What a miss's hit read found (the service and its generations), handed to `deliver`: not read again. */
-  const missed = new WeakMap<FastifyRequest, NonNullable<Extract<RuntimeAnswer, { outcome: "miss" }>["read"]>>();
+  const missed = new WeakMap<FastifyRequest, ServiceAt>();
 
   function send(request: FastifyRequest, reply: FastifyReply, { body, etag }: DeliveredBundle) {
     // Values must not sit in shared caches; the ETag still lets the workload poll cheaply.

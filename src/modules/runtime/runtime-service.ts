@@ -20,6 +20,7 @@ import { createHitLookup, type HitRow } from "./hit-lookup.js";
 import { composeGeneration, generationsOf, type LayerReader, type ServiceAt } from "./runtime-layers.js";
 
 export type { DeliveredBundle, RuntimeBundle, RuntimeStats } from "./bundle-cache.js";
+export type { ServiceAt } from "./runtime-layers.js";
 
 /** Who asks for a bundle: the hash of a presented API token, or a workload's JWT for one of its identities (issue #18). */
 export type RuntimeCaller = { tokenHash: string } | { identityId: string; jwt: string };
