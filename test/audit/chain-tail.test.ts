@@ -84,6 +84,44 @@ describeEachDialect("audit chain tails", (dialect) => {
     await chainIsWhole();
   });
 
+  it("edits and a deletion through two replicas in turn: every version is kept, once, whether the tail was stale or not", async () => {
+    // On PostgreSQL an edit's version row rides in its audit event's statement (Rider): inserted
+    // whether that statement links or finds its tail stale, and before the locked path otherwise.
+    const auth = { authorization: `Token ${h.adminToken}` };
+    const created = await h.inject({
+      method: "POST",
+      url: `/qovery/job/${jobId}/secret`,
+      headers: auth,
+      payload: { key: "RIDER", value: "v-0" },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id: string = created.json().id;
+    const url = `/qovery/job/${jobId}/secret/${id}`;
+    for (let i = 1; i <= 6; i += 1) {
+      const request = { method: "PUT" as const, url, headers: auth, payload: { key: "RIDER", value: `v-${i}` } };
+      const response = i % 2 === 0 ? await h.inject(request) : await replica.app.inject(request);
+      expect(response.statusCode, response.body).toBe(200);
+    }
+    const deleted = await replica.app.inject({ method: "DELETE", url, headers: auth });
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    const versions = await h.context.db
+      .selectFrom("variable_versions")
+      .select(["version", "action", "deleted", "value"])
+      .where("variable_id", "=", id)
+      .orderBy("version")
+      .execute();
+    expect(versions.map((row) => [Number(row.version), row.action, Number(row.deleted)])).toEqual([
+      [1, "create", 0],
+      ...[2, 3, 4, 5, 6, 7].map((version) => [version, "update", 0]),
+      [8, "delete", 1],
+    ]);
+    // Each a ciphertext of its own (bytea on PostgreSQL, given as hex in the statement's JSON).
+    const sealed = versions.map((row) => Buffer.from(row.value as Uint8Array).toString("hex"));
+    expect(new Set(sealed).size).toBe(8);
+    expect(sealed.every((hex) => hex.length > 40)).toBe(true);
+    await chainIsWhole();
+  });
+
   it("PostgreSQL: a stale tail costs one statement more with the head locked, not a read of the head and two", async () => {
     if (dialect !== "postgres") return;
     expect(await create("second")).toBe(201);

@@ -3,10 +3,10 @@
 // after a locked head, and PostgreSQL's conditional append after the process's remembered tail.
 // Each is compiled or prepared once per shape: the builder's cost per write was measured in W1.
 import { CompiledQuery, type QueryCreator } from "kysely";
-import { quote } from "../../db/compiled-insert.js";
+import { definedColumns, quote } from "../../db/compiled-insert.js";
 import { isPostgres } from "../../db/dialect.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
-import type { AuditEventsTable, Database, Executor } from "../../db/types.js";
+import type { AuditEventsTable, Database, Executor, VariableVersionsTable } from "../../db/types.js";
 import { GENESIS_HASH } from "./audit-chain.js";
 import type { Tail } from "./audit-chain-turns.js";
 
@@ -75,11 +75,26 @@ export async function appendInOneStatement(
   await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
 }
 
-/** appendAtTail's statement text per shape (the event columns, whether values and outbox rows go with it), made once. */
+/**
+ * Rows of another table that go in the statement of the events that record them (PostgreSQL): a
+ * variable write's version rows, inserted with its audit events instead of in a round trip of
+ * their own before them (M1 on PostgreSQL: every round trip of a write waits for a turn of a
+ * saturated loop). Its rows have the first one's columns (insertRows' rule), each cast as its
+ * column is, as the events are (jsonb_populate_recordset).
+ */
+export interface Rider {
+  table: "variable_versions";
+  rows: readonly VariableVersionsTable[];
+}
+
+const riderColumns = (rider: Rider): string[] => (rider.rows[0] === undefined ? [] : definedColumns(rider.rows[0]));
+
+/** appendAtTail's statement text per shape (the event columns, whether values, outbox rows and a rider go with it), made once. */
 const tailAppends = new Map<string, string>();
 
-function tailAppendText(columns: readonly string[], withValues: boolean, outbox: boolean): string {
-  const shape = `${columns.join(",")}|${withValues}|${outbox}`;
+function tailAppendText(columns: readonly string[], withValues: boolean, outbox: boolean, rider: Rider | undefined): string {
+  const riderShape = rider === undefined ? "" : `${rider.table}(${riderColumns(rider).join(",")})`;
+  const shape = `${columns.join(",")}|${withValues}|${outbox}|${riderShape}`;
   let text = tailAppends.get(shape);
   if (text === undefined) {
     const names = columns.map(quote);
@@ -108,11 +123,36 @@ function tailAppendText(columns: readonly string[], withValues: boolean, outbox:
           unnest($${++n}::text[], $${++n}::text[]) as outbox (event_id, created_at)
         where linked)`);
     }
-    const name = `latch_audit_append_${withValues ? "v" : ""}${outbox ? "o" : ""}${tailAppends.size}`;
+    if (rider !== undefined) {
+      // Not `where linked`: the rider's rows are inserted whatever the tail; a statement's
+      // data-modifying CTEs all run, read back or not.
+      const riderNames = riderColumns(rider).map(quote);
+      parts.push(`rider as (insert into ${quote(rider.table)} (${riderNames.join(", ")})
+        select ${riderNames.map((name) => `given.${name}`).join(", ")}
+        from jsonb_populate_recordset(null::${quote(rider.table)}, $${++n}::jsonb) as given)`);
+    }
+    const name = `latch_audit_append_${withValues ? "v" : ""}${outbox ? "o" : ""}${rider === undefined ? "" : "r"}${tailAppends.size}`;
     text = preparedStatement(name, `with ${parts.join(", ")} select linked, seq, hash from head`);
     tailAppends.set(shape, text);
   }
   return text;
+}
+
+/** A rider's rows as JSON, their bytes (bytea: a ciphertext) in bytea's hex input form. */
+function riderJson(rider: Rider): string {
+  const columns = riderColumns(rider);
+  return JSON.stringify(
+    rider.rows.map((row) => {
+      const values = row as unknown as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const column of columns) {
+        const value = values[column];
+        out[column] =
+          value instanceof Uint8Array ? `\\x${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex")}` : value;
+      }
+      return out;
+    }),
+  );
 }
 
 /**
@@ -123,13 +163,15 @@ function tailAppendText(columns: readonly string[], withValues: boolean, outbox:
  * (undefined if the chain has no head row yet). The events go as one JSON parameter whatever
  * their number, read as rows of audit_events (jsonb_populate_recordset: each field cast to its
  * column's type), their value HMACs and outbox rows as arrays. The statement is prepared, one per
- * shape (tailAppendText): it is made once per transaction that writes audit events.
+ * shape (tailAppendText): it is made once per transaction that writes audit events. A `rider`'s
+ * rows are inserted by the same statement, linked or not.
  */
 export async function appendAtTail(
   ex: Executor,
   events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
   prevHash: string,
   outbox: boolean,
+  rider?: Rider,
 ): Promise<{ linked: boolean; head: Tail | undefined }> {
   const first = (events[0] as { event: AuditEventsTable }).event;
   const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
@@ -155,7 +197,8 @@ export async function appendAtTail(
       events.map(({ event }) => event.id),
       events.map(({ event }) => event.created_at),
     );
-  const text = tailAppendText(Object.keys(first), values.length > 0, outbox);
+  if (rider !== undefined) parameters.push(riderJson(rider));
+  const text = tailAppendText(Object.keys(first), values.length > 0, outbox, rider);
   const { rows } = await ex.executeQuery<{ linked: boolean; seq: number | string; hash: string }>(CompiledQuery.raw(text, parameters));
   const head = rows[0];
   if (head === undefined) return { linked: false, head: undefined };

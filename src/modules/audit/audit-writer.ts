@@ -22,7 +22,14 @@ import { isPostgres } from "../../db/dialect.js";
 import type { AuditEventsTable, Db, Executor } from "../../db/types.js";
 import { newTimeOrderedId } from "../../kernel/ids.js";
 import { createPauses } from "../../kernel/turns.js";
-import { appendAtTail, appendInOneStatement, EVENTS_PER_STATEMENT, nextLink, SET_HEAD_HASH } from "./audit-append-statements.js";
+import {
+  appendAtTail,
+  appendInOneStatement,
+  EVENTS_PER_STATEMENT,
+  nextLink,
+  type Rider,
+  SET_HEAD_HASH,
+} from "./audit-append-statements.js";
 import { eventHash, keyedEventHash } from "./audit-chain.js";
 import type { ChainKey, ChainKeys } from "./audit-chain-keys.js";
 import { type ChainState, createChains, type Tail, TURN_WAIT_MS, within } from "./audit-chain-turns.js";
@@ -124,9 +131,11 @@ export function createAuditWriter(deps: AuditWriterDeps) {
    * almost every write: M1 on PostgreSQL, bench/README.md). Else (no tail yet, a transaction that
    * already holds the head, more events than one statement takes) the locked path: lock the head,
    * read it, append. Several events (a group of writes' journal, the batcher's flush) go in the
-   * same one statement as one.
+   * same one statement as one. A `rider`'s rows go in the first statement at the tail (inserted
+   * whether it links or not); on the locked path, in a statement of their own before it.
    */
-  async function appendOnPostgres(ex: Executor, chainId: string, items: Item[]): Promise<string[]> {
+  async function appendOnPostgres(ex: Executor, chainId: string, items: Item[], rider?: Rider): Promise<string[]> {
+    let riding = rider;
     return inTurn(ex, chainId, async (state, held) => {
       let after = held || items.length > EVENTS_PER_STATEMENT ? undefined : state?.tail;
       let chainKey = deps.chainKeys.committedKey(chainId);
@@ -142,7 +151,8 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         });
         const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
         state.tail = { seq: last.seq, hash: last.hash };
-        const { linked, head } = await appendAtTail(ex, events, after.hash, deps.outbox);
+        const { linked, head } = await appendAtTail(ex, events, after.hash, deps.outbox, riding);
+        riding = undefined;
         if (linked) {
           chains.hold(ex, chainId);
           return events.map(({ event }) => event.id);
@@ -151,6 +161,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         after = head;
         if (head !== undefined) chainKey = await deps.chainKeys.keyFor(chainId, head.seq + 1, ex);
       }
+      if (riding !== undefined) await insertRider(ex, riding);
       return appendLocked(ex, chainId, items, state);
     });
   }
@@ -218,11 +229,20 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     await appendOnPostgres(ex, base, [{ actor: SYSTEM_ACTOR, entry: opened, valueHmacs: [] }]);
   }
 
-  /** Appends an event to its organization's chain in `ex` (the caller's transaction); returns its id. */
-  async function record(ex: Executor, actor: AuditActor, entry: AuditEntry): Promise<string> {
+  /** A rider's rows in a statement of their own (SQLite; PostgreSQL's locked path). */
+  async function insertRider(ex: Executor, rider: Rider): Promise<void> {
+    await insertRows(ex, rider.table, rider.rows);
+  }
+
+  /**
+   * Appends an event to its organization's chain in `ex` (the caller's transaction); returns its
+   * id. A `rider`'s rows are inserted first (on PostgreSQL, in the event's statement when it can).
+   */
+  async function record(ex: Executor, actor: AuditActor, entry: AuditEntry, rider?: Rider): Promise<string> {
     const chainId = chainOf(ex, entry);
     const valueHmacs = await hmacs(entry, ex);
-    if (isPostgres(ex)) return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }]))[0] as string;
+    if (isPostgres(ex)) return (await appendOnPostgres(ex, chainId, [{ actor, entry, valueHmacs }], rider))[0] as string;
+    if (rider !== undefined) await insertRider(ex, rider);
     const { seq, prevHash } = await nextLink(ex, chainId);
     const event = link(chainId, seq, prevHash, await deps.chainKeys.keyFor(chainId, seq, ex), actor, entry, valueHmacs);
     await insertRows(ex, "audit_events", [event]);
@@ -254,10 +274,12 @@ export function createAuditWriter(deps: AuditWriterDeps) {
      * order. On PostgreSQL each chain's events are appended together (appendOnPostgres);
      * SQLite's statements make no round trip, and it appends them one by one, giving the event
      * loop a turn every few milliseconds: its driver answers at once, so the 10,000 events of an
-     * import or a restore were one 0.5 s task (bench/import-block.ts).
+     * import or a restore were one 0.5 s task (bench/import-block.ts). A `rider`'s rows are
+     * inserted before the events (on PostgreSQL, with the first chain's when it can: `record`).
      */
-    async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>): Promise<string[]> {
+    async recordMany(ex: Executor, items: Array<{ actor: AuditActor; entry: AuditEntry }>, rider?: Rider): Promise<string[]> {
       if (!isPostgres(ex)) {
+        if (rider !== undefined) await insertRider(ex, rider);
         const ids: string[] = [];
         const pauses = createPauses();
         for (const { actor, entry } of items) {
@@ -275,11 +297,14 @@ export function createAuditWriter(deps: AuditWriterDeps) {
         else list.push({ index, actor, entry, valueHmacs });
       }
       const ids: string[] = new Array(items.length);
+      if (byChain.size === 0 && rider !== undefined) await insertRider(ex, rider);
       // Chains in one order everywhere: two transactions appending to the same two chains (two
       // replicas' flushes) take their heads in the same order and cannot deadlock.
+      let riding = rider;
       for (const chainId of [...byChain.keys()].sort()) {
         const list = byChain.get(chainId) as Array<Item & { index: number }>;
-        const appended = await appendOnPostgres(ex, chainId, list);
+        const appended = await appendOnPostgres(ex, chainId, list, riding);
+        riding = undefined;
         for (const [position, { index }] of list.entries()) ids[index] = appended[position] as string;
       }
       return ids;

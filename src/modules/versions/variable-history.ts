@@ -5,8 +5,10 @@
 // A transaction that writes several rows (a restore, an import, a rename with its overrides, a
 // group of writes on PostgreSQL) keeps its version rows and audit events in a journal and inserts
 // them together at its end (`journal`).
+
 import type { Keyring } from "../../crypto/keyring.js";
 import { definedColumns, insertRows } from "../../db/compiled-insert.js";
+import { isPostgres } from "../../db/dialect.js";
 import type { Executor, VariablesTable, VariableVersionsTable } from "../../db/types.js";
 import { newTimeOrderedId } from "../../kernel/ids.js";
 import type { AuditService } from "../audit/audit-service.js";
@@ -58,6 +60,11 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     }
     return {
       flush,
+      /** The rows held, no longer held: the caller inserts them (with the audit events, `close`). */
+      take(): VariableVersionsTable[] {
+        variables.clear();
+        return rows.splice(0);
+      },
       /** Whether a version of this variable is held (not yet inserted). */
       holds: (variableId: string): boolean => variables.has(variableId),
       async add(ex: Executor, entry: VariableVersionsTable): Promise<void> {
@@ -266,13 +273,19 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         }
       },
 
-      /** Inserts the versions held, then appends the audit events written so far, in order (the transaction's last statements). */
+      /**
+       * Inserts the versions held, then appends the audit events written so far, in order (the
+       * transaction's last statements). On PostgreSQL the versions ride in the events' statement
+       * (audit-append-statements.ts, Rider): a round trip fewer for every write that holds them.
+       */
       async close(ex: Executor): Promise<void> {
-        await versions.flush(ex);
         const events = pending.splice(0);
+        const held = events.length > 0 && isPostgres(ex) ? versions.take() : [];
+        const rider = held.length > 0 ? { table: "variable_versions" as const, rows: held } : undefined;
+        if (rider === undefined) await versions.flush(ex);
         const [only] = events;
-        if (events.length === 1 && only !== undefined) await audit.record(ex, only.actor, only.entry);
-        else if (events.length > 1) await audit.recordMany(ex, events);
+        if (events.length === 1 && only !== undefined) await audit.record(ex, only.actor, only.entry, rider);
+        else if (events.length > 1) await audit.recordMany(ex, events, rider);
       },
     };
   }
