@@ -177,6 +177,40 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     }
   });
 
+  it("numbers an edit's and an import overwrite's versions after the last and keeps the values they were given", async () => {
+    // Both take their new value from the request and the last number from their update's
+    // statement (variables-write.ts, variables-import.ts): neither is read back.
+    const shown = (label: string) => `${label}-${randomBytes(6).toString("hex")}`;
+    const [v1, v2, v3, v4] = [shown("first"), shown("edited"), shown("imported"), shown("after")];
+    const made = await ok("POST", `/qovery/job/${jobId}/environmentVariable`, { key: "OVERWRITTEN", value: v1 });
+    await ok("PUT", `/qovery/job/${jobId}/environmentVariable/${made.id}`, { key: "OVERWRITTEN", value: v2 });
+    const imported = await ok("POST", `/qovery/variable/import?service_id=${jobId}&service_type=JOB`, {
+      overwrite: true,
+      vars: [{ name: "OVERWRITTEN", value: v3, scope: "JOB", is_secret: false }],
+    });
+    expect(imported.successful_imported_variables).toHaveLength(1);
+    expect((await delivered()).OVERWRITTEN).toBe(v3);
+    await ok("PUT", `/qovery/job/${jobId}/environmentVariable/${made.id}`, { key: "OVERWRITTEN", value: v4 });
+    expect((await versionsOf(made.id)).map((v) => [v.version, v.action])).toEqual([
+      [4, "update"],
+      [3, "import"],
+      [2, "update"],
+      [1, "create"],
+    ]);
+    for (const [version, expected] of [
+      [3, v3],
+      [2, v2],
+      [4, v4],
+    ] as const) {
+      await ok("POST", `/v1/variables/${made.id}/rollback`, { version });
+      expect((await delivered()).OVERWRITTEN).toBe(expected);
+    }
+    const found = await ok("POST", "/v1/audit/lookup", { value: v3, organization_id: orgId });
+    expect(
+      (found.results as Array<{ action: string; resource: { id: string } }>).filter((e) => e.resource.id === made.id).map((e) => e.action),
+    ).toContain("variable.import");
+  });
+
   it("keeps an override on its parent's key when it is rolled back, re-created or restored after the parent's rename", async () => {
     // An override's versions hold the key its parent had then; the parent's key now is what it must keep.
     const shown = (label: string) => `${label}-${randomBytes(6).toString("hex")}`;

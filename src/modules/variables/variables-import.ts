@@ -55,8 +55,8 @@ export function createImportUseCases(core: VariablesCore) {
 
   /**
    * Imports one entry; the rows it writes are added to `written` (their history is recorded
-   * last), a created row with the value it was given: its history neither decrypts it again nor
-   * looks up an earlier version.
+   * last) with the value it was given and, for an overwritten one, its newest version number read
+   * with its update: its history neither decrypts it again nor looks its versions up.
    */
   async function importOne(
     written: WrittenRow[],
@@ -76,7 +76,7 @@ export function createImportUseCases(core: VariablesCore) {
         tx,
       );
       await store.insert(row, tx);
-      written.push({ row, created: { plain: entry.value } });
+      written.push({ row, facts: { plain: entry.value, created: true } });
       return "created";
     }
     if (rows.some((row) => row.variable_type === "BUILT_IN")) return skip("EXISTS_BUILT_IN", "a BUILT_IN variable has this name");
@@ -95,8 +95,10 @@ export function createImportUseCases(core: VariablesCore) {
       if (!overwrite) return skip("EXISTS", "a variable of this name exists at this scope; import with overwrite to update it");
       const at = core.stamp(own.updated_at);
       const changes = { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at };
-      await store.update(own.id, changes, tx);
-      written.push({ row: { ...own, ...changes } });
+      // Under the import's locks: the row is there (read above) and its newest version read with the write.
+      const updated = await store.updateWithLastVersion(own.id, changes, tx);
+      if (updated === undefined) throw new Error(`variable ${own.id} vanished under the import's locks`);
+      written.push({ row: { ...own, ...changes }, facts: { plain: entry.value, lastVersion: updated.lastVersion } });
       return "updated";
     }
     const root = rows.find((row) => row.variable_type === "VALUE" || row.variable_type === "FILE");
@@ -111,7 +113,7 @@ export function createImportUseCases(core: VariablesCore) {
       tx,
     );
     await store.insert(row, tx);
-    written.push({ row, created: { plain: entry.value } });
+    written.push({ row, facts: { plain: entry.value, created: true } });
     return "created";
   }
 

@@ -137,7 +137,7 @@ export function createWriteUseCases(core: VariablesCore) {
         const view = await core.view(row, tx, named);
         // Its audit event is appended after the work (the journal), as the transaction's last
         // statement: the audit chain's head stays locked from its append to COMMIT.
-        if (mountPath !== null) await journal.written(tx, actor, row, "create", {}, { plain: input.value });
+        if (mountPath !== null) await journal.written(tx, actor, row, "create", {}, { plain: input.value, created: true });
         else await journal.created(tx, actor, row, input.value);
         return view;
       });
@@ -194,7 +194,9 @@ export function createWriteUseCases(core: VariablesCore) {
         // Versions after every row change, the audit events (the journal) after the work: the
         // audit chain's lock is taken last, once for the overrides a rename carries too.
         if (input.key !== row.key) await journal.renamedOverrides(tx, actor, row.id);
-        await journal.written(tx, actor, { ...row, ...changes }, "update", {}, undefined, updated.lastVersion);
+        // The new value is the one given (not decrypted again); an unchanged one is decrypted.
+        const plain = changes.value === undefined ? {} : { plain: input.value };
+        await journal.written(tx, actor, { ...row, ...changes }, "update", {}, { ...plain, lastVersion: updated.lastVersion });
         return view;
       });
     },

@@ -146,18 +146,17 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     };
   }
 
-  /** A written row's new version; its value decrypted unless the writer has it (`created`). */
+  /** A written row's new version; its value decrypted unless the writer has it (WriteFacts). */
   async function newVersion(
     ex: Executor,
     actor: AuditActor,
     row: VariablesTable,
     action: VariableAction,
-    created?: { plain: string | null },
+    facts: WriteFacts,
     held?: VersionRows,
-    lastVersion?: number,
   ): Promise<{ plain: string | null; version: number }> {
-    const plain = created === undefined ? await plainOf(row, ex) : created.plain;
-    return { plain, version: await addVersion(ex, actor, row, plain, action, false, created !== undefined, held, lastVersion) };
+    const plain = facts.plain === undefined ? await plainOf(row, ex) : facts.plain;
+    return { plain, version: await addVersion(ex, actor, row, plain, action, false, facts.created === true, held, facts.lastVersion) };
   }
 
   /** One audit event in the buffer of a journal (below). */
@@ -208,10 +207,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       },
 
       /**
-       * After a create, edit, override, alias, import, rollback or restore (the row as it now is).
-       * `created` is the value of a row this transaction has just created: the writer already has
-       * it in clear, so it is not decrypted again, and the row has no earlier version to look up.
-       * `lastVersion` is the row's newest version number, read with its write under its locks.
+       * After a create, edit, override, alias, import, rollback or restore (the row as it now is),
+       * with what its writer knows of it (WriteFacts): neither decrypted again nor looked up.
        */
       async written(
         ex: Executor,
@@ -219,10 +216,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
         row: VariablesTable,
         action: VariableAction,
         details: Record<string, unknown> = {},
-        created?: { plain: string | null },
-        lastVersion?: number,
+        facts: WriteFacts = {},
       ): Promise<number> {
-        const { plain, version } = await newVersion(ex, actor, row, action, created, versions, lastVersion);
+        const { plain, version } = await newVersion(ex, actor, row, action, facts, versions);
         await add(ex, actor, row, plain, action, version, details);
         return version;
       },
@@ -249,7 +245,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
           .where("variable_type", "=", "OVERRIDE")
           .execute();
         for (const row of overrides) {
-          const { plain, version } = await newVersion(ex, actor, row, action, undefined, versions);
+          const { plain, version } = await newVersion(ex, actor, row, action, {}, versions);
           await add(ex, actor, row, plain, action, version, { renamed_with: parentId });
         }
       },
@@ -308,8 +304,8 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
      * One row's history, its event appended at once (a create, an override, an alias: the
      * write path of every request, kept without a journal's steps).
      */
-    async written(...[ex, actor, row, action, details = {}, created, lastVersion]: Parameters<Journal["written"]>): Promise<number> {
-      const { plain, version } = await newVersion(ex, actor, row, action, created, undefined, lastVersion);
+    async written(...[ex, actor, row, action, details = {}, facts = {}]: Parameters<Journal["written"]>): Promise<number> {
+      const { plain, version } = await newVersion(ex, actor, row, action, facts);
       await deps.webhooks?.variableChanged(ex, actor, row, action, version);
       await audit.record(ex, actor, entryOf(row, plain, action, version, details));
       return version;
@@ -330,9 +326,9 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
     ): Promise<number[]> {
       const j = journal();
       const versions: number[] = [];
-      for (const { row, created } of rows) {
+      for (const { row, facts } of rows) {
         await between?.();
-        versions.push(await j.written(ex, actor, row, action, {}, created));
+        versions.push(await j.written(ex, actor, row, action, {}, facts));
       }
       await j.close(ex);
       return versions;
@@ -341,12 +337,22 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
 }
 
 /**
- * A row a transaction wrote, for `writtenMany`; `created` when the transaction created it, with
- * the value it was given in clear (as `written`'s).
+ * What the writer of a row has at hand, so that its history does not read it again: the value in
+ * clear (`plain`: the one it was given; otherwise the row's is decrypted), and either that it
+ * created the row in this transaction (`created`: its first version, no number to look up) or the
+ * row's newest version number before this write (`lastVersion`, read with the write under its
+ * locks; otherwise looked up).
  */
+export interface WriteFacts {
+  plain?: string | null;
+  created?: boolean;
+  lastVersion?: number;
+}
+
+/** A row a transaction wrote, for `writtenMany`, with what its writer knows of it. */
 export interface WrittenRow {
   row: VariablesTable;
-  created?: { plain: string | null };
+  facts?: WriteFacts;
 }
 
 export type VariableHistory = ReturnType<typeof createVariableHistory>;
