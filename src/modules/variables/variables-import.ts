@@ -5,7 +5,7 @@
 // cannot import to, a value too large, a name given twice) or skipped is reported with its
 // reason, and the other rows are imported as the matrix says, in one transaction.
 
-import type { Executor } from "../../db/types.js";
+import type { Executor, VariablesTable } from "../../db/types.js";
 import type { AppError } from "../../errors.js";
 import type { Principal } from "../../kernel/principal.js";
 import { createPauses } from "../../kernel/turns.js";
@@ -27,6 +27,9 @@ type Skip = { code: ImportSkipCode; reason: string };
 type Outcome = "created" | "updated" | Skip;
 
 const skip = (code: ImportSkipCode, reason: string): Skip => ({ code, reason });
+
+/** New rows per insert statement: ~20 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535. */
+const ROWS_PER_INSERT = 500;
 
 /** The first rule a row's own fields break (nothing in the database), or null. */
 function refusal(
@@ -54,18 +57,22 @@ export function createImportUseCases(core: VariablesCore) {
   const { store } = core;
 
   /**
-   * Imports one entry; the rows it writes are added to `written` (their history is recorded
-   * last) with the value it was given and, for an overwritten one, its newest version number read
-   * with its update: its history neither decrypts it again nor looks its versions up.
+   * Imports one entry, given the rows of its name along its target's lineage (read for all the
+   * entries at once: `withKeysInLineage`; each name is imported once, so no entry's write changes
+   * another's). A row it creates goes to `created`, inserted with the others by the caller; the
+   * rows it writes are added to `written` (their history is recorded last) with the value it was
+   * given and, for an overwritten one, its newest version number read with its update: its
+   * history neither decrypts it again nor looks its versions up.
    */
   async function importOne(
     written: WrittenRow[],
+    created: VariablesTable[],
     target: Owner,
+    rows: readonly VariablesTable[],
     entry: { name: string; value: string; isSecret: boolean },
     overwrite: boolean,
     tx: Executor,
   ): Promise<Outcome> {
-    const rows = await store.withKeyInLineage(target, entry.name, tx);
     const fields = { description: null, enable_interpolation_in_file: null, mount_path: null };
     if (rows.length === 0) {
       const row = await newRow(
@@ -75,7 +82,7 @@ export function createImportUseCases(core: VariablesCore) {
         entry.value,
         tx,
       );
-      await store.insert(row, tx);
+      created.push(row);
       written.push({ row, facts: { plain: entry.value, created: true } });
       return "created";
     }
@@ -112,7 +119,7 @@ export function createImportUseCases(core: VariablesCore) {
       entry.value,
       tx,
     );
-    await store.insert(row, tx);
+    created.push(row);
     written.push({ row, facts: { plain: entry.value, created: true } });
     return "created";
   }
@@ -153,21 +160,35 @@ export function createImportUseCases(core: VariablesCore) {
         // Built afresh by each run of this work (a grouped commit may run it again).
         const imported: ImportResult["imported"] = [];
         const written: WrittenRow[] = [];
+        const created: VariablesTable[] = [];
         const skipped: Report = new Map(refusedRows);
         // The event loop gets turns while the transaction runs (on SQLite its statements never
         // wait, so the rows would be one long task); the polls read through their own connection.
         const turns = createPauses();
+        // Each target's names along its lineage, in statements of many names, under the locks.
+        const lineages = new Map<string, Map<string, VariablesTable[]>>();
+        for (const [scope, target] of owners) {
+          const names = planned.filter((entry) => entry.scope === scope).map((entry) => entry.name);
+          if (names.length > 0) lineages.set(scope, await store.withKeysInLineage(target, names, tx));
+          await turns.pause();
+        }
         for (const entry of planned) {
           await turns.pause();
           const target = owners.get(entry.scope) as Owner;
-          const outcome = await importOne(written, target, entry, input.overwrite, tx);
+          const rows = lineages.get(entry.scope)?.get(entry.name) ?? [];
+          const outcome = await importOne(written, created, target, rows, entry, input.overwrite, tx);
           if (typeof outcome === "object") {
             report(skipped, entry.index, entry, outcome);
           } else {
             imported.push({ name: entry.name, value: entry.isSecret ? null : entry.value, scope: entry.scope, isSecret: entry.isSecret });
           }
         }
-        // Versions and audit events after every row write: the audit chain's lock is taken last.
+        // The new rows in multi-row statements, then versions and audit events after every row
+        // write: the audit chain's lock is taken last.
+        for (let at = 0; at < created.length; at += ROWS_PER_INSERT) {
+          await store.insertMany(created.slice(at, at + ROWS_PER_INSERT), tx);
+          await turns.pause();
+        }
         await core.history.writtenMany(tx, actor, written, "import", () => turns.pause());
         const inOrder = [...skipped.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
         return { total: input.vars.length, imported, skipped: inOrder };

@@ -75,7 +75,7 @@ const LAYER_COLUMNS = [
   "built_in_visibility",
 ] as const satisfies readonly (keyof VariablesTable)[];
 export type LayerSourceRow = Pick<VariablesTable, (typeof LAYER_COLUMNS)[number]>;
-/** Ids one `keysOf` statement reads at most. */
+/** Ids (keys) one `keysOf` (`withKeysInLineage`) statement reads at most. */
 const KEYS_PER_READ = 1_000;
 
 const shownValue = sql<Buffer | null>`case when is_secret = 1 then null else value end`.as("value");
@@ -256,8 +256,9 @@ export function createVariablesStore(db: Db) {
       return { serviceName: read?.service_name ?? null };
     },
 
+    /** Rows of one column set in one statement (its text made once per shape: insertRows). */
     async insertMany(rows: VariablesTable[], ex: Executor = db): Promise<void> {
-      if (rows.length > 0) await ex.insertInto("variables").values(rows).execute();
+      await insertRows(ex, "variables", rows);
     },
 
     async find(id: string, ex: Executor = db): Promise<VariablesTable | undefined> {
@@ -379,6 +380,30 @@ export function createVariablesStore(db: Db) {
     async withKeyInLineage(from: Viewpoint, key: string, ex: Executor = db): Promise<VariablesTable[]> {
       const { shape, values } = lineageOf(from, key);
       return [...(await lineageRead(shape)(ex, values))];
+    },
+
+    /**
+     * withKeyInLineage for many keys at once (an import's): each key's rows in creation order, a
+     * key with none absent. One statement per KEYS_PER_READ keys, not one per key (an import of
+     * 5,000 on PostgreSQL made 5,000 round trips here, holding its keys' locks meanwhile).
+     */
+    async withKeysInLineage(from: Viewpoint, keys: readonly string[], ex: Executor = db): Promise<Map<string, VariablesTable[]>> {
+      const found = new Map<string, VariablesTable[]>();
+      const environmentId = from.environmentId;
+      for (let at = 0; at < keys.length; at += KEYS_PER_READ) {
+        let query = ex
+          .selectFrom("variables")
+          .select(ROW_COLUMNS)
+          .where("project_id", "=", from.projectId)
+          .where("key", "in", keys.slice(at, at + KEYS_PER_READ));
+        if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
+        for (const row of await query.$call(inCreationOrder()).execute()) {
+          const list = found.get(row.key);
+          if (list === undefined) found.set(row.key, [row as VariablesTable]);
+          else list.push(row as VariablesTable);
+        }
+      }
+      return found;
     },
 
     /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
