@@ -9,7 +9,7 @@ import type { Executor, VariablesTable } from "../../db/types.js";
 import type { AppError } from "../../errors.js";
 import type { Principal } from "../../kernel/principal.js";
 import { createPauses } from "../../kernel/turns.js";
-import type { WrittenRow } from "../versions/variable-history.js";
+import type { WriteFacts, WrittenRow } from "../versions/variable-history.js";
 import { checkKey, checkValue, reservedPrefix } from "./rules.js";
 import {
   type ImportInput,
@@ -27,6 +27,9 @@ type Skip = { code: ImportSkipCode; reason: string };
 type Outcome = "created" | "updated" | Skip;
 
 const skip = (code: ImportSkipCode, reason: string): Skip => ({ code, reason });
+
+/** A row an import overwrites: its new value and stamp, and its history's facts (its last version number once updated). */
+type Overwrite = { id: string; value: Buffer; updated_at: string; facts: WriteFacts };
 
 /** New rows per insert statement: ~20 parameters each, under SQLite's 32,766 and PostgreSQL's 65,535. */
 const ROWS_PER_INSERT = 500;
@@ -59,14 +62,15 @@ export function createImportUseCases(core: VariablesCore) {
   /**
    * Imports one entry, given the rows of its name along its target's lineage (read for all the
    * entries at once: `withKeysInLineage`; each name is imported once, so no entry's write changes
-   * another's). A row it creates goes to `created`, inserted with the others by the caller; the
-   * rows it writes are added to `written` (their history is recorded last) with the value it was
-   * given and, for an overwritten one, its newest version number read with its update: its
-   * history neither decrypts it again nor looks its versions up.
+   * another's). A row it creates goes to `created`, one it overwrites to `updated`: the caller
+   * writes them with the others. The rows it writes are added to `written` (their history is
+   * recorded last) with the value it was given and, for an overwritten one, its newest version
+   * number read with its update: its history neither decrypts it again nor looks its versions up.
    */
   async function importOne(
     written: WrittenRow[],
     created: VariablesTable[],
+    updated: Overwrite[],
     target: Owner,
     rows: readonly VariablesTable[],
     entry: { name: string; value: string; isSecret: boolean },
@@ -102,10 +106,10 @@ export function createImportUseCases(core: VariablesCore) {
       if (!overwrite) return skip("EXISTS", "a variable of this name exists at this scope; import with overwrite to update it");
       const at = core.stamp(own.updated_at);
       const changes = { value: await core.encrypt(own.organization_id, own.id, entry.value, tx), updated_at: at };
-      // Under the import's locks: the row is there (read above) and its newest version read with the write.
-      const updated = await store.updateWithLastVersion(own.id, changes, tx);
-      if (updated === undefined) throw new Error(`variable ${own.id} vanished under the import's locks`);
-      written.push({ row: { ...own, ...changes }, facts: { plain: entry.value, lastVersion: updated.lastVersion } });
+      // Updated with the others by the caller, which gives `facts` the number its update reads.
+      const facts: WriteFacts = { plain: entry.value };
+      updated.push({ id: own.id, ...changes, facts });
+      written.push({ row: { ...own, ...changes }, facts });
       return "updated";
     }
     const root = rows.find((row) => row.variable_type === "VALUE" || row.variable_type === "FILE");
@@ -161,6 +165,7 @@ export function createImportUseCases(core: VariablesCore) {
         const imported: ImportResult["imported"] = [];
         const written: WrittenRow[] = [];
         const created: VariablesTable[] = [];
+        const updated: Overwrite[] = [];
         const skipped: Report = new Map(refusedRows);
         // The event loop gets turns while the transaction runs (on SQLite its statements never
         // wait, so the rows would be one long task); the polls read through their own connection.
@@ -176,7 +181,7 @@ export function createImportUseCases(core: VariablesCore) {
           await turns.pause();
           const target = owners.get(entry.scope) as Owner;
           const rows = lineages.get(entry.scope)?.get(entry.name) ?? [];
-          const outcome = await importOne(written, created, target, rows, entry, input.overwrite, tx);
+          const outcome = await importOne(written, created, updated, target, rows, entry, input.overwrite, tx);
           if (typeof outcome === "object") {
             report(skipped, entry.index, entry, outcome);
           } else {
@@ -189,6 +194,9 @@ export function createImportUseCases(core: VariablesCore) {
           await store.insertMany(created.slice(at, at + ROWS_PER_INSERT), tx);
           await turns.pause();
         }
+        // Under the import's locks: every overwritten row is there (read above).
+        const lastVersions = await store.updateValues(updated, tx, () => turns.pause());
+        for (const { id, facts } of updated) facts.lastVersion = lastVersions.get(id);
         await core.history.writtenMany(tx, actor, written, "import", () => turns.pause());
         const inOrder = [...skipped.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
         return { total: input.vars.length, imported, skipped: inOrder };
