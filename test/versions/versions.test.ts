@@ -177,9 +177,10 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     }
   });
 
-  it("numbers an edit's and an import overwrite's versions after the last and keeps the values they were given", async () => {
-    // Both take their new value from the request and the last number from their update's
-    // statement (variables-write.ts, variables-import.ts): neither is read back.
+  it("numbers an edit's, an import overwrite's and a rollback's versions after the last and keeps their values", async () => {
+    // Each takes its new value from what it was given (a rollback: the version it decrypted) and
+    // the last number from its update's statement (variables-write.ts, variables-import.ts,
+    // variables-restore.ts): neither is read back.
     const shown = (label: string) => `${label}-${randomBytes(6).toString("hex")}`;
     const [v1, v2, v3, v4] = [shown("first"), shown("edited"), shown("imported"), shown("after")];
     const made = await ok("POST", `/qovery/job/${jobId}/environmentVariable`, { key: "OVERWRITTEN", value: v1 });
@@ -205,6 +206,18 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
       await ok("POST", `/v1/variables/${made.id}/rollback`, { version });
       expect((await delivered()).OVERWRITTEN).toBe(expected);
     }
+    // A rollback's version too is numbered after the last (its update reads it), with the value it brought back.
+    expect((await versionsOf(made.id)).map((v) => [v.version, v.action])).toEqual([
+      [7, "rollback"],
+      [6, "rollback"],
+      [5, "rollback"],
+      [4, "update"],
+      [3, "import"],
+      [2, "update"],
+      [1, "create"],
+    ]);
+    await ok("POST", `/v1/variables/${made.id}/rollback`, { version: 6 });
+    expect((await delivered()).OVERWRITTEN).toBe(v2);
     const found = await ok("POST", "/v1/audit/lookup", { value: v3, organization_id: orgId });
     expect(
       (found.results as Array<{ action: string; resource: { id: string } }>).filter((e) => e.resource.id === made.id).map((e) => e.action),

@@ -8,7 +8,7 @@ import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal } from "../../kernel/principal.js";
 import { createPauses } from "../../kernel/turns.js";
-import { type HistoryJournal, liveRef, type VariableAction, versionRef } from "../versions/variable-history.js";
+import { type HistoryJournal, liveRef, type VariableAction, versionRef, type WriteFacts } from "../versions/variable-history.js";
 import {
   type EnvironmentState,
   metadataOf,
@@ -104,6 +104,8 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
         ? null
         : await core.encrypt(version.organization_id, version.variable_id, plain, tx);
     let row: VariablesTable;
+    // What the history need not read again: the value in clear, and a live row's last version number.
+    let facts: WriteFacts = {};
     if (live !== undefined) {
       const at = core.stamp(live.updated_at);
       if (live.key !== key) await store.renameOverrides(live.id, key, at, tx);
@@ -114,8 +116,12 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
         value: live.variable_type === "ALIAS" ? live.value : value,
         updated_at: at,
       };
-      await store.update(live.id, changes, tx);
+      // Under the write's locks: the row read just before is there.
+      const updated = await store.updateWithLastVersion(live.id, changes, tx);
+      if (updated === undefined) throw new Error(`variable ${live.id} vanished under the restore's locks`);
       row = { ...live, ...changes };
+      // An alias keeps its own (empty) value: decrypted by the history as before.
+      facts = live.variable_type === "ALIAS" ? { lastVersion: updated.lastVersion } : { plain, lastVersion: updated.lastVersion };
     } else {
       const at = core.stamp();
       row = {
@@ -149,7 +155,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       await store.insert(row, tx);
     }
     if (live !== undefined && live.key !== key) await journal.renamedOverrides(tx, actor, live.id, action);
-    const number = await journal.written(tx, actor, row, action, { from_version: version.version });
+    const number = await journal.written(tx, actor, row, action, { from_version: version.version }, facts);
     return { row, version: number };
   }
 
