@@ -222,6 +222,31 @@ export function createVariablesStore(db: Db) {
     return statement;
   }
 
+  /**
+   * Updates one variable and reads its newest version number in the same statement (0 for none):
+   * a round trip fewer than reading it after (PostgreSQL). Run under the write's locks, so no
+   * other writer adds a version of it meanwhile. Undefined when no row had this id.
+   */
+  async function updateWithLastVersion(
+    id: string,
+    changes: Partial<VariablesTable>,
+    ex: Executor,
+  ): Promise<{ lastVersion: number } | undefined> {
+    const row = await ex
+      .updateTable("variables")
+      .set(changes)
+      .where("id", "=", id)
+      .returning((eb) =>
+        eb
+          .selectFrom("variable_versions")
+          .select((v) => v.fn.max("version").as("version"))
+          .where("variable_id", "=", id)
+          .as("last_version"),
+      )
+      .executeTakeFirst();
+    return row === undefined ? undefined : { lastVersion: Number(row.last_version ?? 0) };
+  }
+
   return {
     async insert(row: VariablesTable, ex: Executor = db): Promise<void> {
       await insertRows(ex, "variables", [row]);
@@ -434,26 +459,7 @@ export function createVariablesStore(db: Db) {
       return Number(result.numUpdatedRows);
     },
 
-    /**
-     * Updates one variable and reads its newest version number in the same statement (0 for none):
-     * a round trip fewer than reading it after (PostgreSQL). Run under the write's locks, so no
-     * other writer adds a version of it meanwhile. Undefined when no row had this id.
-     */
-    async updateWithLastVersion(id: string, changes: Partial<VariablesTable>, ex: Executor): Promise<{ lastVersion: number } | undefined> {
-      const row = await ex
-        .updateTable("variables")
-        .set(changes)
-        .where("id", "=", id)
-        .returning((eb) =>
-          eb
-            .selectFrom("variable_versions")
-            .select((v) => v.fn.max("version").as("version"))
-            .where("variable_id", "=", id)
-            .as("last_version"),
-        )
-        .executeTakeFirst();
-      return row === undefined ? undefined : { lastVersion: Number(row.last_version ?? 0) };
-    },
+    updateWithLastVersion,
 
     /**
      * New values for many variables (an import's overwrites), each with its newest version number
@@ -471,7 +477,7 @@ export function createVariablesStore(db: Db) {
       if (!isPostgres(ex)) {
         for (const { id, value, updated_at } of updates) {
           await between?.();
-          const updated = await this.updateWithLastVersion(id, { value, updated_at }, ex);
+          const updated = await updateWithLastVersion(id, { value, updated_at }, ex);
           if (updated !== undefined) last.set(id, updated.lastVersion);
         }
       } else {
