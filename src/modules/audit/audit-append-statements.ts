@@ -2,11 +2,11 @@
 // moved on and locked, consecutive events with their value HMACs and outbox rows in one statement
 // after a locked head, and PostgreSQL's conditional append after the process's remembered tail.
 // Each is compiled or prepared once per shape: the builder's cost per write was measured in W1.
-import { CompiledQuery, type QueryCreator } from "kysely";
+import { CompiledQuery } from "kysely";
 import { definedColumns, quote } from "../../db/compiled-insert.js";
 import { isPostgres } from "../../db/dialect.js";
 import { preparedStatement } from "../../db/prepared-statements.js";
-import type { AuditEventsTable, Database, Executor, VariableVersionsTable } from "../../db/types.js";
+import type { AuditEventsTable, Executor, VariableVersionsTable } from "../../db/types.js";
 import { GENESIS_HASH } from "./audit-chain.js";
 import type { Tail } from "./audit-chain-turns.js";
 
@@ -14,8 +14,11 @@ import type { Tail } from "./audit-chain-turns.js";
 const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
 const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
 
-/** Events per multi-row append statement (about 25 parameters each, PostgreSQL's bound is 65,535). */
+/** Events appended after the process's tail in one statement at most; more take the locked path. */
 export const EVENTS_PER_STATEMENT = 500;
+
+/** Events per statement of the locked path (one JSON parameter: no bound on parameters, ~3 MB at this count). */
+export const EVENTS_PER_LOCKED_STATEMENT = 5_000;
 
 /** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
 export const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
@@ -46,33 +49,93 @@ export async function nextLink(ex: Executor, chainId: string, count = 1): Promis
  * head hash in one statement (data-modifying CTEs) instead of up to four per event. Every round
  * trip after `nextLink` is made with the chain head locked (and, in a variable write, the
  * project's bundle generation row its trigger locked), and those locks order all the writers of
- * one organization until COMMIT (W1).
+ * one organization until COMMIT (W1). The events go as one JSON parameter, as appendAtTail's, so
+ * the statement is prepared once per shape and takes any number of events (EVENTS_PER_LOCKED_STATEMENT):
+ * built by Kysely's builder, 500 rows of values a statement, an import's 5,000 took ten
+ * statements, each compiled anew, with the head locked (bench/README.md, round of 22:50).
  */
 export async function appendInOneStatement(
   ex: Executor,
   events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
   outbox: boolean,
 ): Promise<void> {
+  const first = (events[0] as { event: AuditEventsTable }).event;
   const last = (events[events.length - 1] as { event: AuditEventsTable }).event;
-  // The CTEs are never read back; only their side effects matter, so their row types are dropped.
-  let query = ex.with("event", (q) =>
-    q.insertInto("audit_events").values(events.map(({ event }) => event)),
-  ) as unknown as QueryCreator<Database>;
-  const values = events.flatMap(({ event, valueHmacs }) => {
-    const organizationId = event.organization_id;
-    return organizationId === null
-      ? []
-      : valueHmacs.map((value_hmac) => ({ event_id: event.id, organization_id: organizationId, value_hmac }));
-  });
-  if (values.length > 0) {
-    query = query.with("event_values", (q) => q.insertInto("audit_values").values(values)) as unknown as QueryCreator<Database>;
+  // $1 the chain, $2 its new head hash, then the events' parameters from $3.
+  const inserts = eventInserts(events, outbox);
+  const text = lockedAppendText(Object.keys(first), inserts.withValues, outbox);
+  await ex.executeQuery(CompiledQuery.raw(text, [last.chain_id, last.hash, ...inserts.parameters]));
+}
+
+/**
+ * The parameters of the events' inserts, in eventInsertParts' order: the events as JSON, the
+ * value HMACs' three arrays (when any), the outbox's two (with `outbox`).
+ */
+function eventInserts(
+  events: Array<{ event: AuditEventsTable; valueHmacs: string[] }>,
+  outbox: boolean,
+): { parameters: unknown[]; withValues: boolean } {
+  const parameters: unknown[] = [JSON.stringify(events.map(({ event }) => event))];
+  const values = events.flatMap(({ event, valueHmacs }) =>
+    event.organization_id === null ? [] : valueHmacs.map((hmac) => [event.id, event.organization_id as string, hmac] as const),
+  );
+  if (values.length > 0) parameters.push(...[0, 1, 2].map((column) => values.map((row) => row[column])));
+  if (outbox)
+    parameters.push(
+      events.map(({ event }) => event.id),
+      events.map(({ event }) => event.created_at),
+    );
+  return { parameters, withValues: values.length > 0 };
+}
+
+/**
+ * The CTEs that insert the events (`columns` of audit_events), their values and outbox rows, their
+ * parameters numbered from `first` (eventInserts' order); `gate`, when given, the relation and
+ * condition they are inserted under (the tail append's `head` and `linked`). Returns the CTEs and
+ * the last parameter number used.
+ */
+function eventInsertParts(
+  columns: readonly string[],
+  withValues: boolean,
+  outbox: boolean,
+  first: number,
+  gate?: { from: string; where: string },
+): { parts: string[]; last: number } {
+  const names = columns.map(quote);
+  const from = gate === undefined ? "" : `${gate.from}, `;
+  const where = gate === undefined ? "" : ` where ${gate.where}`;
+  let n = first;
+  const parts = [
+    `event as (insert into audit_events (${names.join(", ")})
+        select ${names.map((name) => `given.${name}`).join(", ")}
+        from ${from}jsonb_populate_recordset(null::audit_events, $${n}::jsonb) as given${where})`,
+  ];
+  if (withValues) {
+    parts.push(`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
+        select value.event_id, value.organization_id, value.value_hmac from ${from}
+          unnest($${++n}::text[], $${++n}::text[], $${++n}::text[]) as value (event_id, organization_id, value_hmac)${where})`);
   }
   if (outbox) {
-    query = query.with("event_outbox", (q) =>
-      q.insertInto("audit_outbox").values(events.map(({ event }) => ({ event_id: event.id, created_at: event.created_at }))),
-    ) as unknown as QueryCreator<Database>;
+    parts.push(`event_outbox as (insert into audit_outbox (event_id, created_at)
+        select outbox.event_id, outbox.created_at from ${from}
+          unnest($${++n}::text[], $${++n}::text[]) as outbox (event_id, created_at)${where})`);
   }
-  await query.updateTable("audit_heads").set({ hash: last.hash }).where("chain_id", "=", last.chain_id).execute();
+  return { parts, last: n };
+}
+
+/** appendInOneStatement's statement text per shape (the event columns, whether values and outbox rows go with it), made once. */
+const lockedAppends = new Map<string, string>();
+
+function lockedAppendText(columns: readonly string[], withValues: boolean, outbox: boolean): string {
+  const shape = `${columns.join(",")}|${withValues}|${outbox}`;
+  let text = lockedAppends.get(shape);
+  if (text === undefined) {
+    const { parts } = eventInsertParts(columns, withValues, outbox, 3);
+    const name = `latch_audit_locked_append_${withValues ? "v" : ""}${outbox ? "o" : ""}${lockedAppends.size}`;
+    text = preparedStatement(name, `with ${parts.join(", ")} update audit_heads set hash = $2 where chain_id = $1`);
+    lockedAppends.set(shape, text);
+  }
+  return text;
 }
 
 /**
@@ -97,32 +160,17 @@ function tailAppendText(columns: readonly string[], withValues: boolean, outbox:
   const shape = `${columns.join(",")}|${withValues}|${outbox}|${riderShape}`;
   let text = tailAppends.get(shape);
   if (text === undefined) {
-    const names = columns.map(quote);
     // $1, $2: the tail appended after (seq, hash); $3, $4: the last event's (seq, hash); $5 the
-    // chain; $6 the events as JSON; then the value HMACs' three arrays; then the outbox's two.
+    // chain; then the events' parameters from $6 (eventInserts), then the rider's rows as JSON.
     const linked = "seq = $1 and hash = $2";
+    const events = eventInsertParts(columns, withValues, outbox, 6, { from: "head", where: "linked" });
     const parts = [
       `head as (update audit_heads
         set seq = case when ${linked} then $3 else seq end, hash = case when ${linked} then $4 else hash end
         where chain_id = $5 returning seq = $3 and hash = $4 as linked, seq, hash)`,
-      `event as (insert into audit_events (${names.join(", ")})
-        select ${names.map((name) => `given.${name}`).join(", ")}
-        from head, jsonb_populate_recordset(null::audit_events, $6::jsonb) as given
-        where linked)`,
+      ...events.parts,
     ];
-    let n = 6;
-    if (withValues) {
-      parts.push(`event_values as (insert into audit_values (event_id, organization_id, value_hmac)
-        select value.event_id, value.organization_id, value.value_hmac from head,
-          unnest($${++n}::text[], $${++n}::text[], $${++n}::text[]) as value (event_id, organization_id, value_hmac)
-        where linked)`);
-    }
-    if (outbox) {
-      parts.push(`event_outbox as (insert into audit_outbox (event_id, created_at)
-        select outbox.event_id, outbox.created_at from head,
-          unnest($${++n}::text[], $${++n}::text[]) as outbox (event_id, created_at)
-        where linked)`);
-    }
+    let n = events.last;
     if (rider !== undefined) {
       // Not `where linked`: the rider's rows are inserted whatever the tail; a statement's
       // data-modifying CTEs all run, read back or not.
@@ -180,25 +228,10 @@ export async function appendAtTail(
   // a condition in WHERE would be judged on the statement's snapshot, before the wait). Only
   // then is the tail compared; when it is not the head the row is left as it is (still locked,
   // for the locked path that follows) and nothing is inserted.
-  const parameters: unknown[] = [
-    first.seq - 1,
-    prevHash,
-    last.seq,
-    last.hash,
-    last.chain_id,
-    JSON.stringify(events.map(({ event }) => event)),
-  ];
-  const values = events.flatMap(({ event, valueHmacs }) =>
-    event.organization_id === null ? [] : valueHmacs.map((hmac) => [event.id, event.organization_id as string, hmac] as const),
-  );
-  if (values.length > 0) parameters.push(...[0, 1, 2].map((column) => values.map((row) => row[column])));
-  if (outbox)
-    parameters.push(
-      events.map(({ event }) => event.id),
-      events.map(({ event }) => event.created_at),
-    );
+  const inserts = eventInserts(events, outbox);
+  const parameters: unknown[] = [first.seq - 1, prevHash, last.seq, last.hash, last.chain_id, ...inserts.parameters];
   if (rider !== undefined) parameters.push(riderJson(rider));
-  const text = tailAppendText(Object.keys(first), values.length > 0, outbox, rider);
+  const text = tailAppendText(Object.keys(first), inserts.withValues, outbox, rider);
   const { rows } = await ex.executeQuery<{ linked: boolean; seq: number | string; hash: string }>(CompiledQuery.raw(text, parameters));
   const head = rows[0];
   if (head === undefined) return { linked: false, head: undefined };

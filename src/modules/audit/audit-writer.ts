@@ -25,6 +25,7 @@ import { createPauses } from "../../kernel/turns.js";
 import {
   appendAtTail,
   appendInOneStatement,
+  EVENTS_PER_LOCKED_STATEMENT,
   EVENTS_PER_STATEMENT,
   nextLink,
   type Rider,
@@ -184,7 +185,7 @@ export function createAuditWriter(deps: AuditWriterDeps) {
 
   /**
    * Locks the head, moving it on by all the events, and appends them after it (one more
-   * statement per 500 events); the last link becomes the chain's tail as soon as it is made.
+   * statement per 5,000 events); the last link becomes the chain's tail as soon as it is made.
    * Several events of one chain take two statements with the head locked, not two per event: a
    * flush of counted runtime deliveries (audit-batcher.ts) writes one event per token and
    * service polled in the last second, an import or a restore one per variable, and every
@@ -201,10 +202,10 @@ export function createAuditWriter(deps: AuditWriterDeps) {
       return { event, valueHmacs };
     });
     if (state !== null) state.tail = { seq: last, hash: previous };
-    // PostgreSQL binds at most 65,535 parameters per statement: an import of thousands of
-    // variables goes in a few statements.
-    for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
-      await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
+    // The events go as one JSON parameter (appendInOneStatement); a very large restore still
+    // goes in a few statements, each a few megabytes.
+    for (let start = 0; start < events.length; start += EVENTS_PER_LOCKED_STATEMENT) {
+      await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_LOCKED_STATEMENT), deps.outbox);
     }
     chains.hold(ex, chainId);
     if (first === 1) await announceLane(ex, chainId, items[0] as Item);
