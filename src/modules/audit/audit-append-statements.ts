@@ -14,11 +14,13 @@ import type { Tail } from "./audit-chain-turns.js";
 const NEXT_LINK_SQLITE = 'update "audit_heads" set "seq" = "seq" + ? where "chain_id" = ? returning "seq", "hash"';
 const NEXT_LINK_POSTGRES = 'update "audit_heads" set "seq" = "seq" + $1 where "chain_id" = $2 returning "seq", "hash"';
 
-/** Events appended after the process's tail in one statement at most; more take the locked path. */
-export const EVENTS_PER_STATEMENT = 500;
-
-/** Events per statement of the locked path (one JSON parameter: no bound on parameters, ~3 MB at this count). */
-export const EVENTS_PER_LOCKED_STATEMENT = 5_000;
+/**
+ * Events per append statement: after the process's tail (more take the locked path) and on the
+ * locked path. They go as one JSON parameter (~3 MB at this count), so PostgreSQL's bound of
+ * 65,535 parameters does not apply; at 500, an import's 5,000 events took the locked path and the
+ * organization's head stayed locked while they were linked (bench/README.md, round of 22:50).
+ */
+export const EVENTS_PER_STATEMENT = 5_000;
 
 /** SQLite: the head's new hash (compiled once, as the inserts around it: db/compiled-insert.ts). */
 export const SET_HEAD_HASH = 'update "audit_heads" set "hash" = ? where "chain_id" = ?';
@@ -50,7 +52,7 @@ export async function nextLink(ex: Executor, chainId: string, count = 1): Promis
  * trip after `nextLink` is made with the chain head locked (and, in a variable write, the
  * project's bundle generation row its trigger locked), and those locks order all the writers of
  * one organization until COMMIT (W1). The events go as one JSON parameter, as appendAtTail's, so
- * the statement is prepared once per shape and takes any number of events (EVENTS_PER_LOCKED_STATEMENT):
+ * the statement is prepared once per shape and takes any number of events (EVENTS_PER_STATEMENT):
  * built by Kysely's builder, 500 rows of values a statement, an import's 5,000 took ten
  * statements, each compiled anew, with the head locked (bench/README.md, round of 22:50).
  */

@@ -25,7 +25,6 @@ import { createPauses } from "../../kernel/turns.js";
 import {
   appendAtTail,
   appendInOneStatement,
-  EVENTS_PER_LOCKED_STATEMENT,
   EVENTS_PER_STATEMENT,
   nextLink,
   type Rider,
@@ -204,8 +203,8 @@ export function createAuditWriter(deps: AuditWriterDeps) {
     if (state !== null) state.tail = { seq: last, hash: previous };
     // The events go as one JSON parameter (appendInOneStatement); a very large restore still
     // goes in a few statements, each a few megabytes.
-    for (let start = 0; start < events.length; start += EVENTS_PER_LOCKED_STATEMENT) {
-      await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_LOCKED_STATEMENT), deps.outbox);
+    for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+      await appendInOneStatement(ex, events.slice(start, start + EVENTS_PER_STATEMENT), deps.outbox);
     }
     chains.hold(ex, chainId);
     if (first === 1) await announceLane(ex, chainId, items[0] as Item);
