@@ -52,9 +52,10 @@ export async function nextLink(ex: Executor, chainId: string, count = 1): Promis
  * trip after `nextLink` is made with the chain head locked (and, in a variable write, the
  * project's bundle generation row its trigger locked), and those locks order all the writers of
  * one organization until COMMIT (W1). The events go as one JSON parameter, as appendAtTail's, so
- * the statement is prepared once per shape and takes any number of events (EVENTS_PER_STATEMENT):
- * built by Kysely's builder, 500 rows of values a statement, an import's 5,000 took ten
- * statements, each compiled anew, with the head locked (bench/README.md, round of 22:50).
+ * the statement is prepared once per shape and takes any number of events (EVENTS_PER_STATEMENT
+ * a statement). Built by Kysely's builder with 500 rows of values a statement, an import's 5,000
+ * events took ten statements, each compiled anew, with the head locked (bench/README.md, round
+ * of 22:50).
  */
 export async function appendInOneStatement(
   ex: Executor,

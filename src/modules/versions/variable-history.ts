@@ -5,7 +5,6 @@
 // A transaction that writes several rows (a restore, an import, a rename with its overrides, a
 // group of writes on PostgreSQL) keeps its version rows and audit events in a journal and inserts
 // them together at its end (`journal`).
-
 import type { Keyring } from "../../crypto/keyring.js";
 import { definedColumns, insertRows } from "../../db/compiled-insert.js";
 import { isPostgres } from "../../db/dialect.js";
