@@ -400,6 +400,35 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(bad.statusCode).toBe(400);
   });
 
+  it("refuses an environment's restore that would bring a key back beside a project variable that took it, and writes nothing", async () => {
+    // The restored row's key is checked along its lineage (read with the row: findWithOthersInLineage).
+    const [kept, edited] = [value("restore-kept"), value("restore-edited")];
+    const gone = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "TAKEN_BACK", value: value("taken-back") });
+    const stays = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "TAKEN_STAYS", value: kept });
+    const at = await moment();
+    await ok("DELETE", `/qovery/environment/${envId}/secret/${gone.id}`);
+    await ok("PUT", `/qovery/environment/${envId}/secret/${stays.id}`, { key: "TAKEN_STAYS", value: edited });
+    const taker = await ok("POST", `/qovery/project/${projectId}/secret`, { key: "TAKEN_BACK", value: value("taker") });
+    const refused = await h.inject({ method: "POST", url: `/v1/environments/${envId}/restore`, payload: { at }, token: member });
+    expect(refused.statusCode, refused.body).toBe(409);
+    expect(refused.body).toContain("TAKEN_BACK");
+    // Nothing of it was written: the edited row keeps its value and version, the deleted one stays deleted.
+    const now = await delivered();
+    expect(now.TAKEN_STAYS).toBe(edited);
+    expect((await versionsOf(stays.id))[0]?.action).toBe("update");
+    expect((await versionsOf(gone.id))[0]?.action).toBe("delete");
+    await ok("DELETE", `/qovery/project/${projectId}/secret/${taker.id}`);
+    const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
+    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        [gone.id, "restored"],
+        [stays.id, "updated"],
+      ]),
+    );
+    expect((await delivered()).TAKEN_STAYS).toBe(kept);
+  });
+
   it("appends a restore's audit events together, after its last row, and a rename's with its overrides", async () => {
     // On PostgreSQL the organization's audit chain head is locked from a transaction's first
     // append to its COMMIT, and every writer of the organization waits for it: a restore of
