@@ -401,7 +401,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
   });
 
   it("refuses an environment's restore that would bring a key back beside a project variable that took it, and writes nothing", async () => {
-    // The restored row's key is checked along its lineage (read with the row: findWithOthersInLineage).
+    // The restored row's key is checked along its lineage before anything is written.
     const [kept, edited] = [value("restore-kept"), value("restore-edited")];
     const gone = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "TAKEN_BACK", value: value("taken-back") });
     const stays = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "TAKEN_STAYS", value: kept });

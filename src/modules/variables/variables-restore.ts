@@ -69,18 +69,9 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     return store.keysOf([...new Set(ids)]);
   }
 
-  /** Where a version's row lives: its lineage's viewpoint. */
-  const placementOf = (version: VariableVersionsTable) => ({
-    projectId: version.project_id,
-    environmentId: version.environment_id,
-    serviceId: version.service_id,
-  });
-
   /**
    * Writes a version's state back (as a new version): updates the live row or re-creates it. The
-   * audit events wait in `journal` until the caller closes it, after its last row. `withKey`: the
-   * other rows with `key` along the version's lineage when the caller read them with `live`
-   * (findWithOthersInLineage); read here otherwise.
+   * audit events wait in `journal` until the caller closes it, after its last row.
    */
   async function apply(
     tx: Tx,
@@ -90,15 +81,14 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     live: VariablesTable | undefined,
     action: VariableAction,
     key: string,
-    withKey?: readonly VariablesTable[],
   ): Promise<{ row: VariablesTable; version: number }> {
     const plain = version.value === null ? null : await keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx);
-    const placement = placementOf(version);
+    const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
     // An override shares its parent's key by design: neither one is in the other's way (an
     // alias has a key of its own, and one that took this key is).
     const overrides = (other: VariablesTable | VariableVersionsTable, of: string | null) =>
       other.variable_type === "OVERRIDE" && other.parent_id === of;
-    const others = (withKey ?? (await store.withKeyInLineage(placement, key, tx))).filter(
+    const others = (await store.withKeyInLineage(placement, key, tx)).filter(
       (other) => other.id !== version.variable_id && !(overrides(version, other.id) || overrides(other, version.variable_id)),
     );
     if (others.length > 0) throw conflict(key);
@@ -278,17 +268,11 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             .sort((a, b) => Number(a.parent_id !== null) - Number(b.parent_id !== null));
           for (const version of wanted) {
             await turns.pause();
-            // A row that overrides nothing goes back on its own key: the row and the others with
-            // that key along its lineage are read together (a round trip fewer on PostgreSQL).
-            const read =
-              overridden(version) === null
-                ? await store.findWithOthersInLineage(version.variable_id, placementOf(version), version.key, tx)
-                : undefined;
-            const current = read === undefined ? await store.find(version.variable_id, tx) : read.row;
+            const current = await store.find(version.variable_id, tx);
             const key = await keyOf(tx, version, locked);
             if (current !== undefined && (await sameState(tx, current, version, key))) continue;
             assertAllowed(actor, "write", rowScope(version), "Variable");
-            await apply(tx, journal, actor, version, current, "restore", key, read?.others);
+            await apply(tx, journal, actor, version, current, "restore", key);
             changes.push({ id: version.variable_id, key, change: current === undefined ? "restored" : "updated" });
           }
           await journal.close(tx);

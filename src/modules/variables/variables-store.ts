@@ -440,31 +440,6 @@ export function createVariablesStore(db: Db) {
       return found;
     },
 
-    /**
-     * A variable by id, and the other rows with `key` along `from`'s lineage (withKeyInLineage's,
-     * the addressed one left out), read in one statement: a restore's rows, a round trip fewer
-     * each on PostgreSQL.
-     */
-    async findWithOthersInLineage(
-      id: string,
-      from: Viewpoint,
-      key: string,
-      ex: Executor,
-    ): Promise<{ row: VariablesTable | undefined; others: VariablesTable[] }> {
-      const environmentId = from.environmentId;
-      const rows = await ex
-        .selectFrom("variables")
-        .select(ROW_COLUMNS)
-        .where((eb) => {
-          const keyed = [eb("project_id", "=", from.projectId), eb("key", "=", key)];
-          if (environmentId !== null) keyed.push(inLineage(eb, environmentId, from.serviceId));
-          return eb.or([eb("id", "=", id), eb.and(keyed)]);
-        })
-        .$call(inCreationOrder())
-        .execute();
-      return { row: rows.find((read) => read.id === id), others: rows.filter((read) => read.id !== id) };
-    },
-
     /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
     async filesAtMountPathInLineage(from: Viewpoint, mountPath: string, ex: Executor = db): Promise<VariablesTable[]> {
       let query = ex
