@@ -23,6 +23,7 @@ import * as m0060 from "./0060-environment-pages.js";
 import * as m0061 from "./0061-lineage-in-creation-order.js";
 import * as m0062 from "./0062-variables-environment-index-dropped.js";
 import * as m0063 from "./0063-audit-lanes.js";
+import * as m0064 from "./0064-generation-bumps-once.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -49,4 +50,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0061-lineage-in-creation-order": m0061,
   "0062-variables-environment-index-dropped": m0062,
   "0063-audit-lanes": m0063,
+  "0064-generation-bumps-once": m0064,
 };

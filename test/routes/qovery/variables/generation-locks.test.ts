@@ -80,4 +80,40 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
       .catch(() => undefined);
     expect(await generation()).toBe(afterCreate);
   });
+
+  it("moves each generation once for a transaction of many rows, and the next poll sees them all", async () => {
+    // Migration 0064: a generation row this transaction already bumped is not bumped again (an
+    // import of 5,000 rows made 10,000 upserts at its COMMIT, with its organization's writers
+    // waiting). SQLite bumps per row; what a reader sees is the same: one move or more per commit.
+    const layer = async () =>
+      Number(
+        (await h.context.db.selectFrom("runtime_generations").select("generation").where("scope_id", "=", t.jobId).executeTakeFirst())
+          ?.generation ?? 0,
+      );
+    const [projectBefore, layerBefore] = [await generation(), await layer()];
+    const vars = Array.from({ length: 50 }, (_, index) => ({ name: `MANY_${index}`, value: `v-${index}`, scope: "JOB", is_secret: false }));
+    const imported = await h.inject({
+      method: "POST",
+      url: `/qovery/variable/import?service_id=${t.jobId}&service_type=JOB`,
+      payload: { overwrite: false, vars },
+    });
+    expect(imported.statusCode, imported.body).toBe(201);
+    const [projectMoves, layerMoves] = [(await generation()) - projectBefore, (await layer()) - layerBefore];
+    if (dialect === "postgres") expect([projectMoves, layerMoves]).toEqual([1, 1]);
+    else expect(Math.min(projectMoves, layerMoves)).toBeGreaterThanOrEqual(1);
+    const bundle = await h.inject({ method: "GET", url: `/v1/runtime/services/${t.jobId}`, token: t.tokens.runtime });
+    expect(bundle.statusCode, bundle.body).toBe(200);
+    const delivered = bundle.json().variables as Record<string, string>;
+    expect(vars.every(({ name, value }) => delivered[name] === value)).toBe(true);
+    // A second transaction moves them again.
+    const edited = await h.inject({
+      method: "POST",
+      url: `/qovery/variable/import?service_id=${t.jobId}&service_type=JOB`,
+      payload: { overwrite: true, vars: vars.map((entry) => ({ ...entry, value: `${entry.value}-2` })) },
+    });
+    expect(edited.statusCode, edited.body).toBe(201);
+    if (dialect === "postgres") expect([(await generation()) - projectBefore, (await layer()) - layerBefore]).toEqual([2, 2]);
+    const again = (await h.inject({ method: "GET", url: `/v1/runtime/services/${t.jobId}`, token: t.tokens.runtime })).json().variables;
+    expect(vars.every(({ name, value }) => again[name] === `${value}-2`)).toBe(true);
+  });
 });
