@@ -10,24 +10,23 @@ import { type Kysely, sql } from "kysely";
 // xmin is the subtransaction's id, and the bump is made again: more, never fewer.
 // SQLite's triggers run per row as before: its bumps are statements without round trips or locks
 // held for other writers.
+/** A function bumping `table`'s generation row of `target` (its `key`), unless this transaction already did. */
+function bumpOnce(name: string, table: "runtime_generations" | "bundle_generations", key: "scope_id" | "project_id") {
+  const [fn, t, k] = [sql.raw(name), sql.raw(table), sql.raw(key)];
+  return sql`
+    CREATE OR REPLACE FUNCTION ${fn}(target text) RETURNS void AS $$
+    BEGIN
+      IF target IS NULL THEN RETURN; END IF;
+      IF EXISTS (SELECT 1 FROM ${t} WHERE ${k} = target AND xmin = pg_current_xact_id()::xid) THEN RETURN; END IF;
+      INSERT INTO ${t} (${k}, generation) VALUES (target, 1)
+        ON CONFLICT (${k}) DO UPDATE SET generation = ${t}.generation + 1;
+    END $$ LANGUAGE plpgsql`;
+}
+
 export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void> {
   if (dialect !== "postgres") return;
-  await sql`
-    CREATE OR REPLACE FUNCTION latch_bump_runtime_generation(target text) RETURNS void AS $$
-    BEGIN
-      IF target IS NULL THEN RETURN; END IF;
-      IF EXISTS (SELECT 1 FROM runtime_generations WHERE scope_id = target AND xmin = pg_current_xact_id()::xid) THEN RETURN; END IF;
-      INSERT INTO runtime_generations (scope_id, generation) VALUES (target, 1)
-        ON CONFLICT (scope_id) DO UPDATE SET generation = runtime_generations.generation + 1;
-    END $$ LANGUAGE plpgsql`.execute(db);
-  await sql`
-    CREATE OR REPLACE FUNCTION latch_bump_bundle_generation_of(target text) RETURNS void AS $$
-    BEGIN
-      IF target IS NULL THEN RETURN; END IF;
-      IF EXISTS (SELECT 1 FROM bundle_generations WHERE project_id = target AND xmin = pg_current_xact_id()::xid) THEN RETURN; END IF;
-      INSERT INTO bundle_generations (project_id, generation) VALUES (target, 1)
-        ON CONFLICT (project_id) DO UPDATE SET generation = bundle_generations.generation + 1;
-    END $$ LANGUAGE plpgsql`.execute(db);
+  await bumpOnce("latch_bump_runtime_generation", "runtime_generations", "scope_id").execute(db);
+  await bumpOnce("latch_bump_bundle_generation_of", "bundle_generations", "project_id").execute(db);
   await sql`
     CREATE OR REPLACE FUNCTION latch_bump_bundle_generation() RETURNS trigger AS $$
     BEGIN
