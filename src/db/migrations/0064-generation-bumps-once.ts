@@ -5,7 +5,7 @@ import { type Kysely, sql } from "kysely";
 // of 5,000 rows made 10,000 upserts of the same few rows (~0.55 s, pg_stat_statements), with the
 // organization's audit head locked and its other writers waiting (bench/README.md, round of
 // 2026-12-07 22:50). A reader only ever sees a transaction's rows and its bumps together, at its
-// COMMIT, so one bump per row and transaction is enough: a row version this transaction already
+// COMMIT, so one bump per generation row and transaction is enough: a row version it already
 // wrote (its xmin is the transaction's id) is not bumped again. In a subtransaction the row's
 // xmin is the subtransaction's id, and the bump is made again: more, never fewer.
 // SQLite's triggers run per row as before: its bumps are statements without round trips or locks
