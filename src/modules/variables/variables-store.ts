@@ -148,6 +148,20 @@ function inLineage(eb: ExpressionBuilder<Database, "variables">, environmentId: 
   ]);
 }
 
+/**
+ * A place's project and, within it, its lineage (inLineage; a project's lineage is the whole
+ * project): the rows a key or a mount path along that lineage is looked for among.
+ */
+function inProjectLineage(
+  eb: ExpressionBuilder<Database, "variables">,
+  place: { projectId: string; environmentId: string | null; serviceId: string | null },
+) {
+  const { projectId, environmentId, serviceId } = place;
+  const conditions = [eb("project_id", "=", projectId)];
+  if (environmentId !== null) conditions.push(inLineage(eb, environmentId, serviceId));
+  return eb.and(conditions);
+}
+
 export interface ServiceLabel {
   id: string;
   name: string;
@@ -159,6 +173,15 @@ type LineageShape = "project" | "environment" | "service";
 /** The values a lineage statement takes (its stand-ins). */
 const LINEAGE_NAMES = ["project", "key", "environment", "service"] as const;
 type LineageName = (typeof LINEAGE_NAMES)[number];
+
+/** The place a lineage statement of `shape` reads, as stand-ins (db/compiled.ts). */
+function standInPlace(shape: LineageShape) {
+  return {
+    projectId: standIn("project"),
+    environmentId: shape === "project" ? null : standIn("environment"),
+    serviceId: shape === "service" ? standIn("service") : null,
+  };
+}
 
 /** The lineage statement's shape for a viewpoint, and its values for `key`. */
 function lineageOf(from: Viewpoint, key: string): { shape: LineageShape; values: Record<LineageName, string | null> } {
@@ -172,14 +195,11 @@ export function createVariablesStore(db: Db) {
   function lineageRead(shape: LineageShape) {
     let read = lineageReads.get(shape);
     if (read === undefined) {
-      let query = db
+      const query = db
         .selectFrom("variables")
         .select(ROW_COLUMNS)
-        .where("project_id", "=", standIn("project"))
+        .where((eb) => inProjectLineage(eb, standInPlace(shape)))
         .where("key", "=", standIn("key"));
-      if (shape !== "project") {
-        query = query.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
-      }
       read = compiledRead(`latch_key_in_lineage_${shape}`, query.$call(inCreationOrder()).compile(), LINEAGE_NAMES);
       lineageReads.set(shape, read);
     }
@@ -193,14 +213,11 @@ export function createVariablesStore(db: Db) {
     const kind = `${shape}|${versionColumns.join(",")}`;
     let statement = checkedInserts.get(kind);
     if (statement === undefined) {
-      let check = db
+      const check = db
         .selectFrom("variables")
         .select(sql<number>`count(*)::int`.as("taken"))
-        .where("project_id", "=", standIn("project"))
+        .where((eb) => inProjectLineage(eb, standInPlace(shape)))
         .where("key", "=", standIn("key"));
-      if (shape !== "project") {
-        check = check.where((eb) => inLineage(eb, standIn("environment"), shape === "service" ? standIn("service") : null));
-      }
       // A service's name as of the insert, for the create's answer: its owner may be a kept place,
       // which has none (tree-places.ts).
       const named =
@@ -423,14 +440,12 @@ export function createVariablesStore(db: Db) {
      */
     async withKeysInLineage(from: Viewpoint, keys: readonly string[], ex: Executor = db): Promise<Map<string, VariablesTable[]>> {
       const found = new Map<string, VariablesTable[]>();
-      const environmentId = from.environmentId;
       for (let at = 0; at < keys.length; at += KEYS_PER_READ) {
-        let query = ex
+        const query = ex
           .selectFrom("variables")
           .select(ROW_COLUMNS)
-          .where("project_id", "=", from.projectId)
+          .where((eb) => inProjectLineage(eb, from))
           .where("key", "in", keys.slice(at, at + KEYS_PER_READ));
-        if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
         for (const row of await query.$call(inCreationOrder()).execute()) {
           const list = found.get(row.key);
           if (list === undefined) found.set(row.key, [row as VariablesTable]);
@@ -442,15 +457,14 @@ export function createVariablesStore(db: Db) {
 
     /** The FILE variables mounted at this path along an owner's lineage (as withKeyInLineage). */
     async filesAtMountPathInLineage(from: Viewpoint, mountPath: string, ex: Executor = db): Promise<VariablesTable[]> {
-      let query = ex
+      return ex
         .selectFrom("variables")
         .selectAll()
-        .where("project_id", "=", from.projectId)
+        .where((eb) => inProjectLineage(eb, from))
         .where("variable_type", "=", "FILE")
-        .where("mount_path", "=", mountPath);
-      const environmentId = from.environmentId;
-      if (environmentId !== null) query = query.where((eb) => inLineage(eb, environmentId, from.serviceId));
-      return query.$call(inCreationOrder()).execute();
+        .where("mount_path", "=", mountPath)
+        .$call(inCreationOrder())
+        .execute();
     },
 
     /** The number of rows changed: 0 when the variable is gone (a delete won a race). */
