@@ -259,7 +259,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             const still = await store.find(row.id, tx);
             if (still === undefined) continue;
             assertAllowed(actor, "write", rowScope(still), "Variable");
-            await journal.deleted(tx, actor, still, () => store.deleteWithChildren(still.id, tx), "restore");
+            await journal.deleted(tx, actor, still.id, () => store.deleteWithChildren(still.id, tx), "restore");
             changes.push({ id: still.id, key: still.key, change: "deleted" });
           }
           // 2. What changed since goes back; what was deleted since comes back (parents first).

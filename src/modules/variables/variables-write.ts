@@ -212,7 +212,7 @@ export function createWriteUseCases(core: VariablesCore) {
       // nothing to delete: 404, and no second deletion recorded.
       const layer = layerOf({ projectId: row.project_id, environmentId: row.environment_id, serviceId: row.service_id });
       await core.write({ projectId: row.project_id, keys: [row.key], layer }, (tx, journal) =>
-        journal.deleted(tx, actor, row, async () => {
+        journal.deleted(tx, actor, row.id, async () => {
           const gone = await store.deleteWithChildren(row.id, tx);
           if (!gone.some((removed) => removed.row.id === row.id)) throw new AppError("NOT_FOUND", `${labelOf(secrecy)} not found`);
           return gone;

@@ -250,21 +250,21 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       },
 
       /**
-       * Deletes a variable through `remove` and records the deletion of it and of the aliases and
+       * Deletes the variable `id` through `remove` and records the deletion of it and of the aliases and
        * overrides its foreign key removes with it: `remove` answers the rows it deleted as they
        * were, each with its newest version number (variables-store.ts, deleteWithChildren).
        */
       async deleted(
         ex: Executor,
         actor: AuditActor,
-        row: VariablesTable,
+        id: string,
         remove: () => Promise<Array<{ row: VariablesTable; lastVersion: number }>>,
         action: VariableAction = "delete",
       ): Promise<void> {
         for (const gone of await remove()) {
           const plain = await plainOf(gone.row, ex);
           const version = await addVersion(ex, actor, gone.row, plain, action, true, false, versions, gone.lastVersion);
-          await add(ex, actor, gone.row, plain, "delete", version, gone.row.id === row.id ? {} : { deleted_with: row.id });
+          await add(ex, actor, gone.row, plain, "delete", version, gone.row.id === id ? {} : { deleted_with: id });
         }
       },
 

@@ -202,7 +202,7 @@ describeEachDialect("qovery variables: group commit of parallel writes", (dialec
     const [first, removed, override, last] = await Promise.allSettled([
       create("GROUP_FIRST"),
       core.write({ projectId: owner.projectId, keys: [parent.key] }, (tx) =>
-        core.history.deleted(tx, admin, parent, () => core.store.deleteWithChildren(parent.id, tx)),
+        core.history.deleted(tx, admin, parent.id, () => core.store.deleteWithChildren(parent.id, tx)),
       ),
       core.write({ projectId: owner.projectId, keys: [parent.key] }, async (tx) => {
         // Half-way: a row, then a version and an audit event, then the insert that fails.
