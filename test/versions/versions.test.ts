@@ -254,8 +254,12 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(await keyOf(override.id)).toBe("RENAMED_PARENT_NOW");
     expect((await delivered()).RENAMED_PARENT_NOW).toBe(first);
     // 3. The job's environment restored to before the edits: the parent (an environment row) is
-    // restored with its old key and its override follows it; both values come back.
-    await ok("POST", `/v1/environments/${envId}/restore`, { at: start });
+    // restored with its old key and its override follows it; both values come back. The
+    // override's state is then its state at `start` already: it is not written again.
+    const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at: start });
+    const changed = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    expect(changed).toContainEqual([parent.id, "updated"]);
+    expect(changed.map(([id]) => id)).not.toContain(override.id);
     seen = await delivered();
     expect(await keyOf(override.id)).toBe("RENAMED_PARENT");
     expect(seen.RENAMED_PARENT).toBe(first);
@@ -427,6 +431,38 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
       ]),
     );
     expect((await delivered()).TAKEN_STAYS).toBe(kept);
+  });
+
+  it("restores names deleted and created again since: the new rows go, the old ones come back with their values", async () => {
+    // The restore deletes the new rows before it brings the old ones back on their keys: the keys
+    // are free by then, at the environment's level and at a service's.
+    const [oldEnv, newEnv, oldSvc, newSvc] = [value("swap-old-env"), value("swap-new-env"), value("swap-old-svc"), value("swap-new-svc")];
+    const env = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "SWAP_ENV", value: oldEnv });
+    const svc = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "SWAP_SVC", value: oldSvc });
+    // Another service of the environment holds a key of its own that the job's comes back beside.
+    const sibling = (await ok("POST", `/qovery/environment/${envId}/job`, { name: "ledger", healthchecks: {} })).id;
+    await ok("POST", `/qovery/job/${sibling}/secret`, { key: "SWAP_SIBLING", value: value("swap-sibling") });
+    const own = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "SWAP_SIBLING", value: value("swap-own") });
+    const at = await moment();
+    await ok("DELETE", `/qovery/job/${jobId}/secret/${own.id}`);
+    await ok("DELETE", `/qovery/environment/${envId}/secret/${env.id}`);
+    await ok("DELETE", `/qovery/environment/${envId}/secret/${svc.id}`);
+    const envAgain = await ok("POST", `/qovery/environment/${envId}/secret`, { key: "SWAP_ENV", value: newEnv });
+    const svcAgain = await ok("POST", `/qovery/job/${jobId}/secret`, { key: "SWAP_SVC", value: newSvc });
+    expect(await delivered()).toMatchObject({ SWAP_ENV: newEnv, SWAP_SVC: newSvc });
+
+    const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
+    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        [envAgain.id, "deleted"],
+        [svcAgain.id, "deleted"],
+        [env.id, "restored"],
+        [svc.id, "restored"],
+        [own.id, "restored"],
+      ]),
+    );
+    expect(await delivered()).toMatchObject({ SWAP_ENV: oldEnv, SWAP_SVC: oldSvc, SWAP_SIBLING: expect.stringContaining("swap-own") });
   });
 
   it("appends a restore's audit events together, after its last row, and a rename's with its overrides", async () => {

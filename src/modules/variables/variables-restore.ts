@@ -17,6 +17,7 @@ import {
   type VariableVersionReads,
 } from "../versions/variable-version-reads.js";
 import { mountPathTaken } from "./mount-paths.js";
+import { createRestoreRows, type RestoreRows } from "./restore-rows.js";
 import { conflict, rowScope, type VariablesCore, type WriteErrors } from "./variables-core.js";
 
 export interface RestoreChange {
@@ -71,7 +72,9 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
 
   /**
    * Writes a version's state back (as a new version): updates the live row or re-creates it. The
-   * audit events wait in `journal` until the caller closes it, after its last row.
+   * audit events wait in `journal` until the caller closes it, after its last row. `rows`, for an
+   * environment's restore: the rows it keeps in memory (restore-rows.ts), read there and told
+   * what changed; without it, the key's lineage is read from the store.
    */
   async function apply(
     tx: Tx,
@@ -81,6 +84,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     live: VariablesTable | undefined,
     action: VariableAction,
     key: string,
+    rows?: RestoreRows,
   ): Promise<{ row: VariablesTable; version: number }> {
     const plain = version.value === null ? null : await keyring.decrypt(version.organization_id, versionRef(version.id), version.value, tx);
     const placement = { projectId: version.project_id, environmentId: version.environment_id, serviceId: version.service_id };
@@ -88,7 +92,8 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     // alias has a key of its own, and one that took this key is).
     const overrides = (other: VariablesTable | VariableVersionsTable, of: string | null) =>
       other.variable_type === "OVERRIDE" && other.parent_id === of;
-    const others = (await store.withKeyInLineage(placement, key, tx)).filter(
+    const inLineage = rows === undefined ? await store.withKeyInLineage(placement, key, tx) : rows.withKey(placement, key);
+    const others = inLineage.filter(
       (other) => other.id !== version.variable_id && !(overrides(version, other.id) || overrides(other, version.variable_id)),
     );
     if (others.length > 0) throw conflict(key);
@@ -108,7 +113,10 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
     let facts: WriteFacts = {};
     if (live !== undefined) {
       const at = core.stamp(live.updated_at);
-      if (live.key !== key) await store.renameOverrides(live.id, key, at, tx);
+      if (live.key !== key) {
+        await store.renameOverrides(live.id, key, at, tx);
+        rows?.overridesRenamed(live.id, live.key, key, at);
+      }
       const changes = {
         key,
         description: version.description,
@@ -154,6 +162,7 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
       }
       await store.insert(row, tx);
     }
+    rows?.written(row);
     if (live !== undefined && live.key !== key) await journal.renamedOverrides(tx, actor, live.id, action);
     const number = await journal.written(tx, actor, row, action, { from_version: version.version }, facts);
     return { row, version: number };
@@ -243,6 +252,10 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             await tx.selectFrom("variables").select("id").where("environment_id", "=", environmentId).forUpdate().execute();
           }
           const [target, live] = await environmentThenAndNow(environmentId, at, tx);
+          // The rows the restore works on, and every row holding a key it locked along the
+          // environment's lineage, kept in memory from here (restore-rows.ts).
+          const place = { projectId: environment.projectId, environmentId, serviceId: null };
+          const rows = createRestoreRows(live, locked, await store.withKeysInLineage(place, [...locked], tx));
           const changes: RestoreChange[] = [];
           // Every row's audit event waits for the end: the organization's chain head (PostgreSQL)
           // is locked for two statements, not two per row for the whole restore.
@@ -256,10 +269,20 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             .sort((a, b) => Number(a.parent_id === null) - Number(b.parent_id === null));
           for (const row of doomed) {
             await turns.pause();
-            const still = await store.find(row.id, tx);
+            const still = rows.find(row.id);
             if (still === undefined) continue;
             assertAllowed(actor, "write", rowScope(still), "Variable");
-            await journal.deleted(tx, actor, still.id, () => store.deleteWithChildren(still.id, tx), "restore");
+            await journal.deleted(
+              tx,
+              actor,
+              still.id,
+              async () => {
+                const gone = await store.deleteWithChildren(still.id, tx);
+                rows.deleted(gone.map((removed) => removed.row));
+                return gone;
+              },
+              "restore",
+            );
             changes.push({ id: still.id, key: still.key, change: "deleted" });
           }
           // 2. What changed since goes back; what was deleted since comes back (parents first).
@@ -268,11 +291,11 @@ export function createRestoreUseCases(core: VariablesCore, versions: Pick<Variab
             .sort((a, b) => Number(a.parent_id !== null) - Number(b.parent_id !== null));
           for (const version of wanted) {
             await turns.pause();
-            const current = await store.find(version.variable_id, tx);
+            const current = rows.find(version.variable_id);
             const key = await keyOf(tx, version, locked);
             if (current !== undefined && (await sameState(tx, current, version, key))) continue;
             assertAllowed(actor, "write", rowScope(version), "Variable");
-            await apply(tx, journal, actor, version, current, "restore", key);
+            await apply(tx, journal, actor, version, current, "restore", key, rows);
             changes.push({ id: version.variable_id, key, change: current === undefined ? "restored" : "updated" });
           }
           await journal.close(tx);
