@@ -198,8 +198,10 @@ export async function r1(suite: Suite, db: Dialect, id = "R1"): Promise<Row[]> {
           plan: plan(o),
           result: distinct.median,
           ratio: distinct.ratio,
-          target: "reference: no read shared between requests",
-          verdict: "info",
+          // Issue #14 sets R1 distinct at ≥ 45% of the baseline on the default database; on
+          // PostgreSQL it is a reference.
+          target: db === "postgres" ? "reference: no read shared between requests" : "≥ 45% of baseline",
+          verdict: db === "postgres" ? "info" : distinct.ratio >= 0.45 ? "met" : "missed",
           notes: [pairedNote(distinct.baseline)],
         },
       ];
