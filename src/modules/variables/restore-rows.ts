@@ -5,13 +5,12 @@
 // deletions, updates, renames and re-creations. Nothing else changes them meanwhile: every writer
 // of those keys waits for the same per-key locks (PostgreSQL) or for the one write lock (SQLite).
 // On PostgreSQL each row's two reads (the live row, the key's lineage) were a round trip each,
-// with the restore's locks held (bench/README.md, #14 item 15).
+// with the restore's locks held (bench/README.md, #14 item 16).
 import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 
-/** A place along the environment's lineage: the environment itself or one of its services. */
+/** A place in the environment: the environment itself (no service) or one of its services. */
 export interface RestorePlace {
-  environmentId: string | null;
   serviceId: string | null;
 }
 
