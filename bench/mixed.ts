@@ -498,8 +498,9 @@ export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
         plan,
         result: null,
         ratio: null,
-        target: `max ≤ ${50 * scale} ms`,
-        verdict: loopMax <= 50 * scale ? "met" : "missed",
+        // Issue #14 doubles the p99s on PostgreSQL, not this maximum.
+        target: "max ≤ 50 ms",
+        verdict: loopMax <= 50 ? "met" : "missed",
         notes: [`p99 ${fixed(med((r) => r.loop.p99))} ms, max ${fixed(loopMax)} ms`],
       },
     ];
