@@ -235,6 +235,28 @@ describeEachDialect("audit log", (dialect) => {
     expect((await ok("GET", `/v1/audit/verify?organization_id=${orgId}`)).intact).toBe(true);
   });
 
+  it("reports the chain intact while writes append to it during the verification", async () => {
+    // A verification walks the events, then compares the head: an append committed in between
+    // (its events and its head together) is not a removed tail.
+    let writing = true;
+    const writer = (async () => {
+      for (let index = 0; index < 60; index += 1) {
+        const response = await h.inject({
+          method: "POST",
+          url: `/qovery/job/${jobId}/environmentVariable`,
+          payload: { key: `DURING_VERIFY_${index}`, value: "x" },
+        });
+        expect(response.statusCode).toBe(201);
+      }
+      writing = false;
+    })();
+    const reports: Array<{ intact: boolean; first_break: unknown }> = [];
+    while (writing) reports.push(await ok("GET", `/v1/audit/verify?organization_id=${orgId}`));
+    await writer;
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.filter((report) => !report.intact)).toEqual([]);
+  });
+
   it("verifies the chain and names the first tampered row (API and CLI)", async () => {
     const intact = await ok("GET", "/v1/audit/verify");
     expect(intact).toMatchObject({ intact: true, first_break: null });
@@ -298,6 +320,14 @@ describeEachDialect("audit log", (dialect) => {
     const truncated = await ok("GET", `/v1/audit/verify?organization_id=${orgId}`);
     expect(truncated).toMatchObject({ intact: false, first_break: { chain_id: orgId, seq: Number(last.seq) } });
     await h.context.db.insertInto("audit_events").values(last).execute();
+    expect((await ok("GET", "/v1/audit/verify")).intact).toBe(true);
+
+    // So is an event after the head that the head never named (a row added to the chain's end).
+    const added = { ...last, id: crypto.randomUUID(), seq: Number(last.seq) + 1, prev_hash: last.hash };
+    await h.context.db.insertInto("audit_events").values(added).execute();
+    const extended = await ok("GET", `/v1/audit/verify?organization_id=${orgId}`);
+    expect(extended).toMatchObject({ intact: false, first_break: { chain_id: orgId, seq: Number(last.seq) + 1, event_id: added.id } });
+    await h.context.db.deleteFrom("audit_events").where("id", "=", added.id).execute();
     expect((await ok("GET", "/v1/audit/verify")).intact).toBe(true);
   });
 

@@ -52,6 +52,25 @@ async function chainKeyOf(keys: Pick<ChainKeys, "read">, ex: Executor, chainId: 
   }
 }
 
+/** A chain's head as a statement reads it (undefined: the chain has none). */
+async function readHead(ex: Executor, chainId: string): Promise<{ seq: number; hash: string } | undefined> {
+  const head = await ex.selectFrom("audit_heads").select(["seq", "hash"]).where("chain_id", "=", chainId).executeTakeFirst();
+  return head === undefined ? undefined : { seq: Number(head.seq), hash: head.hash };
+}
+
+/**
+ * Reads of a head that moves while its chain is walked (appends committed meanwhile), after which
+ * the walk ends at the last head read: intact up to it.
+ */
+const HEAD_READS = 10;
+
+/**
+ * One chain, walked up to its head as read before the walk: an append commits its events and its
+ * head together, so every event the head names is there to read, and an append committed during
+ * the walk is not mistaken for a removed tail (the head read after the events, it named events the
+ * walk had not read: a false break under writes). When the head moved meanwhile, the walk goes on
+ * to the new one. Once it holds still, an event after it (a row the head never named) is a break.
+ */
 async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId: string): Promise<ChainResult> {
   const chainKey = await chainKeyOf(keys, ex, chainId);
   if ("reason" in chainKey) {
@@ -60,59 +79,79 @@ async function verifyChain(ex: Executor, keys: Pick<ChainKeys, "read">, chainId:
     const event = await ex.selectFrom("audit_events").select("id").where("chain_id", "=", chainId).limit(1).executeTakeFirst();
     return { events: 0, legacy: 0, broken: head === undefined && event === undefined ? null : chainKey };
   }
+  const key: ChainKey = chainKey;
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
   let events = 0;
   let legacy = 0;
   const lanes: NonNullable<ChainResult["lanes"]> = [];
-  for (;;) {
-    const rows = await ex
-      .selectFrom("audit_events")
-      .selectAll()
-      .where("chain_id", "=", chainId)
-      .where("seq", ">=", expectedSeq)
-      .orderBy("seq")
-      .limit(PAGE)
-      .execute();
-    for (const row of rows) {
-      const seq = Number(row.seq);
-      const at = (reason: string): ChainBreak => ({ chain_id: chainId, seq, event_id: row.id, reason });
-      if (seq !== expectedSeq) {
-        return {
-          events,
-          legacy,
-          broken: { chain_id: chainId, seq: expectedSeq, event_id: null, reason: `event ${expectedSeq} is missing` },
-        };
+
+  /** Walks the events from `expectedSeq` on, up to `upTo` (all of them when null); the first break. */
+  async function walk(upTo: number | null): Promise<ChainBreak | null> {
+    for (;;) {
+      let query = ex.selectFrom("audit_events").selectAll().where("chain_id", "=", chainId).where("seq", ">=", expectedSeq);
+      if (upTo !== null) query = query.where("seq", "<=", upTo);
+      const rows = await query.orderBy("seq").limit(PAGE).execute();
+      for (const row of rows) {
+        const seq = Number(row.seq);
+        const at = (reason: string): ChainBreak => ({ chain_id: chainId, seq, event_id: row.id, reason });
+        if (seq !== expectedSeq) return { chain_id: chainId, seq: expectedSeq, event_id: null, reason: `event ${expectedSeq} is missing` };
+        if (row.prev_hash !== prevHash) return at("its prev_hash does not match the previous event's hash");
+        const { hash, ...fields } = row;
+        const keyed = seq >= key.fromSeq;
+        if ((keyed ? keyedEventHash(key.key, fields) : eventHash(fields)) !== hash) {
+          return at(`its content does not match its ${keyed ? "keyed " : ""}hash (the row was changed)`);
+        }
+        prevHash = hash;
+        expectedSeq += 1;
+        events += 1;
+        if (!keyed) legacy += 1;
+        if (row.action === LANE_OPENED && row.resource_id !== null) lanes.push({ chainId: row.resource_id, seq, eventId: row.id });
       }
-      if (row.prev_hash !== prevHash) return { events, legacy, broken: at("its prev_hash does not match the previous event's hash") };
-      const { hash, ...fields } = row;
-      const keyed = seq >= chainKey.fromSeq;
-      if ((keyed ? keyedEventHash(chainKey.key, fields) : eventHash(fields)) !== hash) {
-        return { events, legacy, broken: at(`its content does not match its ${keyed ? "keyed " : ""}hash (the row was changed)`) };
-      }
-      prevHash = hash;
-      expectedSeq += 1;
-      events += 1;
-      if (!keyed) legacy += 1;
-      if (row.action === LANE_OPENED && row.resource_id !== null) lanes.push({ chainId: row.resource_id, seq, eventId: row.id });
+      if (rows.length < PAGE) return null;
     }
-    if (rows.length < PAGE) break;
   }
-  const head = await ex.selectFrom("audit_heads").select(["seq", "hash"]).where("chain_id", "=", chainId).executeTakeFirst();
-  const last = expectedSeq - 1;
-  if (head !== undefined && (Number(head.seq) !== last || head.hash !== prevHash)) {
-    return {
-      events,
-      legacy,
-      broken: {
+
+  const result = (broken: ChainBreak | null): ChainResult =>
+    broken === null ? { events, legacy, broken, lanes } : { events, legacy, broken };
+  let head = await readHead(ex, chainId);
+  // No head (removed, or never written): every event is walked.
+  if (head === undefined) return result(await walk(null));
+  for (let reads = 1; ; reads += 1) {
+    const broken = await walk(head.seq);
+    if (broken !== null) return result(broken);
+    const last = expectedSeq - 1;
+    if (last !== head.seq || prevHash !== head.hash) {
+      return result({
         chain_id: chainId,
-        seq: Number(head.seq),
+        seq: head.seq,
         event_id: null,
-        reason: `the chain head names event ${Number(head.seq)} but the last event found is ${last} (events were removed)`,
-      },
-    };
+        reason: `the chain head names event ${head.seq} but the last event found is ${last} (events were removed)`,
+      });
+    }
+    // Read before the head is read again: an append that committed an event after the head also
+    // moved the head, and the read after sees that.
+    const after = await ex
+      .selectFrom("audit_events")
+      .select("id")
+      .where("chain_id", "=", chainId)
+      .where("seq", ">", head.seq)
+      .orderBy("seq")
+      .limit(1)
+      .executeTakeFirst();
+    const next = await readHead(ex, chainId);
+    if (next === undefined || (next.seq === head.seq && next.hash === head.hash)) {
+      if (after === undefined || next === undefined) return result(null);
+      return result({
+        chain_id: chainId,
+        seq: head.seq + 1,
+        event_id: after.id,
+        reason: `an event follows the chain head (event ${head.seq}) that the head never named (events were added)`,
+      });
+    }
+    if (reads >= HEAD_READS) return result(null);
+    head = next;
   }
-  return { events, legacy, broken: null, lanes };
 }
 
 /**
