@@ -268,7 +268,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
 
   it("numbers the versions of concurrent edits of one variable, then of its deletion with its override's, without a gap or a repeat", async () => {
     // An edit reads its variable's newest number with its update, a deletion with its row and its
-    // children's (variables-store.ts, variable-history.ts); one group's edits of one variable are
+    // children's (variables-writes.ts, variable-history.ts); one group's edits of one variable are
     // in layer-groups.test.ts.
     const parent = await ok("POST", `/qovery/environment/${envId}/environmentVariable`, { key: "CONCURRENT", value: "v0" });
     const override = await ok("POST", `/qovery/job/${jobId}/environmentVariable/${parent.id}/override`, { value: "o0" });

@@ -8,7 +8,7 @@
 // What a kept place cannot tell is whether the node still exists. Whoever uses one must check
 // that in its write's transaction: a variable's insert does, by its foreign keys (a node deleted
 // since, by this process or another replica: 404 and nothing written), and its statement also
-// reads a service's current name for the answer (variables-store.ts, insertIfKeyFree).
+// reads a service's current name for the answer (variables-writes.ts, insertIfKeyFree).
 import { AppError } from "../../errors.js";
 import { assertAllowed } from "../../kernel/authorize.js";
 import type { Permission, Principal, ResourceScope } from "../../kernel/principal.js";

@@ -252,7 +252,7 @@ export function createVariableHistory(deps: VariableHistoryDeps) {
       /**
        * Deletes the variable `id` through `remove` and records the deletion of it and of the aliases and
        * overrides its foreign key removes with it: `remove` answers the rows it deleted as they
-       * were, each with its newest version number (variables-store.ts, deleteWithChildren).
+       * were, each with its newest version number (variables-writes.ts, deleteWithChildren).
        */
       async deleted(
         ex: Executor,
