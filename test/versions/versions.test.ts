@@ -34,6 +34,11 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     return response.statusCode === 204 ? null : response.json();
   }
 
+  /** A restore's answer as [id, change] pairs. */
+  function changesOf(restored: { changed: unknown }): Array<[string, string]> {
+    return (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+  }
+
   async function delivered(): Promise<Record<string, string>> {
     return (await ok("GET", `/v1/runtime/services/${jobId}`, undefined, runtime)).variables;
   }
@@ -257,7 +262,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     // restored with its old key and its override follows it; both values come back. The
     // override's state is then its state at `start` already: it is not written again.
     const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at: start });
-    const changed = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    const changed = changesOf(restored);
     expect(changed).toContainEqual([parent.id, "updated"]);
     expect(changed.map(([id]) => id)).not.toContain(override.id);
     seen = await delivered();
@@ -383,7 +388,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(viewerRestore.statusCode).toBe(403);
 
     const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
-    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    const changes = changesOf(restored);
     expect(changes).toEqual(
       expect.arrayContaining([
         [a.id, "updated"],
@@ -423,7 +428,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect((await versionsOf(gone.id))[0]?.action).toBe("delete");
     await ok("DELETE", `/qovery/project/${projectId}/secret/${taker.id}`);
     const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
-    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    const changes = changesOf(restored);
     expect(changes).toEqual(
       expect.arrayContaining([
         [gone.id, "restored"],
@@ -452,7 +457,7 @@ describeEachDialect("variable versions, rollback and restore", (dialect) => {
     expect(await delivered()).toMatchObject({ SWAP_ENV: newEnv, SWAP_SVC: newSvc });
 
     const restored = await ok("POST", `/v1/environments/${envId}/restore`, { at }, member);
-    const changes = (restored.changed as Array<{ id: string; change: string }>).map((row) => [row.id, row.change]);
+    const changes = changesOf(restored);
     expect(changes).toEqual(
       expect.arrayContaining([
         [envAgain.id, "deleted"],
