@@ -20,6 +20,17 @@ export interface Load {
   errors: number;
 }
 
+/**
+ * How M1's writers send their ~50 writes a second (bench/README.md, round of 2026-12-08 02:36):
+ * `paced`, the default, each of the 10 connections at random moments on a clock of its own
+ * (lib/paced.ts), as independent writers do; `burst` (BENCH_M1_WRITES=burst), autocannon's rate,
+ * every connection's five writes of a second sent back to back as the second opens, all together:
+ * the shape of every M1 figure before that round.
+ */
+export function m1WriteShape(): "paced" | "burst" {
+  return process.env.BENCH_M1_WRITES === "burst" ? "burst" : "paced";
+}
+
 /** autocannon's own aggregation of raw results (public, missing from its type definitions). */
 const aggregateResult = (
   autocannon as unknown as { aggregateResult(results: autocannon.Result[], opts: { url: string }): autocannon.Result }
@@ -454,7 +465,7 @@ export async function m1(suite: Suite, db: Dialect): Promise<Row[]> {
       },
       {
         id: "M1 writes",
-        what: "10 conn creating, editing, deleting environment secrets, ~50/s in all",
+        what: `10 conn creating, editing, deleting environment secrets, ~50/s in all (${m1WriteShape() === "paced" ? "each at random moments" : "in bursts at each second's start"})`,
         db,
         connections: 10,
         plan,
