@@ -205,6 +205,13 @@ export interface BundleGenerationsTable {
 }
 
 /** A runtime layer's generation: keyed by the project, environment or service id (migration 0056). */
+/** A kept management list's layer generation (migration 0065): bumped on any change a list shows. */
+export interface ListGenerationsTable {
+  scope_id: string;
+  /** bigint: a string from pg, a number from SQLite. */
+  generation: string | number;
+}
+
 export interface RuntimeGenerationsTable {
   scope_id: string;
   /** bigint: a string from pg, a number from SQLite. */
@@ -468,6 +475,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   bundle_generations: BundleGenerationsTable;
   runtime_generations: RuntimeGenerationsTable;
+  list_generations: ListGenerationsTable;
   change_counters: ChangeCountersTable;
   credentials: CredentialsTable;
   credential_jobs: CredentialJobsTable;

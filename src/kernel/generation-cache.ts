@@ -1,7 +1,7 @@
 // Latch's one cache, with one invalidation rule: a value derived from database rows is kept with
 // the generation it was made at, and answers only while that generation is still the current one.
 // Generations are bumped by database triggers on every write that changes those rows, by any
-// replica and any write path (migrations 0010 and 0056; src/db/generations.ts), so a replica's
+// replica and any write path (migrations 0056 and 0065; src/db/generations.ts), so a replica's
 // next request sees another's write without any message between them, and nothing is kept that a
 // write could make wrong. The caller reads the generation BEFORE the rows the value is made from
 // (generations.ts says why).

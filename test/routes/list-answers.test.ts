@@ -1,9 +1,12 @@
-// The big list answers are kept serialized per project bundle generation (src/api/http/
-// answer-cache.ts): the Qovery secret and environmentVariable lists, and the Reactor secrets of a
-// property. What a user must see: the same bytes as before while nothing changed, every write
-// (through any path, any replica) on the next request, and authorization decided on every
-// request, never by the cache.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The big list answers are kept serialized per generation of the layers they are made of (src/api/
+// http/answer-cache.ts, migration 0065): the Qovery secret and environmentVariable lists, and the
+// Reactor secrets of a property. What a user must see: the same bytes as before while nothing
+// changed, every write (through any path, any replica) on the next request, and authorization
+// decided on every request, never by the cache. What the server must not do: make a list again
+// for a write elsewhere in the project.
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import type { CipherRef } from "../../src/crypto/envelope.js";
+import { fromReactorId } from "../../src/kernel/ids.js";
 import { createHarness, createReplica, describeEachDialect, type Harness } from "../helpers/harness.js";
 import { buildTree, type Tree } from "../helpers/tree.js";
 
@@ -97,6 +100,55 @@ describeEachDialect("list answers kept per generation", (dialect) => {
       const admin = await h.context.access.authenticate(`Token ${h.adminToken}`);
       await h.context.tree.createService(admin, t.envId, "DATABASE", { name: "cache", spec: { type: "REDIS" } });
       expect(keysOf(await variables()).filter((key) => key.startsWith("QOVERY_")).length).toBeGreaterThan(before);
+    });
+
+    it("keeps an environment's list while the rest of the project changes, and makes it again for its own layers", async () => {
+      const list = () => h.inject({ method: "GET", url: `/qovery/environment/${t.envId}/environmentVariable` });
+      const create = async (path: string, key: string) =>
+        expect(
+          (await h.inject({ method: "POST", url: `/qovery/${path}/environmentVariable`, payload: { key, value: key } })).statusCode,
+        ).toBe(201);
+      await list();
+      // The plain values a list shows are decrypted when it is made: counted on the keyring.
+      const decrypt = vi.spyOn(h.context.keyring, "decrypt");
+      const valueDecrypts = () => decrypt.mock.calls.filter(([, ref]) => (ref as CipherRef).table === "variables").length;
+      try {
+        // The other environment, and a service of this one: layers this list is not made of.
+        await create(`environment/${t.otherEnvId}`, "FAR_AWAY");
+        await create(`job/${t.jobId}`, "JOB_ONLY");
+        decrypt.mockClear();
+        const kept = await list();
+        expect(valueDecrypts()).toBe(0);
+        expect(keysOf(kept)).toContain("REGION");
+        expect(keysOf(kept)).not.toContain("FAR_AWAY");
+        expect(keysOf(kept)).not.toContain("JOB_ONLY");
+        // Its own layer, then the project's: made again, with the write.
+        await create(`environment/${t.envId}`, "NEAR");
+        expect(keysOf(await list())).toContain("NEAR");
+        expect(valueDecrypts()).toBeGreaterThan(0);
+        await create(`project/${t.projectId}`, "PROJECT_WIDE");
+        decrypt.mockClear();
+        expect(keysOf(await list())).toContain("PROJECT_WIDE");
+        expect(valueDecrypts()).toBeGreaterThan(0);
+      } finally {
+        decrypt.mockRestore();
+      }
+    });
+
+    it("names a service as it is now, whatever path renamed it", async () => {
+      // No route renames a service yet; the triggers answer any write path (a later route, a
+      // replica, an operator's statement): written here to the database directly.
+      const builtIns = async () =>
+        (await variables())
+          .json()
+          .results.filter((item: { key: string; service_id: string | null }) => item.service_id === t.databaseId)
+          .map((item: { service_name: string }) => item.service_name);
+      const before = await builtIns();
+      expect(before.length).toBeGreaterThan(0);
+      await h.context.db.updateTable("services").set({ name: "renamed-db" }).where("id", "=", t.databaseId).execute();
+      const after = await builtIns();
+      expect(after).toHaveLength(before.length);
+      expect(new Set(after)).toEqual(new Set(["renamed-db"]));
     });
 
     it("shows a write made through another replica on the next request", async () => {
@@ -215,6 +267,40 @@ describeEachDialect("list answers kept per generation", (dialect) => {
       expect((await h.inject({ method: "DELETE", url: `/reactor/secrets/${id}`, headers: REACTOR })).statusCode).toBe(204);
       expect(idsOf(await page(3))).not.toContain(id);
       expect((await page(1)).json().meta.pagination.total_count).toBe(5);
+    });
+
+    it("keeps the pages while the property's variables change", async () => {
+      await page(1);
+      // Each page made is one `load` of the paging the route asks for: counted around the real one.
+      const original = h.context.credentials.pagingForProject.bind(h.context.credentials);
+      let loads = 0;
+      const paging = vi.spyOn(h.context.credentials, "pagingForProject").mockImplementation(async (actor, projectId) => {
+        const real = await original(actor, projectId);
+        if (real === null) return null;
+        return {
+          ...real,
+          load: (asked) => {
+            loads += 1;
+            return real.load(asked);
+          },
+        };
+      });
+      try {
+        const variable = await h.inject({
+          method: "POST",
+          url: `/qovery/project/${fromReactorId("project", propertyId)}/environmentVariable`,
+          payload: { key: "BESIDE_THE_SECRETS", value: "v" },
+        });
+        expect(variable.statusCode).toBe(201);
+        expect((await page(1)).statusCode).toBe(200);
+        expect(loads).toBe(0);
+        const id = await createSecret("listed after the variable");
+        expect(idsOf(await page(3))).toContain(id);
+        expect(loads).toBe(1);
+        expect((await h.inject({ method: "DELETE", url: `/reactor/secrets/${id}`, headers: REACTOR })).statusCode).toBe(204);
+      } finally {
+        paging.mockRestore();
+      }
     });
 
     it("decides access on every request after the answer is kept", async () => {

@@ -1,7 +1,7 @@
 // Serialized answers of the large list routes (the Qovery secret and environmentVariable lists,
 // the Reactor secrets of a property), kept as bytes in the one generation cache
-// (src/kernel/generation-cache.ts): valid while the project's bundle generation they were made at is
-// current (src/db/generations.ts). Sending bytes
+// (src/kernel/generation-cache.ts): valid while the generations of the layers they were made of
+// are current (src/db/generations.ts; a write elsewhere in the project leaves them). Sending bytes
 // made once per generation instead of reading, decrypting and serializing hundreds of rows per
 // request is what brings these lists near the HTTP cost of their size (bench/README.md, R2/R3).
 //

@@ -126,7 +126,7 @@ function registerFamily(
     method: "GET",
     url: collection,
     schema: { operationId: ops.list, tags, params: collectionParams, response: { 200: family.list, ...qoveryErrorResponses } },
-    // Kept serialized per owner and project generation (bench/README.md, R2); authorized first.
+    // Kept serialized per owner and its layers' generations (bench/README.md, R2); authorized first.
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
       const listing = await variables.listing(principalOf(request), owner(request), family.isSecret);
       return answers.sendResults(reply, listing.ownerId, listing.generation, listing.load, family.map);

@@ -42,7 +42,7 @@ export const secretsRoutes: FastifyPluginAsyncTypebox<{ context: Pick<Services, 
     const principal = principalOf(request);
     const projectId = rowId("project", request.params.id, "Property");
     // Without filter or sort the database pages (same order: created_at, id), and each page is
-    // kept serialized per project generation (bench/README.md, R3); authorized first.
+    // kept serialized per generation of the project's credentials (bench/README.md, R3); authorized first.
     const query = parseIndexQuery(request.url, SECRET_FILTERS);
     if (query.filters.length === 0 && query.sort.length === 0) {
       const paging = await credentials.pagingForProject(principal, projectId);

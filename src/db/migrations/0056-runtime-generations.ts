@@ -1,5 +1,5 @@
 import { type Kysely, sql } from "kysely";
-import { createGenerationTable, createIndex } from "./shared-columns.js";
+import { createGenerationTable, createIndex, variableLayer } from "./shared-columns.js";
 
 // Runtime generations, one per scope a bundle is made of (issue #14). The project's bundle
 // generation (0010) moves on every write anywhere in the project, so one edit made every service
@@ -35,14 +35,6 @@ const VARIABLE_COLUMNS = [
 ];
 const CREDENTIAL_COLUMNS = ["environment_id", "name", "type_of", "status", "artifact", "expires_at"];
 const SERVICE_COLUMNS = ["project_id", "environment_id", "name", "type"];
-
-function variableLayer(row: "NEW" | "OLD"): string {
-  return `CASE WHEN ${row}.environment_id IS NULL THEN ${row}.project_id
-    WHEN ${row}.service_id IS NOT NULL THEN ${row}.service_id
-    WHEN ${row}.scope = 'BUILT_IN' AND ${row}.producer_service_id IS NOT NULL
-      AND (${row}.built_in_visibility IS NULL OR ${row}.built_in_visibility <> 'ENVIRONMENT') THEN ${row}.producer_service_id
-    ELSE ${row}.environment_id END`;
-}
 
 const LAYER_OF: Record<"variables" | "credentials" | "services", (row: "NEW" | "OLD") => string> = {
   variables: variableLayer,

@@ -24,6 +24,7 @@ import * as m0061 from "./0061-lineage-in-creation-order.js";
 import * as m0062 from "./0062-variables-environment-index-dropped.js";
 import * as m0063 from "./0063-audit-lanes.js";
 import * as m0064 from "./0064-generation-bumps-once.js";
+import * as m0065 from "./0065-list-generations.js";
 
 export interface FrozenMigration {
   up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promise<void>;
@@ -51,4 +52,5 @@ export const migrations: Record<string, FrozenMigration> = {
   "0062-variables-environment-index-dropped": m0062,
   "0063-audit-lanes": m0063,
   "0064-generation-bumps-once": m0064,
+  "0065-list-generations": m0065,
 };

@@ -123,3 +123,16 @@ export async function createGenerationTable(db: Kysely<any>, table: string, key:
     .addColumn("generation", "bigint", (c) => c.notNull())
     .execute();
 }
+
+/**
+ * The runtime layer a variable row belongs to, as SQL over a trigger's NEW or OLD row: no
+ * environment → the project; a service → that service; a BUILT_IN seen only by its producer →
+ * the producer; anything else → the environment. runtime_generations (0056), list_generations (0065).
+ */
+export function variableLayer(row: "NEW" | "OLD"): string {
+  return `CASE WHEN ${row}.environment_id IS NULL THEN ${row}.project_id
+    WHEN ${row}.service_id IS NOT NULL THEN ${row}.service_id
+    WHEN ${row}.scope = 'BUILT_IN' AND ${row}.producer_service_id IS NOT NULL
+      AND (${row}.built_in_visibility IS NULL OR ${row}.built_in_visibility <> 'ENVIRONMENT') THEN ${row}.producer_service_id
+    ELSE ${row}.environment_id END`;
+}

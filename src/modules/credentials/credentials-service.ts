@@ -6,7 +6,7 @@
 import type { Config } from "../../config.js";
 import type { Keyring } from "../../crypto/keyring.js";
 import { isForeignKeyViolation, isUniqueViolation } from "../../db/errors.js";
-import { generationOf } from "../../db/generations.js";
+import { listGenerationOf } from "../../db/generations.js";
 import type { CredentialsTable, Db, Tx } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { assertAllowed, canSeeCredential } from "../../kernel/authorize.js";
@@ -164,8 +164,8 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
      * Pages of a property's credentials read by the database, for an actor who sees the whole
      * property (a list of 10,000 is not loaded to show 100); null for an actor restricted to an
      * environment, whose caller filters the full list as listForProject does. Authorizes and
-     * reads the project's bundle generation now (src/db/generations.ts), a page and the total
-     * only on `load`.
+     * reads the generation of the project's credentials now (src/db/generations.ts,
+     * `listGenerationOf`: a variable write leaves it), a page and the total only on `load`.
      */
     async pagingForProject(
       actor: Principal,
@@ -177,7 +177,7 @@ export function createCredentialsService(deps: CredentialsServiceDeps) {
       await tree.loadProject(actor, projectId, "read");
       if (actor.environmentId !== null || actor.serviceId !== null) return null;
       return {
-        generation: await generationOf(db, projectId),
+        generation: await listGenerationOf(db, [`credentials:${projectId}`]),
         load: async (page) => ({
           items: await store.pageByProject(projectId, page.offset, page.limit),
           total: await store.countByProject(projectId),

@@ -150,8 +150,8 @@ export interface ImportResult {
 export type SecrecyFilter = boolean | undefined;
 
 /**
- * An authorized list not read yet: its owner, the project's bundle generation read before the
- * rows (src/db/generations.ts), and the read itself.
+ * An authorized list not read yet: its owner, the generations of its layers read before the
+ * rows (src/db/generations.ts, `listGenerationOf`), and the read itself.
  */
 export interface VariableListing {
   ownerId: string;

@@ -1,5 +1,5 @@
 // Use cases: list, create, edit and delete a variable.
-import { generationOf } from "../../db/generations.js";
+import { listGenerationOf } from "../../db/generations.js";
 import type { VariablesTable } from "../../db/types.js";
 import { AppError } from "../../errors.js";
 import { newTimeOrderedId } from "../../kernel/ids.js";
@@ -80,14 +80,18 @@ export function createWriteUseCases(core: VariablesCore) {
     },
 
     /**
-     * The same list in two steps, for callers that keep what they make of it per project
-     * generation: authorizes and reads the generation now, reads the rows only on `load`.
+     * The same list in two steps, for callers that keep what they make of it per generation:
+     * authorizes and reads the generation now, reads the rows only on `load`. The generation is
+     * that of the owner's layers (migration 0065): a write elsewhere in the project leaves it.
      */
     async listing(actor: Principal, ref: OwnerRef, secrecy: SecrecyFilter): Promise<VariableListing> {
       const owner = await core.loadOwner(actor, ref, "read");
       return {
         ownerId: ownerId(owner),
-        generation: await generationOf(core.db, owner.projectId),
+        generation: await listGenerationOf(
+          core.db,
+          [owner.projectId, owner.environmentId, owner.serviceId].filter((id): id is string => id !== null),
+        ),
         load: async () => core.views(await store.listShown(owner, secrecy)),
       };
     },
