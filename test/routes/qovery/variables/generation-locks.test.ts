@@ -1,7 +1,9 @@
 // PostgreSQL: the project's bundle generation is bumped when a writing transaction commits
 // (migration 0043), not at its first write, so one open transaction on a project does not hold
 // up the other writers of that project until it ends (bench/README.md, P1 W1) — and every
-// committed write still moves the generation, which the runtime and list caches rely on.
+// committed write still moves it. No cache reads it since migration 0065; its row, taken first at
+// each COMMIT, orders a project's writers before the runtime (0056) and list (0065) generations,
+// which the runtime and list caches rely on and which move the same way (the last test).
 import { sql } from "kysely";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, describeEachDialect, type Harness } from "../../../helpers/harness.js";
@@ -61,8 +63,15 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
     expect(await generation()).toBe(before + 2);
   });
 
+  const listOf = async (scopeId: string) =>
+    Number(
+      (await h.context.db.selectFrom("list_generations").select("generation").where("scope_id", "=", scopeId).executeTakeFirst())
+        ?.generation ?? 0,
+    );
+
   it("still moves the generation with every committed write, and not with a rolled-back one", async () => {
     const before = await generation();
+    const projectListBefore = await listOf(t.projectId);
     const created = await h.inject({ method: "POST", url: `/qovery/job/${t.jobId}/secret`, payload: { key: "THIRD", value: "v" } });
     expect(created.statusCode).toBe(201);
     const afterCreate = await generation();
@@ -79,6 +88,8 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
       })
       .catch(() => undefined);
     expect(await generation()).toBe(afterCreate);
+    // The project's own rows' list generation: the rolled-back description edit did not move it.
+    expect(await listOf(t.projectId)).toBe(projectListBefore);
   });
 
   it("moves each generation once for a transaction of many rows, and the next poll sees them all", async () => {
@@ -90,7 +101,8 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
         (await h.context.db.selectFrom("runtime_generations").select("generation").where("scope_id", "=", t.jobId).executeTakeFirst())
           ?.generation ?? 0,
       );
-    const [projectBefore, layerBefore] = [await generation(), await layer()];
+    const listed = () => listOf(t.jobId);
+    const [projectBefore, layerBefore, listBefore] = [await generation(), await layer(), await listed()];
     const vars = Array.from({ length: 50 }, (_, index) => ({ name: `MANY_${index}`, value: `v-${index}`, scope: "JOB", is_secret: false }));
     const imported = await h.inject({
       method: "POST",
@@ -98,9 +110,9 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
       payload: { overwrite: false, vars },
     });
     expect(imported.statusCode, imported.body).toBe(201);
-    const [projectMoves, layerMoves] = [(await generation()) - projectBefore, (await layer()) - layerBefore];
-    if (dialect === "postgres") expect([projectMoves, layerMoves]).toEqual([1, 1]);
-    else expect(Math.min(projectMoves, layerMoves)).toBeGreaterThanOrEqual(1);
+    const moves = [(await generation()) - projectBefore, (await layer()) - layerBefore, (await listed()) - listBefore];
+    if (dialect === "postgres") expect(moves).toEqual([1, 1, 1]);
+    else expect(Math.min(...moves)).toBeGreaterThanOrEqual(1);
     const bundle = await h.inject({ method: "GET", url: `/v1/runtime/services/${t.jobId}`, token: t.tokens.runtime });
     expect(bundle.statusCode, bundle.body).toBe(200);
     const delivered = bundle.json().variables as Record<string, string>;
@@ -112,7 +124,8 @@ describeEachDialect("qovery variables: the generation bump and concurrent writer
       payload: { overwrite: true, vars: vars.map((entry) => ({ ...entry, value: `${entry.value}-2` })) },
     });
     expect(edited.statusCode, edited.body).toBe(201);
-    if (dialect === "postgres") expect([(await generation()) - projectBefore, (await layer()) - layerBefore]).toEqual([2, 2]);
+    if (dialect === "postgres")
+      expect([(await generation()) - projectBefore, (await layer()) - layerBefore, (await listed()) - listBefore]).toEqual([2, 2, 2]);
     const again = (await h.inject({ method: "GET", url: `/v1/runtime/services/${t.jobId}`, token: t.tokens.runtime })).json().variables;
     expect(vars.every(({ name, value }) => again[name] === `${value}-2`)).toBe(true);
   });
