@@ -151,6 +151,26 @@ describeEachDialect("list answers kept per generation", (dialect) => {
       expect(new Set(after)).toEqual(new Set(["renamed-db"]));
     });
 
+    it("shows a row moved between environments by any path in both lists", async () => {
+      const list = (envId: string) => h.inject({ method: "GET", url: `/qovery/environment/${envId}/environmentVariable` });
+      const created = await h.inject({
+        method: "POST",
+        url: `/qovery/environment/${t.envId}/environmentVariable`,
+        payload: { key: "ON_THE_MOVE", value: "m" },
+      });
+      expect(created.statusCode).toBe(201);
+      expect(keysOf(await list(t.envId))).toContain("ON_THE_MOVE");
+      expect(keysOf(await list(t.otherEnvId))).not.toContain("ON_THE_MOVE");
+      // No route moves a row; an operator's statement (or a later path) does, and both layers move.
+      await h.context.db
+        .updateTable("variables")
+        .set({ environment_id: t.otherEnvId, owner_id: t.otherEnvId })
+        .where("id", "=", created.json().id)
+        .execute();
+      expect(keysOf(await list(t.envId))).not.toContain("ON_THE_MOVE");
+      expect(keysOf(await list(t.otherEnvId))).toContain("ON_THE_MOVE");
+    });
+
     it("shows a write made through another replica on the next request", async () => {
       await secrets();
       const replica = await createReplica(h);

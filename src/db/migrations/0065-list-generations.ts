@@ -65,21 +65,31 @@ export async function up(db: Kysely<any>, dialect: "sqlite" | "postgres"): Promi
     return;
   }
 
-  const bump = (target: string) =>
-    `INSERT INTO list_generations (scope_id, generation) SELECT ${target}, 1 WHERE ${target} IS NOT NULL
+  const bump = (target: string, when = "") =>
+    `INSERT INTO list_generations (scope_id, generation) SELECT ${target}, 1 WHERE ${target} IS NOT NULL ${when}
        ON CONFLICT (scope_id) DO UPDATE SET generation = generation + 1;`;
-  const bumps = (table: keyof typeof TARGETS, row: "NEW" | "OLD") => TARGETS[table](row).map(bump).join("\n");
+  const bumps = (table: keyof typeof TARGETS, row: "NEW" | "OLD") =>
+    TARGETS[table](row)
+      .map((target) => bump(target))
+      .join("\n");
+  // After an update, what the row was in, where that is not what it is in (a move between layers).
+  const moved = (table: keyof typeof TARGETS) => {
+    const now = TARGETS[table]("NEW");
+    return TARGETS[table]("OLD")
+      .map((target, index) => bump(target, `AND ${target} IS NOT ${now[index]}`))
+      .join("\n");
+  };
   for (const table of Object.keys(TARGETS) as Array<keyof typeof TARGETS>) {
     await sql`CREATE TRIGGER ${sql.raw(`${table}_list_generation_insert`)} AFTER INSERT ON ${sql.table(table)}
       BEGIN ${sql.raw(bumps(table, "NEW"))} END`.execute(db);
     await sql`CREATE TRIGGER ${sql.raw(`${table}_list_generation_delete`)} AFTER DELETE ON ${sql.table(table)}
       BEGIN ${sql.raw(bumps(table, "OLD"))} END`.execute(db);
-    // An update bumps what the row was in and what it is in (a move between layers changes both).
+    // An update bumps what the row is in, and what it was in if it moved (both change then).
     await sql`CREATE TRIGGER ${sql.raw(`${table}_list_generation_update`)} AFTER UPDATE${sql.raw(table === "services" ? ` OF ${SERVICE_COLUMNS.join(", ")}` : "")}
       ON ${sql.table(table)}
       BEGIN
         ${sql.raw(bumps(table, "NEW"))}
-        ${sql.raw(bumps(table, "OLD"))}
+        ${sql.raw(moved(table))}
       END`.execute(db);
   }
 }
